@@ -1,0 +1,106 @@
+"""The one service API that the UI and the CLI call (DESIGN section 1).
+
+Each call checks policy, changes state and appends its audit event in ONE
+transaction, then tells listeners (the UI, the engine) what changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+from collections.abc import Iterator
+from typing import Any
+
+from peewee import Database
+
+from sophmate_desktop.console.inbox import InboxOps
+from sophmate_desktop.console.records import RecordOps
+from sophmate_desktop.console.switches import SwitchOps
+from sophmate_desktop.console.workflows import WorkflowOps
+from sophmate_desktop.domain.events import Event, Listeners
+from sophmate_desktop.engine.secrets import SecretStore
+from sophmate_desktop.store import audit
+from sophmate_desktop.store.database import write_transaction
+from sophmate_desktop.store.models import Setting
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+class Console(WorkflowOps, SwitchOps, InboxOps, RecordOps):
+    def __init__(
+        self, db: Database, *, actor: str | None = None, secrets: SecretStore | None = None
+    ) -> None:
+        self.db = db
+        self.actor = (actor or default_actor()).strip() or "unknown"
+        self.secrets = secrets or SecretStore()
+        self.events = Listeners()
+        self._pending_events: list[Event] = []
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction; events are published only after it commits."""
+        outer = not self.db.in_transaction()
+        if outer:
+            self._pending_events = []
+        with write_transaction(self.db):
+            yield
+        if outer:
+            events, self._pending_events = self._pending_events, []
+            for event in events:
+                self.events.publish(event)
+
+    def audit(
+        self,
+        action: str,
+        *,
+        subject: str = "",
+        category: str | None = None,
+        workflow: str | None = None,
+        run: int | None = None,
+        details: dict[str, Any] | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> int:
+        """Append an audit event in the current transaction and queue its UI event."""
+        event_id = audit.append(
+            actor=actor or self.actor,
+            action=action,
+            subject=subject,
+            category=category,
+            workflow=workflow,
+            run=run,
+            details=details,
+            reason=reason,
+        )
+        self._pending_events.append(
+            Event(
+                action,
+                {
+                    "subject": subject,
+                    "category": category,
+                    "workflow": workflow,
+                    "run": run,
+                    "audit_id": event_id,
+                },
+            )
+        )
+        return event_id
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        row = Setting.get_or_none(Setting.key == key)
+        return default if row is None else row.value
+
+    @property
+    def four_eyes_enabled(self) -> bool:
+        value = self.setting("four_eyes", "auto")
+        if value == "auto":
+            return bool(getattr(self.db, "is_team", False))
+        return bool(value)
+
+
+__all__ = ["Console", "default_actor"]

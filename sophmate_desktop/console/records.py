@@ -1,0 +1,244 @@
+"""Runs, audit, secrets, connections and settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TextIO
+
+from sophmate_desktop.domain import policy
+from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.domain.errors import BadInput, SecretsUnavailable
+from sophmate_desktop.domain.events import Event
+from sophmate_desktop.store import audit, queries
+from sophmate_desktop.store.models import Connection, SecretRef, Setting, Workflow
+from sophmate_desktop.store.notifications import record_notification
+from sophmate_desktop.store.rows import AuditRow, ConnectionRow, RunRow, SecretRow, WriteRow
+
+if TYPE_CHECKING:
+    from sophmate_desktop.console import Console
+
+CONNECTION_KINDS = ("smtp", "http", "command")
+SECRET_LIKE_KEYS = ("password", "passwd", "secret", "token", "api_key", "apikey")
+
+
+def _check_no_inline_secrets(settings: Mapping[str, Any], field: str) -> None:
+    for key, value in settings.items():
+        if any(word in key.lower() for word in SECRET_LIKE_KEYS) and value not in (None, ""):
+            raise BadInput(
+                f"{field}.{key}: secrets are kept in the keyring, not in settings; "
+                "store it with `secret set NAME` and give the connection a secret_ref"
+            )
+
+
+class RecordOps:
+    # Runs ------------------------------------------------------------------
+
+    def list_runs(
+        self: Console,
+        workflow: str | None = None,
+        limit: int = 200,
+        offset: int = 0,
+        status: list[str] | None = None,
+    ) -> list[RunRow]:
+        if workflow:
+            queries.get_workflow(workflow)
+        return queries.list_runs(workflow=workflow, limit=limit, offset=offset, status=status)
+
+    def get_run(self: Console, run_id: int) -> RunRow:
+        return queries.get_run_row(run_id)
+
+    def run_writes(self: Console, run_id: int) -> list[WriteRow]:
+        return queries.list_writes(statuses=None, run_id=run_id, limit=100000)
+
+    def run_timeline(self: Console, run_id: int) -> list[AuditRow]:
+        return queries.list_audit(run=run_id, ascending=True, limit=10000)
+
+    # Audit -----------------------------------------------------------------
+
+    def list_audit(self: Console, limit: int = 200, offset: int = 0, **filters) -> list[AuditRow]:
+        return queries.list_audit(limit=limit, offset=offset, **filters)
+
+    def verify_audit(self: Console) -> audit.VerifyResult:
+        return audit.verify()
+
+    def export_audit(self: Console, fmt: str, out: TextIO, **filters) -> int:
+        if fmt not in ("jsonl", "csv"):
+            raise BadInput(f"--format: unknown export format {fmt!r} (use jsonl or csv)")
+        query = queries.audit_query(**filters).order_by(audit.AuditEvent.id)
+        return (audit.export_jsonl if fmt == "jsonl" else audit.export_csv)(out, query)
+
+    # Secrets ---------------------------------------------------------------
+
+    def secrets_status(self: Console):
+        return self.secrets.status()
+
+    def set_secret(self: Console, name: str, value: str) -> SecretRow:
+        status = self.secrets.status()
+        if not status.usable:
+            raise SecretsUnavailable(status.message)
+        self.secrets.set(name, value)
+        now = utcnow()
+        with self.transaction():
+            existing = SecretRef.get_or_none(SecretRef.name == name)
+            if existing is None:
+                SecretRef.create(name=name, created_at=now, updated_at=now, updated_by=self.actor)
+            else:
+                SecretRef.update(updated_at=now, updated_by=self.actor).where(
+                    SecretRef.id == existing.id
+                ).execute()
+            self.audit(
+                "secret.replaced" if existing else "secret.set",
+                subject=name,
+                details={"backend": status.backend, "insecure_backend": status.insecure},
+            )
+        return SecretRow(name, now, self.actor)
+
+    def delete_secret(self: Console, name: str) -> None:
+        ref = SecretRef.get_or_none(SecretRef.name == name)
+        if ref is None and not self.secrets.has(name):
+            raise BadInput(f"secret {name!r} is not set")
+        if self.secrets.has(name):
+            self.secrets.delete(name)
+        with self.transaction():
+            SecretRef.delete().where(SecretRef.name == name).execute()
+            self.audit("secret.deleted", subject=name)
+
+    def list_secrets(self: Console) -> list[SecretRow]:
+        return queries.list_secret_names()
+
+    # Connections -----------------------------------------------------------
+
+    def list_connections(self: Console) -> list[ConnectionRow]:
+        return queries.list_connections()
+
+    def save_connection(
+        self: Console,
+        name: str,
+        kind: str,
+        settings: Mapping[str, Any],
+        staging_settings: Mapping[str, Any] | None = None,
+        secret_ref: str | None = None,
+    ) -> ConnectionRow:
+        """Create or change a provider; a change pauses the workflows that use it."""
+        if kind not in CONNECTION_KINDS:
+            raise BadInput(
+                f"kind: unknown connection kind {kind!r} (use {', '.join(CONNECTION_KINDS)})"
+            )
+        if not isinstance(settings, Mapping):
+            raise BadInput("settings: expected a mapping")
+        _check_no_inline_secrets(settings, "settings")
+        if staging_settings is not None:
+            _check_no_inline_secrets(staging_settings, "staging_settings")
+        now = utcnow()
+        new = {
+            "kind": kind,
+            "settings": dict(settings),
+            "staging_settings": dict(staging_settings) if staging_settings else None,
+            "secret_ref": secret_ref,
+        }
+        with self.transaction():
+            conn = Connection.get_or_none(Connection.name == name)
+            if conn is None:
+                conn = Connection.create(name=name, changed_at=now, changed_by=self.actor, **new)
+                self.audit("connection.created", subject=name, details={"kind": kind})
+            else:
+                old = {
+                    "kind": conn.kind,
+                    "settings": conn.settings,
+                    "staging_settings": conn.staging_settings,
+                    "secret_ref": conn.secret_ref,
+                }
+                if old == new:
+                    return queries.connection_row(conn)
+                changed = sorted(k for k in new if new[k] != old[k])
+                Connection.update(changed_at=now, changed_by=self.actor, **new).where(
+                    Connection.id == conn.id
+                ).execute()
+                self.audit("connection.changed", subject=name, details={"changed": changed})
+                self._provider_changed(name, now)
+        return queries.connection_row(Connection.get(Connection.name == name))
+
+    def _provider_changed(self: Console, connection: str, now) -> None:
+        from sophmate_desktop.console.workflows import definition_of
+
+        for wf in Workflow.select():
+            defn = definition_of(wf)
+            if connection not in defn.connections:
+                continue
+            fields: dict[str, Any] = {"last_provider_change_at": now, "gate_tightened_at": now}
+            pause = policy.pauses_on_provider_change(defn.pause) and not wf.paused
+            if pause:
+                reason = f"connection {connection} changed"
+                fields.update(paused=True, paused_by="policy", paused_reason=reason, paused_at=now)
+            Workflow.update(**fields).where(Workflow.id == wf.id).execute()
+            self.audit(
+                "review.due",
+                subject=wf.name,
+                category=defn.category,
+                workflow=wf.name,
+                actor="policy",
+                details={"kind": "provider_change", "connection": connection},
+            )
+            if pause:
+                self.audit(
+                    "workflow.auto_paused",
+                    subject=wf.name,
+                    category=defn.category,
+                    workflow=wf.name,
+                    actor="policy",
+                    reason=reason,
+                    details={"cause": "provider_change", "connection": connection},
+                )
+                self.notify(
+                    "warning",
+                    "auto_paused",
+                    f"{wf.name} paused: {reason}",
+                    f"Review the workflow and resume it when the provider change "
+                    f"is checked. Owner: {defn.owner or 'none'}.",
+                    workflow=wf.name,
+                    group_key=f"auto_paused:{wf.name}",
+                )
+
+    def resume_workflow(self: Console, name: str, reason: str) -> None:
+        if not reason or not reason.strip():
+            raise BadInput("--reason: a reason is required to resume")
+        with self.transaction():
+            wf = queries.get_workflow(name)
+            if wf.paused:
+                Workflow.update(
+                    paused=False,
+                    paused_by=None,
+                    paused_reason=None,
+                    paused_at=None,
+                    consecutive_failures=0,
+                ).where(Workflow.id == wf.id).execute()
+                self.audit(
+                    "workflow.resumed",
+                    subject=name,
+                    category=wf.category.name,
+                    workflow=name,
+                    reason=reason.strip(),
+                )
+
+    # Notifications ---------------------------------------------------------
+
+    def notify(self: Console, level: str, kind: str, title: str, body: str = "", *,
+               workflow: str | None = None, run: int | None = None,
+               group_key: str | None = None) -> int:
+        """Record a notification in the current transaction (grouping repeats)."""
+        note_id = record_notification(level, kind, title, body, workflow=workflow, run=run,
+                                      group_key=group_key)
+        self._pending_events.append(Event("notification", {"id": note_id}))
+        return note_id
+
+    # Settings --------------------------------------------------------------
+
+    def set_four_eyes(self: Console, value: bool | str) -> None:
+        if value not in (True, False, "auto"):
+            raise BadInput("four_eyes: use on, off or auto")
+        with self.transaction():
+            old = self.setting("four_eyes", "auto")
+            Setting.insert(key="four_eyes", value=value).on_conflict(
+                conflict_target=[Setting.key], update={Setting.value: value}
+            ).execute()
+            self.audit("setting.changed", subject="four_eyes", details={"from": old, "to": value})

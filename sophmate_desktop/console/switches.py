@@ -1,0 +1,204 @@
+"""Kill switches (DESIGN section 5) and held runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+from sophmate_desktop.domain import policy, states
+from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.domain.enums import EffectKind, RunStatus, SwitchScope
+from sophmate_desktop.domain.errors import BadInput, NotFound, PolicyRefused
+from sophmate_desktop.store import queries
+from sophmate_desktop.store.models import Category, Run, Switch, Workflow
+from sophmate_desktop.store.rows import SwitchRow
+
+if TYPE_CHECKING:
+    from sophmate_desktop.console import Console
+
+HeldChoice = Literal["keep", "replay", "discard"]
+
+
+def _require_reason(reason: str | None) -> str:
+    if reason is None or not reason.strip():
+        raise BadInput("--reason: a reason is required to pause or resume")
+    return reason.strip()
+
+
+def _effect(kind: str) -> EffectKind:
+    try:
+        return EffectKind(kind)
+    except ValueError:
+        allowed = ", ".join(k.value for k in EffectKind)
+        raise BadInput(f"unknown effect kind {kind!r} (use {allowed})")
+
+
+def switch_states() -> list[policy.SwitchState]:
+    """Every switch as the policy sees it (read inside the caller's transaction)."""
+    out = [
+        policy.SwitchState(
+            SwitchScope(s.scope), s.name, s.paused, s.paused_by, s.paused_reason, s.paused_at
+        )
+        for s in Switch.select()
+    ]
+    out += [
+        policy.SwitchState(
+            SwitchScope.CATEGORY, c.name, c.paused, c.paused_by, c.paused_reason, c.paused_at
+        )
+        for c in Category.select().where(Category.paused)
+    ]
+    return out
+
+
+class SwitchOps:
+    def list_switches(self: Console) -> list[SwitchRow]:
+        return queries.switch_rows()
+
+    def _set_switch(
+        self: Console,
+        scope: SwitchScope,
+        name: str,
+        paused: bool,
+        reason: str,
+        held: HeldChoice = "keep",
+    ) -> SwitchRow:
+        reason = _require_reason(reason)
+        now = utcnow()
+        fields = {
+            "paused": paused,
+            "paused_by": self.actor if paused else None,
+            "paused_reason": reason if paused else None,
+            "paused_at": now if paused else None,
+        }
+        action = f"{scope.value}.{'paused' if paused else 'resumed'}"
+        with self.transaction():
+            if scope is SwitchScope.CATEGORY:
+                cat = queries.get_category(name)
+                was = cat.paused
+                Category.update(**fields).where(Category.id == cat.id).execute()
+                workflows = Workflow.select(Workflow.id).where(Workflow.category == cat.id)
+            else:
+                sw = Switch.get_or_none(Switch.scope == scope.value, Switch.name == name)
+                if sw is None:
+                    raise NotFound(f"no {scope.value} switch {name!r}")
+                was = sw.paused
+                Switch.update(**fields).where(Switch.id == sw.id).execute()
+                workflows = Workflow.select(Workflow.id) if scope is SwitchScope.GLOBAL else None
+            held_now = 0
+            if paused and workflows is not None:
+                # Runs that have not started yet are held, never dropped (DESIGN 5.1).
+                held_now = (
+                    Run.update(status=RunStatus.HELD.value)
+                    .where(Run.status == RunStatus.QUEUED.value, Run.workflow.in_(workflows))
+                    .execute()
+                )
+            category = name if scope is SwitchScope.CATEGORY else None
+            details: dict = {"was_paused": was, "held_runs": held_now}
+            if not paused and workflows is not None:
+                ids = [
+                    r.id
+                    for r in Run.select(Run.id).where(
+                        Run.status == RunStatus.HELD.value, Run.workflow.in_(workflows)
+                    )
+                ]
+                details.update(held_choice=held, held_count=len(ids))
+            self.audit(action, subject=name, category=category, reason=reason, details=details)
+            if not paused and workflows is not None and held != "keep" and ids:
+                self._decide_held(ids, held, reason)
+        return next(r for r in queries.switch_rows() if r.scope == scope.value and r.name == name)
+
+    def pause_all(self: Console, reason: str) -> SwitchRow:
+        return self._set_switch(SwitchScope.GLOBAL, "all", True, reason)
+
+    def resume_all(self: Console, reason: str, held: HeldChoice = "keep") -> SwitchRow:
+        return self._set_switch(SwitchScope.GLOBAL, "all", False, reason, held)
+
+    def pause_category(self: Console, name: str, reason: str) -> SwitchRow:
+        return self._set_switch(SwitchScope.CATEGORY, name, True, reason)
+
+    def resume_category(
+        self: Console, name: str, reason: str, held: HeldChoice = "keep"
+    ) -> SwitchRow:
+        return self._set_switch(SwitchScope.CATEGORY, name, False, reason, held)
+
+    def pause_effect(self: Console, kind: str, reason: str) -> SwitchRow:
+        return self._set_switch(SwitchScope.EFFECT, _effect(kind).value, True, reason)
+
+    def resume_effect(self: Console, kind: str, reason: str) -> SwitchRow:
+        return self._set_switch(SwitchScope.EFFECT, _effect(kind).value, False, reason)
+
+    def blocking_switch(
+        self: Console, category: str, effects: Sequence[EffectKind]
+    ) -> policy.SwitchState | None:
+        return policy.blocking_switch(switch_states(), category=category, effects=effects)
+
+    # Held runs -------------------------------------------------------------
+
+    def list_held(self: Console, limit: int = 1000) -> list:
+        return queries.list_runs(status=[RunStatus.HELD.value], limit=limit)
+
+    def _held_ids(self: Console, ids: Sequence[int] | None) -> list[int]:
+        query = Run.select(Run.id).where(Run.status == RunStatus.HELD.value)
+        if ids is None:
+            return [r.id for r in query.order_by(Run.id)]
+        found = {r.id for r in query.where(Run.id.in_(list(ids)))}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise BadInput(f"not held runs: {', '.join(map(str, missing))}")
+        return list(ids)
+
+    def _decide_held(self: Console, ids: list[int], choice: HeldChoice, reason: str | None) -> int:
+        new = RunStatus.QUEUED if choice == "replay" else RunStatus.CANCELLED
+        states.check_run(RunStatus.HELD, new)
+        if new is RunStatus.QUEUED:
+            blocked = self._blocked_held(ids)
+            if blocked:
+                raise PolicyRefused(blocked)
+        moved = 0
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            fields = {"status": new.value}
+            if new is RunStatus.CANCELLED:
+                fields["finished_at"] = utcnow()
+                fields["error"] = "discarded after a pause"
+            else:
+                fields["queued_at"] = utcnow()
+            moved += (
+                Run.update(**fields)
+                .where(Run.id.in_(chunk), Run.status == RunStatus.HELD.value)
+                .execute()
+            )
+        self.audit(
+            f"held.{'replayed' if choice == 'replay' else 'discarded'}",
+            subject=f"{moved} held runs",
+            reason=reason,
+            details={"runs": ids[:1000], "count": moved},
+        )
+        return moved
+
+    def _blocked_held(self: Console, ids: list[int]) -> str | None:
+        switches = switch_states()
+        rows = (
+            Run.select(Run.id, Category.name.alias("cat"))
+            .join(Workflow)
+            .join(Category)
+            .where(Run.id.in_(ids))
+            .objects()
+        )
+        for row in rows:
+            sw = policy.blocking_switch(switches, category=row.cat, effects=())
+            if sw is not None:
+                return f"run {row.id} cannot be replayed: {policy.switch_refusal_text(sw)}"
+        return None
+
+    def replay_held(
+        self: Console, ids: Sequence[int] | None = None, reason: str | None = None
+    ) -> int:
+        with self.transaction():
+            return self._decide_held(self._held_ids(ids), "replay", reason)
+
+    def discard_held(
+        self: Console, ids: Sequence[int] | None = None, reason: str | None = None
+    ) -> int:
+        with self.transaction():
+            return self._decide_held(self._held_ids(ids), "discard", reason)

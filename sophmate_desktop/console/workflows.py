@@ -1,0 +1,251 @@
+"""Workflow operations: import, export, enable, disable, promote, review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sophmate_desktop.domain import policy
+from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.domain.enums import ReviewKind, RunMode, Stage
+from sophmate_desktop.domain.errors import BadInput, PolicyRefused
+from sophmate_desktop.domain.workflow import WorkflowDefinition
+from sophmate_desktop.domain.workflow_file import (
+    definition_from_dict,
+    definition_to_dict,
+    definition_to_yaml,
+    parse_workflow_yaml,
+)
+from sophmate_desktop.store import queries
+from sophmate_desktop.store.models import Category, Review, Run, Workflow
+from sophmate_desktop.store.rows import ReviewRow, WorkflowRow
+
+if TYPE_CHECKING:
+    from sophmate_desktop.console import Console
+
+MAX_WORKFLOW_FILE_BYTES = 1024 * 1024
+
+
+def definition_of(wf: Workflow) -> WorkflowDefinition:
+    return definition_from_dict(wf.definition)
+
+
+def read_workflow_file(path: str | Path) -> bytes:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise BadInput(f"{p}: no such file")
+    if p.stat().st_size > MAX_WORKFLOW_FILE_BYTES:
+        raise BadInput(
+            f"{p}: {p.stat().st_size} bytes is too large for a workflow file "
+            f"(limit {MAX_WORKFLOW_FILE_BYTES})"
+        )
+    return p.read_bytes()
+
+
+class WorkflowOps:
+    def _ensure_category(self: Console, name: str) -> Category:
+        cat = Category.get_or_none(Category.name == name)
+        if cat is None:
+            cat = Category.create(name=name)
+            self.audit("category.created", subject=name, category=name)
+        return cat
+
+    def import_workflow(self: Console, source: str | bytes | Path) -> WorkflowRow:
+        """Import YAML text/bytes, or a file path given as Path."""
+        data = read_workflow_file(source) if isinstance(source, Path) else source
+        defn = parse_workflow_yaml(data)
+        return self.save_definition(defn)
+
+    def save_definition(self: Console, defn: WorkflowDefinition) -> WorkflowRow:
+        document = definition_to_dict(defn)
+        now = utcnow()
+        with self.transaction():
+            cat = self._ensure_category(defn.category)
+            wf = Workflow.get_or_none(Workflow.name == defn.name)
+            missing = policy.missing_checklist_items(defn)
+            if wf is None:
+                wf = Workflow.create(
+                    name=defn.name,
+                    category=cat,
+                    owner=defn.owner,
+                    description=defn.description,
+                    definition=document,
+                    revision=1,
+                    stage=Stage.DRY_RUN.value,
+                    created_by=self.actor,
+                    updated_by=self.actor,
+                    created_at=now,
+                    updated_at=now,
+                )
+                self.audit(
+                    "workflow.imported",
+                    subject=defn.name,
+                    category=defn.category,
+                    workflow=defn.name,
+                    details={"revision": 1, "missing_checklist": missing},
+                )
+            elif wf.definition == document:
+                return queries.workflow_row(wf, defn.category, missing)
+            else:
+                disabled = wf.enabled and bool(missing)
+                changed = sorted(
+                    k
+                    for k in set(document) | set(wf.definition)
+                    if document.get(k) != wf.definition.get(k)
+                )
+                wf.category = cat
+                wf.owner = defn.owner
+                wf.description = defn.description
+                wf.definition = document
+                wf.revision += 1
+                wf.updated_by = self.actor
+                wf.updated_at = now
+                wf.gate_tightened_at = now  # a change tightens a relaxed approval gate
+                if disabled:
+                    wf.enabled = False
+                wf.save()
+                self.audit(
+                    "workflow.updated",
+                    subject=defn.name,
+                    category=defn.category,
+                    workflow=defn.name,
+                    details={
+                        "revision": wf.revision,
+                        "changed": changed,
+                        "disabled_missing": missing if disabled else [],
+                    },
+                )
+        return queries.workflow_row(wf, defn.category, missing)
+
+    def export_workflow(self: Console, name: str) -> str:
+        return definition_to_yaml(definition_of(queries.get_workflow(name)))
+
+    def list_workflows(self: Console, category: str | None = None) -> list[WorkflowRow]:
+        return [
+            queries.workflow_row(wf, cat, policy.missing_checklist_items(definition_of(wf)))
+            for wf, cat in queries.list_workflow_models(category)
+        ]
+
+    def get_workflow(self: Console, name: str) -> WorkflowRow:
+        wf = queries.get_workflow(name)
+        return queries.workflow_row(
+            wf, wf.category.name, policy.missing_checklist_items(definition_of(wf))
+        )
+
+    def get_definition(self: Console, name: str) -> WorkflowDefinition:
+        return definition_of(queries.get_workflow(name))
+
+    def enable_workflow(self: Console, name: str) -> WorkflowRow:
+        with self.transaction():
+            wf = queries.get_workflow(name)
+            defn = definition_of(wf)
+            refusal = policy.checklist_refusal(defn)
+            if refusal:
+                raise PolicyRefused(refusal)
+            if not wf.enabled:
+                Workflow.update(enabled=True, updated_at=utcnow()).where(
+                    Workflow.id == wf.id
+                ).execute()
+                self.audit("workflow.enabled", subject=name, category=defn.category, workflow=name)
+        return self.get_workflow(name)
+
+    def disable_workflow(self: Console, name: str, reason: str | None = None) -> WorkflowRow:
+        with self.transaction():
+            wf = queries.get_workflow(name)
+            if wf.enabled:
+                Workflow.update(enabled=False, updated_at=utcnow()).where(
+                    Workflow.id == wf.id
+                ).execute()
+                self.audit(
+                    "workflow.disabled",
+                    subject=name,
+                    category=wf.category.name,
+                    workflow=name,
+                    reason=reason,
+                )
+        return self.get_workflow(name)
+
+    def graduation_status(self: Console, name: str, target: Stage) -> str | None:
+        """The refusal text for promoting `name` to `target`, or None if allowed."""
+        wf = queries.get_workflow(name)
+        defn = definition_of(wf)
+        return policy.graduation_refusal(
+            Stage(wf.stage),
+            target,
+            reviewed_successful_dry_runs=queries.count_reviewed_successful_runs(
+                wf.id, RunMode.DRY_RUN.value
+            ),
+            reviewed_successful_staging_runs=queries.count_reviewed_successful_runs(
+                wf.id, RunMode.STAGING.value
+            ),
+            required_staging_runs=defn.graduation.staging_runs,
+            missing_checklist=policy.missing_checklist_items(defn),
+        )
+
+    def promote(self: Console, name: str, to: str | Stage) -> WorkflowRow:
+        try:
+            target = Stage(to)
+        except ValueError:
+            raise BadInput(f"--to: unknown stage {to!r} (use dry_run, staging or production)")
+        with self.transaction():
+            wf = queries.get_workflow(name)
+            refusal = self.graduation_status(name, target)
+            if refusal:
+                raise PolicyRefused(f"cannot move {name} to {target.value}: {refusal}")
+            old = wf.stage
+            Workflow.update(
+                stage=target.value, updated_at=utcnow(), gate_tightened_at=utcnow()
+            ).where(Workflow.id == wf.id).execute()
+            self.audit(
+                "workflow.promoted",
+                subject=name,
+                category=wf.category.name,
+                workflow=name,
+                details={"from": old, "to": target.value},
+            )
+        return self.get_workflow(name)
+
+    def record_review(
+        self: Console, name: str, kind: str | ReviewKind, notes: str = ""
+    ) -> ReviewRow:
+        try:
+            review_kind = ReviewKind(kind)
+        except ValueError:
+            allowed = ", ".join(k.value for k in ReviewKind)
+            raise BadInput(f"--kind: unknown review kind {kind!r} (use {allowed})")
+        now = utcnow()
+        with self.transaction():
+            wf = queries.get_workflow(name)
+            review = Review.create(
+                workflow=wf, reviewer=self.actor, at=now, kind=review_kind.value, notes=notes or ""
+            )
+            reviewed = (
+                Run.update(reviewed_at=now)
+                .where(
+                    Run.workflow == wf.id,
+                    Run.reviewed_at.is_null(),
+                    Run.status.in_(["succeeded", "failed", "rejected"]),
+                )
+                .execute()
+            )
+            fields = {"last_reviewed_at": now}
+            if review_kind is ReviewKind.FIRST_RUN or reviewed:
+                fields["first_run_reviewed"] = True
+            Workflow.update(**fields).where(Workflow.id == wf.id).execute()
+            self.audit(
+                "review.recorded",
+                subject=name,
+                category=wf.category.name,
+                workflow=name,
+                reason=notes or None,
+                details={"kind": review_kind.value, "runs_reviewed": reviewed},
+            )
+        return ReviewRow(review.id, name, self.actor, now, review_kind.value, notes or "")
+
+    def replace_owner(self: Console, name: str, owner: str) -> WorkflowRow:
+        if not owner.strip():
+            raise BadInput("owner: must not be empty")
+        defn = self.get_definition(name)
+        document = definition_to_dict(defn)
+        document["owner"] = owner.strip()
+        return self.save_definition(definition_from_dict(document))

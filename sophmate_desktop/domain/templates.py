@@ -1,0 +1,209 @@
+"""Workflow templates: jinja2 in a sandbox with strict undefined variables.
+
+Every template field of a workflow file is compiled at import (`compile_template`),
+so a syntax error is reported before anything runs. `render` fails on a missing
+variable instead of writing an empty string.
+
+Secrets are used by reference: `{{ secret.NAME }}` (or `{{ secret['NAME'] }}`)
+renders the token `${secret:NAME}`, never the value. The engine replaces tokens with
+values only when it applies a write (`substitute_secrets`) and masks known values
+wherever text is shown (`mask_values`). Text that merely looks like a token (from a
+CSV row, or typed literally into a template) is escaped as `${secret!:NAME}` while
+rendering, so data can never make the engine insert a secret; `substitute_secrets`
+turns the escape back into the literal text. A filter applied to a secret reference
+(`{{ secret.NAME | upper }}`) is refused, because it would change the token, not the
+value.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets as _random
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from sophmate_desktop.domain.errors import BadInput
+
+# The same rule as the keyring store (engine/secrets.py).
+SECRET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+SECRET_TOKEN = re.compile(r"\$\{secret:(" + _NAME + r")\}")
+# A token, or an escaped literal (`${secret!:`, one more `!` per level of escaping).
+_ANY_TOKEN = re.compile(r"\$\{secret(!*):(?:(" + _NAME + r")\})?")
+_LITERAL = re.compile(r"\$\{secret(!*):")
+
+_MAX_SEQUENCE = 1_000_000  # longest string/list a `*` may build
+_MAX_POWER_BITS = 100_000  # largest integer a `**` may build
+
+
+class TemplateError(BadInput):
+    """A template does not compile (syntax error)."""
+
+    def __init__(self, message: str, lineno: int | None = None) -> None:
+        self.message = message
+        self.lineno = lineno
+        super().__init__(f"{message} (line {lineno})" if lineno else message)
+
+
+class TemplateRenderError(BadInput):
+    """A template failed while rendering (e.g. an undefined variable)."""
+
+
+class _Sandbox(SandboxedEnvironment):
+    # Intercepting also stops jinja from folding `9 ** 9 ** 9` at compile time.
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, str | list | tuple)
+                    and isinstance(times, int)
+                    and len(seq) * times > _MAX_SEQUENCE
+                ):
+                    raise SecurityError(f"'*' would build more than {_MAX_SEQUENCE} items")
+        if (
+            operator == "**"
+            and isinstance(left, int)
+            and isinstance(right, int)
+            and right > 0
+            and max(left.bit_length(), 1) * right > _MAX_POWER_BITS
+        ):
+            raise SecurityError("'**' would build a number that is too large")
+        return super().call_binop(context, operator, left, right)
+
+
+ENVIRONMENT = _Sandbox(
+    undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
+)
+
+
+@lru_cache(maxsize=1024)
+def _compile(text: str) -> jinja2.Template:
+    return ENVIRONMENT.from_string(text)
+
+
+def compile_template(text: str) -> jinja2.Template:
+    """The compiled template, or TemplateError naming the problem and its line."""
+    if not isinstance(text, str):
+        raise TypeError(f"a template is text, not {type(text).__name__}")
+    try:
+        return _compile(text)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(exc.message or "syntax error", exc.lineno)
+    except jinja2.TemplateError as exc:
+        raise TemplateError(exc.message or type(exc).__name__)
+    except RecursionError:
+        raise TemplateError("the template is nested too deeply")
+
+
+def referenced_secrets(text: str) -> set[str]:
+    """Names the template refers to as `secret.NAME` or `secret['NAME']`."""
+    compile_template(text)  # raises TemplateError on a syntax error
+    names: set[str] = set()
+    for node in ENVIRONMENT.parse(text).find_all((nodes.Getattr, nodes.Getitem)):
+        if not (isinstance(node.node, nodes.Name) and node.node.name == "secret"):
+            continue
+        if isinstance(node, nodes.Getattr):
+            names.add(node.attr)
+        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+            names.add(node.arg.value)
+    return names
+
+
+class _SecretRefs:
+    """`secret` in a template: each attribute is a marker for the token, not a value."""
+
+    __slots__ = ("_nonce", "_used")
+
+    def __init__(self, nonce: str) -> None:
+        self._nonce = nonce
+        self._used: set[str] = set()
+
+    def _marker(self, name: str) -> str:
+        self._used.add(name)
+        return f"\x00{self._nonce}:{name}\x00"
+
+    def __getattr__(self, name: str) -> str:
+        if not SECRET_NAME.fullmatch(name):
+            raise AttributeError(name)
+        return self._marker(name)
+
+    def __getitem__(self, name: object) -> str:
+        if not isinstance(name, str) or not SECRET_NAME.fullmatch(name):
+            raise KeyError(name)
+        return self._marker(name)
+
+    def __str__(self) -> str:
+        raise TemplateRenderError("use {{ secret.NAME }} to refer to one secret")
+
+
+def _finish(output: str, refs: _SecretRefs) -> str:
+    output = _LITERAL.sub(lambda m: "${secret!" + m.group(1) + ":", output)
+    marker = re.compile("\x00" + refs._nonce + r":([^\x00]*)\x00")
+
+    def token(m: re.Match[str]) -> str:
+        if m.group(1) not in refs._used:
+            raise TemplateRenderError("a secret reference was changed by a filter or operation")
+        return "${secret:" + m.group(1) + "}"
+
+    output = marker.sub(token, output)
+    if refs._nonce in output:
+        raise TemplateRenderError("a secret reference was changed by a filter or operation")
+    return output
+
+
+def render(text: str, context: Mapping[str, Any]) -> str:
+    """Render `text` with `context` (plus `secret`); TemplateRenderError on failure."""
+    template = compile_template(text)
+    refs = _SecretRefs(str(_random.randbits(64)))
+    values = dict(context)
+    values["secret"] = refs
+    try:
+        output = template.render(values)
+    except TemplateRenderError:
+        raise
+    except jinja2.UndefinedError as exc:
+        raise TemplateRenderError(exc.message or "undefined variable")
+    except SecurityError as exc:
+        raise TemplateRenderError(f"not allowed in a template: {exc}")
+    except jinja2.TemplateError as exc:
+        raise TemplateRenderError(exc.message or type(exc).__name__)
+    except RecursionError:
+        raise TemplateRenderError("the template recursed too deeply")
+    except Exception as exc:  # any error inside a user's expression, e.g. 1/0
+        raise TemplateRenderError(f"{type(exc).__name__}: {exc}")
+    return _finish(output, refs)
+
+
+def secret_names(text: str) -> set[str]:
+    """Names of the secret tokens in rendered `text` (escaped literals excluded)."""
+    return set(SECRET_TOKEN.findall(text))
+
+
+def substitute_secrets(text: str, lookup: Callable[[str], str]) -> str:
+    """Replace each token by `lookup(name)`, and escaped literals by their text."""
+
+    def replace(m: re.Match[str]) -> str:
+        bangs, name = m.group(1), m.group(2)
+        if bangs:
+            return m.group(0).replace("!", "", 1)
+        if name is None:
+            return m.group(0)
+        return lookup(name)
+
+    return _ANY_TOKEN.sub(replace, text)
+
+
+def mask_values(text: str, values: Iterable[str], mask: str = "••••••") -> str:
+    """`text` with every occurrence of each non-empty value replaced by `mask`."""
+    known = sorted({v for v in values if v}, key=len, reverse=True)
+    if not known:
+        return text
+    pattern = re.compile("|".join(re.escape(v) for v in known))
+    return pattern.sub(mask, text)

@@ -1,0 +1,469 @@
+"""The workflow-file schema: sections, steps and the whole document.
+
+`validate` checks a plain document against the schema that `workflow_file`
+documents and builds the `WorkflowDefinition`, or raises `WorkflowFileError` with
+every problem found.
+"""
+
+from __future__ import annotations
+
+import codecs
+import copy
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import fields
+from typing import Any
+from urllib.parse import urlsplit
+
+from sophmate_desktop.domain.enums import (
+    BUILTIN_ACTION_EFFECTS,
+    ApprovalMode,
+    EffectKind,
+    InputRead,
+    TriggerEvent,
+)
+from sophmate_desktop.domain.workflow import (
+    ApprovalSpec,
+    GraduationSpec,
+    InputSpec,
+    NotifySpec,
+    OutputSpec,
+    PauseSpec,
+    RetrySpec,
+    StepSpec,
+    TriggerSpec,
+    WorkflowDefinition,
+)
+from sophmate_desktop.domain.workflow_fields import (
+    BAD,
+    DOCUMENT,
+    MISSING,
+    SLUG,
+    SLUG_RULE,
+    Ctx,
+    bool_field,
+    check_keys,
+    check_template,
+    choice_field,
+    describe,
+    index_path,
+    int_field,
+    join_path,
+    json_field,
+    number_field,
+    section,
+    short,
+    take,
+    template_field,
+    template_map_field,
+    templates_field,
+    text_field,
+    text_list_field,
+)
+
+TOP_LEVEL_KEYS = tuple(f.name for f in fields(WorkflowDefinition))
+COMMON_STEP_KEYS = ("action", "name", "connection", "for_each", "customer_facing")
+ACTION_KEYS: dict[str, tuple[str, ...]] = {
+    "write_file": ("to", "content"),
+    "copy_file": ("to",),
+    "move_file": ("to",),
+    "http_request": ("method", "url", "path", "headers", "body", "json", "timeout_s"),
+    "send_email": ("to", "cc", "subject", "body"),
+    "run_command": ("argv", "timeout_s", "cwd", "env"),
+}
+CUSTOM_ACTION_KEYS = ("with", "effect")
+PARAM_DEFAULTS: dict[str, dict[str, Any]] = {
+    "http_request": {"method": "POST", "timeout_s": 30},
+    "run_command": {"timeout_s": 60},
+}
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+FOR_EACH = ("rows", "items")
+CUSTOM_EFFECTS = tuple(k.value for k in EffectKind if k is not EffectKind.CUSTOMER_FACING)
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+assert set(ACTION_KEYS) == set(BUILTIN_ACTION_EFFECTS)
+
+
+# --- sections -------------------------------------------------------------------------
+
+
+def _trigger(ctx: Ctx, doc: dict) -> TriggerSpec | None:
+    m = section(ctx, doc, "trigger", TriggerSpec)
+    if m is None:
+        return None
+    p = "trigger"
+    events = tuple(e.value for e in TriggerEvent)
+    spec = TriggerSpec(
+        folder=text_field(ctx, m, p, "folder", what="folder path"),
+        patterns=text_list_field(ctx, m, p, "patterns", ("*",), min_items=1),
+        ignore=text_list_field(ctx, m, p, "ignore", ()),
+        events=text_list_field(
+            ctx, m, p, "events", ("created", "moved"), min_items=1, choices=events
+        ),
+        settle_ms=int_field(ctx, m, p, "settle_ms", 0, 3_600_000, 500),
+        recursive=bool_field(ctx, m, p, "recursive", False),
+        polling=bool_field(ctx, m, p, "polling", False),
+        interval_s=int_field(ctx, m, p, "interval_s", 1, 31_536_000, None),
+        manual=bool_field(ctx, m, p, "manual", False),
+    )
+    given = {k for k in ("folder", "interval_s") if m.get(k) is not None}
+    if not given and m.get("manual") is not True:
+        ctx.error(p, "needs a folder, an interval_s or manual: true")
+    return spec
+
+
+def _input(ctx: Ctx, doc: dict) -> InputSpec | None:
+    m = section(ctx, doc, "input", InputSpec)
+    if m is None:
+        return None
+    encoding = text_field(ctx, m, "input", "encoding", default="utf-8", what="encoding name")
+    try:
+        known = codecs.lookup(encoding)._is_text_encoding
+    except LookupError:
+        known = False
+    if not known:
+        ctx.error("input.encoding", f"unknown text encoding {short(encoding)}")
+    return InputSpec(
+        read=choice_field(ctx, m, "input", "read", tuple(r.value for r in InputRead), "text"),
+        max_bytes=int_field(ctx, m, "input", "max_bytes", 1, 2**31, 10 * 1024 * 1024),
+        encoding=encoding,
+    )
+
+
+def _output(ctx: Ctx, doc: dict) -> OutputSpec | None:
+    m = section(ctx, doc, "output", OutputSpec)
+    if m is None:
+        return None
+    return OutputSpec(
+        paths=text_list_field(ctx, m, "output", "paths", (), required=True, min_items=1),
+        staging_paths=text_list_field(ctx, m, "output", "staging_paths", ()),
+    )
+
+
+def _approval(ctx: Ctx, doc: dict) -> ApprovalSpec | None:
+    m = section(ctx, doc, "approval", ApprovalSpec)
+    if m is None:
+        return None
+    modes = tuple(a.value for a in ApprovalMode)
+    return ApprovalSpec(
+        mode=choice_field(ctx, m, "approval", "mode", modes, "always"),
+        reviewed_runs=int_field(ctx, m, "approval", "reviewed_runs", 1, 10_000, 10),
+        customer_facing_override=bool_field(ctx, m, "approval", "customer_facing_override", False),
+    )
+
+
+def _graduation(ctx: Ctx, doc: dict) -> GraduationSpec:
+    m = section(ctx, doc, "graduation", GraduationSpec)
+    if m is None:
+        return GraduationSpec()
+    return GraduationSpec(staging_runs=int_field(ctx, m, "graduation", "staging_runs", 1, 1000, 5))
+
+
+def _retry(ctx: Ctx, doc: dict) -> RetrySpec | None:
+    m = section(ctx, doc, "retry", RetrySpec)
+    if m is None:
+        return None
+    return RetrySpec(
+        limit=int_field(ctx, m, "retry", "limit", 0, 20, 0),
+        backoff_s=float(number_field(ctx, m, "retry", "backoff_s", 0, 86_400, 30.0, above=False)),
+    )
+
+
+def _notify_target(ctx: Ctx, path: str, target: str) -> None:
+    kind, sep, rest = target.partition(":")
+    if target == "tray":
+        return
+    if sep and kind == "email":
+        if not _EMAIL.fullmatch(rest):
+            ctx.error(path, f"{short(rest)} is not an e-mail address")
+        return
+    if sep and kind == "webhook":
+        try:
+            url = urlsplit(rest)
+            ok = url.scheme in ("http", "https") and bool(url.hostname)
+        except ValueError:
+            ok = False
+        if not ok:
+            ctx.error(path, f"{short(rest)} is not an http:// or https:// URL")
+        return
+    ctx.error(path, f"expected tray, email:ADDRESS or webhook:URL, got {short(target)}")
+
+
+def _notify(ctx: Ctx, doc: dict) -> NotifySpec | None:
+    m = section(ctx, doc, "notify", NotifySpec)
+    if m is None:
+        return None
+    targets = text_list_field(ctx, m, "notify", "on_failure", (), required=True, min_items=1)
+    raw = m.get("on_failure")
+    for i, target in enumerate(raw if isinstance(raw, list) else []):
+        if isinstance(target, str) and target.strip():
+            _notify_target(ctx, index_path("notify.on_failure", i), target)
+    return NotifySpec(on_failure=targets)
+
+
+def _pause(ctx: Ctx, doc: dict) -> PauseSpec | None:
+    m = section(ctx, doc, "pause", PauseSpec)
+    if m is None:
+        return None
+    return PauseSpec(
+        consecutive_failures=int_field(ctx, m, "pause", "consecutive_failures", 1, 100, 3),
+        on_provider_change=bool_field(ctx, m, "pause", "on_provider_change", True),
+        on_plugin_update=bool_field(ctx, m, "pause", "on_plugin_update", True),
+    )
+
+
+# --- steps ----------------------------------------------------------------------------
+
+
+def _has(m: dict, key: str) -> bool:
+    return m.get(key) is not None
+
+
+def _check_url(ctx: Ctx, path: str, url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        ctx.error(path, f"{short(url)} is not an http:// or https:// URL")
+
+
+def _write_file(ctx: Ctx, m: dict, p: str) -> None:
+    template_field(ctx, m, p, "to", required=True, blank_ok=False)
+    template_field(ctx, m, p, "content", required=True)
+
+
+def _copy_or_move(ctx: Ctx, m: dict, p: str) -> None:
+    template_field(ctx, m, p, "to", required=True, blank_ok=False)
+
+
+def _http_request(ctx: Ctx, m: dict, p: str) -> None:
+    choice_field(ctx, m, p, "method", HTTP_METHODS, "POST")
+    url = template_field(ctx, m, p, "url", blank_ok=False)
+    template_field(ctx, m, p, "path")
+    if not _has(m, "connection"):
+        if not _has(m, "url"):
+            ctx.error(
+                join_path(p, "url"), "required field is missing (or give a connection and a path)"
+            )
+        if _has(m, "path"):
+            ctx.error(
+                join_path(p, "path"),
+                "a path is relative to a connection's base URL: give a connection, or a url",
+            )
+    else:
+        if _has(m, "url"):
+            ctx.error(
+                join_path(p, "url"),
+                "with a connection, give path (relative to its base URL) instead of url",
+            )
+        if not _has(m, "path"):
+            ctx.error(
+                join_path(p, "path"),
+                "required with a connection: the path below its base URL ('/' for the base)",
+            )
+    if url is not None and "{" not in url:
+        _check_url(ctx, join_path(p, "url"), url)
+    template_map_field(ctx, m, p, "headers", _HEADER_NAME, "header name")
+    template_field(ctx, m, p, "body")
+    if _has(m, "json"):
+        json_field(ctx, m["json"], join_path(p, "json"))
+        if _has(m, "body"):
+            ctx.error(join_path(p, "json"), "give either body or json, not both")
+    number_field(ctx, m, p, "timeout_s", 0, 300, 30, above=True)
+
+
+def _send_email(ctx: Ctx, m: dict, p: str) -> None:
+    if not _has(m, "connection"):
+        ctx.error(
+            join_path(p, "connection"), "required: send_email sends through a mail connection"
+        )
+    templates_field(ctx, m, p, "to", required=True)
+    templates_field(ctx, m, p, "cc", required=False)
+    template_field(ctx, m, p, "subject", required=True)
+    template_field(ctx, m, p, "body", required=True)
+
+
+def _run_command(ctx: Ctx, m: dict, p: str) -> None:
+    argv = take(ctx, m, p, "argv", True, nullable=True)
+    ap = join_path(p, "argv")
+    if isinstance(argv, str):
+        ctx.error(
+            ap,
+            "expected a list, got text: commands run without a shell, so give the program "
+            'and each argument separately, e.g. argv: ["python3", "script.py"]',
+        )
+    elif isinstance(argv, list):
+        if not argv:
+            ctx.error(ap, "must list at least the program to run")
+        for i, arg in enumerate(argv):
+            if arg is BAD:
+                continue
+            if not isinstance(arg, str):
+                ctx.error(index_path(ap, i), f"expected text (a template), got {describe(arg)}")
+            elif i == 0 and not arg.strip():
+                ctx.error(index_path(ap, i), "must not be empty: it names the program")
+            else:
+                check_template(ctx, index_path(ap, i), arg)
+    elif argv is not MISSING and argv is not BAD:
+        ctx.error(ap, f"expected a list of arguments, got {describe(argv)}")
+    number_field(ctx, m, p, "timeout_s", 0, 86_400, 60, above=True)
+    template_field(ctx, m, p, "cwd", blank_ok=False)
+    template_map_field(ctx, m, p, "env", _ENV_NAME, "environment variable name")
+
+
+_BUILTIN_CHECKS: dict[str, Callable[[Ctx, dict, str], None]] = {
+    "write_file": _write_file,
+    "copy_file": _copy_or_move,
+    "move_file": _copy_or_move,
+    "http_request": _http_request,
+    "send_email": _send_email,
+    "run_command": _run_command,
+}
+
+
+def _custom_action(ctx: Ctx, m: dict, p: str, action: str) -> str | None:
+    """Check a plug-in action's step; its effect kind (or None)."""
+    if not SLUG.fullmatch(action):
+        ctx.error(
+            join_path(p, "action"),
+            f"{short(action)} is not a valid action: use a built-in action "
+            f"({', '.join(ACTION_KEYS)}) or a plug-in name ({SLUG_RULE})",
+        )
+    else:
+        close = difflib.get_close_matches(action, list(ACTION_KEYS), n=1, cutoff=0.8)
+        if close:
+            ctx.error(
+                join_path(p, "action"), f"unknown action {action!r} (did you mean {close[0]!r}?)"
+            )
+    check_keys(ctx, m, p, COMMON_STEP_KEYS + CUSTOM_ACTION_KEYS)
+    args = take(ctx, m, p, "with", False, nullable=True)
+    if isinstance(args, dict):
+        json_field(ctx, args, join_path(p, "with"))
+    elif args is not MISSING and args is not BAD:
+        ctx.error(join_path(p, "with"), f"expected a mapping of arguments, got {describe(args)}")
+    return choice_field(ctx, m, p, "effect", CUSTOM_EFFECTS, None)
+
+
+def _builtin_keys(ctx: Ctx, m: dict, p: str, action: str) -> None:
+    kind = BUILTIN_ACTION_EFFECTS[action].value
+    for key in CUSTOM_ACTION_KEYS:
+        if key in m:
+            how = "; give its keys directly" if key == "with" else ""
+            ctx.error(
+                join_path(p, key),
+                f"only plug-in actions take {key!r}: {action} is a built-in {kind} action{how}",
+            )
+    rest = {k: v for k, v in m.items() if k not in CUSTOM_ACTION_KEYS}
+    check_keys(ctx, rest, p, COMMON_STEP_KEYS + ACTION_KEYS[action])
+
+
+def _step(ctx: Ctx, item: Any, p: str, reads: str | None) -> StepSpec | None:
+    if item is BAD:
+        return None
+    if not isinstance(item, dict):
+        ctx.error(p, f"expected a step (a mapping with an action), got {describe(item)}")
+        return None
+    before = len(ctx.errors)
+    action = text_field(ctx, item, p, "action", required=True, what="action name")
+    label = text_field(ctx, item, p, "name", what="step name")
+    connection = text_field(ctx, item, p, "connection", pattern=SLUG, what="connection name")
+    for_each = choice_field(ctx, item, p, "for_each", FOR_EACH, None)
+    customer_facing = bool_field(ctx, item, p, "customer_facing", False)
+    if for_each is not None and reads is None:
+        ctx.error(join_path(p, "for_each"), "needs an input section that reads csv or json")
+    elif for_each is not None and reads not in ("csv", "json", "?"):
+        ctx.error(join_path(p, "for_each"), f"needs input.read csv or json, not {reads!r}")
+    effect = None
+    if action in ACTION_KEYS:
+        _builtin_keys(ctx, item, p, action)
+        _BUILTIN_CHECKS[action](ctx, item, p)
+    elif action is not None:
+        effect = _custom_action(ctx, item, p, action)
+    if action is None or len(ctx.errors) > before:
+        return None
+    if action in ACTION_KEYS:
+        defaults = PARAM_DEFAULTS.get(action, {})
+        params = {
+            k: copy.deepcopy(item[k]) if _has(item, k) else defaults[k]
+            for k in ACTION_KEYS[action]
+            if _has(item, k) or k in defaults
+        }
+    else:
+        params = copy.deepcopy(item.get("with") or {})
+    return StepSpec(
+        action=action,
+        params=params,
+        connection=connection,
+        for_each=for_each,
+        customer_facing=customer_facing,
+        effect=effect,
+        label=label,
+    )
+
+
+def _steps(ctx: Ctx, doc: dict, reads: str | None) -> tuple[StepSpec, ...]:
+    value = doc.get("steps")
+    if value is BAD:
+        return ()
+    if value is None:
+        ctx.error("steps", "required field is missing: list the actions to perform")
+        return ()
+    if not isinstance(value, list):
+        ctx.error("steps", f"expected a list of steps, got {describe(value)}")
+        return ()
+    if not value:
+        ctx.error("steps", "must list at least one step")
+    steps = [_step(ctx, item, index_path("steps", i), reads) for i, item in enumerate(value)]
+    return tuple(s for s in steps if s is not None)
+
+
+# --- the document ---------------------------------------------------------------------
+
+
+def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
+    if doc is BAD:
+        raise ctx.fail()
+    if not isinstance(doc, dict):
+        ctx.error(DOCUMENT, f"expected a mapping of workflow fields, got {describe(doc)}")
+        raise ctx.fail()
+    check_keys(ctx, doc, "", TOP_LEVEL_KEYS)
+    name = text_field(ctx, doc, "", "name", required=True, pattern=SLUG, what="workflow name")
+    category = text_field(
+        ctx, doc, "", "category", required=True, pattern=SLUG, what="category name"
+    )
+    owner = text_field(ctx, doc, "", "owner", what="owner (a person or a team)")
+    description = text_field(ctx, doc, "", "description", default="", blank_ok=True)
+    trigger = _trigger(ctx, doc)
+    input_spec = _input(ctx, doc)
+    raw_input = doc.get("input")
+    reads = input_spec.read if input_spec else (None if raw_input is None else "?")
+    output = _output(ctx, doc)
+    steps = _steps(ctx, doc, reads)
+    approval = _approval(ctx, doc)
+    graduation = _graduation(ctx, doc)
+    retry = _retry(ctx, doc)
+    notify = _notify(ctx, doc)
+    pause = _pause(ctx, doc)
+    rollback = text_field(ctx, doc, "", "rollback", what="rollback description")
+    if ctx.errors:
+        raise ctx.fail()
+    return WorkflowDefinition(
+        name=name,
+        category=category,
+        owner=owner,
+        description=description,
+        trigger=trigger,
+        input=input_spec,
+        output=output,
+        steps=steps,
+        approval=approval,
+        graduation=graduation,
+        retry=retry,
+        notify=notify,
+        pause=pause,
+        rollback=rollback,
+    )

@@ -1,0 +1,1 @@
+"""The engine: watchers, runner, effects, secrets (no Qt)."""

@@ -1,0 +1,117 @@
+"""The plan/apply contract every action honours (DESIGN section 6).
+
+`plan` is read-only: it renders templates and returns PlannedWrites (a target, a
+summary, a preview a person can read, and a JSON payload that carries secrets only
+as `${secret:NAME}` tokens). `apply` performs one write idempotently: the same
+idempotency key twice has one effect. Neither half touches the database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sophmate_desktop.domain.enums import EffectKind
+from sophmate_desktop.domain.errors import SophmateError
+from sophmate_desktop.domain.workflow import StepSpec, WorkflowDefinition
+
+
+class ActionError(SophmateError):
+    """A plan or an apply failed; the message says which step and why."""
+
+
+class ScopeError(ActionError):
+    """A target lies outside the workflow's declared output scope."""
+
+
+class Cancelled(ActionError):
+    """A kill switch stopped the work at a checkpoint."""
+
+
+@dataclass(frozen=True)
+class TriggerFile:
+    path: Path
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass
+class PlanContext:
+    """What a step may read while planning."""
+
+    workflow: WorkflowDefinition
+    run_id: int
+    mode: str  # dry_run | staging | production
+    file: TriggerFile | None
+    input: Any  # text, list of row dicts (csv), parsed JSON, or None
+    output_paths: tuple[Path, ...]  # resolved: staging paths in staging mode
+    connections: Mapping[str, Mapping[str, Any]]  # name -> settings for this mode (or {})
+    connection_kinds: Mapping[str, str] = field(default_factory=dict)
+
+    def template_context(self, **extra: Any) -> dict[str, Any]:
+        f = self.file
+        ctx: dict[str, Any] = {
+            "workflow": {"name": self.workflow.name, "category": self.workflow.category,
+                         "owner": self.workflow.owner},
+            "run": {"id": self.run_id, "mode": self.mode},
+            "output": {"path": str(self.output_paths[0]) if self.output_paths else "",
+                       "paths": [str(p) for p in self.output_paths]},
+            "input": self.input,
+        }
+        if f is not None:
+            ctx["file"] = {"path": str(f.path), "name": f.path.name, "stem": f.path.stem,
+                           "suffix": f.path.suffix, "parent": str(f.path.parent),
+                           "size": f.size, "sha256": f.sha256}
+        ctx.update(extra)
+        return ctx
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    kind: str  # the action name
+    effect: EffectKind
+    target: str
+    summary: str
+    preview: str  # shown to approvers; secrets masked / by reference only
+    payload: dict[str, Any]  # JSON-safe; what apply needs
+    customer_facing: bool = False
+    records: int = 1  # affected records this write stands for
+    sendable: bool = True  # False: stays planned (e.g. no staging settings for e-mail)
+    cost: float = 0.0
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    undo: dict[str, Any] | None = None
+    bytes_written: int = 0
+    output: str = ""  # stdout/response tail, secrets masked by the caller
+    cost: float = 0.0
+
+
+@dataclass
+class ApplyContext:
+    """What apply may use: secrets resolved late, a cancel flag for checkpoints."""
+
+    idempotency_key: str
+    secret: Callable[[str], str]  # name -> value (keyring), raises SecretMissing
+    connections: Mapping[str, Mapping[str, Any]]
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    register_process: Callable[[Any], None] = lambda proc: None  # to be killed on pause
+
+    def check(self) -> None:
+        if self.cancelled.is_set():
+            raise Cancelled("stopped by a kill switch")
+
+
+class Action(Protocol):
+    name: str
+    effect: EffectKind
+    idempotent: bool  # True: a cut-short apply can be finished after a crash
+
+    def plan(self, step: StepSpec, ctx: PlanContext) -> list[PlannedWrite]: ...
+
+    def apply(self, payload: dict[str, Any], ctx: ApplyContext) -> ApplyResult: ...

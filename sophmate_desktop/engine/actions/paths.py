@@ -1,0 +1,184 @@
+"""Output scope checks and atomic file writes (DESIGN section 6).
+
+A target is resolved the way the operating system will resolve it when writing:
+`~` expanded, made absolute, `..` and symlinks of its existing part followed. Only a
+result inside one of the (equally resolved) output roots is accepted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from sophmate_desktop.engine.actions.base import ActionError, ScopeError
+
+_CHUNK = 1024 * 1024
+
+
+def _resolve(path: str | os.PathLike[str]) -> Path:
+    return Path(os.path.realpath(os.path.abspath(os.path.expanduser(os.fspath(path)))))
+
+
+def resolve_in_scope(target: str | os.PathLike[str], roots: Sequence[Path]) -> Path:
+    """`target` resolved; ScopeError unless it lies inside one of `roots`."""
+    text = os.fspath(target)
+    if not text.strip():
+        raise ScopeError("the target path is empty")
+    if "\x00" in text:
+        raise ScopeError("the target path contains a NUL character")
+    resolved = _resolve(text)
+    for root in roots:
+        real_root = _resolve(root)
+        if resolved != real_root and resolved.is_relative_to(real_root):
+            return resolved
+    scope = ", ".join(str(r) for r in roots) or "none declared"
+    shown = text if text == str(resolved) else f"{text} (resolves to {resolved})"
+    raise ScopeError(f"target {shown} is outside the output scope ({scope})")
+
+
+def recheck_target(path: str, scope: Sequence[str] | None) -> Path:
+    """At apply: the planned, resolved target must still resolve to itself.
+
+    A symlink created in its folders after planning (the write may wait days for an
+    approval) would otherwise redirect the write.
+    """
+    target = Path(path)
+    now = _resolve(target)
+    if now != target:
+        raise ScopeError(f"target {path} now resolves to {now}; it changed since it was planned")
+    if scope is not None:
+        resolve_in_scope(target, [Path(p) for p in scope])
+    return target
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows cannot open a folder; rename is durable enough there
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _temp_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.sophmate-tmp")
+
+
+def _open_temp(path: Path) -> tuple[Path, int]:
+    """A new temporary file beside `path`, created with the umask's usual permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = _temp_path(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(temp, flags, 0o666)
+    try:
+        os.chmod(temp, os.stat(path).st_mode & 0o7777)  # keep an existing file's mode
+    except OSError:
+        pass
+    return temp, fd
+
+
+class _Temp:
+    """A temporary file being filled; closed exactly once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.fd = _open_temp(path)
+        self.open = True
+
+    def write(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view) :]
+
+    def close(self) -> None:
+        if self.open:
+            self.open = False
+            os.close(self.fd)
+
+    def commit(self, path: Path) -> None:
+        os.fsync(self.fd)
+        self.close()
+        os.replace(self.path, path)
+        _fsync_dir(path.parent)
+
+    def discard(self) -> None:
+        try:
+            self.close()
+        except OSError:
+            pass
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file, fsync and rename.
+
+    Missing parent folders are created (the caller checked the scope). A reader sees
+    the old content or the new one, never a mix; a crash leaves at most a temporary
+    file beside the target.
+    """
+    temp = _Temp(path)
+    try:
+        temp.write(data)
+        temp.commit(path)
+    except BaseException:
+        temp.discard()
+        raise
+
+
+def atomic_copy(source: Path, path: Path, expected_sha256: str | None = None) -> int:
+    """Copy `source` to `path` atomically; returns the bytes copied.
+
+    With `expected_sha256` the copy is refused (nothing replaced) when the source no
+    longer has the content that was planned and approved.
+    """
+    temp = _Temp(path)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(source, "rb") as src:
+            while chunk := src.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                temp.write(chunk)
+        if expected_sha256 is not None and digest.hexdigest() != expected_sha256:
+            raise ActionError(
+                f"the source {source} changed since it was planned "
+                f"(sha256 {digest.hexdigest()[:12]}, planned {expected_sha256[:12]})"
+            )
+        try:
+            shutil.copystat(source, temp.path)
+        except OSError:
+            pass
+        temp.commit(path)
+    except BaseException:
+        temp.discard()
+        raise
+    return size
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_sha256_or_none(path: Path) -> str | None:
+    """The sha256 of a regular file at `path`, or None when there is none."""
+    try:
+        if not path.is_file():
+            return None
+        return sha256_file(path)
+    except OSError:
+        return None

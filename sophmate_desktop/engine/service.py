@@ -1,0 +1,265 @@
+"""The engine: intake of triggers, workers that plan runs, an applier for approved
+writes, and a monitor that enforces kill switches and follows the database.
+
+Plain threads, no Qt. Each thread owns its own database connection. The database
+is the source of truth: a pause made by another process reaches the monitor on its
+next tick (every `tick_s`), a pause made in this process wakes it at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from peewee import Database
+
+from sophmate_desktop.domain import policy
+from sophmate_desktop.domain.enums import RunStatus, WriteStatus
+from sophmate_desktop.domain.events import Event, Listeners
+from sophmate_desktop.engine import records
+from sophmate_desktop.engine.execution import Executor
+from sophmate_desktop.engine.handles import InFlightTable
+from sophmate_desktop.engine.outcomes import host_id, recover
+from sophmate_desktop.engine.records import Offer
+from sophmate_desktop.engine.secrets import SecretStore
+from sophmate_desktop.engine.triggers import Triggers
+from sophmate_desktop.store.models import Run, Workflow, Write
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+class Engine:
+    def __init__(self, db: Database, *, secrets: SecretStore | None = None, workers: int = 2,
+                 tick_s: float = 0.25, watch: bool = True, polling_interval_s: float = 1.0,
+                 intake_batch: int = 500) -> None:
+        self.db = db
+        self.host = host_id()
+        self.secrets = secrets or SecretStore()
+        self.events = Listeners()
+        self.tick_s = tick_s
+        self.inflight = InFlightTable()
+        self.run_queue: queue.Queue = queue.Queue()
+        self.apply_queue: queue.Queue = queue.Queue()
+        self._queued_runs: set[int] = set()
+        self._queued_writes: set[int] = set()
+        self._qlock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._workers = max(1, workers)
+        self._intake_batch = intake_batch
+        self._fingerprint: object = None
+        self._idle = threading.Condition()
+        self.executor = Executor(self)
+        self.triggers = Triggers(self, watch=watch, polling_interval_s=polling_interval_s)
+        self.started = False
+
+    # Life cycle ----------------------------------------------------------
+
+    def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        with self.db.connection_context():
+            counts = recover(self.db, self.host)
+        if any(counts.values()):
+            log.info("recovered after a crash: %s", counts)
+        self._spawn("sophmate-monitor", self._monitor_loop)
+        for i in range(self._workers):
+            self._spawn(f"sophmate-worker-{i}", self._worker_loop)
+        self._spawn("sophmate-applier", self._applier_loop)
+        self.triggers.start()
+        self.wake()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self.started:
+            return
+        self._stop.set()
+        self._wake.set()
+        for item in self.inflight.snapshot():
+            item.cancel("the engine is shutting down")
+        self.triggers.stop(timeout)
+        for _ in range(self._workers):
+            self.run_queue.put(_STOP)
+        self.apply_queue.put(_STOP)
+        for t in self._threads:
+            t.join(timeout)
+        alive = [t.name for t in self._threads if t.is_alive()]
+        if alive:
+            log.error("engine threads still alive after stop: %s", alive)
+        self._threads.clear()
+        self.started = False
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        def body() -> None:
+            with self.db.connection_context():
+                try:
+                    target()
+                except Exception:
+                    log.exception("%s crashed", name)
+
+        t = threading.Thread(target=body, name=name, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def wake(self, _event: Event | None = None) -> None:
+        """Re-read switches and queues now (a pause in this process, a new approval)."""
+        self._wake.set()
+
+    def publish(self, kind: str, **data) -> None:
+        self.events.publish(Event(kind, data))
+
+    # Starting runs -------------------------------------------------------
+
+    def offer(self, offer: Offer) -> None:
+        self.triggers.submit(offer)
+
+    def run_now(self, workflow: str, file: Path | None = None, *, actor: str = "engine",
+                mode: str | None = None) -> int:
+        """A manual run: recorded at once (queued, or held while paused); returns its id."""
+        return self.triggers.manual(workflow, file, actor=actor, mode=mode)
+
+    def enqueue_runs(self, run_ids) -> None:
+        with self._qlock:
+            fresh = [r for r in run_ids if r not in self._queued_runs]
+            self._queued_runs.update(fresh)
+        for run_id in fresh:
+            self.run_queue.put(run_id)
+
+    def enqueue_writes(self, write_ids) -> None:
+        with self._qlock:
+            fresh = [w for w in write_ids if w not in self._queued_writes]
+            self._queued_writes.update(fresh)
+        for write_id in fresh:
+            self.apply_queue.put(write_id)
+
+    # Threads -------------------------------------------------------------
+
+    def _worker_loop(self) -> None:
+        while True:
+            run_id = self.run_queue.get()
+            if run_id is _STOP:
+                return
+            with self._qlock:
+                self._queued_runs.discard(run_id)
+            try:
+                self.executor.execute_run(run_id)
+            except Exception:
+                log.exception("run %s: unexpected engine error", run_id)
+            self._notify_idle()
+
+    def _applier_loop(self) -> None:
+        while True:
+            write_id = self.apply_queue.get()
+            if write_id is _STOP:
+                return
+            with self._qlock:
+                self._queued_writes.discard(write_id)
+            try:
+                self.executor.apply_write(write_id)
+            except Exception:
+                log.exception("write %s: unexpected engine error", write_id)
+            self._notify_idle()
+
+    def _monitor_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.check_switches()
+                self._pick_up_work()
+                self.triggers.tick()
+            except Exception:
+                log.exception("monitor tick failed")
+            self._wake.wait(self.tick_s)
+            self._wake.clear()
+
+    def check_switches(self) -> None:
+        """Cancel what a paused switch or workflow covers; follow workflow changes."""
+        switches = records.switch_states()
+        paused_workflows = {name: reason for name, reason in
+                            Workflow.select(Workflow.name, Workflow.paused_reason)
+                            .where(Workflow.paused == True).tuples()}  # noqa: E712
+        for item in self.inflight.snapshot():
+            effects = item.effects if item.kind == "write" else ()
+            sw = policy.blocking_switch(switches, category=item.category, effects=effects)
+            if sw is not None:
+                item.cancel(policy.switch_refusal_text(sw))
+            elif item.kind == "run" and item.workflow in paused_workflows:
+                item.cancel(f"workflow {item.workflow} is paused: "
+                            f"{paused_workflows[item.workflow]}")
+        fingerprint = (
+            tuple(sorted((s.scope, s.name) for s in switches)),
+            tuple(Workflow.select(Workflow.id, Workflow.revision, Workflow.enabled,
+                                  Workflow.paused, Workflow.stage)
+                  .order_by(Workflow.id).tuples()),
+        )
+        if fingerprint != self._fingerprint:
+            changed_switches = (self._fingerprint is None
+                                or fingerprint[0] != self._fingerprint[0])
+            self._fingerprint = fingerprint
+            self.triggers.refresh()
+            if changed_switches:
+                self.publish("switches.changed")
+
+    def _pick_up_work(self) -> None:
+        """Runs queued and writes approved by anyone (another process, a replay, a retry)."""
+        busy_runs = self.inflight.ids("run")
+        runs = [r for r in records.next_queued(self.db) if r not in busy_runs]
+        if runs:
+            self.enqueue_runs(runs)
+        switches = records.switch_states()
+        busy = self.inflight.ids("write")
+        approved = (Write.select(Write.id, Write.category, Write.effect, Write.customer_facing)
+                    .where(Write.status == WriteStatus.APPROVED.value).order_by(Write.id)
+                    .limit(200))
+        ready = []
+        for w in approved:
+            if w.id in busy:
+                continue
+            if policy.blocking_switch(switches, category=w.category,
+                                      effects=records.effects_of(w)) is None:
+                ready.append(w.id)
+        if ready:
+            self.enqueue_writes(ready)
+
+    # Waiting (tests, the CLI's `workflow run`, the demo) ----------------------
+
+    def _notify_idle(self) -> None:
+        with self._idle:
+            self._idle.notify_all()
+
+    def wait_for_run(self, run_id: int, timeout: float = 30.0,
+                     until: tuple[str, ...] = ("succeeded", "failed", "rejected", "cancelled",
+                                               "awaiting_approval", "held")) -> str:
+        """Block until the run reaches one of `until`; returns its status."""
+        deadline = time.monotonic() + timeout
+        with self.db.connection_context():
+            while True:
+                status = Run.get_by_id(run_id).status
+                if status in until:
+                    return status
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"run {run_id} still {status} after {timeout} s")
+                with self._idle:
+                    self._idle.wait(min(remaining, 0.05))
+
+    def is_idle(self) -> bool:
+        return (self.run_queue.empty() and self.apply_queue.empty()
+                and len(self.inflight) == 0 and self.triggers.idle())
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.is_idle() or Run.select().where(
+                Run.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]),
+                Run.next_attempt_at.is_null()).exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the engine did not become idle")
+            self.wake()
+            with self._idle:
+                self._idle.wait(0.05)

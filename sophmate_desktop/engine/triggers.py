@@ -1,0 +1,283 @@
+"""Where runs come from: watched folders (with reconciliation against the ledger),
+interval schedules and manual runs. One intake thread records offers in batches."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import smtplib
+import threading
+import time
+import urllib.request
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.engine import records
+from sophmate_desktop.engine.records import Offer
+from sophmate_desktop.engine.scan import FileChanged, file_version, scan_folder
+from sophmate_desktop.engine.watchers import WatchManager, WatchSpec
+from sophmate_desktop.store import audit
+from sophmate_desktop.store.database import write_transaction
+from sophmate_desktop.store.models import Category, Connection, LedgerEntry, Run, Workflow
+from sophmate_desktop.store.notifications import record_notification
+
+if TYPE_CHECKING:
+    from sophmate_desktop.engine.service import Engine
+
+log = logging.getLogger(__name__)
+_STOP = object()
+NOTIFY_SMTP_CONNECTION = "notify-smtp"
+
+
+def watch_spec(wf: records.LoadedWorkflow) -> WatchSpec | None:
+    trig = wf.definition.trigger
+    if trig is None or not trig.folder:
+        return None
+    return WatchSpec(key=wf.name, folder=Path(trig.folder).expanduser(),
+                     patterns=tuple(trig.patterns), ignore=tuple(trig.ignore),
+                     events=frozenset(trig.events), recursive=trig.recursive,
+                     settle_ms=trig.settle_ms, polling=trig.polling)
+
+
+class Triggers:
+    def __init__(self, engine: Engine, *, watch: bool, polling_interval_s: float) -> None:
+        self.engine = engine
+        self.db = engine.db
+        self.watch = watch
+        self.intake: queue.Queue = queue.Queue()
+        self._busy = threading.Event()
+        self._specs: dict[str, WatchSpec] = {}
+        self._schedules: dict[str, tuple[float, float]] = {}  # name -> (interval, next due)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._rescans: list[threading.Thread] = []
+        self.manager = WatchManager(self._on_file, self._on_problem, self._on_rescan,
+                                    polling_interval_s=polling_interval_s) if watch else None
+
+    # Life cycle ----------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._intake_loop, name="sophmate-intake",
+                                        daemon=True)
+        self._thread.start()
+        with self.db.connection_context():
+            self.refresh()
+        if self.manager is not None:
+            self.manager.start()
+            self._on_rescan(None)  # files that arrived while we were closed
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.manager is not None:
+            self.manager.stop(timeout)
+        self.intake.put(_STOP)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        for t in self._rescans:
+            t.join(timeout)
+
+    def idle(self) -> bool:
+        return self.intake.empty() and not self._busy.is_set() and not any(
+            t.is_alive() for t in self._rescans)
+
+    def refresh(self) -> None:
+        """Follow enabled workflows: watches and schedules (called when anything changed)."""
+        workflows = records.load_workflows(enabled_only=True)
+        specs = {}
+        schedules = {}
+        for wf in workflows:
+            spec = watch_spec(wf)
+            if spec is not None:
+                specs[wf.name] = spec
+            trig = wf.definition.trigger
+            if trig is not None and trig.interval_s:
+                old = self._schedules.get(wf.name)
+                due = old[1] if old and old[0] == trig.interval_s else \
+                    time.monotonic() + trig.interval_s
+                schedules[wf.name] = (trig.interval_s, due)
+        with self._lock:
+            self._schedules = schedules
+            changed = specs != self._specs
+            self._specs = specs
+        if changed and self.manager is not None:
+            self.manager.set_watches(specs.values())
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        due = []
+        with self._lock:
+            for name, (interval, at) in self._schedules.items():
+                if at <= now:
+                    due.append(name)
+                    self._schedules[name] = (interval, now + interval)
+        for name in due:
+            self.submit(Offer(name, "schedule"))
+
+    # Offers --------------------------------------------------------------
+
+    def submit(self, offer: Offer) -> None:
+        self.intake.put(offer)
+
+    def _on_file(self, key: str, path: Path) -> None:
+        self.intake.put((key, path))
+
+    def _on_rescan(self, key: str | None) -> None:
+        with self._lock:
+            specs = [s for k, s in self._specs.items() if key is None or k == key]
+        t = threading.Thread(target=self._rescan, args=(specs,), name="sophmate-rescan",
+                             daemon=True)
+        self._rescans = [r for r in self._rescans if r.is_alive()] + [t]
+        t.start()
+
+    def _rescan(self, specs: list[WatchSpec]) -> None:
+        for spec in specs:
+            try:
+                for path in scan_folder(spec):
+                    self.intake.put((spec.key, path))
+            except FileNotFoundError:
+                continue
+            except Exception:
+                log.exception("rescan of %s failed", spec.folder)
+
+    def _intake_loop(self) -> None:
+        with self.db.connection_context():
+            while True:
+                item = self.intake.get()
+                if item is _STOP:
+                    return
+                self._busy.set()
+                batch = [item]
+                while len(batch) < self.engine._intake_batch:
+                    try:
+                        more = self.intake.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is _STOP:
+                        self.intake.put(_STOP)
+                        break
+                    batch.append(more)
+                try:
+                    self._record(batch)
+                except Exception:
+                    log.exception("recording %d trigger events failed", len(batch))
+                finally:
+                    self._busy.clear()
+                    self.engine._notify_idle()
+
+    def _record(self, batch: list) -> None:
+        offers = []
+        retry = []
+        ids = {wf.name: wf.id for wf in Workflow.select(Workflow.id, Workflow.name)}
+        for item in batch:
+            if isinstance(item, Offer):
+                offers.append(item)
+                continue
+            key, path = item
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            wf_id = ids.get(key)
+            if wf_id is None or LedgerEntry.select().where(
+                    LedgerEntry.workflow == wf_id, LedgerEntry.path == str(path),
+                    LedgerEntry.size == st.st_size, LedgerEntry.mtime_ns == st.st_mtime_ns
+            ).exists():
+                continue
+            try:
+                version = file_version(path)
+            except FileChanged:
+                retry.append(item)
+                continue
+            except (FileNotFoundError, PermissionError, IsADirectoryError):
+                continue
+            offers.append(Offer(key, "file", path, version.size, version.mtime_ns,
+                                version.sha256))
+        created = records.record_offers(self.db, offers, self.engine.host) if offers else []
+        for item in retry:
+            threading.Timer(0.2, self.intake.put, args=(item,)).start()
+        queued = [run_id for run_id, status in created if status == "queued"]
+        if queued:
+            self.engine.enqueue_runs(queued)
+        if created:
+            self.engine.publish("runs.created", runs=[r for r, _ in created])
+
+    def manual(self, workflow: str, file: Path | None, *, actor: str,
+               mode: str | None) -> int:
+        wf = Workflow.get_or_none(Workflow.name == workflow)
+        if wf is None:
+            raise BadInput(f"no workflow named {workflow!r}")
+        offer = Offer(workflow, "manual", actor=actor, mode=mode)
+        if file is not None:
+            path = Path(file).expanduser().resolve()
+            if not path.is_file():
+                raise BadInput(f"--file: {path} is not a file")
+            v = file_version(path)
+            offer = Offer(workflow, "manual", path, v.size, v.mtime_ns, v.sha256, actor, mode)
+        [(run_id, status)] = records.record_offers(self.db, [offer], self.engine.host)
+        if status == "queued":
+            self.engine.enqueue_runs([run_id])
+        self.engine.publish("runs.created", runs=[run_id])
+        return run_id
+
+    # Problems and failure notices ------------------------------------------
+
+    def _on_problem(self, key: str, message: str) -> None:
+        with self.db.connection_context(), write_transaction(self.db):
+            wf = Workflow.get_or_none(Workflow.name == key)
+            if wf is None:
+                return
+            now = utcnow()
+            run = Run.create(workflow=wf.id, revision=wf.revision, trigger_kind="watch",
+                             mode=wf.stage, status="failed", queued_at=now, started_at=now,
+                             finished_at=now, error=message, host=self.engine.host)
+            category = Category.get_by_id(wf.category_id).name
+            audit.append(actor=records.ENGINE_ACTOR, action="watch.problem", subject=key,
+                         category=category, workflow=key, run=run.id, reason=message)
+            record_notification("error", "watch_problem", f"{key}: {message}",
+                                "Files for this workflow are not being watched. Fix the "
+                                "folder; the engine picks it up again by itself.",
+                                workflow=key, run=run.id, group_key=f"watch:{key}")
+        self.engine.publish("notification", workflow=key)
+
+    def deliver_failure(self, wf: records.LoadedWorkflow, run_id: int, error: str) -> None:
+        targets = [t for t in (wf.definition.notify.on_failure if wf.definition.notify else ())
+                   if t != "tray"]
+        if targets:
+            threading.Thread(target=self._deliver, args=(wf.name, run_id, error, targets),
+                             name="sophmate-notify", daemon=True).start()
+
+    def _deliver(self, workflow: str, run_id: int, error: str, targets: list[str]) -> None:
+        title = f"SophMate: {workflow} run {run_id} failed"
+        for target in targets:
+            kind, _, where = target.partition(":")
+            try:
+                if kind == "webhook":
+                    body = json.dumps({"workflow": workflow, "run": run_id, "error": error,
+                                       "title": title}).encode()
+                    req = urllib.request.Request(where, data=body, method="POST",
+                                                 headers={"Content-Type": "application/json"})
+                    urllib.request.urlopen(req, timeout=10).close()
+                elif kind == "email":
+                    self._send_mail(where, title, error)
+            except Exception as exc:
+                log.warning("failure notice to %s failed: %s", target, exc)
+
+    def _send_mail(self, to: str, subject: str, body: str) -> None:
+        with self.db.connection_context():
+            conn = Connection.get_or_none(Connection.name == NOTIFY_SMTP_CONNECTION)
+        if conn is None:
+            raise RuntimeError(f"no connection named {NOTIFY_SMTP_CONNECTION} for e-mail notices")
+        s = conn.settings
+        msg = EmailMessage()
+        msg["From"] = s.get("from", "sophmate@localhost")
+        msg["To"] = to
+        msg["Subject"] = subject
+        msg.set_content(body)
+        with smtplib.SMTP(s.get("host", "127.0.0.1"), int(s.get("port", 25)),
+                          timeout=float(s.get("timeout_s", 10))) as smtp:
+            if conn.secret_ref and s.get("username"):
+                smtp.login(s["username"], self.engine.secrets.get(conn.secret_ref))
+            smtp.send_message(msg)

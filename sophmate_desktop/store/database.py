@@ -1,0 +1,261 @@
+"""The one entry point to the database: open, migrate, seed, transact.
+
+`open_database(url)` returns a ready peewee Database bound to the model proxy.
+SQLite runs in WAL with synchronous NORMAL, foreign keys and a busy timeout;
+PostgreSQL goes through psycopg 3. Before migrating an existing SQLite file a
+copy is kept beside it; a database whose schema is newer than this code is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from playhouse.migrations import Runner
+
+from sophmate_desktop import __version__
+from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.domain.enums import EffectKind, SwitchScope
+from sophmate_desktop.domain.errors import DatabaseError
+from sophmate_desktop.store.models import (
+    GENESIS_HASH,
+    AuditHead,
+    Setting,
+    Switch,
+    database_proxy,
+)
+
+log = logging.getLogger(__name__)
+
+APP_DIR_NAME = "sophmate-desktop"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SCHEMA_TABLE = "schema_version"
+BUSY_TIMEOUT_S = 10.0
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": 1,
+    "foreign_keys": 1,
+    "cache_size": -64000,
+}
+DEFAULT_SETTINGS = {"four_eyes": "auto"}  # auto: on in team mode, off on a single desktop
+
+URL_HELP = "use sqlite:///RELATIVE/PATH, sqlite:////ABSOLUTE/PATH or postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
+
+
+@dataclass(frozen=True)
+class DatabaseUrl:
+    kind: str  # sqlite | postgresql
+    path: Path | None = None  # sqlite
+    host: str = "localhost"
+    port: int = 5432
+    user: str | None = None
+    password: str | None = None
+    dbname: str | None = None
+
+    @property
+    def display(self) -> str:
+        """The URL with the password masked: safe for messages and the UI."""
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.path}"
+        who = f"{self.user}:***@" if self.password else (f"{self.user}@" if self.user else "")
+        return f"postgresql://{who}{self.host}:{self.port}/{self.dbname}"
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_DIR_NAME, appauthor=False))
+
+
+def default_db_url() -> str:
+    """`SOPHMATE_DB` if set, else SQLite in the user data directory."""
+    env = os.environ.get("SOPHMATE_DB")
+    if env:
+        return env
+    return f"sqlite:///{default_data_dir() / 'sophmate.sqlite3'}"
+
+
+def parse_url(url: str) -> DatabaseUrl:
+    if not url or not url.strip():
+        raise DatabaseError(f"empty database URL: {URL_HELP}")
+    url = url.strip()
+    if "://" not in url:
+        return DatabaseUrl("sqlite", path=Path(url).expanduser())
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        raw = url.split("://", 1)[1]
+        if not raw.startswith("/") or raw == "/":
+            raise DatabaseError(f"bad SQLite URL {url!r}: {URL_HELP}")
+        return DatabaseUrl("sqlite", path=Path(unquote(raw[1:])).expanduser())
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        dbname = parts.path.lstrip("/")
+        if not dbname:
+            raise DatabaseError(f"PostgreSQL URL names no database: {URL_HELP}")
+        try:
+            port = parts.port or 5432
+        except ValueError:
+            raise DatabaseError(f"bad port in database URL: {URL_HELP}")
+        return DatabaseUrl(
+            "postgresql",
+            host=parts.hostname or "localhost",
+            port=port,
+            user=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            dbname=unquote(dbname),
+        )
+    raise DatabaseError(f"unsupported database URL scheme {scheme!r}: {URL_HELP}")
+
+
+def is_sqlite(db: Database) -> bool:
+    return isinstance(db, SqliteDatabase)
+
+
+def write_transaction(db: Database) -> contextlib.AbstractContextManager:
+    """A transaction that may read then write: IMMEDIATE on SQLite (see FIELD-NOTES)."""
+    if is_sqlite(db):
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
+
+
+def _connect_sqlite(target: DatabaseUrl, create: bool) -> SqliteDatabase:
+    path = target.path
+    assert path is not None
+    if path.is_dir():
+        raise DatabaseError(f"database path {path} is a folder, not a file")
+    if not path.exists():
+        if not create:
+            raise DatabaseError(f"no database at {path}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"cannot create the folder for {path}: {exc.strerror}")
+    elif path.stat().st_size > 0:
+        with open(path, "rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                raise DatabaseError(f"{path} is not a SQLite database")
+    db = SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_S)
+    try:
+        db.connect(reuse_if_open=True)
+    except Exception as exc:
+        raise DatabaseError(f"cannot open SQLite database {path}: {exc}")
+    return db
+
+
+def _connect_postgres(target: DatabaseUrl) -> PostgresqlDatabase:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise DatabaseError(
+            "PostgreSQL support is not installed: pip install 'sophmate-desktop[team]'"
+        )
+    db = PostgresqlDatabase(
+        target.dbname,
+        host=target.host,
+        port=target.port,
+        user=target.user,
+        password=target.password,
+        connect_timeout=5,
+        prefer_psycopg3=True,
+    )
+    try:
+        db.connect(reuse_if_open=True)
+    except Exception as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseError(f"cannot connect to {target.display}: {first_line}")
+    return db
+
+
+def _backup_sqlite(path: Path, applied: int) -> Path:
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+    dest = path.with_name(f"{path.name}.before-migration-{applied:04d}-{stamp}")
+    src = sqlite3.connect(str(path))
+    try:
+        dst = sqlite3.connect(str(dest))
+        with dst:
+            src.backup(dst)
+        dst.close()
+    finally:
+        src.close()
+    return dest
+
+
+def migrate(db: Database, *, sqlite_path: Path | None = None) -> list[str]:
+    """Apply pending migrations; refuse a schema newer than this code."""
+    runner = Runner(db, directory=str(MIGRATIONS_DIR), table_name=SCHEMA_TABLE)
+    status = runner.status()
+    unknown = [m.name for m in status if m.applied and m.path is None]
+    if unknown:
+        raise DatabaseError(
+            f"this database has schema {unknown[-1]}, newer than SophMate Desktop "
+            f"{__version__} understands; upgrade the application (refusing to open it)"
+        )
+    pending = [m for m in status if not m.applied]
+    if not pending:
+        return []
+    applied = [m for m in status if m.applied]
+    if applied and sqlite_path is not None:
+        backup = _backup_sqlite(sqlite_path, len(applied))
+        log.info("copied %s to %s before migrating", sqlite_path, backup)
+    if is_sqlite(db):
+        # A table rebuild must not fire ON DELETE CASCADE (FIELD-NOTES).
+        db.pragma("foreign_keys", 0)
+    try:
+        return runner.up()
+    finally:
+        if is_sqlite(db):
+            db.pragma("foreign_keys", 1)
+
+
+def _seed(db: Database) -> None:
+    with write_transaction(db):
+        AuditHead.insert(id=1, last_id=0, last_hash=GENESIS_HASH).on_conflict_ignore().execute()
+        Switch.insert(scope=SwitchScope.GLOBAL.value, name="all").on_conflict_ignore().execute()
+        for kind in EffectKind:
+            Switch.insert(
+                scope=SwitchScope.EFFECT.value, name=kind.value
+            ).on_conflict_ignore().execute()
+        for key, value in DEFAULT_SETTINGS.items():
+            Setting.insert(key=key, value=value).on_conflict_ignore().execute()
+
+
+def open_database(url: str | None = None, *, create: bool = True) -> Database:
+    """Open (and create, migrate and seed) the database at `url`; bind the models."""
+    target = parse_url(default_db_url() if url is None else url)
+    if target.kind == "sqlite":
+        db = _connect_sqlite(target, create)
+        sqlite_path = target.path
+    else:
+        db = _connect_postgres(target)
+        sqlite_path = None
+    db.url_display = target.display
+    db.is_team = target.kind == "postgresql"
+    database_proxy.initialize(db)
+    try:
+        migrate(db, sqlite_path=sqlite_path)
+        _seed(db)
+    except DatabaseError:
+        db.close()
+        raise
+    return db
+
+
+@contextlib.contextmanager
+def thread_connection(db: Database) -> Iterator[None]:
+    """A worker thread's own connection, closed when the work ends."""
+    with db.connection_context():
+        yield
+
+
+def remove_sqlite_files(path: Path) -> None:
+    """Delete a SQLite database and its WAL side files (tests, demo reset)."""
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(f"{path}{suffix}")

@@ -1,0 +1,148 @@
+"""Frozen rows handed to the console's callers (CLI, UI): never live peewee objects."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class _Row:
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)  # type: ignore[call-overload]
+        for key, value in out.items():
+            if isinstance(value, datetime):
+                out[key] = value.isoformat(timespec="seconds")
+        return out
+
+
+@dataclass(frozen=True)
+class SwitchRow(_Row):
+    scope: str  # global | category | effect
+    name: str
+    paused: bool
+    paused_by: str | None
+    paused_reason: str | None
+    paused_at: datetime | None
+    description: str = ""
+    held_runs: int = 0
+    workflows: int = 0
+
+
+@dataclass(frozen=True)
+class WorkflowRow(_Row):
+    id: int
+    name: str
+    category: str
+    owner: str | None
+    description: str
+    stage: str
+    enabled: bool
+    paused: bool
+    paused_reason: str | None
+    revision: int
+    consecutive_failures: int
+    last_reviewed_at: datetime | None
+    updated_by: str
+    updated_at: datetime
+    missing_checklist: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunRow(_Row):
+    id: int
+    workflow: str
+    category: str
+    revision: int
+    trigger_kind: str
+    trigger_path: str | None
+    mode: str
+    status: str
+    attempt: int
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+    duration_ms: int | None
+    writes: int
+    affected_records: int
+    bytes_read: int
+    bytes_written: int
+    cost: float
+    reviewed: bool
+    diagnostics: dict[str, Any] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class WriteRow(_Row):
+    id: int
+    run_id: int
+    workflow: str
+    category: str
+    seq: int
+    kind: str
+    effect: str
+    target: str
+    summary: str
+    preview: str
+    customer_facing: bool
+    status: str
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    comment: str | None
+    applied_at: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ReviewRow(_Row):
+    id: int
+    workflow: str
+    reviewer: str
+    at: datetime
+    kind: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class AuditRow(_Row):
+    id: int
+    at: str
+    actor: str
+    action: str
+    subject: str
+    category: str | None
+    workflow: str | None
+    run: int | None
+    reason: str | None
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ConnectionRow(_Row):
+    name: str
+    kind: str
+    settings: dict[str, Any]
+    staging_settings: dict[str, Any] | None
+    secret_ref: str | None
+    changed_at: datetime
+    changed_by: str
+
+
+@dataclass(frozen=True)
+class SecretRow(_Row):
+    name: str
+    updated_at: datetime
+    updated_by: str
+
+
+@dataclass(frozen=True)
+class DecisionResult(_Row):
+    """The outcome of one approve/reject in a bulk call."""
+
+    write_id: int
+    ok: bool
+    status: str
+    message: str = ""
+    exit_code: int = 0

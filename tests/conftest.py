@@ -1,0 +1,118 @@
+"""Shared fixtures: a temporary database (SQLite file or the real PostgreSQL),
+an in-memory keyring, a watched folder. Qt runs offscreen."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.pop("SOPHMATE_DB", None)
+os.environ.pop("SOPHMATE_ALLOW_INSECURE_KEYRING", None)
+
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import keyring  # noqa: E402
+import pytest  # noqa: E402
+
+from tests.support.inmemory_keyring import InMemoryKeyring  # noqa: E402
+
+PG_URL = os.environ.get(
+    "SOPHMATE_TEST_PG_URL", "postgresql://sophmate:sophmate@127.0.0.1:5432/sophmate_test"
+)
+
+
+def pg_available() -> str | None:
+    """None when the test server answers, else why not."""
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed"
+    try:
+        with psycopg.connect(
+            PG_URL.replace("postgresql://", "postgresql://", 1), connect_timeout=3
+        ):
+            return None
+    except Exception as exc:
+        return f"PostgreSQL at {PG_URL.split('@')[-1]} is not reachable: {exc}"
+
+
+def reset_pg_schema() -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[InMemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = InMemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'sophmate.sqlite3'}"
+
+
+@pytest.fixture
+def pg_url() -> str:
+    reason = pg_available()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs PostgreSQL: {reason}")
+        pytest.skip(reason)
+    reset_pg_schema()
+    return PG_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'sophmate.sqlite3'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def db(db_url: str):
+    from sophmate_desktop.store.database import open_database
+
+    database = open_database(db_url)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def sqlite_db(sqlite_url: str):
+    from sophmate_desktop.store.database import open_database
+
+    database = open_database(sqlite_url)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def make_console(db):
+    """Consoles for several people on the same database."""
+    from sophmate_desktop.console import Console
+
+    def make(actor: str = "ana"):
+        return Console(db, actor=actor)
+
+    return make
+
+
+@pytest.fixture
+def console(make_console):
+    return make_console("ana")
+
+
+@pytest.fixture
+def watched_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "watched"
+    folder.mkdir()
+    return folder

@@ -1,0 +1,186 @@
+"""Approvals: one decision per write, kill switches and four eyes re-checked in place."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sophmate_desktop.store.models import AuditEvent, Run, Write
+from tests.support.factories import make_run, make_write, workflow_yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def pending(db, make_console):
+    lead = make_console("lead")
+    lead.import_workflow(workflow_yaml("wf-one", "finance"))
+    run = make_run(db, "wf-one")
+    writes = [make_write(db, run, seq=i) for i in range(1, 4)]
+    return run, writes
+
+
+def test_approve_one_records_decision_and_audit(console, pending) -> None:
+    run, writes = pending
+    [result] = console.approve([writes[0].id], comment="looks right")
+    assert result.ok and result.status == "approved"
+    w = Write.get_by_id(writes[0].id)
+    assert (w.status, w.decided_by, w.comment) == ("approved", "ana", "looks right")
+    events = list(AuditEvent.select().where(AuditEvent.action == "write.approved"))
+    assert [(e.subject, e.actor, e.run, e.workflow) for e in events] == [
+        (f"write {writes[0].id}", "ana", run.id, "wf-one")]
+
+
+def test_second_decision_is_refused(make_console, pending) -> None:
+    _, writes = pending
+    make_console("ana").approve([writes[0].id])
+    [again] = make_console("bob").reject([writes[0].id], comment="too late")
+    assert not again.ok and again.exit_code == 3
+    assert "already approved by ana" in again.message
+
+
+def test_reject_needs_a_comment_and_settles_the_run(console, pending) -> None:
+    run, writes = pending
+    from sophmate_desktop.domain.errors import BadInput
+
+    with pytest.raises(BadInput, match="--comment"):
+        console.reject([writes[0].id], comment=" ")
+    results = console.reject([w.id for w in writes], comment="wrong supplier address")
+    assert all(r.ok for r in results)
+    assert Run.get_by_id(run.id).status == "rejected"
+    assert AuditEvent.select().where(AuditEvent.action == "run.rejected").count() == 1
+
+
+def test_paused_category_refuses_approval_in_place(make_console, pending) -> None:
+    _, writes = pending
+    make_console("lead").pause_category("finance", reason="hosting incident")
+    [result] = make_console("ana").approve([writes[0].id])
+    assert not result.ok and result.exit_code == 3
+    assert "category finance is paused by lead" in result.message
+    assert "hosting incident" in result.message
+    assert Write.get_by_id(writes[0].id).status == "pending"
+
+
+def test_paused_effect_and_global_switch_refuse(make_console, pending) -> None:
+    _, writes = pending
+    lead = make_console("lead")
+    lead.pause_effect("file", reason="disk migration")
+    [r1] = make_console("ana").approve([writes[0].id])
+    assert "effect file is paused" in r1.message
+    lead.resume_effect("file", reason="done")
+    lead.pause_all(reason="incident")
+    [r2] = make_console("ana").approve([writes[0].id])
+    assert "all automation is paused" in r2.message
+    lead.resume_all(reason="over")
+    [r3] = make_console("ana").approve([writes[0].id])
+    assert r3.ok
+
+
+def test_four_eyes_refuses_the_last_editor(make_console, pending) -> None:
+    _, writes = pending
+    lead = make_console("lead")
+    lead.set_four_eyes(True)
+    [mine] = lead.approve([writes[0].id])
+    assert not mine.ok and "four-eyes" in mine.message
+    [theirs] = make_console("ana").approve([writes[0].id])
+    assert theirs.ok
+
+
+def test_bulk_mixes_successes_and_refusals(make_console, pending) -> None:
+    _, writes = pending
+    ana = make_console("ana")
+    ana.approve([writes[0].id])
+    results = ana.approve([writes[0].id, writes[1].id, 999999])
+    assert [(r.ok, r.exit_code) for r in results] == [(False, 3), (True, 0), (False, 2)]
+
+
+def test_two_threads_approving_one_write_make_one_decision(db, make_console, pending) -> None:
+    _, writes = pending
+    target = writes[1].id
+    barrier = threading.Barrier(2)
+    outcomes: list = []
+
+    def approve(actor: str) -> None:
+        with db.connection_context():
+            console = make_console(actor)
+            barrier.wait()
+            outcomes.extend(console.approve([target], comment=actor))
+
+    threads = [threading.Thread(target=approve, args=(a,)) for a in ("ana", "bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(o.ok for o in outcomes) == [False, True]
+    assert AuditEvent.select().where(AuditEvent.action == "write.approved",
+                                     AuditEvent.subject == f"write {target}").count() == 1
+    winner = next(o for o in outcomes if o.ok)
+    assert Write.get_by_id(target).decided_by == Write.get_by_id(target).comment
+    assert winner.status == "approved"
+
+
+APPROVER = textwrap.dedent("""
+    import os, sys, time, json
+    from sophmate_desktop.store.database import open_database
+    from sophmate_desktop.console import Console
+    url, actor, write_id, go = sys.argv[1:5]
+    db = open_database(url)
+    console = Console(db, actor=actor)
+    open(go + "." + actor + ".ready", "w").close()
+    while not os.path.exists(go):
+        time.sleep(0.001)
+    [r] = console.approve([int(write_id)], comment=actor)
+    print(json.dumps({"ok": r.ok, "message": r.message}))
+""")
+
+
+def test_two_processes_approving_one_write_make_one_decision(db_url, db, pending,
+                                                             tmp_path: Path) -> None:
+    _, writes = pending
+    target = writes[2].id
+    go = tmp_path / "go"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen([sys.executable, "-c", APPROVER, db_url, actor, str(target), str(go)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for actor in ("ana", "bob")]
+    wait_for(lambda: all(Path(f"{go}.{a}.ready").exists() for a in ("ana", "bob")))
+    go.write_text("go")
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    import json
+
+    results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    assert sorted(r["ok"] for r in results) == [False, True], results
+    assert AuditEvent.select().where(AuditEvent.action == "write.approved",
+                                     AuditEvent.subject == f"write {target}").count() == 1
+    from sophmate_desktop.store import audit
+
+    assert audit.verify().ok
+
+
+def test_interrupted_write_can_be_marked_applied_or_retried(db, console, pending) -> None:
+    run, writes = pending
+    Write.update(status="interrupted").where(Write.id.in_([writes[0].id, writes[1].id])).execute()
+    assert console.mark_applied(writes[0].id, comment="checked the mailbox").status == "applied"
+    assert console.retry_write(writes[1].id).status == "approved"
+    from sophmate_desktop.domain.errors import Conflict
+
+    with pytest.raises(Conflict):
+        console.mark_applied(writes[2].id)
+    actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
+    assert "write.marked_applied" in actions and "write.retried" in actions

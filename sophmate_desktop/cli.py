@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from sophmate_desktop import __version__
+from sophmate_desktop import __version__, cli_engine
 from sophmate_desktop import cli_format as fmt
 from sophmate_desktop.console import Console
 from sophmate_desktop.domain.enums import EffectKind, ReviewKind, Stage
@@ -80,7 +80,9 @@ def _some_or_all(given: Any, use_all: bool, what: str) -> Any:
 # --- commands: each returns the text for stdout, or (text, exit code) ---------------
 
 
-def listing(fetch: Callable[[Console, argparse.Namespace], list], columns: tuple, empty: str):
+def listing(
+    fetch: Callable[[Console, argparse.Namespace], list], columns: tuple, empty: str
+) -> Handler:
     """A list command: a table, or a JSON array of row.to_dict() with --json."""
 
     def handler(c: Console, a: argparse.Namespace) -> str:
@@ -114,10 +116,9 @@ def cmd_workflow_show(c: Console, a: argparse.Namespace) -> str:
     target = NEXT_STAGE.get(Stage(row.stage))
     refusal = c.graduation_status(row.name, target) if target else None
     if a.json:
+        keys = ("action", "connection", "customer_facing")
         steps = [
-            {"action": s.action, "effect": s.effect_kind.value, "connection": s.connection}
-            | {"customer_facing": s.customer_facing}
-            for s in defn.steps
+            {k: getattr(s, k) for k in keys} | {"effect": s.effect_kind.value} for s in defn.steps
         ]
         to = target.value if target else None
         promotion = {"to": to, "allowed": bool(target) and refusal is None, "refusal": refusal}
@@ -316,6 +317,7 @@ def _add_workflow(sub: Any) -> None:
     p = _leaf(g, "promote", cmd_workflow_promote, "move a workflow to another stage")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--to", required=True, choices=[s.value for s in Stage], help="the stage")
+    cli_engine.add_workflow_run(g, _leaf)
 
 
 def _add_switches(sub: Any) -> None:
@@ -471,6 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_inbox(sub)
     _add_records(sub)
     _add_settings(sub)
+    cli_engine.add_commands(sub, _leaf)
     return parser
 
 

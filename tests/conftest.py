@@ -9,13 +9,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("SOPHMATE_DB", None)
 os.environ.pop("SOPHMATE_ALLOW_INSECURE_KEYRING", None)
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import keyring  # noqa: E402
-import pytest  # noqa: E402
+import keyring
+import pytest
 
-from tests.support.inmemory_keyring import InMemoryKeyring  # noqa: E402
+from tests.support.inmemory_keyring import InMemoryKeyring
 
 PG_URL = os.environ.get(
     "SOPHMATE_TEST_PG_URL", "postgresql://sophmate:sophmate@127.0.0.1:5432/sophmate_test"

@@ -222,12 +222,21 @@ class RecordOps:
 
     # Notifications ---------------------------------------------------------
 
-    def notify(self: Console, level: str, kind: str, title: str, body: str = "", *,
-               workflow: str | None = None, run: int | None = None,
-               group_key: str | None = None) -> int:
+    def notify(
+        self: Console,
+        level: str,
+        kind: str,
+        title: str,
+        body: str = "",
+        *,
+        workflow: str | None = None,
+        run: int | None = None,
+        group_key: str | None = None,
+    ) -> int:
         """Record a notification in the current transaction (grouping repeats)."""
-        note_id = record_notification(level, kind, title, body, workflow=workflow, run=run,
-                                      group_key=group_key)
+        note_id = record_notification(
+            level, kind, title, body, workflow=workflow, run=run, group_key=group_key
+        )
         self._pending_events.append(Event("notification", {"id": note_id}))
         return note_id
 

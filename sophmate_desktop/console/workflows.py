@@ -191,7 +191,7 @@ class WorkflowOps:
             wf = queries.get_workflow(name)
             refusal = self.graduation_status(name, target)
             if refusal:
-                raise PolicyRefused(f"cannot move {name} to {target.value}: {refusal}")
+                raise PolicyRefused(f"{name}: {refusal}")
             old = wf.stage
             Workflow.update(
                 stage=target.value, updated_at=utcnow(), gate_tightened_at=utcnow()

@@ -105,7 +105,10 @@ def closest(word: object, choices: tuple[str, ...]) -> str | None:
         return None
     folded = {c.lower(): c for c in choices}
     close = difflib.get_close_matches(word.lower(), list(folded), n=1, cutoff=0.6)
-    return folded[close[0]] if close else None
+    if close:
+        return folded[close[0]]
+    swapped = [c for c in folded if sorted(c) == sorted(word.lower())]  # "ot" for "to"
+    return folded[swapped[0]] if swapped else None
 
 
 def _suggest(word: object, choices: tuple[str, ...]) -> str:

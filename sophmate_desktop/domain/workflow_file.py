@@ -60,6 +60,11 @@ steps: each step is a mapping with `action` (required) and the common keys
 
 Optional safety sections that are missing (or null) are not errors here: the
 production checklist names them. Templates refer to secrets as `{{ secret.NAME }}`.
+
+YAML: one document, UTF-8 (or UTF-16 with a byte-order mark). Anchors, aliases and
+`<<` merge keys work; duplicate keys, custom tags (`!foo`, `!!python/...`) and
+self-referencing aliases are errors. Export (`definition_to_yaml`) writes every
+section in the order above with defaults spelled out, and reads back equal.
 """
 
 from __future__ import annotations
@@ -328,6 +333,8 @@ class _Dumper(yaml.SafeDumper):
 
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     style = "|" if "\n" in data else None
+    if any(c in data for c in "\r\x85\u2028\u2029"):
+        style = '"'  # YAML folds these line breaks anywhere else (PyYAML issue)
     return dumper.represent_scalar(_YAML_TAG + "str", data, style=style)
 
 

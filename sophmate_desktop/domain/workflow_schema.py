@@ -171,6 +171,16 @@ def _retry(ctx: Ctx, doc: dict) -> RetrySpec | None:
     )
 
 
+def _check_url(ctx: Ctx, path: str, url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        ctx.error(path, f"{short(url)} is not an http:// or https:// URL")
+
+
 def _notify_target(ctx: Ctx, path: str, target: str) -> None:
     kind, sep, rest = target.partition(":")
     if target == "tray":
@@ -180,13 +190,7 @@ def _notify_target(ctx: Ctx, path: str, target: str) -> None:
             ctx.error(path, f"{short(rest)} is not an e-mail address")
         return
     if sep and kind == "webhook":
-        try:
-            url = urlsplit(rest)
-            ok = url.scheme in ("http", "https") and bool(url.hostname)
-        except ValueError:
-            ok = False
-        if not ok:
-            ctx.error(path, f"{short(rest)} is not an http:// or https:// URL")
+        _check_url(ctx, path, rest)
         return
     ctx.error(path, f"expected tray, email:ADDRESS or webhook:URL, got {short(target)}")
 
@@ -219,16 +223,6 @@ def _pause(ctx: Ctx, doc: dict) -> PauseSpec | None:
 
 def _has(m: dict, key: str) -> bool:
     return m.get(key) is not None
-
-
-def _check_url(ctx: Ctx, path: str, url: str) -> None:
-    try:
-        parts = urlsplit(url)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:
-        ok = False
-    if not ok:
-        ctx.error(path, f"{short(url)} is not an http:// or https:// URL")
 
 
 def _write_file(ctx: Ctx, m: dict, p: str) -> None:
@@ -424,7 +418,16 @@ def _steps(ctx: Ctx, doc: dict, reads: str | None) -> tuple[StepSpec, ...]:
 # --- the document ---------------------------------------------------------------------
 
 
+def _reads(raw_input: Any) -> str | None:
+    """What input.read says, for checking for_each: None without input, "?" if invalid."""
+    if raw_input is None:
+        return None
+    read = raw_input.get("read", "text") if isinstance(raw_input, dict) else None
+    return read if read in tuple(r.value for r in InputRead) else "?"
+
+
 def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
+    """The definition `doc` describes; WorkflowFileError listing every problem."""
     if doc is BAD:
         raise ctx.fail()
     if not isinstance(doc, dict):
@@ -439,8 +442,7 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
     description = text_field(ctx, doc, "", "description", default="", blank_ok=True)
     trigger = _trigger(ctx, doc)
     input_spec = _input(ctx, doc)
-    raw_input = doc.get("input")
-    reads = input_spec.read if input_spec else (None if raw_input is None else "?")
+    reads = _reads(doc.get("input"))
     output = _output(ctx, doc)
     steps = _steps(ctx, doc, reads)
     approval = _approval(ctx, doc)

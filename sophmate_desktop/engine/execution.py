@@ -59,8 +59,9 @@ class Executor:
         run = Run.get_by_id(run_id)
         wf_model = Workflow.get_by_id(run.workflow_id)
         wf = records.load_workflow(wf_model, Category.get_by_id(wf_model.category_id).name)
-        item = self.engine.inflight.add(InFlight(
-            "run", run_id, wf.name, wf.category, tuple(wf.definition.effect_kinds)))
+        item = self.engine.inflight.add(
+            InFlight("run", run_id, wf.name, wf.category, tuple(wf.definition.effect_kinds))
+        )
         self.engine.publish("run.started", run=run_id, workflow=wf.name)
         try:
             self._check_plugins(wf, run_id)
@@ -72,28 +73,39 @@ class Executor:
             pass
         except Exception as exc:
             error = mask(str(exc) or type(exc).__name__)
-            diagnostics = {"traceback": mask(traceback.format_exc())[-8000:],
-                           "exception": type(exc).__name__}
+            diagnostics = {
+                "traceback": mask(traceback.format_exc())[-8000:],
+                "exception": type(exc).__name__,
+            }
             outcome = fail_run(self.db, run_id, error, diagnostics)
             if outcome.final:
-                self.engine.publish("run.failed", run=run_id, workflow=wf.name, error=error,
-                                    notification=outcome.notified, paused=outcome.paused)
+                self.engine.publish(
+                    "run.failed",
+                    run=run_id,
+                    workflow=wf.name,
+                    error=error,
+                    notification=outcome.notified,
+                    paused=outcome.paused,
+                )
                 self.engine.triggers.deliver_failure(wf, run_id, error)
         finally:
             self.engine.inflight.remove(item)
 
     def _check_plugins(self, wf: records.LoadedWorkflow, run_id: int) -> None:
         custom = {s.action for s in wf.definition.steps} - set(
-            ("write_file", "copy_file", "move_file", "http_request", "send_email",
-             "run_command"))
+            ("write_file", "copy_file", "move_file", "http_request", "send_email", "run_command")
+        )
         if not custom:
             return
         installed = plugin_versions()
         now_versions = {name: installed.get(name) for name in sorted(custom)}
         if now_versions == wf.plugin_versions:
             return
-        changed = {k: (wf.plugin_versions.get(k), v) for k, v in now_versions.items()
-                   if wf.plugin_versions and wf.plugin_versions.get(k) != v}
+        changed = {
+            k: (wf.plugin_versions.get(k), v)
+            for k, v in now_versions.items()
+            if wf.plugin_versions and wf.plugin_versions.get(k) != v
+        }
         from sophmate_desktop.domain.clock import utcnow
 
         with write_transaction(self.db):
@@ -103,16 +115,31 @@ class Executor:
                 fields.update(last_provider_change_at=utcnow(), gate_tightened_at=utcnow())
             if pause:
                 reason = "plug-in updated: " + ", ".join(
-                    f"{k} {a} -> {b}" for k, (a, b) in changed.items())
-                fields.update(paused=True, paused_by="policy", paused_reason=reason,
-                              paused_at=utcnow())
+                    f"{k} {a} -> {b}" for k, (a, b) in changed.items()
+                )
+                fields.update(
+                    paused=True, paused_by="policy", paused_reason=reason, paused_at=utcnow()
+                )
                 Run.update(status="held").where(Run.id == run_id).execute()
-                audit.append(actor="policy", action="workflow.auto_paused", subject=wf.name,
-                             category=wf.category, workflow=wf.name, run=run_id, reason=reason,
-                             details={"cause": "plugin_update", "versions": now_versions})
-                record_notification("warning", "auto_paused", f"{wf.name} paused itself",
-                                    reason + ". Review it, then resume it.", workflow=wf.name,
-                                    run=run_id, group_key=f"auto_paused:{wf.name}")
+                audit.append(
+                    actor="policy",
+                    action="workflow.auto_paused",
+                    subject=wf.name,
+                    category=wf.category,
+                    workflow=wf.name,
+                    run=run_id,
+                    reason=reason,
+                    details={"cause": "plugin_update", "versions": now_versions},
+                )
+                record_notification(
+                    "warning",
+                    "auto_paused",
+                    f"{wf.name} paused itself",
+                    reason + ". Review it, then resume it.",
+                    workflow=wf.name,
+                    run=run_id,
+                    group_key=f"auto_paused:{wf.name}",
+                )
             Workflow.update(**fields).where(Workflow.id == wf.id).execute()
         if pause:
             self.engine.publish("workflow.auto_paused", workflow=wf.name)
@@ -123,12 +150,23 @@ class Executor:
         data, nbytes = read_input(path, wf.definition.input)
         trigger = None
         if path is not None:
-            trigger = TriggerFile(path, run.trigger_size or 0,
-                                  int((run.trigger_mtime or 0) * 1e9), run.trigger_hash or "")
+            trigger = TriggerFile(
+                path,
+                run.trigger_size or 0,
+                int((run.trigger_mtime or 0) * 1e9),
+                run.trigger_hash or "",
+            )
         settings, kinds = records.connection_settings(wf.definition.connections, run.mode)
-        ctx = PlanContext(workflow=wf.definition, run_id=run.id, mode=run.mode, file=trigger,
-                          input=data, output_paths=output_paths(wf, run.mode),
-                          connections=settings, connection_kinds=kinds)
+        ctx = PlanContext(
+            workflow=wf.definition,
+            run_id=run.id,
+            mode=run.mode,
+            file=trigger,
+            input=data,
+            output_paths=output_paths(wf, run.mode),
+            connections=settings,
+            connection_kinds=kinds,
+        )
         planned = []
         for index, step in enumerate(wf.definition.steps):
             if item.cancelled.is_set():
@@ -153,18 +191,24 @@ class Executor:
         effects = [EffectKind(write.effect)]
         if write.customer_facing:
             effects.append(EffectKind.CUSTOMER_FACING)
-        item = self.engine.inflight.add(InFlight("write", write_id, wf_name, write.category,
-                                                 tuple(effects)))
+        item = self.engine.inflight.add(
+            InFlight("write", write_id, wf_name, write.category, tuple(effects))
+        )
         run = Run.get_by_id(write.run_id)
         try:
             self.engine.check_switches()  # a pause that committed a moment ago
             action = get_action(write.kind)
-            conn_names = [write.payload.get("connection")] if write.payload.get(
-                "connection") else []
+            conn_names = (
+                [write.payload.get("connection")] if write.payload.get("connection") else []
+            )
             settings, _ = records.connection_settings(conn_names, run.mode)
-            ctx = ApplyContext(idempotency_key=write.idempotency_key, secret=self.engine.secrets.get,
-                               connections=settings, cancelled=item.cancelled,
-                               register_process=item.add_process)
+            ctx = ApplyContext(
+                idempotency_key=write.idempotency_key,
+                secret=self.engine.secrets.get,
+                connections=settings,
+                cancelled=item.cancelled,
+                register_process=item.add_process,
+            )
             ctx.check()
             result = action.apply(write.payload, ctx)
         except Cancelled as exc:
@@ -172,8 +216,13 @@ class Executor:
         except Exception as exc:
             status = finish_apply(self.db, write_id, error=mask(str(exc) or type(exc).__name__))
         else:
-            status = finish_apply(self.db, write_id, undo=result.undo,
-                                  bytes_written=result.bytes_written, cost=result.cost)
+            status = finish_apply(
+                self.db,
+                write_id,
+                undo=result.undo,
+                bytes_written=result.bytes_written,
+                cost=result.cost,
+            )
         finally:
             self.engine.inflight.remove(item)
         self.engine.publish("write.finished", write=write_id, run=write.run_id, status=status)

@@ -25,8 +25,9 @@ def read_input(path: Path | None, spec: InputSpec | None) -> tuple[Any, int]:
     except FileNotFoundError:
         raise InputError(f"input file {path} no longer exists")
     if size > spec.max_bytes:
-        raise InputError(f"input file {path} is {size} bytes, over input.max_bytes "
-                         f"({spec.max_bytes})")
+        raise InputError(
+            f"input file {path} is {size} bytes, over input.max_bytes ({spec.max_bytes})"
+        )
     with open(path, "rb") as fh:
         raw = fh.read(spec.max_bytes + 1)
     if len(raw) > spec.max_bytes:
@@ -34,8 +35,9 @@ def read_input(path: Path | None, spec: InputSpec | None) -> tuple[Any, int]:
     try:
         text = raw.decode(spec.encoding)
     except UnicodeDecodeError as exc:
-        raise InputError(f"input file {path} is not valid {spec.encoding} text "
-                         f"(byte {exc.start}: {exc.reason})")
+        raise InputError(
+            f"input file {path} is not valid {spec.encoding} text (byte {exc.start}: {exc.reason})"
+        )
     if spec.read == "text":
         return text, len(raw)
     if spec.read == "csv":
@@ -51,6 +53,8 @@ def read_input(path: Path | None, spec: InputSpec | None) -> tuple[Any, int]:
         try:
             return json.loads(text), len(raw)
         except json.JSONDecodeError as exc:
-            raise InputError(f"input file {path} is not valid JSON: {exc.msg} "
-                             f"(line {exc.lineno}, column {exc.colno})")
+            raise InputError(
+                f"input file {path} is not valid JSON: {exc.msg} "
+                f"(line {exc.lineno}, column {exc.colno})"
+            )
     raise InputError(f"input.read {spec.read!r} is not supported")

@@ -48,22 +48,49 @@ def fail_run(db: Database, run_id: int, error: str, diagnostics: dict) -> Failur
         events = []
         if run.status == RunStatus.RUNNING and run.attempt <= limit:
             backoff = retry.backoff_s if retry else 0
-            Run.update(status=RunStatus.QUEUED.value, attempt=run.attempt + 1, error=error,
-                       diagnostics=diagnostics,
-                       next_attempt_at=now + dt.timedelta(seconds=backoff)).where(
-                Run.id == run_id).execute()
-            audit.append(actor=ENGINE_ACTOR, action="run.retry_scheduled", subject=f"run {run_id}",
-                         category=wf.category, workflow=wf.name, run=run_id, reason=error,
-                         details={"attempt": run.attempt, "next_attempt": run.attempt + 1,
-                                  "limit": limit, "backoff_s": backoff})
+            Run.update(
+                status=RunStatus.QUEUED.value,
+                attempt=run.attempt + 1,
+                error=error,
+                diagnostics=diagnostics,
+                next_attempt_at=now + dt.timedelta(seconds=backoff),
+            ).where(Run.id == run_id).execute()
+            audit.append(
+                actor=ENGINE_ACTOR,
+                action="run.retry_scheduled",
+                subject=f"run {run_id}",
+                category=wf.category,
+                workflow=wf.name,
+                run=run_id,
+                reason=error,
+                details={
+                    "attempt": run.attempt,
+                    "next_attempt": run.attempt + 1,
+                    "limit": limit,
+                    "backoff_s": backoff,
+                },
+            )
             return FailureOutcome(True, False, False, None)
         states.check_run(RunStatus(run.status), RunStatus.FAILED)
-        Run.update(status=RunStatus.FAILED.value, error=error, diagnostics=diagnostics,
-                   finished_at=now, duration_ms=_duration(run.started_at, now)).where(
-            Run.id == run_id).execute()
-        events.append(NewEvent(actor=ENGINE_ACTOR, action="run.failed", subject=f"run {run_id}",
-                               category=wf.category, workflow=wf.name, run=run_id, reason=error,
-                               details={"attempt": run.attempt}))
+        Run.update(
+            status=RunStatus.FAILED.value,
+            error=error,
+            diagnostics=diagnostics,
+            finished_at=now,
+            duration_ms=_duration(run.started_at, now),
+        ).where(Run.id == run_id).execute()
+        events.append(
+            NewEvent(
+                actor=ENGINE_ACTOR,
+                action="run.failed",
+                subject=f"run {run_id}",
+                category=wf.category,
+                workflow=wf.name,
+                run=run_id,
+                reason=error,
+                details={"attempt": run.attempt},
+            )
+        )
         audit.append_many(events)
         paused_now, note = record_final_failure(run_id, error)
     return FailureOutcome(False, True, paused_now, note)
@@ -80,23 +107,44 @@ def record_final_failure(run_id: int, error: str) -> tuple[bool, int]:
     pause = policy.should_pause_after_failure(failures, wf.definition.pause)
     fields = dict(consecutive_failures=failures, last_failure_at=now, gate_tightened_at=now)
     if pause and not wf_model.paused:
-        fields.update(paused=True, paused_by="policy",
-                      paused_reason=f"{failures} consecutive failed runs", paused_at=now)
+        fields.update(
+            paused=True,
+            paused_by="policy",
+            paused_reason=f"{failures} consecutive failed runs",
+            paused_at=now,
+        )
     Workflow.update(**fields).where(Workflow.id == wf.id).execute()
     note = record_notification(
-        "error", "run_failed", f"{wf.name}: run {run_id} failed",
+        "error",
+        "run_failed",
+        f"{wf.name}: run {run_id} failed",
         f"{error}\nAttempt {run.attempt} of {limit + 1}; {failures} failed in a row.",
-        workflow=wf.name, run=run_id, group_key=f"run_failed:{wf.name}")
+        workflow=wf.name,
+        run=run_id,
+        group_key=f"run_failed:{wf.name}",
+    )
     paused_now = "paused" in fields
     if paused_now:
-        audit.append(actor="policy", action="workflow.auto_paused", subject=wf.name,
-                     category=wf.category, workflow=wf.name, run=run_id,
-                     reason=fields["paused_reason"],
-                     details={"cause": "consecutive_failures", "failures": failures})
-        record_notification("warning", "auto_paused", f"{wf.name} paused itself",
-                            f"After {failures} failed runs in a row. Owner: "
-                            f"{wf.definition.owner or 'none'}. Review it, then resume it.",
-                            workflow=wf.name, run=run_id, group_key=f"auto_paused:{wf.name}")
+        audit.append(
+            actor="policy",
+            action="workflow.auto_paused",
+            subject=wf.name,
+            category=wf.category,
+            workflow=wf.name,
+            run=run_id,
+            reason=fields["paused_reason"],
+            details={"cause": "consecutive_failures", "failures": failures},
+        )
+        record_notification(
+            "warning",
+            "auto_paused",
+            f"{wf.name} paused itself",
+            f"After {failures} failed runs in a row. Owner: "
+            f"{wf.definition.owner or 'none'}. Review it, then resume it.",
+            workflow=wf.name,
+            run=run_id,
+            group_key=f"auto_paused:{wf.name}",
+        )
     return paused_now, note
 
 
@@ -107,11 +155,22 @@ def cancel_run(db: Database, run_id: int, reason: str) -> bool:
             return False
         states.check_run(RunStatus(run.status), RunStatus.CANCELLED)
         now = utcnow()
-        Run.update(status=RunStatus.CANCELLED.value, finished_at=now, error=reason,
-                   duration_ms=_duration(run.started_at, now)).where(Run.id == run_id).execute()
+        Run.update(
+            status=RunStatus.CANCELLED.value,
+            finished_at=now,
+            error=reason,
+            duration_ms=_duration(run.started_at, now),
+        ).where(Run.id == run_id).execute()
         wf = Workflow.get_by_id(run.workflow_id)
-        audit.append(actor=ENGINE_ACTOR, action="run.cancelled", subject=f"run {run_id}",
-                     category=wf.category.name, workflow=wf.name, run=run_id, reason=reason)
+        audit.append(
+            actor=ENGINE_ACTOR,
+            action="run.cancelled",
+            subject=f"run {run_id}",
+            category=wf.category.name,
+            workflow=wf.name,
+            run=run_id,
+            reason=reason,
+        )
     return True
 
 
@@ -130,17 +189,25 @@ def begin_apply(db: Database, write_id: int, claimer: str) -> tuple[Write | None
             return None, policy.switch_refusal_text(sw)
         if wf.paused:
             return None, f"workflow {wf.name} is paused"
-        moved = (Write.update(status=WriteStatus.APPLYING.value, claimed_by=claimer)
-                 .where(Write.id == write_id, Write.status == WriteStatus.APPROVED.value)
-                 .execute())
+        moved = (
+            Write.update(status=WriteStatus.APPLYING.value, claimed_by=claimer)
+            .where(Write.id == write_id, Write.status == WriteStatus.APPROVED.value)
+            .execute()
+        )
         if not moved:
             return None, "taken by another engine"
         run = Run.get_by_id(w.run_id)
         if run.status == RunStatus.AWAITING_APPROVAL:
             Run.update(status=RunStatus.APPLYING.value).where(Run.id == run.id).execute()
-        audit.append(actor=ENGINE_ACTOR, action="write.applying", subject=f"write {write_id}",
-                     category=w.category, workflow=wf.name, run=w.run_id,
-                     details={"kind": w.kind, "target": w.target, "host": claimer})
+        audit.append(
+            actor=ENGINE_ACTOR,
+            action="write.applying",
+            subject=f"write {write_id}",
+            category=w.category,
+            workflow=wf.name,
+            run=w.run_id,
+            details={"kind": w.kind, "target": w.target, "host": claimer},
+        )
         return Write.get_by_id(write_id), None
 
 
@@ -151,34 +218,56 @@ def settle_runs(run_ids, actor: str) -> list[NewEvent]:
     for run in Run.select().where(Run.id.in_(list(set(run_ids)))):
         if run.status not in (RunStatus.AWAITING_APPROVAL, RunStatus.APPLYING):
             continue
-        statuses = [WriteStatus(s) for (s,) in
-                    Write.select(Write.status).where(Write.run == run.id).tuples()]
+        statuses = [
+            WriteStatus(s)
+            for (s,) in Write.select(Write.status).where(Write.run == run.id).tuples()
+        ]
         outcome = states.run_outcome(statuses)
         if outcome is None:
             if run.status == RunStatus.APPLYING and not any(
-                    s in (WriteStatus.APPROVED, WriteStatus.APPLYING) for s in statuses):
+                s in (WriteStatus.APPROVED, WriteStatus.APPLYING) for s in statuses
+            ):
                 Run.update(status=RunStatus.AWAITING_APPROVAL.value).where(
-                    Run.id == run.id).execute()
+                    Run.id == run.id
+                ).execute()
             continue
         states.check_run(RunStatus(run.status), outcome)
-        updated = (Run.update(status=outcome.value, finished_at=now,
-                              duration_ms=_duration(run.started_at, now))
-                   .where(Run.id == run.id, Run.status == run.status).execute())
+        updated = (
+            Run.update(
+                status=outcome.value, finished_at=now, duration_ms=_duration(run.started_at, now)
+            )
+            .where(Run.id == run.id, Run.status == run.status)
+            .execute()
+        )
         if not updated:
             continue
         wf = Workflow.get_by_id(run.workflow_id)
         if outcome is RunStatus.SUCCEEDED:
             Workflow.update(consecutive_failures=0).where(Workflow.id == wf.id).execute()
-        events.append(NewEvent(
-            actor=actor, action=f"run.{outcome.value}", subject=f"run {run.id}",
-            category=wf.category.name, workflow=wf.name, run=run.id,
-            details={"writes": len(statuses)}))
+        events.append(
+            NewEvent(
+                actor=actor,
+                action=f"run.{outcome.value}",
+                subject=f"run {run.id}",
+                category=wf.category.name,
+                workflow=wf.name,
+                run=run.id,
+                details={"writes": len(statuses)},
+            )
+        )
     return events
 
 
-def finish_apply(db: Database, write_id: int, *, error: str | None = None,
-                 undo: dict | None = None, bytes_written: int = 0, cost: float = 0.0,
-                 interrupted: bool = False) -> str:
+def finish_apply(
+    db: Database,
+    write_id: int,
+    *,
+    error: str | None = None,
+    undo: dict | None = None,
+    bytes_written: int = 0,
+    cost: float = 0.0,
+    interrupted: bool = False,
+) -> str:
     """applying -> applied | failed | interrupted, then settle the run. Returns the run status."""
     now = utcnow()
     if interrupted:
@@ -191,23 +280,34 @@ def finish_apply(db: Database, write_id: int, *, error: str | None = None,
         fields = dict(status=new.value, error=error, claimed_by=None)
         if new is WriteStatus.APPLIED:
             fields.update(applied_at=now, undo=undo, cost=w.cost + cost)
-        Write.update(**fields).where(Write.id == write_id,
-                                     Write.status == w.status).execute()
+        Write.update(**fields).where(Write.id == write_id, Write.status == w.status).execute()
         if bytes_written:
             Run.update(bytes_written=Run.bytes_written + bytes_written).where(
-                Run.id == w.run_id).execute()
+                Run.id == w.run_id
+            ).execute()
         wf = Workflow.get_by_id(w.workflow_id)
-        events = [NewEvent(actor=ENGINE_ACTOR, action=f"write.{new.value}",
-                           subject=f"write {write_id}", category=w.category, workflow=wf.name,
-                           run=w.run_id, reason=error,
-                           details={"kind": w.kind, "target": w.target,
-                                    "bytes_written": bytes_written})]
+        events = [
+            NewEvent(
+                actor=ENGINE_ACTOR,
+                action=f"write.{new.value}",
+                subject=f"write {write_id}",
+                category=w.category,
+                workflow=wf.name,
+                run=w.run_id,
+                reason=error,
+                details={"kind": w.kind, "target": w.target, "bytes_written": bytes_written},
+            )
+        ]
         if new is WriteStatus.INTERRUPTED:
-            record_notification("warning", "write_interrupted",
-                                f"write {write_id} was interrupted",
-                                f"{w.kind} to {w.target}: check whether it took effect, then "
-                                "mark it applied or retry it in the inbox.",
-                                workflow=wf.name, run=w.run_id)
+            record_notification(
+                "warning",
+                "write_interrupted",
+                f"write {write_id} was interrupted",
+                f"{w.kind} to {w.target}: check whether it took effect, then "
+                "mark it applied or retry it in the inbox.",
+                workflow=wf.name,
+                run=w.run_id,
+            )
         events += settle_runs([w.run_id], ENGINE_ACTOR)
         audit.append_many(events)
         status = Run.get_by_id(w.run_id).status
@@ -246,12 +346,20 @@ def recover(db: Database, host: str) -> dict[str, int]:
             if not dead(run.claimed_by):
                 continue
             Run.update(status=RunStatus.QUEUED.value, claimed_by=None).where(
-                Run.id == run.id, Run.status == RunStatus.RUNNING.value).execute()
+                Run.id == run.id, Run.status == RunStatus.RUNNING.value
+            ).execute()
             wf = Workflow.get_by_id(run.workflow_id)
-            events.append(NewEvent(actor=ENGINE_ACTOR, action="run.requeued",
-                                   subject=f"run {run.id}", category=wf.category.name,
-                                   workflow=wf.name, run=run.id,
-                                   reason=f"the engine {run.claimed_by} stopped while planning"))
+            events.append(
+                NewEvent(
+                    actor=ENGINE_ACTOR,
+                    action="run.requeued",
+                    subject=f"run {run.id}",
+                    category=wf.category.name,
+                    workflow=wf.name,
+                    run=run.id,
+                    reason=f"the engine {run.claimed_by} stopped while planning",
+                )
+            )
             counts["runs_requeued"] += 1
         for w in Write.select().where(Write.status == WriteStatus.APPLYING.value):
             if not dead(w.claimed_by):
@@ -263,17 +371,30 @@ def recover(db: Database, host: str) -> dict[str, int]:
             else:
                 new, action = WriteStatus.INTERRUPTED, "write.interrupted"
                 counts["writes_interrupted"] += 1
-                record_notification("warning", "write_interrupted",
-                                    f"write {w.id} was interrupted",
-                                    f"{w.kind} to {w.target} may or may not have taken effect: "
-                                    "check, then mark it applied or retry it in the inbox.",
-                                    workflow=wf.name, run=w.run_id)
+                record_notification(
+                    "warning",
+                    "write_interrupted",
+                    f"write {w.id} was interrupted",
+                    f"{w.kind} to {w.target} may or may not have taken effect: "
+                    "check, then mark it applied or retry it in the inbox.",
+                    workflow=wf.name,
+                    run=w.run_id,
+                )
             Write.update(status=new.value, claimed_by=None).where(
-                Write.id == w.id, Write.status == WriteStatus.APPLYING.value).execute()
-            events.append(NewEvent(actor=ENGINE_ACTOR, action=action, subject=f"write {w.id}",
-                                   category=w.category, workflow=wf.name, run=w.run_id,
-                                   reason=f"the engine {w.claimed_by} stopped while applying",
-                                   details={"kind": w.kind, "target": w.target}))
+                Write.id == w.id, Write.status == WriteStatus.APPLYING.value
+            ).execute()
+            events.append(
+                NewEvent(
+                    actor=ENGINE_ACTOR,
+                    action=action,
+                    subject=f"write {w.id}",
+                    category=w.category,
+                    workflow=wf.name,
+                    run=w.run_id,
+                    reason=f"the engine {w.claimed_by} stopped while applying",
+                    details={"kind": w.kind, "target": w.target},
+                )
+            )
         if events:
             audit.append_many(events)
     return counts

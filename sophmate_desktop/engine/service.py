@@ -35,9 +35,17 @@ _STOP = object()
 
 
 class Engine:
-    def __init__(self, db: Database, *, secrets: SecretStore | None = None, workers: int = 2,
-                 tick_s: float = 0.25, watch: bool = True, polling_interval_s: float = 1.0,
-                 intake_batch: int = 500) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        secrets: SecretStore | None = None,
+        workers: int = 2,
+        tick_s: float = 0.25,
+        watch: bool = True,
+        polling_interval_s: float = 1.0,
+        intake_batch: int = 500,
+    ) -> None:
         self.db = db
         self.host = host_id()
         self.secrets = secrets or SecretStore()
@@ -120,8 +128,14 @@ class Engine:
     def offer(self, offer: Offer) -> None:
         self.triggers.submit(offer)
 
-    def run_now(self, workflow: str, file: Path | None = None, *, actor: str = "engine",
-                mode: str | None = None) -> int:
+    def run_now(
+        self,
+        workflow: str,
+        file: Path | None = None,
+        *,
+        actor: str = "engine",
+        mode: str | None = None,
+    ) -> int:
         """A manual run: recorded at once (queued, or held while paused); returns its id."""
         return self.triggers.manual(workflow, file, actor=actor, mode=mode)
 
@@ -181,26 +195,37 @@ class Engine:
     def check_switches(self) -> None:
         """Cancel what a paused switch or workflow covers; follow workflow changes."""
         switches = records.switch_states()
-        paused_workflows = {name: reason for name, reason in
-                            Workflow.select(Workflow.name, Workflow.paused_reason)
-                            .where(Workflow.paused == True).tuples()}  # noqa: E712
+        paused_workflows = {
+            name: reason
+            for name, reason in Workflow.select(Workflow.name, Workflow.paused_reason)
+            .where(Workflow.paused == True)
+            .tuples()
+        }  # noqa: E712
         for item in self.inflight.snapshot():
             effects = item.effects if item.kind == "write" else ()
             sw = policy.blocking_switch(switches, category=item.category, effects=effects)
             if sw is not None:
                 item.cancel(policy.switch_refusal_text(sw))
             elif item.kind == "run" and item.workflow in paused_workflows:
-                item.cancel(f"workflow {item.workflow} is paused: "
-                            f"{paused_workflows[item.workflow]}")
+                item.cancel(
+                    f"workflow {item.workflow} is paused: {paused_workflows[item.workflow]}"
+                )
         fingerprint = (
             tuple(sorted((s.scope, s.name) for s in switches)),
-            tuple(Workflow.select(Workflow.id, Workflow.revision, Workflow.enabled,
-                                  Workflow.paused, Workflow.stage)
-                  .order_by(Workflow.id).tuples()),
+            tuple(
+                Workflow.select(
+                    Workflow.id,
+                    Workflow.revision,
+                    Workflow.enabled,
+                    Workflow.paused,
+                    Workflow.stage,
+                )
+                .order_by(Workflow.id)
+                .tuples()
+            ),
         )
         if fingerprint != self._fingerprint:
-            changed_switches = (self._fingerprint is None
-                                or fingerprint[0] != self._fingerprint[0])
+            changed_switches = self._fingerprint is None or fingerprint[0] != self._fingerprint[0]
             self._fingerprint = fingerprint
             self.triggers.refresh()
             if changed_switches:
@@ -214,15 +239,20 @@ class Engine:
             self.enqueue_runs(runs)
         switches = records.switch_states()
         busy = self.inflight.ids("write")
-        approved = (Write.select(Write.id, Write.category, Write.effect, Write.customer_facing)
-                    .where(Write.status == WriteStatus.APPROVED.value).order_by(Write.id)
-                    .limit(200))
+        approved = (
+            Write.select(Write.id, Write.category, Write.effect, Write.customer_facing)
+            .where(Write.status == WriteStatus.APPROVED.value)
+            .order_by(Write.id)
+            .limit(200)
+        )
         ready = []
         for w in approved:
             if w.id in busy:
                 continue
-            if policy.blocking_switch(switches, category=w.category,
-                                      effects=records.effects_of(w)) is None:
+            if (
+                policy.blocking_switch(switches, category=w.category, effects=records.effects_of(w))
+                is None
+            ):
                 ready.append(w.id)
         if ready:
             self.enqueue_writes(ready)
@@ -233,9 +263,19 @@ class Engine:
         with self._idle:
             self._idle.notify_all()
 
-    def wait_for_run(self, run_id: int, timeout: float = 30.0,
-                     until: tuple[str, ...] = ("succeeded", "failed", "rejected", "cancelled",
-                                               "awaiting_approval", "held")) -> str:
+    def wait_for_run(
+        self,
+        run_id: int,
+        timeout: float = 30.0,
+        until: tuple[str, ...] = (
+            "succeeded",
+            "failed",
+            "rejected",
+            "cancelled",
+            "awaiting_approval",
+            "held",
+        ),
+    ) -> str:
         """Block until the run reaches one of `until`; returns its status."""
         deadline = time.monotonic() + timeout
         with self.db.connection_context():
@@ -250,14 +290,24 @@ class Engine:
                     self._idle.wait(min(remaining, 0.05))
 
     def is_idle(self) -> bool:
-        return (self.run_queue.empty() and self.apply_queue.empty()
-                and len(self.inflight) == 0 and self.triggers.idle())
+        return (
+            self.run_queue.empty()
+            and self.apply_queue.empty()
+            and len(self.inflight) == 0
+            and self.triggers.idle()
+        )
 
     def wait_idle(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
-        while not self.is_idle() or Run.select().where(
+        while (
+            not self.is_idle()
+            or Run.select()
+            .where(
                 Run.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]),
-                Run.next_attempt_at.is_null()).exists():
+                Run.next_attempt_at.is_null(),
+            )
+            .exists()
+        ):
             if time.monotonic() > deadline:
                 raise TimeoutError("the engine did not become idle")
             self.wake()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sophmate_desktop.domain.clock import utcnow
-from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.domain.errors import BadInput, PolicyRefused
 from sophmate_desktop.engine import records
 from sophmate_desktop.engine.records import Offer
 from sophmate_desktop.engine.scan import FileChanged, file_version, scan_folder
@@ -37,10 +37,16 @@ def watch_spec(wf: records.LoadedWorkflow) -> WatchSpec | None:
     trig = wf.definition.trigger
     if trig is None or not trig.folder:
         return None
-    return WatchSpec(key=wf.name, folder=Path(trig.folder).expanduser(),
-                     patterns=tuple(trig.patterns), ignore=tuple(trig.ignore),
-                     events=frozenset(trig.events), recursive=trig.recursive,
-                     settle_ms=trig.settle_ms, polling=trig.polling)
+    return WatchSpec(
+        key=wf.name,
+        folder=Path(trig.folder).expanduser(),
+        patterns=tuple(trig.patterns),
+        ignore=tuple(trig.ignore),
+        events=frozenset(trig.events),
+        recursive=trig.recursive,
+        settle_ms=trig.settle_ms,
+        polling=trig.polling,
+    )
 
 
 class Triggers:
@@ -55,14 +61,23 @@ class Triggers:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._rescans: list[threading.Thread] = []
-        self.manager = WatchManager(self._on_file, self._on_problem, self._on_rescan,
-                                    polling_interval_s=polling_interval_s) if watch else None
+        self.manager = (
+            WatchManager(
+                self._on_file,
+                self._on_problem,
+                self._on_rescan,
+                polling_interval_s=polling_interval_s,
+            )
+            if watch
+            else None
+        )
 
     # Life cycle ----------------------------------------------------------
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._intake_loop, name="sophmate-intake",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._intake_loop, name="sophmate-intake", daemon=True
+        )
         self._thread.start()
         with self.db.connection_context():
             self.refresh()
@@ -80,8 +95,11 @@ class Triggers:
             t.join(timeout)
 
     def idle(self) -> bool:
-        return self.intake.empty() and not self._busy.is_set() and not any(
-            t.is_alive() for t in self._rescans)
+        return (
+            self.intake.empty()
+            and not self._busy.is_set()
+            and not any(t.is_alive() for t in self._rescans)
+        )
 
     def refresh(self) -> None:
         """Follow enabled workflows: watches and schedules (called when anything changed)."""
@@ -95,8 +113,11 @@ class Triggers:
             trig = wf.definition.trigger
             if trig is not None and trig.interval_s:
                 old = self._schedules.get(wf.name)
-                due = old[1] if old and old[0] == trig.interval_s else \
-                    time.monotonic() + trig.interval_s
+                due = (
+                    old[1]
+                    if old and old[0] == trig.interval_s
+                    else time.monotonic() + trig.interval_s
+                )
                 schedules[wf.name] = (trig.interval_s, due)
         with self._lock:
             self._schedules = schedules
@@ -127,8 +148,9 @@ class Triggers:
     def _on_rescan(self, key: str | None) -> None:
         with self._lock:
             specs = [s for k, s in self._specs.items() if key is None or k == key]
-        t = threading.Thread(target=self._rescan, args=(specs,), name="sophmate-rescan",
-                             daemon=True)
+        t = threading.Thread(
+            target=self._rescan, args=(specs,), name="sophmate-rescan", daemon=True
+        )
         self._rescans = [r for r in self._rescans if r.is_alive()] + [t]
         t.start()
 
@@ -181,10 +203,17 @@ class Triggers:
             except FileNotFoundError:
                 continue
             wf_id = ids.get(key)
-            if wf_id is None or LedgerEntry.select().where(
-                    LedgerEntry.workflow == wf_id, LedgerEntry.path == str(path),
-                    LedgerEntry.size == st.st_size, LedgerEntry.mtime_ns == st.st_mtime_ns
-            ).exists():
+            if (
+                wf_id is None
+                or LedgerEntry.select()
+                .where(
+                    LedgerEntry.workflow == wf_id,
+                    LedgerEntry.path == str(path),
+                    LedgerEntry.size == st.st_size,
+                    LedgerEntry.mtime_ns == st.st_mtime_ns,
+                )
+                .exists()
+            ):
                 continue
             try:
                 version = file_version(path)
@@ -193,8 +222,7 @@ class Triggers:
                 continue
             except (FileNotFoundError, PermissionError, IsADirectoryError):
                 continue
-            offers.append(Offer(key, "file", path, version.size, version.mtime_ns,
-                                version.sha256))
+            offers.append(Offer(key, "file", path, version.size, version.mtime_ns, version.sha256))
         created = records.record_offers(self.db, offers, self.engine.host) if offers else []
         for item in retry:
             threading.Timer(0.2, self.intake.put, args=(item,)).start()
@@ -204,11 +232,16 @@ class Triggers:
         if created:
             self.engine.publish("runs.created", runs=[r for r, _ in created])
 
-    def manual(self, workflow: str, file: Path | None, *, actor: str,
-               mode: str | None) -> int:
+    def manual(self, workflow: str, file: Path | None, *, actor: str, mode: str | None) -> int:
         wf = Workflow.get_or_none(Workflow.name == workflow)
         if wf is None:
             raise BadInput(f"no workflow named {workflow!r}")
+        effective = mode or wf.stage
+        if effective != "dry_run" and not wf.enabled:
+            raise PolicyRefused(
+                f"{workflow} is not enabled: only a dry run is allowed "
+                "(use --dry-run, or enable it first)"
+            )
         offer = Offer(workflow, "manual", actor=actor, mode=mode)
         if file is not None:
             path = Path(file).expanduser().resolve()
@@ -230,24 +263,53 @@ class Triggers:
             if wf is None:
                 return
             now = utcnow()
-            run = Run.create(workflow=wf.id, revision=wf.revision, trigger_kind="watch",
-                             mode=wf.stage, status="failed", queued_at=now, started_at=now,
-                             finished_at=now, error=message, host=self.engine.host)
+            run = Run.create(
+                workflow=wf.id,
+                revision=wf.revision,
+                trigger_kind="watch",
+                mode=wf.stage,
+                status="failed",
+                queued_at=now,
+                started_at=now,
+                finished_at=now,
+                error=message,
+                host=self.engine.host,
+            )
             category = Category.get_by_id(wf.category_id).name
-            audit.append(actor=records.ENGINE_ACTOR, action="watch.problem", subject=key,
-                         category=category, workflow=key, run=run.id, reason=message)
-            record_notification("error", "watch_problem", f"{key}: {message}",
-                                "Files for this workflow are not being watched. Fix the "
-                                "folder; the engine picks it up again by itself.",
-                                workflow=key, run=run.id, group_key=f"watch:{key}")
+            audit.append(
+                actor=records.ENGINE_ACTOR,
+                action="watch.problem",
+                subject=key,
+                category=category,
+                workflow=key,
+                run=run.id,
+                reason=message,
+            )
+            record_notification(
+                "error",
+                "watch_problem",
+                f"{key}: {message}",
+                "Files for this workflow are not being watched. Fix the "
+                "folder; the engine picks it up again by itself.",
+                workflow=key,
+                run=run.id,
+                group_key=f"watch:{key}",
+            )
         self.engine.publish("notification", workflow=key)
 
     def deliver_failure(self, wf: records.LoadedWorkflow, run_id: int, error: str) -> None:
-        targets = [t for t in (wf.definition.notify.on_failure if wf.definition.notify else ())
-                   if t != "tray"]
+        targets = [
+            t
+            for t in (wf.definition.notify.on_failure if wf.definition.notify else ())
+            if t != "tray"
+        ]
         if targets:
-            threading.Thread(target=self._deliver, args=(wf.name, run_id, error, targets),
-                             name="sophmate-notify", daemon=True).start()
+            threading.Thread(
+                target=self._deliver,
+                args=(wf.name, run_id, error, targets),
+                name="sophmate-notify",
+                daemon=True,
+            ).start()
 
     def _deliver(self, workflow: str, run_id: int, error: str, targets: list[str]) -> None:
         title = f"SophMate: {workflow} run {run_id} failed"
@@ -255,10 +317,15 @@ class Triggers:
             kind, _, where = target.partition(":")
             try:
                 if kind == "webhook":
-                    body = json.dumps({"workflow": workflow, "run": run_id, "error": error,
-                                       "title": title}).encode()
-                    req = urllib.request.Request(where, data=body, method="POST",
-                                                 headers={"Content-Type": "application/json"})
+                    body = json.dumps(
+                        {"workflow": workflow, "run": run_id, "error": error, "title": title}
+                    ).encode()
+                    req = urllib.request.Request(
+                        where,
+                        data=body,
+                        method="POST",
+                        headers={"Content-Type": "application/json"},
+                    )
                     urllib.request.urlopen(req, timeout=10).close()
                 elif kind == "email":
                     self._send_mail(where, title, error)
@@ -276,8 +343,11 @@ class Triggers:
         msg["To"] = to
         msg["Subject"] = subject
         msg.set_content(body)
-        with smtplib.SMTP(s.get("host", "127.0.0.1"), int(s.get("port", 25)),
-                          timeout=float(s.get("timeout_s", 10))) as smtp:
+        with smtplib.SMTP(
+            s.get("host", "127.0.0.1"),
+            int(s.get("port", 25)),
+            timeout=float(s.get("timeout_s", 10)),
+        ) as smtp:
             if conn.secret_ref and s.get("username"):
                 smtp.login(s["username"], self.engine.secrets.get(conn.secret_ref))
             smtp.send_message(msg)

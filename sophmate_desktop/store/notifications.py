@@ -6,9 +6,17 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.store.models import Notification
 
 
-def record_notification(level: str, kind: str, title: str, body: str = "", *,
-                        workflow: str | None = None, run: int | None = None,
-                        group_key: str | None = None, replace_count: int | None = None) -> int:
+def record_notification(
+    level: str,
+    kind: str,
+    title: str,
+    body: str = "",
+    *,
+    workflow: str | None = None,
+    run: int | None = None,
+    group_key: str | None = None,
+    replace_count: int | None = None,
+) -> int:
     """Insert a notification, or bump the open one with the same group key.
 
     Call inside the caller's write transaction. `replace_count` sets the count
@@ -16,18 +24,35 @@ def record_notification(level: str, kind: str, title: str, body: str = "", *,
     """
     now = utcnow()
     if group_key:
-        existing = (Notification.select()
-                    .where(Notification.group_key == group_key,
-                           Notification.acknowledged_at.is_null(),
-                           Notification.read == False)  # noqa: E712
-                    .order_by(Notification.id.desc()).first())
+        existing = (
+            Notification.select()
+            .where(
+                Notification.group_key == group_key,
+                Notification.acknowledged_at.is_null(),
+                Notification.read == False,
+            )  # noqa: E712
+            .order_by(Notification.id.desc())
+            .first()
+        )
         if existing is not None:
             count = replace_count if replace_count is not None else Notification.count + 1
-            Notification.update(count=count, at=now, title=title, body=body,
-                                run=run if run is not None else existing.run).where(
-                Notification.id == existing.id).execute()
+            Notification.update(
+                count=count,
+                at=now,
+                title=title,
+                body=body,
+                run=run if run is not None else existing.run,
+            ).where(Notification.id == existing.id).execute()
             return existing.id
-    note = Notification.create(at=now, level=level, kind=kind, title=title, body=body,
-                               workflow=workflow, run=run, group_key=group_key,
-                               count=replace_count or 1)
+    note = Notification.create(
+        at=now,
+        level=level,
+        kind=kind,
+        title=title,
+        body=body,
+        workflow=workflow,
+        run=run,
+        group_key=group_key,
+        count=replace_count or 1,
+    )
     return note.id

@@ -178,9 +178,10 @@ def test_enable_refused_names_the_missing_items(any_cli: Cli) -> None:
     assert result.err.strip() == (
         "refused: cannot enable invoice-intake: missing notification path, rollback path"
     )
-    assert any_cli("workflow", "show", "invoice-intake", "--json").json()["workflow"][
-        "enabled"
-    ] is False
+    assert (
+        any_cli("workflow", "show", "invoice-intake", "--json").json()["workflow"]["enabled"]
+        is False
+    )
 
 
 def test_enable_and_disable(cli: Cli) -> None:
@@ -336,9 +337,10 @@ def test_inbox_list_filters_and_json(cli: Cli) -> None:
     every = cli("inbox", "list", "--all", "--json").json()
     assert [r["id"] for r in every] == mails + files
     assert every[0]["customer_facing"] is True and every[2]["status"] == "applied"
-    assert cli("inbox", "list", "--all", "--category", "reporting", "--json").json()[0][
-        "id"
-    ] == files[0]
+    assert (
+        cli("inbox", "list", "--all", "--category", "reporting", "--json").json()[0]["id"]
+        == files[0]
+    )
     assert len(cli("inbox", "list", "--workflow", "invoice-intake", "--json").json()) == 2
     assert cli("inbox", "list", "--kind", "copy_file", "--json").json() == []
     assert cli("inbox", "list", "--category", "nowhere").out.strip() == "The inbox is empty."
@@ -406,7 +408,7 @@ def test_reject_needs_a_comment(cli: Cli) -> None:
 
 def test_interrupted_writes_mark_applied_and_retry(cli: Cli) -> None:
     cli("workflow", "import", INVOICE)
-    run_id, ids = add_run(
+    _, ids = add_run(
         cli.url, "invoice-intake", status="applying", writes=2, write_status="interrupted"
     )
     listed = cli("inbox", "list", "--json").json()
@@ -442,7 +444,7 @@ def test_runs_list_and_show(any_cli: Cli) -> None:
     assert table[0].split()[:4] == ["ID", "WORKFLOW", "MODE", "STATUS"]
 
     text = any_cli("runs", "show", waiting).out
-    assert f"run:" in text and "awaiting_approval" in text
+    assert text.splitlines()[0].split() == ["run:", str(waiting)] and "awaiting_approval" in text
     assert "Writes (2):" in text and "supplier1@example.test" in text
     assert "Timeline (1 audit events):" in text
     assert "write.approved" in text and f"write {ids[0]}" in text
@@ -465,11 +467,13 @@ def test_audit_list_filters(cli: Cli) -> None:
     assert [e["action"] for e in by_bob] == ["category.paused"]
     imported = cli("audit", "list", "--action", "workflow.*", "--json").json()
     assert {e["workflow"] for e in imported} == {"invoice-intake", "report-archive"}
-    assert {e["workflow"] for e in cli("audit", "list", "--workflow", "report-archive",
-                                        "--json").json()} == {"report-archive"}
-    assert cli("audit", "list", "--category", "finance", "--limit", "1", "--json").json()[0][
-        "action"
-    ] == "category.paused"
+    assert {
+        e["workflow"] for e in cli("audit", "list", "--workflow", "report-archive", "--json").json()
+    } == {"report-archive"}
+    assert (
+        cli("audit", "list", "--category", "finance", "--limit", "1", "--json").json()[0]["action"]
+        == "category.paused"
+    )
     assert cli("audit", "list", "--since", "2000-01-01", "--json").json() == events
     assert cli("audit", "list", "--until", "2000-01-01T00:00:00Z", "--json").json() == []
     table = cli("audit", "list").out.splitlines()

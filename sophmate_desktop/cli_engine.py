@@ -1,0 +1,114 @@
+"""Commands that run the engine: `engine`, `workflow run` and `demo`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from sophmate_desktop.console import Console
+from sophmate_desktop.console.demo import load_demo
+from sophmate_desktop.engine.service import Engine
+from sophmate_desktop.store.database import default_data_dir
+
+log = logging.getLogger("sophmate_desktop.engine")
+
+
+def data_dir_for(console: Console) -> Path:
+    path = default_data_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cmd_engine(c: Console, a: argparse.Namespace) -> str:
+    log_path = Path(a.log_file) if a.log_file else data_dir_for(c) / "engine.log"
+    handler = logging.FileHandler(log_path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    engine = Engine(c.db, secrets=c.secrets, workers=a.workers)
+    c.events.subscribe(engine.wake)
+    engine.start()
+    log.info("engine started on %s (pid host %s)", getattr(c.db, "url_display", "?"), engine.host)
+    print(
+        f"engine running on {getattr(c.db, 'url_display', '?')}; log: {log_path}; "
+        "stop with Ctrl+C or SIGTERM",
+        flush=True,
+    )
+    try:
+        stop.wait()
+    finally:
+        engine.stop()
+        log.info("engine stopped")
+        root.removeHandler(handler)
+        handler.close()
+    return "engine stopped"
+
+
+def cmd_workflow_run(c: Console, a: argparse.Namespace) -> tuple[str, int]:
+    engine = Engine(c.db, secrets=c.secrets, watch=False, workers=1)
+    c.events.subscribe(engine.wake)
+    engine.start()
+    try:
+        mode = "dry_run" if a.dry_run else None
+        run_id = engine.run_now(a.name, Path(a.file) if a.file else None, actor=c.actor, mode=mode)
+        status = engine.wait_for_run(run_id, timeout=a.timeout)
+        engine.wait_idle(a.timeout)
+        status = c.get_run(run_id).status
+    finally:
+        engine.stop()
+    run = c.get_run(run_id)
+    lines = [
+        f"run {run_id} of {a.name}: {status} ({run.mode}, {run.writes} writes, "
+        f"{run.affected_records} affected records)"
+    ]
+    if run.error:
+        lines.append(f"error: {run.error}")
+    for w in c.run_writes(run_id):
+        lines.append(f"  write {w.id} [{w.status}] {w.kind} -> {w.target}")
+    return "\n".join(lines), 1 if status == "failed" else 0
+
+
+def cmd_demo(c: Console, a: argparse.Namespace) -> str:
+    root = Path(a.folder) if a.folder else data_dir_for(c) / "demo"
+    lead = Console(c.db, actor="demo-lead", secrets=c.secrets)
+    approver = Console(c.db, actor="demo-approver", secrets=c.secrets)
+    counts = load_demo(lead, approver, root, progress=lambda m: print(m, flush=True))
+    return "demo data ready: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+
+
+def add_workflow_run(group: Any, leaf: Any) -> None:
+    p = leaf(group, "run", cmd_workflow_run, "run a workflow now, on a file if given")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--file", metavar="PATH", help="the trigger file")
+    p.add_argument(
+        "--dry-run", action="store_true", help="plan only, whatever the workflow's stage"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="give up waiting after S seconds (default 120)",
+    )
+
+
+def add_commands(sub: Any, leaf: Any) -> None:
+    p = leaf(sub, "engine", cmd_engine, "run watchers and runner headless until SIGTERM")
+    p.add_argument("--workers", type=int, default=2, help="worker threads (default 2)")
+    p.add_argument(
+        "--log-file", metavar="FILE", help="log here (default: engine.log in the data folder)"
+    )
+    p = leaf(sub, "demo", cmd_demo, "fill the database with example data, run by the engine")
+    p.add_argument(
+        "--folder",
+        metavar="DIR",
+        help="where the sample files go (default: demo/ in the data folder)",
+    )

@@ -1,0 +1,198 @@
+"""run_command: an argv list run without a shell, killable by a kill switch.
+
+The process starts in its own session (process group), so a cancel or a timeout
+kills the command and everything it started. Secrets in argv, cwd or env are tokens
+in the plan and substituted only when the process starts; output is masked.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sophmate_desktop.domain.enums import EffectKind
+from sophmate_desktop.domain.templates import mask_values
+from sophmate_desktop.domain.workflow import StepSpec
+from sophmate_desktop.engine.actions._common import SecretLookup, field_error, render_text
+from sophmate_desktop.engine.actions.base import (
+    ActionError,
+    ApplyContext,
+    ApplyResult,
+    Cancelled,
+    PlanContext,
+    PlannedWrite,
+)
+
+TAIL_BYTES = 4096
+POLL_S = 0.02
+_TERM_GRACE_S = 0.2
+_POSIX = os.name == "posix"
+
+
+class _Tail(threading.Thread):
+    """Drains one pipe, keeping its last TAIL_BYTES (a full pipe would block the child)."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(daemon=True, name="run_command-output")
+        self.stream = stream
+        self.data = bytearray()
+        self.total = 0
+
+    def run(self) -> None:
+        fd = self.stream.fileno()
+        try:
+            while chunk := os.read(fd, 65536):
+                self.total += len(chunk)
+                self.data += chunk
+                if len(self.data) > TAIL_BYTES:
+                    del self.data[: len(self.data) - TAIL_BYTES]
+        except OSError:
+            pass
+
+    def text(self) -> str:
+        text = bytes(self.data).decode("utf-8", "replace")
+        return ("..." + text) if self.total > TAIL_BYTES else text
+
+
+def _kill_group(proc: subprocess.Popen[bytes], grace_s: float = _TERM_GRACE_S) -> None:
+    """Stop the process and every process in its group: TERM, a short grace, KILL."""
+    if not _POSIX:
+        proc.kill()
+        proc.wait()
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + grace_s
+    while proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    _kill_stragglers(proc)
+    proc.wait()
+
+
+def _kill_stragglers(proc: subprocess.Popen[bytes]) -> None:
+    if _POSIX:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+class RunCommand:
+    name = "run_command"
+    effect = EffectKind.COMMAND
+    idempotent = False
+
+    def plan(self, step: StepSpec, ctx: PlanContext) -> list[PlannedWrite]:
+        variables = ctx.template_context()
+        params = step.params
+        argv_spec = params.get("argv")
+        if not isinstance(argv_spec, list) or not argv_spec:
+            raise field_error("argv", "a non-empty list of arguments is required (no shell)")
+        argv = [render_text(a, variables, f"argv[{i}]") for i, a in enumerate(argv_spec)]
+        if not argv[0].strip():
+            raise field_error("argv[0]", "the program is empty after rendering")
+        for i, arg in enumerate(argv):
+            if "\x00" in arg:
+                raise field_error(f"argv[{i}]", "contains a NUL character")
+        cwd = None
+        if params.get("cwd") is not None:
+            cwd = render_text(params["cwd"], variables, "cwd")
+        env_spec = params.get("env") or {}
+        if not isinstance(env_spec, Mapping):
+            raise field_error("env", "expected a mapping of variable names to text")
+        env = {str(k): render_text(v, variables, f"env.{k}") for k, v in env_spec.items()}
+        timeout = float(params.get("timeout_s", 60))
+        command = shlex.join(argv)
+        lines = [command]
+        if cwd:
+            lines.append(f"in {cwd}")
+        lines += [f"with {k}={v}" for k, v in env.items()]
+        lines.append(f"timeout {_seconds(timeout)}")
+        return [
+            PlannedWrite(
+                kind=self.name,
+                effect=self.effect,
+                target=command if len(command) <= 200 else command[:197] + "...",
+                summary=f"run {os.path.basename(argv[0])}",
+                preview="\n".join(lines),
+                payload={"argv": argv, "cwd": cwd, "env": env, "timeout_s": timeout},
+                customer_facing=step.customer_facing,
+            )
+        ]
+
+    def apply(self, payload: dict[str, Any], ctx: ApplyContext) -> ApplyResult:
+        ctx.check()
+        secrets = SecretLookup(ctx)
+        argv = [secrets.substitute(a) for a in payload["argv"]]
+        cwd = secrets.substitute(payload["cwd"]) if payload.get("cwd") else None
+        env = dict(os.environ)
+        env.update({k: secrets.substitute(v) for k, v in (payload.get("env") or {}).items()})
+        timeout = float(payload.get("timeout_s", 60))
+        shown = shlex.join(payload["argv"])
+
+        def masked(text: str) -> str:
+            return mask_values(text, secrets.values)
+
+        options: dict[str, Any] = {}
+        if _POSIX:
+            options["start_new_session"] = True
+        else:
+            options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        try:
+            proc = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=env,
+                shell=False,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                **options,
+            )
+        except OSError as exc:
+            raise ActionError(masked(f"could not start {shown}: {exc.strerror or exc}"))
+        out, err = _Tail(proc.stdout), _Tail(proc.stderr)
+        out.start()
+        err.start()
+        try:
+            ctx.register_process(proc)
+            deadline = time.monotonic() + timeout
+            while proc.poll() is None:
+                if ctx.cancelled.is_set():
+                    _kill_group(proc)
+                    raise Cancelled("stopped by a kill switch; the command was killed")
+                if time.monotonic() >= deadline:
+                    _kill_group(proc)
+                    raise ActionError(masked(f"{shown}: timed out after {_seconds(timeout)}"))
+                ctx.cancelled.wait(POLL_S)
+            _kill_stragglers(proc)  # background children would escape every kill switch
+        finally:
+            if proc.poll() is None:  # an unexpected error above: never leave it running
+                _kill_group(proc, grace_s=0)
+            out.join(1.0)
+            err.join(1.0)
+            for reader in (out, err):
+                if not reader.is_alive():  # a live reader keeps its pipe; it is a daemon
+                    reader.stream.close()
+        code = proc.returncode
+        stdout, stderr = masked(out.text()), masked(err.text())
+        if code != 0:
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            detail = f": {stderr.strip()}" if stderr.strip() else ""
+            raise ActionError(masked(f"{shown} {how}{detail}"))
+        output = f"exit code 0\nstdout:\n{stdout}"
+        if stderr:
+            output += f"\nstderr:\n{stderr}"
+        return ApplyResult(output=output)

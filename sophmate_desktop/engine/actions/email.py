@@ -1,0 +1,182 @@
+"""send_email: one message through smtplib, previewed exactly as it will be sent.
+
+Connection settings: host, port, ssl (implicit TLS), starttls, username, from,
+timeout_s, and secret_ref (the keyring name of the password). The Message-ID is
+derived from the idempotency key, so a message sent twice by a retry can be recognised
+by the receiving side. Sending cannot be checked afterwards: idempotent is False.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, getaddresses
+from typing import Any
+
+from sophmate_desktop.domain.enums import EffectKind
+from sophmate_desktop.domain.templates import mask_values
+from sophmate_desktop.domain.workflow import StepSpec
+from sophmate_desktop.engine.actions._common import (
+    SecretLookup,
+    connection_settings,
+    field_error,
+    render_text,
+    settings_for,
+)
+from sophmate_desktop.engine.actions.base import (
+    ActionError,
+    ApplyContext,
+    ApplyResult,
+    PlanContext,
+    PlannedWrite,
+)
+
+
+def message_id(idempotency_key: str) -> str:
+    return f"<{idempotency_key}@sophmate-desktop>"
+
+
+def _addresses(value: Any, variables: dict[str, Any], field: str) -> list[str]:
+    """Rendered recipients; one template may list several, separated by commas."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    found: list[str] = []
+    for i, item in enumerate(items):
+        f = f"{field}[{i}]" if isinstance(value, list) else field
+        text = render_text(item, variables, f)
+        if "\r" in text or "\n" in text:
+            raise field_error(f, "an address may not contain a line break")
+        for name, addr in getaddresses([text]):
+            if not addr:
+                continue
+            if "@" not in addr or addr.startswith("@") or addr.endswith("@"):
+                raise field_error(f, f"{addr!r} is not an e-mail address")
+            found.append(formataddr((name, addr)) if name else addr)
+    return found
+
+
+def _one_line(text: str, field: str) -> str:
+    if "\r" in text or "\n" in text:
+        raise field_error(field, "may not contain a line break")
+    return text
+
+
+class SendEmail:
+    name = "send_email"
+    effect = EffectKind.EMAIL
+    idempotent = False
+
+    def plan(self, step: StepSpec, ctx: PlanContext) -> list[PlannedWrite]:
+        conn, settings, unsent = connection_settings(step, ctx, required=True)
+        variables = ctx.template_context()
+        params = step.params
+        for key in ("to", "subject", "body"):
+            if params.get(key) is None:
+                raise field_error(key, "required field is missing")
+        to = _addresses(params["to"], variables, "to")
+        if not to:
+            raise field_error("to", "no recipient after rendering")
+        cc = _addresses(params.get("cc"), variables, "cc")
+        subject = _one_line(render_text(params["subject"], variables, "subject"), "subject")
+        body = render_text(params["body"], variables, "body")
+        sender = str(settings.get("from") or "")
+        if settings and not sender:
+            raise field_error("connection", f"connection {conn!r} has no `from` address")
+        lines = [
+            f"From: {sender or f'(the {ctx.mode} sender of connection {conn!r})'}",
+            f"To: {', '.join(to)}",
+        ]
+        if cc:
+            lines.append(f"Cc: {', '.join(cc)}")
+        lines.append(f"Subject: {subject}")
+        preview = "\n".join(lines) + "\n\n" + body
+        if unsent:
+            preview = f"(previewed, not sent: {unsent})\n" + preview
+        return [
+            PlannedWrite(
+                kind=self.name,
+                effect=self.effect,
+                target=", ".join(to),
+                summary=f"e-mail to {', '.join(to)}: {subject}",
+                preview=preview,
+                payload={
+                    "connection": conn,
+                    "from": sender,
+                    "to": to,
+                    "cc": cc,
+                    "subject": subject,
+                    "body": body,
+                },
+                customer_facing=step.customer_facing,
+                sendable=unsent is None,
+            )
+        ]
+
+    def apply(self, payload: dict[str, Any], ctx: ApplyContext) -> ApplyResult:
+        ctx.check()
+        settings = settings_for(payload["connection"], ctx)
+        secrets = SecretLookup(ctx)
+        host = settings.get("host")
+        if not host:
+            raise ActionError(f"connection {payload['connection']!r} has no host")
+        use_ssl = bool(settings.get("ssl", False))
+        starttls = bool(settings.get("starttls", False))
+        port = int(settings.get("port") or (465 if use_ssl else 587 if starttls else 25))
+        timeout = float(settings.get("timeout_s") or 30)
+        sender = str(settings.get("from") or payload["from"])
+
+        msg = EmailMessage()
+        msg["From"] = sender
+        msg["To"] = ", ".join(secrets.substitute(a) for a in payload["to"])
+        if payload["cc"]:
+            msg["Cc"] = ", ".join(secrets.substitute(a) for a in payload["cc"])
+        msg["Subject"] = secrets.substitute(payload["subject"])
+        msg["Date"] = formatdate(localtime=True)
+        msg["Message-ID"] = message_id(ctx.idempotency_key)
+        msg.set_content(secrets.substitute(payload["body"]))
+        recipients = [a for _, a in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", []))]
+
+        username = settings.get("username")
+        password = None
+        if username and settings.get("secret_ref"):
+            password = secrets(str(settings["secret_ref"]))
+
+        def masked(text: str) -> str:
+            return mask_values(text, secrets.values)
+
+        ctx.check()
+        tls = ssl.create_default_context()
+        try:
+            if use_ssl:
+                client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls)
+            else:
+                client = smtplib.SMTP(host, port, timeout=timeout)
+            with client:
+                if starttls:
+                    client.starttls(context=tls)
+                if username and password is not None:
+                    client.login(str(username), password)
+                ctx.check()
+                refused = client.send_message(msg, from_addr=sender, to_addrs=recipients)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise ActionError(masked(f"every recipient was refused: {_refusals(exc.recipients)}"))
+        except smtplib.SMTPResponseException as exc:
+            text = (
+                exc.smtp_error.decode("utf-8", "replace")
+                if isinstance(exc.smtp_error, bytes)
+                else str(exc.smtp_error)
+            )
+            raise ActionError(masked(f"the mail server {host}:{port} said {exc.smtp_code} {text}"))
+        except (smtplib.SMTPException, OSError) as exc:
+            raise ActionError(masked(f"could not send through {host}:{port}: {exc}"))
+        sent = len(recipients) - len(refused)
+        output = f"sent to {sent} recipient(s), Message-ID {msg['Message-ID']}"
+        if refused:
+            output += f"; refused: {_refusals(refused)}"
+        return ApplyResult(bytes_written=len(msg.as_bytes()), output=masked(output))
+
+
+def _refusals(refused: dict[str, Any]) -> str:
+    return ", ".join(f"{addr} ({code})" for addr, (code, _msg) in refused.items())

@@ -1,0 +1,282 @@
+"""write_file, copy_file and move_file: idempotent, atomic, inside the output scope.
+
+Payloads carry the resolved target and the sha256 of the content to be there, so an
+apply that is repeated (a retry, a restart after a crash) finds the work done and does
+nothing. Undo information:
+  write_file, copy_file  {"path", "existed", "previous": text or None[, "note"]}
+                         ({"created": path} for a copy that created its target)
+  move_file              {"moved_from", "path", "existed", "previous"[, "note"]}
+  a write that found the content already there: {"path", "unchanged": True}
+Secrets cannot be written into files: the preview, the payload and the undo
+information all live in the database.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from sophmate_desktop.domain.enums import EffectKind
+from sophmate_desktop.domain.workflow import StepSpec
+from sophmate_desktop.engine.actions._common import field_error, literal_text, render_text
+from sophmate_desktop.engine.actions.base import (
+    ActionError,
+    ApplyContext,
+    ApplyResult,
+    PlanContext,
+    PlannedWrite,
+    ScopeError,
+)
+from sophmate_desktop.engine.actions.paths import (
+    atomic_copy,
+    atomic_write,
+    file_sha256_or_none,
+    recheck_target,
+    resolve_in_scope,
+)
+
+UNDO_LIMIT = 1024 * 1024  # previous content kept for undo up to 1 MiB
+_PREVIEW_LIMIT = 256 * 1024  # larger files are summarised, not diffed
+_NO_SECRETS = "a file's content and path are stored in the run's writes"
+
+
+def _target(step: StepSpec, ctx: PlanContext, variables: dict[str, Any]) -> Path:
+    if "to" not in step.params:
+        raise field_error("to", "required field is missing")
+    text = literal_text(render_text(step.params["to"], variables, "to"), "to", _NO_SECRETS)
+    if "\n" in text or "\r" in text:
+        raise field_error("to", f"the path {text!r} contains a line break")
+    try:
+        target = resolve_in_scope(text, ctx.output_paths)
+    except ScopeError as exc:
+        raise field_error("to", str(exc), ScopeError)
+    if target.is_dir():
+        raise field_error("to", f"{target} is a folder; name a file")
+    return target
+
+
+def _scope(ctx: PlanContext) -> list[str]:
+    return [str(p) for p in ctx.output_paths]
+
+
+def _read_text(path: Path, limit: int) -> str | None:
+    """The file's text if it is a UTF-8 file of at most `limit` bytes, else None."""
+    try:
+        if path.stat().st_size > limit:
+            return None
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
+def _previous(path: Path) -> dict[str, Any]:
+    """Undo information: what `path` holds before it is replaced."""
+    if not path.exists():
+        return {"path": str(path), "existed": False, "previous": None}
+    text = _read_text(path, UNDO_LIMIT)
+    undo: dict[str, Any] = {"path": str(path), "existed": True, "previous": text}
+    if text is None:
+        size = _size(path)
+        why = "over 1 MiB" if size > UNDO_LIMIT else "not UTF-8 text"
+        undo["note"] = f"the previous content ({size} bytes) was not kept: {why}"
+    return undo
+
+
+def _change_note(target: Path, sha: str) -> str:
+    if not target.exists():
+        return "new file"
+    if file_sha256_or_none(target) == sha:
+        return "unchanged: the target already has this content"
+    return f"replaces the existing file ({_size(target)} bytes)"
+
+
+class WriteFile:
+    name = "write_file"
+    effect = EffectKind.FILE
+    idempotent = True
+
+    def plan(self, step: StepSpec, ctx: PlanContext) -> list[PlannedWrite]:
+        variables = ctx.template_context()
+        target = _target(step, ctx, variables)
+        if "content" not in step.params:
+            raise field_error("content", "required field is missing")
+        content = render_text(step.params["content"], variables, "content")
+        content = literal_text(content, "content", _NO_SECRETS)
+        data = content.encode("utf-8")
+        sha = hashlib.sha256(data).hexdigest()
+        return [
+            PlannedWrite(
+                kind=self.name,
+                effect=self.effect,
+                target=str(target),
+                summary=f"write {target} ({len(data)} bytes)",
+                preview=self._preview(target, content, sha),
+                payload={
+                    "path": str(target),
+                    "content": content,
+                    "sha256": sha,
+                    "scope": _scope(ctx),
+                },
+            )
+        ]
+
+    @staticmethod
+    def _preview(target: Path, content: str, sha: str) -> str:
+        note = _change_note(target, sha)
+        if not target.exists():
+            return f"{note}: {target}\n{content}"
+        if note.startswith("unchanged"):
+            return f"{note}: {target}"
+        current = _read_text(target, _PREVIEW_LIMIT)
+        if current is None or len(content) > _PREVIEW_LIMIT:
+            return f"{note}: {target} (too large or not text to show a diff)"
+        diff = difflib.unified_diff(
+            current.splitlines(keepends=True),
+            content.splitlines(keepends=True),
+            fromfile=f"{target} (current)",
+            tofile=f"{target} (new)",
+        )
+        return "".join(line if line.endswith("\n") else line + "\n" for line in diff)
+
+    def apply(self, payload: dict[str, Any], ctx: ApplyContext) -> ApplyResult:
+        ctx.check()
+        path = recheck_target(payload["path"], payload.get("scope"))
+        data = payload["content"].encode("utf-8")
+        if hashlib.sha256(data).hexdigest() != payload["sha256"]:
+            raise ActionError(f"the payload of the write to {path} does not match its sha256")
+        if file_sha256_or_none(path) == payload["sha256"]:
+            return ApplyResult(
+                undo={"path": str(path), "unchanged": True}, output="already up to date"
+            )
+        if path.is_dir():
+            raise ActionError(f"{path} is a folder")
+        undo = _previous(path)
+        try:
+            atomic_write(path, data)
+        except OSError as exc:
+            raise ActionError(f"could not write {path}: {exc.strerror or exc}") from exc
+        return ApplyResult(undo=undo, bytes_written=len(data), output=f"wrote {path}")
+
+
+def _source(ctx: PlanContext, action: str) -> tuple[Path, str, int]:
+    f = ctx.file
+    if f is None:
+        raise ActionError(f"{action} needs a trigger file, and this run has none")
+    try:
+        if not f.path.is_file():
+            raise ActionError(f"the trigger file {f.path} no longer exists")
+        sha = f.sha256 or file_sha256_or_none(f.path)
+        size = _size(f.path)
+    except OSError as exc:
+        raise ActionError(f"cannot read the trigger file {f.path}: {exc.strerror or exc}")
+    if sha is None:
+        raise ActionError(f"cannot read the trigger file {f.path}")
+    return f.path, sha, size
+
+
+class _Transfer:
+    """copy_file and move_file share planning: the trigger file to `to`."""
+
+    name = ""
+    verb = ""
+    effect = EffectKind.FILE
+    idempotent = True
+
+    def plan(self, step: StepSpec, ctx: PlanContext) -> list[PlannedWrite]:
+        source, sha, size = _source(ctx, self.name)
+        target = _target(step, ctx, ctx.template_context())
+        if Path(os.path.realpath(source)) == target:
+            raise field_error("to", f"{target} is the trigger file itself")
+        preview = (
+            f"{self.verb} {source}\n  -> {target}\n"
+            f"{size} bytes, sha256 {sha}\n{_change_note(target, sha)}"
+        )
+        return [
+            PlannedWrite(
+                kind=self.name,
+                effect=self.effect,
+                target=str(target),
+                summary=f"{self.verb} {source.name} -> {target}",
+                preview=preview,
+                payload={
+                    "source": str(source),
+                    "path": str(target),
+                    "sha256": sha,
+                    "scope": _scope(ctx),
+                },
+            )
+        ]
+
+    @staticmethod
+    def _copy(source: Path, path: Path, sha: str) -> int:
+        if not source.is_file():
+            raise ActionError(f"the source {source} no longer exists")
+        try:
+            return atomic_copy(source, path, sha)
+        except OSError as exc:
+            raise ActionError(f"could not copy {source} to {path}: {exc.strerror or exc}")
+
+
+class CopyFile(_Transfer):
+    name = "copy_file"
+    verb = "copy"
+
+    def apply(self, payload: dict[str, Any], ctx: ApplyContext) -> ApplyResult:
+        ctx.check()
+        path = recheck_target(payload["path"], payload.get("scope"))
+        source, sha = Path(payload["source"]), payload["sha256"]
+        if file_sha256_or_none(path) == sha:
+            return ApplyResult(
+                undo={"path": str(path), "unchanged": True}, output="already up to date"
+            )
+        if path.is_dir():
+            raise ActionError(f"{path} is a folder")
+        previous = _previous(path)
+        undo = previous if previous["existed"] else {"created": str(path)}
+        size = self._copy(source, path, sha)
+        return ApplyResult(undo=undo, bytes_written=size, output=f"copied to {path}")
+
+
+class MoveFile(_Transfer):
+    name = "move_file"
+    verb = "move"
+
+    def apply(self, payload: dict[str, Any], ctx: ApplyContext) -> ApplyResult:
+        ctx.check()
+        path = recheck_target(payload["path"], payload.get("scope"))
+        source, sha = Path(payload["source"]), payload["sha256"]
+        there = file_sha256_or_none(path) == sha
+        if there and not source.exists():
+            return ApplyResult(
+                undo={"moved_from": str(source), "path": str(path), "unchanged": True},
+                output="already moved",
+            )
+        if path.is_dir():
+            raise ActionError(f"{path} is a folder")
+        size = 0
+        undo: dict[str, Any] = {"moved_from": str(source), **_previous(path)}
+        if there:
+            # A copy finished before the process stopped; only the unlink is left.
+            undo = {
+                "moved_from": str(source),
+                "path": str(path),
+                "note": "the target already had the source's content",
+            }
+        else:
+            size = self._copy(source, path, sha)
+        try:
+            source.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise ActionError(
+                f"copied to {path} but could not remove {source}: {exc.strerror or exc}"
+            )
+        return ApplyResult(undo=undo, bytes_written=size, output=f"moved to {path}")

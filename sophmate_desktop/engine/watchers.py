@@ -1,0 +1,556 @@
+"""Folder triggers: one shared watchdog observer, per-path settling, supervision.
+
+The manager only reports candidate files (`on_file`); the intake records each file
+version once through its ledger, so a file may be reported twice but must never be
+missed. Whenever events may have been lost (inotify overflow, a restarted observer,
+a folder that came back) the manager asks for a reconciliation scan (`on_rescan`).
+
+Callbacks run on the manager's threads (the observer thread for settle_ms == 0, else
+the settling thread; `on_rescan` on the supervisor thread): they must return quickly
+and must not call back into the manager.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+from watchdog.events import (
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers.api import BaseObserver, ObservedWatch
+from watchdog.observers.polling import PollingObserver
+
+from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.engine.scan import FileStamp, WatchSpec, file_stamp
+
+log = logging.getLogger(__name__)
+
+RESCAN_DEBOUNCE_S = 0.5
+_OVERFLOW_MARKERS = ("queue overflowed", "events were lost")
+# Only what we use: keeps IN_OPEN/IN_ACCESS/IN_CLOSE_NOWRITE (our own reads) out of the
+# kernel queue, which makes an overflow less likely.
+_EVENT_FILTER = [FileCreatedEvent, FileMovedEvent, FileModifiedEvent, FileClosedEvent]
+
+__all__ = ["WatchManager", "WatchSpec"]
+
+
+class _Pending:
+    __slots__ = ("deadline", "heap_deadline", "settle_s", "stamp")
+
+    def __init__(self, stamp: FileStamp, deadline: float, settle_s: float) -> None:
+        self.stamp = stamp
+        self.deadline = deadline
+        self.heap_deadline: float | None = deadline  # its one live heap item, if any
+        self.settle_s = settle_s
+
+
+class _Settler:
+    """One thread, one heap of deadlines: a path is delivered once its stamp held
+    still for its settle time. Sleeps on a Condition until the next deadline."""
+
+    def __init__(self, deliver: Callable[[str, str], None]) -> None:
+        self._deliver = deliver
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, tuple[str, str]]] = []
+        self._pending: dict[tuple[str, str], _Pending] = {}
+        self._seq = itertools.count()
+        self._stopping = False
+        self.thread = threading.Thread(target=self._run, name="sophmate-watch-settle", daemon=True)
+
+    def _push(self, deadline: float, ident: tuple[str, str]) -> None:
+        heapq.heappush(self._heap, (deadline, next(self._seq), ident))
+        if self._heap[0][2] is ident:
+            self._cond.notify()
+
+    def discard(self, ident: tuple[str, str]) -> bool:
+        with self._cond:
+            return self._pending.pop(ident, None) is not None
+
+    def observe(
+        self,
+        ident: tuple[str, str],
+        stamp: FileStamp | None,
+        settle_s: float,
+        *,
+        trigger: bool,
+        finished: bool,
+    ) -> None:
+        """A new event for ident: start settling (trigger), or push its deadline.
+        `finished` (a close-after-write) completes settling if the stamp held."""
+        now = time.monotonic()
+        with self._cond:
+            entry = self._pending.get(ident)
+            if stamp is None:  # vanished before settling: drop silently
+                if entry is not None:
+                    del self._pending[ident]
+                return
+            if entry is None:
+                if not trigger:
+                    return
+                entry = self._pending[ident] = _Pending(stamp, now + settle_s, settle_s)
+                self._push(entry.deadline, ident)
+                return
+            if finished and stamp == entry.stamp:
+                entry.deadline = now
+            else:
+                entry.stamp = stamp
+                entry.deadline = now + entry.settle_s
+            if entry.heap_deadline is None or entry.deadline < entry.heap_deadline:
+                entry.heap_deadline = entry.deadline
+                self._push(entry.deadline, ident)
+
+    def _take_due(self) -> list[tuple[tuple[str, str], _Pending]] | None:
+        with self._cond:
+            while True:
+                if self._stopping:
+                    return None
+                now = time.monotonic()
+                if self._heap and self._heap[0][0] <= now:
+                    break
+                self._cond.wait(self._heap[0][0] - now if self._heap else None)
+            due = []
+            while self._heap and self._heap[0][0] <= now:
+                deadline, _, ident = heapq.heappop(self._heap)
+                entry = self._pending.get(ident)
+                if entry is None or entry.heap_deadline != deadline:
+                    continue  # stale heap item
+                if entry.deadline > now:  # pushed by later events: one heap item per entry
+                    entry.heap_deadline = entry.deadline
+                    self._push(entry.deadline, ident)
+                    continue
+                entry.heap_deadline = None  # being checked: a new event must re-arm it
+                due.append((ident, entry))
+            return due
+
+    def _run(self) -> None:
+        while (due := self._take_due()) is not None:
+            try:
+                self._check(due)
+            except Exception:
+                log.exception("settling failed")
+
+    def _check(self, due: list[tuple[tuple[str, str], _Pending]]) -> None:
+        deliver = []
+        for ident, entry in due:
+            stamp = file_stamp(ident[1])
+            with self._cond:
+                if self._pending.get(ident) is not entry or entry.heap_deadline is not None:
+                    continue  # an event came meanwhile and re-armed it (or it was dropped)
+                if stamp is None:
+                    del self._pending[ident]
+                elif stamp == entry.stamp:
+                    del self._pending[ident]
+                    deliver.append(ident)
+                else:
+                    entry.stamp = stamp
+                    entry.deadline = entry.heap_deadline = time.monotonic() + entry.settle_s
+                    self._push(entry.deadline, ident)
+        for key, path in deliver:
+            self._deliver(key, path)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+
+
+class _GroupKey(NamedTuple):
+    folder: str
+    recursive: bool
+    polling: bool
+
+
+class _Group:
+    """Specs sharing one scheduled watch (same folder, recursion and observer)."""
+
+    def __init__(self, manager: WatchManager, gkey: _GroupKey) -> None:
+        self.gkey = gkey
+        self.handler = _Handler(manager, gkey)
+        self.watch: ObservedWatch | None = None
+        self.problem: str | None = None
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, manager: WatchManager, gkey: _GroupKey) -> None:
+        self._manager = manager
+        self._gkey = gkey
+
+    def dispatch(self, event: FileSystemEvent) -> None:
+        # An exception escaping here would kill the observer thread for good.
+        try:
+            self._manager._on_event(self._gkey, event)
+        except Exception:
+            log.exception("watch handler failed on %r", event)
+
+
+class _OverflowLogHandler(logging.Handler):
+    def __init__(self, on_overflow: Callable[[], None]) -> None:
+        super().__init__(logging.WARNING)
+        self._on_overflow = on_overflow
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage().lower()
+        except Exception:
+            return
+        if any(marker in message for marker in _OVERFLOW_MARKERS):
+            self._on_overflow()
+
+
+def _new_native_observer() -> BaseObserver:
+    if sys.platform.startswith("linux"):
+        from watchdog.observers.inotify import InotifyObserver
+
+        # Full events: a rename into the folder from anywhere arrives as "moved".
+        return InotifyObserver(generate_full_events=True)
+    from watchdog.observers import Observer
+
+    return Observer()
+
+
+class WatchManager:
+    """Watches the folders of a set of WatchSpecs and reports settled files."""
+
+    def __init__(
+        self,
+        on_file: Callable[[str, Path], None],
+        on_problem: Callable[[str, str], None],
+        on_rescan: Callable[[str | None], None],
+        *,
+        polling_interval_s: float = 1.0,
+        supervise_interval_s: float = 1.0,
+    ) -> None:
+        self._on_file = on_file
+        self._on_problem = on_problem
+        self._on_rescan = on_rescan
+        self._polling_interval_s = polling_interval_s
+        self._supervise_interval_s = supervise_interval_s
+        self._lock = threading.RLock()
+        self._specs: dict[str, WatchSpec] = {}
+        # Replaced whole, never mutated: handlers read it without the lock.
+        self._routes: dict[_GroupKey, tuple[WatchSpec, ...]] = {}
+        self._groups: dict[_GroupKey, _Group] = {}
+        self._reported: dict[str, str] = {}  # key -> problem already reported
+        self._native: BaseObserver | None = None
+        self._poller: BaseObserver | None = None
+        self._settler: _Settler | None = None
+        self._supervisor: threading.Thread | None = None
+        self._running = False
+        self._stop_event = threading.Event()
+        self._wake = threading.Event()
+        self._rescan_due = False
+        self._last_rescan = -RESCAN_DEBOUNCE_S
+        self._log_handler = _OverflowLogHandler(self._request_rescan)
+
+    # ----- public API -----
+
+    @property
+    def is_alive(self) -> bool:
+        supervisor = self._supervisor
+        return self._running and supervisor is not None and supervisor.is_alive()
+
+    def set_watches(self, specs: Iterable[WatchSpec]) -> None:
+        """Replace the watch set; groups whose folder/recursion/mode is unchanged keep
+        their watch, so no events are lost for them."""
+        new_specs: dict[str, WatchSpec] = {}
+        for spec in specs:
+            if spec.key in new_specs:
+                raise BadInput(f"two watches share the key {spec.key!r}")
+            new_specs[spec.key] = spec
+        routes: dict[_GroupKey, tuple[WatchSpec, ...]] = {}
+        for spec in new_specs.values():
+            gkey = _GroupKey(str(spec.folder), spec.recursive, spec.polling)
+            routes[gkey] = (*routes.get(gkey, ()), spec)
+        with self._lock:
+            # Routes first: a new watch's first events must find their specs.
+            self._routes = routes
+            self._specs = new_specs
+            for gkey in routes.keys() - self._groups.keys():
+                group = self._groups[gkey] = _Group(self, gkey)
+                if self._running:
+                    self._schedule(group)
+            for gkey in self._groups.keys() - routes.keys():
+                self._unschedule(self._groups.pop(gkey))
+            problems = self._problems_to_report()
+        self._notify(problems, [])
+
+    def start(self) -> None:
+        with self._lock:
+            if self._running:
+                return
+            self._running = True
+            self._stop_event.clear()
+            self._reported.clear()
+            self._attach_log_handler()
+            self._settler = _Settler(self._deliver)
+            self._settler.thread.start()
+            for group in self._groups.values():
+                self._schedule(group)
+            self._supervisor = threading.Thread(
+                target=self._supervise, name="sophmate-watch-supervisor", daemon=True
+            )
+            self._supervisor.start()
+            problems = self._problems_to_report()
+        self._notify(problems, [])
+
+    def stop(self, timeout: float = 5) -> None:
+        """Stop and join every thread this manager started. Idempotent."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            if not self._running:
+                return
+            self._running = False
+            self._stop_event.set()
+            self._wake.set()
+            observers = [o for o in (self._native, self._poller) if o is not None]
+            self._native = self._poller = None
+            for group in self._groups.values():
+                group.watch = None
+            settler, supervisor = self._settler, self._supervisor
+        logging.getLogger("watchdog").removeHandler(self._log_handler)
+        if supervisor is not None:
+            supervisor.join(max(0.0, deadline - time.monotonic()))
+        for observer in observers:
+            observer.stop()
+        for observer in observers:
+            observer.join(max(0.0, deadline - time.monotonic()))
+        if settler is not None:
+            settler.stop()
+            settler.thread.join(max(0.0, deadline - time.monotonic()))
+
+    # ----- events (observer threads) -----
+
+    def _on_event(self, gkey: _GroupKey, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            return
+        specs = self._routes.get(gkey)
+        if not specs:
+            return
+        kind = event.event_type
+        src = os.fsdecode(event.src_path)
+        moved_from = ""
+        if kind == "moved":
+            moved_from, src = src, os.fsdecode(event.dest_path)
+            if not src:  # moved out of the folder
+                for spec in specs:
+                    self._settler_discard(spec.key, moved_from)
+                return
+        elif kind not in ("created", "modified", "closed"):
+            return
+        stamp: FileStamp | None = None
+        stamped = False
+        for spec in specs:
+            if not spec.matches_str(src):
+                if moved_from:
+                    self._settler_discard(spec.key, moved_from)
+                continue
+            trigger = kind in spec.events or (
+                # a polling snapshot cannot tell a rename into the folder from a create
+                gkey.polling and kind == "created" and "moved" in spec.events
+            )
+            if moved_from and self._settler_discard(spec.key, moved_from):
+                trigger = True  # a settling file was renamed: keep settling it
+            if not stamped:
+                stamp, stamped = file_stamp(src), True
+            if spec.settle_ms == 0:
+                if trigger and stamp is not None:
+                    self._deliver(spec.key, src)
+                continue
+            settler = self._settler
+            if settler is not None:
+                settler.observe(
+                    (spec.key, src),
+                    stamp,
+                    spec.settle_ms / 1000,
+                    trigger=trigger,
+                    finished=kind == "closed" and "closed" in spec.events,
+                )
+
+    def _settler_discard(self, key: str, path: str) -> bool:
+        settler = self._settler
+        return settler is not None and settler.discard((key, path))
+
+    def _deliver(self, key: str, path: str) -> None:
+        spec = self._specs.get(key)
+        if spec is None or not spec.matches_str(path):
+            return  # the watch was removed or changed while the file settled
+        try:
+            self._on_file(key, Path(path))
+        except Exception:
+            log.exception("on_file(%r, %s) failed", key, path)
+
+    # ----- scheduling (caller holds self._lock) -----
+
+    def _observer_for(self, polling: bool) -> BaseObserver:
+        observer = self._poller if polling else self._native
+        if observer is None:
+            if polling:
+                observer = PollingObserver(timeout=self._polling_interval_s)
+            else:
+                observer = _new_native_observer()
+            observer.start()
+            if polling:
+                self._poller = observer
+            else:
+                self._native = observer
+        return observer
+
+    def _schedule(self, group: _Group) -> bool:
+        folder = group.gkey.folder
+        if not os.path.isdir(folder):
+            exists = os.path.exists(folder)
+            group.problem = (
+                f"watched folder {folder} {'is not a folder' if exists else 'does not exist'}"
+            )
+            return False
+        try:
+            observer = self._observer_for(group.gkey.polling)
+            group.watch = observer.schedule(
+                group.handler, folder, recursive=group.gkey.recursive, event_filter=_EVENT_FILTER
+            )
+        except FileNotFoundError:
+            group.problem = f"watched folder {folder} does not exist"
+            return False
+        except OSError as exc:  # ENOSPC (watch limit), EMFILE, EACCES...
+            group.problem = f"cannot watch folder {folder}: {exc}"
+            return False
+        group.problem = None
+        return True
+
+    def _unschedule(self, group: _Group) -> None:
+        watch, group.watch = group.watch, None
+        observer = self._poller if group.gkey.polling else self._native
+        if watch is None or observer is None:
+            return
+        try:
+            observer.unschedule(watch)
+        except Exception:
+            log.debug("unschedule %s failed", watch, exc_info=True)
+
+    def _problems_to_report(self) -> list[tuple[str, str]]:
+        """Problems of current groups not yet reported to their keys."""
+        out = []
+        for key in self._reported.keys() - self._specs.keys():
+            del self._reported[key]
+        for gkey, group in self._groups.items():
+            for spec in self._routes.get(gkey, ()):
+                if group.problem is None or not self._running:
+                    self._reported.pop(spec.key, None)
+                elif self._reported.get(spec.key) != group.problem:
+                    self._reported[spec.key] = group.problem
+                    out.append((spec.key, group.problem))
+        return out
+
+    def _notify(self, problems: list[tuple[str, str]], rescans: list[str | None]) -> None:
+        for key, message in problems:
+            log.warning("watch %s: %s", key, message)
+            try:
+                self._on_problem(key, message)
+            except Exception:
+                log.exception("on_problem failed")
+        for rescan_key in rescans:
+            try:
+                self._on_rescan(rescan_key)
+            except Exception:
+                log.exception("on_rescan(%r) failed", rescan_key)
+
+    # ----- supervision -----
+
+    def _attach_log_handler(self) -> None:
+        watchdog_logger = logging.getLogger("watchdog")
+        if watchdog_logger.getEffectiveLevel() > logging.WARNING:
+            watchdog_logger.setLevel(logging.WARNING)  # the overflow warning must get through
+        if self._log_handler not in watchdog_logger.handlers:
+            watchdog_logger.addHandler(self._log_handler)
+
+    def _request_rescan(self) -> None:
+        # Runs on the inotify thread: only flag it, the supervisor calls on_rescan.
+        self._rescan_due = True
+        self._wake.set()
+
+    def _supervise(self) -> None:
+        next_check = time.monotonic()
+        while not self._stop_event.is_set():
+            now = time.monotonic()
+            timeout = next_check - now
+            if self._rescan_due:
+                timeout = min(timeout, self._last_rescan + RESCAN_DEBOUNCE_S - now)
+            if timeout > 0:
+                self._wake.wait(timeout)
+                self._wake.clear()
+                continue
+            if self._stop_event.is_set():
+                return
+            now = time.monotonic()
+            if self._rescan_due and now >= self._last_rescan + RESCAN_DEBOUNCE_S:
+                self._rescan_due = False
+                self._last_rescan = now
+                self._notify([], [None])
+            if now >= next_check:
+                next_check = now + self._supervise_interval_s
+                try:
+                    self._check()
+                except Exception:
+                    log.exception("watch supervisor check failed")
+
+    def _check(self) -> None:
+        rescans: list[str | None] = []
+        with self._lock:
+            if not self._running:
+                return
+            restarted = False
+            for polling in (False, True):
+                observer = self._poller if polling else self._native
+                if observer is None or (
+                    observer.is_alive() and not observer.stopped_event.is_set()
+                ):
+                    continue
+                log.warning("watch observer died; restarting it")
+                restarted = True
+                observer.stop()  # also stops its emitters and inotify thread
+                observer.join(2.0)
+                if polling:
+                    self._poller = None
+                else:
+                    self._native = None
+                for group in self._groups.values():
+                    if group.gkey.polling == polling:
+                        group.watch = None
+                        self._schedule(group)
+            if restarted:
+                rescans.append(None)
+            for gkey, group in self._groups.items():
+                keys = [spec.key for spec in self._routes.get(gkey, ())]
+                if group.watch is not None and self._watch_is_healthy(group):
+                    continue
+                if group.watch is not None:  # folder vanished or its emitter stopped
+                    self._unschedule(group)
+                if self._schedule(group) and not restarted:
+                    rescans.extend(keys)
+            problems = self._problems_to_report()
+        if restarted:
+            self._last_rescan = time.monotonic()
+            self._rescan_due = False
+        self._notify(problems, rescans)
+
+    def _watch_is_healthy(self, group: _Group) -> bool:
+        if not os.path.isdir(group.gkey.folder):
+            return False
+        observer = self._poller if group.gkey.polling else self._native
+        if observer is None:
+            return False
+        return any(e.watch == group.watch and e.is_alive() for e in list(observer.emitters))

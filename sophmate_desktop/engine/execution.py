@@ -196,7 +196,6 @@ class Executor:
         )
         run = Run.get_by_id(write.run_id)
         try:
-            self.engine.check_switches()  # a pause that committed a moment ago
             action = get_action(write.kind)
             conn_names = (
                 [write.payload.get("connection")] if write.payload.get("connection") else []

@@ -90,14 +90,14 @@ def switch_states() -> list[policy.SwitchState]:
         policy.SwitchState(
             SwitchScope(s.scope), s.name, s.paused, s.paused_by, s.paused_reason, s.paused_at
         )
-        for s in Switch.select().where(Switch.paused == True)
-    ]  # noqa: E712
+        for s in Switch.select().where(Switch.paused)
+    ]
     out += [
         policy.SwitchState(
             SwitchScope.CATEGORY, c.name, c.paused, c.paused_by, c.paused_reason, c.paused_at
         )
-        for c in Category.select().where(Category.paused == True)
-    ]  # noqa: E712
+        for c in Category.select().where(Category.paused)
+    ]
     return out
 
 

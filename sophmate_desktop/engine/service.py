@@ -45,6 +45,7 @@ class Engine:
         watch: bool = True,
         polling_interval_s: float = 1.0,
         intake_batch: int = 500,
+        appliers: int = 1,
     ) -> None:
         self.db = db
         self.host = host_id()
@@ -61,6 +62,9 @@ class Engine:
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._workers = max(1, workers)
+        # Several appliers let several approved writes (commands) run at once; each
+        # write is still claimed exactly once (approved -> applying in begin_apply).
+        self._appliers = max(1, appliers)
         self._intake_batch = intake_batch
         self._fingerprint: object = None
         self._idle = threading.Condition()
@@ -81,7 +85,8 @@ class Engine:
         self._spawn("sophmate-monitor", self._monitor_loop)
         for i in range(self._workers):
             self._spawn(f"sophmate-worker-{i}", self._worker_loop)
-        self._spawn("sophmate-applier", self._applier_loop)
+        for i in range(self._appliers):
+            self._spawn(f"sophmate-applier-{i}", self._applier_loop)
         self.triggers.start()
         self.wake()
 
@@ -95,7 +100,8 @@ class Engine:
         self.triggers.stop(timeout)
         for _ in range(self._workers):
             self.run_queue.put(_STOP)
-        self.apply_queue.put(_STOP)
+        for _ in range(self._appliers):
+            self.apply_queue.put(_STOP)
         for t in self._threads:
             t.join(timeout)
         alive = [t.name for t in self._threads if t.is_alive()]
@@ -198,9 +204,9 @@ class Engine:
         paused_workflows = {
             name: reason
             for name, reason in Workflow.select(Workflow.name, Workflow.paused_reason)
-            .where(Workflow.paused == True)
+            .where(Workflow.paused)
             .tuples()
-        }  # noqa: E712
+        }
         for item in self.inflight.snapshot():
             effects = item.effects if item.kind == "write" else ()
             sw = policy.blocking_switch(switches, category=item.category, effects=effects)

@@ -61,6 +61,7 @@ class Triggers:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._rescans: list[threading.Thread] = []
+        self._watching = False
         self.manager = (
             WatchManager(
                 self._on_file,
@@ -83,9 +84,11 @@ class Triggers:
             self.refresh()
         if self.manager is not None:
             self.manager.start()
+            self._watching = True
             self._on_rescan(None)  # files that arrived while we were closed
 
     def stop(self, timeout: float = 10.0) -> None:
+        self._watching = False
         if self.manager is not None:
             self.manager.stop(timeout)
         self.intake.put(_STOP)
@@ -122,9 +125,14 @@ class Triggers:
         with self._lock:
             self._schedules = schedules
             changed = specs != self._specs
+            fresh = [k for k, s in specs.items() if self._specs.get(k) != s]
             self._specs = specs
         if changed and self.manager is not None:
             self.manager.set_watches(specs.values())
+            if self._watching:
+                # files that arrived before this watch existed (a workflow just enabled)
+                for key in fresh:
+                    self._on_rescan(key)
 
     def tick(self) -> None:
         now = time.monotonic()
@@ -158,11 +166,28 @@ class Triggers:
         for spec in specs:
             try:
                 for path in scan_folder(spec):
-                    self.intake.put((spec.key, path))
+                    self._offer_settled(spec, path)
             except FileNotFoundError:
                 continue
             except Exception:
                 log.exception("rescan of %s failed", spec.folder)
+
+    def _offer_settled(self, spec: WatchSpec, path: Path) -> None:
+        """A rescan bypasses the watcher's settling: a file changed less than settle_ms
+        ago may still be being written, so look at it again once it could have settled."""
+        if self.engine._stop.is_set():
+            return
+        try:
+            mtime_ns = path.stat().st_mtime_ns
+        except OSError:
+            return
+        young_ns = spec.settle_ms * 1_000_000 - (time.time_ns() - mtime_ns)
+        if young_ns > 0:
+            timer = threading.Timer(young_ns / 1e9 + 0.02, self._offer_settled, (spec, path))
+            timer.daemon = True
+            timer.start()
+            return
+        self.intake.put((spec.key, path))
 
     def _intake_loop(self) -> None:
         with self.db.connection_context():

@@ -29,8 +29,8 @@ def record_notification(
             .where(
                 Notification.group_key == group_key,
                 Notification.acknowledged_at.is_null(),
-                Notification.read == False,
-            )  # noqa: E712
+                not Notification.read,
+            )
             .order_by(Notification.id.desc())
             .first()
         )

@@ -174,7 +174,7 @@ def test_two_processes_approving_one_write_make_one_decision(db_url, db, pending
 
 
 def test_interrupted_write_can_be_marked_applied_or_retried(db, console, pending) -> None:
-    run, writes = pending
+    _run, writes = pending
     Write.update(status="interrupted").where(Write.id.in_([writes[0].id, writes[1].id])).execute()
     assert console.mark_applied(writes[0].id, comment="checked the mailbox").status == "applied"
     assert console.retry_write(writes[1].id).status == "approved"

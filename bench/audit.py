@@ -194,7 +194,15 @@ def run(total: int, url: str | None, size: int, progress: bool = False) -> Figur
             day = queries.audit_query(
                 category=category_name(3), since=since, until=since + timedelta(days=1)
             )
-            day_ms, day_rows = median_ms(lambda: list(day.clone()))
+            day_ms, day_rows = median_ms(
+                lambda: queries.list_audit(
+                    category=category_name(3),
+                    since=since,
+                    until=since + timedelta(days=1),
+                    limit=1_000_000,
+                    ascending=True,
+                )
+            )
             day_sql_ms, _ = median_ms(lambda: db.execute_sql(*day.sql()).fetchall())
             return Figures(
                 events=total,
@@ -235,7 +243,7 @@ def table(f: Figures) -> str:
         f"last 100 of one workflow     {f.workflow_last100_ms:>12.2f} ms (median of "
         f"{LATENCY_RUNS}, {f.workflow_last100_rows} rows)",
         f"one category, one day        {f.category_day_ms:>12.2f} ms (median of "
-        f"{LATENCY_RUNS}, {f.category_day_rows:,} rows as models; "
+        f"{LATENCY_RUNS}, {f.category_day_rows:,} rows as frozen AuditRow; "
         f"SQL alone {f.category_day_sql_ms:.2f} ms)",
         f"load average (1 min)         {load}",
         "",

@@ -27,11 +27,13 @@ from sophmate_desktop.engine.outcomes import host_id, recover
 from sophmate_desktop.engine.records import Offer
 from sophmate_desktop.engine.secrets import SecretStore
 from sophmate_desktop.engine.triggers import Triggers
+from sophmate_desktop.store.database import is_sqlite
 from sophmate_desktop.store.models import Run, Workflow, Write
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
+FULL_TICK_S = 2.0
 
 
 class Engine:
@@ -188,15 +190,37 @@ class Engine:
             self._notify_idle()
 
     def _monitor_loop(self) -> None:
+        last_version: int | None = None
+        last_full = 0.0
+        woken = True
         while not self._stop.is_set():
             try:
-                self.check_switches()
-                self._pick_up_work()
+                version = self._data_version()
+                now = time.monotonic()
+                # An idle engine only asks SQLite whether anyone committed; a real
+                # look happens when something changed, when woken, and every few seconds
+                # (retries whose backoff ended, schedules).
+                if (
+                    woken
+                    or version is None
+                    or version != last_version
+                    or now - last_full >= FULL_TICK_S
+                ):
+                    last_version = version
+                    last_full = now
+                    self.check_switches()
+                    self._pick_up_work()
                 self.triggers.tick()
             except Exception:
                 log.exception("monitor tick failed")
-            self._wake.wait(self.tick_s)
+            woken = self._wake.wait(self.tick_s)
             self._wake.clear()
+
+    def _data_version(self) -> int | None:
+        """SQLite's counter of commits by other connections (None on PostgreSQL)."""
+        if not is_sqlite(self.db):
+            return None
+        return self.db.execute_sql("PRAGMA data_version").fetchone()[0]
 
     def check_switches(self) -> None:
         """Cancel what a paused switch or workflow covers; follow workflow changes."""

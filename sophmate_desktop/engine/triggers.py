@@ -218,6 +218,7 @@ class Triggers:
         offers = []
         retry = []
         ids = {wf.name: wf.id for wf in Workflow.select(Workflow.id, Workflow.name)}
+        candidates = []
         for item in batch:
             if isinstance(item, Offer):
                 offers.append(item)
@@ -227,18 +228,12 @@ class Triggers:
                 st = path.stat()
             except FileNotFoundError:
                 continue
-            wf_id = ids.get(key)
-            if (
-                wf_id is None
-                or LedgerEntry.select()
-                .where(
-                    LedgerEntry.workflow == wf_id,
-                    LedgerEntry.path == str(path),
-                    LedgerEntry.size == st.st_size,
-                    LedgerEntry.mtime_ns == st.st_mtime_ns,
-                )
-                .exists()
-            ):
+            if key in ids:
+                candidates.append((item, ids[key], st))
+        known = self._known_versions(candidates)
+        for item, wf_id, st in candidates:
+            key, path = item
+            if (wf_id, str(path), st.st_size, st.st_mtime_ns) in known:
                 continue
             try:
                 version = file_version(path)
@@ -256,6 +251,24 @@ class Triggers:
             self.engine.enqueue_runs(queued)
         if created:
             self.engine.publish("runs.created", runs=[r for r, _ in created])
+
+    @staticmethod
+    def _known_versions(candidates: list) -> set[tuple]:
+        """File versions of this batch already in the ledger (one query per 500)."""
+        known: set[tuple] = set()
+        for start in range(0, len(candidates), 500):
+            chunk = candidates[start : start + 500]
+            paths = list({str(item[1]) for item, _, _ in chunk})
+            wf_ids = list({wf_id for _, wf_id, _ in chunk})
+            rows = (
+                LedgerEntry.select(
+                    LedgerEntry.workflow, LedgerEntry.path, LedgerEntry.size, LedgerEntry.mtime_ns
+                )
+                .where(LedgerEntry.workflow.in_(wf_ids), LedgerEntry.path.in_(paths))
+                .tuples()
+            )
+            known.update(rows)
+        return known
 
     def manual(self, workflow: str, file: Path | None, *, actor: str, mode: str | None) -> int:
         wf = Workflow.get_or_none(Workflow.name == workflow)

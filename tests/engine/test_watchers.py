@@ -6,6 +6,8 @@ import logging
 import os
 import queue
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -146,6 +148,8 @@ def test_matching_file_reported_once_others_not(make_manager, watched_folder: Pa
     assert reports_until(col, sentinel) == [("w", a), ("w", sentinel)]
 
 
+# watchdog warns when its walk of a new subfolder and the folder's own event both add a watch
+@pytest.mark.filterwarnings("ignore:Callback with id:RuntimeWarning")
 def test_recursive_spec_sees_subfolders(make_manager, watched_folder: Path) -> None:
     manager, col = make_manager()
     manager.set_watches(
@@ -246,6 +250,9 @@ def test_burst_of_5000_files_all_reported(make_manager, tmp_path: Path, settle_m
     folder.mkdir()
     manager, col = make_manager()
     manager.set_watches([WatchSpec("w", folder, settle_ms=settle_ms)])
+    limit = Path("/proc/sys/fs/inotify/max_queued_events")
+    if limit.exists() and int(limit.read_text()) < 3 * 5000:  # 3 events per new file
+        pytest.skip(f"{limit} is {limit.read_text().strip()} now (another test lowered it?)")
     manager.start()
     expected = {write(folder / f"f{i:05}.csv", b"x") for i in range(5000)}
     seen: Counter[Path] = Counter()
@@ -385,7 +392,29 @@ def test_real_inotify_overflow_asks_for_a_rescan(make_manager, tmp_path: Path) -
         manager.start()  # the queue size is fixed when the inotify instance is made
     finally:
         limit.write_text(old)  # restore at once: other processes share the setting
-    expected = {write(folder / f"f{i:04}", b"x") for i in range(3000)}
+    writer = (
+        "import os, sys\n"
+        "for i in range(3000):\n"
+        "    os.close(os.open(f'{sys.argv[1]}/f{i:04}', os.O_CREAT | os.O_WRONLY))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", writer, str(folder)])
+    # Play a busy process: hold the GIL for a while so our inotify reader cannot drain
+    # the kernel queue while the writer (another process) fills it.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(5.0)
+    try:
+        busy_until = time.monotonic() + 0.5
+        while time.monotonic() < busy_until:
+            pass
+    finally:
+        sys.setswitchinterval(interval)
+    assert proc.wait(timeout=60) == 0
+    expected = {folder / f"f{i:04}" for i in range(3000)}
+    try:
+        rescan_key, _, _ = col.rescans.get(timeout=WAIT)
+    except queue.Empty:
+        pytest.fail(f"no rescan after the overflow; {col.files.qsize()} events arrived")
+    assert rescan_key is None
     by_event: set[Path] = set()
     by_scan: set[Path] = set()
     deadline = time.monotonic() + WAIT
@@ -396,8 +425,6 @@ def test_real_inotify_overflow_asks_for_a_rescan(make_manager, tmp_path: Path) -
             pass
         while not scanned.empty():
             by_scan.add(scanned.get())
-    assert not col.rescans.empty(), "no rescan requested after an inotify overflow"
-    assert col.rescans.get()[0] is None
     assert expected <= by_event | by_scan, f"{len(expected - by_event - by_scan)} files lost"
     print(f"overflow: {len(expected - by_event)} of 3000 files had no event; the scan found them")
 

@@ -1,0 +1,273 @@
+"""Benchmark of the category kill switch against commands that are running.
+
+    python -m bench.killswitch [--trials N] [--inflight N] [--quick] [--json]
+
+Each trial: a manual staging run of a workflow whose one step is run_command
+`python -c "import time; time.sleep(60)"`; its writes are approved with
+console.approve and the engine's applier starts the commands. Once --inflight
+commands run, the category is paused and the clock runs from the moment the pause
+has committed until every command process is dead and no write is 'applying'.
+In process: from console.pause_category returning (the engine is woken by the
+console's event, as in the CLI engine). From the CLI: from the exit of
+`python -m sophmate_desktop --db URL category pause NAME --reason x`; the engine
+sees that pause on its next monitor tick. Writes applied after the pause are counted
+from the audit log: write.applying events with an id above the category.paused event.
+
+The engine applies writes on its applier thread(s): with Engine(appliers=1) only one
+command can be in flight, so --inflight above the number of appliers is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench.trigger import inmemory_keyring, log, summary
+from sophmate_desktop.console import Console
+from sophmate_desktop.engine.service import Engine
+from sophmate_desktop.store.database import open_database
+from sophmate_desktop.store.models import AuditEvent, Write
+
+REPO = Path(__file__).resolve().parent.parent
+CATEGORY = "kill-bench"
+NAME = "sleeper"
+GOAL_INPROCESS_MS = 100.0
+GOAL_CLI_MS = 1000.0
+SLEEP = "import time; time.sleep(60)"
+
+WORKFLOW = """\
+name: {name}
+category: {category}
+owner: bench-owner
+description: Runs a command that sleeps, to be killed by a pause.
+trigger: {{manual: true}}
+input: {{read: none}}
+output: {{paths: ["{out}"], staging_paths: ["{out}"]}}
+steps:
+{steps}
+approval: {{mode: always}}
+retry: {{limit: 0, backoff_s: 1}}
+notify: {{on_failure: [tray]}}
+pause: {{consecutive_failures: 100}}
+rollback: Nothing to undo; the command only sleeps.
+"""
+
+STEP = """\
+  - action: run_command
+    argv: {argv}
+    timeout_s: 120
+"""
+
+APPLIERS = "appliers" in inspect.signature(Engine.__init__).parameters
+
+
+@dataclass
+class Trial:
+    kill_ms: float  # until every process is dead and no write is 'applying'
+    dead_ms: float  # until every process is dead
+    applied_after_pause: int
+
+
+def workflow(out: Path, commands: int) -> str:
+    argv = json.dumps([sys.executable, "-c", SLEEP])
+    return WORKFLOW.format(
+        name=NAME, category=CATEGORY, out=out, steps="".join(STEP.format(argv=argv) * commands)
+    )
+
+
+def _dead(proc) -> bool:
+    return proc.poll() is not None
+
+
+class Bench:
+    def __init__(self, root: Path, inflight: int) -> None:
+        self.root = root
+        self.inflight = inflight
+        self.url = f"sqlite:///{root / 'db.sqlite3'}"
+        self.db = open_database(self.url)
+        self.console = Console(self.db, actor="bench")
+        (root / "out").mkdir()
+        self.console.import_workflow(workflow(root / "out", inflight))
+        self.console.enable_workflow(NAME)
+        kwargs = {"appliers": inflight} if APPLIERS else {}
+        self.engine = Engine(self.db, workers=1, **kwargs)
+        self.console.events.subscribe(self.engine.wake)
+        self.engine.start()
+
+    def close(self) -> None:
+        self.engine.stop()
+        self.db.close()
+
+    def _start_commands(self) -> list:
+        run_id = self.engine.run_now(NAME, mode="staging", actor="bench")
+        status = self.engine.wait_for_run(run_id)
+        if status != "awaiting_approval":
+            raise RuntimeError(f"run {run_id} is {status}, expected awaiting_approval")
+        ids = [w.id for w in Write.select(Write.id).where(Write.run == run_id)]
+        self.console.approve(ids)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            procs = [
+                p
+                for item in self.engine.inflight.snapshot()
+                if item.kind == "write"
+                for p in item.processes
+            ]
+            if len(procs) >= self.inflight:
+                return procs
+            time.sleep(0.002)
+        raise TimeoutError(f"{self.inflight} commands did not start")
+
+    def _wait_killed(self, procs: list, t0: float) -> tuple[float, float]:
+        deadline = time.monotonic() + 30
+        dead_ms = None
+        while time.monotonic() < deadline:
+            if dead_ms is None and all(_dead(p) for p in procs):
+                dead_ms = (time.perf_counter() - t0) * 1000
+            if dead_ms is not None and not (
+                Write.select().where(Write.status == "applying").exists()
+            ):
+                return (time.perf_counter() - t0) * 1000, dead_ms
+            time.sleep(0.0005)
+        raise TimeoutError("commands still running 30 s after the pause")
+
+    def _applied_after_pause(self) -> int:
+        paused = (
+            AuditEvent.select(AuditEvent.id)
+            .where(AuditEvent.action == "category.paused")
+            .order_by(AuditEvent.id.desc())
+            .first()
+        )
+        return (
+            AuditEvent.select()
+            .where(AuditEvent.action == "write.applying", AuditEvent.id > paused.id)
+            .count()
+        )
+
+    def trial(self, cli: bool) -> Trial:
+        procs = self._start_commands()
+        if cli:
+            env = dict(os.environ)
+            env["PYTHONPATH"] = str(REPO)
+            env["PYTHON_KEYRING_BACKEND"] = "tests.support.inmemory_keyring.InMemoryKeyring"
+            cmd = [sys.executable, "-m", "sophmate_desktop", "--db", self.url]
+            cmd += ["category", "pause", CATEGORY, "--reason", "bench"]
+            subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+            t0 = time.perf_counter()
+        else:
+            self.console.pause_category(CATEGORY, "bench")
+            t0 = time.perf_counter()
+        kill_ms, dead_ms = self._wait_killed(procs, t0)
+        self.engine.wait_idle(timeout=30)
+        after = self._applied_after_pause()
+        self.console.resume_category(CATEGORY, "bench done")
+        return Trial(kill_ms, dead_ms, after)
+
+
+@dataclass
+class Figures:
+    trials: int
+    inflight: int
+    appliers_option: bool
+    inprocess: list[Trial]
+    cli: list[Trial]
+
+    def stats(self, trials: list[Trial]) -> dict[str, float]:
+        return summary([t.kill_ms for t in trials])
+
+    def checks(self) -> list[tuple[str, str, str, bool]]:
+        ip, cl = self.stats(self.inprocess), self.stats(self.cli)
+        after = sum(t.applied_after_pause for t in self.inprocess + self.cli)
+        return [
+            ("kill p99, pause in process", f"{ip['p99']:.1f} ms", f"<= {GOAL_INPROCESS_MS:g} ms",
+             ip["p99"] <= GOAL_INPROCESS_MS),
+            ("kill p99, pause from the CLI", f"{cl['p99']:.1f} ms", f"<= {GOAL_CLI_MS:g} ms",
+             cl["p99"] <= GOAL_CLI_MS),
+            ("writes applied after the pause", f"{after}", "0", after == 0),
+        ]  # fmt: skip
+
+
+def run(trials: int, inflight: int) -> Figures:
+    if inflight > 1 and not APPLIERS:
+        raise SystemExit(
+            "this engine has one applier thread: only 1 command can be in flight (--inflight 1)"
+        )
+    with inmemory_keyring(), tempfile.TemporaryDirectory(prefix="sophmate-bench-") as t:
+        bench = Bench(Path(t), inflight)
+        try:
+            results: dict[bool, list[Trial]] = {False: [], True: []}
+            for cli in (False, True):
+                log(f"{trials} trials, pause {'from the CLI' if cli else 'in process'}")
+                for _ in range(trials):
+                    results[cli].append(bench.trial(cli))
+        finally:
+            bench.close()
+        return Figures(trials, inflight, APPLIERS, results[False], results[True])
+
+
+def table(f: Figures) -> str:
+    lines = [
+        f"kill switch benchmark: {f.trials} trials each, {f.inflight} command(s) in flight "
+        "per trial (sleeping python processes)",
+    ]
+    if f.inflight == 1:
+        lines.append(
+            "note: one applier thread applies one write at a time, so each trial kills one "
+            "running command"
+        )
+    lines += [
+        "",
+        f"{'from the pause (ms)':<38} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}",
+    ]
+    for name, trials in (("in process", f.inprocess), ("from the CLI", f.cli)):
+        for what, values in (
+            (": dead, none applying", [t.kill_ms for t in trials]),
+            (": processes dead", [t.dead_ms for t in trials]),
+        ):
+            s = summary(values)
+            lines.append(
+                f"{name + what:<38} {s['p50']:>8.1f} {s['p95']:>8.1f} {s['p99']:>8.1f} "
+                f"{s['max']:>8.1f}"
+            )
+    lines += ["", f"{'goal':<34} {'measured':>10} {'target':>12}  result"]
+    for name, value, target, ok in f.checks():
+        lines.append(f"{name:<34} {value:>10} {target:>12}  {'PASS' if ok else 'FAIL'}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--trials", type=int, default=20, help="trials per pause kind (20)")
+    p.add_argument(
+        "--inflight",
+        type=int,
+        default=100 if APPLIERS else 1,
+        help="commands in flight per trial (100 with several appliers, else 1)",
+    )
+    p.add_argument("--quick", action="store_true", help="3 trials, at most 5 in flight")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    a = p.parse_args(argv)
+    if a.quick:
+        a.trials, a.inflight = 3, min(a.inflight, 5)
+    f = run(a.trials, a.inflight)
+    if a.json:
+        data = asdict(f)
+        data["goals"] = [
+            {"goal": n, "measured": v, "target": t, "pass": ok} for n, v, t, ok in f.checks()
+        ]
+        print(json.dumps(data, indent=2))
+    else:
+        print(table(f))
+    return 0 if all(ok for *_, ok in f.checks()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -81,7 +81,7 @@ def load_workflow(wf: Workflow, category: str | None = None) -> LoadedWorkflow:
 def load_workflows(enabled_only: bool = False) -> list[LoadedWorkflow]:
     query = Workflow.select(Workflow, Category.name.alias("cat")).join(Category)
     if enabled_only:
-        query = query.where(Workflow.enabled == True)  # noqa: E712
+        query = query.where(Workflow.enabled == True)
     return [load_workflow(wf, wf.cat) for wf in query.objects()]
 
 

@@ -29,7 +29,7 @@ def record_notification(
             .where(
                 Notification.group_key == group_key,
                 Notification.acknowledged_at.is_null(),
-                Notification.read == False,  # noqa: E712
+                Notification.read == False,
             )
             .order_by(Notification.id.desc())
             .first()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from sophmate_desktop.console.switches import switch_states
 from sophmate_desktop.domain import policy, states
 from sophmate_desktop.domain.clock import utcnow
-from sophmate_desktop.domain.enums import EffectKind, WriteStatus
+from sophmate_desktop.domain.enums import WriteStatus
 from sophmate_desktop.domain.errors import BadInput, Conflict, PolicyRefused
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.engine.outcomes import settle_runs
+from sophmate_desktop.engine.records import effects_of, switch_states
 from sophmate_desktop.store import audit, queries
 from sophmate_desktop.store.database import is_sqlite
 from sophmate_desktop.store.models import Category, Switch, Workflow, Write
@@ -149,10 +149,7 @@ class InboxOps:
     def _approval_refusal(
         self: Console, w: Write, wf: Workflow, switches: list[policy.SwitchState]
     ) -> str | None:
-        effects = [EffectKind(w.effect)]
-        if w.customer_facing:
-            effects.append(EffectKind.CUSTOMER_FACING)
-        sw = policy.blocking_switch(switches, category=w.category, effects=effects)
+        sw = policy.blocking_switch(switches, category=w.category, effects=effects_of(w))
         if sw is not None:
             return f"write {w.id} cannot be approved: {policy.switch_refusal_text(sw)}"
         return policy.four_eyes_refusal(
@@ -179,7 +176,7 @@ class InboxOps:
                 )
             states.check_write(WriteStatus(w.status), new)
             if new is WriteStatus.APPROVED:
-                sw = self.blocking_switch(w.category, [EffectKind(w.effect)])
+                sw = self.blocking_switch(w.category, effects_of(w))
                 if sw is not None:
                     raise PolicyRefused(
                         f"write {write_id} cannot be retried: {policy.switch_refusal_text(sw)}"

@@ -9,6 +9,7 @@ from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.errors import BadInput, SecretsUnavailable
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.engine.outcomes import auto_pause_workflow
 from sophmate_desktop.store import audit, queries
 from sophmate_desktop.store.models import Connection, SecretRef, Setting, Workflow
 from sophmate_desktop.store.notifications import record_notification
@@ -165,12 +166,9 @@ class RecordOps:
             defn = definition_of(wf)
             if connection not in defn.connections:
                 continue
-            fields: dict[str, Any] = {"last_provider_change_at": now, "gate_tightened_at": now}
-            pause = policy.pauses_on_provider_change(defn.pause) and not wf.paused
-            if pause:
-                reason = f"connection {connection} changed"
-                fields.update(paused=True, paused_by="policy", paused_reason=reason, paused_at=now)
-            Workflow.update(**fields).where(Workflow.id == wf.id).execute()
+            Workflow.update(last_provider_change_at=now, gate_tightened_at=now).where(
+                Workflow.id == wf.id
+            ).execute()
             self.audit(
                 "review.due",
                 subject=wf.name,
@@ -179,25 +177,20 @@ class RecordOps:
                 actor="policy",
                 details={"kind": "provider_change", "connection": connection},
             )
-            if pause:
-                self.audit(
-                    "workflow.auto_paused",
-                    subject=wf.name,
-                    category=defn.category,
-                    workflow=wf.name,
-                    actor="policy",
-                    reason=reason,
-                    details={"cause": "provider_change", "connection": connection},
+            if policy.pauses_on_provider_change(defn.pause) and not wf.paused:
+                event_id, note_id = auto_pause_workflow(
+                    wf.id,
+                    wf.name,
+                    defn.category,
+                    defn.owner,
+                    reason=f"connection {connection} changed",
+                    cause="provider_change",
+                    details={"connection": connection},
                 )
-                self.notify(
-                    "warning",
-                    "auto_paused",
-                    f"{wf.name} paused: {reason}",
-                    f"Review the workflow and resume it when the provider change "
-                    f"is checked. Owner: {defn.owner or 'none'}.",
-                    workflow=wf.name,
-                    group_key=f"auto_paused:{wf.name}",
+                self._pending_events.append(
+                    Event("workflow.auto_paused", {"workflow": wf.name, "audit_id": event_id})
                 )
+                self._pending_events.append(Event("notification", {"id": note_id}))
 
     def resume_workflow(self: Console, name: str, reason: str) -> None:
         if not reason or not reason.strip():

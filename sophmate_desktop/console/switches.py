@@ -9,6 +9,7 @@ from sophmate_desktop.domain import policy, states
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import EffectKind, RunStatus, SwitchScope
 from sophmate_desktop.domain.errors import BadInput, NotFound, PolicyRefused
+from sophmate_desktop.engine.records import switch_states
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Run, Switch, Workflow
 from sophmate_desktop.store.rows import SwitchRow
@@ -31,23 +32,6 @@ def _effect(kind: str) -> EffectKind:
     except ValueError:
         allowed = ", ".join(k.value for k in EffectKind)
         raise BadInput(f"unknown effect kind {kind!r} (use {allowed})")
-
-
-def switch_states() -> list[policy.SwitchState]:
-    """Every switch as the policy sees it (read inside the caller's transaction)."""
-    out = [
-        policy.SwitchState(
-            SwitchScope(s.scope), s.name, s.paused, s.paused_by, s.paused_reason, s.paused_at
-        )
-        for s in Switch.select()
-    ]
-    out += [
-        policy.SwitchState(
-            SwitchScope.CATEGORY, c.name, c.paused, c.paused_by, c.paused_reason, c.paused_at
-        )
-        for c in Category.select().where(Category.paused)
-    ]
-    return out
 
 
 class SwitchOps:

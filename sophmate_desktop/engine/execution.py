@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sophmate_desktop.domain import policy
-from sophmate_desktop.domain.enums import EffectKind
+from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.domain.enums import BUILTIN_ACTION_EFFECTS
 from sophmate_desktop.domain.templates import mask_values
 from sophmate_desktop.engine import records
 from sophmate_desktop.engine.actions import plan_step
@@ -17,12 +18,17 @@ from sophmate_desktop.engine.actions.base import ApplyContext, Cancelled, PlanCo
 from sophmate_desktop.engine.actions.registry import get_action, plugin_versions
 from sophmate_desktop.engine.handles import InFlight
 from sophmate_desktop.engine.inputs import read_input
-from sophmate_desktop.engine.outcomes import begin_apply, cancel_run, fail_run, finish_apply
+from sophmate_desktop.engine.outcomes import (
+    auto_pause_workflow,
+    begin_apply,
+    cancel_run,
+    fail_run,
+    finish_apply,
+)
 from sophmate_desktop.engine.secrets import SecretStore
-from sophmate_desktop.store import audit, queries
+from sophmate_desktop.store import queries
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import Category, Run, Workflow
-from sophmate_desktop.store.notifications import record_notification
 
 if TYPE_CHECKING:
     from sophmate_desktop.engine.service import Engine
@@ -92,9 +98,7 @@ class Executor:
             self.engine.inflight.remove(item)
 
     def _check_plugins(self, wf: records.LoadedWorkflow, run_id: int) -> None:
-        custom = {s.action for s in wf.definition.steps} - set(
-            ("write_file", "copy_file", "move_file", "http_request", "send_email", "run_command")
-        )
+        custom = {s.action for s in wf.definition.steps} - set(BUILTIN_ACTION_EFFECTS)
         if not custom:
             return
         installed = plugin_versions()
@@ -106,41 +110,25 @@ class Executor:
             for k, v in now_versions.items()
             if wf.plugin_versions and wf.plugin_versions.get(k) != v
         }
-        from sophmate_desktop.domain.clock import utcnow
-
         with write_transaction(self.db):
             fields = {"plugin_versions": now_versions}
             pause = changed and policy.pauses_on_plugin_update(wf.definition.pause)
             if changed:
                 fields.update(last_provider_change_at=utcnow(), gate_tightened_at=utcnow())
-            if pause:
-                reason = "plug-in updated: " + ", ".join(
-                    f"{k} {a} -> {b}" for k, (a, b) in changed.items()
-                )
-                fields.update(
-                    paused=True, paused_by="policy", paused_reason=reason, paused_at=utcnow()
-                )
-                Run.update(status="held").where(Run.id == run_id).execute()
-                audit.append(
-                    actor="policy",
-                    action="workflow.auto_paused",
-                    subject=wf.name,
-                    category=wf.category,
-                    workflow=wf.name,
-                    run=run_id,
-                    reason=reason,
-                    details={"cause": "plugin_update", "versions": now_versions},
-                )
-                record_notification(
-                    "warning",
-                    "auto_paused",
-                    f"{wf.name} paused itself",
-                    reason + ". Review it, then resume it.",
-                    workflow=wf.name,
-                    run=run_id,
-                    group_key=f"auto_paused:{wf.name}",
-                )
             Workflow.update(**fields).where(Workflow.id == wf.id).execute()
+            if pause:
+                Run.update(status="held").where(Run.id == run_id).execute()
+                auto_pause_workflow(
+                    wf.id,
+                    wf.name,
+                    wf.category,
+                    wf.definition.owner,
+                    reason="plug-in updated: "
+                    + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items()),
+                    cause="plugin_update",
+                    run_id=run_id,
+                    details={"versions": now_versions},
+                )
         if pause:
             self.engine.publish("workflow.auto_paused", workflow=wf.name)
             raise PluginChanged(wf.name)
@@ -188,11 +176,8 @@ class Executor:
             log.debug("write %s not applied now: %s", write_id, why)
             return
         wf_name = Workflow.get_by_id(write.workflow_id).name
-        effects = [EffectKind(write.effect)]
-        if write.customer_facing:
-            effects.append(EffectKind.CUSTOMER_FACING)
         item = self.engine.inflight.add(
-            InFlight("write", write_id, wf_name, write.category, tuple(effects))
+            InFlight("write", write_id, wf_name, write.category, tuple(records.effects_of(write)))
         )
         run = Run.get_by_id(write.run_id)
         try:

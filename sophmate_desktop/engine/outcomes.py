@@ -96,6 +96,44 @@ def fail_run(db: Database, run_id: int, error: str, diagnostics: dict) -> Failur
     return FailureOutcome(False, True, paused_now, note)
 
 
+def auto_pause_workflow(
+    wf_id: int,
+    name: str,
+    category: str,
+    owner: str | None,
+    *,
+    reason: str,
+    cause: str,
+    run_id: int | None = None,
+    details: dict | None = None,
+) -> tuple[int, int]:
+    """Inside a transaction: pause a workflow by policy, audited and notified, never
+    silently. Returns (audit event id, notification id)."""
+    Workflow.update(
+        paused=True, paused_by="policy", paused_reason=reason, paused_at=utcnow()
+    ).where(Workflow.id == wf_id).execute()
+    event_id = audit.append(
+        actor="policy",
+        action="workflow.auto_paused",
+        subject=name,
+        category=category,
+        workflow=name,
+        run=run_id,
+        reason=reason,
+        details={"cause": cause, **(details or {})},
+    )
+    note_id = record_notification(
+        "warning",
+        "auto_paused",
+        f"{name} paused itself: {reason}",
+        f"Owner: {owner or 'none'}. Review it, then resume it.",
+        workflow=name,
+        run=run_id,
+        group_key=f"auto_paused:{name}",
+    )
+    return event_id, note_id
+
+
 def record_final_failure(run_id: int, error: str) -> tuple[bool, int]:
     """Inside a transaction: count the failure, notify once, apply the pause rule."""
     now = utcnow()
@@ -105,15 +143,9 @@ def record_final_failure(run_id: int, error: str) -> tuple[bool, int]:
     limit = wf.definition.retry.limit if wf.definition.retry else 0
     failures = wf_model.consecutive_failures + 1
     pause = policy.should_pause_after_failure(failures, wf.definition.pause)
-    fields = dict(consecutive_failures=failures, last_failure_at=now, gate_tightened_at=now)
-    if pause and not wf_model.paused:
-        fields.update(
-            paused=True,
-            paused_by="policy",
-            paused_reason=f"{failures} consecutive failed runs",
-            paused_at=now,
-        )
-    Workflow.update(**fields).where(Workflow.id == wf.id).execute()
+    Workflow.update(
+        consecutive_failures=failures, last_failure_at=now, gate_tightened_at=now
+    ).where(Workflow.id == wf.id).execute()
     note = record_notification(
         "error",
         "run_failed",
@@ -123,27 +155,17 @@ def record_final_failure(run_id: int, error: str) -> tuple[bool, int]:
         run=run_id,
         group_key=f"run_failed:{wf.name}",
     )
-    paused_now = "paused" in fields
+    paused_now = pause and not wf_model.paused
     if paused_now:
-        audit.append(
-            actor="policy",
-            action="workflow.auto_paused",
-            subject=wf.name,
-            category=wf.category,
-            workflow=wf.name,
-            run=run_id,
-            reason=fields["paused_reason"],
-            details={"cause": "consecutive_failures", "failures": failures},
-        )
-        record_notification(
-            "warning",
-            "auto_paused",
-            f"{wf.name} paused itself",
-            f"After {failures} failed runs in a row. Owner: "
-            f"{wf.definition.owner or 'none'}. Review it, then resume it.",
-            workflow=wf.name,
-            run=run_id,
-            group_key=f"auto_paused:{wf.name}",
+        auto_pause_workflow(
+            wf.id,
+            wf.name,
+            wf.category,
+            wf.definition.owner,
+            reason=f"{failures} consecutive failed runs",
+            cause="consecutive_failures",
+            run_id=run_id,
+            details={"failures": failures},
         )
     return paused_now, note
 

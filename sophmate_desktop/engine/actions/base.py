@@ -55,17 +55,28 @@ class PlanContext:
     def template_context(self, **extra: Any) -> dict[str, Any]:
         f = self.file
         ctx: dict[str, Any] = {
-            "workflow": {"name": self.workflow.name, "category": self.workflow.category,
-                         "owner": self.workflow.owner},
+            "workflow": {
+                "name": self.workflow.name,
+                "category": self.workflow.category,
+                "owner": self.workflow.owner,
+            },
             "run": {"id": self.run_id, "mode": self.mode},
-            "output": {"path": str(self.output_paths[0]) if self.output_paths else "",
-                       "paths": [str(p) for p in self.output_paths]},
+            "output": {
+                "path": str(self.output_paths[0]) if self.output_paths else "",
+                "paths": [str(p) for p in self.output_paths],
+            },
             "input": self.input,
         }
         if f is not None:
-            ctx["file"] = {"path": str(f.path), "name": f.path.name, "stem": f.path.stem,
-                           "suffix": f.path.suffix, "parent": str(f.path.parent),
-                           "size": f.size, "sha256": f.sha256}
+            ctx["file"] = {
+                "path": str(f.path),
+                "name": f.path.name,
+                "stem": f.path.stem,
+                "suffix": f.path.suffix,
+                "parent": str(f.path.parent),
+                "size": f.size,
+                "sha256": f.sha256,
+            }
         ctx.update(extra)
         return ctx
 

@@ -58,5 +58,5 @@ def test_unchanged_connection_pauses_nothing(console) -> None:
 
 
 def test_inline_secret_in_settings_is_refused(console) -> None:
-    with pytest.raises(BadInput, match="settings.password: secrets are kept in the keyring"):
+    with pytest.raises(BadInput, match=r"settings\.password: secrets are kept in the keyring"):
         console.save_connection("smtp", "smtp", {"host": "127.0.0.1", "password": "hunter22"})

@@ -270,12 +270,12 @@ def store_plan(
     Returns (new run status, ids of writes approved by the gate for applying).
     """
     now = utcnow()
-    mode = Run.get_by_id(run_id).mode
     rows, events, auto = [], [], []
     with write_transaction(db):
         run = Run.get_by_id(run_id)
         if run.status != RunStatus.RUNNING:
             return run.status, []
+        mode = run.mode
         tightened = wf.gate_tightened_at is not None
         for seq, pw in enumerate(planned, start=1):
             if mode == "dry_run" or not pw.sendable:

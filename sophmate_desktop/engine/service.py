@@ -208,8 +208,7 @@ class Engine:
                 ):
                     last_version = version
                     last_full = now
-                    self.check_switches()
-                    self._pick_up_work()
+                    self._pick_up_work(self.check_switches())
                 self.triggers.tick()
             except Exception:
                 log.exception("monitor tick failed")
@@ -222,14 +221,24 @@ class Engine:
             return None
         return self.db.execute_sql("PRAGMA data_version").fetchone()[0]
 
-    def check_switches(self) -> None:
+    def check_switches(self) -> list[policy.SwitchState]:
         """Cancel what a paused switch or workflow covers; follow workflow changes."""
         switches = records.switch_states()
-        paused_workflows = {
-            name: reason
-            for name, reason in Workflow.select(Workflow.name, Workflow.paused_reason)
-            .where(Workflow.paused)
+        workflows = tuple(
+            Workflow.select(
+                Workflow.id,
+                Workflow.name,
+                Workflow.revision,
+                Workflow.enabled,
+                Workflow.paused,
+                Workflow.paused_reason,
+                Workflow.stage,
+            )
+            .order_by(Workflow.id)
             .tuples()
+        )
+        paused_workflows = {
+            name: reason for _, name, _, _, paused, reason, _ in workflows if paused
         }
         for item in self.inflight.snapshot():
             effects = item.effects if item.kind == "write" else ()
@@ -240,34 +249,21 @@ class Engine:
                 item.cancel(
                     f"workflow {item.workflow} is paused: {paused_workflows[item.workflow]}"
                 )
-        fingerprint = (
-            tuple(sorted((s.scope, s.name) for s in switches)),
-            tuple(
-                Workflow.select(
-                    Workflow.id,
-                    Workflow.revision,
-                    Workflow.enabled,
-                    Workflow.paused,
-                    Workflow.stage,
-                )
-                .order_by(Workflow.id)
-                .tuples()
-            ),
-        )
+        fingerprint = (tuple(sorted((s.scope, s.name) for s in switches)), workflows)
         if fingerprint != self._fingerprint:
             changed_switches = self._fingerprint is None or fingerprint[0] != self._fingerprint[0]
             self._fingerprint = fingerprint
             self.triggers.refresh()
             if changed_switches:
                 self.publish("switches.changed")
+        return switches
 
-    def _pick_up_work(self) -> None:
+    def _pick_up_work(self, switches: list[policy.SwitchState]) -> None:
         """Runs queued and writes approved by anyone (another process, a replay, a retry)."""
         busy_runs = self.inflight.ids("run")
         runs = [r for r in records.next_queued(self.db) if r not in busy_runs]
         if runs:
             self.enqueue_runs(runs)
-        switches = records.switch_states()
         busy = self.inflight.ids("write")
         approved = (
             Write.select(Write.id, Write.category, Write.effect, Write.customer_facing)

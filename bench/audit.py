@@ -11,7 +11,6 @@ temporary file (the baseline). Then times verify() and two audit-screen queries.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sqlite3
 import statistics
@@ -19,11 +18,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.common import report
 from sophmate_desktop.store import audit, queries
 from sophmate_desktop.store.database import open_database, write_transaction
 from sophmate_desktop.store.models import AuditEvent
@@ -265,16 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.events < 1 or args.batch < 1:
         parser.error("--events and --batch must be at least 1")
     figures = run(args.events, args.db, args.batch, progress=not args.json)
-    if args.json:
-        doc = asdict(figures)
-        doc["goals"] = [
-            {"name": n, "value": v, "unit": u, "target": t, "pass": ok}
-            for n, v, u, t, ok in figures.checks()
-        ]
-        print(json.dumps(doc, indent=2))
-    else:
-        print(table(figures))
-    return 0 if all(ok for *_, ok in figures.checks()) else 1
+    return report(figures, table, args.json, ("name", "value", "unit", "target", "pass"))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sqlite3
@@ -26,9 +25,10 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
+from bench.common import report
 from bench.trigger import inmemory_keyring, log, workflow_yaml
 from sophmate_desktop.console import Console
 from sophmate_desktop.domain.events import Event
@@ -286,15 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.quick:
         a.files, a.idle_s = 1000, 5.0
     f = run(a.files, a.folders, a.idle_s)
-    if a.json:
-        data = asdict(f)
-        data["goals"] = [
-            {"goal": n, "measured": v, "target": t, "pass": ok} for n, v, t, ok in f.checks()
-        ]
-        print(json.dumps(data, indent=2))
-    else:
-        print(table(f))
-    return 0 if all(ok for *_, ok in f.checks()) else 1
+    return report(f, table, a.json, ("goal", "measured", "target", "pass"))
 
 
 if __name__ == "__main__":

@@ -27,9 +27,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
+from bench.common import report
 from bench.trigger import inmemory_keyring, log, summary
 from sophmate_desktop.console import Console
 from sophmate_desktop.engine.service import Engine
@@ -258,15 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.quick:
         a.trials, a.inflight = 3, min(a.inflight, 5)
     f = run(a.trials, a.inflight)
-    if a.json:
-        data = asdict(f)
-        data["goals"] = [
-            {"goal": n, "measured": v, "target": t, "pass": ok} for n, v, t, ok in f.checks()
-        ]
-        print(json.dumps(data, indent=2))
-    else:
-        print(table(f))
-    return 0 if all(ok for *_, ok in f.checks()) else 1
+    return report(f, table, a.json, ("goal", "measured", "target", "pass"))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ on_moved handler gives the floor in the same run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -23,7 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ import keyring
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from bench.common import report
 from sophmate_desktop.console import Console
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.engine.service import Engine
@@ -327,15 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.quick:
         a.files, a.existing = 100, 1000
     f = run(a.files, a.existing)
-    if a.json:
-        data = asdict(f)
-        data["goals"] = [
-            {"goal": n, "measured_ms": v, "target": t, "pass": ok} for n, v, t, ok in f.checks()
-        ]
-        print(json.dumps(data, indent=2))
-    else:
-        print(table(f))
-    return 0 if all(ok for *_, ok in f.checks()) else 1
+    return report(f, table, a.json, ("goal", "measured_ms", "target", "pass"))
 
 
 if __name__ == "__main__":

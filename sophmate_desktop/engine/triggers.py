@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.errors import BadInput, PolicyRefused
 from sophmate_desktop.engine import records
+from sophmate_desktop.engine.later import Later
 from sophmate_desktop.engine.records import Offer
 from sophmate_desktop.engine.scan import FileChanged, file_version, scan_folder
 from sophmate_desktop.engine.watchers import WatchManager, WatchSpec
@@ -61,6 +62,7 @@ class Triggers:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._rescans: list[threading.Thread] = []
+        self.later = Later("sophmate-later")
         self._watching = False
         self.manager = (
             WatchManager(
@@ -80,6 +82,7 @@ class Triggers:
             target=self._intake_loop, name="sophmate-intake", daemon=True
         )
         self._thread.start()
+        self.later.start()
         with self.db.connection_context():
             self.refresh()
         if self.manager is not None:
@@ -91,6 +94,7 @@ class Triggers:
         self._watching = False
         if self.manager is not None:
             self.manager.stop(timeout)
+        self.later.stop(timeout)
         self.intake.put(_STOP)
         if self._thread is not None:
             self._thread.join(timeout)
@@ -183,9 +187,7 @@ class Triggers:
             return
         young_ns = spec.settle_ms * 1_000_000 - (time.time_ns() - mtime_ns)
         if young_ns > 0:
-            timer = threading.Timer(young_ns / 1e9 + 0.02, self._offer_settled, (spec, path))
-            timer.daemon = True
-            timer.start()
+            self.later.call_later(young_ns / 1e9 + 0.02, self._offer_settled, spec, path)
             return
         self.intake.put((spec.key, path))
 
@@ -245,7 +247,7 @@ class Triggers:
             offers.append(Offer(key, "file", path, version.size, version.mtime_ns, version.sha256))
         created = records.record_offers(self.db, offers, self.engine.host) if offers else []
         for item in retry:
-            threading.Timer(0.2, self.intake.put, args=(item,)).start()
+            self.later.call_later(0.2, self.intake.put, item)
         queued = [run_id for run_id, status in created if status == "queued"]
         if queued:
             self.engine.enqueue_runs(queued)

@@ -13,15 +13,21 @@ from typing import Any
 
 from peewee import Database
 
+from sophmate_desktop.console.dashboard import DashboardOps
+from sophmate_desktop.console.history_pages import HistoryPageOps
 from sophmate_desktop.console.inbox import InboxOps
+from sophmate_desktop.console.inbox_pages import InboxPageOps
+from sophmate_desktop.console.notices import NoticeOps
 from sophmate_desktop.console.records import RecordOps
+from sophmate_desktop.console.setup import SetupOps
 from sophmate_desktop.console.switches import SwitchOps
+from sophmate_desktop.console.workflow_pages import WorkflowPageOps
 from sophmate_desktop.console.workflows import WorkflowOps
 from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.engine.secrets import SecretStore
 from sophmate_desktop.store import audit
 from sophmate_desktop.store.database import write_transaction
-from sophmate_desktop.store.models import Setting
+from sophmate_desktop.store.models import AuditHead, Notification, Setting
 
 
 def default_actor() -> str:
@@ -31,7 +37,18 @@ def default_actor() -> str:
         return "unknown"
 
 
-class Console(WorkflowOps, SwitchOps, InboxOps, RecordOps):
+class Console(
+    WorkflowOps,
+    SwitchOps,
+    InboxOps,
+    RecordOps,
+    InboxPageOps,
+    NoticeOps,
+    DashboardOps,
+    WorkflowPageOps,
+    HistoryPageOps,
+    SetupOps,
+):
     def __init__(
         self, db: Database, *, actor: str | None = None, secrets: SecretStore | None = None
     ) -> None:
@@ -53,6 +70,12 @@ class Console(WorkflowOps, SwitchOps, InboxOps, RecordOps):
             events, self._pending_events = self._pending_events, []
             for event in events:
                 self.events.publish(event)
+
+    @contextlib.contextmanager
+    def thread_connection(self) -> Iterator[None]:
+        """A background thread's own database connection, closed when its work ends."""
+        with self.db.connection_context():
+            yield
 
     def audit(
         self,
@@ -94,6 +117,13 @@ class Console(WorkflowOps, SwitchOps, InboxOps, RecordOps):
     def setting(self, key: str, default: Any = None) -> Any:
         row = Setting.get_or_none(Setting.key == key)
         return default if row is None else row.value
+
+    def change_marker(self) -> tuple[int, int]:
+        """Changes whenever any process commits a state change (every one is audited)
+        or records a notice: the UI polls it to notice writes by other processes."""
+        head = AuditHead.get_or_none(AuditHead.id == 1)
+        last_notice = Notification.select(Notification.id).order_by(Notification.id.desc()).first()
+        return (head.last_id if head else 0, last_notice.id if last_notice else 0)
 
     @property
     def four_eyes_enabled(self) -> bool:

@@ -1,0 +1,212 @@
+"""The main window: kill-switch panel on top, a side bar of pages, the pages."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sophmate_desktop.ui import navigator as nav
+from sophmate_desktop.ui.change_watch import ChangeWatcher
+from sophmate_desktop.ui.killswitch_panel import KillSwitchPanel, PausedBanner
+from sophmate_desktop.ui.pages.audit import AuditPage
+from sophmate_desktop.ui.pages.dashboard import DashboardPage
+from sophmate_desktop.ui.pages.inbox import InboxPage
+from sophmate_desktop.ui.pages.notifications import NotificationsPage
+from sophmate_desktop.ui.pages.reviews import ReviewsPage
+from sophmate_desktop.ui.pages.runs import RunsPage
+from sophmate_desktop.ui.pages.settings import SettingsPage
+from sophmate_desktop.ui.pages.welcome import WelcomePage
+from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.tray import TrayController
+
+log = logging.getLogger(__name__)
+
+PAGES = (
+    (nav.DASHBOARD, DashboardPage),
+    (nav.INBOX, InboxPage),
+    (nav.WORKFLOWS, None),  # imported lazily below: the editor pulls in more modules
+    (nav.RUNS, RunsPage),
+    (nav.AUDIT, AuditPage),
+    (nav.REVIEWS, ReviewsPage),
+    (nav.NOTIFICATIONS, NotificationsPage),
+    (nav.SETTINGS, SettingsPage),
+)
+
+
+class MainWindow(QMainWindow):
+    quit_requested = Signal()
+
+    def __init__(
+        self, services: UiServices, *, first_run: bool = False, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        from sophmate_desktop.ui.pages.workflows import WorkflowsPage
+
+        self.services = services
+        self._quitting = False
+        self._shut_down = False
+        self.setWindowTitle(f"SophMate Desktop — {services.console.actor}")
+        self.resize(1280, 820)
+
+        self.kill_switch_panel = KillSwitchPanel(services, self)
+        self.paused_banner = PausedBanner(services, self)
+        self.page_list = QListWidget()
+        self.page_list.setObjectName("pageList")
+        self.page_list.setFixedWidth(180)
+        self.stack = QStackedWidget()
+        self.pages: dict[str, QWidget] = {}
+        for key, cls in PAGES:
+            page = (cls or WorkflowsPage)(services, self)
+            self._add_page(key, page)
+        self.welcome_page = WelcomePage(services, self)
+        self._add_page(nav.WELCOME, self.welcome_page, listed=first_run)
+
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.page_list)
+        body.addWidget(self.stack, 1)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(6, 6, 6, 6)
+        column.addWidget(self.kill_switch_panel)
+        column.addWidget(self.paused_banner)
+        column.addLayout(body, 1)
+        self.setCentralWidget(central)
+
+        self._build_actions()
+        self.tray = TrayController(
+            services,
+            open_window=self.open_action,
+            pause_all=self.kill_switch_panel.pause_all_action,
+            quit_app=self.quit_action,
+            parent=self,
+        )
+        self.page_list.currentRowChanged.connect(self._page_row_changed)
+        services.navigator.page_requested.connect(self.show_page)
+        services.navigator.run_requested.connect(self._show_run)
+        services.navigator.workflow_requested.connect(self._show_workflow)
+        services.navigator.write_requested.connect(self._show_write)
+        self.change_watcher = ChangeWatcher(services.console, services.events, parent=self)
+        self.change_watcher.start()
+        self.show_page(nav.WELCOME if first_run else nav.DASHBOARD)
+
+    # Pages ---------------------------------------------------------------
+
+    def _add_page(self, key: str, page: QWidget, listed: bool = True) -> None:
+        self.pages[key] = page
+        self.stack.addWidget(page)
+        item = QListWidgetItem(page.title)
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        self.page_list.addItem(item)
+        item.setHidden(not listed)
+        title_changed = getattr(page, "title_changed", None)
+        if title_changed is not None:
+            title_changed.connect(item.setText)
+
+    def page(self, key: str) -> QWidget:
+        return self.pages[key]
+
+    def current_page_key(self) -> str:
+        item = self.page_list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else nav.DASHBOARD
+
+    def show_page(self, key: str) -> None:
+        for row in range(self.page_list.count()):
+            item = self.page_list.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == key:
+                item.setHidden(False)
+                self.page_list.setCurrentRow(row)
+                self._page_row_changed(row)
+                return
+        log.warning("no page %r", key)
+
+    def _page_row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        key = self.page_list.item(row).data(Qt.ItemDataRole.UserRole)
+        page = self.pages[key]
+        self.stack.setCurrentWidget(page)
+        refresh = getattr(page, "refresh", None)
+        if refresh is not None:
+            refresh()
+
+    def _show_run(self, run_id: int) -> None:
+        self.show_page(nav.RUNS)
+        self.pages[nav.RUNS].show_run(run_id)
+
+    def _show_workflow(self, name: str) -> None:
+        self.show_page(nav.WORKFLOWS)
+        self.pages[nav.WORKFLOWS].show_workflow(name)
+
+    def _show_write(self, write_id: int) -> None:
+        self.show_page(nav.INBOX)
+        self.pages[nav.INBOX].show_write(write_id)
+
+    # Actions -------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        self.open_action = QAction("&Open SophMate Desktop", self)
+        self.open_action.triggered.connect(self.bring_to_front)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.quit)
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.quit_action)
+        go_menu = self.menuBar().addMenu("&Go")
+        for number, (key, _cls) in enumerate(PAGES, start=1):
+            action = QAction(self.pages[key].title, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            action.triggered.connect(lambda _=False, k=key: self.show_page(k))
+            go_menu.addAction(action)
+            self.addAction(action)  # shortcuts work even with the menu bar hidden
+        automation = self.menuBar().addMenu("&Automation")
+        automation.addAction(self.kill_switch_panel.pause_all_action)
+        self.addAction(self.kill_switch_panel.pause_all_action)
+        self.addAction(self.quit_action)
+
+    def bring_to_front(self) -> None:
+        self.show()
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.raise_()
+        self.activateWindow()
+
+    # Closing -------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._quitting and self.tray.available:
+            # Closing to the tray keeps the engine watching; Quit stops it.
+            self.hide()
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()
+
+    def quit(self) -> None:
+        self._quitting = True
+        self.close()
+        self.quit_requested.emit()
+
+    def shutdown(self) -> None:
+        """Stop the engine, wait for background tasks, detach from events. Idempotent."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.change_watcher.stop()
+        self.tray.close()
+        engine = self.services.engine
+        if engine is not None:
+            engine.stop()
+        if not self.services.tasks.wait_done(30_000):
+            log.error("background tasks still running at shutdown")
+        self.services.events.detach_all()

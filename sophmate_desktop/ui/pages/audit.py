@@ -1,0 +1,19 @@
+"""The Audit page (placeholder until its owner lands it)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from sophmate_desktop.ui.services import UiServices
+
+
+class AuditPage(QWidget):
+    title = "Audit"
+
+    def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        QVBoxLayout(self).addWidget(QLabel("Audit"))
+
+    def refresh(self) -> None:
+        """Re-read what the page shows (called when the page is shown)."""

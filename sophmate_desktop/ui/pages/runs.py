@@ -1,0 +1,19 @@
+"""The Runs page (placeholder until its owner lands it)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from sophmate_desktop.ui.services import UiServices
+
+
+class RunsPage(QWidget):
+    title = "Runs"
+
+    def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        QVBoxLayout(self).addWidget(QLabel("Runs"))
+
+    def refresh(self) -> None:
+        """Re-read what the page shows (called when the page is shown)."""

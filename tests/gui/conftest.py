@@ -1,0 +1,68 @@
+"""GUI fixtures: services on a temporary SQLite database, the main window, and a
+check that no worker thread outlives a test."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from sophmate_desktop.console import Console
+from sophmate_desktop.store.database import open_database
+from sophmate_desktop.ui.bridge import EventBridge
+from sophmate_desktop.ui.navigator import Navigator
+from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.tasks import TaskRunner
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_behind() -> Iterator[None]:
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    deadline = threading.Event()
+    leftover = []
+    for _ in range(50):  # threads that are finishing get up to 5 s to end
+        leftover = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+        if not leftover:
+            break
+        deadline.wait(0.1)
+    assert not leftover, f"threads still running after the test: {[t.name for t in leftover]}"
+
+
+@pytest.fixture
+def gui_db(sqlite_url: str):
+    database = open_database(sqlite_url)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def services(qtbot, gui_db) -> Iterator[UiServices]:
+    """Everything a page needs, without an engine (pages are tested one at a time)."""
+    console = Console(gui_db, actor="ana")
+    bridge = EventBridge()
+    bridge.attach(console.events)
+    tasks = TaskRunner(console)
+    svc = UiServices(console=console, events=bridge, tasks=tasks, navigator=Navigator())
+    yield svc
+    assert tasks.wait_done(30_000)
+    bridge.detach_all()
+
+
+@pytest.fixture
+def make_window(qtbot, sqlite_url: str):
+    """create_window(...) with shutdown at teardown; the engine only when asked."""
+    from sophmate_desktop.app import create_window
+
+    windows = []
+
+    def make(actor: str = "ana", start_engine: bool = False, url: str | None = None):
+        window = create_window(url or sqlite_url, actor=actor, start_engine=start_engine)
+        qtbot.addWidget(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()

@@ -1,35 +1,326 @@
-"""The kill-switch panel at the top of the main window (placeholder until it lands)."""
+"""The kill-switch panel at the top of the main window, and the red banner that says
+what is paused (DESIGN section 5).
+
+One toggle button per category and per kind of effect, and **Pause all** (the global
+switch). Pausing asks for a reason; resuming asks for a reason and what to do with
+the runs held meanwhile. A paused switch is red and says who paused it, when and why.
+"""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from sophmate_desktop.domain.enums import SwitchScope
+from sophmate_desktop.domain.events import Event
+from sophmate_desktop.store.rows import SwitchRow
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.widgets.switch_dialogs import SwitchDialog, pause_dialog, resume_dialog
+from sophmate_desktop.ui.widgets.switch_flow import flow_container
+from sophmate_desktop.ui.widgets.switch_text import (
+    BANNER_STYLE,
+    PAUSED_RED,
+    concerns_switches,
+    debouncer,
+    held_text,
+    label_of,
+    local_time,
+    paused_summary,
+    set_paused_look,
+    who_when_why,
+)
+
+GLOBAL_KEY = (SwitchScope.GLOBAL.value, "all")
+
+
+def _tooltip(row: SwitchRow) -> str:
+    what = label_of(row)
+    if row.paused:
+        lines = [f"{what} is paused {who_when_why(row)}."]
+        if row.paused_at:
+            lines.append(f"Since {row.paused_at:%Y-%m-%d %H:%M} UTC.")
+        if row.held_runs:
+            lines.append(f"{held_text(row.held_runs).capitalize()} waiting.")
+        lines.append("Click to resume.")
+        return "\n".join(lines)
+    if row.scope == SwitchScope.GLOBAL.value:
+        return "Pause every workflow now (Ctrl+Shift+P). Asks for a reason."
+    if row.scope == SwitchScope.EFFECT.value:
+        return f"All {what} is allowed. Click to pause every {what} effect."
+    count = f" ({row.workflows} workflows)" if row.workflows else ""
+    desc = f"\n{row.description}" if row.description else ""
+    return f"Category {what}{count} is running. Click to pause it.{desc}"
 
 
 class KillSwitchPanel(QWidget):
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("killSwitchPanel")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.services = services
-        self.pause_all_action = QAction("Pause all…", self)
+        self.rows: dict[tuple[str, str], SwitchRow] = {}
+        self.buttons: dict[tuple[str, str], QPushButton] = {}
+        self.dialog: SwitchDialog | None = None
+
+        self.pause_all_action = QAction("&Pause all…", self)
         self.pause_all_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
-        layout = QHBoxLayout(self)
-        layout.addWidget(QLabel("Kill switches"))
-        button = QPushButton("Pause all")
-        button.setObjectName("pauseAllButton")
-        layout.addWidget(button)
+        self.pause_all_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.pause_all_action.setToolTip("Pause every workflow now (Ctrl+Shift+P)")
+        self.pause_all_action.triggered.connect(self.pause_all)
+
+        self.switch_area, self.flow = flow_container()
+        self.category_label = QLabel("<b>Categories</b>")
+        self.effect_label = QLabel("<b>Effects</b>")
+        self.effect_label.setContentsMargins(12, 0, 0, 0)
+        line_height = QPushButton("X").sizeHint().height()
+        for label in (self.category_label, self.effect_label):
+            label.setMinimumHeight(line_height)  # centred on the buttons' line
+            label.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+        self.pause_all_button = QPushButton("Pause all…")
+        self.pause_all_button.setObjectName("pauseAllButton")
+        self.pause_all_button.setCheckable(True)
+        self.pause_all_button.setToolTip(self.pause_all_action.toolTip())
+        self.pause_all_button.clicked.connect(lambda: self._clicked(GLOBAL_KEY))
+        self.message = QLabel()
+        self.message.setObjectName("killSwitchMessage")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(f"color: {PAUSED_RED};")
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.switch_area, 1)
+        top.addWidget(self.pause_all_button, 0, Qt.AlignmentFlag.AlignTop)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(4, 4, 4, 4)
+        column.setSpacing(4)
+        column.addLayout(top)
+        column.addWidget(self.message)
+
+        self._refresh_later = debouncer(self, self.refresh)
+        services.events.event_received.connect(self._on_event)
+        self.refresh()
+
+    # Showing -------------------------------------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        if concerns_switches(event.kind):
+            self._refresh_later.start()
 
     def refresh(self) -> None:
-        pass
+        """Re-read every switch and show it."""
+        try:
+            rows = self.services.console.list_switches()
+        except Exception as exc:  # the database went away: say so, keep the old state
+            self.show_message(f"Could not read the kill switches: {exc}")
+            return
+        self.rows = {(r.scope, r.name): r for r in rows}
+        # categories first, then kinds of effect: the order the buttons are laid out in
+        wanted = [k for k in self.rows if k[0] == SwitchScope.CATEGORY.value]
+        wanted += [k for k in self.rows if k[0] == SwitchScope.EFFECT.value]
+        if wanted != [k for k in self.buttons if k != GLOBAL_KEY]:
+            self._rebuild(wanted)
+        for key, row in self.rows.items():
+            self._show_row(key, row)
+
+    def _rebuild(self, keys: list[tuple[str, str]]) -> None:
+        while self.flow.count():
+            item = self.flow.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None and widget not in (self.category_label, self.effect_label):
+                widget.deleteLater()
+        self.buttons = {GLOBAL_KEY: self.pause_all_button}
+        categories = [k for k in keys if k[0] == SwitchScope.CATEGORY.value]
+        effects = [k for k in keys if k[0] == SwitchScope.EFFECT.value]
+        for group_label, group in ((self.category_label, categories), (self.effect_label, effects)):
+            if not group:
+                group_label.hide()
+                continue
+            group_label.show()
+            self.flow.addWidget(group_label)
+            for key in group:
+                button = QPushButton(label_of(self.rows[key]))
+                button.setObjectName(f"switch-{key[0]}-{key[1]}")
+                button.setCheckable(True)
+                button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+                button.clicked.connect(lambda _checked=False, k=key: self._clicked(k))
+                self.flow.addWidget(button)
+                self.buttons[key] = button
+        self.switch_area.updateGeometry()
+
+    def _show_row(self, key: tuple[str, str], row: SwitchRow) -> None:
+        button = self.buttons.get(key)
+        if button is None:
+            return
+        if key == GLOBAL_KEY:
+            text = "Resume all…" if row.paused else "Pause all…"
+            self.pause_all_action.setText(
+                "&Pause all… (everything is paused)" if row.paused else "&Pause all…"
+            )
+        else:
+            text = label_of(row)
+            if row.paused:
+                held = f", {held_text(row.held_runs)}" if row.held_runs else ""
+                text = f"{text} — paused{held}"
+        button.setText(text)
+        button.setChecked(row.paused)
+        button.setToolTip(_tooltip(row))
+        button.setAccessibleDescription(_tooltip(row))
+        set_paused_look(button, row.paused)
+
+    def show_message(self, text: str) -> None:
+        """A refusal or an error, in place (empty text hides it)."""
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def switch_button(self, scope: str, name: str) -> QPushButton:
+        return self.buttons[(scope, name)]
+
+    # Acting --------------------------------------------------------------
+
+    def _clicked(self, key: tuple[str, str]) -> None:
+        row = self.rows.get(key)
+        button = self.buttons.get(key)
+        if button is not None and row is not None:
+            button.setChecked(row.paused)  # the switch flips only once the change commits
+        if row is None:
+            return
+        if row.paused:
+            self.ask_resume(key)
+        else:
+            self.ask_pause(key)
+
+    def pause_all(self) -> None:
+        """Ctrl+Shift+P, the Automation menu and the tray: pause everything."""
+        row = self.rows.get(GLOBAL_KEY)
+        if row is not None and row.paused:
+            self.show_message(f"Everything is already paused {who_when_why(row)}.")
+            return
+        self.ask_pause(GLOBAL_KEY)
+
+    def ask_pause(self, key: tuple[str, str]) -> SwitchDialog:
+        row = self.rows[key]
+        dialog = pause_dialog(label_of(row), self.window())
+        dialog.submitted.connect(lambda reason, _held: self._pause(dialog, key, reason))
+        return self._open(dialog)
+
+    def ask_resume(self, key: tuple[str, str]) -> SwitchDialog:
+        row = self.rows[key]
+        holds = row.scope != SwitchScope.EFFECT.value
+        dialog = resume_dialog(
+            label_of(row), row.held_runs if holds else None, who_when_why(row), self.window()
+        )
+        dialog.submitted.connect(lambda reason, held: self._resume(dialog, key, reason, held))
+        return self._open(dialog)
+
+    def _open(self, dialog: SwitchDialog) -> SwitchDialog:
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = dialog
+        dialog.finished.connect(lambda _result: self._dialog_closed(dialog))
+        self.show_message("")
+        window = self.window()
+        if not window.isVisible():  # asked from the tray while the window was closed to it
+            window.showNormal()
+            window.raise_()
+            window.activateWindow()
+        dialog.open()
+        dialog.reason_edit.setFocus()
+        return dialog
+
+    def _dialog_closed(self, dialog: SwitchDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
+
+    def _pause(self, dialog: SwitchDialog, key: tuple[str, str], reason: str) -> None:
+        # On the main thread on purpose: a pause must never wait in the task pool
+        # behind an export or a bulk decision. It is one small transaction.
+        console = self.services.console
+        scope, name = key
+        try:
+            if scope == SwitchScope.GLOBAL.value:
+                console.pause_all(reason)
+            elif scope == SwitchScope.CATEGORY.value:
+                console.pause_category(name, reason)
+            else:
+                console.pause_effect(name, reason)
+        except Exception as exc:
+            dialog.show_error(str(exc))
+            return
+        dialog.finish()
+        self.refresh()
+
+    def _resume(self, dialog: SwitchDialog, key: tuple[str, str], reason: str, held: str) -> None:
+        console = self.services.console
+        scope, name = key
+
+        def work() -> None:
+            if scope == SwitchScope.GLOBAL.value:
+                console.resume_all(reason, held=held)
+            elif scope == SwitchScope.CATEGORY.value:
+                console.resume_category(name, reason, held=held)
+            else:
+                console.resume_effect(name, reason)
+
+        def done(_result: object) -> None:
+            dialog.finish()
+            self.refresh()
+
+        # Replaying or discarding thousands of held runs is a bulk change: off the GUI thread.
+        self.services.tasks.run(work, done, lambda exc: dialog.show_error(str(exc)))
 
 
 class PausedBanner(QLabel):
+    """Across the window: "Paused: finance (by ana 12:03: audit in progress) · …"."""
+
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("pausedBanner")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.services = services
+        self.paused: list[SwitchRow] = []
+        self._refresh_later = debouncer(self, self.refresh)
+        services.events.event_received.connect(self._on_event)
         self.hide()
+        self.refresh()
+
+    def _on_event(self, event: Event) -> None:
+        if concerns_switches(event.kind):
+            self._refresh_later.start()
 
     def refresh(self) -> None:
-        pass
+        console = self.services.console
+        try:
+            switches = [r for r in console.list_switches() if r.paused]
+            workflows = console.paused_workflow_rows()
+        except Exception:  # the panel reports database trouble; keep what we showed
+            return
+        # everything first, then categories, then kinds of effect
+        order = {SwitchScope.GLOBAL.value: 0, SwitchScope.CATEGORY.value: 1}
+        switches.sort(key=lambda r: order.get(r.scope, 2))
+        self.paused = switches + workflows
+        if not self.paused:
+            self.clear()
+            self.hide()
+            return
+        self.setText("Paused: " + " · ".join(paused_summary(r) for r in self.paused))
+        self.setToolTip(
+            "\n".join(
+                f"{label_of(r)}: paused by {r.paused_by or 'unknown'}"
+                f" at {local_time(r.paused_at)} — {r.paused_reason or 'no reason given'}"
+                for r in self.paused
+            )
+        )
+        set_paused_look(self, True, BANNER_STYLE)
+        self.show()

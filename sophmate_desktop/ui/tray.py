@@ -1,14 +1,64 @@
-"""The system tray icon and its menu (placeholder until it lands)."""
+"""The system tray icon, its menu and its messages.
+
+The icon shows the worst state: failure (a failed run nobody acknowledged) > paused
+(any kill switch or workflow) > pending (writes await approval) > ok. Messages are
+shown for failed runs (the engine records the notice after the last retry, so
+retries do not flood), automatic pauses and interrupted writes; new pending writes
+are batched over ~2 s into one "12 writes await approval". Clicking a message opens
+the run, the workflow or the inbox.
+
+Where the desktop has no tray (offscreen tests, some desktops) `available` is False
+and no icon is shown, but the state, the menu and `messages` are kept all the same,
+and the notification centre lists every notice.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
-from PySide6.QtGui import QAction
+import datetime as dt
+import logging
+from typing import Any
 
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from sophmate_desktop.console.notices import FAILURE_KINDS, NoticeRow, TrayStatus
+from sophmate_desktop.domain.events import Event
+from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.widgets.notice_icons import STATE_WORDS, tray_icon
+from sophmate_desktop.ui.widgets.switch_text import debouncer
+
+log = logging.getLogger(__name__)
+
+Target = tuple[str, Any]  # ("run", 12) | ("workflow", "intake") | ("inbox", None) | ...
+# Commit order across processes can differ from the order of `at`: look back this far.
+LOOKBACK = dt.timedelta(seconds=30)
+QUIET_KINDS = frozenset({"writes_pending"})
+EVENT_PREFIXES = (
+    "run.",
+    "write.",
+    "category.",
+    "global.",
+    "effect.",
+    "workflow.",
+    "held.",
+    "notice",
+)
+EVENT_KINDS = frozenset({"notification", "switches.changed", "db.changed", "runs.created"})
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one.format(n=n) if n == 1 else many.format(n=n)
 
 
 class TrayController(QObject):
+    pending_batch_ms = 2000
+
     def __init__(
         self,
         services: UiServices,
@@ -20,7 +70,216 @@ class TrayController(QObject):
     ) -> None:
         super().__init__(parent)
         self.services = services
-        self.available = False
+        self.available = QSystemTrayIcon.isSystemTrayAvailable()
+        self.state = "ok"
+        self.status: TrayStatus | None = None
+        self.messages: list[tuple[str, str, Target]] = []
+        self.last_target: Target | None = None
+        self._open_window = open_window
+        self._closed = False
+        self._seen: dict[int, tuple[int, dt.datetime]] = {}
+        self._since: dt.datetime | None = None
+
+        self.inbox_action = QAction("&Inbox", self)
+        self.inbox_action.triggered.connect(lambda: self.open_target(("inbox", None)))
+        self.menu = QMenu()
+        self.menu.addAction(open_window)
+        self.menu.addAction(self.inbox_action)
+        self.menu.addAction(pause_all)
+        self.menu.addSeparator()
+        self.menu.addAction(quit_app)
+
+        self.icon: QIcon = tray_icon(self.state)
+        self.tray: QSystemTrayIcon | None = None
+        if self.available:
+            self.tray = QSystemTrayIcon(self.icon, self)
+            self.tray.setContextMenu(self.menu)
+            self.tray.activated.connect(self._activated)
+            self.tray.messageClicked.connect(self.message_clicked)
+            self.tray.show()
+
+        self._refresh_later = debouncer(self, self.refresh)
+        self._pending_batch = QTimer(self)
+        self._pending_batch.setSingleShot(True)
+        self._pending_batch.timeout.connect(self._announce_pending)
+        services.events.event_received.connect(self._on_event)
+        self._start_watermark()
+        self.refresh()
+
+    # Reading -------------------------------------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        if self._closed:
+            return
+        if event.kind in EVENT_KINDS or event.kind.startswith(EVENT_PREFIXES):
+            self._refresh_later.start()
+
+    def _start_watermark(self) -> None:
+        """What was there before we started is history, not news: no messages for it."""
+        try:
+            newest = self.services.console.list_notices(limit=1)
+        except Exception as exc:
+            log.warning("tray: could not read notices: %s", exc)
+            return
+        if newest:
+            self._since = newest[0].at
+            for note in self.services.console.notices_since(self._since - LOOKBACK):
+                self._seen[note.id] = (note.count, note.at)
+        else:
+            self._since = dt.datetime(1970, 1, 1)
+
+    def refresh(self) -> None:
+        """Re-read the status (icon, menu, tooltip) and announce what is new."""
+        if self._closed:
+            return
+        console = self.services.console
+        try:
+            status = console.tray_status()
+            fresh = self._new_notices()
+        except Exception as exc:  # a database hiccup must not break the tray
+            log.warning("tray: could not read the status: %s", exc)
+            return
+        self._show_status(status)
+        self._announce(fresh)
+
+    def _new_notices(self) -> list[NoticeRow]:
+        if self._since is None:
+            self._start_watermark()
+            return []
+        rows = self.services.console.notices_since(self._since - LOOKBACK)
+        fresh = [r for r in rows if self._seen.get(r.id) != (r.count, r.at)]
+        for row in rows:
+            self._seen[row.id] = (row.count, row.at)
+            self._since = max(self._since, row.at)
+        horizon = self._since - LOOKBACK
+        self._seen = {k: v for k, v in self._seen.items() if v[1] >= horizon}
+        return fresh
+
+    def _show_status(self, status: TrayStatus) -> None:
+        self.status = status
+        self.state = status.state
+        self.icon = tray_icon(self.state)
+        n = status.pending_writes
+        self.inbox_action.setText(f"&Inbox ({n})" if n else "&Inbox")
+        lines = [f"SophMate Desktop — {STATE_WORDS[self.state].lower()}"]
+        if status.unacknowledged_failures:
+            lines.append(
+                _plural(
+                    status.unacknowledged_failures,
+                    "{n} failed run to acknowledge",
+                    "{n} failed runs to acknowledge",
+                )
+            )
+        if status.paused:
+            lines.append("Paused: " + ", ".join(status.paused))
+        if status.paused_workflows:
+            lines.append("Workflows paused: " + ", ".join(status.paused_workflows))
+        if n:
+            lines.append(_plural(n, "{n} write awaits approval", "{n} writes await approval"))
+        self.tooltip = "\n".join(lines)
+        if self.tray is not None:
+            self.tray.setIcon(self.icon)
+            self.tray.setToolTip(self.tooltip)
+
+    # Announcing ----------------------------------------------------------
+
+    def _announce(self, fresh: list[NoticeRow]) -> None:
+        failures = [r for r in fresh if r.kind in FAILURE_KINDS]
+        pauses = [r for r in fresh if r.kind == "auto_paused"]
+        others = [
+            r
+            for r in fresh
+            if r not in failures
+            and r not in pauses
+            and r.kind not in QUIET_KINDS
+            and r.level in ("error", "warning")
+        ]
+        if len(failures) == 1:
+            [f] = failures
+            target = ("run", f.run) if f.run is not None else ("notifications", None)
+            self.show_message(f.title, _first_line(f.body), target, "failure")
+        elif failures:
+            names = sorted({f.workflow or "?" for f in failures})
+            self.show_message(
+                f"{len(failures)} runs failed",
+                ", ".join(names),
+                ("notifications", None),
+                "failure",
+            )
+        for p in pauses:
+            target = ("workflow", p.workflow) if p.workflow else ("notifications", None)
+            self.show_message(p.title, _first_line(p.body), target, "warning")
+        for o in others:
+            target = ("inbox", None) if o.kind == "write_interrupted" else ("notifications", None)
+            self.show_message(o.title, _first_line(o.body), target, "warning")
+        if any(r.kind == "writes_pending" for r in fresh) and not self._pending_batch.isActive():
+            self._pending_batch.start(self.pending_batch_ms)
+
+    def _announce_pending(self) -> None:
+        if self._closed:
+            return
+        try:
+            n = self.services.console.tray_status().pending_writes
+        except Exception as exc:
+            log.warning("tray: could not count pending writes: %s", exc)
+            return
+        if n:
+            self.show_message(
+                _plural(n, "{n} write awaits approval", "{n} writes await approval"),
+                "Open the inbox to review them.",
+                ("inbox", None),
+                "info",
+            )
+
+    def show_message(self, title: str, body: str, target: Target, level: str = "info") -> None:
+        """Show (or, with no tray, only record) a message; a click opens `target`."""
+        self.messages.append((title, body, target))
+        del self.messages[:-200]
+        self.last_target = target
+        if self.tray is not None:
+            icon = {
+                "failure": QSystemTrayIcon.MessageIcon.Critical,
+                "warning": QSystemTrayIcon.MessageIcon.Warning,
+            }.get(level, QSystemTrayIcon.MessageIcon.Information)
+            self.tray.showMessage(title, body, icon, 15_000 if level == "failure" else 8_000)
+
+    # Clicking ------------------------------------------------------------
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (
+            QSystemTrayIcon.ActivationReason.Trigger,
+            QSystemTrayIcon.ActivationReason.DoubleClick,
+        ):
+            self._open_window.trigger()
+
+    def message_clicked(self) -> None:
+        """The person clicked the last message: open what it was about."""
+        if self.last_target is not None:
+            self.open_target(self.last_target)
+
+    def open_target(self, target: Target) -> None:
+        self._open_window.trigger()
+        navigator = self.services.navigator
+        kind, value = target
+        if kind == "run" and value is not None:
+            navigator.show_run(int(value))
+        elif kind == "workflow" and value:
+            navigator.show_workflow(str(value))
+        elif kind == "inbox":
+            navigator.show_page(nav.INBOX)
+        else:
+            navigator.show_page(nav.NOTIFICATIONS)
 
     def close(self) -> None:
-        pass
+        """Stop the timers and remove the icon (the window calls this on shutdown)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._refresh_later.stop()
+        self._pending_batch.stop()
+        try:
+            self.services.events.event_received.disconnect(self._on_event)
+        except (RuntimeError, TypeError):
+            pass
+        if self.tray is not None:
+            self.tray.hide()

@@ -1,19 +1,284 @@
-"""The Notifications page (placeholder until its owner lands it)."""
+"""The notification centre: every notice the tray shows (and what it would show where
+no tray exists), repeats grouped ("×3"), failures acknowledged here (audited)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from dataclasses import replace
+from html import escape
 
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sophmate_desktop.console.notices import NoticeRow
+from sophmate_desktop.domain.events import Event
+from sophmate_desktop.ui import navigator as nav
+from sophmate_desktop.ui.models.base import ROW_ROLE
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.widgets.notice_table import (
+    COUNT_IN_TITLE,
+    KIND_FILTERS,
+    KIND_WORDS,
+    NoticeTableModel,
+    notice_state,
+    notice_title,
+)
+from sophmate_desktop.ui.widgets.switch_text import PAUSED_RED, debouncer, local_time
+
+INBOX_KINDS = ("writes_pending", "write_interrupted")
+EVENT_PREFIXES = ("notice", "run.", "workflow.", "write.")
+EVENT_KINDS = frozenset({"notification", "db.changed"})
 
 
 class NotificationsPage(QWidget):
     title = "Notifications"
+    title_changed = Signal(str)
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
-        QVBoxLayout(self).addWidget(QLabel("Notifications"))
+        self.unread = 0
+
+        self.kind_filter = QComboBox()
+        self.kind_filter.setObjectName("noticeKindFilter")
+        for label, kinds in KIND_FILTERS:
+            self.kind_filter.addItem(label, kinds)
+        show_label = QLabel("&Show:")
+        show_label.setBuddy(self.kind_filter)
+        self.unread_only = QCheckBox("&Unread only")
+        self.unread_only.setObjectName("noticeUnreadOnly")
+        self.mark_all_button = QPushButton("&Mark all read")
+        self.mark_all_button.setObjectName("markAllReadButton")
+
+        self.model = NoticeTableModel(self._fetch, self)
+        self.table = QTableView()
+        self.table.setObjectName("noticeTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        self.table.setSortingEnabled(True)
+        for column, width in ((0, 110), (1, 70), (2, 120), (4, 140), (5, 60), (6, 200)):
+            self.table.setColumnWidth(column, width)
+
+        self.detail = QTextBrowser()
+        self.detail.setObjectName("noticeDetail")
+        self.detail.setOpenLinks(False)
+        self.comment_edit = QLineEdit()
+        self.comment_edit.setObjectName("ackCommentEdit")
+        self.comment_edit.setPlaceholderText("Comment for the acknowledgement (optional)")
+        self.ack_button = QPushButton("&Acknowledge")
+        self.ack_button.setObjectName("acknowledgeButton")
+        self.ack_button.setToolTip(
+            "Take this failure off the dashboard; recorded in the audit trail with your comment"
+        )
+        self.open_run_button = QPushButton("Open &run")
+        self.open_run_button.setObjectName("openRunButton")
+        self.open_inbox_button = QPushButton("Open &inbox")
+        self.open_inbox_button.setObjectName("openInboxButton")
+        self.message = QLabel()
+        self.message.setObjectName("noticeMessage")
+        self.message.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.addWidget(show_label)
+        top.addWidget(self.kind_filter)
+        top.addWidget(self.unread_only)
+        top.addStretch(1)
+        top.addWidget(self.mark_all_button)
+        actions = QHBoxLayout()
+        actions.addWidget(self.comment_edit, 1)
+        actions.addWidget(self.ack_button)
+        actions.addWidget(self.open_run_button)
+        actions.addWidget(self.open_inbox_button)
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.detail, 1)
+        lower_layout.addLayout(actions)
+        lower_layout.addWidget(self.message)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(lower)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+        self.kind_filter.currentIndexChanged.connect(self._filters_changed)
+        self.unread_only.toggled.connect(self._filters_changed)
+        self.mark_all_button.clicked.connect(self.mark_all_read)
+        self.ack_button.clicked.connect(self.acknowledge)
+        self.open_run_button.clicked.connect(self.open_run)
+        self.open_inbox_button.clicked.connect(lambda: self.services.navigator.show_page(nav.INBOX))
+        self.table.activated.connect(lambda _index: self.open_selected())
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.model.modelReset.connect(lambda: self._show_selected(self.selected()))
+        self._refresh_later = debouncer(self, self._on_change)
+        services.events.event_received.connect(self._on_event)
+        self._show_selected(None)
+        # after the window has connected title_changed to the side bar
+        QTimer.singleShot(0, self, self.update_title)
+
+    # Reading -------------------------------------------------------------
+
+    def _fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool):
+        return self.services.console.list_notices(
+            limit,
+            offset,
+            unread_only=self.unread_only.isChecked(),
+            kinds=self.kind_filter.currentData(),
+            sort=sort_key,
+            descending=descending,
+        )
 
     def refresh(self) -> None:
-        """Re-read what the page shows (called when the page is shown)."""
+        """Re-read the notices (called when the page is shown), keeping the selection."""
+        selected = self.selected()
+        self.model.reload()
+        if selected is not None:
+            self.select_notice(selected.id)
+        else:
+            self._show_selected(None)
+        self.update_title()
+
+    def _filters_changed(self, *_args) -> None:
+        self.refresh()
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind in EVENT_KINDS or event.kind.startswith(EVENT_PREFIXES):
+            self._refresh_later.start()
+
+    def _on_change(self) -> None:
+        if self.isVisible():
+            self.refresh()
+        else:
+            self.update_title()
+
+    def update_title(self) -> None:
+        try:
+            self.unread = self.services.console.unread_notice_count()
+        except Exception:  # the database is busy or gone; the next event tries again
+            return
+        self.title_changed.emit(f"{self.title} ({self.unread})" if self.unread else self.title)
+
+    def selected(self) -> NoticeRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(ROW_ROLE) if rows else None
+
+    def select_notice(self, notice_id: int) -> bool:
+        row = self.model.row_of(notice_id)
+        while row is None and self.model.canFetchMore():
+            self.model.fetchMore()
+            row = self.model.row_of(notice_id)
+        if row is None:
+            self._show_selected(None)
+            return False
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+        return True
+
+    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        row = self.selected()
+        self._show_selected(row)
+        if row is not None and self.model.is_unread(row):
+            try:
+                self.services.console.mark_notices_read([row.id])
+            except Exception as exc:
+                self.show_message(f"Could not mark it read: {exc}", error=True)
+                return
+            self.model.mark_read_here([row.id])
+            self._show_selected(replace(row, read=True))
+            self.update_title()
+
+    def _show_selected(self, row: NoticeRow | None) -> None:
+        self.ack_button.setEnabled(row is not None and row.needs_acknowledgement)
+        self.comment_edit.setEnabled(row is not None and row.needs_acknowledgement)
+        self.open_run_button.setEnabled(row is not None and row.run is not None)
+        if row is None:
+            self.detail.setHtml("<p style='color:#666'>Select a notice to see its details.</p>")
+            return
+        colour = {"error": PAUSED_RED, "warning": "#b35900"}.get(row.level, "#333333")
+        facts = [f"{escape(KIND_WORDS.get(row.kind, row.kind))}", local_time(row.at)]
+        if row.workflow:
+            facts.append(f"workflow {escape(row.workflow)}")
+        if row.run is not None:
+            facts.append(f"run #{row.run}")
+        if row.count > 1 and row.kind not in COUNT_IN_TITLE:
+            facts.append(f"happened {row.count} times")
+        facts.append(escape(notice_state(row)))
+        body = escape(row.body).replace("\n", "<br>")
+        self.detail.setHtml(
+            f"<h3 style='color:{colour}'>{escape(notice_title(row))}</h3>"
+            f"<p style='color:#555'>{' · '.join(facts)}</p><p>{body}</p>"
+        )
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.message.setStyleSheet(f"color: {PAUSED_RED};" if error else "")
+        self.message.setText(text)
+
+    # Acting --------------------------------------------------------------
+
+    def acknowledge(self) -> None:
+        row = self.selected()
+        if row is None or not row.needs_acknowledgement:
+            return
+        comment = self.comment_edit.text().strip() or None
+        try:
+            self.services.console.acknowledge_notice(row.id, comment)
+        except Exception as exc:  # e.g. a colleague acknowledged it a moment ago
+            self.show_message(str(exc), error=True)
+            self.refresh()
+            return
+        self.comment_edit.clear()
+        self.refresh()
+        self.show_message(f"Acknowledged: {row.title}.")
+
+    def mark_all_read(self) -> None:
+        try:
+            changed = self.services.console.mark_notices_read()
+        except Exception as exc:
+            self.show_message(f"Could not mark the notices read: {exc}", error=True)
+            return
+        self.refresh()
+        self.show_message(f"Marked {changed} read." if changed else "Nothing was unread.")
+
+    def open_run(self) -> None:
+        row = self.selected()
+        if row is not None and row.run is not None:
+            self.services.navigator.show_run(row.run)
+
+    def open_selected(self, _index: QModelIndex | None = None) -> None:
+        """Enter or a double click: the inbox for waiting writes, the workflow for a
+        pause, else the run."""
+        row = self.selected()
+        if row is None:
+            return
+        navigator = self.services.navigator
+        if row.kind in INBOX_KINDS:
+            navigator.show_page(nav.INBOX)
+        elif row.kind == "auto_paused" and row.workflow:
+            navigator.show_workflow(row.workflow)
+        elif row.run is not None:
+            navigator.show_run(row.run)

@@ -1,0 +1,175 @@
+"""The dialogs behind a kill switch: pause (a reason is required) and resume (a reason,
+and what to do with the runs held while paused).
+
+A dialog does not call the console itself: OK emits `submitted(reason, held)`, the
+panel does the work and then calls `finish()` or `show_error()`, so a refusal is
+shown in the dialog, where the person is looking, and nothing is lost.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sophmate_desktop.ui.widgets.switch_text import PAUSED_RED, held_text
+
+PAUSE_EFFECT = (
+    "No new run starts, runs in flight stop at their next checkpoint (a running "
+    "command is killed) and no write is applied until it is resumed. Files that "
+    "arrive meanwhile are kept as held runs."
+)
+
+
+class SwitchDialog(QDialog):
+    submitted = Signal(str, str)  # reason, held choice ("keep" | "replay" | "discard")
+
+    def __init__(
+        self,
+        title: str,
+        explanation: str,
+        ok_text: str,
+        parent: QWidget | None = None,
+        *,
+        held_runs: int | None = None,
+        example: str = "e.g. hosting incident",
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        text = QLabel(explanation)
+        text.setObjectName("dialogExplanation")
+        text.setWordWrap(True)
+        layout.addWidget(text)
+
+        reason_label = QLabel("&Reason (required; kept in the audit trail):")
+        self.reason_edit = QLineEdit()
+        self.reason_edit.setObjectName("reasonEdit")
+        self.reason_edit.setPlaceholderText(example)
+        reason_label.setBuddy(self.reason_edit)
+        layout.addWidget(reason_label)
+        layout.addWidget(self.reason_edit)
+
+        self.held_group = QButtonGroup(self)
+        self.held_buttons: dict[str, QRadioButton] = {}
+        if held_runs:
+            box = QGroupBox(f"{held_text(held_runs).capitalize()} waiting")
+            box_layout = QVBoxLayout(box)
+            noun = "it" if held_runs == 1 else f"all {held_runs}"
+            for choice, words in (
+                ("replay", f"Re&play {noun} now"),
+                ("discard", f"&Discard {noun} (they will not run)"),
+                ("keep", "&Keep them held and decide later"),
+            ):
+                button = QRadioButton(words)
+                button.setObjectName(f"{choice}Held")
+                self.held_group.addButton(button)
+                self.held_buttons[choice] = button
+                box_layout.addWidget(button)
+            self.held_group.buttonToggled.connect(self._update_ok)
+            layout.addWidget(box)
+        elif held_runs == 0:
+            layout.addWidget(QLabel("No runs are held."))
+
+        self.error_label = QLabel()
+        self.error_label.setObjectName("dialogError")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {PAUSED_RED};")
+        self.error_label.hide()
+        layout.addWidget(self.error_label)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button: QPushButton = self.buttons.addButton(
+            ok_text, QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.ok_button.setObjectName("dialogOk")
+        # Enter means OK, and only once OK is allowed: never fall back to Cancel
+        for button in self.buttons.buttons():
+            button.setAutoDefault(False)
+        self.ok_button.setDefault(True)
+        self.buttons.accepted.connect(self._submit)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.reason_edit.textChanged.connect(self._update_ok)
+        self._busy = False
+        self._update_ok()
+
+    @property
+    def reason(self) -> str:
+        return self.reason_edit.text().strip()
+
+    @property
+    def held_choice(self) -> str | None:
+        if not self.held_buttons:
+            return "keep"
+        for choice, button in self.held_buttons.items():
+            if button.isChecked():
+                return choice
+        return None
+
+    def _update_ok(self, *_args) -> None:
+        self.ok_button.setEnabled(
+            not self._busy and bool(self.reason) and self.held_choice is not None
+        )
+
+    def _submit(self) -> None:
+        if not self.ok_button.isEnabled():
+            return
+        self.error_label.hide()
+        self.set_busy(True)
+        self.submitted.emit(self.reason, self.held_choice or "keep")
+
+    def set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.reason_edit.setReadOnly(busy)
+        self.setCursor(Qt.CursorShape.BusyCursor if busy else Qt.CursorShape.ArrowCursor)
+        self._update_ok()
+
+    def show_error(self, message: str) -> None:
+        self.set_busy(False)
+        self.error_label.setText(message)
+        self.error_label.show()
+
+    def finish(self) -> None:
+        self.set_busy(False)
+        self.accept()
+
+
+def pause_dialog(label: str, parent: QWidget | None = None) -> SwitchDialog:
+    what = "everything" if label == "everything" else label
+    dialog = SwitchDialog(
+        f"Pause {what}",
+        f"Pause {what}? {PAUSE_EFFECT}",
+        f"Pause {what}" if len(what) < 24 else "Pause",
+        parent,
+    )
+    dialog.setObjectName("pauseDialog")
+    return dialog
+
+
+def resume_dialog(
+    label: str, held_runs: int | None, paused_text: str, parent: QWidget | None = None
+) -> SwitchDialog:
+    """`held_runs` None: this switch holds no runs (an effect switch), so no choice."""
+    dialog = SwitchDialog(
+        f"Resume {label}",
+        f"Resume {label}? It was paused {paused_text}.",
+        f"Resume {label}" if len(label) < 24 else "Resume",
+        parent,
+        held_runs=held_runs,
+        example="e.g. incident over, provider confirmed",
+    )
+    dialog.setObjectName("resumeDialog")
+    return dialog

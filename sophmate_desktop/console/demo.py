@@ -5,6 +5,8 @@ failed run with diagnostics, held runs and an audit trail."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,6 +66,16 @@ def _relocate(doc: dict, folders: dict[str, Path]) -> dict:
     return doc
 
 
+def _wait_applied(console: Console, write_ids: list[int], timeout: float) -> None:
+    """Stopping the engine while an approved write is applying would kill it."""
+    deadline = time.monotonic() + timeout
+    waiting = {"approved", "applying"}
+    while any(console.get_write(i).status in waiting for i in write_ids):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"writes {write_ids} were not applied within {timeout} s")
+        threading.Event().wait(0.05)
+
+
 def load_demo(
     lead: Console, approver: Console, root: Path, progress: Callable[[str], None] = print
 ) -> dict[str, int]:
@@ -115,6 +127,7 @@ def load_demo(
         staging_runs = [run("report-archive", report) for _ in range(2)]
         first_writes = [w.id for w in approver.run_writes(staging_runs[0])]
         approver.approve(first_writes, comment="Receipt text checked.")
+        _wait_applied(approver, first_writes, timeout=60)
         engine.wait_idle(60)
         lead.pause_category("maintenance", reason="demo: scratch disk replaced this week")
         for _ in range(3):

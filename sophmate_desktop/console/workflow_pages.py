@@ -1,7 +1,288 @@
-"""Console calls for the workflows page and editor."""
+"""Console calls for the workflows page and editor.
+
+The page's table is one page of workflows at a time, sorted and filtered in SQL,
+with the health of their last runs (one windowed query per page), escalation flags
+and the review that is due (the rules of domain.policy, applied to that page only).
+"""
 
 from __future__ import annotations
 
+import datetime as _dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from peewee import SQL, Case, fn
+
+from sophmate_desktop.domain import policy
+from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.domain.enums import RunStatus, Stage
+from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.workflow import PauseSpec, WorkflowDefinition
+from sophmate_desktop.domain.workflow_file import definition_from_dict
+from sophmate_desktop.store import queries
+from sophmate_desktop.store.models import Category, Run, Workflow
+from sophmate_desktop.store.rows import RunRow, WriteRow
+
+if TYPE_CHECKING:
+    from sophmate_desktop.console import Console
+    from sophmate_desktop.engine.service import Engine
+
+RECENT_RUNS = 10  # the health column summarises this many finished runs
+FINISHED = (
+    RunStatus.SUCCEEDED.value,
+    RunStatus.FAILED.value,
+    RunStatus.REJECTED.value,
+    RunStatus.CANCELLED.value,
+)
+STAGE_ORDER = (Stage.DRY_RUN, Stage.STAGING, Stage.PRODUCTION)
+WORKFLOW_SORT_KEYS = ("name", "category", "stage", "enabled", "paused", "owner", "health", "review")
+
+
+@dataclass(frozen=True)
+class WorkflowOverview:
+    """One row of the workflows table."""
+
+    id: int
+    name: str
+    category: str
+    owner: str | None
+    description: str
+    stage: str
+    enabled: bool
+    paused: bool
+    paused_reason: str | None
+    category_paused: bool
+    revision: int
+    consecutive_failures: int
+    recent_succeeded: int
+    recent_failed: int
+    recent_other: int  # rejected or cancelled
+    last_status: str | None
+    escalations: tuple[tuple[str, str], ...]  # (code, reason) from policy.escalation_flags
+    review_due: str  # "" when no review is due, else e.g. "monthly" or "first run"
+    review_overdue: bool
+    review_reasons: tuple[str, ...]
+    missing_checklist: tuple[str, ...]
+    updated_by: str
+    updated_at: _dt.datetime
+
+    @property
+    def next_stage(self) -> Stage | None:
+        return next_stage(self.stage)
+
+
+@dataclass(frozen=True)
+class DryRunResult:
+    run: RunRow
+    writes: tuple[WriteRow, ...]
+
+
+def next_stage(stage: str | Stage) -> Stage | None:
+    """The stage a promotion goes to, or None from production."""
+    index = STAGE_ORDER.index(Stage(stage))
+    return STAGE_ORDER[index + 1] if index + 1 < len(STAGE_ORDER) else None
+
+
+def _order(sort_key: str | None, descending: bool) -> list:
+    if sort_key is not None and sort_key not in WORKFLOW_SORT_KEYS:
+        raise BadInput(f"sort: unknown key {sort_key!r} (use {', '.join(WORKFLOW_SORT_KEYS)})")
+    if sort_key == "category":
+        keys = [Category.name]
+    elif sort_key == "stage":
+        stage_rank = [(s.value, i) for i, s in enumerate(STAGE_ORDER)]
+        keys = [Case(Workflow.stage, stage_rank, len(STAGE_ORDER))]
+    elif sort_key == "enabled":
+        keys = [Workflow.enabled]
+    elif sort_key == "paused":
+        keys = [Workflow.paused, Category.paused]
+    elif sort_key == "owner":
+        keys = [fn.COALESCE(Workflow.owner, "")]
+    elif sort_key == "health":
+        keys = [Workflow.consecutive_failures, Workflow.last_failure_at]
+    elif sort_key == "review":
+        # Most urgent first when ascending: an unreviewed first run, then a failure
+        # not reviewed since, then the oldest last review (the monthly cadence).
+        failed_since = Workflow.last_failure_at.is_null(False) & (
+            Workflow.last_reviewed_at.is_null()
+            | (Workflow.last_failure_at > Workflow.last_reviewed_at)
+        )
+        urgency = Case(None, [(Workflow.first_run_reviewed == False, 0), (failed_since, 1)], 2)
+        keys = [urgency, fn.COALESCE(Workflow.last_reviewed_at, Workflow.created_at)]
+    else:
+        keys = []
+    keys = [k.desc() if descending else k.asc() for k in keys]
+    name = Workflow.name.desc() if descending and sort_key == "name" else Workflow.name
+    return [*keys, name]
+
+
+def _recent_health(ids: list[int]) -> dict[int, dict[str, int | str]]:
+    """Per workflow: counts of statuses over its last RECENT_RUNS finished runs."""
+    if not ids:
+        return {}
+    ranked = (
+        Run.select(
+            Run.workflow.alias("wf"),
+            Run.status.alias("st"),
+            fn.ROW_NUMBER().over(partition_by=[Run.workflow], order_by=[Run.id.desc()]).alias("rn"),
+        )
+        .where(Run.workflow.in_(ids), Run.status.in_(FINISHED))
+        .alias("ranked")
+    )
+    counts = (
+        Run.select(ranked.c.wf, ranked.c.st, fn.COUNT(SQL("*")), fn.MIN(ranked.c.rn))
+        .from_(ranked)
+        .where(ranked.c.rn <= RECENT_RUNS)
+        .group_by(ranked.c.wf, ranked.c.st)
+        .tuples()
+    )
+    out: dict[int, dict[str, int | str]] = {}
+    for wf_id, status, count, first in counts:
+        entry = out.setdefault(wf_id, {})
+        entry[status] = count
+        if first == 1:
+            entry["last"] = status
+    return out
+
+
+def _definition(wf: Workflow) -> WorkflowDefinition | None:
+    try:
+        return definition_from_dict(wf.definition)
+    except BadInput:  # a stored definition is validated on save; never fail the table
+        return None
+
+
+def _review(wf: Workflow, now: _dt.datetime) -> tuple[str, bool, tuple[str, ...]]:
+    due = policy.reviews_due(
+        now=now,
+        created_at=wf.created_at,
+        last_reviewed_at=wf.last_reviewed_at,
+        first_run_reviewed=wf.first_run_reviewed,
+        last_failure_at=wf.last_failure_at,
+        last_provider_change_at=wf.last_provider_change_at,
+    )
+    if not due:
+        return "", False, ()
+    first = due[0]
+    return (
+        first.kind.value.replace("_", " "),
+        any(d.overdue for d in due),
+        tuple(d.reason for d in due),
+    )
+
+
+def _overview(
+    wf: Workflow, category: Category, health: dict, now: _dt.datetime
+) -> WorkflowOverview:
+    defn = _definition(wf)
+    flags = policy.escalation_flags(
+        stage=Stage(wf.stage),
+        has_owner=bool((wf.owner or "").strip()),
+        consecutive_failures=wf.consecutive_failures,
+        failure_threshold=((defn.pause if defn else None) or PauseSpec()).consecutive_failures,
+        writes_production_data=wf.stage == Stage.PRODUCTION.value and bool(defn and defn.steps),
+        sends_customer_facing=bool(defn and defn.sends_customer_facing),
+    )
+    missing = policy.missing_checklist_items(defn) if defn else list(policy.CHECKLIST_ITEMS)
+    review_due, overdue, reasons = _review(wf, now)
+    succeeded = int(health.get(RunStatus.SUCCEEDED.value, 0))
+    failed = int(health.get(RunStatus.FAILED.value, 0))
+    total = sum(v for k, v in health.items() if k != "last")
+    return WorkflowOverview(
+        id=wf.id,
+        name=wf.name,
+        category=category.name,
+        owner=wf.owner,
+        description=wf.description,
+        stage=wf.stage,
+        enabled=wf.enabled,
+        paused=wf.paused,
+        paused_reason=wf.paused_reason,
+        category_paused=category.paused,
+        revision=wf.revision,
+        consecutive_failures=wf.consecutive_failures,
+        recent_succeeded=succeeded,
+        recent_failed=failed,
+        recent_other=int(total) - succeeded - failed,
+        last_status=health.get("last"),  # type: ignore[arg-type]
+        escalations=tuple((f.code, f.reason) for f in flags),
+        review_due=review_due,
+        review_overdue=overdue,
+        review_reasons=reasons,
+        missing_checklist=tuple(missing),
+        updated_by=wf.updated_by,
+        updated_at=wf.updated_at,
+    )
+
 
 class WorkflowPageOps:
-    pass
+    def workflow_overview_page(
+        self: Console,
+        offset: int = 0,
+        limit: int = 200,
+        sort_key: str | None = None,
+        descending: bool = False,
+        *,
+        search: str | None = None,
+        category: str | None = None,
+    ) -> list[WorkflowOverview]:
+        """One page of the workflows table; sorting and filtering in SQL."""
+        query = Workflow.select(Workflow, Category).join(Category)
+        if category:
+            query = query.where(Category.name == category)
+        if search and search.strip():
+            text = search.strip()
+            query = query.where(
+                Workflow.name.contains(text)
+                | Category.name.contains(text)
+                | Workflow.owner.contains(text)
+            )
+        query = query.order_by(*_order(sort_key, descending)).limit(limit).offset(offset)
+        models = list(query)
+        health = _recent_health([wf.id for wf in models])
+        now = utcnow()
+        return [_overview(wf, wf.category, health.get(wf.id, {}), now) for wf in models]
+
+    def workflow_overview(self: Console, name: str) -> WorkflowOverview:
+        wf = queries.get_workflow(name)
+        health = _recent_health([wf.id])
+        return _overview(wf, wf.category, health.get(wf.id, {}), utcnow())
+
+    def dry_run_file(
+        self: Console,
+        name: str,
+        path: str | Path,
+        *,
+        engine: Engine | None = None,
+        timeout: float = 120.0,
+        listen: Callable[[Event], None] | None = None,
+    ) -> DryRunResult:
+        """Run `name` on `path` in dry_run mode (plan only) and wait for the outcome.
+
+        With no running engine a temporary one (no watchers) is started and stopped
+        again, as `workflow run --dry-run` does; `listen` hears its events.
+        """
+        from sophmate_desktop.engine.service import Engine
+
+        queries.get_workflow(name)
+        own = engine is None
+        unsubscribe: list[Callable[[], None]] = []
+        if engine is None:
+            engine = Engine(self.db, secrets=self.secrets, watch=False, workers=1)
+            unsubscribe.append(self.events.subscribe(engine.wake))
+            if listen is not None:
+                unsubscribe.append(engine.events.subscribe(listen))
+            engine.start()
+        try:
+            run_id = engine.run_now(name, Path(path), actor=self.actor, mode="dry_run")
+            engine.wait_for_run(run_id, timeout)
+            if own:
+                engine.wait_idle(timeout)
+        finally:
+            if own:
+                engine.stop()
+                for stop in unsubscribe:
+                    stop()
+        return DryRunResult(self.get_run(run_id), tuple(self.run_writes(run_id)))

@@ -1,10 +1,52 @@
-"""The Workflows page (placeholder until its owner lands it)."""
+"""The Workflows page: every workflow with its stage, switches, owner, health,
+escalations and review; the editor below the table; import, export, enable,
+disable, promote and "Dry run on a file...".
+
+Refusals (checklist, graduation, a file that does not validate) are shown in place,
+in the message line above the table, in the words the console gives.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from pathlib import Path
 
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sophmate_desktop.console.workflow_pages import DryRunResult, WorkflowOverview
+from sophmate_desktop.domain.errors import NotFound
+from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.workflow import WorkflowDefinition
+from sophmate_desktop.domain.workflow_file import WorkflowFileError, definition_to_dict
+from sophmate_desktop.store.rows import WorkflowRow
+from sophmate_desktop.ui.models.base import LazyTableModel
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.widgets.wf_columns import WORKFLOW_COLUMNS, stage_text
+from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog, file_dialog, input_file_dialog
+from sophmate_desktop.ui.widgets.wf_document import describe_error, new_workflow_document
+from sophmate_desktop.ui.widgets.wf_dryrun import DryRunner, DryRunPanel
+from sophmate_desktop.ui.widgets.wf_editor import WorkflowEditor
+from sophmate_desktop.ui.widgets.wf_lifecycle import WorkflowLifecycle, explain
+
+REFRESH_MS = 150
+COLUMN_WIDTHS = (160, 100, 85, 65, 115, 120, 150, 160)
+REFRESH_ON = ("workflow.", "run.", "runs.", "review.", "category.", "write.", "db.changed")
+EMPTY_HINT = (
+    "No workflows yet: create one with New (Ctrl+N) or import a workflow file with "
+    "Import… (Ctrl+O)."
+)
+_TONES = {"error": "color: #c62828;", "ok": "color: #2e7d32;", "info": "color: #455a64;"}
 
 
 class WorkflowsPage(QWidget):
@@ -13,7 +55,408 @@ class WorkflowsPage(QWidget):
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
-        QVBoxLayout(self).addWidget(QLabel("Workflows"))
+        self.console = services.console
+        self._search = ""
+        self._build_actions()
+
+        self.search_edit = QLineEdit()
+        self.search_edit.setObjectName("workflowSearch")
+        self.search_edit.setPlaceholderText("Filter by name, category or owner (Ctrl+F)")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMinimumWidth(200)
+        self.search_edit.textChanged.connect(self._search_changed)
+        toolbar = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for action, name, text in (
+            (self.new_action, "newButton", "&New"),
+            (self.import_action, "importButton", "&Import…"),
+            (self.export_action, "exportButton", "E&xport…"),
+            (self.enable_action, "enableButton", "&Enable"),
+            (self.disable_action, "disableButton", "Disa&ble…"),
+            (self.promote_action, "promoteButton", "&Promote…"),
+            (self.dry_run_action, "dryRunButton", "&Dry run on a file…"),
+        ):
+            self.buttons[name] = self._button(action, name, text)
+            toolbar.addWidget(self.buttons[name])
+        toolbar.addStretch(1)
+        toolbar.addWidget(self.search_edit)
+
+        self.message = QLabel()
+        self.message.setObjectName("workflowMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+
+        self.model = LazyTableModel(WORKFLOW_COLUMNS, self._fetch, row_id=lambda r: r.name)
+        self.table = QTableView()
+        self.table.setObjectName("workflowTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            header.resizeSection(column, width)
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+        self.table.activated.connect(lambda index: self.open_editor(self.model.row_at(index.row())))
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.model.modelReset.connect(self._update_actions)
+
+        self.dry_run_panel = DryRunPanel()
+        self.dry_run_panel.hide()
+        self.dry_run_panel.open_run.connect(services.navigator.show_run)
+        self.dry_runner = DryRunner(services, self)
+        self.dry_runner.finished.connect(self._dry_run_finished)
+        self._dry_run_name = ""
+        self.lifecycle = WorkflowLifecycle(self.console, self)
+        self.lifecycle.said.connect(self.say)
+        self.lifecycle.changed.connect(self.refresh)
+        self.editor = WorkflowEditor()
+        self.editor.save_requested.connect(self._save)
+        self.addAction(self.editor.save_action)
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.table)
+        top.addWidget(self.dry_run_panel)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 2)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.editor)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([260, 520])
+        layout = QVBoxLayout(self)
+        layout.addLayout(toolbar)
+        layout.addWidget(self.message)
+        layout.addWidget(self.splitter, 1)
+
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_MS)
+        self._refresh_timer.timeout.connect(self.refresh)
+        services.events.event_received.connect(self._on_event)
+        self._update_actions()
+
+    # Building ----------------------------------------------------------------
+
+    def _action(self, text: str, tip: str, slot, shortcut: str | None = None) -> QAction:
+        action = QAction(text, self)
+        action.setToolTip(tip)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.new_action = self._action("New", "A new workflow", self.new_workflow, "Ctrl+N")
+        self.import_action = self._action(
+            "Import…", "Import a workflow file", self.import_workflow, "Ctrl+O"
+        )
+        self.export_action = self._action(
+            "Export…", "Save the workflow as a YAML file", self.export_workflow, "Ctrl+E"
+        )
+        self.enable_action = self._action(
+            "Enable", "Let its trigger start runs", self.enable_workflow, "Ctrl+Shift+E"
+        )
+        self.disable_action = self._action(
+            "Disable…", "Stop its trigger (asks a reason)", self.disable_workflow, "Ctrl+Shift+D"
+        )
+        self.promote_action = self._action(
+            "Promote…", "Move it to the next stage", self.promote_workflow, "Ctrl+Shift+U"
+        )
+        self.dry_run_action = self._action(
+            "Dry run on a file…", "Plan a run on a file; nothing is written", self.dry_run
+        )
+        self._action("Filter", "", self._focus_search, "Ctrl+F")
+
+    def _button(self, action: QAction, name: str, text: str) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        button.setToolTip(f"{action.toolTip()} ({shortcut})" if shortcut else action.toolTip())
+        button.clicked.connect(action.trigger)
+        action.enabledChanged.connect(button.setEnabled)
+        button.setEnabled(action.isEnabled())
+        return button
+
+    # Table -------------------------------------------------------------------
+
+    def _fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool):
+        return self.console.workflow_overview_page(
+            offset, limit, sort_key, descending, search=self._search or None
+        )
+
+    def _search_changed(self, text: str) -> None:
+        self._search = text.strip()
+        self.model.set_fetch(self._fetch)
+
+    def _focus_search(self) -> None:
+        self.search_edit.setFocus()
+        self.search_edit.selectAll()
+
+    def selected(self) -> WorkflowOverview | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()) if rows else None
 
     def refresh(self) -> None:
-        """Re-read what the page shows (called when the page is shown)."""
+        """Re-read the table (keeping the selection) when the page is shown or data changed."""
+        self._refresh_timer.stop()
+        current = self.selected()
+        self.model.reload()
+        if current is not None:
+            self._select(current.name)
+        empty = self.model.rowCount() == 0 and not self._search
+        if empty and self.message.isHidden():
+            self.say(EMPTY_HINT, "info")
+        elif not empty and self.message.text() == EMPTY_HINT:
+            self.say("")
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind.startswith(REFRESH_ON):
+            self._refresh_timer.start()
+
+    def _select(self, name: str) -> bool:
+        row = self.model.row_of(name)
+        while row is None and self.model.canFetchMore():
+            self.model.fetchMore()
+            row = self.model.row_of(name)
+        if row is None:
+            return False
+        index = self.model.index(row, 0)
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.table.selectionModel().setCurrentIndex(index, flags)
+        self.table.scrollTo(index)
+        return True
+
+    def _selection_changed(self) -> None:
+        self._update_actions()
+        row = self.selected()
+        if row is None or self.editor.dirty:
+            return
+        if row.name != self.editor.name or row.revision != self.editor.revision:
+            self._load(row.name)
+
+    def _update_actions(self) -> None:
+        row = self.selected()
+        self.export_action.setEnabled(row is not None)
+        self.dry_run_action.setEnabled(row is not None and not self.dry_runner.busy)
+        self.enable_action.setEnabled(row is not None and not row.enabled)
+        self.disable_action.setEnabled(row is not None and row.enabled)
+        self.promote_action.setEnabled(row is not None and row.next_stage is not None)
+        if row is not None and row.next_stage is not None:
+            self.buttons["promoteButton"].setToolTip(
+                f"Promote to {stage_text(row.next_stage)} (Ctrl+Shift+U)"
+            )
+
+    # Showing a workflow in the editor ------------------------------------------
+
+    def show_workflow(self, name: str) -> None:
+        """Select `name` in the table and open it in the editor."""
+        if self.search_edit.text():
+            self.search_edit.clear()
+        if not self._select(name):
+            self.say(f"There is no workflow named {name}.", "error")
+            return
+        row = self.selected()
+        if row is not None:
+            self.open_editor(row)
+
+    def open_editor(self, row: WorkflowOverview) -> None:
+        if self.editor.dirty and self.editor.name != row.name:
+            self._confirm_discard(lambda: self._load(row.name))
+        elif self.editor.name != row.name or self.editor.revision != row.revision:
+            self._load(row.name)
+        self.editor.form.fields["name"].setFocus()
+
+    def _load(self, name: str) -> None:
+        try:
+            revision = self.console.get_workflow(name).revision
+            doc = definition_to_dict(self.console.get_definition(name))
+        except NotFound as exc:
+            self.say(str(exc), "error")
+            return
+        self.editor.load(name, revision, doc)
+
+    def _confirm_discard(self, then) -> None:
+        what = self.editor.name or "the new workflow"
+        dialog = ConfirmDialog(
+            "Unsaved changes",
+            f"Your changes to {what} are not saved. Discard them?",
+            "Discard changes",
+            self,
+        )
+        dialog.accepted.connect(then)
+        dialog.open()
+
+    def new_workflow(self) -> None:
+        def start() -> None:
+            self.table.clearSelection()
+            self.editor.start_new(new_workflow_document(self.console.actor))
+            self.editor.form.fields["name"].setFocus()
+
+        if self.editor.dirty:
+            self._confirm_discard(start)
+        else:
+            start()
+
+    # Saving ------------------------------------------------------------------
+
+    def _save(self, defn: WorkflowDefinition) -> None:
+        old_name, base_revision = self.editor.name, self.editor.revision
+
+        def work() -> tuple[WorkflowRow | None, WorkflowRow]:
+            try:
+                before = self.console.get_workflow(defn.name)
+            except NotFound:
+                before = None
+            return before, self.console.save_definition(defn)
+
+        def done(result: tuple[WorkflowRow | None, WorkflowRow]) -> None:
+            before, row = result
+            if before is not None and before.revision == row.revision:
+                note = f"No changes: {row.name} stays at revision {row.revision}."
+            else:
+                note = f"Saved {row.name} as revision {row.revision}."
+            if old_name is not None and old_name != row.name:
+                note += f" That is a new workflow; {old_name} is unchanged."
+            if old_name == row.name and before is not None and before.revision != base_revision:
+                note += (
+                    f" Meanwhile {before.updated_by} had saved revision {before.revision}; "
+                    "yours replaced it (the audit trail keeps both)."
+                )
+            if before is not None and before.enabled and not row.enabled:
+                note += f" It was disabled: missing {', '.join(row.missing_checklist)}."
+            self.editor.saved(row.name, row.revision, note)
+            self.say(note, "ok")
+            self.refresh()
+            self._select(row.name)
+
+        self.services.tasks.run(work, done, lambda exc: self.editor.save_failed(explain(exc)))
+
+    # Import and export -----------------------------------------------------------
+
+    def import_workflow(self) -> None:
+        dialog = file_dialog(self, "Import a workflow file", save=False)
+        dialog.fileSelected.connect(self._import_file)
+        dialog.open()
+
+    def _import_file(self, path: str) -> None:
+        self.import_action.setEnabled(False)
+        self.say(f"Importing {Path(path).name}…", "info")
+
+        def done(row: WorkflowRow) -> None:
+            self.import_action.setEnabled(True)
+            missing = (
+                f" The checklist still misses {', '.join(row.missing_checklist)}."
+                if row.missing_checklist
+                else ""
+            )
+            self.say(f"Imported {row.name} (revision {row.revision}).{missing}", "ok")
+            self.refresh()
+            self.show_workflow(row.name)
+
+        def failed(exc: BaseException) -> None:
+            self.import_action.setEnabled(True)
+            if not isinstance(exc, WorkflowFileError):
+                self.say(f"Cannot import {path}: {explain(exc)}", "error")
+                return
+            lines = "\n".join(describe_error(e) for e in exc.errors)
+            count = len(exc.errors)
+            self.say(
+                f"Cannot import {Path(path).name}: {count} problem{'s' if count > 1 else ''}\n"
+                f"{lines}",
+                "error",
+            )
+            if not self.editor.dirty:
+                try:
+                    text = Path(path).read_text(encoding="utf-8-sig")
+                except (OSError, UnicodeError):
+                    return
+                self.table.clearSelection()
+                self.editor.start_from_text(
+                    text, f"{Path(path).name} was not imported: fix it here, then save."
+                )
+
+        self.services.tasks.run(lambda: self.console.import_workflow(Path(path)), done, failed)
+
+    def export_workflow(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        default = str(Path.home() / f"{row.name}.yaml")
+        dialog = file_dialog(self, f"Export {row.name}", save=True, default_name=default)
+        dialog.fileSelected.connect(lambda path: self._export_to(row.name, path))
+        dialog.open()
+
+    def _export_to(self, name: str, path: str) -> None:
+        def work() -> None:
+            Path(path).write_text(self.console.export_workflow(name), encoding="utf-8")
+
+        self.services.tasks.run(
+            work,
+            lambda _: self.say(f"Exported {name} to {path}.", "ok"),
+            lambda exc: self.say(f"Cannot export {name}: {explain(exc)}", "error"),
+        )
+
+    # Enable, disable, promote ---------------------------------------------------
+
+    def enable_workflow(self) -> None:
+        if (row := self.selected()) is not None:
+            self.lifecycle.enable(row)
+
+    def disable_workflow(self) -> None:
+        if (row := self.selected()) is not None:
+            self.lifecycle.disable(row)
+
+    def promote_workflow(self) -> None:
+        if (row := self.selected()) is not None:
+            self.lifecycle.promote(row)
+
+    # Dry run -------------------------------------------------------------------
+
+    def dry_run(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        dialog = input_file_dialog(self, f"Dry run of {row.name}: choose the trigger file")
+        dialog.fileSelected.connect(lambda path: self.start_dry_run(row.name, path))
+        dialog.open()
+
+    def start_dry_run(self, name: str, path: str) -> None:
+        """Plan a run of `name` on `path` (through the running engine, or a temporary one)."""
+        self.dry_run_action.setEnabled(False)
+        note = ""
+        if self.editor.dirty and self.editor.name == name:
+            note = " It uses the saved revision, not your unsaved changes."
+        self.dry_run_panel.set_busy(name, Path(path).name, note)
+        self._dry_run_name = name
+        self.dry_runner.start(name, path)
+
+    def _dry_run_finished(self, result: DryRunResult | None, error: BaseException | None) -> None:
+        self.dry_runner.busy = False
+        self._update_actions()
+        if result is not None:
+            self.dry_run_panel.show_result(result)
+        else:
+            self.dry_run_panel.show_error(self._dry_run_name, explain(error))
+        self.refresh()
+
+    # Messages ------------------------------------------------------------------
+
+    def say(self, text: str, tone: str = "info") -> None:
+        self.message.setText(text)
+        self.message.setProperty("tone", tone)
+        self.message.setStyleSheet(_TONES[tone])
+        self.message.setVisible(bool(text))

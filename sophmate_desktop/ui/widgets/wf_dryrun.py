@@ -1,0 +1,182 @@
+"""Dry runs on a file: running one in the background, and showing the result (the
+run's status, the writes it planned, a way to open the run's page)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sophmate_desktop.console.workflow_pages import DryRunResult
+from sophmate_desktop.ui.services import UiServices
+
+_STATUS_STYLE = {
+    "succeeded": "color: #2e7d32;",
+    "failed": "color: #c62828;",
+    "busy": "color: #455a64;",
+    "held": "color: #b26a00;",
+}
+
+
+class DryRunner(QObject):
+    """Runs `console.dry_run_file` off the main thread; `finished(result, error)`.
+
+    With the app's engine running this is an ordinary background task. Without one
+    a temporary engine is started on a plain Python thread: engine threads started
+    from a Qt pool thread would leave Python believing that pool thread runs forever
+    (it registers it as a "dummy" thread that never ends).
+    """
+
+    finished = Signal(object, object)  # DryRunResult | None, BaseException | None
+
+    def __init__(self, services: UiServices, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self._thread: threading.Thread | None = None
+        self.busy = False
+
+    def start(self, name: str, path: str | Path) -> None:
+        self.busy = True
+        console, engine = self.services.console, self.services.engine
+        listen = self.services.events.event_received.emit
+
+        def work() -> DryRunResult:
+            return console.dry_run_file(name, path, engine=engine, listen=listen)
+
+        if engine is not None:
+            self.services.tasks.run(
+                work, lambda result: self._done(result, None), lambda exc: self._done(None, exc)
+            )
+            return
+
+        def body() -> None:
+            result, error = None, None
+            try:
+                with console.thread_connection():
+                    result = work()
+            except BaseException as exc:  # handed to the page on the main thread
+                error = exc
+            self.finished.emit(result, error)
+
+        self._thread = threading.Thread(target=body, name="sophmate-dry-run", daemon=True)
+        self._thread.start()
+
+    def _done(self, result: DryRunResult | None, error: BaseException | None) -> None:
+        self.finished.emit(result, error)
+
+    def wait(self, timeout: float = 130.0) -> bool:
+        """Join the temporary engine's thread (window shutdown, tests); True if it ended."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+
+class DryRunPanel(QGroupBox):
+    open_run = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Dry run", parent)
+        self.setObjectName("dryRunPanel")
+        self.run_id: int | None = None
+        self.status = QLabel()
+        self.status.setObjectName("dryRunStatus")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.writes = QTreeWidget()
+        self.writes.setObjectName("dryRunWrites")
+        self.writes.setHeaderLabels(["#", "Action", "Target", "Summary"])
+        self.writes.setRootIsDecorated(False)
+        self.writes.setAlternatingRowColors(True)
+        self.writes.setColumnWidth(0, 32)
+        self.writes.setColumnWidth(1, 90)
+        self.writes.setColumnWidth(2, 220)
+        self.open_button = QPushButton("&Open run")
+        self.open_button.setObjectName("openDryRunButton")
+        self.open_button.setEnabled(False)
+        self.open_button.clicked.connect(self._open)
+        close = QPushButton("Close")
+        close.setObjectName("closeDryRunButton")
+        close.clicked.connect(self.hide)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        buttons.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addWidget(self.writes, 1)
+        layout.addLayout(buttons)
+
+    def set_busy(self, workflow: str, file_name: str, note: str = "") -> None:
+        self.run_id = None
+        self.writes.clear()
+        self.open_button.setEnabled(False)
+        self._status(
+            f"Dry run of {workflow} on {file_name}… (plans only; nothing is written){note}"
+        )
+        self.status.setStyleSheet(_STATUS_STYLE["busy"])
+        self.show()
+
+    def show_result(self, result: DryRunResult) -> None:
+        run = result.run
+        self.run_id = run.id
+        planned = [w for w in result.writes if w.status == "planned"]
+        records = f", {run.affected_records} affected records" if run.affected_records else ""
+        text = (
+            f"Run {run.id} of {run.workflow} on {_file_name(run.trigger_path)}: {run.status} "
+            f"(dry run) — {len(planned)} planned write{'s' if len(planned) != 1 else ''}"
+            f"{records}. Nothing was written."
+        )
+        if run.status == "held":
+            text += (
+                "\nHeld: a kill switch covering it is paused. The run waits; resuming "
+                "the switch replays or discards it."
+            )
+        if run.error:
+            text += f"\nError: {run.error}"
+        self._status(text)
+        self.status.setStyleSheet(_STATUS_STYLE.get(run.status, ""))
+        self.writes.clear()
+        for w in result.writes:
+            item = QTreeWidgetItem([str(w.seq), w.kind, w.target, w.summary])
+            item.setToolTip(2, w.target)
+            item.setToolTip(3, w.preview[:2000] or w.summary)
+            self.writes.addTopLevelItem(item)
+        self.open_button.setEnabled(True)
+        self.show()
+
+    def show_error(self, workflow: str, message: str) -> None:
+        self._status(f"Dry run of {workflow} did not run: {message}")
+        self.status.setStyleSheet(_STATUS_STYLE["failed"])
+        self.open_button.setEnabled(self.run_id is not None)
+        self.show()
+
+    def status_text(self) -> str:
+        return self.status.text()
+
+    def write_targets(self) -> list[str]:
+        return [self.writes.topLevelItem(i).text(2) for i in range(self.writes.topLevelItemCount())]
+
+    def _status(self, text: str) -> None:
+        self.status.setText(text)
+
+    def _open(self) -> None:
+        if self.run_id is not None:
+            self.open_run.emit(self.run_id)
+
+
+def _file_name(path: str | None) -> str:
+    if not path:
+        return "no file"
+    return path.replace("\\", "/").rsplit("/", 1)[-1]

@@ -1,0 +1,105 @@
+"""Enabling, disabling (with a reason) and promoting a workflow from the page.
+
+Refusals (an incomplete checklist, too few reviewed runs) come back through `said`
+in the console's own words, for the page to show in place; `changed` asks the page
+to re-read what it shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from sophmate_desktop.console import Console
+from sophmate_desktop.console.workflow_pages import WorkflowOverview
+from sophmate_desktop.domain.errors import SophmateError
+from sophmate_desktop.ui.widgets.wf_columns import stage_text
+from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog, ReasonDialog
+
+log = logging.getLogger(__name__)
+
+STAGE_EFFECT = {
+    "staging": "In staging its file writes go to its staging paths, and e-mail and HTTP "
+    "use the staging settings of their connections.",
+    "production": "In production it writes to its real outputs; writes still wait for "
+    "approval as its approval gate says.",
+}
+
+
+def explain(exc: BaseException | None) -> str:
+    """An error in words for the person (never a stack trace)."""
+    if isinstance(exc, SophmateError | OSError | TimeoutError):
+        return str(exc) or type(exc).__name__
+    log.error("workflows page: unexpected error", exc_info=exc)
+    return f"unexpected error: {exc}"
+
+
+class WorkflowLifecycle(QObject):
+    said = Signal(str, str)  # text, tone ("ok" | "error" | "info")
+    changed = Signal()
+
+    def __init__(self, console: Console, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.console = console
+        self._window = parent
+
+    def enable(self, row: WorkflowOverview) -> None:
+        if self._call(lambda: self.console.enable_workflow(row.name)):
+            self.said.emit(f"{row.name} is enabled: its trigger starts runs.", "ok")
+
+    def disable(self, row: WorkflowOverview) -> None:
+        dialog = ReasonDialog(
+            f"Disable {row.name}",
+            f"{row.name} stops starting runs from its trigger. Runs already started "
+            "finish; pending writes stay in the inbox.",
+            "Disable",
+            self._window,
+        )
+        dialog.submitted.connect(lambda reason: self._disable(row.name, reason))
+        dialog.open()
+
+    def _disable(self, name: str, reason: str) -> None:
+        if self._call(lambda: self.console.disable_workflow(name, reason)):
+            self.said.emit(f"{name} is disabled: {reason}", "ok")
+
+    def promote(self, row: WorkflowOverview) -> None:
+        """Check graduation first: a refusal says what is missing, without a dialog."""
+        target = row.next_stage
+        if target is None:
+            self.said.emit(f"{row.name} is already in production.", "info")
+            return
+        try:
+            refusal = self.console.graduation_status(row.name, target)
+        except SophmateError as exc:
+            self.said.emit(explain(exc), "error")
+            return
+        if refusal:
+            self.said.emit(f"{row.name}: {refusal}", "error")
+            return
+        dialog = ConfirmDialog(
+            f"Promote {row.name}",
+            f"Promote {row.name} from {stage_text(row.stage)} to {stage_text(target)}? "
+            f"{STAGE_EFFECT.get(target.value, '')}",
+            f"Promote to {stage_text(target)}",
+            self._window,
+        )
+        dialog.accepted.connect(lambda: self._promote(row.name, target.value))
+        dialog.open()
+
+    def _promote(self, name: str, target: str) -> None:
+        if self._call(lambda: self.console.promote(name, target)):
+            self.said.emit(f"{name} is now in {stage_text(target)}.", "ok")
+
+    def _call(self, fn: Callable[[], object]) -> bool:
+        """A quick console call; a refusal is said. True when it succeeded."""
+        try:
+            fn()
+        except SophmateError as exc:
+            self.said.emit(explain(exc), "error")
+            return False
+        finally:
+            self.changed.emit()
+        return True

@@ -69,7 +69,12 @@ def run_gui(db_url: str | None = None, actor: str | None = None) -> int:
     app.setOrganizationDomain("sophmate.io")
     app.setDesktopFileName("io.sophmate.Desktop")
     app.setQuitOnLastWindowClosed(False)
-    url = db_url or default_db_url()
+    try:
+        url = db_url or default_db_url()
+    except SophmateError as exc:
+        QMessageBox.critical(None, "SophMate Desktop cannot start", str(exc))
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
     instance = SingleInstance(url)
     if instance.ask_running_instance_to_raise():
         print("SophMate Desktop is already running on this database; raised its window.")

@@ -9,6 +9,7 @@ copy is kept beside it; a database whose schema is newer than this code is refus
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -74,12 +75,39 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_DIR_NAME, appauthor=False))
 
 
+def local_db_path() -> Path:
+    """The local SQLite database used when no other database is named."""
+    return default_data_dir() / "sophmate.sqlite3"
+
+
+def user_config_file() -> Path:
+    """`config.json` in the user's config directory: the remembered team database."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_DIR_NAME, appauthor=False)) / "config.json"
+
+
 def default_db_url() -> str:
-    """`SOPHMATE_DB` if set, else SQLite in the user data directory."""
+    """`SOPHMATE_DB` if set, else the `db_url` remembered in `user_config_file()`,
+    else SQLite in the user data directory.
+
+    A config file that cannot be read is an error, not a silent fall-back to a new
+    local database in a place the user did not choose.
+    """
     env = os.environ.get("SOPHMATE_DB")
     if env:
         return env
-    return f"sqlite:///{default_data_dir() / 'sophmate.sqlite3'}"
+    config = user_config_file()
+    if config.exists():
+        try:
+            remembered = json.loads(config.read_text(encoding="utf-8")).get("db_url")
+        except (OSError, ValueError, AttributeError) as exc:
+            raise DatabaseError(
+                f"cannot read {config}: {exc}; fix the file or delete it to use the local database"
+            )
+        if remembered:
+            return str(remembered)
+    return f"sqlite:///{local_db_path()}"
 
 
 def parse_url(url: str) -> DatabaseUrl:

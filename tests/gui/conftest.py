@@ -23,7 +23,14 @@ def no_thread_left_behind() -> Iterator[None]:
     deadline = threading.Event()
     leftover = []
     for _ in range(50):  # threads that are finishing get up to 5 s to end
-        leftover = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+        # Qt pool threads that ran Python code show up as _DummyThread forever.
+        leftover = [
+            t
+            for t in threading.enumerate()
+            if t.ident not in before
+            and t.is_alive()
+            and not isinstance(t, threading._DummyThread)
+        ]
         if not leftover:
             break
         deadline.wait(0.1)

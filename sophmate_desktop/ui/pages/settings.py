@@ -1,10 +1,97 @@
-"""The Settings page (placeholder until its owner lands it)."""
+"""The Settings page: database, identity, four eyes, secrets by name, connections."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QGroupBox,
+    QLabel,
+    QRadioButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
+from sophmate_desktop.domain.events import Event
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.widgets.settings_common import MessageLabel, heading
+from sophmate_desktop.ui.widgets.settings_connections import ConnectionsSection
+from sophmate_desktop.ui.widgets.settings_database import DatabaseSection, IdentitySection
+from sophmate_desktop.ui.widgets.settings_secrets import SecretsSection
+
+# Events after which what this page shows may be stale.
+REFRESH_KINDS = frozenset(
+    {
+        "db.changed",
+        "setting.changed",
+        "secret.set",
+        "secret.replaced",
+        "secret.deleted",
+        "connection.created",
+        "connection.changed",
+        "workflow.auto_paused",
+        "workflow.resumed",
+        "workflow.imported",
+        "workflow.updated",
+    }
+)
+
+FOUR_EYES_MODES = (
+    ("auto", "A&uto: on for a team database, off on a single desktop"),
+    ("on", "Always o&n"),
+    ("off", "&Off: anyone may approve any write"),
+)
+FOUR_EYES_VALUES = {"auto": "auto", "on": True, "off": False}
+
+
+class FourEyesSection(QGroupBox):
+    def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
+        super().__init__("Four eyes", parent)
+        self.setObjectName("fourEyesSection")
+        self.services = services
+        explain = QLabel(
+            "With four eyes on, the person who last changed a workflow may not approve "
+            "its writes: someone else has to. Changing this setting is audited."
+        )
+        explain.setWordWrap(True)
+        explain.setObjectName("hint")
+        self.group = QButtonGroup(self)
+        self.buttons: dict[str, QRadioButton] = {}
+        layout = QVBoxLayout(self)
+        layout.addWidget(explain)
+        for mode, text in FOUR_EYES_MODES:
+            button = QRadioButton(text)
+            button.setObjectName(f"fourEyes_{mode}")
+            self.group.addButton(button)
+            self.buttons[mode] = button
+            layout.addWidget(button)
+            button.clicked.connect(lambda _=False, m=mode: self.choose(m))
+        self.effective = QLabel()
+        self.effective.setObjectName("fourEyesEffective")
+        self.effective.setWordWrap(True)
+        self.message = MessageLabel("fourEyesMessage")
+        layout.addWidget(self.effective)
+        layout.addWidget(self.message)
+
+    def refresh(self) -> None:
+        console = self.services.console
+        self.buttons[console.four_eyes_mode()].setChecked(True)
+        state = "on" if console.four_eyes_enabled else "off"
+        self.effective.setText(f"Four eyes is {state} for this database now.")
+
+    def choose(self, mode: str) -> None:
+        console = self.services.console
+        if console.four_eyes_mode() == mode:
+            return
+        try:
+            console.set_four_eyes(FOUR_EYES_VALUES[mode])
+        except Exception as exc:
+            self.message.show_exception(exc)
+        else:
+            self.message.show_ok(f"Four eyes set to {mode} (recorded in the audit trail).")
+        self.refresh()
 
 
 class SettingsPage(QWidget):
@@ -12,8 +99,52 @@ class SettingsPage(QWidget):
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("settingsPage")
         self.services = services
-        QVBoxLayout(self).addWidget(QLabel("Settings"))
+        self.database = DatabaseSection(services)
+        self.identity = IdentitySection(services)
+        self.four_eyes = FourEyesSection(services)
+        self.secrets = SecretsSection(services)
+        self.connections = ConnectionsSection(services)
+
+        title = heading("Settings")
+        body = QWidget()
+        column = QVBoxLayout(body)
+        for section in (
+            self.database,
+            self.identity,
+            self.four_eyes,
+            self.secrets,
+            self.connections,
+        ):
+            column.addWidget(section)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(title)
+        layout.addWidget(scroll, 1)
+
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(150)
+        self._refresh_timer.timeout.connect(self.refresh)
+        services.events.event_received.connect(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind in REFRESH_KINDS and self.isVisible():
+            self._refresh_timer.start()
 
     def refresh(self) -> None:
         """Re-read what the page shows (called when the page is shown)."""
+        for section in (
+            self.database,
+            self.identity,
+            self.four_eyes,
+            self.secrets,
+            self.connections,
+        ):
+            section.refresh()

@@ -1,10 +1,49 @@
-"""The Welcome page (placeholder until its owner lands it)."""
+"""The Welcome page, shown on the first start: where the data lives, whether secrets
+can be kept, who is acting, and the first steps (examples, demo, team database).
+
+Nothing is created silently in the wrong place: the page names the database file
+that was just created and the folder the demo would write to. Connecting to a team
+database remembers its URL for the next start; the local file, still empty, stays
+unused and can be removed from Settings → Database.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+import shiboken6
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
+from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.widgets.settings_common import KEYRING_FIX, MessageLabel
+from sophmate_desktop.ui.widgets.settings_common import heading as heading_label
+from sophmate_desktop.ui.widgets.settings_team_db import TeamDatabaseDialog
+
+
+class _Progress(QObject):
+    """Carries progress lines from the worker thread to the main thread."""
+
+    line = Signal(str)
+
+
+def _text(object_name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(object_name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
 
 
 class WelcomePage(QWidget):
@@ -12,8 +51,227 @@ class WelcomePage(QWidget):
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("welcomePage")
         self.services = services
-        QVBoxLayout(self).addWidget(QLabel("Welcome"))
+        self.dialog: TeamDatabaseDialog | None = None
+        self._busy = False
+        self._progress = _Progress(self)
+        self._progress.line.connect(self._demo_line)
+
+        heading = heading_label("Welcome to SophMate Desktop")
+        intro = QLabel(
+            "Turn repeatable tasks into automation safely: every workflow runs read-only "
+            "first, then in staging, then in production; writes wait for a person's "
+            "approval; whole categories can be stopped at once; every step is audited."
+        )
+        intro.setWordWrap(True)
+
+        self.data_label = _text("welcomeData")
+        self.keyring_label = MessageLabel("welcomeKeyring")
+        self.user_label = _text("welcomeUser")
+        data_box = self._box("Where your data lives", self.data_label)
+        keyring_box = self._box("Secrets", self.keyring_label)
+        user_box = self._box("Who you are", self.user_label)
+
+        self.examples_button = QPushButton("Load the &example workflows")
+        self.examples_button.setObjectName("loadExamplesButton")
+        self.examples_button.clicked.connect(self.load_examples)
+        self.demo_button = QPushButton("Load the &demo")
+        self.demo_button.setObjectName("loadDemoButton")
+        self.demo_button.clicked.connect(self.load_demo)
+        self.team_button = QPushButton("&Connect to a team database…")
+        self.team_button.setObjectName("connectTeamDatabaseButton")
+        self.team_button.clicked.connect(self.open_team_dialog)
+        self.dashboard_button = QPushButton("Open the dash&board")
+        self.dashboard_button.setObjectName("openDashboardButton")
+        self.dashboard_button.clicked.connect(lambda: services.navigator.show_page(nav.DASHBOARD))
+        self.examples_note = _text("welcomeExamplesNote")
+        self.demo_note = _text("welcomeDemoNote")
+        team_note = _text("welcomeTeamNote")
+        team_note.setText(
+            "Your team shares one PostgreSQL database: test its URL, and SophMate Desktop "
+            "opens it from the next start on."
+        )
+        dashboard_note = _text("welcomeDashboardNote")
+        dashboard_note.setText("Start from an empty database and write your own workflows.")
+
+        steps = QGroupBox("Get started")
+        grid = QGridLayout(steps)
+        for row, (button, note) in enumerate(
+            (
+                (self.examples_button, self.examples_note),
+                (self.demo_button, self.demo_note),
+                (self.team_button, team_note),
+                (self.dashboard_button, dashboard_note),
+            )
+        ):
+            grid.addWidget(button, row, 0)
+            grid.addWidget(note, row, 1)
+        grid.setColumnStretch(1, 1)
+        self.busy = QProgressBar()
+        self.busy.setObjectName("welcomeBusy")
+        self.busy.setRange(0, 0)
+        self.busy.hide()
+        self.status = MessageLabel("welcomeStatus")
+        self.demo_log = QPlainTextEdit()
+        self.demo_log.setObjectName("demoLog")
+        self.demo_log.setReadOnly(True)
+        self.demo_log.setMaximumHeight(140)
+        self.demo_log.hide()
+        grid.addWidget(self.busy, 4, 0, 1, 2)
+        grid.addWidget(self.status, 5, 0, 1, 2)
+        grid.addWidget(self.demo_log, 6, 0, 1, 2)
+
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.addWidget(heading)
+        column.addWidget(intro)
+        for widget in (data_box, keyring_box, user_box, steps):
+            column.addWidget(widget)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+
+    @staticmethod
+    def _box(title: str, content: QWidget) -> QGroupBox:
+        box = QGroupBox(title)
+        QVBoxLayout(box).addWidget(content)
+        return box
+
+    # What is shown -----------------------------------------------------------
 
     def refresh(self) -> None:
         """Re-read what the page shows (called when the page is shown)."""
+        console = self.services.console
+        info = console.database_info()
+        demo = console.demo_folder()
+        if info.team:
+            self.data_label.setText(
+                f"In the team database {info.url}, shared with your colleagues. "
+                f"The demo's sample files would go to {demo} on this computer."
+            )
+        else:
+            self.data_label.setText(
+                f"In the local database {info.path} (folder {info.path.parent}). "
+                "SophMate Desktop created this file because no database existed there; it "
+                "created nothing anywhere else. If your team shares a database, connect to "
+                "it below instead: the local file then stays unused and, while it holds "
+                "nothing, you can remove it in Settings → Database."
+            )
+        who = console.identity()
+        how = (
+            "your operating-system user"
+            if who.from_os
+            else f"the --actor option (your operating-system user is {who.os_user})"
+        )
+        self.user_label.setText(
+            f"You are working as {who.actor}, from {how}. Every change is audited under "
+            "this name; to act under another name, start SophMate Desktop with --actor NAME."
+        )
+        self.examples_note.setText(
+            "Four example workflows (invoice intake, report archive, status webhook, nightly "
+            "cleanup), imported in the dry-run stage and disabled: nothing runs or writes "
+            "until you review, promote and enable them."
+        )
+        self.demo_note.setText(
+            "The example workflows run by the real engine on sample files it writes to "
+            f"{demo}: dry runs, staging runs, pending writes, a failed run and held runs."
+        )
+        self.keyring_label.show_info("Checking the keyring…")
+        self.services.tasks.run(console.secrets_status, self._keyring_read, self._keyring_failed)
+
+    def _keyring_read(self, status) -> None:
+        if not shiboken6.isValid(self):
+            return
+        if status.usable:
+            self.keyring_label.show_ok(
+                f"The keyring works. {status.message} Passwords and tokens are kept "
+                "there, by name, never in the database."
+            )
+        else:
+            self.keyring_label.show_error(
+                f"The keyring is not usable, so secrets (passwords, API tokens) cannot be "
+                f"stored yet; everything else works. {status.message} {KEYRING_FIX}"
+            )
+
+    def _keyring_failed(self, exc: BaseException) -> None:
+        if shiboken6.isValid(self):
+            self.keyring_label.show_exception(exc)
+
+    # First steps ------------------------------------------------------------
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.busy.setVisible(busy)
+        for button in (self.examples_button, self.demo_button, self.team_button):
+            button.setEnabled(not busy)
+
+    def load_examples(self) -> None:
+        if self._busy:
+            return
+        self._set_busy(True)
+        self.status.show_info("Importing the example workflows…")
+        self.services.tasks.run(
+            self.services.console.import_example_workflows, self._examples_done, self._failed
+        )
+
+    def _examples_done(self, results) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self._set_busy(False)
+        new = [r.name for r in results if r.imported]
+        kept = [r.name for r in results if not r.imported]
+        parts = []
+        if new:
+            parts.append(f"Imported {len(new)} example workflows: {', '.join(new)}.")
+        if kept:
+            parts.append(f"Already there, left as they are: {', '.join(kept)}.")
+        parts.append("Open Workflows (Ctrl+3) to review them.")
+        self.status.show_ok(" ".join(parts))
+
+    def load_demo(self) -> None:
+        if self._busy:
+            return
+        self._set_busy(True)
+        self.demo_log.clear()
+        self.demo_log.show()
+        self.status.show_info("Loading the demo: the engine runs the example workflows…")
+        console, progress = self.services.console, self._progress
+        self.services.tasks.run(
+            lambda: console.load_demo(progress.line.emit), self._demo_done, self._failed
+        )
+
+    def _demo_line(self, line: str) -> None:
+        self.demo_log.appendPlainText(line)
+
+    def _demo_done(self, counts: dict[str, int]) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self._set_busy(False)
+        summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+        self.status.show_ok(
+            f"Demo loaded: {summary}. The Inbox (Ctrl+2) has writes waiting for approval; "
+            "the kill-switch panel shows the maintenance category paused."
+        )
+
+    def _failed(self, exc: BaseException) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self._set_busy(False)
+        self.status.show_exception(exc)
+
+    def open_team_dialog(self) -> None:
+        self.dialog = TeamDatabaseDialog(self.services, self)
+        self.dialog.remembered.connect(self._team_remembered)
+        self.dialog.open()
+
+    def _team_remembered(self, url: str) -> None:
+        self.status.show_ok(
+            f"From the next start SophMate Desktop opens {url}. Quit (Ctrl+Q) and start it "
+            "again to switch."
+        )

@@ -1,0 +1,303 @@
+"""Settings → Connections: the providers actions use (SMTP, HTTP, command
+environment), with production and staging settings and a secret by name.
+
+Changing a connection pauses the workflows that use it (when their pause rule says
+so) and makes their provider-change review due: the dialog says so before saving,
+and the section reports what the console did afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sophmate_desktop.store.rows import ConnectionRow
+from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.widgets.settings_common import KeyActions, MessageLabel
+
+KINDS = ("smtp", "http", "command")
+EXAMPLES = {
+    "smtp": {
+        "host": "smtp.example.com",
+        "port": 587,
+        "starttls": True,
+        "from": "ops@example.com",
+        "username": "ops",
+    },
+    "http": {"base_url": "https://api.example.com/v1", "headers": {"Accept": "application/json"}},
+    "command": {"env": {"LANG": "C.UTF-8"}},
+}
+
+
+def _json_text(value: dict[str, Any] | None) -> str:
+    return json.dumps(value, indent=2, sort_keys=True) if value else ""
+
+
+def _parse(text: str, field: str, *, required: bool) -> dict[str, Any] | None:
+    if not text.strip():
+        if required:
+            raise ValueError(f"{field}: enter the settings as a JSON object, e.g. {{}}")
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{field}: not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{field}: must be a JSON object {{...}}")
+    return value
+
+
+class ConnectionDialog(QDialog):
+    """Create (row None) or change a connection."""
+
+    def __init__(
+        self, services: UiServices, row: ConnectionRow | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("connectionDialog")
+        self.setWindowTitle(f"Connection {row.name}" if row else "New connection")
+        self.setMinimumSize(560, 560)
+        self.services = services
+        self.saved = None
+        console = services.console
+
+        self.name_edit = QLineEdit(row.name if row else "")
+        self.name_edit.setObjectName("connectionNameEdit")
+        self.name_edit.setReadOnly(row is not None)
+        self.kind_combo = QComboBox()
+        self.kind_combo.setObjectName("connectionKindCombo")
+        self.kind_combo.addItems(KINDS)
+        if row is not None:
+            self.kind_combo.setCurrentText(row.kind)
+        self.settings_edit = QPlainTextEdit(_json_text(row.settings) if row else "")
+        self.settings_edit.setObjectName("connectionSettingsEdit")
+        self.staging_edit = QPlainTextEdit(_json_text(row.staging_settings) if row else "")
+        self.staging_edit.setObjectName("connectionStagingEdit")
+        self.staging_edit.setPlaceholderText(
+            "Empty: no staging provider — in staging, e-mail and HTTP writes stay planned."
+        )
+        for edit in (self.settings_edit, self.staging_edit):
+            edit.setTabChangesFocus(True)
+        self.secret_combo = QComboBox()
+        self.secret_combo.setObjectName("connectionSecretCombo")
+        self.secret_combo.setEditable(True)
+        self.secret_combo.addItem("")
+        self.secret_combo.addItems([s.name for s in console.list_secrets()])
+        self.secret_combo.setCurrentText((row.secret_ref or "") if row else "")
+        self.kind_combo.currentTextChanged.connect(self._kind_changed)
+        self._kind_changed(self.kind_combo.currentText())
+
+        self.impact = QLabel()
+        self.impact.setObjectName("connectionImpact")
+        self.impact.setWordWrap(True)
+        users = console.connection_users(row.name) if row else []
+        if users:
+            names = ", ".join(
+                u.workflow + (" (pauses on a change)" if u.pauses_on_change else "") for u in users
+            )
+            self.impact.setText(
+                f"Used by {names}. Saving a change makes their provider-change review due, "
+                "pauses those whose pause rule says so, and tightens relaxed approval gates."
+            )
+        else:
+            self.impact.setText("No workflow uses this connection yet.")
+        self.problem = MessageLabel("connectionProblem")
+
+        form = QFormLayout()
+        form.addRow("&Name:", self.name_edit)
+        form.addRow("&Kind:", self.kind_combo)
+        form.addRow("Settings (&JSON):", self.settings_edit)
+        form.addRow("Sta&ging settings (JSON):", self.staging_edit)
+        form.addRow("Se&cret (by name):", self.secret_combo)
+        hint = QLabel(
+            "Passwords and tokens never go into the settings: set them under Secrets and "
+            "name the secret here."
+        )
+        hint.setWordWrap(True)
+        hint.setObjectName("hint")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(hint)
+        layout.addWidget(self.impact)
+        layout.addWidget(self.problem)
+        layout.addWidget(buttons)
+        (self.settings_edit if row else self.name_edit).setFocus()
+
+    def _kind_changed(self, kind: str) -> None:
+        example = json.dumps(EXAMPLES.get(kind, {}))
+        self.settings_edit.setPlaceholderText(f"For example: {example}")
+
+    def save(self) -> None:
+        try:
+            settings = _parse(self.settings_edit.toPlainText(), "settings", required=True)
+            staging = _parse(self.staging_edit.toPlainText(), "staging settings", required=False)
+        except ValueError as exc:
+            self.problem.show_error(str(exc))
+            return
+        name = self.name_edit.text().strip()
+        if not self.name_edit.isReadOnly() and any(
+            c.name == name for c in self.services.console.list_connections()
+        ):
+            self.problem.show_error(f"name: a connection {name!r} exists already; edit that one")
+            return
+        try:
+            self.saved = self.services.console.save_connection_reporting(
+                self.name_edit.text(),
+                self.kind_combo.currentText(),
+                settings or {},
+                staging,
+                self.secret_combo.currentText().strip() or None,
+            )
+        except Exception as exc:  # BadInput names the field; shown in place
+            self.problem.show_exception(exc)
+            return
+        self.accept()
+
+
+class ConnectionsSection(QGroupBox):
+    COLUMNS = ("Name", "Kind", "Settings", "Staging", "Secret", "Used by", "Changed")
+
+    def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
+        super().__init__("Connections", parent)
+        self.setObjectName("connectionsSection")
+        self.services = services
+        self.dialog: ConnectionDialog | None = None
+        self._rows: list[ConnectionRow] = []
+
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setObjectName("connectionsTable")
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumHeight(120)
+        self.table.setMaximumHeight(220)
+        self.table.doubleClicked.connect(self.edit_selected)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        KeyActions(
+            self.table,
+            {Qt.Key.Key_Return: self.edit_selected, Qt.Key.Key_Enter: self.edit_selected},
+        )
+
+        self.new_button = QPushButton("Ne&w connection…")
+        self.new_button.setObjectName("newConnectionButton")
+        self.new_button.clicked.connect(self.new_connection)
+        self.edit_button = QPushButton("&Edit…")
+        self.edit_button.setObjectName("editConnectionButton")
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.message = MessageLabel("connectionsMessage")
+        explain = QLabel(
+            "The SMTP servers, HTTP endpoints and command environments that actions use. "
+            "Staging settings point staging runs at a test mailbox or a staging URL."
+        )
+        explain.setWordWrap(True)
+        explain.setObjectName("hint")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.edit_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(explain)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        self._update_buttons()
+
+    def refresh(self) -> None:
+        console = self.services.console
+        selected = self.selected_row()
+        self._rows = console.list_connections()
+        self.table.setRowCount(len(self._rows))
+        for i, row in enumerate(self._rows):
+            users = console.connection_users(row.name)
+            used = ", ".join(u.workflow + (" (paused)" if u.paused else "") for u in users)
+            values = (
+                row.name,
+                row.kind,
+                json.dumps(row.settings, sort_keys=True),
+                "yes" if row.staging_settings else "none",
+                row.secret_ref or "—",
+                used or "—",
+                f"{row.changed_at:%Y-%m-%d %H:%M} by {row.changed_by}",
+            )
+            for j, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setToolTip(value)
+                self.table.setItem(i, j, item)
+            if selected is not None and row.name == selected.name:
+                self.table.selectRow(i)
+        self._update_buttons()
+
+    def selected_row(self) -> ConnectionRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self._rows):
+            return None
+        return self._rows[rows[0].row()]
+
+    def _update_buttons(self) -> None:
+        self.edit_button.setEnabled(self.selected_row() is not None)
+
+    def new_connection(self) -> None:
+        self._open(None)
+
+    def edit_selected(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self._open(row)
+
+    def _open(self, row: ConnectionRow | None) -> None:
+        self.dialog = ConnectionDialog(self.services, row, self)
+        self.dialog.accepted.connect(self._saved)
+        self.dialog.open()
+
+    def _saved(self) -> None:
+        dialog, self.dialog = self.dialog, None
+        if dialog is None or dialog.saved is None:
+            return
+        result = dialog.saved
+        dialog.deleteLater()
+        name = result.row.name
+        if result.created:
+            text = f"Created connection {name}."
+        elif not result.changed:
+            text = f"Connection {name} is unchanged: nothing saved."
+        else:
+            text = f"Saved connection {name}."
+            if result.reviews_due:
+                text += f" Review now due for: {', '.join(result.reviews_due)}."
+            if result.paused:
+                text += (
+                    f" Paused until someone resumes them: {', '.join(result.paused)}"
+                    " (see Workflows)."
+                )
+        self.message.show_ok(text)
+        self.refresh()

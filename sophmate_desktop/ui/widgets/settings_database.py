@@ -1,0 +1,163 @@
+"""Settings → Database (where the data lives, which schema, why this database) and
+Identity (who acts, and how to change it)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.widgets.settings_common import MessageLabel
+from sophmate_desktop.ui.widgets.settings_team_db import TeamDatabaseDialog
+
+
+def _value_label(object_name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(object_name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+class DatabaseSection(QGroupBox):
+    def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
+        super().__init__("Database", parent)
+        self.setObjectName("databaseSection")
+        self.services = services
+        self.dialog: TeamDatabaseDialog | None = None
+        self.confirm: QMessageBox | None = None
+
+        self.url_label = _value_label("databaseUrl")
+        self.kind_label = _value_label("databaseKind")
+        self.schema_label = _value_label("databaseSchema")
+        self.source_label = _value_label("databaseSource")
+        self.next_label = _value_label("databaseNextStart")
+        form = QFormLayout()
+        form.addRow("Database:", self.url_label)
+        form.addRow("Kind:", self.kind_label)
+        form.addRow("Schema version:", self.schema_label)
+        form.addRow("Chosen by:", self.source_label)
+        form.addRow("Next start:", self.next_label)
+
+        self.connect_button = QPushButton("&Connect to a team database…")
+        self.connect_button.setObjectName("connectTeamDatabaseButton")
+        self.connect_button.clicked.connect(self.open_team_dialog)
+        self.forget_button = QPushButton("Use the &local database again")
+        self.forget_button.setObjectName("forgetTeamDatabaseButton")
+        self.forget_button.clicked.connect(self.forget)
+        self.remove_button = QPushButton("Re&move the unused local database…")
+        self.remove_button.setObjectName("removeLocalDatabaseButton")
+        self.remove_button.clicked.connect(self.confirm_remove_local)
+        self.message = MessageLabel("databaseMessage")
+        buttons = QHBoxLayout()
+        for button in (self.connect_button, self.forget_button, self.remove_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+
+    def refresh(self) -> None:
+        info = self.services.console.database_info()
+        self.url_label.setText(info.url if info.team else str(info.path))
+        if info.team:
+            self.kind_label.setText("Team database (PostgreSQL), shared with your colleagues")
+        else:
+            self.kind_label.setText("Local SQLite file, on this computer only")
+        self.schema_label.setText(info.schema_version)
+        self.source_label.setText(info.source)
+        if info.env_overrides:
+            nxt = "SOPHMATE_DB from the environment (it wins over everything else)"
+        elif info.remembered_url:
+            nxt = f"{info.remembered_url} (remembered in {info.config_file})"
+        else:
+            nxt = f"the local database {info.local_path}, unless --db names another"
+        self.next_label.setText(nxt)
+        self.forget_button.setVisible(info.remembered_url is not None)
+        self.remove_button.setVisible(info.unused_local)
+        self.remove_button.setToolTip(f"{info.local_path} holds nothing and is not in use")
+
+    def open_team_dialog(self) -> None:
+        self.dialog = TeamDatabaseDialog(self.services, self)
+        self.dialog.remembered.connect(lambda _url: self.refresh())
+        self.dialog.open()
+
+    def forget(self) -> None:
+        try:
+            self.services.console.forget_db_url()
+        except Exception as exc:
+            self.message.show_exception(exc)
+            return
+        self.message.show_ok(
+            "The team database is forgotten: from the next start SophMate Desktop opens "
+            "the local database again."
+        )
+        self.refresh()
+
+    def confirm_remove_local(self) -> None:
+        info = self.services.console.database_info()
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Remove the unused local database",
+            f"Remove {info.local_path}? It holds nothing (no audit event was ever recorded "
+            "in it) and this window does not use it.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("removeLocalDatabaseConfirm")
+        box.button(QMessageBox.StandardButton.Yes).setText("&Remove")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        yes = box.button(QMessageBox.StandardButton.Yes)
+
+        def clicked(button) -> None:
+            if button is yes:
+                self.remove_local()
+
+        box.buttonClicked.connect(clicked)
+        self.confirm = box
+        box.open()
+
+    def remove_local(self) -> None:
+        try:
+            path = self.services.console.remove_unused_local_database()
+        except Exception as exc:
+            self.message.show_exception(exc)
+            return
+        self.message.show_ok(f"Removed {path}.")
+        self.refresh()
+
+
+class IdentitySection(QGroupBox):
+    def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
+        super().__init__("Identity", parent)
+        self.setObjectName("identitySection")
+        self.services = services
+        self.actor_label = _value_label("identityActor")
+        self.how_label = _value_label("identityHow")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.actor_label)
+        layout.addWidget(self.how_label)
+
+    def refresh(self) -> None:
+        who = self.services.console.identity()
+        self.actor_label.setText(f"You act as {who.actor}.")
+        origin = (
+            f"your operating-system user ({who.os_user})"
+            if who.from_os
+            else f"the --actor option (your operating-system user is {who.os_user})"
+        )
+        self.how_label.setText(
+            f"Taken from {origin}. Every change you make is audited under this name. "
+            "To act under another name, start SophMate Desktop with --actor NAME."
+        )

@@ -1,0 +1,30 @@
+"""The user's config and data folders moved into the test's temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path
+
+
+@pytest.fixture
+def reachable_pg_url() -> str:
+    """The test PostgreSQL server, only read here: unlike `pg_url`, its schema is not
+    reset (that would cut off other tests using it at the same time)."""
+    import os
+
+    from tests.conftest import PG_URL, pg_available
+
+    reason = pg_available()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs PostgreSQL: {reason}")
+        pytest.skip(reason)
+    return PG_URL

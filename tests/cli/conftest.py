@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
+import sophmate_desktop.resources
 from sophmate_desktop import app
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.store.database import open_database
 from sophmate_desktop.store.models import Run, Workflow, Write
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "resources" / "workflows"
+EXAMPLES = Path(sophmate_desktop.resources.__file__).parent / "workflows"
 INVOICE = EXAMPLES / "invoice-intake.yaml"  # lacks notify and rollback
 REPORTS = EXAMPLES / "report-archive.yaml"  # complete checklist, category reporting
 WEBHOOK = EXAMPLES / "status-webhook.yaml"  # complete checklist, category integrations

@@ -12,6 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import sophmate_desktop.resources
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.workflow import (
@@ -35,7 +36,7 @@ from sophmate_desktop.domain.workflow_file import (
     parse_workflow_yaml,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "workflows"
+EXAMPLES = Path(sophmate_desktop.resources.__file__).parent / "workflows"
 
 # DESIGN.md section 12, verbatim.
 DESIGN_EXAMPLE = """\

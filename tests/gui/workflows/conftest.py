@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication, QWidget
 
+import sophmate_desktop.resources
 from sophmate_desktop.ui.pages.workflows import WorkflowsPage
 
-REPO = Path(__file__).resolve().parents[3]
-EXAMPLES = REPO / "resources" / "workflows"
+EXAMPLES = Path(sophmate_desktop.resources.__file__).parent / "workflows"
 
 
 @pytest.fixture

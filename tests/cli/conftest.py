@@ -15,6 +15,7 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.store.database import open_database
 from sophmate_desktop.store.models import Run, Workflow, Write
 
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = Path(sophmate_desktop.resources.__file__).parent / "workflows"
 INVOICE = EXAMPLES / "invoice-intake.yaml"  # lacks notify and rollback
 REPORTS = EXAMPLES / "report-archive.yaml"  # complete checklist, category reporting

@@ -444,7 +444,10 @@ def test_runs_list_and_show(any_cli: Cli) -> None:
     assert table[0].split()[:4] == ["ID", "WORKFLOW", "MODE", "STATUS"]
 
     text = any_cli("runs", "show", waiting).out
-    assert text.splitlines()[0].split() == ["run:", str(waiting)] and "awaiting_approval" in text
+    account, details = text.split("\nDetails:\n", 1)
+    assert account.startswith(f"Run {waiting} of invoice-intake")
+    assert details.splitlines()[0].split() == ["run:", str(waiting)]
+    assert "awaiting_approval" in details
     assert "Writes (2):" in text and "supplier1@example.test" in text
     assert "Timeline (1 audit events):" in text
     assert "write.approved" in text and f"write {ids[0]}" in text

@@ -1,19 +1,313 @@
-"""The Reviews page (placeholder until its owner lands it)."""
+"""The Reviews page: reviews due and overdue with the reason, and the runs that wait
+for a review before a workflow can be promoted. "Review..." (Enter) records one."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from collections.abc import Sequence
+from typing import Any
 
+import shiboken6
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sophmate_desktop.console.dashboard import ReviewDueRow, UnreviewedRunsRow
+from sophmate_desktop.domain.errors import SophmateError
+from sophmate_desktop.domain.events import Event
+from sophmate_desktop.store.rows import ReviewRow
+from sophmate_desktop.ui.models.base import ROW_ROLE, Column, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.widgets.review_dialog import KIND_LABELS, ReviewDialog, promotion_text
+
+DEBOUNCE_MS = 150
+OVERDUE = QColor("#c62828")
+_PREFIXES = ("review.", "workflow.", "run.", "connection.")
+_EXACT = {"runs.created", "db.changed", "notification"}
+
+
+def _minute(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def _overdue_colour(row: ReviewDueRow) -> QColor | None:
+    return OVERDUE if row.overdue else None
+
+
+DUE_COLUMNS = [
+    Column("Workflow", lambda r: r.workflow, "workflow", foreground=_overdue_colour),
+    Column("Review", lambda r: KIND_LABELS.get(r.kind, r.kind), "kind", foreground=_overdue_colour),
+    Column("Due since (UTC)", lambda r: _minute(r.due_since), "due", foreground=_overdue_colour),
+    Column("Owner", lambda r: r.owner or "— none —", "owner", foreground=_overdue_colour),
+    Column("Stage", lambda r: r.stage.replace("_", " "), "stage", foreground=_overdue_colour),
+    Column(
+        "Reason",
+        lambda r: r.reason,
+        None,
+        tooltip=lambda r: r.reason,
+        foreground=_overdue_colour,
+    ),
+]
+DUE_SORT_COLUMN = 2
+RUNS_COLUMNS = [
+    Column("Workflow", lambda r: r.workflow),
+    Column("Stage", lambda r: r.stage.replace("_", " ")),
+    Column("Succeeded", lambda r: r.succeeded, align_right=True),
+    Column("Failed", lambda r: r.failed, align_right=True),
+    Column("Promotion counts", lambda r: r.progress),
+]
+_DUE_SORT = {
+    "workflow": lambda r: r.workflow,
+    "kind": lambda r: r.kind,
+    "due": lambda r: r.due_since,
+    "owner": lambda r: r.owner or "",
+    "stage": lambda r: r.stage,
+}
+
+
+def _slice(rows: Sequence[Any], sorts: dict | None = None):
+    """A fetch over a short list the console computed (reviews are per workflow)."""
+
+    def fetch(offset: int, limit: int, key: str | None, descending: bool) -> list[Any]:
+        ordered = list(rows)
+        if key and sorts and key in sorts:
+            ordered.sort(key=sorts[key], reverse=descending)
+        return ordered[offset : offset + limit]
+
+    return fetch
+
+
+class _Table(QTableView):
+    """Whole rows, read-only; Enter asks for the review dialog like a double-click."""
+
+    enter_pressed = Signal()
+
+    def __init__(self, name: str, model: LazyTableModel) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setStretchLastSection(True)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.enter_pressed.emit()
+            return
+        super().keyPressEvent(event)
 
 
 class ReviewsPage(QWidget):
     title = "Reviews"
+    title_changed = Signal(str)
+    refreshed = Signal()
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("reviewsPage")
         self.services = services
-        QVBoxLayout(self).addWidget(QLabel("Reviews"))
+        self.dialog: ReviewDialog | None = None
+        self._loading = False
+        self._again = False
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.refresh)
+
+        self.due_model = LazyTableModel(DUE_COLUMNS, _slice([]), page_size=500, row_id=_due_id)
+        self.due_table = _Table("reviewsTable", self.due_model)
+        self.due_table.horizontalHeader().setSortIndicator(
+            DUE_SORT_COLUMN, Qt.SortOrder.AscendingOrder
+        )
+        self.due_table.setSortingEnabled(True)
+        self.runs_model = LazyTableModel(RUNS_COLUMNS, _slice([]), page_size=500)
+        self.runs_table = _Table("runsAwaitingReviewTable", self.runs_model)
+        for view in (self.due_table, self.runs_table):
+            view.doubleClicked.connect(lambda _i, v=view: self.review_selected(v))
+            view.selectionModel().selectionChanged.connect(
+                lambda *_a, v=view: self._selection_changed(v)
+            )
+            view.enter_pressed.connect(lambda v=view: self.review_selected(v))
+
+        self.summary = QLabel("")
+        self.summary.setObjectName("reviewsSummary")
+        self.review_button = QPushButton("&Review...")
+        self.review_button.setObjectName("reviewButton")
+        self.review_button.setToolTip("Record a review of the selected workflow (Enter)")
+        self.review_button.clicked.connect(lambda: self.review_selected())
+        self.open_button = QPushButton("Open &workflow")
+        self.open_button.setObjectName("openWorkflowButton")
+        self.open_button.clicked.connect(self.open_selected_workflow)
+        self.status = QLabel("")
+        self.status.setObjectName("reviewStatus")
+        self.status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.summary, 1)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.review_button)
+
+        runs_box = QWidget()
+        runs_layout = QVBoxLayout(runs_box)
+        runs_layout.setContentsMargins(0, 6, 0, 0)
+        runs_title = QLabel(
+            "Runs awaiting review before promotion (a review marks them reviewed; "
+            "promotion counts reviewed successful runs)"
+        )
+        runs_title.setWordWrap(True)
+        runs_layout.addWidget(runs_title)
+        runs_layout.addWidget(self.runs_table)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.due_table)
+        split.addWidget(runs_box)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(split, 1)
+        self._last_view: _Table = self.due_table
+        self._update_buttons()
+        services.events.event_received.connect(self._on_event)
+        self.refresh()  # the side bar shows "Reviews (N)" before the page is opened
+
+    # Loading ------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Re-read what the page shows (called when the page is shown)."""
+        if self._loading:
+            self._again = True
+            return
+        self._loading = True
+        console = self.services.console
+        self.services.tasks.run(
+            lambda: (console.reviews_due(), console.runs_awaiting_review()),
+            self._loaded,
+            self._load_failed,
+        )
+
+    def _loaded(self, result: tuple[list[ReviewDueRow], list[UnreviewedRunsRow]]) -> None:
+        if not shiboken6.isValid(self):
+            return  # the page was closed while its read ran
+        self._loading = False
+        if self._again:
+            self._again = False
+            self.refresh()
+            return
+        due, runs = result
+        due_selected = self.selected_row(self.due_table)
+        runs_selected = self.selected_row(self.runs_table)
+        self.due_model.set_fetch(_slice(due, _DUE_SORT))
+        self.runs_model.set_fetch(_slice(runs))
+        if due_selected is not None:
+            self._select_id(self.due_table, self.due_model, due_selected.id)
+        if runs_selected is not None:
+            self._select_id(self.runs_table, self.runs_model, runs_selected.id)
+        if self.selected_row() is None and self.due_model.rowCount():
+            self.due_table.selectRow(0)  # Enter reviews the most pressing one
+        for view in (self.due_table, self.runs_table):
+            view.resizeColumnsToContents()
+        overdue = sum(r.overdue for r in due)
+        self.summary.setText(
+            f"{len(due)} review{'s' * (len(due) != 1)} due"
+            + (f", {overdue} overdue" if overdue else "")
+        )
+        self.title_changed.emit(f"{self.title} ({len(due)})" if due else self.title)
+        self._update_buttons()
+        self.refreshed.emit()
+
+    def _load_failed(self, error: BaseException) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self._loading = False
+        self.status.setText(f"Could not read the reviews: {error}")
+        if self._again:
+            self._again = False
+            self.refresh()
+
+    def _on_event(self, event: Event) -> None:
+        kind = event.kind
+        if kind in _EXACT or kind.startswith(_PREFIXES):
+            self._debounce.start()
+
+    # Selection ------------------------------------------------------------------
+
+    def selected_row(self, view: QTableView | None = None) -> Any:
+        view = view or self._last_view
+        rows = view.selectionModel().selectedRows()
+        return rows[0].data(ROW_ROLE) if rows else None
+
+    def _select_id(self, view: QTableView, model: LazyTableModel, row_id: Any) -> None:
+        r = model.row_of(row_id)
+        if r is not None:
+            view.selectRow(r)
+
+    def _selection_changed(self, view: QTableView) -> None:
+        if view.selectionModel().hasSelection():
+            self._last_view = view
+            other = self.runs_table if view is self.due_table else self.due_table
+            other.clearSelection()  # one selection at a time: Review... acts on it
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        has = self.selected_row() is not None
+        self.review_button.setEnabled(has)
+        self.open_button.setEnabled(has)
+
+    # Actions ----------------------------------------------------------------------
+
+    def review_selected(self, view: QTableView | None = None) -> ReviewDialog | None:
+        """Open the review dialog for the selected row (window-modal, not blocking)."""
+        if view is not None:
+            self._last_view = view
+        row = self.selected_row()
+        if row is None:
+            return None
+        if isinstance(row, ReviewDueRow):
+            return self.open_review(row.workflow, kind=row.kind, reason=row.reason)
+        return self.open_review(row.workflow)
+
+    def open_review(
+        self, workflow: str, *, kind: str | None = None, reason: str | None = None
+    ) -> ReviewDialog | None:
+        try:
+            dialog = ReviewDialog(
+                self.services.console, workflow, kind=kind, reason=reason, parent=self
+            )
+        except SophmateError as exc:  # e.g. the workflow was deleted meanwhile
+            self.status.setText(str(exc))
+            return None
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.recorded.connect(self._recorded)
+        dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _recorded(self, review: ReviewRow) -> None:
+        summary = self.services.console.review_summary(review.workflow)
+        self.status.setText(
+            f"Review of {review.workflow} recorded ({KIND_LABELS.get(review.kind, review.kind)}). "
+            f"Promotion: {promotion_text(summary)}."
+        )
+        self.refresh()
+
+    def open_selected_workflow(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self.services.navigator.show_workflow(row.workflow)
+
+
+def _due_id(row: ReviewDueRow) -> tuple[str, str]:
+    return row.id

@@ -199,12 +199,15 @@ def cmd_inbox_retry(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_runs_show(c: Console, a: argparse.Namespace) -> str:
-    run, writes, timeline = c.get_run(a.id), c.run_writes(a.id), c.run_timeline(a.id)
+    """The run's plain-language account first, then its fields, writes and timeline."""
+    details = c.run_details(a.id)  # an unknown id: NotFound, "no run with id N", exit 2
+    run, writes, timeline = details.run, details.writes, details.timeline
     if not a.json:
-        return fmt.run_text(run, writes, timeline)
+        return fmt.run_text(run, writes, timeline, details.account)
     return fmt.to_json(
         {
             "run": run.to_dict(),
+            "account": details.account.to_dict(),
             "writes": [w.to_dict() for w in writes],
             "timeline": [e.to_dict() for e in timeline],
         }

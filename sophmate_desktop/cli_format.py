@@ -296,8 +296,11 @@ def workflow_text(row: Any, steps: Sequence[Any], trigger: Any, promotion: str) 
     )
 
 
-def run_text(run: Any, writes: Sequence[Any], timeline: Sequence[Any]) -> str:
-    parts = [
+def run_text(run: Any, writes: Sequence[Any], timeline: Sequence[Any], account: Any = None) -> str:
+    """`runs show`: the plain-language account (when given), then the run's fields,
+    its writes and its audit timeline."""
+    parts = [account.text(), "", "Details:"] if account is not None else []
+    parts += [
         fields(
             [
                 ("run", run.id),

@@ -1,0 +1,509 @@
+"""A run told in plain language, built from its audit events, writes and diagnostics.
+
+`build_account` is a pure function of frozen rows (no database), so every situation
+can be tested with hand-made events. The console gathers the rows
+(`HistoryPageOps.run_account`); the runs page and `runs show ID` print the result.
+Times are UTC, as stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import PurePath
+from typing import Any
+
+from sophmate_desktop.domain.run_account import (
+    MODE_WORDS,
+    STAGE_WORDS,
+    STDERR_CHARS,
+    Clock,
+    RunAccount,
+    error_lead,
+    human_duration,
+    human_size,
+    one_line,
+    parse_at,
+    plural,
+    quote,
+    stderr_of,
+)
+from sophmate_desktop.store.rows import AuditRow, RunRow, WriteRow
+
+__all__ = ["RunAccount", "build_account"]
+
+PEOPLE_EXCLUDED = ("engine", "policy")
+MAX_BULLETS = 20
+PAUSE_ACTIONS = ("global.paused", "category.paused")
+HELD_DECISIONS = ("held.replayed", "held.discarded")
+
+
+def _write_label(w: WriteRow | None, details: dict[str, Any], subject: str) -> str:
+    if w is not None:
+        return f"write {w.seq} ({w.kind} to {w.target})"
+    if details.get("kind"):
+        return f"{subject} ({details['kind']} to {details.get('target')})"
+    return subject
+
+
+# --- the account ------------------------------------------------------------------
+
+
+class _Story:
+    def __init__(self, run, writes, events, related, stage, watch_folder, retry_limit) -> None:
+        self.run: RunRow = run
+        self.writes: list[WriteRow] = list(writes)
+        self.events: list[AuditRow] = sorted(events, key=lambda e: e.id)
+        self.related: list[AuditRow] = sorted(related, key=lambda e: e.id)
+        self.stage = stage
+        self.watch_folder = watch_folder
+        self.retry_limit = retry_limit
+        self.clock = Clock()
+        self.by_id = {w.id: w for w in self.writes}
+        # Attempts that failed before one got to plan are told before the plan.
+        self.planned_after_retries = bool(self.of("run.retry_scheduled")) and bool(
+            self.of("run.planned")
+        )
+
+    def of(self, *actions: str) -> list[AuditRow]:
+        return [e for e in self.events if e.action in actions]
+
+    def first(self, *actions: str) -> AuditRow | None:
+        found = self.of(*actions)
+        return found[0] if found else None
+
+    def write_of(self, ev: AuditRow) -> WriteRow | None:
+        match = re.fullmatch(r"write (\d+)", ev.subject or "")
+        return self.by_id.get(int(match.group(1))) if match else None
+
+    # Paragraph 1: what started it, whether it was held, the mode and the plan.
+
+    def opening(self) -> str:
+        run, created = self.run, self.first("run.queued", "run.held")
+        details = created.details if created else {}
+        started = run.started_at or (
+            self.first("run.started").at if self.first("run.started") else None
+        )
+        name = f"Run {run.id} of {run.workflow}"
+        kind = run.trigger_kind
+        size = human_size(details.get("size"))
+        actor = created.actor if created else None
+        if kind == "file" and run.trigger_path:
+            what = self._file_words(run.trigger_path, size)
+            if started:
+                return f"{name} started {self.clock.at(started)} because {what}."
+            return f"{name} was recorded {self.clock.at(run.queued_at)} when {what}."
+        if kind == "retry":
+            origin = details.get("retry_of")
+            by = f" by {actor}" if actor and actor not in PEOPLE_EXCLUDED else ""
+            text = (
+                f"{name} is a retry of run {origin}, asked for{by} {self.clock.at(run.queued_at)}"
+            )
+            text += quote(self._retry_reason(origin))
+            return text + self._on_file(run.trigger_path, size) + "."
+        if kind == "manual":
+            by = f" by {actor}" if actor and actor not in PEOPLE_EXCLUDED else ""
+            return (
+                f"{name} was started by hand{by} {self.clock.at(started or run.queued_at)}"
+                + self._on_file(run.trigger_path, size)
+                + "."
+            )
+        if kind == "schedule":
+            return f"{name} started {self.clock.at(started or run.queued_at)} on its schedule."
+        if kind == "watch":
+            return (
+                f"{name} records a problem with the workflow's watched folder, "
+                f"found {self.clock.at(run.queued_at)}."
+            )
+        return f"{name} started {self.clock.at(started or run.queued_at)} ({kind} trigger)."
+
+    def _retry_reason(self, origin: Any) -> str | None:
+        for ev in self.related:
+            if ev.action == "run.retried" and ev.run == origin:
+                return ev.reason
+        return None
+
+    def _file_words(self, path: str, size: str | None) -> str:
+        p = PurePath(path)
+        folder, shown = str(p.parent), p.name
+        if self.watch_folder:
+            base = PurePath(self.watch_folder)
+            try:
+                shown, folder = str(p.relative_to(base)), str(base)
+            except ValueError:
+                pass
+        return f"{shown}{f' ({size})' if size else ''} arrived in {folder}"
+
+    @staticmethod
+    def _on_file(path: str | None, size: str | None) -> str:
+        if not path:
+            return ", without a file"
+        return f" on {path}{f' ({size})' if size else ''}"
+
+    def held(self) -> list[str]:
+        out = []
+        held_event = self.first("run.held")
+        decision = next((e for e in self.related if e.action in HELD_DECISIONS), None)
+        if held_event is not None:
+            out.append(f"It was held because {held_event.reason or 'a kill switch was on'}.")
+        elif decision is not None or self.run.status == "held":
+            pause = self._pause_that_held(decision)
+            if pause is None:
+                out.append("It was held while automation was paused.")
+            else:
+                what = (
+                    "all automation"
+                    if pause.action == "global.paused"
+                    else f"category {pause.subject}"
+                )
+                out.append(
+                    f"It was waiting to start when {pause.actor} paused {what} "
+                    f"{self.clock.at(pause.at)}{quote(pause.reason)}, so it was held."
+                )
+        if decision is not None:
+            verb = "replayed" if decision.action == "held.replayed" else "discarded"
+            out.append(
+                f"{decision.actor} {verb} it {self.clock.at(decision.at)}{quote(decision.reason)}."
+            )
+        return out
+
+    def _pause_that_held(self, decision: AuditRow | None) -> AuditRow | None:
+        created = self.first("run.queued", "run.held")
+        pause = None
+        for ev in self.related:
+            if ev.action not in PAUSE_ACTIONS or (created and ev.id < created.id):
+                continue
+            if decision is not None and ev.id > decision.id:
+                continue
+            if ev.action == "category.paused" and ev.subject != self.run.category:
+                continue
+            if (ev.details or {}).get("held_runs"):
+                pause = ev
+        return pause
+
+    def plan(self) -> str | None:
+        run, planned = self.run, self.first("run.planned")
+        if planned is None and not self.writes:
+            if run.status in ("held", "queued") and not self.of("run.started"):
+                return f"It will run {MODE_WORDS.get(run.mode, run.mode)}{self._why_mode()}."
+            if run.status in ("running", "queued"):
+                return f"It runs {MODE_WORDS.get(run.mode, run.mode)}{self._why_mode()}."
+            if run.trigger_kind == "watch":
+                return None
+            if run.status in ("failed", "cancelled"):
+                return (
+                    f"It ran {MODE_WORDS.get(run.mode, run.mode)}{self._why_mode()} "
+                    "and stopped before it planned any write."
+                )
+        n = len(self.writes) or int(((planned.details if planned else None) or {}).get("writes", 0))
+        records = run.affected_records
+        kinds = Counter(w.kind for w in self.writes)
+        kind_text = ", ".join(
+            f"{c} {k}" for k, c in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        text = f"It ran {MODE_WORDS.get(run.mode, run.mode)}{self._why_mode()} and planned "
+        text += "no writes" if n == 0 else plural(n, "write")
+        if n and kind_text and len(kinds) > 1:
+            text += f" ({kind_text})"
+        if n and records:
+            text += f" for {plural(records, 'record')}"
+        text += "."
+        if n and run.mode == "dry_run":
+            text += " A dry run only plans: nothing was written."
+        previews = sum(1 for w in self.writes if w.status == "planned")
+        if previews and run.mode != "dry_run":
+            text += (
+                f" {plural(previews, 'write')} stayed a preview only "
+                "(its connection has no staging settings)."
+            )
+        gate = sum(1 for w in self.writes if (w.decided_by or "").startswith("policy:"))
+        if gate:
+            text += f" The approval gate let {gate} through without a person."
+        return text
+
+    def _why_mode(self) -> str:
+        mode, stage = self.run.mode, self.stage
+        if stage is None:
+            return ""
+        if mode == stage:
+            return f" (the workflow is in {STAGE_WORDS.get(stage, stage)})"
+        if self.run.trigger_kind == "manual" and mode == "dry_run":
+            return f" (asked for by hand; the workflow is in {STAGE_WORDS.get(stage, stage)})"
+        return f" (the workflow's stage then; it is in {STAGE_WORDS.get(stage, stage)} now)"
+
+    # Paragraph 2: who decided what, what was applied, what broke while applying.
+
+    def decisions(self) -> list[str]:
+        groups: list[list[AuditRow]] = []
+        for ev in self.of("write.approved", "write.rejected"):
+            last = groups[-1][-1] if groups else None
+            if last and (last.actor, last.action, last.reason) == (ev.actor, ev.action, ev.reason):
+                groups[-1].append(ev)
+            else:
+                groups.append([ev])
+        only = len(self.writes) == 1
+        parts = [
+            f"{g[0].actor} {g[0].action.split('.')[1]} "
+            f"{'the write' if only and len(g) == 1 else len(g)} {self.clock.at(g[0].at)}"
+            f"{quote(g[0].reason)}"
+            for g in groups
+        ]
+        out = [("; ".join(parts) + ".")] if parts else []
+        for ev in self.of("write.marked_applied", "write.retried"):
+            label = _write_label(self.write_of(ev), ev.details or {}, ev.subject)
+            verb = "marked" if ev.action == "write.marked_applied" else "retried"
+            tail = " as applied" if verb == "marked" else ""
+            out.append(f"{ev.actor} {verb} {label}{tail} {self.clock.at(ev.at)}{quote(ev.reason)}.")
+        pending = sum(1 for w in self.writes if w.status == "pending")
+        if pending and self.run.status == "awaiting_approval":
+            out.append(
+                f"{plural(pending, 'write')} {'waits' if pending == 1 else 'wait'} "
+                "for a person's decision in the inbox."
+            )
+        return out
+
+    def applied(self) -> list[str]:
+        out = []
+        applied = self.of("write.applied")
+        if applied:
+            first, last = parse_at(applied[0].at), parse_at(applied[-1].at)
+            span = self.clock.at(last)
+            if first and last and f"{first:%H:%M}" != f"{last:%H:%M}":
+                span = f"between {first:%H:%M} and {last:%H:%M}"
+            if len(applied) == 1:
+                out.append(f"The approved write was applied {span}.")
+            else:
+                out.append(f"The {len(applied)} approved writes were applied {span}.")
+        for ev in self.of("write.failed"):
+            label = _write_label(self.write_of(ev), ev.details or {}, ev.subject)
+            reason = ev.reason or "no error recorded"
+            if reason.startswith("killed: "):
+                out.append(
+                    f"{label.capitalize()} was stopped {self.clock.at(ev.at)}: {reason[8:]}."
+                )
+            else:
+                out.append(
+                    f"{label.capitalize()} failed {self.clock.at(ev.at)}: {one_line(reason)}."
+                )
+        for ev in self.of("write.interrupted", "write.resumed"):
+            w = self.write_of(ev)
+            label = _write_label(w, ev.details or {}, ev.subject)
+            if ev.action == "write.resumed":
+                out.append(
+                    f"The engine stopped while applying {label}; a file write can be checked, "
+                    "so it was finished after the restart."
+                )
+            elif w is not None and w.status == "interrupted":
+                out.append(
+                    f"The engine stopped while applying {label} {self.clock.at(ev.at)}; whether "
+                    "it took effect is unknown, so it waits in the inbox for a person to mark "
+                    "it applied or retry it."
+                )
+            else:
+                out.append(
+                    f"The engine stopped while applying {label} {self.clock.at(ev.at)}; "
+                    "whether it took effect could not be checked."
+                )
+        for ev in self.of("run.requeued"):
+            again = " and planned after the restart" if self.first("run.planned") else ""
+            out.append(
+                f"The engine stopped while planning it {self.clock.at(ev.at)}; "
+                f"it was queued again{again}."
+            )
+        return out
+
+    # Paragraph 3: how it ended, and why.
+
+    def ending(self) -> list[str]:
+        run = self.run
+        status = run.status
+        ended = f" {self.clock.at(run.finished_at)}" if run.finished_at else ""
+        took = human_duration(run.duration_ms)
+        out: list[str] = []
+        if status == "succeeded":
+            out.append(f"The run succeeded{ended}{f' (it took {took})' if took else ''}.")
+        elif status == "failed":
+            out += self.failure(ended)
+        elif status == "rejected":
+            out.append(
+                f"The run ended as rejected{ended}: every write a person "
+                "decided on was rejected, so nothing was written."
+            )
+        elif status == "cancelled":
+            out += self.cancelled(ended)
+        elif status == "awaiting_approval":
+            out.append("The run is waiting for approval.")
+        elif status == "applying":
+            out.append("Its approved writes are being applied.")
+        elif status == "running":
+            out.append("It is running now.")
+        elif status == "queued":
+            retries = self.of("run.retry_scheduled")
+            if retries:
+                out += [] if self.planned_after_retries else self.retries(retries)
+                out.append(f"Attempt {run.attempt} is queued.")
+            else:
+                out.append("It is queued: the engine starts it shortly.")
+        elif status == "held":
+            out.append(
+                "It starts when someone replays it after the pause, or ends if it is discarded."
+            )
+        for ev in self.of("run.retried"):
+            if ev.run == run.id:
+                new = (ev.details or {}).get("new_run")
+                out.append(
+                    f"{ev.actor} retried it {self.clock.at(ev.at)} as run {new}{quote(ev.reason)}."
+                )
+        if run.reviewed:
+            out.append("The run has been reviewed.")
+        return out
+
+    def retries(self, retries: Sequence[AuditRow]) -> list[str]:
+        """One sentence per run of attempts that failed with the same error; the error
+        is left out when it is the one the run finally failed with (said after)."""
+        groups: list[list[AuditRow]] = []
+        for ev in retries:
+            if groups and groups[-1][-1].reason == ev.reason:
+                groups[-1].append(ev)
+            else:
+                groups.append([ev])
+        out = []
+        for group in groups:
+            numbers = [str((ev.details or {}).get("attempt", "?")) for ev in group]
+            if len(numbers) == 1:
+                who = f"Attempt {numbers[0]} failed"
+            elif len(numbers) == 2:
+                who = f"Attempts {numbers[0]} and {numbers[1]} failed"
+            else:
+                who = f"Attempts {numbers[0]} to {numbers[-1]} failed"
+            wait = (group[-1].details or {}).get("backoff_s")
+            retried = "was retried" if len(group) == 1 else "were retried"
+            reason = group[0].reason
+            same = bool(reason) and reason == self.run.error and self.failed_in_planning()
+            text = f"{who}{' the same way' if same else ''} {self.clock.at(group[0].at)}"
+            text += f" and {retried}{f' after {wait} s' if wait else ''}"
+            out.append(f"{text}." if same else f"{text}: {one_line(reason)}.")
+        return out
+
+    def failed_in_planning(self) -> bool:
+        """fail_run's final event carries the error; a failed write ends the run without
+        one (run.error may still hold an earlier attempt's error then)."""
+        if self.run.status != "failed":
+            return False
+        failed_writes = any(w.status == "failed" for w in self.writes)
+        return any(e.reason for e in self.of("run.failed")) or (
+            bool(self.run.error) and not failed_writes and not self.of("run.failed")
+        )
+
+    def failure(self, ended: str) -> list[str]:
+        run = self.run
+        retries = self.of("run.retry_scheduled")
+        out = [] if self.planned_after_retries else self.retries(retries)
+        failed_writes = [w for w in self.writes if w.status == "failed"]
+        in_planning = self.failed_in_planning()
+        if in_planning:
+            lead = error_lead((run.diagnostics or {}).get("exception"))
+            out.append(f"The run failed{ended} because {lead}: {one_line(run.error)}.")
+        elif failed_writes:
+            n = len(failed_writes)
+            out.append(f"The run failed{ended}: {plural(n, 'write')} could not be applied.")
+        else:
+            out.append(f"The run failed{ended}.")
+        tail = stderr_of(run.diagnostics, [w.error or "" for w in failed_writes])
+        if tail:
+            out.append(f'The command\'s error output ends with: "{one_line(tail, STDERR_CHARS)}".')
+        limit = self.retry_limit
+        if limit is None and retries:
+            limit = (retries[-1].details or {}).get("limit")
+        if in_planning and limit is not None:
+            if limit == 0:
+                out.append("Its workflow allows no retries.")
+            else:
+                out.append(f"It used {len(retries)} of its {plural(limit, 'retry', 'retries')}.")
+        elif failed_writes:
+            out.append("A failed write is not retried by itself: retry it, or the run.")
+        for ev in self.of("workflow.auto_paused"):
+            out.append(
+                f"The workflow then paused itself ({ev.reason or 'its pause rule'}); "
+                "its owner was notified and it stays paused until someone resumes it."
+            )
+        return out
+
+    def cancelled(self, ended: str) -> list[str]:
+        ev = self.first("run.cancelled")
+        discard = next((e for e in self.related if e.action == "held.discarded"), None)
+        if discard is not None:
+            return ["The run was cancelled: it never ran."]
+        reason = (ev.reason if ev else None) or self.run.error or ""
+        when = f" {self.clock.at(ev.at)}" if ev else ended
+        if " is paused" in reason:
+            return [f"A kill switch stopped it{when}: {reason}."]
+        if "shutting down" in reason:
+            return [f"It was stopped{when} because the engine was shutting down."]
+        return [f"It was cancelled{when}{': ' + one_line(reason) if reason else ''}."]
+
+    def bullets(self) -> tuple[str, ...]:
+        lines = []
+        for w in self.writes[:MAX_BULLETS]:
+            state = w.status.replace("_", " ")
+            if w.status in ("approved", "rejected") and w.decided_by:
+                state += f" by {w.decided_by}"
+            elif w.status == "pending":
+                state = "waiting for approval"
+            extra = " (customer-facing)" if w.customer_facing else ""
+            lines.append(f"{w.kind} to {w.target}{extra}: {state}")
+        if len(self.writes) > MAX_BULLETS:
+            lines.append(f"… and {len(self.writes) - MAX_BULLETS} more")
+        return tuple(lines)
+
+
+HEADLINES = {
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "rejected": "was rejected",
+    "cancelled": "was cancelled",
+    "awaiting_approval": "is waiting for approval",
+    "applying": "is applying its writes",
+    "running": "is running",
+    "queued": "is queued",
+    "held": "is held",
+}
+
+
+def _headline(story: _Story) -> str:
+    run = story.run
+    text = f"Run {run.id} of {run.workflow} {HEADLINES.get(run.status, run.status)}"
+    if run.status == "failed" and run.attempt > 1:
+        text += f" after {run.attempt} attempts"
+    if run.status == "cancelled" and " is paused" in (run.error or ""):
+        text += " by a kill switch"
+    return text
+
+
+def build_account(
+    run: RunRow,
+    writes: Sequence[WriteRow],
+    events: Iterable[AuditRow],
+    *,
+    related: Iterable[AuditRow] = (),
+    stage: str | None = None,
+    watch_folder: str | None = None,
+    retry_limit: int | None = None,
+) -> RunAccount:
+    """The account of `run` from its writes and its audit events (`events`: those with
+    run == run.id; `related`: replays/discards that list it, pauses that held it, the
+    retry that created it). `stage` is the workflow's stage now."""
+    story = _Story(run, writes, events, related, stage, watch_folder, retry_limit)
+    first = [story.opening(), *story.held()]
+    if story.planned_after_retries:
+        first += story.retries(story.of("run.retry_scheduled"))
+    plan = story.plan()
+    if plan:
+        first.append(plan)
+    paragraphs = [" ".join(first)]
+    middle = story.decisions() + story.applied()
+    if middle:
+        paragraphs.append(" ".join(middle))
+    paragraphs.append(" ".join(story.ending()))
+    return RunAccount(run.id, _headline(story), tuple(p for p in paragraphs if p), story.bullets())

@@ -1,0 +1,283 @@
+"""A run's page: the plain-language account on top, then its audit timeline, its
+writes and its diagnostics in tabs, and Retry for a failed run.
+
+Everything shown comes from one console call (`run_details`). Retry queues a new
+attempt of the same trigger (`retry_run`, audited with the reason typed beside it).
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sophmate_desktop.console.history_pages import RunDetails
+from sophmate_desktop.domain.errors import SophmateError
+from sophmate_desktop.domain.run_account import RunAccount, stderr_of
+from sophmate_desktop.ui.models.base import ROW_ROLE, LazyTableModel
+from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.widgets.run_columns import (
+    list_fetch,
+    timeline_columns,
+    when,
+    words,
+    write_columns,
+)
+
+INBOX_WRITE_STATUSES = ("pending", "interrupted")
+
+
+def account_html(account: RunAccount) -> str:
+    parts = [f"<h3>{html.escape(account.headline)}</h3>"]
+    parts += [f"<p>{html.escape(p)}</p>" for p in account.paragraphs]
+    if account.bullets:
+        items = "".join(f"<li>{html.escape(b)}</li>" for b in account.bullets)
+        parts.append(f"<p><b>Planned writes</b></p><ul>{items}</ul>")
+    return "".join(parts)
+
+
+def _table(name: str) -> QTableView:
+    view = QTableView()
+    view.setObjectName(name)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().hide()
+    view.horizontalHeader().setStretchLastSection(True)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    return view
+
+
+def _mono(name: str) -> QPlainTextEdit:
+    box = QPlainTextEdit()
+    box.setObjectName(name)
+    box.setReadOnly(True)
+    box.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+    box.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+    return box
+
+
+class RunPanel(QWidget):
+    back_requested = Signal()
+    retried = Signal(int)  # the new run's id
+
+    def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("runPanel")
+        self.services = services
+        self.console = services.console
+        self.details: RunDetails | None = None
+
+        self.back_button = QPushButton("← &Back to runs")
+        self.back_button.setObjectName("runBackButton")
+        self.back_button.setToolTip("Back to the run history (Esc)")
+        self.back_button.clicked.connect(self.back_requested)
+        self.title = QLabel()
+        self.title.setObjectName("runTitle")
+        self.status_badge = QLabel()
+        self.mode_badge = QLabel()
+        self.retry_reason = QLineEdit()
+        self.retry_reason.setObjectName("retryReasonEdit")
+        self.retry_reason.setPlaceholderText("Why retry? (recorded in the audit)")
+        self.retry_reason.setMinimumWidth(240)
+        self.retry_reason.returnPressed.connect(self.retry)
+        self.retry_button = QPushButton("&Retry")
+        self.retry_button.setObjectName("retryButton")
+        self.retry_button.setToolTip("Queue a new attempt of this run's trigger")
+        self.retry_button.clicked.connect(self.retry)
+        top = QHBoxLayout()
+        for widget in (self.back_button, self.title, self.status_badge, self.mode_badge):
+            top.addWidget(widget)
+        top.addStretch(1)
+        top.addWidget(self.retry_reason)
+        top.addWidget(self.retry_button)
+
+        self.message = QLabel()
+        self.message.setObjectName("runMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
+        self.message.linkActivated.connect(self._link)
+        self.message.hide()
+
+        self.account_view = QTextBrowser()
+        self.account_view.setObjectName("runAccount")
+        self.account_view.setOpenLinks(False)
+
+        self.timeline_model = LazyTableModel(timeline_columns(), list_fetch(()), parent=self)
+        self.timeline_view = _table("runTimelineTable")
+        self.timeline_view.setModel(self.timeline_model)
+        self.writes_model = LazyTableModel(write_columns(), list_fetch(()), parent=self)
+        self.writes_view = _table("runWritesTable")
+        self.writes_view.setModel(self.writes_model)
+        self.writes_view.setToolTip(
+            "Double-click or Enter on a pending write opens it in the inbox"
+        )
+        self.writes_view.activated.connect(self._write_activated)
+
+        self.error_label = QLabel()
+        self.error_label.setObjectName("runError")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stderr_box = _mono("stderrBox")
+        self.traceback_box = _mono("tracebackBox")
+        self.stderr_title = QLabel("Error output (end):")
+        self.traceback_title = QLabel("Traceback:")
+        diagnostics = QWidget()
+        column = QVBoxLayout(diagnostics)
+        for widget in (
+            self.error_label,
+            self.stderr_title,
+            self.stderr_box,
+            self.traceback_title,
+            self.traceback_box,
+        ):
+            column.addWidget(widget)
+        column.addStretch(1)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("runTabs")
+        self.tabs.addTab(self.timeline_view, "&Timeline")
+        self.tabs.addTab(self.writes_view, "&Writes")
+        self.tabs.addTab(diagnostics, "&Diagnostics")
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.account_view)
+        splitter.addWidget(self.tabs)
+        splitter.setSizes([360, 440])  # the account gets room: it is what people read
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addWidget(splitter, 1)
+        back = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        back.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        back.activated.connect(self.back_requested)
+
+    @property
+    def run_id(self) -> int | None:
+        return self.details.run.id if self.details else None
+
+    def show_run(self, run_id: int) -> None:
+        if run_id != self.run_id:
+            self.message.hide()
+            self.retry_reason.clear()
+            self.tabs.setCurrentIndex(0)
+        try:
+            details = self.console.run_details(run_id)
+        except SophmateError as exc:
+            self.details = None
+            self.title.setText(f"Run {run_id}")
+            self.account_view.setPlainText(str(exc))
+            self.retry_button.setEnabled(False)
+            return
+        self.details = details
+        self._fill(details)
+
+    def reload(self) -> None:
+        if self.run_id is not None:
+            self.show_run(self.run_id)
+
+    def _fill(self, details: RunDetails) -> None:
+        run = details.run
+        self.title.setText(f"<b>Run {run.id}</b> · {html.escape(run.workflow)}")
+        for badge, value in ((self.status_badge, run.status), (self.mode_badge, run.mode)):
+            badge.setText(words(value))
+            badge.setProperty("badge", _badge(value))
+            badge.style().unpolish(badge)
+            badge.style().polish(badge)
+        self.account_view.setHtml(account_html(details.account))
+        self.timeline_model.set_fetch(list_fetch(details.timeline))
+        self.timeline_model.fetch_all()
+        self.writes_model.set_fetch(list_fetch(details.writes))
+        self.writes_model.fetch_all()
+        self.tabs.setTabText(1, f"&Writes ({len(details.writes)})")
+        self.timeline_view.resizeColumnsToContents()
+        self.writes_view.resizeColumnsToContents()
+        self._fill_diagnostics(details)
+        failed = run.status == "failed"
+        self.retry_button.setEnabled(failed)
+        self.retry_reason.setEnabled(failed)
+
+    def _fill_diagnostics(self, details: RunDetails) -> None:
+        run = details.run
+        failed = [w for w in details.writes if w.status == "failed"]
+        lines = [f"Write {w.seq} ({w.kind} to {w.target}) failed: {w.error}" for w in failed]
+        if run.error:
+            # With a failed write, run.error is what an earlier (retried) attempt hit.
+            lines.append(f"{'Earlier attempt' if failed else 'Error'}: {run.error}")
+        if run.finished_at:
+            lines.append(f"Finished {when(run.finished_at)} UTC, attempt {run.attempt}.")
+        self.error_label.setText("\n".join(lines) or "No error recorded.")
+        tail = stderr_of(run.diagnostics, [w.error or "" for w in failed])
+        self.stderr_box.setPlainText(tail or "")
+        trace = (run.diagnostics or {}).get("traceback") or ""
+        self.traceback_box.setPlainText(trace)
+        for widget in (self.stderr_title, self.stderr_box):
+            widget.setVisible(bool(tail))
+        for widget in (self.traceback_title, self.traceback_box):
+            widget.setVisible(bool(trace))
+        self.tabs.setTabText(2, "&Diagnostics" + (" ⚠" if lines and run.status == "failed" else ""))
+
+    # Actions ---------------------------------------------------------------
+
+    def retry(self) -> None:
+        if self.details is None or not self.retry_button.isEnabled():
+            return
+        old = self.details.run.id
+        try:
+            row = self.console.retry_run(old, self.retry_reason.text())
+        except SophmateError as exc:
+            self._say(html.escape(str(exc)), error=True)
+            return
+        self.retry_reason.clear()
+        state = "held until the pause ends" if row.status == "held" else "queued"
+        self._say(
+            f'Run {row.id} {state}: a new attempt of run {old}. <a href="run:{row.id}">Open run '
+            f"{row.id}</a>"
+        )
+        self.reload()
+        self.retried.emit(row.id)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setProperty("error", error)
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+        self.message.show()
+
+    def _link(self, link: str) -> None:
+        if link.startswith("run:"):
+            self.services.navigator.show_run(int(link[4:]))
+
+    def _write_activated(self, index: QModelIndex) -> None:
+        write = index.data(ROW_ROLE)
+        if write is None:
+            return
+        if write.status in INBOX_WRITE_STATUSES:
+            self.services.navigator.show_write(write.id)
+        else:
+            self._say(f"Write {write.seq} is {words(write.status)}: it is not in the inbox.")
+
+
+def _badge(status: str) -> str:
+    """The style sheet's badge for a status or mode (unknown values are grey)."""
+    return {"failed": "failed", "awaiting_approval": "pending", "succeeded": "ok"}.get(
+        status, status
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from peewee import SQL
 
 from sophmate_desktop.domain import policy, states
 from sophmate_desktop.domain.clock import utcnow
@@ -21,6 +23,27 @@ if TYPE_CHECKING:
     from sophmate_desktop.console import Console
 
 CHUNK = 500
+# What a decision reads of a write: not the payload or preview, which can be large;
+# as named tuples, not model instances (a third of a 10,000-write decision).
+_DECISION_FIELDS = (
+    Write.id,
+    Write.run.alias("run_id"),
+    Write.workflow.alias("workflow_id"),
+    Write.category,
+    Write.seq,
+    Write.kind,
+    Write.effect,
+    Write.target,
+    Write.customer_facing,
+    Write.status,
+    Write.decided_by,
+)
+
+
+def _id_list(db, ids: list[int]) -> SQL:
+    """`(?, ?, ...)` for `Write.id.in_(...)`, built as one string: peewee builds an IN
+    list value by value, a fifth of a 10,000-write decision."""
+    return SQL("(" + ", ".join([db.param] * len(ids)) + ")", ids)
 
 
 def _ids(ids: Iterable[int]) -> list[int]:
@@ -45,13 +68,15 @@ class InboxOps:
     def get_write(self: Console, write_id: int) -> WriteRow:
         return queries.get_write_row(write_id)
 
-    def _lock_writes(self: Console, ids: list[int]) -> dict[int, Write]:
-        found: dict[int, Write] = {}
+    def _lock_writes(self: Console, ids: list[int]) -> dict[int, Any]:
+        """The writes' decision fields by id (named tuples), locked on PostgreSQL."""
+        found: dict[int, Any] = {}
         for start in range(0, len(ids), CHUNK):
-            query = Write.select().where(Write.id.in_(ids[start : start + CHUNK]))
+            chunk = _id_list(self.db, ids[start : start + CHUNK])
+            query = Write.select(*_DECISION_FIELDS).where(Write.id.in_(chunk))
             if not is_sqlite(self.db):
                 query = query.for_update()
-            found.update({w.id: w for w in query})
+            found.update({w.id: w for w in query.namedtuples()})
         return found
 
     def _lock_switches(self: Console) -> None:
@@ -80,13 +105,14 @@ class InboxOps:
             writes = self._lock_writes(ids)
             self._lock_switches()
             switches = switch_states()
+            four_eyes = self.four_eyes_enabled  # read once, not once per write
             workflows = {
                 wf.id: wf
                 for wf in Workflow.select().where(
                     Workflow.id.in_(list({w.workflow_id for w in writes.values()}))
                 )
             }
-            accepted: list[Write] = []
+            accepted: list[Any] = []
             for wid in ids:
                 w = writes.get(wid)
                 if w is None:
@@ -102,7 +128,7 @@ class InboxOps:
                     continue
                 wf = workflows[w.workflow_id]
                 if new is WriteStatus.APPROVED:
-                    refusal = self._approval_refusal(w, wf, switches)
+                    refusal = self._approval_refusal(w, wf, switches, four_eyes)
                     if refusal:
                         results[wid] = DecisionResult(wid, False, w.status, refusal, 3)
                         continue
@@ -114,7 +140,10 @@ class InboxOps:
                     Write.update(
                         status=new.value, decided_by=self.actor, decided_at=now, comment=comment
                     )
-                    .where(Write.id.in_(chunk), Write.status == WriteStatus.PENDING.value)
+                    .where(
+                        Write.id.in_(_id_list(self.db, chunk)),
+                        Write.status == WriteStatus.PENDING.value,
+                    )
                     .execute()
                 )
                 if moved != len(chunk):
@@ -147,7 +176,11 @@ class InboxOps:
         return [results[i] for i in ids]
 
     def _approval_refusal(
-        self: Console, w: Write, wf: Workflow, switches: list[policy.SwitchState]
+        self: Console,
+        w: Any,
+        wf: Workflow,
+        switches: list[policy.SwitchState],
+        four_eyes: bool,
     ) -> str | None:
         sw = policy.blocking_switch(switches, category=w.category, effects=effects_of(w))
         if sw is not None:
@@ -155,7 +188,7 @@ class InboxOps:
         return policy.four_eyes_refusal(
             approver=self.actor,
             last_changed_by=wf.updated_by,
-            enabled=self.four_eyes_enabled,
+            enabled=four_eyes,
             workflow=wf.name,
         )
 

@@ -1,7 +1,217 @@
-"""Console calls for the approval inbox's paged, sorted, filtered queries."""
+"""Console calls for the approval inbox's paged, sorted, filtered queries.
+
+Everything the inbox table shows is sorted, filtered and paged here, in SQL. The
+rows leave out the preview and the payload (which can be large): the page reads
+the one write it previews with `get_write`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from peewee import Expression
+
+from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.store.models import Workflow, Write
+from sophmate_desktop.store.queries import INBOX_STATUSES
+
+if TYPE_CHECKING:
+    from sophmate_desktop.console import Console
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    """One line of the inbox table (no preview, no payload)."""
+
+    id: int
+    run_id: int
+    workflow: str
+    category: str
+    kind: str
+    effect: str
+    target: str
+    summary: str
+    customer_facing: bool
+    status: str
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    comment: str | None
+    error: str | None
+
+
+_ROW_FIELDS = (
+    Write.id,
+    Write.run,
+    Workflow.name,
+    Write.category,
+    Write.kind,
+    Write.effect,
+    Write.target,
+    Write.summary,
+    Write.customer_facing,
+    Write.status,
+    Write.created_at,
+    Write.decided_by,
+    Write.decided_at,
+    Write.comment,
+    Write.error,
+)
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What the filter bar asks for; None / False means "any"."""
+
+    category: str | None = None
+    workflow: str | None = None
+    kind: str | None = None
+    customer_facing_only: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.category or self.workflow or self.kind or self.customer_facing_only)
+
+
+@dataclass(frozen=True)
+class InboxChoices:
+    """The distinct values the filter combos offer (those present in the inbox)."""
+
+    categories: tuple[str, ...]
+    workflows: tuple[str, ...]
+    kinds: tuple[str, ...]
+
+
+# sort key -> (SQL expression, inverted, InboxRow attribute). "age" ascending means
+# youngest first; ids grow with creation time, so age sorts by the primary key.
+_SORTS: dict[str, tuple[Any, bool, str]] = {
+    "workflow": (Workflow.name, False, "workflow"),
+    "category": (Write.category, False, "category"),
+    "kind": (Write.kind, False, "kind"),
+    "target": (Write.target, False, "target"),
+    "summary": (Write.summary, False, "summary"),
+    "age": (Write.id, True, "id"),
+    "customer_facing": (Write.customer_facing, False, "customer_facing"),
+    "status": (Write.status, False, "status"),
+}
+INBOX_SORT_KEYS = tuple(_SORTS)
+
+
+def _base(
+    filters: InboxFilters | None,
+    *fields: Any,
+    statuses: Sequence[str] = INBOX_STATUSES,
+    join: bool = False,
+):
+    """Inbox writes matching `filters`; joined to Workflow only when that is needed."""
+    f = filters or InboxFilters()
+    status = Write.status.in_(list(statuses)) if len(statuses) > 1 else Write.status == statuses[0]
+    query = Write.select(*fields)
+    if join or f.workflow or any(getattr(field, "model", None) is Workflow for field in fields):
+        query = query.join(Workflow, on=(Write.workflow == Workflow.id))
+    query = query.where(status)
+    if f.category:
+        query = query.where(Write.category == f.category)
+    if f.workflow:
+        query = query.where(Workflow.name == f.workflow)
+    if f.kind:
+        query = query.where(Write.kind == f.kind)
+    if f.customer_facing_only:
+        query = query.where(Write.customer_facing == True)
+    return query
+
+
+def _order(sort_key: str | None, descending: bool) -> tuple[Any, bool, str]:
+    """(expression, descending in SQL, row attribute); no key = oldest first."""
+    if sort_key is None:
+        return Write.id, False, "id"
+    if sort_key not in _SORTS:
+        raise BadInput(f"sort: unknown key {sort_key!r}; use one of {', '.join(_SORTS)}")
+    expr, inverted, attribute = _SORTS[sort_key]
+    return expr, descending != inverted, attribute
+
+
+def _before(expr: Any, desc: bool, value: Any, write_id: int) -> Expression:
+    """Rows that come before (value, write_id) in this order (ties go by id)."""
+    if desc:
+        return (expr > value) | ((expr == value) & (Write.id > write_id))
+    return (expr < value) | ((expr == value) & (Write.id < write_id))
+
+
+def _after(expr: Any, desc: bool, value: Any, write_id: int) -> Expression:
+    if desc:
+        return (expr < value) | ((expr == value) & (Write.id < write_id))
+    return (expr > value) | ((expr == value) & (Write.id > write_id))
+
 
 class InboxPageOps:
-    pass
+    def inbox_rows(
+        self: Console,
+        offset: int,
+        limit: int,
+        sort_key: str | None = None,
+        descending: bool = False,
+        filters: InboxFilters | None = None,
+        after: InboxRow | None = None,
+    ) -> list[InboxRow]:
+        """One page of pending and interrupted writes, sorted and filtered in SQL.
+
+        `after`: the last row of the previous page in the same order; the page then
+        starts right after it (keyset paging: no OFFSET rows to step over).
+        """
+        expr, desc, attribute = _order(sort_key, descending)
+        keys = [expr.desc() if desc else expr.asc()]
+        if expr is not Write.id:
+            keys.append(Write.id.desc() if desc else Write.id.asc())
+
+        def page(statuses: Sequence[str], offset: int, limit: int) -> list[InboxRow]:
+            query = _base(filters, *_ROW_FIELDS, statuses=statuses)
+            if after is not None:
+                query = query.where(_after(expr, desc, getattr(after, attribute), after.id))
+            query = query.order_by(*keys).limit(limit).offset(offset)
+            return [InboxRow(*row) for row in query.tuples()]
+
+        if expr is not Write.id:
+            return page(INBOX_STATUSES, offset, limit)
+        # In id order, one query per status walks the (status, id) index in order and
+        # stops at the page's end; `status IN (...)` would sort every waiting write.
+        rows = [row for status in INBOX_STATUSES for row in page([status], 0, offset + limit)]
+        rows.sort(key=lambda row: row.id, reverse=desc)
+        return rows[offset : offset + limit]
+
+    def inbox_count(self: Console, filters: InboxFilters | None = None) -> int:
+        """How many pending and interrupted writes match (all of them without filters)."""
+        return _base(filters, Write.id).count()
+
+    def inbox_choices(self: Console) -> InboxChoices:
+        """Categories, workflows and kinds of the writes in the inbox, for the filters."""
+        rows = _base(None, Write.workflow, Write.category, Write.kind).distinct().tuples()
+        categories, workflow_ids, kinds = set(), set(), set()
+        for workflow_id, category, kind in rows:
+            categories.add(category)
+            workflow_ids.add(workflow_id)
+            kinds.add(kind)
+        names = Workflow.select(Workflow.name).where(Workflow.id.in_(list(workflow_ids)))
+        workflows = {name for (name,) in names.tuples()} if workflow_ids else set()
+        return InboxChoices(
+            tuple(sorted(categories)), tuple(sorted(workflows)), tuple(sorted(kinds))
+        )
+
+    def inbox_position(
+        self: Console,
+        write_id: int,
+        sort_key: str | None = None,
+        descending: bool = False,
+        filters: InboxFilters | None = None,
+    ) -> int | None:
+        """The row index of `write_id` in `inbox_rows` order, or None when it is not shown."""
+        expr, desc, _attribute = _order(sort_key, descending)
+        found = _base(filters, expr, Write.id).where(Write.id == write_id).tuples().first()
+        if found is None:
+            return None
+        value, wid = found
+        before = _before(expr, desc, value, wid)
+        return _base(filters, Write.id, join=expr.model is Workflow).where(before).count()

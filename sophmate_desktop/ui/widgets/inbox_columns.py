@@ -1,0 +1,74 @@
+"""The inbox table's columns: what each shows and which SQL sort key it uses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtGui import QColor
+
+from sophmate_desktop.console.inbox_pages import InboxRow
+from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.ui.models.base import Column
+
+CUSTOMER_BADGE = "customer"
+CUSTOMER_COLOUR = QColor("#b35900")
+INTERRUPTED_COLOUR = QColor("#c62828")
+
+
+def age_text(created: datetime, now: datetime | None = None) -> str:
+    """'< 1 min', '3 min', '2 h', '4 d': how long a write has waited."""
+    seconds = max(0.0, ((now or utcnow()) - created).total_seconds())
+    if seconds < 60:
+        return "< 1 min"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} d"
+
+
+def _badge(row: InboxRow) -> str:
+    return CUSTOMER_BADGE if row.customer_facing else ""
+
+
+def _status_colour(row: InboxRow) -> QColor | None:
+    return INTERRUPTED_COLOUR if row.status == "interrupted" else None
+
+
+def _status_tip(row: InboxRow) -> str:
+    if row.status == "interrupted":
+        return (
+            "Interrupted while applying: the app cannot tell whether it took effect. "
+            "Check, then mark it applied or retry it."
+        )
+    return "Waiting for approval"
+
+
+def inbox_columns() -> list[Column]:
+    return [
+        Column("Workflow", lambda r: r.workflow, "workflow"),
+        Column("Category", lambda r: r.category, "category"),
+        Column("Kind", lambda r: r.kind, "kind"),
+        Column("Target", lambda r: r.target, "target", tooltip=lambda r: r.target),
+        Column("Summary", lambda r: r.summary, "summary", tooltip=lambda r: r.summary),
+        Column(
+            "Age",
+            lambda r: age_text(r.created_at),
+            "age",
+            tooltip=lambda r: f"planned {r.created_at:%Y-%m-%d %H:%M} UTC",
+            align_right=True,
+        ),
+        Column(
+            "Customer",
+            _badge,
+            "customer_facing",
+            tooltip=lambda r: (
+                "Customer-facing: always needs a person's approval" if r.customer_facing else ""
+            ),
+            foreground=lambda r: CUSTOMER_COLOUR if r.customer_facing else None,
+        ),
+        Column("Status", lambda r: r.status, "status", _status_tip, _status_colour),
+    ]
+
+
+AGE_COLUMN = 5

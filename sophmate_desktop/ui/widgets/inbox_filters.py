@@ -1,0 +1,147 @@
+"""The inbox's filter bar: category, workflow, kind, customer-facing only.
+
+The choices come from the console (distinct values of the writes in the inbox).
+Reading them scans every waiting write (tens of ms with 100,000), so the bar asks
+for them only when a person reaches for a combo (focus or pop-up), not on every
+refresh. The filtering itself happens in SQL (InboxFilters is handed to the console).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QFocusEvent
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from sophmate_desktop.console.inbox_pages import InboxChoices, InboxFilters
+
+ANY = "Any"
+
+
+class _ChoiceCombo(QComboBox):
+    reached = Signal()  # focused or about to pop up: the choices should be current
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self.reached.emit()
+        super().focusInEvent(event)
+
+    def showPopup(self) -> None:
+        self.reached.emit()
+        super().showPopup()
+
+
+class InboxFilterBar(QWidget):
+    filters_changed = Signal(object)  # InboxFilters
+    choices_needed = Signal()  # the choices are stale and a person reached for a combo
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("inboxFilters")
+        self.category = self._combo("categoryFilter")
+        self.workflow = self._combo("workflowFilter")
+        self.kind = self._combo("kindFilter")
+        self.customer_facing = QCheckBox("C&ustomer-facing only")
+        self.customer_facing.setObjectName("customerFacingFilter")
+        self.customer_facing.toggled.connect(self._changed)
+        self.clear_button = QPushButton("C&lear filters")
+        self.clear_button.setObjectName("clearFiltersButton")
+        self.clear_button.clicked.connect(self.clear)
+        self.count = QLabel()
+        self.count.setObjectName("inboxCount")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for text, combo in (
+            ("Ca&tegory", self.category),
+            ("&Workflow", self.workflow),
+            ("&Kind", self.kind),
+        ):
+            label = QLabel(text)
+            label.setBuddy(combo)
+            layout.addWidget(label)
+            layout.addWidget(combo)
+        layout.addWidget(self.customer_facing)
+        layout.addWidget(self.clear_button)
+        layout.addStretch(1)
+        layout.addWidget(self.count)
+        self._filling = False
+        self.choices_stale = True
+        self.clear_button.setEnabled(False)
+
+    def _reached(self) -> None:
+        if self.choices_stale:
+            self.choices_needed.emit()
+
+    def _combo(self, name: str) -> QComboBox:
+        combo = _ChoiceCombo()
+        combo.reached.connect(self._reached)
+        combo.setObjectName(name)
+        combo.setMinimumContentsLength(12)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.addItem(ANY, None)
+        combo.currentIndexChanged.connect(self._changed)
+        return combo
+
+    def filters(self) -> InboxFilters:
+        return InboxFilters(
+            category=self.category.currentData(),
+            workflow=self.workflow.currentData(),
+            kind=self.kind.currentData(),
+            customer_facing_only=self.customer_facing.isChecked(),
+        )
+
+    def set_choices(self, choices: InboxChoices) -> None:
+        """Offer these values; a value chosen now stays offered even when it emptied."""
+        self.choices_stale = False
+        self._filling = True
+        try:
+            for combo, values in (
+                (self.category, choices.categories),
+                (self.workflow, choices.workflows),
+                (self.kind, choices.kinds),
+            ):
+                chosen = combo.currentData()
+                wanted = sorted(set(values) | ({chosen} if chosen else set()))
+                present = [combo.itemData(i) for i in range(1, combo.count())]
+                if present != wanted:
+                    combo.clear()
+                    combo.addItem(ANY, None)
+                    for value in wanted:
+                        combo.addItem(value, value)
+                    combo.setCurrentIndex(max(0, combo.findData(chosen)) if chosen else 0)
+        finally:
+            self._filling = False
+
+    def set_filters(self, filters: InboxFilters) -> None:
+        """Show `filters` (values not offered yet are added) and announce them once."""
+        self._filling = True
+        try:
+            for combo, value in (
+                (self.category, filters.category),
+                (self.workflow, filters.workflow),
+                (self.kind, filters.kind),
+            ):
+                if value and combo.findData(value) < 0:
+                    combo.addItem(value, value)
+                combo.setCurrentIndex(combo.findData(value) if value else 0)
+            self.customer_facing.setChecked(filters.customer_facing_only)
+        finally:
+            self._filling = False
+        self._changed()
+
+    def clear(self) -> None:
+        self.set_filters(InboxFilters())
+
+    def focus_first(self) -> None:
+        self.category.setFocus()
+
+    def set_count(self, shown: int, total: int) -> None:
+        if shown == total:
+            self.count.setText(f"{total:,} waiting")
+        else:
+            self.count.setText(f"{shown:,} of {total:,} waiting")
+
+    def _changed(self, *_args) -> None:
+        if self._filling:
+            return
+        filters = self.filters()
+        self.clear_button.setEnabled(filters.active)
+        self.filters_changed.emit(filters)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -56,7 +57,19 @@ class Console(
         self.actor = (actor or default_actor()).strip() or "unknown"
         self.secrets = secrets or SecretStore()
         self.events = Listeners()
-        self._pending_events: list[Event] = []
+        # Per thread: the UI's background tasks run transactions next to the main thread's.
+        self._local = threading.local()
+
+    @property
+    def _pending_events(self) -> list[Event]:
+        """Events of this thread's open transaction, published after it commits."""
+        if not hasattr(self._local, "events"):
+            self._local.events = []
+        return self._local.events
+
+    @_pending_events.setter
+    def _pending_events(self, events: list[Event]) -> None:
+        self._local.events = events
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -184,3 +184,29 @@ def test_interrupted_write_can_be_marked_applied_or_retried(db, console, pending
         console.mark_applied(writes[2].id)
     actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
     assert "write.marked_applied" in actions and "write.retried" in actions
+
+
+def test_events_of_transactions_on_two_threads_are_not_mixed(console) -> None:
+    import threading
+
+    from sophmate_desktop.domain.events import Event
+
+    seen: list[tuple[str, str]] = []
+    console.events.subscribe(lambda e: seen.append((threading.current_thread().name, e.kind)))
+    inside = threading.Event()
+    release = threading.Event()
+
+    def other() -> None:
+        with console.transaction():
+            console._pending_events.append(Event("from.other"))
+            inside.set()
+            release.wait(5)
+
+    t = threading.Thread(target=other, name="other")
+    t.start()
+    assert inside.wait(5)
+    console._pending_events.append(Event("from.main"))  # outside any transaction
+    release.set()
+    t.join(5)
+    assert ("other", "from.other") in seen
+    assert all(kind != "from.main" for _, kind in seen)

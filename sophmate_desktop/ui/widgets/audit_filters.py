@@ -11,7 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from sophmate_desktop.console.history_pages import HistoryChoices
 from sophmate_desktop.ui.widgets.audit_date_range import DateRangeFilter
@@ -64,8 +71,12 @@ class AuditFilterBar(QWidget):
         self.clear_button.setObjectName("auditClearFilters")
         self.clear_button.clicked.connect(self.clear)
         self.clear_button.setEnabled(False)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        layout = QHBoxLayout()
+        dates_row = QHBoxLayout()
+        outer.addLayout(layout)
+        outer.addLayout(dates_row)
         for text, combo in (
             ("&Workflow", self.workflow),
             ("Ac&tor", self.actor),
@@ -77,9 +88,10 @@ class AuditFilterBar(QWidget):
             layout.addWidget(label)
             layout.addWidget(combo)
             combo.currentIndexChanged.connect(self._changed)
-        layout.addWidget(self.dates)
-        layout.addWidget(self.clear_button)
         layout.addStretch(1)
+        dates_row.addWidget(self.dates)
+        dates_row.addWidget(self.clear_button)
+        dates_row.addStretch(1)
         self.dates.changed.connect(self._changed)
         self._last = AuditFilters()
 

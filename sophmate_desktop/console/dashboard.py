@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from sophmate_desktop.console import Console
 
 CHART_DAYS = 14
+MONTH_DAYS = 30  # the review dialog's "last 30 days" figures
 FINISHED = (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value, RunStatus.REJECTED.value)
 NEXT_STAGE = {Stage.DRY_RUN: Stage.STAGING, Stage.STAGING: Stage.PRODUCTION}
 
@@ -131,6 +132,11 @@ class ReviewSummary:
     next_stage: str | None
     promotion_now: str | None  # refusal text for promoting today; None = allowed
     promotion_after: str | None  # the same once this review marks the runs reviewed
+    # Runs that finished in the last MONTH_DAYS days (what a monthly review checks).
+    month_runs: int = 0
+    month_failed: int = 0
+    month_records: int = 0
+    month_cost: float = 0.0
 
     @property
     def unreviewed(self) -> int:
@@ -318,6 +324,17 @@ class DashboardOps:
         """Succeeded and failed runs per UTC day (by finish time), the last CHART_DAYS days."""
         return _chart_days((now or utcnow()).date(), _finished_runs(now or utcnow())[1])
 
+    def escalations(self: Console, now: _dt.datetime | None = None) -> list[Escalation]:
+        """Escalated workflows with their reasons (production data, customer-facing
+        output, repeated failures, no owner, a pause, an overdue review), by name."""
+        now = now or utcnow()
+        rows = []
+        for wf, cat_name in _workflows():
+            esc = _escalation(wf, cat_name, _due_rows(wf, cat_name, now))
+            if esc is not None:
+                rows.append(esc)
+        return rows
+
     def reviews_due(self: Console, now: _dt.datetime | None = None) -> list[ReviewDueRow]:
         """Due and overdue reviews of every workflow: overdue first, then oldest first."""
         now = now or utcnow()
@@ -404,6 +421,21 @@ class DashboardOps:
         def total(status: str) -> int:
             return sum(n for (_, s), n in by_mode.items() if s == status)
 
+        month_runs, month_failed, month_records, month_cost = (
+            Run.select(
+                fn.COUNT(Run.id),
+                fn.SUM(Case(None, [(Run.status == RunStatus.FAILED.value, 1)], 0)),
+                fn.SUM(Run.affected_records),
+                fn.SUM(Run.cost),
+            )
+            .where(
+                Run.workflow == wf.id,
+                Run.status.in_(list(FINISHED)),
+                Run.finished_at >= now - _dt.timedelta(days=MONTH_DAYS),
+            )
+            .tuples()
+            .get()
+        )
         last = Review.select().where(Review.workflow == wf.id).order_by(Review.id.desc()).first()
         stage = Stage(wf.stage)
         target = NEXT_STAGE.get(stage)
@@ -444,6 +476,10 @@ class DashboardOps:
             next_stage=target.value if target else None,
             promotion_now=now_text,
             promotion_after=after_text,
+            month_runs=month_runs or 0,
+            month_failed=int(month_failed or 0),
+            month_records=int(month_records or 0),
+            month_cost=float(month_cost or 0.0),
         )
 
 

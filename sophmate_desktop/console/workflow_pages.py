@@ -250,6 +250,12 @@ class WorkflowPageOps:
         health = _recent_health([wf.id])
         return _overview(wf, wf.category, health.get(wf.id, {}), utcnow())
 
+    def last_run_id(self: Console, name: str) -> int | None:
+        """The id of the workflow's newest run (any status), or None before its first."""
+        wf = queries.get_workflow(name)
+        last = Run.select(Run.id).where(Run.workflow == wf.id).order_by(Run.id.desc()).first()
+        return last.id if last is not None else None
+
     def dry_run_file(
         self: Console,
         name: str,

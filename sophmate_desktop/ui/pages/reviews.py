@@ -1,5 +1,7 @@
-"""The Reviews page: reviews due and overdue with the reason, and the runs that wait
-for a review before a workflow can be promoted. "Review..." (Enter) records one."""
+"""The Reviews page: reviews due and overdue with the reason, the escalated workflows
+with why (production data, customer-facing output, repeated failures, no owner), and
+the runs that wait for a review before a workflow can be promoted. "Review..."
+(Enter) records a review of the selected row's workflow."""
 
 from __future__ import annotations
 
@@ -20,13 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sophmate_desktop.console.dashboard import ReviewDueRow, UnreviewedRunsRow
+from sophmate_desktop.console.dashboard import Escalation, ReviewDueRow, UnreviewedRunsRow
 from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.store.rows import ReviewRow
-from sophmate_desktop.ui.models.base import ROW_ROLE, Column, LazyTableModel
+from sophmate_desktop.ui.models.base import ID_ROLE, ROW_ROLE, Column, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
-from sophmate_desktop.ui.widgets.review_dialog import KIND_LABELS, ReviewDialog, promotion_text
+from sophmate_desktop.ui.widgets.review_dialog import KIND_LABELS, ReviewDialog, promotion_status
 
 DEBOUNCE_MS = 150
 OVERDUE = QColor("#c62828")
@@ -57,6 +59,12 @@ DUE_COLUMNS = [
     ),
 ]
 DUE_SORT_COLUMN = 2
+ESCALATION_COLUMNS = [
+    Column("Workflow", lambda e: e.workflow),
+    Column("Owner", lambda e: e.owner or "— none —"),
+    Column("Stage", lambda e: e.stage.replace("_", " ")),
+    Column("Why escalated", lambda e: "; ".join(e.reasons), tooltip=lambda e: "\n".join(e.reasons)),
+]
 RUNS_COLUMNS = [
     Column("Workflow", lambda r: r.workflow),
     Column("Stage", lambda r: r.stage.replace("_", " ")),
@@ -132,9 +140,14 @@ class ReviewsPage(QWidget):
             DUE_SORT_COLUMN, Qt.SortOrder.AscendingOrder
         )
         self.due_table.setSortingEnabled(True)
+        self.escalation_model = LazyTableModel(
+            ESCALATION_COLUMNS, _slice([]), page_size=500, row_id=lambda e: e.workflow
+        )
+        self.escalation_table = _Table("reviewEscalationsTable", self.escalation_model)
         self.runs_model = LazyTableModel(RUNS_COLUMNS, _slice([]), page_size=500)
         self.runs_table = _Table("runsAwaitingReviewTable", self.runs_model)
-        for view in (self.due_table, self.runs_table):
+        self.tables = (self.due_table, self.escalation_table, self.runs_table)
+        for view in self.tables:
             view.doubleClicked.connect(lambda _i, v=view: self.review_selected(v))
             view.selectionModel().selectionChanged.connect(
                 lambda *_a, v=view: self._selection_changed(v)
@@ -158,21 +171,20 @@ class ReviewsPage(QWidget):
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.review_button)
 
-        runs_box = QWidget()
-        runs_layout = QVBoxLayout(runs_box)
-        runs_layout.setContentsMargins(0, 6, 0, 0)
+        self.escalation_title = QLabel()
+        self.escalation_title.setObjectName("escalationsTitle")
+        self.escalation_title.setWordWrap(True)
         runs_title = QLabel(
             "Runs awaiting review before promotion (a review marks them reviewed; "
             "promotion counts reviewed successful runs)"
         )
         runs_title.setWordWrap(True)
-        runs_layout.addWidget(runs_title)
-        runs_layout.addWidget(self.runs_table)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.due_table)
-        split.addWidget(runs_box)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.addWidget(_titled(self.escalation_title, self.escalation_table))
+        split.addWidget(_titled(runs_title, self.runs_table))
+        for index, stretch in enumerate((3, 2, 2)):
+            split.setStretchFactor(index, stretch)
 
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -192,12 +204,14 @@ class ReviewsPage(QWidget):
         self._loading = True
         console = self.services.console
         self.services.tasks.run(
-            lambda: (console.reviews_due(), console.runs_awaiting_review()),
+            lambda: (console.reviews_due(), console.escalations(), console.runs_awaiting_review()),
             self._loaded,
             self._load_failed,
         )
 
-    def _loaded(self, result: tuple[list[ReviewDueRow], list[UnreviewedRunsRow]]) -> None:
+    def _loaded(
+        self, result: tuple[list[ReviewDueRow], list[Escalation], list[UnreviewedRunsRow]]
+    ) -> None:
         if not shiboken6.isValid(self):
             return  # the page was closed while its read ran
         self._loading = False
@@ -205,23 +219,26 @@ class ReviewsPage(QWidget):
             self._again = False
             self.refresh()
             return
-        due, runs = result
-        due_selected = self.selected_row(self.due_table)
-        runs_selected = self.selected_row(self.runs_table)
+        due, escalated, runs = result
+        selected = [self._selected_id(view) for view in self.tables]
         self.due_model.set_fetch(_slice(due, _DUE_SORT))
+        self.escalation_model.set_fetch(_slice(escalated))
         self.runs_model.set_fetch(_slice(runs))
-        if due_selected is not None:
-            self._select_id(self.due_table, self.due_model, due_selected.id)
-        if runs_selected is not None:
-            self._select_id(self.runs_table, self.runs_model, runs_selected.id)
+        for view, row_id in zip(self.tables, selected, strict=True):
+            if row_id is not None:
+                self._select_id(view, view.model(), row_id)
         if self.selected_row() is None and self.due_model.rowCount():
             self.due_table.selectRow(0)  # Enter reviews the most pressing one
-        for view in (self.due_table, self.runs_table):
+        for view in self.tables:
             view.resizeColumnsToContents()
         overdue = sum(r.overdue for r in due)
         self.summary.setText(
             f"{len(due)} review{'s' * (len(due) != 1)} due"
             + (f", {overdue} overdue" if overdue else "")
+        )
+        self.escalation_title.setText(
+            f"Escalated workflows ({len(escalated)}): writing production data, sending "
+            "customer-facing output, repeated failures, no owner, paused, review overdue"
         )
         self.title_changed.emit(f"{self.title} ({len(due)})" if due else self.title)
         self._update_buttons()
@@ -248,6 +265,11 @@ class ReviewsPage(QWidget):
         rows = view.selectionModel().selectedRows()
         return rows[0].data(ROW_ROLE) if rows else None
 
+    @staticmethod
+    def _selected_id(view: QTableView) -> Any:
+        rows = view.selectionModel().selectedRows()
+        return rows[0].data(ID_ROLE) if rows else None
+
     def _select_id(self, view: QTableView, model: LazyTableModel, row_id: Any) -> None:
         r = model.row_of(row_id)
         if r is not None:
@@ -256,8 +278,9 @@ class ReviewsPage(QWidget):
     def _selection_changed(self, view: QTableView) -> None:
         if view.selectionModel().hasSelection():
             self._last_view = view
-            other = self.runs_table if view is self.due_table else self.due_table
-            other.clearSelection()  # one selection at a time: Review... acts on it
+            for other in self.tables:  # one selection at a time: Review... acts on it
+                if other is not view:
+                    other.clearSelection()
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -299,7 +322,7 @@ class ReviewsPage(QWidget):
         summary = self.services.console.review_summary(review.workflow)
         self.status.setText(
             f"Review of {review.workflow} recorded ({KIND_LABELS.get(review.kind, review.kind)}). "
-            f"Promotion: {promotion_text(summary)}."
+            f"Promotion: {promotion_status(summary)}."
         )
         self.refresh()
 
@@ -311,3 +334,12 @@ class ReviewsPage(QWidget):
 
 def _due_id(row: ReviewDueRow) -> tuple[str, str]:
     return row.id
+
+
+def _titled(title: QLabel, table: QTableView) -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 6, 0, 0)
+    layout.addWidget(title)
+    layout.addWidget(table)
+    return box

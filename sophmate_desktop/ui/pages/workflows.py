@@ -1,6 +1,7 @@
 """The Workflows page: every workflow with its stage, switches, owner, health,
 escalations and review; the editor below the table; import, export, enable,
-disable, promote and "Dry run on a file...".
+disable, promote, "Dry run on a file..." and "Last run" (its run page, with the
+plain-language account).
 
 Refusals (checklist, graduation, a file that does not validate) are shown in place,
 in the message line above the table, in the words the console gives.
@@ -40,6 +41,7 @@ from sophmate_desktop.ui.widgets.wf_editor import WorkflowEditor
 from sophmate_desktop.ui.widgets.wf_lifecycle import WorkflowLifecycle, explain
 
 REFRESH_MS = 150
+DRY_RUN_HEIGHT = 440  # the table and the dry-run panel, while a dry run is shown
 COLUMN_WIDTHS = (160, 100, 85, 65, 115, 120, 150, 160)
 REFRESH_ON = ("workflow.", "run.", "runs.", "review.", "category.", "write.", "db.changed")
 EMPTY_HINT = (
@@ -75,6 +77,7 @@ class WorkflowsPage(QWidget):
             (self.disable_action, "disableButton", "Disa&ble…"),
             (self.promote_action, "promoteButton", "&Promote…"),
             (self.dry_run_action, "dryRunButton", "&Dry run on a file…"),
+            (self.last_run_action, "lastRunButton", "&Last run"),
         ):
             self.buttons[name] = self._button(action, name, text)
             toolbar.addWidget(self.buttons[name])
@@ -176,6 +179,12 @@ class WorkflowsPage(QWidget):
         self.dry_run_action = self._action(
             "Dry run on a file…", "Plan a run on a file; nothing is written", self.dry_run
         )
+        self.last_run_action = self._action(
+            "Last run",
+            "Open its newest run: what happened, in plain words",
+            self.open_last_run,
+            "Ctrl+L",
+        )
         self._action("Filter", "", self._focus_search, "Ctrl+F")
 
     def _button(self, action: QAction, name: str, text: str) -> QPushButton:
@@ -252,6 +261,7 @@ class WorkflowsPage(QWidget):
         row = self.selected()
         self.export_action.setEnabled(row is not None)
         self.dry_run_action.setEnabled(row is not None and not self.dry_runner.busy)
+        self.last_run_action.setEnabled(row is not None)
         self.enable_action.setEnabled(row is not None and not row.enabled)
         self.disable_action.setEnabled(row is not None and row.enabled)
         self.promote_action.setEnabled(row is not None and row.next_stage is not None)
@@ -424,6 +434,19 @@ class WorkflowsPage(QWidget):
         if (row := self.selected()) is not None:
             self.lifecycle.promote(row)
 
+    def open_last_run(self) -> None:
+        if (row := self.selected()) is None:
+            return
+        try:
+            run_id = self.console.last_run_id(row.name)
+        except NotFound as exc:
+            self.say(str(exc), "error")
+            return
+        if run_id is None:
+            self.say(f"{row.name} has not run yet.", "info")
+            return
+        self.services.navigator.show_run(run_id)
+
     # Dry run -------------------------------------------------------------------
 
     def dry_run(self) -> None:
@@ -441,6 +464,9 @@ class WorkflowsPage(QWidget):
         if self.editor.dirty and self.editor.name == name:
             note = " It uses the saved revision, not your unsaved changes."
         self.dry_run_panel.set_busy(name, Path(path).name, note)
+        top, bottom = self.splitter.sizes()
+        if top < DRY_RUN_HEIGHT < top + bottom:  # room for the planned writes and a preview
+            self.splitter.setSizes([DRY_RUN_HEIGHT, top + bottom - DRY_RUN_HEIGHT])
         self._dry_run_name = name
         self.dry_runner.start(name, path)
 

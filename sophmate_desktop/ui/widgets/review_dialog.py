@@ -47,12 +47,30 @@ def runs_text(s: ReviewSummary) -> str:
     return ", ".join(parts)
 
 
-def promotion_text(s: ReviewSummary) -> str:
+def month_text(s: ReviewSummary) -> str:
+    """The last 30 days in one line: runs, failures, affected records, cost."""
+    if not s.month_runs:
+        return "no finished runs"
+    failed = f" ({s.month_failed} failed)" if s.month_failed else ""
+    return (
+        f"{_plural(s.month_runs, 'run')}{failed}, "
+        f"{_plural(s.month_records, 'affected record')}, cost {s.month_cost:,.2f}"
+    )
+
+
+def promotion_status(s: ReviewSummary) -> str:
+    """Whether promotion is allowed as things stand (e.g. right after a review)."""
     if s.next_stage is None:
         return "in production (the last stage)"
-    target = s.next_stage.replace("_", " ")
     if s.promotion_now is None:
-        return f"promotion to {target} is allowed now"
+        return f"promotion to {s.next_stage.replace('_', ' ')} is allowed now"
+    return f"not yet ({s.promotion_now.removeprefix(f'cannot promote to {s.next_stage}: ')})"
+
+
+def promotion_text(s: ReviewSummary) -> str:
+    """Promotion now, and what recording this review would change."""
+    if s.next_stage is None or s.promotion_now is None:
+        return promotion_status(s)
     text = s.promotion_now.removeprefix(f"cannot promote to {s.next_stage}: ")
     if s.promotion_after is None:
         return f"not yet ({text}); after this review it is allowed"
@@ -97,6 +115,10 @@ class ReviewDialog(QDialog):
         self.runs_label = QLabel(runs_text(s))
         self.runs_label.setObjectName("reviewRuns")
         form.addRow("Runs since then:", self.runs_label)
+        self.month_label = QLabel(month_text(s))
+        self.month_label.setObjectName("reviewMonth")
+        self.month_label.setToolTip("Runs that finished in the last 30 days")
+        form.addRow("Last 30 days:", self.month_label)
         self.promotion_label = QLabel(promotion_text(s))
         self.promotion_label.setObjectName("reviewPromotion")
         self.promotion_label.setWordWrap(True)

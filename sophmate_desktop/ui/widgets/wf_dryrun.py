@@ -1,17 +1,22 @@
 """Dry runs on a file: running one in the background, and showing the result (the
-run's status, the writes it planned, a way to open the run's page)."""
+run's status, the writes it planned by action, each write's preview, a way to open
+the run's page)."""
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
+    QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -19,7 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from sophmate_desktop.console.workflow_pages import DryRunResult
+from sophmate_desktop.store.rows import WriteRow
 from sophmate_desktop.ui.services import UiServices
+
+PREVIEW_ROLE = Qt.ItemDataRole.UserRole + 1
 
 _STATUS_STYLE = {
     "succeeded": "color: #2e7d32;",
@@ -102,6 +110,12 @@ class DryRunPanel(QGroupBox):
         self.writes.setColumnWidth(0, 32)
         self.writes.setColumnWidth(1, 90)
         self.writes.setColumnWidth(2, 220)
+        self.writes.currentItemChanged.connect(self._show_preview)
+        self.preview = QPlainTextEdit()
+        self.preview.setObjectName("dryRunPreview")
+        self.preview.setReadOnly(True)
+        self.preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.preview.setPlaceholderText("Select a planned write to read its preview.")
         self.open_button = QPushButton("&Open run")
         self.open_button.setObjectName("openDryRunButton")
         self.open_button.setEnabled(False)
@@ -113,14 +127,20 @@ class DryRunPanel(QGroupBox):
         buttons.addStretch(1)
         buttons.addWidget(close)
         buttons.addWidget(self.open_button)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.writes)
+        split.addWidget(self.preview)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
-        layout.addWidget(self.writes, 1)
+        layout.addWidget(split, 1)
         layout.addLayout(buttons)
 
     def set_busy(self, workflow: str, file_name: str, note: str = "") -> None:
         self.run_id = None
         self.writes.clear()
+        self.preview.clear()
         self.open_button.setEnabled(False)
         self._status(
             f"Dry run of {workflow} on {file_name}… (plans only; nothing is written){note}"
@@ -136,7 +156,7 @@ class DryRunPanel(QGroupBox):
         text = (
             f"Run {run.id} of {run.workflow} on {_file_name(run.trigger_path)}: {run.status} "
             f"(dry run) — {len(planned)} planned write{'s' if len(planned) != 1 else ''}"
-            f"{records}. Nothing was written."
+            f"{by_action(planned)}{records}. Nothing was written."
         )
         if run.status == "held":
             text += (
@@ -148,11 +168,15 @@ class DryRunPanel(QGroupBox):
         self._status(text)
         self.status.setStyleSheet(_STATUS_STYLE.get(run.status, ""))
         self.writes.clear()
+        self.preview.clear()
         for w in result.writes:
             item = QTreeWidgetItem([str(w.seq), w.kind, w.target, w.summary])
             item.setToolTip(2, w.target)
             item.setToolTip(3, w.preview[:2000] or w.summary)
+            item.setData(0, PREVIEW_ROLE, w.preview)
             self.writes.addTopLevelItem(item)
+        if self.writes.topLevelItemCount():
+            self.writes.setCurrentItem(self.writes.topLevelItem(0))
         self.open_button.setEnabled(True)
         self.show()
 
@@ -165,6 +189,13 @@ class DryRunPanel(QGroupBox):
     def status_text(self) -> str:
         return self.status.text()
 
+    def preview_text(self) -> str:
+        return self.preview.toPlainText()
+
+    def _show_preview(self, item: QTreeWidgetItem | None, _previous=None) -> None:
+        text = item.data(0, PREVIEW_ROLE) if item is not None else ""
+        self.preview.setPlainText(text or ("(no preview)" if item is not None else ""))
+
     def write_targets(self) -> list[str]:
         return [self.writes.topLevelItem(i).text(2) for i in range(self.writes.topLevelItemCount())]
 
@@ -174,6 +205,14 @@ class DryRunPanel(QGroupBox):
     def _open(self) -> None:
         if self.run_id is not None:
             self.open_run.emit(self.run_id)
+
+
+def by_action(writes: list[WriteRow]) -> str:
+    """The planned writes counted by action: " (1 copy_file, 14 send_email)"."""
+    counts = Counter(w.kind for w in writes)
+    if not counts:
+        return ""
+    return " (" + ", ".join(f"{n} {kind}" for kind, n in counts.items()) + ")"
 
 
 def _file_name(path: str | None) -> str:

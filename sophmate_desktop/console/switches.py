@@ -17,7 +17,9 @@ from sophmate_desktop.store.rows import SwitchRow
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
 
-HeldChoice = Literal["keep", "replay", "discard"]
+# "by_category" (resuming everything only): every category stays paused, with its
+# held runs, until someone resumes it; replay or discard is then chosen per category.
+HeldChoice = Literal["keep", "replay", "discard", "by_category"]
 
 
 def _require_reason(reason: str | None) -> str:
@@ -47,6 +49,8 @@ class SwitchOps:
         held: HeldChoice = "keep",
     ) -> SwitchRow:
         reason = _require_reason(reason)
+        if held == "by_category" and (paused or scope is not SwitchScope.GLOBAL):
+            raise BadInput("held: by_category applies only to resuming everything")
         now = utcnow()
         fields = {
             "paused": paused,
@@ -78,6 +82,8 @@ class SwitchOps:
                 )
             category = name if scope is SwitchScope.CATEGORY else None
             details: dict = {"was_paused": was, "held_runs": held_now}
+            if held == "by_category":
+                details["kept_paused"] = self._keep_categories_paused(sw, reason)
             if not paused and workflows is not None:
                 ids = [
                     r.id
@@ -87,9 +93,37 @@ class SwitchOps:
                 ]
                 details.update(held_choice=held, held_count=len(ids))
             self.audit(action, subject=name, category=category, reason=reason, details=details)
-            if not paused and workflows is not None and held != "keep" and ids:
+            if not paused and workflows is not None and held in ("replay", "discard") and ids:
                 self._decide_held(ids, held, reason)
         return next(r for r in queries.switch_rows() if r.scope == scope.value and r.name == name)
+
+    def _keep_categories_paused(self: Console, everything: Switch, reason: str) -> list[str]:
+        """Pause every running category with the pause of `everything` (its who, when
+        and why), so that resuming everything leaves each category to be resumed on its
+        own. Categories paused on their own keep their own pause. Audited one by one."""
+        if not everything.paused:
+            raise BadInput("everything is not paused: there is nothing to resume by category")
+        names = [
+            c.name
+            for c in Category.select(Category.name)
+            .where(Category.paused == False)
+            .order_by(Category.name)
+        ]
+        Category.update(
+            paused=True,
+            paused_by=everything.paused_by,
+            paused_reason=everything.paused_reason,
+            paused_at=everything.paused_at,
+        ).where(Category.name.in_(names)).execute()
+        for name in names:
+            self.audit(
+                "category.paused",
+                subject=name,
+                category=name,
+                reason=everything.paused_reason,
+                details={"kept_from": "everything", "resumed_because": reason},
+            )
+        return names
 
     def pause_all(self: Console, reason: str) -> SwitchRow:
         return self._set_switch(SwitchScope.GLOBAL, "all", True, reason)

@@ -76,8 +76,10 @@ class KillSwitchPanel(QWidget):
         self.pause_all_action.triggered.connect(self.pause_all)
 
         self.switch_area, self.flow = flow_container()
-        self.category_label = QLabel("<b>Categories</b>")
-        self.effect_label = QLabel("<b>Effects</b>")
+        # Parented from the start: a parentless label that is shown becomes a window
+        # of its own for a moment and takes the focus from the main window.
+        self.category_label = QLabel("<b>Categories</b>", self.switch_area)
+        self.effect_label = QLabel("<b>Effects</b>", self.switch_area)
         self.effect_label.setContentsMargins(12, 0, 0, 0)
         line_height = QPushButton("X").sizeHint().height()
         for label in (self.category_label, self.effect_label):
@@ -144,8 +146,8 @@ class KillSwitchPanel(QWidget):
             if not group:
                 group_label.hide()
                 continue
-            group_label.show()
             self.flow.addWidget(group_label)
+            group_label.show()
             for key in group:
                 button = QPushButton(label_of(self.rows[key]))
                 button.setObjectName(f"switch-{key[0]}-{key[1]}")
@@ -216,7 +218,11 @@ class KillSwitchPanel(QWidget):
         row = self.rows[key]
         holds = row.scope != SwitchScope.EFFECT.value
         dialog = resume_dialog(
-            label_of(row), row.held_runs if holds else None, who_when_why(row), self.window()
+            label_of(row),
+            row.held_runs if holds else None,
+            who_when_why(row),
+            self.window(),
+            by_category=key == GLOBAL_KEY,
         )
         dialog.submitted.connect(lambda reason, held: self._resume(dialog, key, reason, held))
         return self._open(dialog)

@@ -4,8 +4,9 @@ The icon shows the worst state: failure (a failed run nobody acknowledged) > pau
 (any kill switch or workflow) > pending (writes await approval) > ok. Messages are
 shown for failed runs (the engine records the notice after the last retry, so
 retries do not flood), automatic pauses and interrupted writes; new pending writes
-are batched over ~2 s into one "12 writes await approval". Clicking a message opens
-the run, the workflow or the inbox.
+are batched over ~2 s into one "12 writes await approval"; a failure that paused its
+workflow is one message, not two. Clicking a message opens the run, the workflow or
+the inbox.
 
 Where the desktop has no tray (offscreen tests, some desktops) `available` is False
 and no icon is shown, but the state, the menu and `messages` are kept all the same,
@@ -194,15 +195,24 @@ class TrayController(QObject):
             and r.kind not in QUIET_KINDS
             and r.level in ("error", "warning")
         ]
+        # A failure that made its workflow pause itself is one event to a person: one
+        # message that says both (the two notices are committed together).
+        failed = {f.workflow for f in failures if f.workflow}
+        folded = [p for p in pauses if p.workflow in failed]
+        pauses = [p for p in pauses if p not in folded]
         if len(failures) == 1:
             [f] = failures
             target = ("run", f.run) if f.run is not None else ("notifications", None)
-            self.show_message(f.title, _first_line(f.body), target, "failure")
+            title = f"{f.title}; it paused itself" if folded else f.title
+            body = "\n".join([_first_line(f.body), *(p.title for p in folded)]).strip()
+            self.show_message(title, body, target, "failure")
         elif failures:
-            names = sorted({f.workflow or "?" for f in failures})
+            names = ", ".join(sorted({f.workflow or "?" for f in failures}))
+            if folded:
+                names += "\nPaused themselves: " + ", ".join(sorted(p.workflow for p in folded))
             self.show_message(
                 f"{len(failures)} runs failed",
-                ", ".join(names),
+                names,
                 ("notifications", None),
                 "failure",
             )

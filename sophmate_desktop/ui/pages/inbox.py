@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.console.inbox_pages import InboxFilters, InboxRow
 from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.models.base import LazyTableModel
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.inbox_columns import AGE_COLUMN, inbox_columns
@@ -108,9 +109,12 @@ class InboxPage(QWidget):
             shortcut = QShortcut(QKeySequence(key), self.table)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(slot)
+        # The whole window while the inbox is shown (a hidden page's shortcut never
+        # fires): after Ctrl+2 or the side bar the focus is not inside the page yet.
         find = QShortcut(QKeySequence.StandardKey.Find, self)
-        find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.setContext(Qt.ShortcutContext.WindowShortcut)
         find.activated.connect(self.filter_bar.focus_first)
+        services.navigator.page_requested.connect(self._requested)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -165,7 +169,7 @@ class InboxPage(QWidget):
         shown = self.console.inbox_count(self._filters) if self._filters.active else total
         self.filter_bar.set_count(shown, total)
         self.filter_bar.choices_stale = True  # read when a person reaches for a filter
-        self._title = f"Inbox ({total:,})"
+        self._title = f"Inbox ({total:,})" if total else "Inbox"  # like Notifications
         if emit_title:
             self._emit_title()
 
@@ -233,6 +237,12 @@ class InboxPage(QWidget):
         self.model.set_fetch(self._fetch)
         self.table.select_rows([0] if self.model.rowCount() else [], 0)
         self._refresh_side()
+
+    def _requested(self, key: str) -> None:
+        """Opened from the tray, a notice or the dashboard: A, R and Enter act at once
+        (the side bar keeps its own focus, so arrow keys still walk the pages)."""
+        if key == nav.INBOX:
+            self.table.setFocus()  # a hidden widget takes the focus once shown
 
     def set_filters(self, filters: InboxFilters) -> None:
         self.filter_bar.set_filters(filters)

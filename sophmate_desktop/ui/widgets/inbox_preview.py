@@ -242,11 +242,18 @@ class InboxPreview(QWidget):
         self.text.setReadOnly(True)
         self.text.setLineWrapMode(QTextEdit.LineWrapMode.NoWrap)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        # A badge beside the title, not only words in the facts line: customer-facing
+        # output is what an approver must not miss (the style sheet colours [badge]).
+        self.customer_badge = QLabel("customer-facing")
+        self.customer_badge.setObjectName("customerBadge")
+        self.customer_badge.setProperty("badge", "customer")
+        self.customer_badge.setToolTip("Customer-facing: always needs a person's approval")
         self.open_run = QPushButton("&Open run")
         self.open_run.setObjectName("openRunButton")
         self.open_run.clicked.connect(self._open_run)
         heading = QHBoxLayout()
         heading.addWidget(self.title, 1)
+        heading.addWidget(self.customer_badge)
         heading.addWidget(self.open_run)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -260,6 +267,7 @@ class InboxPreview(QWidget):
     def show_write(self, row: WriteRow | None) -> None:
         self.row = row
         self.open_run.setEnabled(row is not None)
+        self.customer_badge.setVisible(row is not None and row.customer_facing)
         if row is None:
             self.title.setText("Select a write to see what it will do.")
             for label in (self.facts, self.decision, self.problem):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QGroupBox,
@@ -43,6 +44,7 @@ class SwitchDialog(QDialog):
         *,
         held_runs: int | None = None,
         example: str = "e.g. hosting incident",
+        by_category: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
@@ -64,8 +66,9 @@ class SwitchDialog(QDialog):
 
         self.held_group = QButtonGroup(self)
         self.held_buttons: dict[str, QRadioButton] = {}
+        self.held_box: QGroupBox | None = None
         if held_runs:
-            box = QGroupBox(f"{held_text(held_runs).capitalize()} waiting")
+            box = self.held_box = QGroupBox(f"{held_text(held_runs).capitalize()} waiting")
             box_layout = QVBoxLayout(box)
             noun = "it" if held_runs == 1 else f"all {held_runs}"
             for choice, words in (
@@ -82,6 +85,20 @@ class SwitchDialog(QDialog):
             layout.addWidget(box)
         elif held_runs == 0:
             layout.addWidget(QLabel("No runs are held."))
+        self.by_category_check: QCheckBox | None = None
+        if by_category:
+            check = self.by_category_check = QCheckBox("Resume &category by category")
+            check.setObjectName("byCategoryCheck")
+            check.toggled.connect(self._by_category_toggled)
+            hint = QLabel(
+                "Every category stays paused, with its held runs, until you resume it; "
+                "you choose to replay or discard its held runs there."
+            )
+            hint.setObjectName("hint")
+            hint.setWordWrap(True)
+            hint.setContentsMargins(22, 0, 0, 0)  # under the check box's text
+            layout.addWidget(check)
+            layout.addWidget(hint)
 
         self.error_label = QLabel()
         self.error_label.setObjectName("dialogError")
@@ -112,12 +129,19 @@ class SwitchDialog(QDialog):
 
     @property
     def held_choice(self) -> str | None:
+        if self.by_category_check is not None and self.by_category_check.isChecked():
+            return "by_category"
         if not self.held_buttons:
             return "keep"
         for choice, button in self.held_buttons.items():
             if button.isChecked():
                 return choice
         return None
+
+    def _by_category_toggled(self, checked: bool) -> None:
+        if self.held_box is not None:  # decided per category instead
+            self.held_box.setEnabled(not checked)
+        self._update_ok()
 
     def _update_ok(self, *_args) -> None:
         self.ok_button.setEnabled(
@@ -160,9 +184,15 @@ def pause_dialog(label: str, parent: QWidget | None = None) -> SwitchDialog:
 
 
 def resume_dialog(
-    label: str, held_runs: int | None, paused_text: str, parent: QWidget | None = None
+    label: str,
+    held_runs: int | None,
+    paused_text: str,
+    parent: QWidget | None = None,
+    *,
+    by_category: bool = False,
 ) -> SwitchDialog:
-    """`held_runs` None: this switch holds no runs (an effect switch), so no choice."""
+    """`held_runs` None: this switch holds no runs (an effect switch), so no choice.
+    `by_category` (resuming everything): offer to resume one category at a time."""
     dialog = SwitchDialog(
         f"Resume {label}",
         f"Resume {label}? It was paused {paused_text}.",
@@ -170,6 +200,7 @@ def resume_dialog(
         parent,
         held_runs=held_runs,
         example="e.g. incident over, provider confirmed",
+        by_category=by_category,
     )
     dialog.setObjectName("resumeDialog")
     return dialog

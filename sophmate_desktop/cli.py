@@ -154,6 +154,13 @@ def cmd_category_pause(c: Console, a: argparse.Namespace) -> str:
 def cmd_category_resume(c: Console, a: argparse.Namespace) -> str:
     name = _some_or_all(a.name, a.all, "a category name")
     held = "replay" if a.replay else "discard" if a.discard else "keep"
+    if a.by_category:
+        if name is not None:
+            raise BadInput(
+                "--by-category goes with --all: it resumes everything but keeps "
+                "each category paused, to resume one at a time"
+            )
+        held = "by_category"
     row = (
         c.resume_all(a.reason, held)  # type: ignore[arg-type]
         if name is None
@@ -335,6 +342,12 @@ def _add_switches(sub: Any) -> None:
     held = p.add_mutually_exclusive_group()
     held.add_argument("--replay", action="store_true", help="queue the held runs again")
     held.add_argument("--discard", action="store_true", help="discard the held runs")
+    held.add_argument(
+        "--by-category",
+        action="store_true",
+        help="with --all: lift Pause all but keep each category paused, to resume them "
+        "one by one (replay or discard their held runs each)",
+    )
 
     g = _group(sub, "effect", "kill switches of kinds of effect (all e-mail, all HTTP, ...)")
     effects = listing(_switches("effect"), fmt.SWITCH_COLUMNS, "No effect switches.")

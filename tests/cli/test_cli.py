@@ -286,6 +286,25 @@ def test_pause_all_holds_queued_runs_and_resume_replays_them(cli: Cli) -> None:
     assert replayed[0]["reason"] == "moved" and replayed[0]["details"]["runs"] == [run_id]
 
 
+def test_resume_all_by_category_keeps_each_category_paused(cli: Cli) -> None:
+    cli("workflow", "import", INVOICE)
+    cli("workflow", "import", REPORTS)
+    held_run, _ = add_run(cli.url, "report-archive", status="queued")
+    cli("category", "pause", "--all", "--reason", "hosting incident", actor="bob")
+    result = cli("category", "resume", "finance", "--by-category", "--reason", "x")
+    assert result.code == 2 and "--by-category goes with --all" in result.err
+
+    result = cli("category", "resume", "--all", "--by-category", "--reason", "over")
+    assert result.code == 0, result.err
+    rows = {r["name"]: r for r in cli("category", "list", "--json").json()}
+    assert rows["all"]["paused"] is False
+    assert rows["finance"]["paused"] and rows["reporting"]["paused"]
+    assert rows["reporting"]["paused_reason"] == "hosting incident"
+    assert [r["id"] for r in cli("held", "list", "--json").json()] == [held_run]
+    result = cli("category", "resume", "reporting", "--reason", "checked", "--replay")
+    assert result.code == 0 and cli("held", "list", "--json").json() == []
+
+
 def test_held_replay_and_discard(cli: Cli) -> None:
     cli("workflow", "import", REPORTS)
     first, _ = add_run(cli.url, "report-archive", status="held")

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
+from peewee import Database
+from PySide6.QtWidgets import QApplication, QMessageBox
+
 from sophmate_desktop.console import Console
+from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.engine.secrets import SecretStore
 from sophmate_desktop.engine.service import Engine
 from sophmate_desktop.store.database import default_db_url, open_database, parse_url
@@ -10,7 +16,33 @@ from sophmate_desktop.ui.bridge import EventBridge
 from sophmate_desktop.ui.main_window import MainWindow
 from sophmate_desktop.ui.navigator import Navigator
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.single_instance import SingleInstance, normalised_url
+from sophmate_desktop.ui.style import apply_style
 from sophmate_desktop.ui.tasks import TaskRunner
+
+# The models are bound to one database per process (store.models.database_proxy).
+# Opening the same URL again for a second window would rebind them under the first
+# window, whose transactions would then cover none of its queries; so windows on one
+# database in one process share its Database object (each thread still has its own
+# connection). Entry: normalised URL -> [Database, windows using it].
+_shared: dict[str, list] = {}
+
+
+def _acquire_database(url: str) -> tuple[str, Database]:
+    key = normalised_url(url)
+    entry = _shared.get(key)
+    if entry is None:
+        entry = _shared[key] = [open_database(url), 0]
+    entry[1] += 1
+    return key, entry[0]
+
+
+def _release_database(key: str) -> None:
+    entry = _shared.get(key)
+    if entry is not None:
+        entry[1] -= 1
+        if entry[1] <= 0:
+            del _shared[key]
 
 
 def is_first_run(db_url: str) -> bool:
@@ -28,7 +60,19 @@ def create_window(
     """
     url = db_url or default_db_url()
     first_run = is_first_run(url)
-    db = open_database(url)
+    key, db = _acquire_database(url)
+    try:
+        window = _build(db, actor, start_engine, first_run)
+    except BaseException:
+        _release_database(key)
+        raise
+    window.shut_down.connect(lambda: _release_database(key))
+    if window.services.engine is not None:
+        window.services.engine.start()
+    return window
+
+
+def _build(db: Database, actor: str | None, start_engine: bool, first_run: bool) -> MainWindow:
     secrets = SecretStore()
     console = Console(db, actor=actor, secrets=secrets)
     bridge = EventBridge()
@@ -49,21 +93,29 @@ def create_window(
     bridge.setParent(window)
     services.tasks.setParent(window)
     services.navigator.setParent(window)
-    if engine is not None:
-        engine.start()
     return window
+
+
+# Where nobody can see (or close) a message box: the error goes to stderr only.
+HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal", "vnc"})
+
+
+def _cannot_start(app: QApplication, exc: SophmateError) -> int:
+    """Say why on stderr first (a launcher's log, a terminal), then in a box."""
+    print(f"error: {exc}", file=sys.stderr, flush=True)
+    if app.platformName() not in HEADLESS_PLATFORMS:
+        QMessageBox.critical(None, "SophMate Desktop cannot start", str(exc))
+    return exc.exit_code
+
+
+def serve_later_launches(window: MainWindow, instance: SingleInstance) -> None:
+    """A later launch on the same database raises `window` instead of opening another."""
+    instance.raise_requested.connect(window.bring_to_front)
+    instance.listen()
 
 
 def run_gui(db_url: str | None = None, actor: str | None = None) -> int:
     """Start the desktop application: one instance per database on this host."""
-    import sys
-
-    from PySide6.QtWidgets import QApplication, QMessageBox
-
-    from sophmate_desktop.domain.errors import SophmateError
-    from sophmate_desktop.ui.single_instance import SingleInstance
-    from sophmate_desktop.ui.style import apply_style
-
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SophMate Desktop")
     app.setOrganizationDomain("sophmate.io")
@@ -72,9 +124,7 @@ def run_gui(db_url: str | None = None, actor: str | None = None) -> int:
     try:
         url = db_url or default_db_url()
     except SophmateError as exc:
-        QMessageBox.critical(None, "SophMate Desktop cannot start", str(exc))
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _cannot_start(app, exc)
     instance = SingleInstance(url)
     if instance.ask_running_instance_to_raise():
         print("SophMate Desktop is already running on this database; raised its window.")
@@ -83,11 +133,8 @@ def run_gui(db_url: str | None = None, actor: str | None = None) -> int:
     try:
         window = create_window(url, actor=actor)
     except SophmateError as exc:
-        QMessageBox.critical(None, "SophMate Desktop cannot start", str(exc))
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    instance.raise_requested.connect(window.bring_to_front)
-    instance.listen()
+        return _cannot_start(app, exc)
+    serve_later_launches(window, instance)
     window.quit_requested.connect(app.quit)
     window.show()
     try:

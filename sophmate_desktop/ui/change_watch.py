@@ -35,6 +35,10 @@ class ChangeWatcher(QObject):
     def stop(self) -> None:
         self._timer.stop()
 
+    @property
+    def running(self) -> bool:
+        return self._timer.isActive()
+
     def check(self) -> bool:
         """True (and a `db.changed` event) when something changed since the last check."""
         marker = self._read()

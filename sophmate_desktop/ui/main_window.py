@@ -46,6 +46,7 @@ PAGES = (
 
 class MainWindow(QMainWindow):
     quit_requested = Signal()
+    shut_down = Signal()  # shutdown() has stopped everything (the database may be let go)
 
     def __init__(
         self, services: UiServices, *, first_run: bool = False, parent: QWidget | None = None
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
 
         self.services = services
         self._quitting = False
+        self._quit_requested = False
         self._shut_down = False
         self.setWindowTitle(f"SophMate Desktop — {services.console.actor}")
         self.resize(1280, 820)
@@ -159,7 +161,9 @@ class MainWindow(QMainWindow):
         self.open_action = QAction("&Open SophMate Desktop", self)
         self.open_action.triggered.connect(self.bring_to_front)
         self.quit_action = QAction("&Quit", self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # Not StandardKey.Quit: Windows and theme-less platforms bind nothing to it,
+        # and the app tells people "Quit (Ctrl+Q)" (Cmd+Q on macOS).
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.quit)
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.quit_action)
@@ -189,13 +193,22 @@ class MainWindow(QMainWindow):
             self.hide()
             event.ignore()
             return
-        self.shutdown()
         event.accept()
+        # Without a tray, closing the window is quitting: nothing would be left to
+        # reopen it, and the application must not linger without engine or window.
+        self._end()
 
     def quit(self) -> None:
+        """File > Quit, Ctrl+Q and the tray's Quit: stop the engine and leave."""
         self._quitting = True
         self.close()
-        self.quit_requested.emit()
+        self._end()  # a window hidden to the tray may get no close event
+
+    def _end(self) -> None:
+        self.shutdown()
+        if not self._quit_requested:
+            self._quit_requested = True
+            self.quit_requested.emit()
 
     def shutdown(self) -> None:
         """Stop the engine, wait for background tasks, detach from events. Idempotent."""
@@ -210,3 +223,4 @@ class MainWindow(QMainWindow):
         if not self.services.tasks.wait_done(30_000):
             log.error("background tasks still running at shutdown")
         self.services.events.detach_all()
+        self.shut_down.emit()

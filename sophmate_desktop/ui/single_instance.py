@@ -23,9 +23,9 @@ CONNECT_TIMEOUT_MS = 500
 WRITE_TIMEOUT_MS = 1000
 
 
-def _normalised(db_url: str) -> str:
+def normalised_url(db_url: str) -> str:
+    """One spelling per database: the same SQLite file, however it was named."""
     url = db_url.strip()
-    # The same SQLite file, however it was named, is the same database.
     if url.startswith("sqlite:///"):
         return "sqlite:///" + os.path.realpath(os.path.expanduser(url[len("sqlite:///") :]))
     if "://" not in url:
@@ -42,7 +42,7 @@ def _os_user() -> str:
 
 def server_name(db_url: str, user: str | None = None) -> str:
     """The local socket name for `db_url` and `user` (default: the OS user)."""
-    key = f"{user or _os_user()}\n{_normalised(db_url)}".encode()
+    key = f"{user or _os_user()}\n{normalised_url(db_url)}".encode()
     return "sophmate-desktop-" + hashlib.sha256(key).hexdigest()[:24]
 
 

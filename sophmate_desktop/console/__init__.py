@@ -20,6 +20,7 @@ from sophmate_desktop.console.inbox import InboxOps
 from sophmate_desktop.console.inbox_pages import InboxPageOps
 from sophmate_desktop.console.notices import NoticeOps
 from sophmate_desktop.console.records import RecordOps
+from sophmate_desktop.console.review_pages import ReviewPageOps
 from sophmate_desktop.console.setup import SetupOps
 from sophmate_desktop.console.switches import SwitchOps
 from sophmate_desktop.console.workflow_pages import WorkflowPageOps
@@ -46,6 +47,7 @@ class Console(
     InboxPageOps,
     NoticeOps,
     DashboardOps,
+    ReviewPageOps,
     WorkflowPageOps,
     HistoryPageOps,
     SetupOps,

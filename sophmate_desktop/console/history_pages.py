@@ -109,10 +109,6 @@ class RunDetails:
     timeline: tuple[AuditRow, ...]
 
 
-def _write_count():
-    return Write.select(fn.COUNT(Write.id)).where(Write.run == Run.id)
-
-
 RUN_SORT_KEYS: dict[str, Any] = {
     "id": Run.id,
     "workflow": Workflow.name,
@@ -154,16 +150,7 @@ class HistoryPageOps:
         `since`/`until` bound the time the run was queued (until is exclusive)."""
         if sort_key is not None and sort_key not in RUN_SORT_KEYS:
             raise BadInput(f"sort: unknown key {sort_key!r} (use {', '.join(RUN_SORT_KEYS)})")
-        query = (
-            Run.select(
-                Run,
-                Workflow.name.alias("wf_name"),
-                Category.name.alias("cat_name"),
-                _write_count().alias("write_count"),
-            )
-            .join(Workflow)
-            .join(Category)
-        )
+        query = queries.runs_query()
         if workflow:
             query = query.where(Workflow.name == workflow)
         if statuses := _as_list(status):

@@ -8,26 +8,21 @@ Times are UTC, as stored.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
 from typing import Any
 
+from sophmate_desktop.console.run_story import Story
 from sophmate_desktop.domain.run_account import (
     MODE_WORDS,
     STAGE_WORDS,
-    STDERR_CHARS,
-    Clock,
     RunAccount,
-    error_lead,
-    human_duration,
     human_size,
     one_line,
     parse_at,
     plural,
     quote,
-    stderr_of,
 )
 from sophmate_desktop.store.rows import AuditRow, RunRow, WriteRow
 
@@ -50,33 +45,7 @@ def _write_label(w: WriteRow | None, details: dict[str, Any], subject: str) -> s
 # --- the account ------------------------------------------------------------------
 
 
-class _Story:
-    def __init__(self, run, writes, events, related, stage, watch_folder, retry_limit) -> None:
-        self.run: RunRow = run
-        self.writes: list[WriteRow] = list(writes)
-        self.events: list[AuditRow] = sorted(events, key=lambda e: e.id)
-        self.related: list[AuditRow] = sorted(related, key=lambda e: e.id)
-        self.stage = stage
-        self.watch_folder = watch_folder
-        self.retry_limit = retry_limit
-        self.clock = Clock()
-        self.by_id = {w.id: w for w in self.writes}
-        # Attempts that failed before one got to plan are told before the plan.
-        self.planned_after_retries = bool(self.of("run.retry_scheduled")) and bool(
-            self.of("run.planned")
-        )
-
-    def of(self, *actions: str) -> list[AuditRow]:
-        return [e for e in self.events if e.action in actions]
-
-    def first(self, *actions: str) -> AuditRow | None:
-        found = self.of(*actions)
-        return found[0] if found else None
-
-    def write_of(self, ev: AuditRow) -> WriteRow | None:
-        match = re.fullmatch(r"write (\d+)", ev.subject or "")
-        return self.by_id.get(int(match.group(1))) if match else None
-
+class _Story(Story):
     # Paragraph 1: what started it, whether it was held, the mode and the plan.
 
     def opening(self) -> str:
@@ -312,136 +281,6 @@ class _Story:
                 f"it was queued again{again}."
             )
         return out
-
-    # Paragraph 3: how it ended, and why.
-
-    def ending(self) -> list[str]:
-        run = self.run
-        status = run.status
-        ended = f" {self.clock.at(run.finished_at)}" if run.finished_at else ""
-        took = human_duration(run.duration_ms)
-        out: list[str] = []
-        if status == "succeeded":
-            out.append(f"The run succeeded{ended}{f' (it took {took})' if took else ''}.")
-        elif status == "failed":
-            out += self.failure(ended)
-        elif status == "rejected":
-            out.append(
-                f"The run ended as rejected{ended}: every write a person "
-                "decided on was rejected, so nothing was written."
-            )
-        elif status == "cancelled":
-            out += self.cancelled(ended)
-        elif status == "awaiting_approval":
-            out.append("The run is waiting for approval.")
-        elif status == "applying":
-            out.append("Its approved writes are being applied.")
-        elif status == "running":
-            out.append("It is running now.")
-        elif status == "queued":
-            retries = self.of("run.retry_scheduled")
-            if retries:
-                out += [] if self.planned_after_retries else self.retries(retries)
-                out.append(f"Attempt {run.attempt} is queued.")
-            else:
-                out.append("It is queued: the engine starts it shortly.")
-        elif status == "held":
-            out.append(
-                "It starts when someone replays it after the pause, or ends if it is discarded."
-            )
-        for ev in self.of("run.retried"):
-            if ev.run == run.id:
-                new = (ev.details or {}).get("new_run")
-                out.append(
-                    f"{ev.actor} retried it {self.clock.at(ev.at)} as run {new}{quote(ev.reason)}."
-                )
-        if run.reviewed:
-            out.append("The run has been reviewed.")
-        return out
-
-    def retries(self, retries: Sequence[AuditRow]) -> list[str]:
-        """One sentence per run of attempts that failed with the same error; the error
-        is left out when it is the one the run finally failed with (said after)."""
-        groups: list[list[AuditRow]] = []
-        for ev in retries:
-            if groups and groups[-1][-1].reason == ev.reason:
-                groups[-1].append(ev)
-            else:
-                groups.append([ev])
-        out = []
-        for group in groups:
-            numbers = [str((ev.details or {}).get("attempt", "?")) for ev in group]
-            if len(numbers) == 1:
-                who = f"Attempt {numbers[0]} failed"
-            elif len(numbers) == 2:
-                who = f"Attempts {numbers[0]} and {numbers[1]} failed"
-            else:
-                who = f"Attempts {numbers[0]} to {numbers[-1]} failed"
-            wait = (group[-1].details or {}).get("backoff_s")
-            retried = "was retried" if len(group) == 1 else "were retried"
-            reason = group[0].reason
-            same = bool(reason) and reason == self.run.error and self.failed_in_planning()
-            text = f"{who}{' the same way' if same else ''} {self.clock.at(group[0].at)}"
-            text += f" and {retried}{f' after {wait} s' if wait else ''}"
-            out.append(f"{text}." if same else f"{text}: {one_line(reason)}.")
-        return out
-
-    def failed_in_planning(self) -> bool:
-        """fail_run's final event carries the error; a failed write ends the run without
-        one (run.error may still hold an earlier attempt's error then)."""
-        if self.run.status != "failed":
-            return False
-        failed_writes = any(w.status == "failed" for w in self.writes)
-        return any(e.reason for e in self.of("run.failed")) or (
-            bool(self.run.error) and not failed_writes and not self.of("run.failed")
-        )
-
-    def failure(self, ended: str) -> list[str]:
-        run = self.run
-        retries = self.of("run.retry_scheduled")
-        out = [] if self.planned_after_retries else self.retries(retries)
-        failed_writes = [w for w in self.writes if w.status == "failed"]
-        in_planning = self.failed_in_planning()
-        if in_planning:
-            lead = error_lead((run.diagnostics or {}).get("exception"))
-            out.append(f"The run failed{ended} because {lead}: {one_line(run.error)}.")
-        elif failed_writes:
-            n = len(failed_writes)
-            out.append(f"The run failed{ended}: {plural(n, 'write')} could not be applied.")
-        else:
-            out.append(f"The run failed{ended}.")
-        tail = stderr_of(run.diagnostics, [w.error or "" for w in failed_writes])
-        if tail:
-            out.append(f'The command\'s error output ends with: "{one_line(tail, STDERR_CHARS)}".')
-        limit = self.retry_limit
-        if limit is None and retries:
-            limit = (retries[-1].details or {}).get("limit")
-        if in_planning and limit is not None:
-            if limit == 0:
-                out.append("Its workflow allows no retries.")
-            else:
-                out.append(f"It used {len(retries)} of its {plural(limit, 'retry', 'retries')}.")
-        elif failed_writes:
-            out.append("A failed write is not retried by itself: retry it, or the run.")
-        for ev in self.of("workflow.auto_paused"):
-            out.append(
-                f"The workflow then paused itself ({ev.reason or 'its pause rule'}); "
-                "its owner was notified and it stays paused until someone resumes it."
-            )
-        return out
-
-    def cancelled(self, ended: str) -> list[str]:
-        ev = self.first("run.cancelled")
-        discard = next((e for e in self.related if e.action == "held.discarded"), None)
-        if discard is not None:
-            return ["The run was cancelled: it never ran."]
-        reason = (ev.reason if ev else None) or self.run.error or ""
-        when = f" {self.clock.at(ev.at)}" if ev else ended
-        if " is paused" in reason:
-            return [f"A kill switch stopped it{when}: {reason}."]
-        if "shutting down" in reason:
-            return [f"It was stopped{when} because the engine was shutting down."]
-        return [f"It was cancelled{when}{': ' + one_line(reason) if reason else ''}."]
 
     def bullets(self) -> tuple[str, ...]:
         lines = []

@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from peewee import SQL, Case, fn
 
+from sophmate_desktop.console.workflow_rules import escalation_flags, reviews_owed
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import RunStatus, Stage
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.events import Event
-from sophmate_desktop.domain.workflow import PauseSpec, WorkflowDefinition
+from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.domain.workflow_file import definition_from_dict
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Run, Workflow
-from sophmate_desktop.store.rows import RunRow, WriteRow
+from sophmate_desktop.store.rows import RunRow, WorkflowRow, WriteRow
 
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
@@ -41,22 +42,11 @@ STAGE_ORDER = (Stage.DRY_RUN, Stage.STAGING, Stage.PRODUCTION)
 WORKFLOW_SORT_KEYS = ("name", "category", "stage", "enabled", "paused", "owner", "health", "review")
 
 
-@dataclass(frozen=True)
-class WorkflowOverview:
-    """One row of the workflows table."""
+@dataclass(frozen=True, kw_only=True)
+class WorkflowOverview(WorkflowRow):
+    """One row of the workflows table: the workflow's row, and what the table adds."""
 
-    id: int
-    name: str
-    category: str
-    owner: str | None
-    description: str
-    stage: str
-    enabled: bool
-    paused: bool
-    paused_reason: str | None
     category_paused: bool
-    revision: int
-    consecutive_failures: int
     recent_succeeded: int
     recent_failed: int
     recent_other: int  # rejected or cancelled
@@ -65,9 +55,6 @@ class WorkflowOverview:
     review_due: str  # "" when no review is due, else e.g. "monthly" or "first run"
     review_overdue: bool
     review_reasons: tuple[str, ...]
-    missing_checklist: tuple[str, ...]
-    updated_by: str
-    updated_at: _dt.datetime
 
     @property
     def next_stage(self) -> Stage | None:
@@ -155,14 +142,7 @@ def _definition(wf: Workflow) -> WorkflowDefinition | None:
 
 
 def _review(wf: Workflow, now: _dt.datetime) -> tuple[str, bool, tuple[str, ...]]:
-    due = policy.reviews_due(
-        now=now,
-        created_at=wf.created_at,
-        last_reviewed_at=wf.last_reviewed_at,
-        first_run_reviewed=wf.first_run_reviewed,
-        last_failure_at=wf.last_failure_at,
-        last_provider_change_at=wf.last_provider_change_at,
-    )
+    due = reviews_owed(wf, now)
     if not due:
         return "", False, ()
     first = due[0]
@@ -177,32 +157,16 @@ def _overview(
     wf: Workflow, category: Category, health: dict, now: _dt.datetime
 ) -> WorkflowOverview:
     defn = _definition(wf)
-    flags = policy.escalation_flags(
-        stage=Stage(wf.stage),
-        has_owner=bool((wf.owner or "").strip()),
-        consecutive_failures=wf.consecutive_failures,
-        failure_threshold=((defn.pause if defn else None) or PauseSpec()).consecutive_failures,
-        writes_production_data=wf.stage == Stage.PRODUCTION.value and bool(defn and defn.steps),
-        sends_customer_facing=bool(defn and defn.sends_customer_facing),
-    )
+    flags = escalation_flags(wf, defn)
     missing = policy.missing_checklist_items(defn) if defn else list(policy.CHECKLIST_ITEMS)
     review_due, overdue, reasons = _review(wf, now)
     succeeded = int(health.get(RunStatus.SUCCEEDED.value, 0))
     failed = int(health.get(RunStatus.FAILED.value, 0))
     total = sum(v for k, v in health.items() if k != "last")
+    row = queries.workflow_row(wf, category.name, missing)
     return WorkflowOverview(
-        id=wf.id,
-        name=wf.name,
-        category=category.name,
-        owner=wf.owner,
-        description=wf.description,
-        stage=wf.stage,
-        enabled=wf.enabled,
-        paused=wf.paused,
-        paused_reason=wf.paused_reason,
+        **{f.name: getattr(row, f.name) for f in fields(WorkflowRow)},
         category_paused=category.paused,
-        revision=wf.revision,
-        consecutive_failures=wf.consecutive_failures,
         recent_succeeded=succeeded,
         recent_failed=failed,
         recent_other=int(total) - succeeded - failed,
@@ -211,9 +175,6 @@ def _overview(
         review_due=review_due,
         review_overdue=overdue,
         review_reasons=reasons,
-        missing_checklist=tuple(missing),
-        updated_by=wf.updated_by,
-        updated_at=wf.updated_at,
     )
 
 

@@ -371,3 +371,10 @@ def count_clean_approved_runs(workflow_id: int, since: datetime | None) -> int:
     if since is not None:
         query = query.where(Run.finished_at > since)
     return query.count()
+
+
+def runs_query():
+    """Runs with their workflow's and category's names and their count of writes
+    (`wf_name`, `cat_name`, `write_count`), for a page to filter, sort and page;
+    `run_row(r, r.wf_name, r.cat_name, r.write_count)` makes the rows."""
+    return _runs_query()

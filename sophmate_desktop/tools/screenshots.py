@@ -14,7 +14,6 @@ import argparse
 import os
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,49 +34,18 @@ PAGE_SHOTS = (
 SHOTS = ("paused", *PAGE_SHOTS)  # "paused": the window while a category is paused
 
 
-def _memory_keyring():
-    from keyring.backend import KeyringBackend
-    from keyring.errors import PasswordDeleteError
-
-    class MemoryKeyring(KeyringBackend):
-        """Keeps the demo's secrets in this process only."""
-
-        priority = 1
-
-        def __init__(self) -> None:
-            super().__init__()
-            self._lock = threading.Lock()
-            self._items: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            with self._lock:
-                return self._items.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            with self._lock:
-                self._items[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            with self._lock:
-                if self._items.pop((service, username), None) is None:
-                    raise PasswordDeleteError("no such password")
-
-    # Shown on the Settings and Welcome pages as the backend's name.
-    MemoryKeyring.__module__ = "sophmate_desktop.tools.screenshots"
-    MemoryKeyring.__qualname__ = "MemoryKeyring"
-    return MemoryKeyring()
-
-
 def _isolate(tmp: Path) -> None:
     """Environment of the run: offscreen Qt, the temporary folders, a memory keyring."""
     import keyring
+
+    from sophmate_desktop.tools.memory_keyring import MemoryKeyring
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.pop("SOPHMATE_DB", None)
     os.environ.pop("SOPHMATE_ALLOW_INSECURE_KEYRING", None)
     os.environ["XDG_CONFIG_HOME"] = str(tmp / "config")
     os.environ["XDG_DATA_HOME"] = str(tmp)
-    keyring.set_keyring(_memory_keyring())
+    keyring.set_keyring(MemoryKeyring())
 
 
 def _make_demo(url: str, folder: Path, say: Callable[[str], None]) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.domain.enums import SwitchScope
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.store.rows import SwitchRow
+from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.switch_dialogs import SwitchDialog, pause_dialog, resume_dialog
 from sophmate_desktop.ui.widgets.switch_flow import flow_container
@@ -28,7 +29,6 @@ from sophmate_desktop.ui.widgets.switch_text import (
     BANNER_STYLE,
     PAUSED_RED,
     concerns_switches,
-    debouncer,
     held_text,
     label_of,
     local_time,
@@ -107,7 +107,7 @@ class KillSwitchPanel(QWidget):
         column.addLayout(top)
         column.addWidget(self.message)
 
-        self._refresh_later = debouncer(self, self.refresh)
+        self._refresh_later = Debouncer(self, self.refresh)
         services.events.event_received.connect(self._on_event)
         self.refresh()
 
@@ -115,7 +115,7 @@ class KillSwitchPanel(QWidget):
 
     def _on_event(self, event: Event) -> None:
         if concerns_switches(event.kind):
-            self._refresh_later.start()
+            self._refresh_later.poke()
 
     def refresh(self) -> None:
         """Re-read every switch and show it."""
@@ -296,14 +296,14 @@ class PausedBanner(QLabel):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.services = services
         self.paused: list[SwitchRow] = []
-        self._refresh_later = debouncer(self, self.refresh)
+        self._refresh_later = Debouncer(self, self.refresh)
         services.events.event_received.connect(self._on_event)
         self.hide()
         self.refresh()
 
     def _on_event(self, event: Event) -> None:
         if concerns_switches(event.kind):
-            self._refresh_later.start()
+            self._refresh_later.poke()
 
     def refresh(self) -> None:
         console = self.services.console

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from sophmate_desktop.console.notices import FAILURE_KINDS, NoticeRow, TrayStatus
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.ui import navigator as nav
+from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.notice_icons import STATE_WORDS, tray_icon
-from sophmate_desktop.ui.widgets.switch_text import debouncer
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class TrayController(QObject):
             self.tray.messageClicked.connect(self.message_clicked)
             self.tray.show()
 
-        self._refresh_later = debouncer(self, self.refresh)
+        self._refresh_later = Debouncer(self, self.refresh)
         self._pending_batch = QTimer(self)
         self._pending_batch.setSingleShot(True)
         self._pending_batch.timeout.connect(self._announce_pending)
@@ -113,7 +113,7 @@ class TrayController(QObject):
         if self._closed:
             return
         if event.kind in EVENT_KINDS or event.kind.startswith(EVENT_PREFIXES):
-            self._refresh_later.start()
+            self._refresh_later.poke()
 
     def _start_watermark(self) -> None:
         """What was there before we started is history, not news: no messages for it."""
@@ -285,7 +285,7 @@ class TrayController(QObject):
         if self._closed:
             return
         self._closed = True
-        self._refresh_later.stop()
+        self._refresh_later.cancel()
         self._pending_batch.stop()
         try:
             self.services.events.event_received.disconnect(self._on_event)

@@ -43,7 +43,8 @@ def test_approve_one_records_decision_and_audit(console, pending) -> None:
     assert (w.status, w.decided_by, w.comment) == ("approved", "ana", "looks right")
     events = list(AuditEvent.select().where(AuditEvent.action == "write.approved"))
     assert [(e.subject, e.actor, e.run, e.workflow) for e in events] == [
-        (f"write {writes[0].id}", "ana", run.id, "wf-one")]
+        (f"write {writes[0].id}", "ana", run.id, "wf-one")
+    ]
 
 
 def test_second_decision_is_refused(make_console, pending) -> None:
@@ -127,8 +128,12 @@ def test_two_threads_approving_one_write_make_one_decision(db, make_console, pen
     for t in threads:
         t.join(30)
     assert sorted(o.ok for o in outcomes) == [False, True]
-    assert AuditEvent.select().where(AuditEvent.action == "write.approved",
-                                     AuditEvent.subject == f"write {target}").count() == 1
+    assert (
+        AuditEvent.select()
+        .where(AuditEvent.action == "write.approved", AuditEvent.subject == f"write {target}")
+        .count()
+        == 1
+    )
     winner = next(o for o in outcomes if o.ok)
     assert Write.get_by_id(target).decided_by == Write.get_by_id(target).comment
     assert winner.status == "approved"
@@ -149,15 +154,23 @@ APPROVER = textwrap.dedent("""
 """)
 
 
-def test_two_processes_approving_one_write_make_one_decision(db_url, db, pending,
-                                                             tmp_path: Path) -> None:
+def test_two_processes_approving_one_write_make_one_decision(
+    db_url, db, pending, tmp_path: Path
+) -> None:
     _, writes = pending
     target = writes[2].id
     go = tmp_path / "go"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    procs = [subprocess.Popen([sys.executable, "-c", APPROVER, db_url, actor, str(target), str(go)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for actor in ("ana", "bob")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", APPROVER, db_url, actor, str(target), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for actor in ("ana", "bob")
+    ]
     wait_for(lambda: all(Path(f"{go}.{a}.ready").exists() for a in ("ana", "bob")))
     go.write_text("go")
     outputs = [p.communicate(timeout=60) for p in procs]
@@ -166,8 +179,12 @@ def test_two_processes_approving_one_write_make_one_decision(db_url, db, pending
 
     results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
     assert sorted(r["ok"] for r in results) == [False, True], results
-    assert AuditEvent.select().where(AuditEvent.action == "write.approved",
-                                     AuditEvent.subject == f"write {target}").count() == 1
+    assert (
+        AuditEvent.select()
+        .where(AuditEvent.action == "write.approved", AuditEvent.subject == f"write {target}")
+        .count()
+        == 1
+    )
     from sophmate_desktop.store import audit
 
     assert audit.verify().ok

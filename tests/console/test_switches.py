@@ -26,7 +26,11 @@ def test_pause_holds_queued_runs_of_that_category_only(db, console, two_categori
     rep = make_run(db, "wf-rep", status="queued")
     row = console.pause_category("finance", reason="hosting incident")
     assert (row.paused, row.paused_by, row.paused_reason, row.held_runs) == (
-        True, "ana", "hosting incident", 3)
+        True,
+        "ana",
+        "hosting incident",
+        3,
+    )
     assert {Run.get_by_id(r.id).status for r in fin} == {"held"}
     assert Run.get_by_id(rep.id).status == "queued"
     ev = AuditEvent.select().where(AuditEvent.action == "category.paused").get()

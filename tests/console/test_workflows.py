@@ -9,8 +9,11 @@ from sophmate_desktop.store import audit
 from sophmate_desktop.store.models import AuditEvent, Workflow
 from tests.support.factories import make_run, workflow_yaml
 
-INCOMPLETE = workflow_yaml("wf-incomplete").replace(
-    "notify: {on_failure: [tray]}\n", "").replace("rollback: Delete the written file.\n", "")
+INCOMPLETE = (
+    workflow_yaml("wf-incomplete")
+    .replace("notify: {on_failure: [tray]}\n", "")
+    .replace("rollback: Delete the written file.\n", "")
+)
 
 
 def actions() -> list[str]:
@@ -20,7 +23,12 @@ def actions() -> list[str]:
 def test_import_creates_category_and_audits(console) -> None:
     row = console.import_workflow(workflow_yaml())
     assert (row.name, row.category, row.stage, row.revision, row.enabled) == (
-        "wf-one", "finance", "dry_run", 1, False)
+        "wf-one",
+        "finance",
+        "dry_run",
+        1,
+        False,
+    )
     assert actions() == ["category.created", "workflow.imported"]
     assert audit.verify().ok
 
@@ -45,7 +53,9 @@ def test_enable_refused_names_missing_items(console) -> None:
     with pytest.raises(PolicyRefused, match="missing notification path, rollback path"):
         console.enable_workflow("wf-incomplete")
     assert console.get_workflow("wf-incomplete").missing_checklist == (
-        "notification path", "rollback path")
+        "notification path",
+        "rollback path",
+    )
     assert "workflow.enabled" not in actions()
 
 
@@ -83,7 +93,9 @@ def test_graduation_path(db, console) -> None:
     assert console.promote("wf-one", "production").stage == "production"
     promoted = AuditEvent.select().where(AuditEvent.action == "workflow.promoted")
     assert [e.details for e in promoted] == [
-        {"from": "dry_run", "to": "staging"}, {"from": "staging", "to": "production"}]
+        {"from": "dry_run", "to": "staging"},
+        {"from": "staging", "to": "production"},
+    ]
 
 
 def test_bad_stage_and_unknown_names(console) -> None:

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import pytest
 
 from sophmate_desktop.console import Console
-from sophmate_desktop.store.database import open_database
 from sophmate_desktop.ui.bridge import EventBridge
 from sophmate_desktop.ui.navigator import Navigator
 from sophmate_desktop.ui.services import UiServices
@@ -27,9 +26,7 @@ def no_thread_left_behind() -> Iterator[None]:
         leftover = [
             t
             for t in threading.enumerate()
-            if t.ident not in before
-            and t.is_alive()
-            and not isinstance(t, threading._DummyThread)
+            if t.ident not in before and t.is_alive() and not isinstance(t, threading._DummyThread)
         ]
         if not leftover:
             break
@@ -38,10 +35,9 @@ def no_thread_left_behind() -> Iterator[None]:
 
 
 @pytest.fixture
-def gui_db(sqlite_url: str):
-    database = open_database(sqlite_url)
-    yield database
-    database.close()
+def gui_db(sqlite_db):
+    """The GUI tests' database: SQLite in the test's folder (tests/conftest.py)."""
+    return sqlite_db
 
 
 @pytest.fixture

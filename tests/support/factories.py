@@ -35,27 +35,55 @@ def workflow_yaml(name: str = "wf-one", category: str = "finance", owner: str = 
     return MINIMAL_WORKFLOW.format(name=name, category=category, owner=owner)
 
 
-def make_run(db, workflow: str, *, status: str = "awaiting_approval", mode: str = "staging",
-             reviewed: bool = False) -> Run:
+def make_run(
+    db,
+    workflow: str,
+    *,
+    status: str = "awaiting_approval",
+    mode: str = "staging",
+    reviewed: bool = False,
+) -> Run:
     wf = Workflow.get(Workflow.name == workflow)
     now = utcnow()
     with write_transaction(db):
         return Run.create(
-            workflow=wf, revision=wf.revision, trigger_kind="manual", mode=mode, status=status,
-            queued_at=now, started_at=now,
+            workflow=wf,
+            revision=wf.revision,
+            trigger_kind="manual",
+            mode=mode,
+            status=status,
+            queued_at=now,
+            started_at=now,
             finished_at=now if status in ("succeeded", "failed", "rejected") else None,
             reviewed_at=now if reviewed else None,
         )
 
 
-def make_write(db, run: Run, *, seq: int = 1, kind: str = "write_file", effect: str = "file",
-               status: str = "pending", customer_facing: bool = False,
-               target: str = "/tmp/out/a.txt") -> Write:
+def make_write(
+    db,
+    run: Run,
+    *,
+    seq: int = 1,
+    kind: str = "write_file",
+    effect: str = "file",
+    status: str = "pending",
+    customer_facing: bool = False,
+    target: str = "/tmp/out/a.txt",
+) -> Write:
     wf = Workflow.get_by_id(run.workflow_id)
     with write_transaction(db):
         return Write.create(
-            run=run, workflow=wf, category=wf.category.name, seq=seq, kind=kind, effect=effect,
-            target=target, summary=f"{kind} {target}", preview="+hello", payload={},
-            customer_facing=customer_facing, status=status,
+            run=run,
+            workflow=wf,
+            category=wf.category.name,
+            seq=seq,
+            kind=kind,
+            effect=effect,
+            target=target,
+            summary=f"{kind} {target}",
+            preview="+hello",
+            payload={},
+            customer_facing=customer_facing,
+            status=status,
             idempotency_key=uuid.uuid4().hex,
         )

@@ -1,47 +1,14 @@
-"""A real keyring backend that keeps secrets in a dict, for tests.
+"""The in-memory keyring backend for tests: sophmate_desktop/tools/memory_keyring.py.
 
 Install it with ``keyring.set_keyring(InMemoryKeyring())`` and restore the previous
-backend afterwards. It follows the contract of keyring's own backends: ``get_password``
-returns None for a missing secret and ``delete_password`` raises PasswordDeleteError.
+backend afterwards, or name it in PYTHON_KEYRING_BACKEND for a child process.
 """
 
 from __future__ import annotations
 
-import threading
-
-from keyring.backend import KeyringBackend
-from keyring.compat import properties
-from keyring.errors import PasswordDeleteError
+from sophmate_desktop.tools.memory_keyring import MemoryKeyring
 
 
-class InMemoryKeyring(KeyringBackend):
-    """Secrets in process memory; safe to call from several threads."""
-
-    @properties.classproperty
-    def priority(cls) -> float:
-        return 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-        self._items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        with self._lock:
-            return self._items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        with self._lock:
-            self._items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        with self._lock:
-            try:
-                del self._items[(service, username)]
-            except KeyError:
-                raise PasswordDeleteError("no such password") from None
-
-    def keys(self) -> set[tuple[str, str]]:
-        """(service, username) pairs stored, for assertions."""
-        with self._lock:
-            return set(self._items)
+class InMemoryKeyring(MemoryKeyring):
+    """The same backend under the name the tests and their status messages use
+    ("tests.support.inmemory_keyring.InMemoryKeyring" is how a status names it)."""

@@ -11,31 +11,29 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.store.rows import AuditRow
-from sophmate_desktop.ui.models.base import ROW_ROLE, Column, LazyTableModel
+from sophmate_desktop.ui.debounce import Debouncer
+from sophmate_desktop.ui.models.base import Column, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.audit_details import AuditDetails
 from sophmate_desktop.ui.widgets.audit_filters import AuditFilterBar, AuditFilters
 from sophmate_desktop.ui.widgets.run_columns import when
+from sophmate_desktop.ui.widgets.tables import history_table, select_id, selected_data
 
 PAGE_SIZE = 200
-DEBOUNCE_MS = 150
 EXPORT_FILTERS = {"JSON Lines (*.jsonl)": "jsonl", "CSV (*.csv)": "csv"}
 
 
@@ -123,23 +121,9 @@ class AuditPage(QWidget):
             page_size=PAGE_SIZE,
             parent=self,
         )
-        self.table = QTableView()
-        self.table.setObjectName("auditTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
-        self.table.setAlternatingRowColors(True)
+        self.table = history_table("auditTable", self.model, (60, 140, 70, 150, 110, 80, 110, 45))
         self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in enumerate((60, 140, 70, 150, 110, 80, 110, 45)):
-            self.table.setColumnWidth(column, width)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.activated.connect(lambda _index: self.details.open_run())
 
@@ -157,17 +141,14 @@ class AuditPage(QWidget):
         reload = QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self)
         reload.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         reload.activated.connect(self.refresh)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(self._events_arrived)
+        self._events_later = Debouncer(self, self._events_arrived)
         services.events.event_received.connect(self._on_event)
 
     # Reading ---------------------------------------------------------------
 
     def refresh(self) -> None:
         """Re-read the first page (keeping the selected event) and the filter choices."""
-        self._timer.stop()
+        self._events_later.cancel()
         self.newer.hide()
         self.filter_bar.set_choices(self.console.history_choices())
         selected = self.selected_event()
@@ -183,7 +164,7 @@ class AuditPage(QWidget):
     def _on_event(self, event: Event) -> None:
         # Every state change is audited, so any event may mean new rows.
         if self.isVisible():
-            self._timer.start()
+            self._events_later.poke()
 
     def _events_arrived(self) -> None:
         at_top = self.table.verticalScrollBar().value() == 0
@@ -198,15 +179,10 @@ class AuditPage(QWidget):
     # Selection ---------------------------------------------------------------
 
     def selected_event(self) -> AuditRow | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ROW_ROLE) if rows else None
+        return selected_data(self.table)
 
     def select_event(self, event_id: int) -> bool:
-        row = self.model.row_of(event_id)
-        if row is None:
-            return False
-        self.table.selectRow(row)
-        return True
+        return select_id(self.table, event_id)
 
     def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         self.details.show_event(self.selected_event())

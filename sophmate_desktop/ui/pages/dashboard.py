@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import shiboken6
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +24,8 @@ from sophmate_desktop.console.dashboard import DashboardData
 from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.ui import navigator as nav
+from sophmate_desktop.ui.background_read import BackgroundRead
+from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.dash_chart import RunsPerDayChart
 from sophmate_desktop.ui.widgets.dash_tables import (
@@ -35,8 +35,8 @@ from sophmate_desktop.ui.widgets.dash_tables import (
     ReviewsDueTable,
 )
 from sophmate_desktop.ui.widgets.dash_tiles import CountTile
+from sophmate_desktop.ui.widgets.page_layout import scroll_page
 
-DEBOUNCE_MS = 150
 _EXACT = {"notification", "switches.changed", "db.changed", "runs.created"}
 _PREFIXES = ("run.", "write.", "held.", "workflow.", "review.", "notice", "connection.")
 _SUFFIXES = (".paused", ".resumed")
@@ -68,13 +68,11 @@ class DashboardPage(QWidget):
         self.setObjectName("dashboardPage")
         self.services = services
         self.data: DashboardData | None = None
-        self._loading = False
-        self._again = False
         self._stale = True
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.refresh)
+        self._reader = BackgroundRead(
+            self, services.tasks, self._read, self._loaded, self._load_failed
+        )
+        self._debounce = Debouncer(self, self.refresh)
         self._build()
         services.events.event_received.connect(self._on_event)
 
@@ -149,13 +147,7 @@ class DashboardPage(QWidget):
         column.addLayout(tiles)
         column.addWidget(self.status)
         column.addLayout(grid, 1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(body)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        scroll_page(self, body)
         self._update_buttons()
 
     # Loading ------------------------------------------------------------------
@@ -163,28 +155,16 @@ class DashboardPage(QWidget):
     def refresh(self) -> None:
         """Re-read everything in the background; a request during a load runs once after."""
         self._stale = False
-        if self._loading:
-            self._again = True
-            return
-        self._loading = True
+        self._reader.request()
+
+    def _read(self) -> tuple[DashboardData, list[Any] | None]:
         console = self.services.console
-
-        def load() -> tuple[DashboardData, list[Any] | None]:
-            failures = None
-            if hasattr(console, "unacknowledged_failures"):
-                failures = console.unacknowledged_failures()
-            return console.dashboard(), failures
-
-        self.services.tasks.run(load, self._loaded, self._load_failed)
+        failures = None
+        if hasattr(console, "unacknowledged_failures"):
+            failures = console.unacknowledged_failures()
+        return console.dashboard(), failures
 
     def _loaded(self, result: tuple[DashboardData, list[Any] | None]) -> None:
-        if not shiboken6.isValid(self):
-            return  # the page was closed while its read ran
-        self._loading = False
-        if self._again:
-            self._again = False
-            self.refresh()
-            return
         data, failures = result
         self.data = data
         self.status.setText("")
@@ -192,26 +172,20 @@ class DashboardPage(QWidget):
         self.refreshed.emit()
 
     def _load_failed(self, error: BaseException) -> None:
-        if not shiboken6.isValid(self):
-            return
-        self._loading = False
         self.status.setText(f"Could not read the dashboard: {error}")
-        if self._again:
-            self._again = False
-            self.refresh()
 
     def _on_event(self, event: Event) -> None:
         if not concerns_dashboard(event.kind):
             return
         if self.isVisible():
-            self._debounce.start()
+            self._debounce.poke()
         else:
             self._stale = True  # read again when shown
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._stale:
-            self._debounce.start()
+            self._debounce.poke()
 
     # Showing --------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from sophmate_desktop.console.inbox_pages import InboxFilters, InboxRow
 from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.ui import navigator as nav
+from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import LazyTableModel
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.inbox_columns import AGE_COLUMN, inbox_columns
@@ -37,7 +38,6 @@ from sophmate_desktop.ui.widgets.inbox_table import InboxTable
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 200
-DEBOUNCE_MS = 150
 REFRESH_PREFIXES = (
     "write.",
     "writes.",
@@ -116,10 +116,7 @@ class InboxPage(QWidget):
         find.activated.connect(self.filter_bar.focus_first)
         services.navigator.page_requested.connect(self._requested)
 
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(DEBOUNCE_MS)
-        self._debounce.timeout.connect(self._refresh_from_events)
+        self._debounce = Debouncer(self, self._refresh_from_events)
         services.events.event_received.connect(self._on_event)
 
         # Sorting by the age column (oldest first) loads the first page.
@@ -437,7 +434,7 @@ class InboxPage(QWidget):
 
     def _finish(self, context: dict, keep: list[int]) -> None:
         self.decisions.set_busy(False)
-        self._debounce.stop()  # this reload covers the events the decision sent
+        self._debounce.cancel()  # this reload covers the events the decision sent
         self._reload(keep=keep, current=keep[0] if keep else None, fallback_row=context["first"])
         self._refresh_side()
         self.table.setFocus()
@@ -446,9 +443,8 @@ class InboxPage(QWidget):
     # Events --------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
-        # Not restarted on every event: a steady stream still refreshes every 150 ms.
-        if concerns_inbox(event.kind) and not self._debounce.isActive():
-            self._debounce.start()
+        if concerns_inbox(event.kind):
+            self._debounce.poke()
 
     def _refresh_from_events(self) -> None:
         if self.busy:

@@ -8,7 +8,6 @@ from html import escape
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
@@ -17,7 +16,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -26,7 +24,7 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.console.notices import NoticeRow
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.ui import navigator as nav
-from sophmate_desktop.ui.models.base import ROW_ROLE
+from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.notice_table import (
     COUNT_IN_TITLE,
@@ -36,7 +34,8 @@ from sophmate_desktop.ui.widgets.notice_table import (
     notice_state,
     notice_title,
 )
-from sophmate_desktop.ui.widgets.switch_text import PAUSED_RED, debouncer, local_time
+from sophmate_desktop.ui.widgets.switch_text import PAUSED_RED, local_time
+from sophmate_desktop.ui.widgets.tables import row_table, select_id, selected_data
 
 INBOX_KINDS = ("writes_pending", "write_interrupted")
 EVENT_PREFIXES = ("notice", "run.", "workflow.", "write.")
@@ -64,14 +63,7 @@ class NotificationsPage(QWidget):
         self.mark_all_button.setObjectName("markAllReadButton")
 
         self.model = NoticeTableModel(self._fetch, self)
-        self.table = QTableView()
-        self.table.setObjectName("noticeTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
+        self.table = row_table("noticeTable", self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
@@ -135,7 +127,7 @@ class NotificationsPage(QWidget):
         self.table.activated.connect(lambda _index: self.open_selected())
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.modelReset.connect(lambda: self._show_selected(self.selected()))
-        self._refresh_later = debouncer(self, self._on_change)
+        self._refresh_later = Debouncer(self, self._on_change)
         services.events.event_received.connect(self._on_event)
         self._show_selected(None)
         # after the window has connected title_changed to the side bar
@@ -168,7 +160,7 @@ class NotificationsPage(QWidget):
 
     def _on_event(self, event: Event) -> None:
         if event.kind in EVENT_KINDS or event.kind.startswith(EVENT_PREFIXES):
-            self._refresh_later.start()
+            self._refresh_later.poke()
 
     def _on_change(self) -> None:
         if self.isVisible():
@@ -184,20 +176,13 @@ class NotificationsPage(QWidget):
         self.title_changed.emit(f"{self.title} ({self.unread})" if self.unread else self.title)
 
     def selected(self) -> NoticeRow | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ROW_ROLE) if rows else None
+        return selected_data(self.table)
 
     def select_notice(self, notice_id: int) -> bool:
-        row = self.model.row_of(notice_id)
-        while row is None and self.model.canFetchMore():
-            self.model.fetchMore()
-            row = self.model.row_of(notice_id)
-        if row is None:
-            self._show_selected(None)
-            return False
-        self.table.selectRow(row)
-        self.table.scrollTo(self.model.index(row, 0))
-        return True
+        if select_id(self.table, notice_id, load_more=True):
+            return True
+        self._show_selected(None)
+        return False
 
     def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         row = self.selected()

@@ -8,11 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import shiboken6
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -22,15 +20,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sophmate_desktop.console.dashboard import Escalation, ReviewDueRow, UnreviewedRunsRow
+from sophmate_desktop.console.review_pages import UnreviewedRunsRow
+from sophmate_desktop.console.workflow_rules import Escalation, ReviewDueRow
 from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.store.rows import ReviewRow
-from sophmate_desktop.ui.models.base import ID_ROLE, ROW_ROLE, Column, LazyTableModel
+from sophmate_desktop.ui.background_read import BackgroundRead
+from sophmate_desktop.ui.debounce import Debouncer
+from sophmate_desktop.ui.models.base import ID_ROLE, Column, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.review_dialog import KIND_LABELS, ReviewDialog, promotion_status
+from sophmate_desktop.ui.widgets.tables import select_id, selected_data, setup_rows
 
-DEBOUNCE_MS = 150
 OVERDUE = QColor("#c62828")
 _PREFIXES = ("review.", "workflow.", "run.", "connection.")
 _EXACT = {"runs.created", "db.changed", "notification"}
@@ -100,14 +101,9 @@ class _Table(QTableView):
 
     def __init__(self, name: str, model: LazyTableModel) -> None:
         super().__init__()
-        self.setObjectName(name)
         self.setModel(model)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setAlternatingRowColors(True)
+        setup_rows(self, name)
         self.setWordWrap(False)
-        self.verticalHeader().setVisible(False)
         self.horizontalHeader().setStretchLastSection(True)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -127,12 +123,10 @@ class ReviewsPage(QWidget):
         self.setObjectName("reviewsPage")
         self.services = services
         self.dialog: ReviewDialog | None = None
-        self._loading = False
-        self._again = False
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.refresh)
+        self._reader = BackgroundRead(
+            self, services.tasks, self._read, self._loaded, self._load_failed
+        )
+        self._debounce = Debouncer(self, self.refresh)
 
         self.due_model = LazyTableModel(DUE_COLUMNS, _slice([]), page_size=500, row_id=_due_id)
         self.due_table = _Table("reviewsTable", self.due_model)
@@ -198,35 +192,23 @@ class ReviewsPage(QWidget):
     # Loading ------------------------------------------------------------------
 
     def refresh(self) -> None:
-        if self._loading:
-            self._again = True
-            return
-        self._loading = True
+        self._reader.request()
+
+    def _read(self) -> tuple[list[ReviewDueRow], list[Escalation], list[UnreviewedRunsRow]]:
         console = self.services.console
-        self.services.tasks.run(
-            lambda: (console.reviews_due(), console.escalations(), console.runs_awaiting_review()),
-            self._loaded,
-            self._load_failed,
-        )
+        return console.reviews_due(), console.escalations(), console.runs_awaiting_review()
 
     def _loaded(
         self, result: tuple[list[ReviewDueRow], list[Escalation], list[UnreviewedRunsRow]]
     ) -> None:
-        if not shiboken6.isValid(self):
-            return  # the page was closed while its read ran
-        self._loading = False
-        if self._again:
-            self._again = False
-            self.refresh()
-            return
         due, escalated, runs = result
-        selected = [self._selected_id(view) for view in self.tables]
+        selected = [selected_data(view, ID_ROLE) for view in self.tables]
         self.due_model.set_fetch(_slice(due, _DUE_SORT))
         self.escalation_model.set_fetch(_slice(escalated))
         self.runs_model.set_fetch(_slice(runs))
         for view, row_id in zip(self.tables, selected, strict=True):
             if row_id is not None:
-                self._select_id(view, view.model(), row_id)
+                select_id(view, row_id)
         if self.selected_row() is None and self.due_model.rowCount():
             self.due_table.selectRow(0)  # Enter reviews the most pressing one
         for view in self.tables:
@@ -245,35 +227,18 @@ class ReviewsPage(QWidget):
         self.refreshed.emit()
 
     def _load_failed(self, error: BaseException) -> None:
-        if not shiboken6.isValid(self):
-            return
-        self._loading = False
         self.status.setText(f"Could not read the reviews: {error}")
-        if self._again:
-            self._again = False
-            self.refresh()
 
     def _on_event(self, event: Event) -> None:
         kind = event.kind
         if kind in _EXACT or kind.startswith(_PREFIXES):
-            self._debounce.start()
+            self._debounce.poke()
 
     # Selection ------------------------------------------------------------------
 
     def selected_row(self, view: QTableView | None = None) -> Any:
         view = view or self._last_view
-        rows = view.selectionModel().selectedRows()
-        return rows[0].data(ROW_ROLE) if rows else None
-
-    @staticmethod
-    def _selected_id(view: QTableView) -> Any:
-        rows = view.selectionModel().selectedRows()
-        return rows[0].data(ID_ROLE) if rows else None
-
-    def _select_id(self, view: QTableView, model: LazyTableModel, row_id: Any) -> None:
-        r = model.row_of(row_id)
-        if r is not None:
-            view.selectRow(r)
+        return selected_data(view)
 
     def _selection_changed(self, view: QTableView) -> None:
         if view.selectionModel().hasSelection():

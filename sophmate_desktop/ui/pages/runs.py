@@ -7,25 +7,23 @@ returns to the history with that run selected.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import ID_ROLE, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.run_columns import run_columns
 from sophmate_desktop.ui.widgets.run_filters import RunFilterBar, RunFilters
 from sophmate_desktop.ui.widgets.run_panel import RunPanel
+from sophmate_desktop.ui.widgets.tables import history_table, select_id, selected_data
 
 PAGE_SIZE = 200
-DEBOUNCE_MS = 150
 REFRESH_PREFIXES = ("run.", "runs.", "write.", "writes.", "held.", "db.changed")
 
 
@@ -41,21 +39,7 @@ class RunsPage(QWidget):
         self.filter_bar = RunFilterBar()
         self.filter_bar.filters_changed.connect(self._filters_changed)
         self.model = LazyTableModel(run_columns(), self._fetch, page_size=PAGE_SIZE, parent=self)
-        self.table = QTableView()
-        self.table.setObjectName("runsTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in enumerate((60, 170, 130, 90, 80, 60, 70, 70, 150)):
-            self.table.setColumnWidth(column, width)
+        self.table = history_table("runsTable", self.model, (60, 170, 130, 90, 80, 60, 70, 70, 150))
         self.table.activated.connect(self._open_index)
         self.table.setToolTip("Enter or double-click opens the run's page")
 
@@ -67,7 +51,7 @@ class RunsPage(QWidget):
 
         self.panel = RunPanel(services)
         self.panel.back_requested.connect(self.show_history)
-        self.panel.retried.connect(lambda _id: self._timer.start())
+        self.panel.retried.connect(lambda _id: self._refresh_later.poke())
         self.stack = QStackedWidget()
         self.stack.addWidget(history)
         self.stack.addWidget(self.panel)
@@ -75,10 +59,7 @@ class RunsPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._refresh_later = Debouncer(self, self.refresh)
         services.events.event_received.connect(self._on_event)
 
     # Reading ---------------------------------------------------------------
@@ -90,7 +71,7 @@ class RunsPage(QWidget):
 
     def refresh(self) -> None:
         """Re-read the history (keeping the selected run) and the open run's page."""
-        self._timer.stop()
+        self._refresh_later.cancel()
         self.filter_bar.set_choices(self.console.history_choices(audit=False))
         selected = self.selected_run_id()
         self.model.reload()
@@ -106,26 +87,15 @@ class RunsPage(QWidget):
     def _on_event(self, event: Event) -> None:
         # A hidden page is re-read when it is shown (the main window calls refresh).
         if event.kind.startswith(REFRESH_PREFIXES) and self.isVisible():
-            self._timer.start()
+            self._refresh_later.poke()
 
     # Selection and navigation ------------------------------------------------
 
     def selected_run_id(self) -> int | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ID_ROLE) if rows else None
+        return selected_data(self.table, ID_ROLE)
 
     def select_run(self, run_id: int) -> bool:
-        row = self.model.row_of(run_id)
-        if row is None:
-            return False
-        index = self.model.index(row, 0)
-        self.table.selectionModel().setCurrentIndex(
-            index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        self.table.scrollTo(index)
-        return True
+        return select_id(self.table, run_id)
 
     def _open_index(self, index: QModelIndex) -> None:
         run_id = index.data(ID_ROLE)

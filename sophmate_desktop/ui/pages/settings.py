@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QFrame,
     QGroupBox,
     QLabel,
     QRadioButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
-from sophmate_desktop.ui.widgets.settings_common import MessageLabel, heading
+from sophmate_desktop.ui.widgets.page_layout import scroll_page
+from sophmate_desktop.ui.widgets.settings_common import MessageLabel, heading, hint
 from sophmate_desktop.ui.widgets.settings_connections import ConnectionsSection
 from sophmate_desktop.ui.widgets.settings_database import DatabaseSection, IdentitySection
 from sophmate_desktop.ui.widgets.settings_secrets import SecretsSection
@@ -51,12 +50,10 @@ class FourEyesSection(QGroupBox):
         super().__init__("Four eyes", parent)
         self.setObjectName("fourEyesSection")
         self.services = services
-        explain = QLabel(
+        explain = hint(
             "With four eyes on, the person who last changed a workflow may not approve "
             "its writes: someone else has to. Changing this setting is audited."
         )
-        explain.setWordWrap(True)
-        explain.setObjectName("hint")
         self.group = QButtonGroup(self)
         self.buttons: dict[str, QRadioButton] = {}
         layout = QVBoxLayout(self)
@@ -106,45 +103,30 @@ class SettingsPage(QWidget):
         self.four_eyes = FourEyesSection(services)
         self.secrets = SecretsSection(services)
         self.connections = ConnectionsSection(services)
+        self.sections = (
+            self.database,
+            self.identity,
+            self.four_eyes,
+            self.secrets,
+            self.connections,
+        )
 
         title = heading("Settings")
         body = QWidget()
         column = QVBoxLayout(body)
-        for section in (
-            self.database,
-            self.identity,
-            self.four_eyes,
-            self.secrets,
-            self.connections,
-        ):
+        for section in self.sections:
             column.addWidget(section)
         column.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(title)
-        layout.addWidget(scroll, 1)
+        scroll_page(self, body, title)
 
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(150)
-        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_later = Debouncer(self, self.refresh)
         services.events.event_received.connect(self._on_event)
 
     def _on_event(self, event: Event) -> None:
         if event.kind in REFRESH_KINDS and self.isVisible():
-            self._refresh_timer.start()
+            self._refresh_later.poke()
 
     def refresh(self) -> None:
         """Re-read what the page shows (called when the page is shown)."""
-        for section in (
-            self.database,
-            self.identity,
-            self.four_eyes,
-            self.secrets,
-            self.connections,
-        ):
+        for section in self.sections:
             section.refresh()

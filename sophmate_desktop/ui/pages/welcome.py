@@ -10,23 +10,22 @@ unused and can be removed from Settings → Database.
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
-    QFrame,
     QGridLayout,
     QGroupBox,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.services import UiServices
-from sophmate_desktop.ui.widgets.settings_common import KEYRING_FIX, MessageLabel
+from sophmate_desktop.ui.widgets.page_layout import scroll_page
+from sophmate_desktop.ui.widgets.settings_common import KEYRING_FIX, MessageLabel, value_label
 from sophmate_desktop.ui.widgets.settings_common import heading as heading_label
 from sophmate_desktop.ui.widgets.settings_team_db import TeamDatabaseDialog
 
@@ -35,15 +34,6 @@ class _Progress(QObject):
     """Carries progress lines from the worker thread to the main thread."""
 
     line = Signal(str)
-
-
-def _text(object_name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(object_name)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
 
 
 class WelcomePage(QWidget):
@@ -66,9 +56,9 @@ class WelcomePage(QWidget):
         )
         intro.setWordWrap(True)
 
-        self.data_label = _text("welcomeData")
+        self.data_label = value_label("welcomeData")
         self.keyring_label = MessageLabel("welcomeKeyring")
-        self.user_label = _text("welcomeUser")
+        self.user_label = value_label("welcomeUser")
         data_box = self._box("Where your data lives", self.data_label)
         keyring_box = self._box("Secrets", self.keyring_label)
         user_box = self._box("Who you are", self.user_label)
@@ -85,14 +75,14 @@ class WelcomePage(QWidget):
         self.dashboard_button = QPushButton("Open the dash&board")
         self.dashboard_button.setObjectName("openDashboardButton")
         self.dashboard_button.clicked.connect(lambda: services.navigator.show_page(nav.DASHBOARD))
-        self.examples_note = _text("welcomeExamplesNote")
-        self.demo_note = _text("welcomeDemoNote")
-        team_note = _text("welcomeTeamNote")
+        self.examples_note = value_label("welcomeExamplesNote")
+        self.demo_note = value_label("welcomeDemoNote")
+        team_note = value_label("welcomeTeamNote")
         team_note.setText(
             "Your team shares one PostgreSQL database: test its URL, and SophMate Desktop "
             "opens it from the next start on."
         )
-        dashboard_note = _text("welcomeDashboardNote")
+        dashboard_note = value_label("welcomeDashboardNote")
         dashboard_note.setText("Start from an empty database and write your own workflows.")
 
         steps = QGroupBox("Get started")
@@ -129,13 +119,7 @@ class WelcomePage(QWidget):
         for widget in (data_box, keyring_box, user_box, steps):
             column.addWidget(widget)
         column.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scroll)
+        scroll_page(self, body)
 
     @staticmethod
     def _box(title: str, content: QWidget) -> QGroupBox:

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -31,8 +29,10 @@ from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.domain.workflow_file import WorkflowFileError, definition_to_dict
 from sophmate_desktop.store.rows import WorkflowRow
+from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import LazyTableModel
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.widgets.tables import row_table, select_id, selected_data
 from sophmate_desktop.ui.widgets.wf_columns import WORKFLOW_COLUMNS, stage_text
 from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog, file_dialog, input_file_dialog
 from sophmate_desktop.ui.widgets.wf_document import describe_error, new_workflow_document
@@ -40,7 +40,6 @@ from sophmate_desktop.ui.widgets.wf_dryrun import DryRunner, DryRunPanel
 from sophmate_desktop.ui.widgets.wf_editor import WorkflowEditor
 from sophmate_desktop.ui.widgets.wf_lifecycle import WorkflowLifecycle, explain
 
-REFRESH_MS = 150
 DRY_RUN_HEIGHT = 440  # the table and the dry-run panel, while a dry run is shown
 COLUMN_WIDTHS = (160, 100, 85, 65, 115, 120, 150, 160)
 REFRESH_ON = ("workflow.", "run.", "runs.", "review.", "category.", "write.", "db.changed")
@@ -91,20 +90,10 @@ class WorkflowsPage(QWidget):
         self.message.hide()
 
         self.model = LazyTableModel(WORKFLOW_COLUMNS, self._fetch, row_id=lambda r: r.name)
-        self.table = QTableView()
-        self.table.setObjectName("workflowTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
+        self.table = row_table("workflowTable", self.model, widths=COLUMN_WIDTHS)
         self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            header.resizeSection(column, width)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
         self.table.activated.connect(lambda index: self.open_editor(self.model.row_at(index.row())))
@@ -140,10 +129,7 @@ class WorkflowsPage(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.splitter, 1)
 
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(REFRESH_MS)
-        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_later = Debouncer(self, self.refresh)
         services.events.event_received.connect(self._on_event)
         self._update_actions()
 
@@ -213,12 +199,11 @@ class WorkflowsPage(QWidget):
         self.search_edit.selectAll()
 
     def selected(self) -> WorkflowOverview | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.model.row_at(rows[0].row()) if rows else None
+        return selected_data(self.table)
 
     def refresh(self) -> None:
         """Re-read the table (keeping the selection) when the page is shown or data changed."""
-        self._refresh_timer.stop()
+        self._refresh_later.cancel()
         current = self.selected()
         self.model.reload()
         if current is not None:
@@ -231,23 +216,10 @@ class WorkflowsPage(QWidget):
 
     def _on_event(self, event: Event) -> None:
         if event.kind.startswith(REFRESH_ON):
-            self._refresh_timer.start()
+            self._refresh_later.poke()
 
     def _select(self, name: str) -> bool:
-        row = self.model.row_of(name)
-        while row is None and self.model.canFetchMore():
-            self.model.fetchMore()
-            row = self.model.row_of(name)
-        if row is None:
-            return False
-        index = self.model.index(row, 0)
-        flags = (
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows
-        )
-        self.table.selectionModel().setCurrentIndex(index, flags)
-        self.table.scrollTo(index)
-        return True
+        return select_id(self.table, name, load_more=True)
 
     def _selection_changed(self) -> None:
         self._update_actions()

@@ -11,9 +11,11 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QKeyEvent, QPainter, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
 
-from sophmate_desktop.console.dashboard import CategoryHealth, Escalation, ReviewDueRow
+from sophmate_desktop.console.dashboard import CategoryHealth
+from sophmate_desktop.console.workflow_rules import Escalation, ReviewDueRow
+from sophmate_desktop.ui.widgets.tables import setup_rows
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 HEALTH_COLOURS = {"green": "#2e7d32", "amber": "#f29900", "red": "#c62828"}
@@ -49,14 +51,9 @@ class DashTable(QTableWidget):
         self, object_name: str, headers: Sequence[str], stretch: int | None = None, parent=None
     ) -> None:
         super().__init__(0, len(headers), parent)
-        self.setObjectName(object_name)
         self.setHorizontalHeaderLabels(list(headers))
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setAlternatingRowColors(True)
+        setup_rows(self, object_name)
         rows = self.verticalHeader()
-        rows.setVisible(False)
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.horizontalHeader()

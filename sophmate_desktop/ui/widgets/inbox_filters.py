@@ -13,8 +13,7 @@ from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from sophmate_desktop.console.inbox_pages import InboxChoices, InboxFilters
-
-ANY = "Any"
+from sophmate_desktop.ui.widgets.filter_bar import ANY, add_labelled, filter_combo
 
 
 class _ChoiceCombo(QComboBox):
@@ -49,15 +48,10 @@ class InboxFilterBar(QWidget):
         self.count.setObjectName("inboxCount")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for text, combo in (
-            ("Ca&tegory", self.category),
-            ("&Workflow", self.workflow),
-            ("&Kind", self.kind),
-        ):
-            label = QLabel(text)
-            label.setBuddy(combo)
-            layout.addWidget(label)
-            layout.addWidget(combo)
+        add_labelled(
+            layout,
+            [("Ca&tegory", self.category), ("&Workflow", self.workflow), ("&Kind", self.kind)],
+        )
         layout.addWidget(self.customer_facing)
         layout.addWidget(self.clear_button)
         layout.addStretch(1)
@@ -71,12 +65,8 @@ class InboxFilterBar(QWidget):
             self.choices_needed.emit()
 
     def _combo(self, name: str) -> QComboBox:
-        combo = _ChoiceCombo()
+        combo = filter_combo(name, _ChoiceCombo())
         combo.reached.connect(self._reached)
-        combo.setObjectName(name)
-        combo.setMinimumContentsLength(12)
-        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        combo.addItem(ANY, None)
         combo.currentIndexChanged.connect(self._changed)
         return combo
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QHeaderView, QTableView, QWidget
 
 from sophmate_desktop.ui.models.base import LazyTableModel
+from sophmate_desktop.ui.widgets.tables import setup_rows
 
 COLUMN_WIDTHS = (160, 110, 110, 340, 0, 70, 85, 95)  # 0: the summary takes the rest
 
@@ -15,17 +16,12 @@ COLUMN_WIDTHS = (160, 110, 110, 340, 0, 70, 85, 95)  # 0: the summary takes the 
 class InboxTable(QTableView):
     def __init__(self, model: LazyTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("inboxTable")
         self.setModel(model)
         self.lazy_model = model
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setAlternatingRowColors(True)
+        setup_rows(self, "inboxTable", multi_select=True)
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # paths: keep both ends
         rows = self.verticalHeader()
-        rows.setVisible(False)
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.horizontalHeader()

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from sophmate_desktop.console import Console
-from sophmate_desktop.console.dashboard import ReviewSummary
+from sophmate_desktop.console.review_pages import ReviewSummary
 from sophmate_desktop.domain.enums import ReviewKind
 from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.store.rows import ReviewRow

@@ -12,7 +12,6 @@ import html
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -39,6 +38,7 @@ from sophmate_desktop.ui.widgets.run_columns import (
     words,
     write_columns,
 )
+from sophmate_desktop.ui.widgets.tables import setup_rows
 
 INBOX_WRITE_STATUSES = ("pending", "interrupted")
 
@@ -54,12 +54,7 @@ def account_html(account: RunAccount) -> str:
 
 def _table(name: str) -> QTableView:
     view = QTableView()
-    view.setObjectName(name)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().hide()
+    setup_rows(view, name)
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     return view

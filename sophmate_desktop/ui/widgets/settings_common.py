@@ -1,15 +1,25 @@
 """Small pieces shared by the Settings and Welcome pages: a message line that says
-what happened (or what went wrong and how to fix it) in place."""
+what happened (or what went wrong and how to fix it) in place, hints, read-only
+values, button rows, short tables and yes/cancel questions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFont, QKeyEvent
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QTableWidget,
+    QWidget,
+)
 
 from sophmate_desktop.domain.errors import SecretsUnavailable, SophmateError
+from sophmate_desktop.ui.widgets.tables import setup_rows
 
 KEYRING_FIX = (
     "How to fix: install and unlock a Secret Service for your desktop session — "
@@ -52,6 +62,60 @@ def explain(exc: BaseException) -> str:
     if isinstance(exc, SophmateError):
         return str(exc)
     return f"Unexpected error ({type(exc).__name__}): {exc}"
+
+
+def hint(text: str) -> QLabel:
+    """A wrapped explanation in the style sheet's quieter "hint" look."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setObjectName("hint")
+    return label
+
+
+def value_label(object_name: str) -> QLabel:
+    """A value the app shows (a path, a name): plain text, wrapped, selectable."""
+    label = QLabel()
+    label.setObjectName(object_name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+def button_row(*buttons: QAbstractButton) -> QHBoxLayout:
+    """The buttons side by side from the left."""
+    row = QHBoxLayout()
+    for button in buttons:
+        row.addWidget(button)
+    row.addStretch(1)
+    return row
+
+
+def ask(
+    parent: QWidget,
+    object_name: str,
+    title: str,
+    text: str,
+    yes_text: str,
+    on_yes: Callable[[], None],
+    icon: QMessageBox.Icon = QMessageBox.Icon.Question,
+) -> QMessageBox:
+    """Open a window-modal yes/cancel question (Cancel is the default); `on_yes` runs
+    when the person clicks `yes_text`. Returns the open box."""
+    box = QMessageBox(
+        icon,
+        title,
+        text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        parent,
+    )
+    box.setObjectName(object_name)
+    yes = box.button(QMessageBox.StandardButton.Yes)
+    yes.setText(yes_text)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.buttonClicked.connect(lambda button: on_yes() if button is yes else None)
+    box.open()
+    return box
 
 
 class MessageLabel(QLabel):
@@ -112,3 +176,13 @@ class KeyActions(QObject):
                 action()
                 return True
         return super().eventFilter(watched, event)
+
+
+def section_table(object_name: str, columns: Sequence[str]) -> QTableWidget:
+    """A settings section's short table of whole, read-only rows."""
+    table = QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(list(columns))
+    setup_rows(table, object_name, alternating=False)
+    table.setMinimumHeight(120)
+    table.setMaximumHeight(220)
+    return table

@@ -13,19 +13,16 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -33,7 +30,13 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.store.rows import ConnectionRow
 from sophmate_desktop.ui.services import UiServices
-from sophmate_desktop.ui.widgets.settings_common import KeyActions, MessageLabel
+from sophmate_desktop.ui.widgets.settings_common import (
+    KeyActions,
+    MessageLabel,
+    button_row,
+    hint,
+    section_table,
+)
 
 KINDS = ("smtp", "http", "command")
 EXAMPLES = {
@@ -129,12 +132,6 @@ class ConnectionDialog(QDialog):
         form.addRow("Settings (&JSON):", self.settings_edit)
         form.addRow("Sta&ging settings (JSON):", self.staging_edit)
         form.addRow("Se&cret (by name):", self.secret_combo)
-        hint = QLabel(
-            "Passwords and tokens never go into the settings: set them under Secrets and "
-            "name the secret here."
-        )
-        hint.setWordWrap(True)
-        hint.setObjectName("hint")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -142,7 +139,12 @@ class ConnectionDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(hint)
+        layout.addWidget(
+            hint(
+                "Passwords and tokens never go into the settings: set them under Secrets "
+                "and name the secret here."
+            )
+        )
         layout.addWidget(self.impact)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
@@ -189,18 +191,10 @@ class ConnectionsSection(QGroupBox):
         self.dialog: ConnectionDialog | None = None
         self._rows: list[ConnectionRow] = []
 
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setObjectName("connectionsTable")
-        self.table.setHorizontalHeaderLabels(self.COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
+        self.table = section_table("connectionsTable", self.COLUMNS)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.setMinimumHeight(120)
-        self.table.setMaximumHeight(220)
         self.table.doubleClicked.connect(self.edit_selected)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         KeyActions(
@@ -215,20 +209,15 @@ class ConnectionsSection(QGroupBox):
         self.edit_button.setObjectName("editConnectionButton")
         self.edit_button.clicked.connect(self.edit_selected)
         self.message = MessageLabel("connectionsMessage")
-        explain = QLabel(
-            "The SMTP servers, HTTP endpoints and command environments that actions use. "
-            "Staging settings point staging runs at a test mailbox or a staging URL."
-        )
-        explain.setWordWrap(True)
-        explain.setObjectName("hint")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.new_button)
-        buttons.addWidget(self.edit_button)
-        buttons.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addWidget(explain)
+        layout.addWidget(
+            hint(
+                "The SMTP servers, HTTP endpoints and command environments that actions "
+                "use. Staging settings point staging runs at a test mailbox or a staging URL."
+            )
+        )
         layout.addWidget(self.table)
-        layout.addLayout(buttons)
+        layout.addLayout(button_row(self.new_button, self.edit_button))
         layout.addWidget(self.message)
         self._update_buttons()
 

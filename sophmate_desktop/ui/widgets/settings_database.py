@@ -3,12 +3,9 @@ Identity (who acts, and how to change it)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
-    QLabel,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -16,17 +13,8 @@ from PySide6.QtWidgets import (
 )
 
 from sophmate_desktop.ui.services import UiServices
-from sophmate_desktop.ui.widgets.settings_common import MessageLabel
+from sophmate_desktop.ui.widgets.settings_common import MessageLabel, ask, button_row, value_label
 from sophmate_desktop.ui.widgets.settings_team_db import TeamDatabaseDialog
-
-
-def _value_label(object_name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(object_name)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
 
 
 class DatabaseSection(QGroupBox):
@@ -37,11 +25,11 @@ class DatabaseSection(QGroupBox):
         self.dialog: TeamDatabaseDialog | None = None
         self.confirm: QMessageBox | None = None
 
-        self.url_label = _value_label("databaseUrl")
-        self.kind_label = _value_label("databaseKind")
-        self.schema_label = _value_label("databaseSchema")
-        self.source_label = _value_label("databaseSource")
-        self.next_label = _value_label("databaseNextStart")
+        self.url_label = value_label("databaseUrl")
+        self.kind_label = value_label("databaseKind")
+        self.schema_label = value_label("databaseSchema")
+        self.source_label = value_label("databaseSource")
+        self.next_label = value_label("databaseNextStart")
         form = QFormLayout()
         form.addRow("Database:", self.url_label)
         form.addRow("Kind:", self.kind_label)
@@ -59,13 +47,9 @@ class DatabaseSection(QGroupBox):
         self.remove_button.setObjectName("removeLocalDatabaseButton")
         self.remove_button.clicked.connect(self.confirm_remove_local)
         self.message = MessageLabel("databaseMessage")
-        buttons = QHBoxLayout()
-        for button in (self.connect_button, self.forget_button, self.remove_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addLayout(buttons)
+        layout.addLayout(button_row(self.connect_button, self.forget_button, self.remove_button))
         layout.addWidget(self.message)
 
     def refresh(self) -> None:
@@ -107,26 +91,15 @@ class DatabaseSection(QGroupBox):
 
     def confirm_remove_local(self) -> None:
         info = self.services.console.database_info()
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        self.confirm = ask(
+            self,
+            "removeLocalDatabaseConfirm",
             "Remove the unused local database",
             f"Remove {info.local_path}? It holds nothing (no audit event was ever recorded "
             "in it) and this window does not use it.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self,
+            "&Remove",
+            self.remove_local,
         )
-        box.setObjectName("removeLocalDatabaseConfirm")
-        box.button(QMessageBox.StandardButton.Yes).setText("&Remove")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        yes = box.button(QMessageBox.StandardButton.Yes)
-
-        def clicked(button) -> None:
-            if button is yes:
-                self.remove_local()
-
-        box.buttonClicked.connect(clicked)
-        self.confirm = box
-        box.open()
 
     def remove_local(self) -> None:
         try:
@@ -143,8 +116,8 @@ class IdentitySection(QGroupBox):
         super().__init__("Identity", parent)
         self.setObjectName("identitySection")
         self.services = services
-        self.actor_label = _value_label("identityActor")
-        self.how_label = _value_label("identityHow")
+        self.actor_label = value_label("identityActor")
+        self.how_label = value_label("identityHow")
         layout = QVBoxLayout(self)
         layout.addWidget(self.actor_label)
         layout.addWidget(self.how_label)

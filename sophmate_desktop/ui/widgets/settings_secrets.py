@@ -10,25 +10,29 @@ from __future__ import annotations
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from sophmate_desktop.ui.services import UiServices
-from sophmate_desktop.ui.widgets.settings_common import KEYRING_FIX, KeyActions, MessageLabel
+from sophmate_desktop.ui.widgets.settings_common import (
+    KEYRING_FIX,
+    KeyActions,
+    MessageLabel,
+    ask,
+    button_row,
+    hint,
+    section_table,
+)
 
 
 class SecretDialog(QDialog):
@@ -53,12 +57,10 @@ class SecretDialog(QDialog):
             # No copy, drag or context menu out of a password field.
             edit.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
             edit.setDragEnabled(False)
-        hint = QLabel(
+        note = hint(
             "The value goes to your OS keyring only. It is never shown again, never "
             "stored in the database and never written to the audit trail."
         )
-        hint.setWordWrap(True)
-        hint.setObjectName("hint")
         self.problem = MessageLabel("secretDialogProblem")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -72,7 +74,7 @@ class SecretDialog(QDialog):
         form.addRow("Re&peat value:", self.repeat_edit)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(hint)
+        layout.addWidget(note)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
         for edit in (self.name_edit, self.value_edit, self.repeat_edit):
@@ -109,16 +111,8 @@ class SecretsSection(QGroupBox):
         self._busy = False
 
         self.status = MessageLabel("keyringStatus")
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setObjectName("secretsTable")
-        self.table.setHorizontalHeaderLabels(self.COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
+        self.table = section_table("secretsTable", self.COLUMNS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.setMinimumHeight(120)
-        self.table.setMaximumHeight(220)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.doubleClicked.connect(self.replace_selected)
         KeyActions(
@@ -141,21 +135,16 @@ class SecretsSection(QGroupBox):
         self.delete_button.clicked.connect(self.delete_selected)
         self.message = MessageLabel("secretsMessage")
 
-        explain = QLabel(
-            "Workflows and connections refer to secrets by name; the values live in your "
-            "OS keyring (service “sophmate-desktop”) and are never shown here."
-        )
-        explain.setWordWrap(True)
-        explain.setObjectName("hint")
-        buttons = QHBoxLayout()
-        for button in (self.set_button, self.replace_button, self.delete_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addWidget(explain)
+        layout.addWidget(
+            hint(
+                "Workflows and connections refer to secrets by name; the values live in "
+                "your OS keyring (service “sophmate-desktop”) and are never shown here."
+            )
+        )
         layout.addWidget(self.status)
         layout.addWidget(self.table)
-        layout.addLayout(buttons)
+        layout.addLayout(button_row(self.set_button, self.replace_button, self.delete_button))
         layout.addWidget(self.message)
         self._update_buttons()
 
@@ -249,25 +238,15 @@ class SecretsSection(QGroupBox):
         text = f"Delete the secret {name} from the keyring?"
         if used:
             text += f" The connection {used} refers to it and will fail until it is set again."
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
+        self.confirm = ask(
+            self,
+            "deleteSecretConfirm",
             "Delete secret",
             text,
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self,
+            "&Delete",
+            lambda: self._delete(name),
+            QMessageBox.Icon.Warning,
         )
-        box.setObjectName("deleteSecretConfirm")
-        box.button(QMessageBox.StandardButton.Yes).setText("&Delete")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        yes = box.button(QMessageBox.StandardButton.Yes)
-
-        def clicked(button) -> None:
-            if button is yes:
-                self._delete(name)
-
-        box.buttonClicked.connect(clicked)
-        self.confirm = box
-        box.open()
 
     def _delete(self, name: str) -> None:
         console = self.services.console

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from sophmate_desktop.ui.services import UiServices
-from sophmate_desktop.ui.widgets.settings_common import MessageLabel
+from sophmate_desktop.ui.widgets.settings_common import MessageLabel, hint
 
 PLACEHOLDER = "postgresql://USER:PASSWORD@HOST:5432/DBNAME"
 
@@ -49,12 +49,10 @@ class TeamDatabaseDialog(QDialog):
         self.url_edit.textChanged.connect(self._url_changed)
         url_label = QLabel("Database &URL:")
         url_label.setBuddy(self.url_edit)
-        where = QLabel(
+        where = hint(
             f"The URL is saved in {info.config_file}, readable only by you. To keep the "
             "password out of that file, leave it out of the URL and put it in ~/.pgpass."
         )
-        where.setWordWrap(True)
-        where.setObjectName("hint")
 
         self.test_button = QPushButton("&Test connection")
         self.test_button.setObjectName("testConnectionButton")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
 from sophmate_desktop.console.notices import switch_label
@@ -82,12 +80,3 @@ def set_paused_look(widget: QWidget, paused: bool, inline_style: str = PAUSED_BU
     style.unpolish(widget)
     style.polish(widget)
     widget.update()
-
-
-def debouncer(parent: QObject, slot: Callable[[], None], ms: int = 150) -> QTimer:
-    """A single-shot timer: start() it on every event, `slot` runs once per burst."""
-    timer = QTimer(parent)
-    timer.setSingleShot(True)
-    timer.setInterval(ms)
-    timer.timeout.connect(slot)
-    return timer

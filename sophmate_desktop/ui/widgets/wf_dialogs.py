@@ -17,66 +17,66 @@ from PySide6.QtWidgets import (
 YAML_FILTER = "Workflow files (*.yaml *.yml);;All files (*)"
 
 
-class ConfirmDialog(QDialog):
-    """A question with one action button (e.g. "Promote") and Cancel."""
+class _ActionDialog(QDialog):
+    """Window-modal and deleted on close: the explanation, what a subclass adds to
+    `self.body`, then the action button (`ok_button`) and Cancel."""
 
-    def __init__(self, title: str, text: str, ok_text: str, parent: QWidget | None = None):
+    def __init__(
+        self, title: str, text: str, ok_text: str, width: int, parent: QWidget | None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.setMinimumWidth(420)
-        label = QLabel(text)
-        label.setObjectName("dialogExplanation")
-        label.setWordWrap(True)
-        buttons = QDialogButtonBox(
+        self.setMinimumWidth(width)
+        explanation = QLabel(text)
+        explanation.setObjectName("dialogExplanation")
+        explanation.setWordWrap(True)
+        self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText(ok_text)
         self.ok_button.setObjectName("confirmButton")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        self.buttons.rejected.connect(self.reject)
+        self.body = QVBoxLayout()
         layout = QVBoxLayout(self)
-        layout.addWidget(label)
-        layout.addWidget(buttons)
+        layout.addWidget(explanation)
+        layout.addLayout(self.body)
+        layout.addWidget(self.buttons)
 
 
-class ReasonDialog(QDialog):
+class ConfirmDialog(_ActionDialog):
+    """A question with one action button (e.g. "Promote") and Cancel."""
+
+    def __init__(self, title: str, text: str, ok_text: str, parent: QWidget | None = None):
+        super().__init__(title, text, ok_text, 420, parent)
+        self.buttons.accepted.connect(self.accept)
+
+
+class ReasonDialog(_ActionDialog):
     """Asks for a reason (required); OK emits `submitted(reason)`."""
 
     submitted = Signal(str)
 
     def __init__(self, title: str, text: str, ok_text: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.setWindowModality(Qt.WindowModality.WindowModal)
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.setMinimumWidth(440)
-        explanation = QLabel(text)
-        explanation.setObjectName("dialogExplanation")
-        explanation.setWordWrap(True)
+        super().__init__(title, text, ok_text, 440, parent)
         label = QLabel("&Reason (required; kept in the audit trail):")
         self.reason_edit = QLineEdit()
         self.reason_edit.setObjectName("reasonEdit")
         label.setBuddy(self.reason_edit)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText(ok_text)
-        self.ok_button.setObjectName("confirmButton")
         self.ok_button.setEnabled(False)
         self.reason_edit.textChanged.connect(
             lambda text: self.ok_button.setEnabled(bool(text.strip()))
         )
-        buttons.accepted.connect(self._submit)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(explanation)
-        layout.addWidget(label)
-        layout.addWidget(self.reason_edit)
-        layout.addWidget(buttons)
+        self.buttons.accepted.connect(self._submit)
+        self.body.addWidget(label)
+        self.body.addWidget(self.reason_edit)
+        # The buttons were made first: the reason comes first all the same.
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        QWidget.setTabOrder(self.reason_edit, self.ok_button)
+        QWidget.setTabOrder(self.ok_button, cancel)
+        self.reason_edit.setFocus()
 
     def _submit(self) -> None:
         reason = self.reason_edit.text().strip()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from sophmate_desktop.domain.workflow_file import FieldError
+from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.widgets.wf_checklist import ChecklistView
 from sophmate_desktop.ui.widgets.wf_document import (
     Checked,
@@ -38,7 +39,7 @@ from sophmate_desktop.ui.widgets.wf_document import (
 from sophmate_desktop.ui.widgets.wf_form import ERROR_STYLE, WorkflowForm
 from sophmate_desktop.ui.widgets.wf_yaml import YamlView
 
-DEBOUNCE_MS = 300
+VALIDATE_MS = 300  # after the last key press
 FORM_TAB, YAML_TAB = 0, 1
 _TONES = {"error": ERROR_STYLE, "ok": "color: #2e7d32;", "info": "color: #455a64;"}
 
@@ -104,10 +105,7 @@ class WorkflowEditor(QWidget):
         layout.addLayout(column, 1)
         layout.addWidget(self.checklist)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(self.validate_now)
+        self._validate_later = Debouncer(self, self.validate_now, VALIDATE_MS, restart_on_poke=True)
         self.form.changed.connect(self._form_changed)
         self.yaml.changed.connect(self._yaml_changed)
         self.tabs.currentChanged.connect(self._tab_changed)
@@ -198,12 +196,12 @@ class WorkflowEditor(QWidget):
     def _form_changed(self) -> None:
         self._form_ahead = True
         self._set_dirty(True)
-        self._timer.start()
+        self._validate_later.poke()
 
     def _yaml_changed(self) -> None:
         self._yaml_ahead = True
         self._set_dirty(True)
-        self._timer.start()
+        self._validate_later.poke()
 
     def _tab_changed(self, index: int) -> None:
         if index == YAML_TAB and self._form_ahead:
@@ -228,7 +226,7 @@ class WorkflowEditor(QWidget):
 
     def validate_now(self) -> tuple[FieldError, ...]:
         """Validate what the current tab shows; mark the errors; returns them."""
-        self._timer.stop()
+        self._validate_later.cancel()
         if self.tabs.currentIndex() == FORM_TAB:
             self._doc, problems = self.form.document(self._doc)
             checked = check_document(self._doc)

@@ -15,6 +15,7 @@ from sophmate_desktop.store import audit
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import AuditEvent
 from sophmate_desktop.ui.pages.audit import PAGE_SIZE, AuditPage
+from tests.gui.helpers import on_screen
 
 
 def ev(actor: str, action: str, at: datetime | None = None, **kw) -> audit.NewEvent:
@@ -40,11 +41,7 @@ def trail(gui_db) -> list[int]:
 
 @pytest.fixture
 def page(qtbot, services) -> AuditPage:
-    page = AuditPage(services)
-    qtbot.addWidget(page)
-    page.resize(1280, 700)
-    page.show()
-    return page
+    return on_screen(qtbot, AuditPage(services), 1280, 700)
 
 
 def rows(page: AuditPage) -> list:

@@ -13,6 +13,7 @@ from sophmate_desktop.store.models import Run, Workflow
 from sophmate_desktop.ui.pages.dashboard import DashboardPage
 from sophmate_desktop.ui.pages.reviews import ReviewsPage
 from sophmate_desktop.ui.services import UiServices
+from tests.gui.helpers import on_screen
 from tests.support.factories import make_run
 
 
@@ -46,17 +47,9 @@ def loaded(qtbot, page) -> None:
 
 @pytest.fixture
 def dash(qtbot, services: UiServices) -> DashboardPage:
-    page = DashboardPage(services)
-    qtbot.addWidget(page)
-    page.resize(1100, 760)
-    page.show()
-    return page
+    return on_screen(qtbot, DashboardPage(services), 1100, 760)
 
 
 @pytest.fixture
 def reviews(qtbot, services: UiServices) -> ReviewsPage:
-    page = ReviewsPage(services)
-    qtbot.addWidget(page)
-    page.resize(1100, 640)
-    page.show()
-    return page
+    return on_screen(qtbot, ReviewsPage(services), 1100, 640)

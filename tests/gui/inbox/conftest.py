@@ -19,6 +19,7 @@ from sophmate_desktop.store.models import Workflow, Write
 from sophmate_desktop.ui.pages.inbox import InboxPage
 from sophmate_desktop.ui.services import UiServices
 from tests.engine.conftest import to_staging, wait_until
+from tests.gui.helpers import on_screen
 from tests.support.factories import make_run, make_write, workflow_yaml
 
 
@@ -71,10 +72,7 @@ def seeded(gui_db, lead) -> Seeded:
 @pytest.fixture
 def make_page(qtbot, services) -> Callable[..., InboxPage]:
     def make(svc: UiServices | None = None) -> InboxPage:
-        page = InboxPage(svc or services)
-        qtbot.addWidget(page)
-        page.resize(1200, 700)
-        page.show()
+        page = on_screen(qtbot, InboxPage(svc or services), 1200, 700)
         page.activateWindow()  # shortcuts and focus need the active window
         qtbot.waitUntil(lambda: QApplication.activeWindow() is page)
         return page

@@ -142,7 +142,7 @@ def test_a_burst_of_events_gives_one_refresh(seeded, make_page, qtbot, services)
     qtbot.wait(300)  # no second refresh follows (a quiet period, not a wait for a result)
     assert titles == ["Inbox (6)"]
     services.events.event_received.emit(Event("review.recorded", {}))
-    assert not page._debounce.isActive()
+    assert not page._debounce.pending
 
 
 def test_the_window_shows_the_count_and_opens_a_write_asked_for(make_window, qtbot, sqlite_url):

@@ -1,21 +1,17 @@
-"""Helpers for journeys 1 (the first ten minutes) and 4 (the monthly review): real
-SMTP servers, invoice CSV files dropped the way a scanner or an export drops them,
-and driving the window's buttons, dialogs and tables like a person."""
+"""Helpers for journeys 1 (the first ten minutes) and 4 (the monthly review): invoice
+files dropped the way a scanner or an export drops them, and driving the window's
+buttons, dialogs and tables like a person (tests/gui/helpers.py has the SMTP server,
+the invoice files and the clicks all GUI tests share)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
-import socket
-from email.message import Message
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message as MessageHandler
 from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QAbstractItemView,
     QApplication,
     QDialog,
@@ -29,55 +25,9 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import Review, Run, Workflow
-
-WAIT_MS = 10_000
-
-
-# Real SMTP servers -------------------------------------------------------------
-
-
-class _Keep(MessageHandler):
-    def __init__(self, inbox: list[Message]) -> None:
-        super().__init__()
-        self.inbox = inbox
-
-    def handle_message(self, message: Message) -> None:
-        self.inbox.append(message)
-
-
-class SmtpServer:
-    """An SMTP server on 127.0.0.1 that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.received: list[Message] = []
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self._controller = Controller(_Keep(self.received), hostname="127.0.0.1", port=self.port)
-
-    def start(self) -> SmtpServer:
-        self._controller.start()
-        return self
-
-    def stop(self) -> None:
-        self._controller.stop()
-
-    def settings(self, sender: str = "invoices@example.test") -> dict:
-        return {"host": "127.0.0.1", "port": self.port, "from": sender}
-
-    def recipients(self) -> list[str]:
-        return sorted(str(m["To"]) for m in self.received)
-
+from tests.gui.helpers import WAIT_MS, click, wait_for_window
 
 # Invoice files -----------------------------------------------------------------------
-
-
-def invoice_csv(rows: int, first: int = 1) -> str:
-    """A supplier-invoice export: one row per invoice, the supplier's address in `email`."""
-    lines = ["number,supplier,email,amount"]
-    for n in range(first, first + rows):
-        lines.append(f"INV-{n:04},Supplier {n},supplier{n}@example.test,{100 + n}.50")
-    return "\n".join(lines) + "\n"
 
 
 def write_file(path: Path, text: str) -> Path:
@@ -101,19 +51,6 @@ def files_in(folder: Path) -> list[str]:
 
 
 # Driving the window --------------------------------------------------------------------
-
-
-def button(parent: QWidget, name: str) -> QAbstractButton:
-    found = parent.findChild(QAbstractButton, name)
-    assert found is not None, f"no button {name!r}"
-    return found
-
-
-def click(qtbot, parent: QWidget, name: str) -> None:
-    """Click an enabled button found by its objectName."""
-    target = button(parent, name)
-    assert target.isEnabled(), f"{name} is disabled"
-    qtbot.mouseClick(target, Qt.MouseButton.LeftButton)
 
 
 def press(qtbot, widget: QWidget, key: str) -> None:
@@ -142,29 +79,6 @@ def activate(qtbot, window: QWidget) -> None:
     if QApplication.activeWindow() is not window:
         window.activateWindow()
         qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=WAIT_MS)
-
-
-def retype(qtbot, field: QLineEdit, text: str) -> None:
-    field.setFocus()
-    qtbot.keyClick(field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClick(field, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(field, text)
-
-
-def wait_for_window(qtbot, cls: type, title: str | None = None) -> QWidget:
-    """The visible top-level window of `cls` (optionally with `title`) a click opened."""
-    found: list[QWidget] = []
-
-    def visible() -> bool:
-        found[:] = [
-            w
-            for w in QApplication.topLevelWidgets()
-            if isinstance(w, cls) and w.isVisible() and (title is None or w.windowTitle() == title)
-        ]
-        return bool(found)
-
-    qtbot.waitUntil(visible, timeout=WAIT_MS)
-    return found[-1]
 
 
 def choose_file(qtbot, path: Path) -> None:

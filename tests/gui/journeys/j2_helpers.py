@@ -1,62 +1,29 @@
 """Helpers for journeys 2 (an approver clears the inbox) and 3 (Friday afternoon):
-a real SMTP server, workflow files over the test's folders, and driving the main
-window with keys and clicks the way a person does."""
+a real SMTP server (tests/gui/helpers.py) as a fixture, workflow files over the
+test's folders, and driving the main window with keys and clicks the way a person does."""
 
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
-from email.message import Message
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message as MessageHandler
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QApplication, QWidget
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.ui.main_window import MainWindow
 from tests.engine.conftest import to_staging
-
-WAIT_MS = 10_000
-
-# Real SMTP ---------------------------------------------------------------------------
-
-
-class _Keep(MessageHandler):
-    def __init__(self, box: list[Message]) -> None:
-        super().__init__()
-        self.box = box
-
-    def handle_message(self, message: Message) -> None:
-        self.box.append(message)
-
-
-class Mailbox:
-    """An SMTP server on 127.0.0.1 that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.received: list[Message] = []
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self._controller = Controller(_Keep(self.received), hostname="127.0.0.1", port=self.port)
-
-    def settings(self, sender: str = "accounts@example.test") -> dict:
-        return {"host": "127.0.0.1", "port": self.port, "from": sender, "timeout_s": 5}
-
-    def recipients(self) -> list[str]:
-        return sorted(str(m["To"]) for m in self.received)
+from tests.gui.helpers import WAIT_MS, SmtpServer
 
 
 @pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box._controller.start()
+def mailbox() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 for the accounts' mail."""
+    box = SmtpServer("accounts@example.test", timeout_s=5).start()
     yield box
-    box._controller.stop()
+    box.stop()
 
 
 # Workflow files --------------------------------------------------------------------
@@ -130,13 +97,6 @@ def email_step(connection: str) -> str:
 
 def command_step(argv: list[str]) -> str:
     return f"  - action: run_command\n    argv: {json.dumps(argv)}\n    timeout_s: 60\n"
-
-
-def invoice_csv(first: int, rows: int) -> str:
-    lines = ["number,supplier,email,amount"]
-    for n in range(first, first + rows):
-        lines.append(f"INV-{n:04},Supplier {n},supplier{n}@example.test,{100 + n}.50")
-    return "\n".join(lines) + "\n"
 
 
 def staged(console: Console, window: MainWindow, name: str, sample: Path) -> None:

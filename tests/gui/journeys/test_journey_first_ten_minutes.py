@@ -21,19 +21,16 @@ from sophmate_desktop.store.models import Write
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog
 from sophmate_desktop.ui.widgets.wf_dryrun import DryRunPanel
+from tests.gui.helpers import WAIT_MS, SmtpServer, click, invoice_csv
 from tests.gui.journeys.j1_helpers import (
-    WAIT_MS,
-    SmtpServer,
     activate,
     add_connection,
     audit_of,
     choose_file,
-    click,
     click_row,
     confirm,
     drop_file,
     files_in,
-    invoice_csv,
     press,
     row_with,
     shown_column,

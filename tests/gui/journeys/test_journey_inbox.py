@@ -23,6 +23,7 @@ from sophmate_desktop.store.models import AuditEvent
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.widgets.inbox_columns import CUSTOMER_COLOUR
 from sophmate_desktop.ui.widgets.inbox_preview import ADDED, REMOVED
+from tests.gui.helpers import invoice_csv
 from tests.gui.journeys.j2_helpers import (
     CTRL,
     SHIFT,
@@ -31,7 +32,6 @@ from tests.gui.journeys.j2_helpers import (
     click_row,
     email_step,
     go_to,
-    invoice_csv,
     keys,
     mailbox,  # noqa: F401  (fixture)
     shown,
@@ -97,7 +97,7 @@ def test_an_approver_clears_the_inbox_before_lunch(
     lead = Console(db, actor="lead")
     lead.events.subscribe(window.services.engine.wake)
     sample = tmp_path / "sample.csv"
-    sample.write_text(invoice_csv(900, 1))
+    sample.write_text(invoice_csv(1, first=900))
     staged(lead, window, WORKFLOW, sample)
     # Yesterday she tidied the workflow's description: she changed it last.
     Console(db, actor="ana").import_workflow(doc.replace("A journey workflow.", "Receipts."))
@@ -107,8 +107,8 @@ def test_an_approver_clears_the_inbox_before_lunch(
     assert window.current_page_key() == nav.DASHBOARD
 
     # Two exports arrive: each run plans a ledger update and five receipts to suppliers.
-    (incoming / "march-a.csv").write_text(invoice_csv(1, 5))
-    (incoming / "march-b.csv").write_text(invoice_csv(6, 5))
+    (incoming / "march-a.csv").write_text(invoice_csv(5))
+    (incoming / "march-b.csv").write_text(invoice_csv(5, first=6))
 
     # 1. The tray says "12 writes await approval"; clicking the message opens the inbox.
     tray = window.tray

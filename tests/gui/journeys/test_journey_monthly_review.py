@@ -30,19 +30,15 @@ from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.pages.reviews import OVERDUE, ReviewsPage
 from sophmate_desktop.ui.pages.workflows import WorkflowsPage
 from sophmate_desktop.ui.widgets.review_dialog import ReviewDialog, month_text
+from tests.gui.helpers import WAIT_MS, SmtpServer, click, invoice_csv, retype
 from tests.gui.journeys.j1_helpers import (
-    WAIT_MS,
-    SmtpServer,
     a_month_ago,
     activate,
     audit_of,
     choose_file,
-    click,
     click_row,
     drop_file,
-    invoice_csv,
     press,
-    retype,
     row_with,
     shown_column,
 )

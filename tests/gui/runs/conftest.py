@@ -16,6 +16,7 @@ from sophmate_desktop.store.models import Workflow
 from sophmate_desktop.ui.pages.runs import RunsPage
 from tests.console.test_run_account import WORKFLOW, Flow, email
 from tests.engine.conftest import engine_threads, wait_until
+from tests.gui.helpers import on_screen
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,7 @@ def runs(flow, gui_db) -> Runs:
 
 @pytest.fixture
 def page(qtbot, services) -> RunsPage:
-    page = RunsPage(services)
-    qtbot.addWidget(page)
-    page.resize(1200, 700)
-    page.show()
+    page = on_screen(qtbot, RunsPage(services), 1200, 700)
     page.refresh()
     return page
 

@@ -8,21 +8,17 @@ from pathlib import Path
 import pytest
 
 from sophmate_desktop.ui.pages.settings import SettingsPage
+from tests.gui.helpers import isolate_user_dirs, on_screen
 
 
 @pytest.fixture(autouse=True)
 def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    return tmp_path
+    return isolate_user_dirs(monkeypatch, tmp_path)
 
 
 @pytest.fixture
 def page(qtbot, services) -> SettingsPage:
-    page = SettingsPage(services)
-    qtbot.addWidget(page)
-    page.resize(1100, 900)
-    page.show()
+    page = on_screen(qtbot, SettingsPage(services), 1100, 900)
     page.refresh()
     qtbot.waitUntil(lambda: page.secrets.status.level in ("ok", "error"), timeout=5000)
     return page

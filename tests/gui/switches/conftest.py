@@ -18,6 +18,7 @@ from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.tray import TrayController
 from sophmate_desktop.ui.widgets.switch_dialogs import SwitchDialog
 from tests.engine.conftest import workflow_doc
+from tests.gui.helpers import on_screen
 from tests.support.factories import workflow_yaml
 
 
@@ -32,11 +33,7 @@ def two_categories(services: UiServices) -> Console:
 
 @pytest.fixture
 def panel(qtbot, services: UiServices, two_categories) -> KillSwitchPanel:
-    widget = KillSwitchPanel(services)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 80)
-    widget.show()
-    return widget
+    return on_screen(qtbot, KillSwitchPanel(services), 1000, 80)
 
 
 @pytest.fixture

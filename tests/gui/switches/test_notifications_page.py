@@ -10,16 +10,13 @@ from sophmate_desktop.console import Console
 from sophmate_desktop.store.models import AuditEvent
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.pages.notifications import NotificationsPage
+from tests.gui.helpers import on_screen
 from tests.gui.switches.test_tray import note
 
 
 @pytest.fixture
 def page(qtbot, services, two_categories) -> NotificationsPage:
-    widget = NotificationsPage(services)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 600)
-    widget.show()
-    return widget
+    return on_screen(qtbot, NotificationsPage(services), 1000, 600)
 
 
 @pytest.fixture

@@ -178,7 +178,7 @@ def test_notices_from_before_the_start_are_not_announced(qtbot, services, two_ca
         assert page.args == [nav.INBOX] and opened == [True]
     finally:
         tray.close()
-    assert not tray._refresh_later.isActive() and not tray._pending_batch.isActive()
+    assert not tray._refresh_later.pending and not tray._pending_batch.isActive()
     note(services.console, "run_failed", "wf-fin: run 3 failed", workflow="wf-fin", run=3)
     tray.refresh()  # closed: reads nothing, announces nothing
     assert len(tray.messages) == 1

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.gui.helpers import isolate_user_dirs
+
 
 @pytest.fixture(autouse=True)
 def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    return tmp_path
+    return isolate_user_dirs(monkeypatch, tmp_path)
 
 
 @pytest.fixture

@@ -7,20 +7,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 import sophmate_desktop.resources
 from sophmate_desktop.ui.pages.workflows import WorkflowsPage
+from tests.gui.helpers import on_screen, wait_for_window
 
 EXAMPLES = Path(sophmate_desktop.resources.__file__).parent / "workflows"
 
 
 @pytest.fixture
 def page(qtbot, services) -> Iterator[WorkflowsPage]:
-    widget = WorkflowsPage(services)
-    qtbot.addWidget(widget)
-    widget.resize(1100, 800)
-    widget.show()
+    widget = on_screen(qtbot, WorkflowsPage(services), 1100, 800)
     qtbot.waitExposed(widget)
     widget.refresh()
     yield widget
@@ -40,17 +38,4 @@ def db(services):
 @pytest.fixture
 def find_dialog(qtbot) -> Callable[[type], QWidget]:
     """Wait for a visible top-level window of `cls` (the dialog a click opened)."""
-
-    def find(cls: type) -> QWidget:
-        found: list[QWidget] = []
-
-        def visible() -> bool:
-            found[:] = [
-                w for w in QApplication.topLevelWidgets() if isinstance(w, cls) and w.isVisible()
-            ]
-            return bool(found)
-
-        qtbot.waitUntil(visible, timeout=3000)
-        return found[-1]
-
-    return find
+    return lambda cls: wait_for_window(qtbot, cls, timeout=3000)

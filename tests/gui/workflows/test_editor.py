@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from tests.gui.helpers import click, retype
 from tests.gui.workflows.conftest import EXAMPLES
-from tests.gui.workflows.helpers import click, retype
 from tests.support.factories import workflow_yaml
 
 YAML_TAB = 1

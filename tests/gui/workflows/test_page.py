@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QFileDialog
 
 from sophmate_desktop.domain.workflow_file import parse_workflow_yaml
 from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog, ReasonDialog
+from tests.gui.helpers import click
 from tests.gui.workflows.conftest import EXAMPLES
-from tests.gui.workflows.helpers import click
 from tests.support.factories import make_run, workflow_yaml
 
 

@@ -1,0 +1,79 @@
+"""How every table of the app behaves: whole rows are selected, nothing is edited in
+place, no row numbers. Pages add their own sorting, widths and stretch. And how a
+page reads and sets the selected row of a table over a LazyTableModel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+from sophmate_desktop.ui.models.base import ROW_ROLE, LazyTableModel
+
+
+def setup_rows(
+    view: QTableView,
+    object_name: str,
+    *,
+    multi_select: bool = False,
+    alternating: bool = True,
+    widths: Sequence[int] = (),
+) -> None:
+    """Make `view` a read-only table of whole rows; `widths` are the first columns'."""
+    view.setObjectName(object_name)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    mode = QAbstractItemView.SelectionMode
+    view.setSelectionMode(mode.ExtendedSelection if multi_select else mode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(alternating)
+    view.verticalHeader().hide()
+    for column, width in enumerate(widths):
+        view.setColumnWidth(column, width)
+
+
+def row_table(
+    object_name: str, model: QAbstractItemModel, widths: Sequence[int] = ()
+) -> QTableView:
+    """A new QTableView over `model`, set up by `setup_rows`."""
+    view = QTableView()
+    view.setModel(model)
+    setup_rows(view, object_name, widths=widths)
+    return view
+
+
+def history_table(object_name: str, model: QAbstractItemModel, widths: Sequence[int]) -> QTableView:
+    """A history (runs, audit events): newest first by the first column; the person
+    resizes the columns, the last one takes the rest."""
+    view = row_table(object_name, model, widths=widths)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    view.setSortingEnabled(True)
+    view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    return view
+
+
+def selected_data(view: QTableView, role: int = ROW_ROLE) -> Any:
+    """The selected row's frozen row (ID_ROLE: its id), or None."""
+    rows = view.selectionModel().selectedRows()
+    return rows[0].data(role) if rows else None
+
+
+def select_id(view: QTableView, row_id: Any, *, load_more: bool = False) -> bool:
+    """Select and show the row whose id is `row_id`; with `load_more`, load further
+    pages until it is there. False when it is not (loaded)."""
+    model = view.model()
+    assert isinstance(model, LazyTableModel)
+    row = model.row_of(row_id)
+    while row is None and load_more and model.canFetchMore():
+        model.fetchMore()
+        row = model.row_of(row_id)
+    if row is None:
+        return False
+    index = model.index(row, 0)
+    flags = QItemSelectionModel.SelectionFlag
+    view.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
+    view.scrollTo(index)
+    return True

@@ -6,7 +6,9 @@ Each trial: a manual staging run of a workflow whose one step is run_command
 `python -c "import time; time.sleep(60)"`; its writes are approved with
 console.approve and the engine's applier starts the commands. Once --inflight
 commands run, the category is paused and the clock runs from the moment the pause
-has committed until every command process is dead and no write is 'applying'.
+has committed until every command process is dead and no write is 'applying': the
+later of the last process exit (waited for with pidfds) and the engine's last
+"write.finished" event (published after the commit; a raw query confirms it).
 In process: from console.pause_category returning (the engine is woken by the
 console's event, as in the CLI engine). From the CLI: from the exit of
 `python -m sophmate_desktop --db URL category pause NAME --reason x`; the engine
@@ -23,9 +25,12 @@ import argparse
 import inspect
 import json
 import os
+import select
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +38,7 @@ from pathlib import Path
 from bench.common import report
 from bench.trigger import inmemory_keyring, log, summary
 from sophmate_desktop.console import Console
+from sophmate_desktop.domain.events import Event
 from sophmate_desktop.engine.service import Engine
 from sophmate_desktop.store.database import open_database
 from sophmate_desktop.store.models import AuditEvent, Write
@@ -43,6 +49,7 @@ NAME = "sleeper"
 GOAL_INPROCESS_MS = 100.0
 GOAL_CLI_MS = 1000.0
 SLEEP = "import time; time.sleep(60)"
+APPLYING_SQL = 'SELECT 1 FROM "write" WHERE "status" = \'applying\' LIMIT 1'
 
 WORKFLOW = """\
 name: {name}
@@ -84,8 +91,61 @@ def workflow(out: Path, commands: int) -> str:
     )
 
 
-def _dead(proc) -> bool:
-    return proc.poll() is not None
+class Finished:
+    """When the engine announced each write's end (perf_counter, by write id)."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.at: dict[int, float] = {}
+
+    def __call__(self, event: Event) -> None:
+        if event.kind == "write.finished":
+            now = time.perf_counter()
+            with self.cond:
+                self.at[event.data["write"]] = now
+                self.cond.notify_all()
+
+
+class ExitWatch:
+    """Waits until every process has exited, asleep in the kernel (Linux pidfds), so
+    that the waiting does not take the GIL from the engine it measures. A process
+    counts as dead once it has exited, reaped or not. Elsewhere: polls."""
+
+    def __init__(self, procs: list) -> None:
+        self.procs = procs
+        self.fds: dict[int, int] = {}
+        if hasattr(os, "pidfd_open"):
+            for proc in procs:
+                try:
+                    self.fds[os.pidfd_open(proc.pid)] = proc.pid
+                except ProcessLookupError:
+                    pass  # gone already
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        if not hasattr(os, "pidfd_open"):
+            while any(p.poll() is None for p in self.procs):
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.001)
+            return True
+        poller = select.poll()
+        for fd in self.fds:
+            poller.register(fd, select.POLLIN)
+        waiting = set(self.fds)
+        while waiting:
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0:
+                return False
+            for fd, _ in poller.poll(left_ms):
+                poller.unregister(fd)
+                waiting.discard(fd)
+        return True
+
+    def close(self) -> None:
+        for fd in self.fds:
+            os.close(fd)
+        self.fds.clear()
 
 
 class Bench:
@@ -100,14 +160,18 @@ class Bench:
         self.console.enable_workflow(NAME)
         kwargs = {"appliers": inflight} if APPLIERS else {}
         self.engine = Engine(self.db, workers=1, **kwargs)
+        self.finished = Finished()
+        self.engine.events.subscribe(self.finished)
         self.console.events.subscribe(self.engine.wake)
         self.engine.start()
+        self.raw = sqlite3.connect(str(root / "db.sqlite3"), isolation_level=None)
 
     def close(self) -> None:
         self.engine.stop()
+        self.raw.close()
         self.db.close()
 
-    def _start_commands(self) -> list:
+    def _start_commands(self) -> tuple[list, set[int]]:
         run_id = self.engine.run_now(NAME, mode="staging", actor="bench")
         status = self.engine.wait_for_run(run_id)
         if status != "awaiting_approval":
@@ -116,29 +180,29 @@ class Bench:
         self.console.approve(ids)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            procs = [
-                p
-                for item in self.engine.inflight.snapshot()
-                if item.kind == "write"
-                for p in item.processes
-            ]
+            items = [i for i in self.engine.inflight.snapshot() if i.kind == "write"]
+            procs = [p for item in items for p in item.processes]
             if len(procs) >= self.inflight:
-                return procs
+                return procs, {item.id for item in items}
             time.sleep(0.002)
         raise TimeoutError(f"{self.inflight} commands did not start")
 
-    def _wait_killed(self, procs: list, t0: float) -> tuple[float, float]:
-        deadline = time.monotonic() + 30
-        dead_ms = None
-        while time.monotonic() < deadline:
-            if dead_ms is None and all(_dead(p) for p in procs):
-                dead_ms = (time.perf_counter() - t0) * 1000
-            if dead_ms is not None and not (
-                Write.select().where(Write.status == "applying").exists()
-            ):
-                return (time.perf_counter() - t0) * 1000, dead_ms
-            time.sleep(0.0005)
-        raise TimeoutError("commands still running 30 s after the pause")
+    def _wait_killed(self, exits: ExitWatch, writes: set[int], t0: float) -> tuple[float, float]:
+        # Measuring must not slow the engine down (same process, same GIL): the exits
+        # are waited for in the kernel, and the end of each write is the moment the
+        # engine announces it ("write.finished", published once it has committed), as
+        # bench.trigger times "run.started". A raw query then confirms that no write is
+        # left applying.
+        if not exits.wait(30):
+            raise TimeoutError("commands still running 30 s after the pause")
+        dead_ms = (time.perf_counter() - t0) * 1000
+        with self.finished.cond:
+            if not self.finished.cond.wait_for(lambda: writes <= self.finished.at.keys(), 30):
+                raise TimeoutError("writes still applying 30 s after the pause")
+            ended = max(self.finished.at[w] for w in writes)
+        if self.raw.execute(APPLYING_SQL).fetchone() is not None:
+            raise AssertionError("a write announced as finished is still applying")
+        return max(dead_ms, (ended - t0) * 1000), dead_ms
 
     def _applied_after_pause(self) -> int:
         paused = (
@@ -154,7 +218,8 @@ class Bench:
         )
 
     def trial(self, cli: bool) -> Trial:
-        procs = self._start_commands()
+        procs, writes = self._start_commands()
+        exits = ExitWatch(procs)
         if cli:
             env = dict(os.environ)
             env["PYTHONPATH"] = str(REPO)
@@ -166,7 +231,10 @@ class Bench:
         else:
             self.console.pause_category(CATEGORY, "bench")
             t0 = time.perf_counter()
-        kill_ms, dead_ms = self._wait_killed(procs, t0)
+        try:
+            kill_ms, dead_ms = self._wait_killed(exits, writes, t0)
+        finally:
+            exits.close()
         self.engine.wait_idle(timeout=30)
         after = self._applied_after_pause()
         self.console.resume_category(CATEGORY, "bench done")

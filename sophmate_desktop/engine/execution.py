@@ -8,16 +8,18 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sophmate_desktop.domain import policy
+from sophmate_desktop.domain import policy, states
 from sophmate_desktop.domain.clock import utcnow
-from sophmate_desktop.domain.enums import BUILTIN_ACTION_EFFECTS
+from sophmate_desktop.domain.enums import BUILTIN_ACTION_EFFECTS, RunStatus
 from sophmate_desktop.domain.templates import mask_values
 from sophmate_desktop.engine import records
 from sophmate_desktop.engine.actions import plan_step
 from sophmate_desktop.engine.actions.base import ApplyContext, Cancelled, PlanContext, TriggerFile
 from sophmate_desktop.engine.actions.registry import get_action, plugin_versions
-from sophmate_desktop.engine.handles import InFlight
+from sophmate_desktop.engine.fastsql import engine_transaction
+from sophmate_desktop.engine.handles import InFlight, wait_reaped
 from sophmate_desktop.engine.inputs import read_input
+from sophmate_desktop.engine.killed import finish_killed
 from sophmate_desktop.engine.outcomes import (
     auto_pause_workflow,
     begin_apply,
@@ -26,14 +28,16 @@ from sophmate_desktop.engine.outcomes import (
     finish_apply,
 )
 from sophmate_desktop.engine.secrets import SecretStore
-from sophmate_desktop.store import queries
-from sophmate_desktop.store.database import write_transaction
-from sophmate_desktop.store.models import Category, Run, Workflow
+from sophmate_desktop.store import audit, queries
+from sophmate_desktop.store.models import Run, Workflow
 
 if TYPE_CHECKING:
     from sophmate_desktop.engine.service import Engine
 
 log = logging.getLogger(__name__)
+
+KILL_WAIT_S = 1.0  # a killed command's exit, before the monitor records it
+FINISH_WAIT_S = 30.0  # an applier thread waiting for the monitor's batch
 
 
 def mask(text: str) -> str:
@@ -59,22 +63,40 @@ class Executor:
 
     # Runs ------------------------------------------------------------------
 
-    def execute_run(self, run_id: int) -> None:
-        if not records.claim_run(self.db, run_id, self.engine.host):
-            return
-        run = Run.get_by_id(run_id)
-        wf_model = Workflow.get_by_id(run.workflow_id)
-        wf = records.load_workflow(wf_model, Category.get_by_id(wf_model.category_id).name)
-        item = self.engine.inflight.add(
-            InFlight("run", run_id, wf.name, wf.category, tuple(wf.definition.effect_kinds))
-        )
-        self.engine.publish("run.started", run=run_id, workflow=wf.name)
+    def execute_run(self, run_id: int, item: InFlight | None = None) -> None:
+        """Plan one run. `item`: the intake started it already (claimed, in flight and
+        announced); otherwise claim it here."""
+        wf: records.LoadedWorkflow | None = None
+        if item is None:
+            added: list[InFlight] = []
+
+            def in_flight(loaded: records.LoadedWorkflow) -> None:
+                added.append(
+                    self.engine.inflight.add(
+                        InFlight("run", run_id, loaded.name, loaded.category, ())
+                    )
+                )
+
+            try:
+                claimed = records.claim(self.db, run_id, self.engine.host, in_flight)
+            except BaseException:
+                for i in added:
+                    self.engine.inflight.remove(i)
+                raise
+            if claimed is None:
+                return
+            run, wf = claimed
+            item = added[0]
+            self.engine.publish("run.started", run=run_id, workflow=wf.name)
         try:
+            if wf is None:
+                run = Run.get_by_id(run_id)
+                wf = records.load_workflow_by_id(run.workflow_id)
             self._check_plugins(wf, run_id)
             self._plan(run, wf, item)
         except Cancelled:
             cancel_run(self.db, run_id, item.reason or "stopped by a kill switch")
-            self.engine.publish("run.cancelled", run=run_id, workflow=wf.name)
+            self.engine.publish("run.cancelled", run=run_id, workflow=item.workflow)
         except PluginChanged:
             pass
         except Exception as exc:
@@ -88,12 +110,13 @@ class Executor:
                 self.engine.publish(
                     "run.failed",
                     run=run_id,
-                    workflow=wf.name,
+                    workflow=item.workflow,
                     error=error,
                     notification=outcome.notified,
                     paused=outcome.paused,
                 )
-                self.engine.triggers.deliver_failure(wf, run_id, error)
+                if wf is not None:
+                    self.engine.triggers.deliver_failure(wf, run_id, error)
         finally:
             self.engine.inflight.remove(item)
 
@@ -110,21 +133,38 @@ class Executor:
             for k, v in now_versions.items()
             if wf.plugin_versions and wf.plugin_versions.get(k) != v
         }
-        with write_transaction(self.db):
+        with engine_transaction(self.db):
             fields = {"plugin_versions": now_versions}
             pause = changed and policy.pauses_on_plugin_update(wf.definition.pause)
             if changed:
                 fields.update(last_provider_change_at=utcnow(), gate_tightened_at=utcnow())
             Workflow.update(**fields).where(Workflow.id == wf.id).execute()
             if pause:
-                Run.update(status="held").where(Run.id == run_id).execute()
+                # Back to the queue and held there, like a run that arrives while its
+                # workflow is paused (running -> queued -> held): replayed on resume.
+                states.check_run(RunStatus.RUNNING, RunStatus.QUEUED)
+                states.check_run(RunStatus.QUEUED, RunStatus.HELD)
+                reason = "plug-in updated: " + ", ".join(
+                    f"{k} {a} -> {b}" for k, (a, b) in changed.items()
+                )
+                Run.update(status=RunStatus.HELD.value, claimed_by=None).where(
+                    Run.id == run_id, Run.status == RunStatus.RUNNING.value
+                ).execute()
+                audit.append(
+                    actor=records.ENGINE_ACTOR,
+                    action="run.held",
+                    subject=f"run {run_id}",
+                    category=wf.category,
+                    workflow=wf.name,
+                    run=run_id,
+                    reason=reason,
+                )
                 auto_pause_workflow(
                     wf.id,
                     wf.name,
                     wf.category,
                     wf.definition.owner,
-                    reason="plug-in updated: "
-                    + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items()),
+                    reason=reason,
                     cause="plugin_update",
                     run_id=run_id,
                     details={"versions": now_versions},
@@ -162,7 +202,12 @@ class Executor:
             planned.extend(plan_step(step, ctx, index))
         if item.cancelled.is_set():
             raise Cancelled(item.reason)
-        clean = queries.count_clean_approved_runs(wf.id, wf.gate_tightened_at)
+        # Only the approval gate of a staged run reads it: a dry run plans, never applies.
+        clean = (
+            0
+            if run.mode == "dry_run"
+            else queries.count_clean_approved_runs(wf.id, wf.gate_tightened_at)
+        )
         status, auto = records.store_plan(self.db, run.id, wf, planned, nbytes, clean)
         self.engine.publish(f"run.{status}", run=run.id, workflow=wf.name)
         if auto:
@@ -179,8 +224,8 @@ class Executor:
         item = self.engine.inflight.add(
             InFlight("write", write_id, wf_name, write.category, tuple(records.effects_of(write)))
         )
-        run = Run.get_by_id(write.run_id)
         try:
+            run = Run.get_by_id(write.run_id)
             action = get_action(write.kind)
             conn_names = (
                 [write.payload.get("connection")] if write.payload.get("connection") else []
@@ -196,19 +241,75 @@ class Executor:
             ctx.check()
             result = action.apply(write.payload, ctx)
         except Cancelled as exc:
-            status = finish_apply(self.db, write_id, error=mask(f"killed: {item.reason or exc}"))
+            status = self._finish(item, error=mask(f"killed: {item.reason or exc}"))
         except Exception as exc:
-            status = finish_apply(self.db, write_id, error=mask(str(exc) or type(exc).__name__))
+            status = self._finish(item, error=mask(str(exc) or type(exc).__name__))
         else:
-            status = finish_apply(
-                self.db,
-                write_id,
-                undo=result.undo,
-                bytes_written=result.bytes_written,
-                cost=result.cost,
+            status = self._finish(
+                item, undo=result.undo, bytes_written=result.bytes_written, cost=result.cost
             )
         finally:
             self.engine.inflight.remove(item)
+        if status is None:
+            return  # the monitor recorded the end and announced it
         self.engine.publish("write.finished", write=write_id, run=write.run_id, status=status)
         if status == "failed":
             self.engine.publish("run.failed", run=write.run_id, workflow=wf_name)
+
+    def _finish(self, item: InFlight, **outcome) -> str | None:
+        """finish_apply, unless the monitor that killed this write's command records it
+        (in its batch): then wait for that and return None."""
+        if not item.take_finish("thread"):
+            item.finish_done.wait(FINISH_WAIT_S)
+            if item.finished_by_monitor:
+                return None
+        return finish_apply(self.db, item.id, **outcome)
+
+    def stop_items(self, stopping: list[tuple[InFlight, str]]) -> None:
+        """On the monitor: stop what a pause covers. Every command is killed before any
+        applier thread is woken, and the writes whose commands were killed end in ONE
+        transaction here (one per applier thread took seconds for 100 commands)."""
+        mine = [
+            item
+            for item, _ in stopping
+            if item.kind == "write" and item.processes and item.take_finish("monitor")
+        ]
+        for item, reason in stopping:
+            item.kill(reason)
+        # Threads whose writes the batch records are woken after it: waking a hundred
+        # threads at once would slow the batch down (they all want the GIL).
+        for item, _ in stopping:
+            if not any(item is m for m in mine):
+                item.cancelled.set()
+        if mine:
+            try:
+                self._finish_killed(mine)
+            finally:
+                for item in mine:
+                    item.cancelled.set()
+
+    def _finish_killed(self, mine: list[InFlight]) -> None:
+        def confirm() -> set[int]:
+            # the kernel tears the processes down while the batch is written
+            wait_reaped([p for i in mine for p in i.killed], KILL_WAIT_S)
+            return {i.id for i in mine if i.killed_and_gone()}
+
+        done: list[tuple[int, int, str]] = []
+        try:
+            errors = {i.id: mask(f"killed: {i.reason}") for i in mine if i.killed}
+            done = finish_killed(self.db, errors, confirm)
+        except Exception:
+            log.exception("finishing %d killed writes failed; their threads finish them", len(mine))
+        finally:
+            # the rest (a command that ended by itself, or not yet reaped) end in their thread
+            finished = {write_id for write_id, _, _ in done}
+            for i in mine:
+                i.end_finish(i.id in finished)
+        names = {i.id: i.workflow for i in mine}
+        failed_runs: dict[int, str] = {}
+        for write_id, run_id, status in done:
+            self.engine.publish("write.finished", write=write_id, run=run_id, status=status)
+            if status == "failed":
+                failed_runs[run_id] = names[write_id]
+        for run_id, workflow in failed_runs.items():
+            self.engine.publish("run.failed", run=run_id, workflow=workflow)

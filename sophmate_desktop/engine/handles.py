@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,32 +25,88 @@ class InFlight:
     cancelled: threading.Event = field(default_factory=threading.Event)
     reason: str = ""
     processes: list[Any] = field(default_factory=list)
+    killed: list[Any] = field(default_factory=list)  # processes a cancel killed alive
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Who records the end of this write: its own thread, or the monitor that killed its
+    # commands (one batch for every write a pause killed). See take_finish.
+    finisher: str | None = None
+    finish_done: threading.Event = field(default_factory=threading.Event)
+    finished_by_monitor: bool = False
 
     def add_process(self, proc: Any) -> None:
         with self.lock:
             self.processes.append(proc)
             cancelled = self.cancelled.is_set()
-        if cancelled:
-            kill_process(proc)
+        if cancelled and kill_process(proc):
+            with self.lock:
+                self.killed.append(proc)
 
     def cancel(self, reason: str) -> None:
-        self.reason = reason
+        self.kill(reason)
         self.cancelled.set()
+
+    def kill(self, reason: str) -> None:
+        """Kill this item's running commands; its thread learns of it from `cancelled`.
+        (A monitor stopping many items kills them all before it wakes their threads.)"""
+        self.reason = reason
         with self.lock:
-            procs = list(self.processes)
+            procs = [p for p in self.processes if not any(p is k for k in self.killed)]
         for proc in procs:
-            kill_process(proc)
+            if kill_process(proc):
+                with self.lock:
+                    self.killed.append(proc)
+
+    def killed_and_gone(self) -> bool:
+        """Every process of this item was killed while running and has been reaped."""
+        with self.lock:
+            procs, killed = list(self.processes), list(self.killed)
+        return (
+            bool(procs)
+            and all(any(p is k for k in killed) for p in procs)
+            and all(p.returncode is not None and p.returncode < 0 for p in procs)
+        )
+
+    def take_finish(self, who: str) -> bool:
+        """The first to ask records this item's end; True if that is `who`."""
+        with self.lock:
+            if self.finisher is None:
+                self.finisher = who
+            return self.finisher == who
+
+    def end_finish(self, finished: bool) -> None:
+        """The monitor is done with this item: `finished` if it recorded the end."""
+        self.finished_by_monitor = finished
+        self.finish_done.set()
 
 
-def kill_process(proc: Any) -> None:
-    """Kill a command and its process group (commands start in their own session)."""
+def kill_process(proc: Any) -> bool:
+    """Kill a command and its process group (commands start in their own session).
+    True if it was still running."""
     if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+        return False
+    with contextlib.suppress(OSError, AttributeError):
+        # Dying processes tear down on the CPU too; at the lowest priority they leave
+        # it to the engine, which records their end meanwhile (100 at once on 2 cores).
+        os.setpriority(os.PRIO_PGRP, proc.pid, 19)
+    try:
         os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError, OSError):
-        proc.kill()
+    except (ProcessLookupError, PermissionError, OSError):
+        with contextlib.suppress(ProcessLookupError, OSError):
+            proc.kill()  # not a group leader after all: the process itself
+    return True
+
+
+def wait_reaped(procs: list[Any], timeout: float) -> bool:
+    """Wait until every process has exited and been reaped; False on timeout."""
+    deadline = time.monotonic() + timeout
+    alive = list(procs)
+    while True:
+        alive = [p for p in alive if p.poll() is None]
+        if not alive:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.001)
 
 
 class InFlightTable:

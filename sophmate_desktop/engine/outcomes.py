@@ -12,6 +12,7 @@ from peewee import Database
 from sophmate_desktop.domain import policy, states
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import IDEMPOTENT_WRITE_KINDS, RunStatus, WriteStatus
+from sophmate_desktop.engine.fastsql import engine_transaction
 from sophmate_desktop.engine.records import (
     ENGINE_ACTOR,
     _duration,
@@ -21,7 +22,6 @@ from sophmate_desktop.engine.records import (
 )
 from sophmate_desktop.store import audit
 from sophmate_desktop.store.audit import NewEvent
-from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import Run, Workflow, Write
 from sophmate_desktop.store.notifications import record_notification
 
@@ -39,7 +39,7 @@ class FailureOutcome:
 def fail_run(db: Database, run_id: int, error: str, diagnostics: dict) -> FailureOutcome:
     """A run failed: retry with backoff, or fail it for good and apply the pause rule."""
     now = utcnow()
-    with write_transaction(db):
+    with engine_transaction(db):
         run = Run.get_by_id(run_id)
         wf_model = Workflow.get_by_id(run.workflow_id)
         wf = load_workflow(wf_model)
@@ -171,7 +171,7 @@ def record_final_failure(run_id: int, error: str) -> tuple[bool, int]:
 
 
 def cancel_run(db: Database, run_id: int, reason: str) -> bool:
-    with write_transaction(db):
+    with engine_transaction(db):
         run = Run.get_by_id(run_id)
         if states.is_terminal_run(run.status) or run.status == RunStatus.HELD:
             return False
@@ -201,7 +201,7 @@ def begin_apply(db: Database, write_id: int, claimer: str) -> tuple[Write | None
 
     Returns (the write, None) when it may be applied, (None, why not) otherwise.
     """
-    with write_transaction(db):
+    with engine_transaction(db):
         w = Write.get_or_none(Write.id == write_id)
         if w is None or w.status != WriteStatus.APPROVED:
             return None, "not approved"
@@ -296,8 +296,11 @@ def finish_apply(
         new = WriteStatus.INTERRUPTED
     else:
         new = WriteStatus.FAILED if error else WriteStatus.APPLIED
-    with write_transaction(db):
+    with engine_transaction(db):
         w = Write.get_by_id(write_id)
+        if w.status != WriteStatus.APPLYING:
+            # Finished already: the monitor ends killed commands' writes in one batch.
+            return Run.get_by_id(w.run_id).status
         states.check_write(WriteStatus(w.status), new)
         fields = dict(status=new.value, error=error, claimed_by=None)
         if new is WriteStatus.APPLIED:
@@ -362,7 +365,7 @@ def recover(db: Database, host: str) -> dict[str, int]:
             return False
         return False
 
-    with write_transaction(db):
+    with engine_transaction(db):
         events = []
         for run in Run.select().where(Run.status == RunStatus.RUNNING.value):
             if not dead(run.claimed_by):

@@ -1,30 +1,39 @@
 """The engine's database transactions. Each changes state and appends its audit
-events in one write transaction; callers publish events after it commits."""
+events in one write transaction; callers publish events after it commits.
+
+(Workflows and switches are read in workflows.py; the names are re-exported here,
+where the console and the tests look for them.)"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from peewee import Database
+from peewee import Database, fn
 
 from sophmate_desktop.domain import policy, states
 from sophmate_desktop.domain.clock import utcnow
-from sophmate_desktop.domain.enums import EffectKind, RunStatus, SwitchScope, WriteStatus
-from sophmate_desktop.domain.workflow import WorkflowDefinition
-from sophmate_desktop.domain.workflow_file import definition_from_dict
+from sophmate_desktop.domain.enums import EffectKind, RunStatus, WriteStatus
 from sophmate_desktop.engine.actions.base import PlannedWrite
+from sophmate_desktop.engine.fastsql import RawInsert, engine_transaction
+from sophmate_desktop.engine.workflows import LoadedWorkflow as LoadedWorkflow
+from sophmate_desktop.engine.workflows import WorkflowState as WorkflowState
+from sophmate_desktop.engine.workflows import load_workflow as load_workflow
+from sophmate_desktop.engine.workflows import load_workflow_by_id as load_workflow_by_id
+from sophmate_desktop.engine.workflows import load_workflows as load_workflows
+from sophmate_desktop.engine.workflows import switch_states as switch_states
+from sophmate_desktop.engine.workflows import workflow_block as workflow_block
+from sophmate_desktop.engine.workflows import workflow_states as workflow_states
 from sophmate_desktop.store import audit
 from sophmate_desktop.store.audit import NewEvent
-from sophmate_desktop.store.database import is_sqlite, write_transaction
+from sophmate_desktop.store.database import is_sqlite
 from sophmate_desktop.store.models import (
-    Category,
     Connection,
     LedgerEntry,
     Run,
-    Switch,
     Workflow,
     Write,
 )
@@ -45,70 +54,15 @@ class Offer:
     mode: str | None = None  # a manual dry run of a staged workflow
 
 
-@dataclass(frozen=True)
-class LoadedWorkflow:
-    id: int
-    name: str
+class Recorded(NamedTuple):
+    run_id: int
+    status: str  # queued | held, or running when it was started at once (`start`)
+    workflow: str
     category: str
-    stage: str
-    revision: int
-    enabled: bool
-    paused: bool
-    paused_reason: str | None
-    definition: WorkflowDefinition
-    plugin_versions: dict
-    gate_tightened_at: object
-    consecutive_failures: int
 
 
-def load_workflow(wf: Workflow, category: str | None = None) -> LoadedWorkflow:
-    return LoadedWorkflow(
-        id=wf.id,
-        name=wf.name,
-        category=category or wf.category.name,
-        stage=wf.stage,
-        revision=wf.revision,
-        enabled=wf.enabled,
-        paused=wf.paused,
-        paused_reason=wf.paused_reason,
-        definition=definition_from_dict(wf.definition),
-        plugin_versions=dict(wf.plugin_versions or {}),
-        gate_tightened_at=wf.gate_tightened_at,
-        consecutive_failures=wf.consecutive_failures,
-    )
-
-
-def load_workflows(enabled_only: bool = False) -> list[LoadedWorkflow]:
-    query = Workflow.select(Workflow, Category.name.alias("cat")).join(Category)
-    if enabled_only:
-        query = query.where(Workflow.enabled == True)
-    return [load_workflow(wf, wf.cat) for wf in query.objects()]
-
-
-def switch_states() -> list[policy.SwitchState]:
-    out = [
-        policy.SwitchState(
-            SwitchScope(s.scope), s.name, s.paused, s.paused_by, s.paused_reason, s.paused_at
-        )
-        for s in Switch.select().where(Switch.paused)
-    ]
-    out += [
-        policy.SwitchState(
-            SwitchScope.CATEGORY, c.name, c.paused, c.paused_by, c.paused_reason, c.paused_at
-        )
-        for c in Category.select().where(Category.paused)
-    ]
-    return out
-
-
-def workflow_block(wf: LoadedWorkflow, switches: Sequence[policy.SwitchState]) -> str | None:
-    """Why a new run of `wf` may not start now (None: it may)."""
-    sw = policy.blocking_switch(switches, category=wf.category, effects=())
-    if sw is not None:
-        return policy.switch_refusal_text(sw)
-    if wf.paused:
-        return f"workflow {wf.name} is paused: {wf.paused_reason or 'no reason given'}"
-    return None
+_RUN_INSERT = RawInsert(Run)
+_LEDGER_INSERT = RawInsert(LedgerEntry, ignore_conflicts=True)
 
 
 def record_offers(db: Database, offers: Sequence[Offer], host: str) -> list[tuple[int, str]]:
@@ -116,91 +70,143 @@ def record_offers(db: Database, offers: Sequence[Offer], host: str) -> list[tupl
 
     Returns [(run_id, status)] for the runs created.
     """
-    created: list[tuple[int, str]] = []
+    return [(r.run_id, r.status) for r in record_batch(db, offers, host)]
+
+
+def record_batch(
+    db: Database,
+    offers: Sequence[Offer],
+    host: str,
+    *,
+    start: int = 0,
+    on_started: Callable[[list[Recorded]], None] | None = None,
+) -> list[Recorded]:
+    """`record_offers` in one transaction, and the first `start` queued runs started
+    in it as well (queued -> running, claimed by `host`): for idle workers, so a run
+    needs no second transaction and no queue hand-off before it starts.
+
+    `on_started` gets the started runs before the commit, so that they are in flight
+    (within a kill switch's reach) before anyone can see them running.
+    """
+    created: list[Recorded] = []
     events: list[NewEvent] = []
+    links: list[tuple] = []
+    started: list[int] = []
     now = utcnow()
-    with write_transaction(db):
+    with engine_transaction(db):
         switches = switch_states()
-        cache: dict[str, LoadedWorkflow | None] = {}
-        for offer in offers:
-            if offer.workflow not in cache:
-                row = (
-                    Workflow.select(Workflow, Category.name.alias("cat"))
-                    .join(Category)
-                    .where(Workflow.name == offer.workflow)
-                    .objects()
-                    .first()
-                )
-                cache[offer.workflow] = load_workflow(row, row.cat) if row else None
-            wf = cache[offer.workflow]
-            if wf is None:
-                continue
-            if offer.kind == "file":
-                inserted = (
-                    LedgerEntry.insert(
+        known = workflow_states({o.workflow for o in offers})
+        cursor = db.cursor()
+        try:
+            for offer in offers:
+                wf = known.get(offer.workflow)
+                if wf is None:
+                    continue
+                path = str(offer.path) if offer.path else None
+                if offer.kind == "file":
+                    version = dict(
                         workflow=wf.id,
-                        path=str(offer.path),
+                        path=path,
                         size=offer.size,
                         mtime_ns=offer.mtime_ns,
                         sha256=offer.sha256,
                         at=now,
                     )
-                    .on_conflict_ignore()
-                    .as_rowcount()
-                    .execute()
+                    if not _LEDGER_INSERT.insert_counted(db, cursor, version):
+                        continue  # this version already has its run
+                blocked = workflow_block(wf, switches)
+                status = RunStatus.HELD if blocked else RunStatus.QUEUED
+                # A run started at once is queued and claimed in this one transaction:
+                # its row is written running, its trail says queued, then started.
+                begin = status is RunStatus.QUEUED and len(started) < start
+                mode = offer.mode or wf.stage
+                run_id = _RUN_INSERT.insert(
+                    db,
+                    cursor,
+                    dict(
+                        workflow=wf.id,
+                        revision=wf.revision,
+                        trigger_kind=offer.kind,
+                        trigger_path=path,
+                        trigger_size=offer.size,
+                        trigger_mtime=offer.mtime_ns / 1e9 if offer.mtime_ns else None,
+                        trigger_hash=offer.sha256,
+                        mode=mode,
+                        status=(RunStatus.RUNNING if begin else status).value,
+                        queued_at=now,
+                        started_at=now if begin else None,
+                        claimed_by=host if begin else None,
+                        host=host,
+                        created_by=offer.actor,
+                    ),
                 )
-                if not inserted:
-                    continue
-            blocked = workflow_block(wf, switches)
-            status = RunStatus.HELD if blocked else RunStatus.QUEUED
-            run = Run.create(
-                workflow=wf.id,
-                revision=wf.revision,
-                trigger_kind=offer.kind,
-                trigger_path=str(offer.path) if offer.path else None,
-                trigger_size=offer.size,
-                trigger_mtime=offer.mtime_ns / 1e9 if offer.mtime_ns else None,
-                trigger_hash=offer.sha256,
-                mode=offer.mode or wf.stage,
-                status=status.value,
-                queued_at=now,
-                host=host,
-                created_by=offer.actor,
-            )
-            if offer.kind == "file":
-                LedgerEntry.update(run_id=run.id).where(
-                    LedgerEntry.workflow == wf.id,
-                    LedgerEntry.path == str(offer.path),
-                    LedgerEntry.size == offer.size,
-                    LedgerEntry.mtime_ns == offer.mtime_ns,
-                ).execute()
-            events.append(
-                NewEvent(
-                    actor=offer.actor,
-                    action=f"run.{status.value}",
-                    subject=f"run {run.id}",
-                    category=wf.category,
-                    workflow=wf.name,
-                    run=run.id,
-                    reason=blocked,
-                    details={
-                        "trigger": offer.kind,
-                        "path": str(offer.path) if offer.path else None,
-                        "size": offer.size,
-                        "sha256": offer.sha256,
-                        "mode": offer.mode or wf.stage,
-                    },
+                assert run_id is not None
+                if offer.kind == "file":
+                    links.append((run_id, wf.id, path, offer.size, offer.mtime_ns))
+                events.append(
+                    NewEvent(
+                        actor=offer.actor,
+                        action=f"run.{status.value}",
+                        subject=f"run {run_id}",
+                        category=wf.category,
+                        workflow=wf.name,
+                        run=run_id,
+                        reason=blocked,
+                        details={
+                            "trigger": offer.kind,
+                            "path": path,
+                            "size": offer.size,
+                            "sha256": offer.sha256,
+                            "mode": mode,
+                        },
+                    )
                 )
-            )
-            created.append((run.id, status.value))
+                if begin:
+                    status = states.check_run(status, RunStatus.RUNNING)
+                    started.append(run_id)
+                    events.append(_started_event(wf.name, wf.category, run_id, 1, mode, host))
+                created.append(Recorded(run_id, status.value, wf.name, wf.category))
+            if links:
+                p = db.param
+                cursor.executemany(
+                    f'UPDATE "ledger_entry" SET "run_id" = {p} WHERE "workflow_id" = {p} '
+                    f'AND "path" = {p} AND "size" = {p} AND "mtime_ns" = {p}',
+                    links,
+                )
+        finally:
+            cursor.close()
         if events:
             audit.append_many(events)
+        if started and on_started is not None:
+            on_started([r for r in created if r.status == RunStatus.RUNNING.value])
     return created
 
 
-def claim_run(db: Database, run_id: int, claimer: str) -> bool:
+def _started_event(
+    workflow: str, category: str, run_id: int, attempt: int, mode: str, host: str
+) -> NewEvent:
+    return NewEvent(
+        actor=ENGINE_ACTOR,
+        action="run.started",
+        subject=f"run {run_id}",
+        category=category,
+        workflow=workflow,
+        run=run_id,
+        details={"attempt": attempt, "mode": mode, "host": host},
+    )
+
+
+def claim(
+    db: Database,
+    run_id: int,
+    claimer: str,
+    on_claimed: Callable[[LoadedWorkflow], None] | None = None,
+) -> tuple[Run, LoadedWorkflow] | None:
+    """queued -> running for a worker: the run and its workflow, or None if it is not
+    queued now (taken by another worker or engine, or its backoff has not ended).
+    `on_claimed` runs before the commit (see record_batch's `on_started`)."""
     now = utcnow()
-    with write_transaction(db):
+    with engine_transaction(db):
         moved = (
             Run.update(status=RunStatus.RUNNING.value, started_at=now, claimed_by=claimer)
             .where(
@@ -211,19 +217,17 @@ def claim_run(db: Database, run_id: int, claimer: str) -> bool:
             .execute()
         )
         if not moved:
-            return False
+            return None
         run = Run.get_by_id(run_id)
-        wf = Workflow.get_by_id(run.workflow_id)
-        audit.append(
-            actor=ENGINE_ACTOR,
-            action="run.started",
-            subject=f"run {run_id}",
-            category=wf.category.name,
-            workflow=wf.name,
-            run=run_id,
-            details={"attempt": run.attempt, "mode": run.mode, "host": claimer},
-        )
-    return True
+        wf = load_workflow_by_id(run.workflow_id)
+        audit.append(_started_event(wf.name, wf.category, run_id, run.attempt, run.mode, claimer))
+        if on_claimed is not None:
+            on_claimed(wf)
+    return run, wf
+
+
+def claim_run(db: Database, run_id: int, claimer: str) -> bool:
+    return claim(db, run_id, claimer) is not None
 
 
 def next_queued(db: Database, limit: int = 50) -> list[int]:
@@ -240,6 +244,21 @@ def next_queued(db: Database, limit: int = 50) -> list[int]:
     if not is_sqlite(db):
         query = query.for_update("FOR UPDATE SKIP LOCKED")
     return [r.id for r in query]
+
+
+def next_retry_in(db: Database) -> float | None:
+    """Seconds until the earliest queued run's backoff ends (None: no run waits)."""
+    now = utcnow()
+    due = (
+        Run.select(fn.MIN(Run.next_attempt_at))
+        .where(Run.status == RunStatus.QUEUED.value, Run.next_attempt_at > now)
+        .scalar()
+    )
+    if due is None:
+        return None
+    if isinstance(due, str):  # SQLite returns MIN() of a DATETIME column as text
+        due = Run.next_attempt_at.python_value(due)
+    return max(0.0, (due - now).total_seconds())
 
 
 def connection_settings(names: Iterable[str], mode: str) -> tuple[dict, dict]:
@@ -271,7 +290,7 @@ def store_plan(
     """
     now = utcnow()
     rows, events, auto = [], [], []
-    with write_transaction(db):
+    with engine_transaction(db):
         run = Run.get_by_id(run_id)
         if run.status != RunStatus.RUNNING:
             return run.status, []

@@ -3,7 +3,11 @@ writes, and a monitor that enforces kill switches and follows the database.
 
 Plain threads, no Qt. Each thread owns its own database connection. The database
 is the source of truth: a pause made by another process reaches the monitor on its
-next tick (every `tick_s`), a pause made in this process wakes it at once.
+next tick (every `tick_s` while anything is queued or in flight, every `idle_tick_s`
+otherwise, when there is nothing to stop); a pause made in this process wakes it at
+once. A run that a waiting worker can take is started by the intake in the
+transaction that records it; the writes of commands a pause killed are ended by the
+monitor in one transaction.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from sophmate_desktop.domain.enums import RunStatus, WriteStatus
 from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.engine import records
 from sophmate_desktop.engine.execution import Executor
-from sophmate_desktop.engine.handles import InFlightTable
+from sophmate_desktop.engine.handles import InFlight, InFlightTable
 from sophmate_desktop.engine.outcomes import host_id, recover
 from sophmate_desktop.engine.records import Offer
 from sophmate_desktop.engine.secrets import SecretStore
@@ -33,7 +37,8 @@ from sophmate_desktop.store.models import Run, Workflow, Write
 log = logging.getLogger(__name__)
 
 _STOP = object()
-FULL_TICK_S = 2.0
+IDLE_TICK_S = 0.5  # the monitor's tick while nothing is queued or in flight
+SAFETY_FULL_S = 30.0  # a full look even when SQLite reports no commit (a safety net)
 
 
 class Engine:
@@ -44,6 +49,7 @@ class Engine:
         secrets: SecretStore | None = None,
         workers: int = 2,
         tick_s: float = 0.25,
+        idle_tick_s: float | None = None,
         watch: bool = True,
         polling_interval_s: float = 1.0,
         intake_batch: int = 500,
@@ -54,10 +60,12 @@ class Engine:
         self.secrets = secrets or SecretStore()
         self.events = Listeners()
         self.tick_s = tick_s
+        self.idle_tick_s = max(tick_s, IDLE_TICK_S) if idle_tick_s is None else idle_tick_s
         self.inflight = InFlightTable()
         self.run_queue: queue.Queue = queue.Queue()
         self.apply_queue: queue.Queue = queue.Queue()
-        self._queued_runs: set[int] = set()
+        self._queued_runs: set[int] = set()  # queued for or being run by a worker
+        self._idle_workers = 0
         self._queued_writes: set[int] = set()
         self._qlock = threading.Lock()
         self._stop = threading.Event()
@@ -154,6 +162,17 @@ class Engine:
         for run_id in fresh:
             self.run_queue.put(run_id)
 
+    def free_workers(self) -> int:
+        """Workers waiting for a run right now, less the runs already queued for them."""
+        with self._qlock:
+            return max(0, self._idle_workers - self.run_queue.qsize())
+
+    def hand_over(self, run_id: int, item: InFlight) -> None:
+        """A run the intake has started (claimed, in flight): straight to a worker."""
+        with self._qlock:
+            self._queued_runs.add(run_id)
+        self.run_queue.put((run_id, item))
+
     def enqueue_writes(self, write_ids) -> None:
         with self._qlock:
             fresh = [w for w in write_ids if w not in self._queued_writes]
@@ -165,15 +184,22 @@ class Engine:
 
     def _worker_loop(self) -> None:
         while True:
-            run_id = self.run_queue.get()
-            if run_id is _STOP:
-                return
             with self._qlock:
-                self._queued_runs.discard(run_id)
+                self._idle_workers += 1
+            entry = self.run_queue.get()
+            with self._qlock:
+                self._idle_workers -= 1
+            if entry is _STOP:
+                return
+            run_id, item = entry if isinstance(entry, tuple) else (entry, None)
             try:
-                self.executor.execute_run(run_id)
+                self.executor.execute_run(run_id, item)
             except Exception:
                 log.exception("run %s: unexpected engine error", run_id)
+            finally:
+                # only now: the monitor must not queue it again while it is being claimed
+                with self._qlock:
+                    self._queued_runs.discard(run_id)
             self._notify_idle()
 
     def _applier_loop(self) -> None:
@@ -192,28 +218,41 @@ class Engine:
     def _monitor_loop(self) -> None:
         last_version: int | None = None
         last_full = 0.0
+        retry_due: float | None = None
         woken = True
         while not self._stop.is_set():
             try:
                 version = self._data_version()
                 now = time.monotonic()
-                # An idle engine only asks SQLite whether anyone committed; a real
-                # look happens when something changed, when woken, and every few seconds
-                # (retries whose backoff ended, schedules).
+                # An idle engine only asks SQLite whether anyone committed; a real look
+                # happens when something changed, when woken, when a retry's backoff
+                # ends, and now and then as a safety net.
                 if (
                     woken
                     or version is None
                     or version != last_version
-                    or now - last_full >= FULL_TICK_S
+                    or (retry_due is not None and now >= retry_due)
+                    or now - last_full >= SAFETY_FULL_S
                 ):
                     last_version = version
                     last_full = now
                     self._pick_up_work(self.check_switches())
+                    retry_due = records.next_retry_in(self.db)
+                    if retry_due is not None:
+                        retry_due += now
                 self.triggers.tick()
             except Exception:
                 log.exception("monitor tick failed")
-            woken = self._wake.wait(self.tick_s)
+            woken = self._wake.wait(self.tick_s if self._busy() else self.idle_tick_s)
             self._wake.clear()
+
+    def _busy(self) -> bool:
+        return bool(
+            len(self.inflight)
+            or self._queued_runs
+            or self._queued_writes
+            or not self.triggers.idle()
+        )
 
     def _data_version(self) -> int | None:
         """SQLite's counter of commits by other connections (None on PostgreSQL)."""
@@ -240,15 +279,17 @@ class Engine:
         paused_workflows = {
             name: reason for _, name, _, _, paused, reason, _ in workflows if paused
         }
+        stopping: list[tuple[InFlight, str]] = []
         for item in self.inflight.snapshot():
             effects = item.effects if item.kind == "write" else ()
             sw = policy.blocking_switch(switches, category=item.category, effects=effects)
             if sw is not None:
-                item.cancel(policy.switch_refusal_text(sw))
+                stopping.append((item, policy.switch_refusal_text(sw)))
             elif item.kind == "run" and item.workflow in paused_workflows:
-                item.cancel(
-                    f"workflow {item.workflow} is paused: {paused_workflows[item.workflow]}"
-                )
+                reason = f"workflow {item.workflow} is paused: {paused_workflows[item.workflow]}"
+                stopping.append((item, reason))
+        if stopping:
+            self.executor.stop_items(stopping)
         fingerprint = (tuple(sorted((s.scope, s.name) for s in switches)), workflows)
         if fingerprint != self._fingerprint:
             changed_switches = self._fingerprint is None or fingerprint[0] != self._fingerprint[0]

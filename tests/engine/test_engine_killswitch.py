@@ -31,10 +31,12 @@ SLEEPER = f"""\
 """
 
 
-def staging_workflow(console, engine, tmp_path: Path, name: str, steps: str) -> Path:
+def staging_workflow(
+    console, engine, tmp_path: Path, name: str, steps: str, pause: int = 3
+) -> Path:
     out = tmp_path / f"out-{name}"
     out.mkdir()
-    console.import_workflow(workflow_doc(name, None, out, steps=steps))
+    console.import_workflow(workflow_doc(name, None, out, steps=steps, pause=pause))
     sample = tmp_path / f"sample-{name}.txt"
     sample.write_text("sample")
     to_staging(console, engine, name, sample)
@@ -56,7 +58,9 @@ def no_write_in_flight() -> bool:
 
 def test_no_write_starts_after_a_pause_commits(sqlite_db, sconsole, make_engine, tmp_path):
     engine = make_engine(sqlite_db, sconsole)
-    staging_workflow(sconsole, engine, tmp_path, "payouts", TWO_WRITES)
+    # A write caught by a pause fails its run: on a loaded machine three such runs in a
+    # row would pause the workflow by the failure rule (100 is the most it allows).
+    staging_workflow(sconsole, engine, tmp_path, "payouts", TWO_WRITES, pause=100)
     pauser = Console(sqlite_db, actor="bo")
     pauser.events.subscribe(engine.wake)
     batches = [pending_run(sconsole, engine, tmp_path, "payouts", f"r{i:03}") for i in range(200)]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -331,6 +333,18 @@ def create_files(folder: Path, n: int) -> None:
         (folder / f"bulk-{i:05}.txt").write_text(str(i))
 
 
+def create_files_elsewhere(folder: Path, n: int) -> None:
+    """The same files, written by another process: at full speed, whatever this
+    process's threads (the engine's) are doing."""
+    script = (
+        "import pathlib, sys\n"
+        "folder = pathlib.Path(sys.argv[1])\n"
+        "for i in range(int(sys.argv[2])):\n"
+        "    (folder / f'bulk-{i:05}.txt').write_text(str(i))\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(folder), str(n)], check=True, timeout=60)
+
+
 @pytest.mark.slow
 def test_5000_files_at_once_give_5000_runs(
     sqlite_db, sconsole, make_engine, watched_folder, tmp_path
@@ -359,7 +373,9 @@ def test_inotify_overflow_loses_and_doubles_nothing(
         # settle_ms 0 would see each file empty at "created", then again once written
         dry_run_workflow(sconsole, watched_folder, tmp_path / "out", settle_ms=100)
         engine = make_engine(sqlite_db, sconsole, workers=4)
-        create_files(watched_folder, 2000)
+        # written by another process, so that the kernel's queue overflows however
+        # quickly this process reads it
+        create_files_elsewhere(watched_folder, 2000)
         wait_until(lambda: run_count() >= 2000, 120, "2000 runs")
         engine.wait_idle(120)
     finally:

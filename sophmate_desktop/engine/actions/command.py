@@ -7,7 +7,9 @@ in the plan and substituted only when the process starts; output is masked.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import shlex
 import signal
 import subprocess
@@ -31,6 +33,8 @@ from sophmate_desktop.engine.actions.base import (
 
 TAIL_BYTES = 4096
 POLL_S = 0.02
+CANCEL_CHECK_S = 0.1
+KILLED_GRACE_S = 0.5
 _TERM_GRACE_S = 0.2
 _POSIX = os.name == "posix"
 
@@ -83,6 +87,32 @@ def _kill_stragglers(proc: subprocess.Popen[bytes]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+class _ExitWaiter:
+    """Sleeps until the process exits (a Linux pidfd), waking every CANCEL_CHECK_S to
+    look at the cancel flag; elsewhere polls every POLL_S. A hundred commands polled
+    50 times a second kept a hundred threads fighting over the GIL just when a kill
+    switch needed it. (The engine kills a command's process when it cancels it, which
+    wakes this at once.)"""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.fd: int | None = None
+        with contextlib.suppress(AttributeError, OSError):
+            self.fd = os.pidfd_open(proc.pid)  # type: ignore[attr-defined]
+
+    def wait(self, cancelled: threading.Event, timeout: float) -> None:
+        if self.fd is None:
+            cancelled.wait(min(POLL_S, timeout))
+            return
+        ready, _, _ = select.select([self.fd], [], [], min(CANCEL_CHECK_S, timeout))
+        if ready:
+            time.sleep(0.001)  # exited: poll() reaps it, unless another thread is reaping
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def _seconds(value: float) -> str:
@@ -166,6 +196,7 @@ class RunCommand:
         out, err = _Tail(proc.stdout), _Tail(proc.stderr)
         out.start()
         err.start()
+        exited = _ExitWaiter(proc)
         try:
             ctx.register_process(proc)
             deadline = time.monotonic() + timeout
@@ -173,12 +204,22 @@ class RunCommand:
                 if ctx.cancelled.is_set():
                     _kill_group(proc)
                     raise Cancelled("stopped by a kill switch; the command was killed")
-                if time.monotonic() >= deadline:
+                left = deadline - time.monotonic()
+                if left <= 0:
                     _kill_group(proc)
                     raise ActionError(masked(f"{shown}: timed out after {_seconds(timeout)}"))
-                ctx.cancelled.wait(POLL_S)
+                exited.wait(ctx.cancelled, left)
+            if proc.returncode < 0 and not ctx.cancelled.is_set():
+                # Killed by a signal from outside: most likely a kill switch, whose
+                # engine kills first, records the write, then says so. Waiting for
+                # that (asleep) keeps a hundred killed commands' threads off the GIL
+                # while the engine records them.
+                ctx.cancelled.wait(KILLED_GRACE_S)
             _kill_stragglers(proc)  # background children would escape every kill switch
+            if ctx.cancelled.is_set():
+                raise Cancelled("stopped by a kill switch; the command was killed")
         finally:
+            exited.close()
             if proc.poll() is None:  # an unexpected error above: never leave it running
                 _kill_group(proc, grace_s=0)
             out.join(1.0)

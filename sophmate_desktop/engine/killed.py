@@ -1,0 +1,102 @@
+"""Ending the writes a kill switch killed: all of them in one transaction.
+
+A pause that kills a hundred running commands used to end each write in its applier
+thread, one transaction after another (seconds). The monitor that killed them ends
+them together instead, while the killed processes are still exiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from peewee import Database
+
+from sophmate_desktop.domain import states
+from sophmate_desktop.domain.enums import RunStatus, WriteStatus
+from sophmate_desktop.engine.fastsql import engine_transaction
+from sophmate_desktop.engine.outcomes import record_final_failure, settle_runs
+from sophmate_desktop.engine.records import ENGINE_ACTOR
+from sophmate_desktop.store import audit
+from sophmate_desktop.store.audit import NewEvent
+from sophmate_desktop.store.models import Run, Workflow, Write
+
+
+class _Unconfirmed(Exception):
+    def __init__(self, confirmed: set[int]) -> None:
+        self.confirmed = confirmed
+
+
+def finish_killed(
+    db: Database,
+    killed: dict[int, str],
+    confirm: Callable[[], set[int]] | None = None,
+) -> list[tuple[int, int, str]]:
+    """Writes whose commands a kill switch killed (write id -> error): applying ->
+    failed in ONE transaction, their runs settled, all audited with one append.
+
+    `confirm`, called just before the commit, returns the ids whose commands are known
+    dead by the kill (so the database work overlaps the processes' exit); the others
+    are left out, and left to their threads. Writes no longer applying (finished by
+    their own thread meanwhile) are left alone. Returns (write id, run id, run status)
+    for each write finished here.
+    """
+    try:
+        return _finish_killed(db, killed, confirm)
+    except _Unconfirmed as exc:
+        rest = {k: v for k, v in killed.items() if k in exc.confirmed}
+        return _finish_killed(db, rest, None) if rest else []
+
+
+def _finish_killed(
+    db: Database, killed: dict[int, str], confirm: Callable[[], set[int]] | None
+) -> list[tuple[int, int, str]]:
+    if not killed:
+        return []
+    with engine_transaction(db):
+        writes = list(
+            Write.select(
+                Write.id, Write.run, Write.workflow, Write.category, Write.kind, Write.target
+            )
+            .where(Write.id.in_(list(killed)), Write.status == WriteStatus.APPLYING.value)
+            .order_by(Write.id)
+        )
+        if not writes:
+            return []
+        states.check_write(WriteStatus.APPLYING, WriteStatus.FAILED)
+        by_error: dict[str, list[int]] = {}
+        for w in writes:
+            by_error.setdefault(killed[w.id], []).append(w.id)
+        for error, ids in by_error.items():
+            Write.update(status=WriteStatus.FAILED.value, error=error, claimed_by=None).where(
+                Write.id.in_(ids), Write.status == WriteStatus.APPLYING.value
+            ).execute()
+        names = dict(
+            Workflow.select(Workflow.id, Workflow.name)
+            .where(Workflow.id.in_({w.workflow_id for w in writes}))
+            .tuples()
+        )
+        events = [
+            NewEvent(
+                actor=ENGINE_ACTOR,
+                action=f"write.{WriteStatus.FAILED.value}",
+                subject=f"write {w.id}",
+                category=w.category,
+                workflow=names.get(w.workflow_id),
+                run=w.run_id,
+                reason=killed[w.id],
+                details={"kind": w.kind, "target": w.target, "bytes_written": 0},
+            )
+            for w in writes
+        ]
+        settled = settle_runs([w.run_id for w in writes], ENGINE_ACTOR)
+        audit.append_many(events + settled)
+        errors = {w.run_id: killed[w.id] for w in writes}
+        for ev in settled:
+            if ev.action == f"run.{RunStatus.FAILED.value}":
+                record_final_failure(ev.run, errors[ev.run])
+        status = dict(Run.select(Run.id, Run.status).where(Run.id.in_(list(errors))).tuples())
+        if confirm is not None:
+            confirmed = confirm()
+            if not {w.id for w in writes} <= confirmed:
+                raise _Unconfirmed(confirmed)  # rolls this transaction back
+    return [(w.id, w.run_id, status[w.run_id]) for w in writes]

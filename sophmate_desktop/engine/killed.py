@@ -14,7 +14,7 @@ from peewee import Database
 from sophmate_desktop.domain import states
 from sophmate_desktop.domain.enums import RunStatus, WriteStatus
 from sophmate_desktop.engine.fastsql import engine_transaction
-from sophmate_desktop.engine.outcomes import record_final_failure, settle_runs
+from sophmate_desktop.engine.outcomes import settle_runs
 from sophmate_desktop.engine.records import ENGINE_ACTOR
 from sophmate_desktop.store import audit
 from sophmate_desktop.store.audit import NewEvent
@@ -88,12 +88,18 @@ def _finish_killed(
             )
             for w in writes
         ]
-        settled = settle_runs([w.run_id for w in writes], ENGINE_ACTOR)
-        audit.append_many(events + settled)
         errors = {w.run_id: killed[w.id] for w in writes}
-        for ev in settled:
-            if ev.action == f"run.{RunStatus.FAILED.value}":
-                record_final_failure(ev.run, errors[ev.run])
+        # A run stopped by a kill switch is cancelled, not failed: no failure notice,
+        # no step towards the consecutive-failures pause (DESIGN 3).
+        settled = []
+        for run_id, error in errors.items():
+            settled += settle_runs(
+                [run_id], ENGINE_ACTOR, failed_as=RunStatus.CANCELLED, reason=error
+            )
+        cancelled = [ev.run for ev in settled if ev.action == f"run.{RunStatus.CANCELLED.value}"]
+        for run_id in cancelled:
+            Run.update(error=errors[run_id]).where(Run.id == run_id).execute()
+        audit.append_many(events + settled)
         status = dict(Run.select(Run.id, Run.status).where(Run.id.in_(list(errors))).tuples())
         if confirm is not None:
             confirmed = confirm()

@@ -162,7 +162,7 @@ def record_final_failure(run_id: int, error: str) -> tuple[bool, int]:
             wf.name,
             wf.category,
             wf.definition.owner,
-            reason=f"{failures} consecutive failed runs",
+            reason=f"{failures} consecutive failed run{'' if failures == 1 else 's'}",
             cause="consecutive_failures",
             run_id=run_id,
             details={"failures": failures},
@@ -233,8 +233,13 @@ def begin_apply(db: Database, write_id: int, claimer: str) -> tuple[Write | None
         return Write.get_by_id(write_id), None
 
 
-def settle_runs(run_ids, actor: str) -> list[NewEvent]:
-    """Finish runs whose writes are all decided; returns their audit events (to append)."""
+def settle_runs(
+    run_ids, actor: str, *, failed_as: RunStatus = RunStatus.FAILED, reason: str | None = None
+) -> list[NewEvent]:
+    """Finish runs whose writes are all decided; returns their audit events (to append).
+
+    `failed_as=RunStatus.CANCELLED`: a run that would fail only because a kill switch
+    killed its writes is cancelled instead (DESIGN 3): no failure, no failure count."""
     events = []
     now = utcnow()
     for run in Run.select().where(Run.id.in_(list(set(run_ids)))):
@@ -253,6 +258,8 @@ def settle_runs(run_ids, actor: str) -> list[NewEvent]:
                     Run.id == run.id
                 ).execute()
             continue
+        if outcome is RunStatus.FAILED:
+            outcome = failed_as
         states.check_run(RunStatus(run.status), outcome)
         updated = (
             Run.update(
@@ -275,6 +282,7 @@ def settle_runs(run_ids, actor: str) -> list[NewEvent]:
                 workflow=wf.name,
                 run=run.id,
                 details={"writes": len(statuses)},
+                reason=reason if outcome is failed_as else None,
             )
         )
     return events

@@ -163,7 +163,7 @@ def test_failed_after_retries_with_the_command_stderr(flow) -> None:
     assert re.search(rf"The run failed {CLOCK}: 1 write could not be applied\.", text), text
     assert 'The command\'s error output ends with: "rsync: write failed disk full".' in text
     # pause rule: one failed run in a row pauses the workflow, and the account says so
-    assert "The workflow then paused itself (1 consecutive failed runs)" in text
+    assert "The workflow then paused itself (1 consecutive failed run)" in text
 
 
 def test_failed_planning_uses_its_retries_and_says_why(flow) -> None:

@@ -15,6 +15,8 @@ from tests.engine.conftest import to_staging, wait_until, workflow_doc
 
 COUNT = "import sys, time; open(sys.argv[1], 'a').write('ran\\n'); time.sleep(5)"
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def steps(counters: Path) -> str:
     argv = [sys.executable, "-c", COUNT, f"{counters}/{{{{ file.stem }}}}.count"]
@@ -32,13 +34,13 @@ def engine_process(url: str, tmp_path: Path, n: int) -> subprocess.Popen:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
-        "PYTHONPATH": "/work/main",
+        "PYTHONPATH": str(REPO),
         "PYTHON_KEYRING_BACKEND": "tests.support.inmemory_keyring.InMemoryKeyring",
     }
     log = tmp_path / f"engine-{n}.log"
     return subprocess.Popen(
         [sys.executable, "-m", "sophmate_desktop", "--db", url, "engine", "--log-file", str(log)],
-        cwd="/work/main",
+        cwd=str(REPO),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

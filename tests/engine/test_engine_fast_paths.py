@@ -17,7 +17,15 @@ from sophmate_desktop.domain.events import Event
 from sophmate_desktop.engine import outcomes, records
 from sophmate_desktop.engine.killed import finish_killed
 from sophmate_desktop.engine.records import Offer
-from sophmate_desktop.store.models import AuditEvent, Category, LedgerEntry, Run, Switch, Write
+from sophmate_desktop.store.models import (
+    AuditEvent,
+    Category,
+    LedgerEntry,
+    Notification,
+    Run,
+    Switch,
+    Write,
+)
 from tests.engine.conftest import wait_until, workflow_doc
 from tests.engine.test_engine_killswitch import SLEEPER, pending_run, staging_workflow
 
@@ -200,14 +208,15 @@ def test_a_pause_ends_every_killed_command_in_one_batch(sqlite_db, sconsole, mak
     assert {w.status for w in writes} == {"failed"}
     assert all(w.error.startswith("killed: category finance is paused") for w in writes)
     run_id = writes[0].run_id
-    assert Run.get_by_id(run_id).status == "failed"
+    assert Run.get_by_id(run_id).status == "cancelled"
+    assert not Notification.select().where(Notification.kind == "run_failed").exists()
     events = list(
         AuditEvent.select(AuditEvent.id, AuditEvent.action, AuditEvent.subject)
-        .where(AuditEvent.run == run_id, AuditEvent.action.in_(["write.failed", "run.failed"]))
+        .where(AuditEvent.run == run_id, AuditEvent.action.in_(["write.failed", "run.cancelled"]))
         .order_by(AuditEvent.id)
     )
     # one append: the four writes and the run, back to back, each exactly once
-    assert [e.action for e in events] == ["write.failed"] * 4 + ["run.failed"]
+    assert [e.action for e in events] == ["write.failed"] * 4 + ["run.cancelled"]
     assert [e.id for e in events] == list(range(events[0].id, events[0].id + 5))
     assert sorted(e.subject for e in events[:4]) == sorted(f"write {i}" for i in ids)
     # the monitor that killed them recorded them; the applier threads did not again
@@ -224,9 +233,9 @@ def test_finishing_a_write_twice_changes_nothing(sqlite_db, sconsole, make_engin
     write, why = outcomes.begin_apply(sqlite_db, write_id, HOST)
     assert write is not None, why
     done = finish_killed(sqlite_db, {write_id: "killed: test"})
-    assert [(w, s) for w, _, s in done] == [(write_id, "failed")]
+    assert [(w, s) for w, _, s in done] == [(write_id, "cancelled")]
     before = AuditEvent.select().count()
-    assert outcomes.finish_apply(sqlite_db, write_id, error="late") == "failed"
+    assert outcomes.finish_apply(sqlite_db, write_id, error="late") == "cancelled"
     assert finish_killed(sqlite_db, {write_id: "killed: again"}) == []
     assert AuditEvent.select().count() == before
     assert Write.get_by_id(write_id).error == "killed: test"

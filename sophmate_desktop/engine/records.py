@@ -17,6 +17,7 @@ from peewee import Database, fn
 from sophmate_desktop.domain import policy, states
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import EffectKind, RunStatus, WriteStatus
+from sophmate_desktop.engine.actions import affected_records
 from sophmate_desktop.engine.actions.base import PlannedWrite
 from sophmate_desktop.engine.fastsql import RawInsert, engine_transaction
 from sophmate_desktop.engine.workflows import LoadedWorkflow as LoadedWorkflow
@@ -355,7 +356,7 @@ def store_plan(
             status=new.value,
             bytes_read=bytes_read,
             actions=len(rows),
-            affected_records=sum(p.records for p in planned),
+            affected_records=affected_records(planned),
             cost=sum(p.cost for p in planned),
         )
         if new is RunStatus.SUCCEEDED:

@@ -141,8 +141,21 @@ def plan_step(step: StepSpec, ctx: PlanContext, index: int) -> list[PlannedWrite
     for number, record in enumerate(records, start=1):
         sub = _with_record(ctx, name, record)
         suffix = f" ({name} {number})"
-        writes += [replace(w, records=1) for w in _plan_once(action, step, sub, path, suffix)]
+        writes += [
+            replace(w, records=1, record_number=number)
+            for w in _plan_once(action, step, sub, path, suffix)
+        ]
     return writes
+
+
+def affected_records(planned: list[PlannedWrite]) -> int:
+    """The input records a run's writes act on: with `for_each`, each record once
+    (however many steps write for it; a copy of the whole file adds none); without
+    it, what each write stands for."""
+    numbers = {w.record_number for w in planned if w.record_number is not None}
+    if numbers:
+        return len(numbers)
+    return sum(w.records for w in planned)
 
 
 def apply_write(kind: str, payload: dict[str, Any], ctx: ApplyContext) -> ApplyResult:

@@ -91,6 +91,7 @@ class PlannedWrite:
     payload: dict[str, Any]  # JSON-safe; what apply needs
     customer_facing: bool = False
     records: int = 1  # affected records this write stands for
+    record_number: int | None = None  # with for_each: which input record (from 1)
     sendable: bool = True  # False: stays planned (e.g. no staging settings for e-mail)
     cost: float = 0.0
 

@@ -140,7 +140,7 @@ def test_first_ten_minutes(qtbot, make_window, smtp, user_dirs: Path, tmp_path: 
     assert (dry.mode, dry.status) == ("dry_run", "succeeded")
     status = panel.status_text()
     assert status.startswith(f"Run {dry.id} of invoice-intake on invoices-2026-10.csv: succeeded")
-    assert "15 planned writes (1 copy_file, 14 send_email)" in status
+    assert "15 planned writes (1 copy_file, 14 send_email), 14 affected records" in status
     assert f"{dry.affected_records} affected records. Nothing was written." in status
     writes = console.run_writes(dry.id)
     assert [w.kind for w in writes] == ["copy_file"] + ["send_email"] * 14
@@ -307,12 +307,6 @@ def promote(qtbot, window) -> str:
     return page.message.text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine defect (sophmate_desktop/engine/actions/__init__.py, records.py): every "
-    "planned write counts as one affected record, so the copy of the file counts as a 15th "
-    "record; the journey says one copy and 14 e-mails are 14 affected records",
-)
 def test_a_dry_run_of_14_invoices_counts_14_affected_records(sqlite_db, tmp_path) -> None:
     from sophmate_desktop.console import Console
     from sophmate_desktop.resources import example_workflows

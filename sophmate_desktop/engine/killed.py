@@ -91,11 +91,9 @@ def _finish_killed(
         errors = {w.run_id: killed[w.id] for w in writes}
         # A run stopped by a kill switch is cancelled, not failed: no failure notice,
         # no step towards the consecutive-failures pause (DESIGN 3).
-        settled = []
-        for run_id, error in errors.items():
-            settled += settle_runs(
-                [run_id], ENGINE_ACTOR, failed_as=RunStatus.CANCELLED, reason=error
-            )
+        settled = settle_runs(
+            list(errors), ENGINE_ACTOR, failed_as=RunStatus.CANCELLED, reasons=errors
+        )
         cancelled = [ev.run for ev in settled if ev.action == f"run.{RunStatus.CANCELLED.value}"]
         for run_id in cancelled:
             Run.update(error=errors[run_id]).where(Run.id == run_id).execute()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from peewee import Database
@@ -234,7 +235,11 @@ def begin_apply(db: Database, write_id: int, claimer: str) -> tuple[Write | None
 
 
 def settle_runs(
-    run_ids, actor: str, *, failed_as: RunStatus = RunStatus.FAILED, reason: str | None = None
+    run_ids,
+    actor: str,
+    *,
+    failed_as: RunStatus = RunStatus.FAILED,
+    reasons: Mapping[int, str] | None = None,
 ) -> list[NewEvent]:
     """Finish runs whose writes are all decided; returns their audit events (to append).
 
@@ -282,7 +287,7 @@ def settle_runs(
                 workflow=wf.name,
                 run=run.id,
                 details={"writes": len(statuses)},
-                reason=reason if outcome is failed_as else None,
+                reason=(reasons or {}).get(run.id) if outcome is failed_as else None,
             )
         )
     return events

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 import traceback
@@ -169,6 +170,34 @@ def cmd_category_resume(c: Console, a: argparse.Namespace) -> str:
     text = fmt.switch_line(row)
     if held == "keep" and row.held_runs:
         text += f"\nheld runs wait: `{PROG} held replay --all` or `{PROG} held discard --all`"
+    return text
+
+
+def _money(value: float | None) -> str:
+    return "none" if value is None else f"{value:.2f}"
+
+
+def cmd_category_budget(c: Console, a: argparse.Namespace) -> str:
+    if a.clear and (a.per_day is not None or a.per_month is not None):
+        raise BadInput("--clear removes both budgets: give it alone")
+    if a.clear:
+        row = c.set_category_budget(a.name)
+    elif a.per_day is None and a.per_month is None:
+        row = c.category_budget(a.name)
+    else:
+        # An option left out keeps that period's budget as it was.
+        now = c.category_budget(a.name)
+        row = c.set_category_budget(
+            a.name,
+            per_day=now.per_day if a.per_day is None else a.per_day,
+            per_month=now.per_month if a.per_month is None else a.per_month,
+        )
+    if a.json:
+        return json.dumps(row.to_dict(), sort_keys=True)
+    text = f"category {row.name} budget: {_money(row.per_day)} per day, "
+    text += f"{_money(row.per_month)} per month"
+    if row.paused_now:
+        text += f"\ncategory {row.name} PAUSED by policy: {row.paused_now}"
     return text
 
 
@@ -348,6 +377,12 @@ def _add_switches(sub: Any) -> None:
         help="with --all: lift Pause all but keep each category paused, to resume them "
         "one by one (replay or discard their held runs each)",
     )
+    text = "show or set a category's cost budgets; when one is spent the category pauses"
+    p = _leaf(g, "budget", cmd_category_budget, text, json_flag=True)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--per-day", type=float, metavar="X", help="budget per UTC day")
+    p.add_argument("--per-month", type=float, metavar="Y", help="budget per UTC month")
+    p.add_argument("--clear", action="store_true", help="remove both budgets")
 
     g = _group(sub, "effect", "kill switches of kinds of effect (all e-mail, all HTTP, ...)")
     effects = listing(_switches("effect"), fmt.SWITCH_COLUMNS, "No effect switches.")

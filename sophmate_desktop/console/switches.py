@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from sophmate_desktop.domain import policy, states
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import EffectKind, RunStatus, SwitchScope
 from sophmate_desktop.domain.errors import BadInput, NotFound, PolicyRefused
+from sophmate_desktop.engine.budget import check_budget
 from sophmate_desktop.engine.records import switch_states
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Run, Switch, Workflow
@@ -26,6 +29,36 @@ def _require_reason(reason: str | None) -> str:
     if reason is None or not reason.strip():
         raise BadInput("--reason: a reason is required to pause or resume")
     return reason.strip()
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    """A category's cost budgets (None: no budget for that period)."""
+
+    name: str
+    per_day: float | None
+    per_month: float | None
+    paused_now: str | None = None  # the reason, when setting it paused the category
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "per_day": self.per_day,
+            "per_month": self.per_month,
+            "paused_now": self.paused_now,
+        }
+
+
+def _budget_value(option: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"{option}: a number is required, not {value!r}")
+    if not math.isfinite(number) or number < 0:
+        raise BadInput(f"{option}: a budget is a finite number, 0 or more (got {value})")
+    return number
 
 
 def _effect(kind: str) -> EffectKind:
@@ -124,6 +157,33 @@ class SwitchOps:
                 details={"kept_from": "everything", "resumed_because": reason},
             )
         return names
+
+    def category_budget(self: Console, name: str) -> BudgetRow:
+        cat = queries.get_category(name)
+        return BudgetRow(cat.name, cat.budget_per_day, cat.budget_per_month)
+
+    def set_category_budget(
+        self: Console, name: str, per_day: float | None = None, per_month: float | None = None
+    ) -> BudgetRow:
+        """Set both cost budgets of a category (None clears one); audited. A spent
+        budget pauses the category (engine/budget.py) when the next cost is stored."""
+        day = _budget_value("--per-day", per_day)
+        month = _budget_value("--per-month", per_month)
+        with self.transaction():
+            cat = queries.get_category(name)
+            before = {"per_day": cat.budget_per_day, "per_month": cat.budget_per_month}
+            Category.update(budget_per_day=day, budget_per_month=month).where(
+                Category.id == cat.id
+            ).execute()
+            self.audit(
+                "category.budget_set",
+                subject=cat.name,
+                category=cat.name,
+                details={"per_day": day, "per_month": month, "before": before},
+            )
+            # A budget set below what was spent already pauses at once, not at the next cost.
+            pause = check_budget(cat.name)
+        return BudgetRow(cat.name, day, month, pause.reason if pause else None)
 
     def pause_all(self: Console, reason: str) -> SwitchRow:
         return self._set_switch(SwitchScope.GLOBAL, "all", True, reason)

@@ -19,6 +19,7 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import EffectKind, RunStatus, WriteStatus
 from sophmate_desktop.engine.actions import affected_records
 from sophmate_desktop.engine.actions.base import PlannedWrite
+from sophmate_desktop.engine.budget import check_budget
 from sophmate_desktop.engine.fastsql import RawInsert, engine_transaction
 from sophmate_desktop.engine.workflows import LoadedWorkflow as LoadedWorkflow
 from sophmate_desktop.engine.workflows import WorkflowState as WorkflowState
@@ -394,6 +395,8 @@ def store_plan(
                 run=run_id,
             )
         audit.append_many(events)
+        if fields["cost"]:
+            check_budget(wf.category, run_id=run_id)
         if approved:
             auto = [
                 w.id

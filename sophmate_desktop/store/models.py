@@ -16,7 +16,7 @@ from peewee import (
     CharField,
     DatabaseProxy,
     DateTimeField,
-    FloatField,
+    DoubleField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -54,8 +54,8 @@ class Category(BaseModel):
     paused_by = CharField(null=True)
     paused_reason = TextField(null=True)
     paused_at = DateTimeField(null=True)
-    budget_per_day = FloatField(null=True)
-    budget_per_month = FloatField(null=True)
+    budget_per_day = DoubleField(null=True)
+    budget_per_month = DoubleField(null=True)
     created_at = DateTimeField(default=utcnow)
 
 
@@ -106,7 +106,7 @@ class Run(BaseModel):
     trigger_kind = CharField(max_length=16)  # file | manual | schedule | replay | retry
     trigger_path = TextField(null=True)
     trigger_size = BigIntegerField(null=True)
-    trigger_mtime = FloatField(null=True)
+    trigger_mtime = DoubleField(null=True)
     trigger_hash = CharField(null=True, max_length=64)
     mode = CharField(max_length=16)
     status = CharField(max_length=20, index=True)
@@ -122,7 +122,7 @@ class Run(BaseModel):
     bytes_written = BigIntegerField(default=0)
     actions = IntegerField(default=0)
     affected_records = IntegerField(default=0)
-    cost = FloatField(default=0.0)
+    cost = DoubleField(default=0.0)
     host = CharField(null=True)
     claimed_by = CharField(null=True)
     reviewed_at = DateTimeField(null=True)
@@ -153,7 +153,7 @@ class Write(BaseModel):
     applied_at = DateTimeField(null=True)
     undo = JSONField(null=True)
     error = TextField(null=True)
-    cost = FloatField(default=0.0)
+    cost = DoubleField(default=0.0)
     claimed_by = CharField(null=True, max_length=128)  # host:pid of the applying engine
 
     class Meta:

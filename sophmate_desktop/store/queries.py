@@ -242,6 +242,8 @@ def switch_rows() -> list[SwitchRow]:
                 description=cat.description,
                 held_runs=held_by_cat.get(cat.id, 0),
                 workflows=counts.get(cat.id, 0),
+                budget_per_day=cat.budget_per_day,
+                budget_per_month=cat.budget_per_month,
             )
         )
     return rows

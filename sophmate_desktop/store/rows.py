@@ -27,6 +27,8 @@ class SwitchRow(_Row):
     description: str = ""
     held_runs: int = 0
     workflows: int = 0
+    budget_per_day: float | None = None  # categories: cost budgets (DESIGN 4)
+    budget_per_month: float | None = None
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,16 @@ def _tooltip(row: SwitchRow) -> str:
         return f"All {what} is allowed. Click to pause every {what} effect."
     count = f" ({row.workflows} workflows)" if row.workflows else ""
     desc = f"\n{row.description}" if row.description else ""
-    return f"Category {what}{count} is running. Click to pause it.{desc}"
+    return f"Category {what}{count} is running. Click to pause it.{desc}{_budget_text(row)}"
+
+
+def _budget_text(row: SwitchRow) -> str:
+    budgets = [
+        f"{amount:.2f} per {period}"
+        for amount, period in ((row.budget_per_day, "day"), (row.budget_per_month, "month"))
+        if amount is not None
+    ]
+    return f"\nCost budget: {', '.join(budgets)}; it pauses itself when spent." if budgets else ""
 
 
 class KillSwitchPanel(QWidget):

@@ -20,6 +20,11 @@ def test_category_budget_sets_keeps_shows_and_clears(cli: Cli) -> None:
         "per_month": 250.5,
         "paused_now": None,
     }
+    listed = {r["name"]: r for r in cli("category", "list", "--json").json()}
+    assert (listed["reporting"]["budget_per_day"], listed["reporting"]["budget_per_month"]) == (
+        10.0,
+        250.5,
+    )
     bad = cli("category", "budget", "reporting", "--per-day", "-3")
     assert bad.code == 2 and "--per-day" in bad.err
     both = cli("category", "budget", "reporting", "--clear", "--per-day", "1")

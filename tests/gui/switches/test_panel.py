@@ -161,3 +161,15 @@ def test_a_new_category_gets_its_switch(qtbot, panel, services):
     qtbot.waitUntil(lambda: ("category", "operations") in panel.buttons)
     names = [k[1] for k in panel.buttons if k[0] == "category"]
     assert names == ["finance", "operations", "reporting"]
+
+
+def test_a_category_button_tells_its_cost_budget(services, qtbot) -> None:
+    from sophmate_desktop.ui.killswitch_panel import KillSwitchPanel
+    from tests.support.factories import workflow_yaml
+
+    services.console.import_workflow(workflow_yaml("wf-budget", "finance"))
+    services.console.set_category_budget("finance", per_day=12.5)
+    panel = KillSwitchPanel(services)
+    qtbot.addWidget(panel)
+    tip = panel.buttons[("category", "finance")].toolTip()
+    assert "Cost budget: 12.50 per day; it pauses itself when spent." in tip

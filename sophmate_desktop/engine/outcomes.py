@@ -13,6 +13,7 @@ from peewee import Database
 from sophmate_desktop.domain import policy, states
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import IDEMPOTENT_WRITE_KINDS, RunStatus, WriteStatus
+from sophmate_desktop.engine.budget import check_budget
 from sophmate_desktop.engine.fastsql import engine_transaction
 from sophmate_desktop.engine.records import (
     ENGINE_ACTOR,
@@ -323,6 +324,9 @@ def finish_apply(
             Run.update(bytes_written=Run.bytes_written + bytes_written).where(
                 Run.id == w.run_id
             ).execute()
+        spent = cost if new is WriteStatus.APPLIED else 0.0
+        if spent:  # a cost the action reports only when applied counts towards budgets too
+            Run.update(cost=Run.cost + spent).where(Run.id == w.run_id).execute()
         wf = Workflow.get_by_id(w.workflow_id)
         events = [
             NewEvent(
@@ -348,6 +352,8 @@ def finish_apply(
             )
         events += settle_runs([w.run_id], ENGINE_ACTOR)
         audit.append_many(events)
+        if spent:
+            check_budget(w.category, run_id=w.run_id)
         status = Run.get_by_id(w.run_id).status
         if status == RunStatus.FAILED:
             record_final_failure(w.run_id, error or "a write failed")

@@ -200,3 +200,21 @@ def test_costs_and_mtimes_keep_double_precision(db, console):
     assert (back.trigger_mtime, back.cost) == (mtime, cost)
     assert Category.get(Category.name == "finance").budget_per_day == 1234567.891
     assert Workflow.get(Workflow.name == "wf-one").category.name == "finance"
+
+
+def test_a_cost_reported_when_a_write_is_applied_counts_towards_the_budget(sqlite_db, sconsole):
+    from sophmate_desktop.engine import outcomes
+    from tests.support.factories import make_write
+
+    sconsole.import_workflow(workflow_yaml("paid-apply", "paid"))
+    sconsole.set_category_budget("paid", per_day=5)
+    run = make_run(sqlite_db, "paid-apply", status="awaiting_approval", mode="staging")
+    write = make_write(sqlite_db, run)
+    sconsole.approve([write.id])
+    claimed, why = outcomes.begin_apply(sqlite_db, write.id, "test-host:1")
+    assert claimed is not None, why
+    assert outcomes.finish_apply(sqlite_db, write.id, cost=6.0) == "succeeded"
+    assert Run.get_by_id(run.id).cost == 6.0
+    cat = Category.get(Category.name == "paid")
+    assert cat.paused and cat.paused_reason == "cost budget spent: 6.00 of 5.00 today"
+    assert AuditEvent.get(AuditEvent.action == "category.paused").run == run.id

@@ -15,6 +15,7 @@ from sophmate_desktop.domain.events import Event
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.page_layout import scroll_page
+from sophmate_desktop.ui.widgets.settings_budgets import BudgetsSection
 from sophmate_desktop.ui.widgets.settings_common import MessageLabel, heading, hint
 from sophmate_desktop.ui.widgets.settings_connections import ConnectionsSection
 from sophmate_desktop.ui.widgets.settings_database import DatabaseSection, IdentitySection
@@ -103,12 +104,14 @@ class SettingsPage(QWidget):
         self.four_eyes = FourEyesSection(services)
         self.secrets = SecretsSection(services)
         self.connections = ConnectionsSection(services)
+        self.budgets = BudgetsSection(services)
         self.sections = (
             self.database,
             self.identity,
             self.four_eyes,
             self.secrets,
             self.connections,
+            self.budgets,
         )
 
         title = heading("Settings")

@@ -236,10 +236,12 @@ class Engine:
                 ):
                     last_version = version
                     last_full = now
-                    self._pick_up_work(self.check_switches())
+                    # Ask for the next backoff end BEFORE picking up work: asked after,
+                    # a run falling due in between would be neither picked nor waited for.
                     retry_due = records.next_retry_in(self.db)
                     if retry_due is not None:
                         retry_due += now
+                    self._pick_up_work(self.check_switches())
                 self.triggers.tick()
             except Exception:
                 log.exception("monitor tick failed")

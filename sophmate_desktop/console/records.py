@@ -160,12 +160,9 @@ class RecordOps:
         return queries.connection_row(Connection.get(Connection.name == name))
 
     def _provider_changed(self: Console, connection: str, now) -> None:
-        from sophmate_desktop.console.workflows import definition_of
+        from sophmate_desktop.console.workflows import workflows_using
 
-        for wf in Workflow.select():
-            defn = definition_of(wf)
-            if connection not in defn.connections:
-                continue
+        for wf, defn in workflows_using(connection):
             Workflow.update(last_provider_change_at=now, gate_tightened_at=now).where(
                 Workflow.id == wf.id
             ).execute()

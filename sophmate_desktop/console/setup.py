@@ -350,18 +350,12 @@ class SetupOps:
 
     def connection_users(self: Console, name: str) -> list[ConnectionUser]:
         """The workflows whose steps use connection `name`."""
-        from sophmate_desktop.console.workflows import definition_of
+        from sophmate_desktop.console.workflows import workflows_using
 
-        users = []
-        for wf in Workflow.select().order_by(Workflow.name):
-            defn = definition_of(wf)
-            if name in defn.connections:
-                users.append(
-                    ConnectionUser(
-                        wf.name, bool(wf.paused), policy.pauses_on_provider_change(defn.pause)
-                    )
-                )
-        return users
+        return [
+            ConnectionUser(wf.name, bool(wf.paused), policy.pauses_on_provider_change(defn.pause))
+            for wf, defn in workflows_using(name)
+        ]
 
     def save_connection_reporting(
         self: Console,

@@ -30,6 +30,16 @@ def definition_of(wf: Workflow) -> WorkflowDefinition:
     return definition_from_dict(wf.definition)
 
 
+def workflows_using(connection: str) -> list[tuple[Workflow, WorkflowDefinition]]:
+    """The workflows whose steps use `connection`, by name, with their definitions."""
+    using = []
+    for wf in Workflow.select().order_by(Workflow.name):
+        defn = definition_of(wf)
+        if connection in defn.connections:
+            using.append((wf, defn))
+    return using
+
+
 def read_workflow_file(path: str | Path) -> bytes:
     p = Path(path).expanduser()
     if not p.is_file():

@@ -5,8 +5,6 @@ new file becomes a held run. Also the schema that holds budgets and costs."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,13 +12,12 @@ from pathlib import Path
 import pytest
 
 from sophmate_desktop.domain.errors import BadInput
-from sophmate_desktop.engine.actions import refresh
 from sophmate_desktop.engine.budget import check_budget, period_start
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import AuditEvent, Category, Notification, Run, Workflow
-from tests.engine.actions.test_plugins import _dist
 from tests.engine.conftest import to_staging, wait_until, workflow_doc
 from tests.support.factories import make_run, workflow_yaml
+from tests.support.plugins import installed_plugin
 
 MODULE = "sophmate_budget_test_plugin"
 PLUGIN = '''
@@ -65,18 +62,12 @@ PAID = """\
 
 @pytest.fixture
 def paid_plugin(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "site"
-    folder.mkdir()
-    (folder / f"{MODULE}.py").write_text(textwrap.dedent(PLUGIN), encoding="utf-8")
-    _dist(folder, "sophmate-budget-test-plugin", "1.0.0", f"paid_call = {MODULE}:PaidCall")
-    sys.path.insert(0, str(folder))
-    importlib.invalidate_caches()
-    refresh()
-    yield folder
-    sys.path.remove(str(folder))
-    sys.modules.pop(MODULE, None)
-    importlib.invalidate_caches()
-    refresh()
+    source = textwrap.dedent(PLUGIN)
+    entry = f"paid_call = {MODULE}:PaidCall"
+    with installed_plugin(
+        tmp_path / "site", MODULE, source, "sophmate-budget-test-plugin", "1.0.0", entry
+    ) as folder:
+        yield folder
 
 
 def test_runs_spend_the_daily_budget_then_the_category_pauses_and_holds_new_files(

@@ -3,9 +3,6 @@ holds the run through legal transitions (running -> queued -> held), replayable.
 
 from __future__ import annotations
 
-import importlib
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,41 +10,21 @@ import pytest
 
 from sophmate_desktop.domain import states
 from sophmate_desktop.domain.errors import IllegalTransition
-from sophmate_desktop.engine.actions import refresh
 from sophmate_desktop.store.models import AuditEvent, Run, Workflow
-from tests.engine.actions.test_plugins import EXAMPLE, MODULE, _dist
 from tests.engine.conftest import workflow_doc
+from tests.support.plugins import installed_example_plugin, update_example_plugin
 
 APPEND = """\
   - action: append_line
     effect: file
     with: {to: "{{ output.path }}/log.txt", line: "run {{ run.id }} done"}
 """
-ENTRY = f"append_line = {MODULE}:AppendLine"
 
 
 @pytest.fixture
 def plugin_site(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "site"
-    folder.mkdir()
-    shutil.copy(EXAMPLE / f"{MODULE}.py", folder)
-    _dist(folder, "sophmate-example-plugin", "1.2.0", ENTRY)
-    sys.path.insert(0, str(folder))
-    importlib.invalidate_caches()
-    refresh()
-    yield folder
-    sys.path.remove(str(folder))
-    sys.modules.pop(MODULE, None)
-    importlib.invalidate_caches()
-    refresh()
-
-
-def update_plugin(site: Path, version: str) -> None:
-    for info in site.glob("sophmate_example_plugin-*.dist-info"):
-        shutil.rmtree(info)
-    _dist(site, "sophmate-example-plugin", version, ENTRY)
-    importlib.invalidate_caches()
-    refresh()
+    with installed_example_plugin(tmp_path / "site") as folder:
+        yield folder
 
 
 def trail(run_id: int) -> list[tuple[str, str | None]]:
@@ -70,7 +47,7 @@ def test_a_plugin_update_holds_the_running_run_and_replay_runs_it(
     assert engine.wait_for_run(first, 20) == "succeeded", Run.get_by_id(first).error
     assert Workflow.get(Workflow.name == "appender").plugin_versions == {"append_line": "1.2.0"}
 
-    update_plugin(plugin_site, "1.3.0")
+    update_example_plugin(plugin_site, "1.3.0")
     second = engine.run_now("appender", mode="dry_run")
     assert engine.wait_for_run(second, 20) == "held"
     run = Run.get_by_id(second)

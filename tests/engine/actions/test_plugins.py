@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,38 +19,21 @@ from sophmate_desktop.engine.actions import (
 )
 from sophmate_desktop.engine.actions.registry import plugin_errors
 from tests.engine.actions.helpers import step
+from tests.support.plugins import (
+    EXAMPLE_MODULE,
+    installed_example_plugin,
+    update_example_plugin,
+    write_dist,
+)
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "support" / "example_plugin"
-MODULE = "sophmate_example_plugin"
-
-
-def _dist(site: Path, name: str, version: str, entry_points: str) -> Path:
-    info = site / f"{name.replace('-', '_')}-{version}.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8"
-    )
-    (info / "entry_points.txt").write_text(
-        f"[sophmate_desktop.actions]\n{entry_points}\n", encoding="utf-8"
-    )
-    return info
+MODULE = EXAMPLE_MODULE
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Path]:
     """A folder on sys.path holding the example module and its distribution metadata."""
-    folder = tmp_path / "site"
-    folder.mkdir()
-    shutil.copy(EXAMPLE / f"{MODULE}.py", folder)
-    _dist(folder, "sophmate-example-plugin", "1.2.0", f"append_line = {MODULE}:AppendLine")
-    sys.path.insert(0, str(folder))
-    importlib.invalidate_caches()
-    refresh()
-    yield folder
-    sys.path.remove(str(folder))
-    sys.modules.pop(MODULE, None)
-    importlib.invalidate_caches()
-    refresh()
+    with installed_example_plugin(tmp_path / "site") as folder:
+        yield folder
 
 
 def _append_step(line: str = "run {{ run.id }} done"):
@@ -93,15 +74,12 @@ def test_plugin_errors_carry_the_step_path(site: Path, make_plan_ctx, outside_di
 
 def test_an_updated_plugin_reports_its_new_version(site: Path) -> None:
     assert plugin_versions()["append_line"] == "1.2.0"
-    shutil.rmtree(site / "sophmate_example_plugin-1.2.0.dist-info")
-    _dist(site, "sophmate-example-plugin", "1.3.0", f"append_line = {MODULE}:AppendLine")
-    importlib.invalidate_caches()
-    refresh()
+    update_example_plugin(site, "1.3.0")
     assert plugin_versions()["append_line"] == "1.3.0"
 
 
 def test_broken_and_shadowing_plugins_are_reported_not_used(site: Path) -> None:
-    _dist(
+    write_dist(
         site,
         "sophmate-broken",
         "0.1.0",

@@ -26,6 +26,7 @@ from sophmate_desktop.console.switches import SwitchOps
 from sophmate_desktop.console.workflow_pages import WorkflowPageOps
 from sophmate_desktop.console.workflows import WorkflowOps
 from sophmate_desktop.domain.events import Event, Listeners
+from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.engine.secrets import SecretStore
 from sophmate_desktop.store import audit
 from sophmate_desktop.store.database import write_transaction
@@ -94,7 +95,7 @@ class Console(
 
     def audit(
         self,
-        action: str,
+        action: AuditAction,
         *,
         subject: str = "",
         category: str | None = None,

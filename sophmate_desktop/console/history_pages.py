@@ -24,6 +24,7 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import RunStatus, WriteStatus
 from sophmate_desktop.domain.errors import BadInput, Conflict, NotFound, PolicyRefused
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.names import AuditAction, EventKind
 from sophmate_desktop.domain.run_account import RunAccount
 from sophmate_desktop.domain.workflow_file import definition_from_dict
 from sophmate_desktop.engine.records import load_workflow, switch_states, workflow_block
@@ -35,54 +36,6 @@ from sophmate_desktop.store.rows import AuditRow, RunRow, WriteRow
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
 
-# Every action the engine and the console write (others may appear; the filter is free text).
-KNOWN_AUDIT_ACTIONS = (
-    "category.created",
-    "category.paused",
-    "category.resumed",
-    "connection.changed",
-    "connection.created",
-    "effect.paused",
-    "effect.resumed",
-    "global.paused",
-    "global.resumed",
-    "held.discarded",
-    "held.replayed",
-    "review.due",
-    "review.recorded",
-    "run.cancelled",
-    "run.failed",
-    "run.held",
-    "run.planned",
-    "run.queued",
-    "run.rejected",
-    "run.requeued",
-    "run.retried",
-    "run.retry_scheduled",
-    "run.started",
-    "run.succeeded",
-    "secret.deleted",
-    "secret.replaced",
-    "secret.set",
-    "setting.changed",
-    "watch.problem",
-    "workflow.auto_paused",
-    "workflow.disabled",
-    "workflow.enabled",
-    "workflow.imported",
-    "workflow.promoted",
-    "workflow.resumed",
-    "workflow.updated",
-    "write.applied",
-    "write.applying",
-    "write.approved",
-    "write.failed",
-    "write.interrupted",
-    "write.marked_applied",
-    "write.rejected",
-    "write.resumed",
-    "write.retried",
-)
 RECENT_EVENTS = 20_000  # how far back the actor/action choices look (cheap, indexed)
 MODE_ORDER = ("dry_run", "staging", "production")
 
@@ -207,7 +160,10 @@ class HistoryPageOps:
     def _related_events(self: Console, run: RunRow, timeline: Sequence[AuditRow]) -> list[AuditRow]:
         """Events about the run that are not filed under it: the replay or discard that
         lists it, the pause that held it, the retry that created it."""
-        created = next((e for e in timeline if e.action in ("run.queued", "run.held")), None)
+        created = next(
+            (e for e in timeline if e.action in (AuditAction.RUN_QUEUED, AuditAction.RUN_HELD)),
+            None,
+        )
         start_id = created.id if created else 0
         fields = queries.AUDIT_ROW_FIELDS
         out: list[AuditRow] = []
@@ -233,7 +189,8 @@ class HistoryPageOps:
             pauses = AuditEvent.select(*fields).where(
                 AuditEvent.action.in_(PAUSE_ACTIONS),
                 AuditEvent.id > start_id,
-                (AuditEvent.action == "global.paused") | (AuditEvent.subject == run.category),
+                (AuditEvent.action == AuditAction.GLOBAL_PAUSED)
+                | (AuditEvent.subject == run.category),
             )
             if decision is not None:
                 pauses = pauses.where(AuditEvent.id < decision.id)
@@ -242,7 +199,7 @@ class HistoryPageOps:
         if origin:
             retried = (
                 AuditEvent.select(*fields)
-                .where(AuditEvent.action == "run.retried", AuditEvent.run == origin)
+                .where(AuditEvent.action == AuditAction.RUN_RETRIED, AuditEvent.run == origin)
                 .order_by(AuditEvent.id)
                 .tuples()
             )
@@ -297,7 +254,7 @@ class HistoryPageOps:
                 created_by=self.actor,
             )
             self.audit(
-                "run.retried",
+                AuditAction.RUN_RETRIED,
                 subject=f"run {run_id}",
                 category=wf.category,
                 workflow=wf.name,
@@ -306,7 +263,7 @@ class HistoryPageOps:
                 details={"new_run": new.id, "status": status.value},
             )
             self.audit(
-                f"run.{status.value}",
+                AuditAction.for_run(status),
                 subject=f"run {new.id}",
                 category=wf.category,
                 workflow=wf.name,
@@ -321,7 +278,7 @@ class HistoryPageOps:
                     "mode": mode,
                 },
             )
-            self._pending_events.append(Event("runs.created", {"runs": [new.id]}))
+            self._pending_events.append(Event(EventKind.RUNS_CREATED, {"runs": [new.id]}))
         return queries.get_run_row(new.id)
 
     # Audit -----------------------------------------------------------------
@@ -387,7 +344,7 @@ class HistoryPageOps:
     def history_choices(self: Console, audit: bool = True) -> HistoryChoices:
         """Values the filters offer; actors and actions (from the latest events) only
         when `audit` is asked for."""
-        actors, actions = {self.actor}, set(KNOWN_AUDIT_ACTIONS)
+        actors, actions = {self.actor}, {a.value for a in AuditAction}
         if audit:
             recent = (
                 AuditEvent.select(AuditEvent.actor, AuditEvent.action)

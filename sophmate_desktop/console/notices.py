@@ -16,6 +16,7 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import EffectKind, SwitchScope
 from sophmate_desktop.domain.errors import BadInput, Conflict, NotFound
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.names import AuditAction, EventKind
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Notification, Switch, Workflow, Write
 from sophmate_desktop.store.rows import SwitchRow
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 # Notices that stand for a failed run (a watch problem records a failed run too).
 FAILURE_KINDS = ("run_failed", "watch_problem")
-NOTICES_CHANGED = "notices.changed"
 
 EFFECT_LABELS = {
     EffectKind.EMAIL.value: "e-mail",
@@ -193,7 +193,7 @@ class NoticeOps:
                 )
             wf = Workflow.get_or_none(Workflow.name == note.workflow) if note.workflow else None
             self.audit(
-                "notice.acknowledged",
+                AuditAction.NOTICE_ACKNOWLEDGED,
                 subject=f"notice {notice_id}",
                 category=Category.get_by_id(wf.category_id).name if wf is not None else None,
                 workflow=note.workflow,
@@ -201,7 +201,7 @@ class NoticeOps:
                 reason=comment,
                 details={"kind": note.kind, "title": note.title, "count": note.count},
             )
-            self._pending_events.append(Event(NOTICES_CHANGED, {"ids": [notice_id]}))
+            self._pending_events.append(Event(EventKind.NOTICES_CHANGED, {"ids": [notice_id]}))
         return self.get_notice(notice_id)
 
     def mark_notices_read(self: Console, ids: Sequence[int] | None = None) -> int:
@@ -215,7 +215,7 @@ class NoticeOps:
                 query = query.where(Notification.id.in_(wanted))
             changed = query.execute()
             if changed:
-                self._pending_events.append(Event(NOTICES_CHANGED, {"ids": ids}))
+                self._pending_events.append(Event(EventKind.NOTICES_CHANGED, {"ids": ids}))
         return changed
 
     def unread_notice_count(self: Console) -> int:

@@ -9,6 +9,7 @@ from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.errors import BadInput, SecretsUnavailable
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.names import POLICY_ACTOR, AuditAction, EventKind
 from sophmate_desktop.engine.outcomes import auto_pause_workflow
 from sophmate_desktop.store import audit, queries
 from sophmate_desktop.store.models import Connection, SecretRef, Setting, Workflow
@@ -88,7 +89,7 @@ class RecordOps:
                     SecretRef.id == existing.id
                 ).execute()
             self.audit(
-                "secret.replaced" if existing else "secret.set",
+                AuditAction.SECRET_REPLACED if existing else AuditAction.SECRET_SET,
                 subject=name,
                 details={"backend": status.backend, "insecure_backend": status.insecure},
             )
@@ -102,7 +103,7 @@ class RecordOps:
             self.secrets.delete(name)
         with self.transaction():
             SecretRef.delete().where(SecretRef.name == name).execute()
-            self.audit("secret.deleted", subject=name)
+            self.audit(AuditAction.SECRET_DELETED, subject=name)
 
     def list_secrets(self: Console) -> list[SecretRow]:
         return queries.list_secret_names()
@@ -141,7 +142,7 @@ class RecordOps:
             conn = Connection.get_or_none(Connection.name == name)
             if conn is None:
                 conn = Connection.create(name=name, changed_at=now, changed_by=self.actor, **new)
-                self.audit("connection.created", subject=name, details={"kind": kind})
+                self.audit(AuditAction.CONNECTION_CREATED, subject=name, details={"kind": kind})
             else:
                 old = {
                     "kind": conn.kind,
@@ -155,7 +156,9 @@ class RecordOps:
                 Connection.update(changed_at=now, changed_by=self.actor, **new).where(
                     Connection.id == conn.id
                 ).execute()
-                self.audit("connection.changed", subject=name, details={"changed": changed})
+                self.audit(
+                    AuditAction.CONNECTION_CHANGED, subject=name, details={"changed": changed}
+                )
                 self._provider_changed(name, now)
         return queries.connection_row(Connection.get(Connection.name == name))
 
@@ -167,11 +170,11 @@ class RecordOps:
                 Workflow.id == wf.id
             ).execute()
             self.audit(
-                "review.due",
+                AuditAction.REVIEW_DUE,
                 subject=wf.name,
                 category=defn.category,
                 workflow=wf.name,
-                actor="policy",
+                actor=POLICY_ACTOR,
                 details={"kind": "provider_change", "connection": connection},
             )
             if policy.pauses_on_provider_change(defn.pause) and not wf.paused:
@@ -185,9 +188,11 @@ class RecordOps:
                     details={"connection": connection},
                 )
                 self._pending_events.append(
-                    Event("workflow.auto_paused", {"workflow": wf.name, "audit_id": event_id})
+                    Event(
+                        EventKind.WORKFLOW_AUTO_PAUSED, {"workflow": wf.name, "audit_id": event_id}
+                    )
                 )
-                self._pending_events.append(Event("notification", {"id": note_id}))
+                self._pending_events.append(Event(EventKind.NOTIFICATION, {"id": note_id}))
 
     def resume_workflow(self: Console, name: str, reason: str) -> None:
         if not reason or not reason.strip():
@@ -203,7 +208,7 @@ class RecordOps:
                     consecutive_failures=0,
                 ).where(Workflow.id == wf.id).execute()
                 self.audit(
-                    "workflow.resumed",
+                    AuditAction.WORKFLOW_RESUMED,
                     subject=name,
                     category=wf.category.name,
                     workflow=name,
@@ -227,7 +232,7 @@ class RecordOps:
         note_id = record_notification(
             level, kind, title, body, workflow=workflow, run=run, group_key=group_key
         )
-        self._pending_events.append(Event("notification", {"id": note_id}))
+        self._pending_events.append(Event(EventKind.NOTIFICATION, {"id": note_id}))
         return note_id
 
     # Settings --------------------------------------------------------------
@@ -240,4 +245,6 @@ class RecordOps:
             Setting.insert(key="four_eyes", value=value).on_conflict(
                 conflict_target=[Setting.key], update={Setting.value: value}
             ).execute()
-            self.audit("setting.changed", subject="four_eyes", details={"from": old, "to": value})
+            self.audit(
+                AuditAction.SETTING_CHANGED, subject="four_eyes", details={"from": old, "to": value}
+            )

@@ -14,6 +14,7 @@ from pathlib import PurePath
 from typing import Any
 
 from sophmate_desktop.console.run_story import Story
+from sophmate_desktop.domain.names import ENGINE_ACTOR, POLICY_ACTOR, AuditAction
 from sophmate_desktop.domain.run_account import (
     MODE_WORDS,
     STAGE_WORDS,
@@ -28,10 +29,10 @@ from sophmate_desktop.store.rows import AuditRow, RunRow, WriteRow
 
 __all__ = ["RunAccount", "build_account"]
 
-PEOPLE_EXCLUDED = ("engine", "policy")
+PEOPLE_EXCLUDED = (ENGINE_ACTOR, POLICY_ACTOR)
 MAX_BULLETS = 20
-PAUSE_ACTIONS = ("global.paused", "category.paused")
-HELD_DECISIONS = ("held.replayed", "held.discarded")
+PAUSE_ACTIONS = (AuditAction.GLOBAL_PAUSED, AuditAction.CATEGORY_PAUSED)
+HELD_DECISIONS = (AuditAction.HELD_REPLAYED, AuditAction.HELD_DISCARDED)
 
 
 def _write_label(w: WriteRow | None, details: dict[str, Any], subject: str) -> str:
@@ -49,10 +50,10 @@ class _Story(Story):
     # Paragraph 1: what started it, whether it was held, the mode and the plan.
 
     def opening(self) -> str:
-        run, created = self.run, self.first("run.queued", "run.held")
+        run, created = self.run, self.first(AuditAction.RUN_QUEUED, AuditAction.RUN_HELD)
         details = created.details if created else {}
         started = run.started_at or (
-            self.first("run.started").at if self.first("run.started") else None
+            self.first(AuditAction.RUN_STARTED).at if self.first(AuditAction.RUN_STARTED) else None
         )
         name = f"Run {run.id} of {run.workflow}"
         kind = run.trigger_kind
@@ -89,7 +90,7 @@ class _Story(Story):
 
     def _retry_reason(self, origin: Any) -> str | None:
         for ev in self.related:
-            if ev.action == "run.retried" and ev.run == origin:
+            if ev.action == AuditAction.RUN_RETRIED and ev.run == origin:
                 return ev.reason
         return None
 
@@ -112,7 +113,7 @@ class _Story(Story):
 
     def held(self) -> list[str]:
         out = []
-        held_event = self.first("run.held")
+        held_event = self.first(AuditAction.RUN_HELD)
         decision = next((e for e in self.related if e.action in HELD_DECISIONS), None)
         if held_event is not None:
             out.append(f"It was held because {held_event.reason or 'a kill switch was on'}.")
@@ -123,7 +124,7 @@ class _Story(Story):
             else:
                 what = (
                     "all automation"
-                    if pause.action == "global.paused"
+                    if pause.action == AuditAction.GLOBAL_PAUSED
                     else f"category {pause.subject}"
                 )
                 out.append(
@@ -131,30 +132,30 @@ class _Story(Story):
                     f"{self.clock.at(pause.at)}{quote(pause.reason)}, so it was held."
                 )
         if decision is not None:
-            verb = "replayed" if decision.action == "held.replayed" else "discarded"
+            verb = "replayed" if decision.action == AuditAction.HELD_REPLAYED else "discarded"
             out.append(
                 f"{decision.actor} {verb} it {self.clock.at(decision.at)}{quote(decision.reason)}."
             )
         return out
 
     def _pause_that_held(self, decision: AuditRow | None) -> AuditRow | None:
-        created = self.first("run.queued", "run.held")
+        created = self.first(AuditAction.RUN_QUEUED, AuditAction.RUN_HELD)
         pause = None
         for ev in self.related:
             if ev.action not in PAUSE_ACTIONS or (created and ev.id < created.id):
                 continue
             if decision is not None and ev.id > decision.id:
                 continue
-            if ev.action == "category.paused" and ev.subject != self.run.category:
+            if ev.action == AuditAction.CATEGORY_PAUSED and ev.subject != self.run.category:
                 continue
             if (ev.details or {}).get("held_runs"):
                 pause = ev
         return pause
 
     def plan(self) -> str | None:
-        run, planned = self.run, self.first("run.planned")
+        run, planned = self.run, self.first(AuditAction.RUN_PLANNED)
         if planned is None and not self.writes:
-            if run.status in ("held", "queued") and not self.of("run.started"):
+            if run.status in ("held", "queued") and not self.of(AuditAction.RUN_STARTED):
                 return f"It will run {MODE_WORDS.get(run.mode, run.mode)}{self._why_mode()}."
             if run.status in ("running", "queued"):
                 return f"It runs {MODE_WORDS.get(run.mode, run.mode)}{self._why_mode()}."
@@ -205,7 +206,7 @@ class _Story(Story):
 
     def decisions(self) -> list[str]:
         groups: list[list[AuditRow]] = []
-        for ev in self.of("write.approved", "write.rejected"):
+        for ev in self.of(AuditAction.WRITE_APPROVED, AuditAction.WRITE_REJECTED):
             last = groups[-1][-1] if groups else None
             if last and (last.actor, last.action, last.reason) == (ev.actor, ev.action, ev.reason):
                 groups[-1].append(ev)
@@ -219,9 +220,9 @@ class _Story(Story):
             for g in groups
         ]
         out = [("; ".join(parts) + ".")] if parts else []
-        for ev in self.of("write.marked_applied", "write.retried"):
+        for ev in self.of(AuditAction.WRITE_MARKED_APPLIED, AuditAction.WRITE_RETRIED):
             label = _write_label(self.write_of(ev), ev.details or {}, ev.subject)
-            verb = "marked" if ev.action == "write.marked_applied" else "retried"
+            verb = "marked" if ev.action == AuditAction.WRITE_MARKED_APPLIED else "retried"
             tail = " as applied" if verb == "marked" else ""
             out.append(f"{ev.actor} {verb} {label}{tail} {self.clock.at(ev.at)}{quote(ev.reason)}.")
         pending = sum(1 for w in self.writes if w.status == "pending")
@@ -234,7 +235,7 @@ class _Story(Story):
 
     def applied(self) -> list[str]:
         out = []
-        applied = self.of("write.applied")
+        applied = self.of(AuditAction.WRITE_APPLIED)
         if applied:
             first, last = parse_at(applied[0].at), parse_at(applied[-1].at)
             span = self.clock.at(last)
@@ -244,7 +245,7 @@ class _Story(Story):
                 out.append(f"The approved write was applied {span}.")
             else:
                 out.append(f"The {len(applied)} approved writes were applied {span}.")
-        for ev in self.of("write.failed"):
+        for ev in self.of(AuditAction.WRITE_FAILED):
             label = _write_label(self.write_of(ev), ev.details or {}, ev.subject)
             reason = ev.reason or "no error recorded"
             if reason.startswith("killed: "):
@@ -255,10 +256,10 @@ class _Story(Story):
                 out.append(
                     f"{label.capitalize()} failed {self.clock.at(ev.at)}: {one_line(reason)}."
                 )
-        for ev in self.of("write.interrupted", "write.resumed"):
+        for ev in self.of(AuditAction.WRITE_INTERRUPTED, AuditAction.WRITE_RESUMED):
             w = self.write_of(ev)
             label = _write_label(w, ev.details or {}, ev.subject)
-            if ev.action == "write.resumed":
+            if ev.action == AuditAction.WRITE_RESUMED:
                 out.append(
                     f"The engine stopped while applying {label}; a file write can be checked, "
                     "so it was finished after the restart."
@@ -274,8 +275,8 @@ class _Story(Story):
                     f"The engine stopped while applying {label} {self.clock.at(ev.at)}; "
                     "whether it took effect could not be checked."
                 )
-        for ev in self.of("run.requeued"):
-            again = " and planned after the restart" if self.first("run.planned") else ""
+        for ev in self.of(AuditAction.RUN_REQUEUED):
+            again = " and planned after the restart" if self.first(AuditAction.RUN_PLANNED) else ""
             out.append(
                 f"The engine stopped while planning it {self.clock.at(ev.at)}; "
                 f"it was queued again{again}."
@@ -336,7 +337,7 @@ def build_account(
     story = _Story(run, writes, events, related, stage, watch_folder, retry_limit)
     first = [story.opening(), *story.held()]
     if story.planned_after_retries:
-        first += story.retries(story.of("run.retry_scheduled"))
+        first += story.retries(story.of(AuditAction.RUN_RETRY_SCHEDULED))
     plan = story.plan()
     if plan:
         first.append(plan)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.domain.run_account import (
     STDERR_CHARS,
     Clock,
@@ -35,14 +36,14 @@ class Story:
         self.clock = Clock()
         self.by_id = {w.id: w for w in self.writes}
         # Attempts that failed before one got to plan are told before the plan.
-        self.planned_after_retries = bool(self.of("run.retry_scheduled")) and bool(
-            self.of("run.planned")
+        self.planned_after_retries = bool(self.of(AuditAction.RUN_RETRY_SCHEDULED)) and bool(
+            self.of(AuditAction.RUN_PLANNED)
         )
 
-    def of(self, *actions: str) -> list[AuditRow]:
+    def of(self, *actions: AuditAction) -> list[AuditRow]:
         return [e for e in self.events if e.action in actions]
 
-    def first(self, *actions: str) -> AuditRow | None:
+    def first(self, *actions: AuditAction) -> AuditRow | None:
         found = self.of(*actions)
         return found[0] if found else None
 
@@ -76,7 +77,7 @@ class Story:
         elif status == "running":
             out.append("It is running now.")
         elif status == "queued":
-            retries = self.of("run.retry_scheduled")
+            retries = self.of(AuditAction.RUN_RETRY_SCHEDULED)
             if retries:
                 out += [] if self.planned_after_retries else self.retries(retries)
                 out.append(f"Attempt {run.attempt} is queued.")
@@ -86,7 +87,7 @@ class Story:
             out.append(
                 "It starts when someone replays it after the pause, or ends if it is discarded."
             )
-        for ev in self.of("run.retried"):
+        for ev in self.of(AuditAction.RUN_RETRIED):
             if ev.run == run.id:
                 new = (ev.details or {}).get("new_run")
                 out.append(
@@ -129,13 +130,13 @@ class Story:
         if self.run.status != "failed":
             return False
         failed_writes = any(w.status == "failed" for w in self.writes)
-        return any(e.reason for e in self.of("run.failed")) or (
-            bool(self.run.error) and not failed_writes and not self.of("run.failed")
+        return any(e.reason for e in self.of(AuditAction.RUN_FAILED)) or (
+            bool(self.run.error) and not failed_writes and not self.of(AuditAction.RUN_FAILED)
         )
 
     def failure(self, ended: str) -> list[str]:
         run = self.run
-        retries = self.of("run.retry_scheduled")
+        retries = self.of(AuditAction.RUN_RETRY_SCHEDULED)
         out = [] if self.planned_after_retries else self.retries(retries)
         failed_writes = [w for w in self.writes if w.status == "failed"]
         in_planning = self.failed_in_planning()
@@ -160,7 +161,7 @@ class Story:
                 out.append(f"It used {len(retries)} of its {plural(limit, 'retry', 'retries')}.")
         elif failed_writes:
             out.append("A failed write is not retried by itself: retry it, or the run.")
-        for ev in self.of("workflow.auto_paused"):
+        for ev in self.of(AuditAction.WORKFLOW_AUTO_PAUSED):
             out.append(
                 f"The workflow then paused itself ({ev.reason or 'its pause rule'}); "
                 "its owner was notified and it stays paused until someone resumes it."
@@ -168,8 +169,8 @@ class Story:
         return out
 
     def cancelled(self, ended: str) -> list[str]:
-        ev = self.first("run.cancelled")
-        discard = next((e for e in self.related if e.action == "held.discarded"), None)
+        ev = self.first(AuditAction.RUN_CANCELLED)
+        discard = next((e for e in self.related if e.action == AuditAction.HELD_DISCARDED), None)
         if discard is not None:
             return ["The run was cancelled: it never ran."]
         reason = (ev.reason if ev else None) or self.run.error or ""

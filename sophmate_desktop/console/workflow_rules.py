@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.enums import Stage
+from sophmate_desktop.domain.names import POLICY_ACTOR
 from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.store.models import Workflow
 
@@ -92,7 +93,7 @@ def escalation(
     pairs = [(f.code, f.reason) for f in escalation_flags(wf, defn)]
     if wf.paused:
         # An automatic pause is never silent: it stays listed until someone resumes.
-        who = "paused itself" if wf.paused_by == "policy" else f"paused by {wf.paused_by}"
+        who = "paused itself" if wf.paused_by == POLICY_ACTOR else f"paused by {wf.paused_by}"
         pairs.append(("paused", f"{who}: {wf.paused_reason or 'no reason given'}"))
     pairs += [
         ("review_overdue", f"{d.kind.replace('_', ' ')} review overdue") for d in due if d.overdue

@@ -94,6 +94,7 @@ class EventKind(StrEnum):
     WRITES_REJECTED = "writes.rejected"
     SWITCHES_CHANGED = "switches.changed"
     NOTIFICATION = "notification"
+    NOTICES_CHANGED = "notices.changed"
     DB_CHANGED = "db.changed"
 
     @classmethod

@@ -9,11 +9,10 @@ from PySide6.QtCore import QObject, QTimer
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui.bridge import EventBridge
 
 log = logging.getLogger(__name__)
-
-DB_CHANGED = "db.changed"
 
 
 class ChangeWatcher(QObject):
@@ -45,7 +44,7 @@ class ChangeWatcher(QObject):
         if marker is None or marker == self._marker:
             return False
         self._marker = marker
-        self._bridge.event_received.emit(Event(DB_CHANGED, {}))
+        self._bridge.event_received.emit(Event(EventKind.DB_CHANGED, {}))
         return True
 
     def _read(self) -> tuple[int, int] | None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from sophmate_desktop.console.notices import FAILURE_KINDS, NoticeRow, TrayStatus
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
@@ -46,7 +47,14 @@ EVENT_PREFIXES = (
     "held.",
     "notice",
 )
-EVENT_KINDS = frozenset({"notification", "switches.changed", "db.changed", "runs.created"})
+EVENT_KINDS = frozenset(
+    {
+        EventKind.NOTIFICATION,
+        EventKind.SWITCHES_CHANGED,
+        EventKind.DB_CHANGED,
+        EventKind.RUNS_CREATED,
+    }
+)
 
 
 def _first_line(text: str) -> str:

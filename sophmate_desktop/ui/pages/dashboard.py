@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.console.dashboard import DashboardData
 from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
@@ -37,7 +38,12 @@ from sophmate_desktop.ui.widgets.dash_tables import (
 from sophmate_desktop.ui.widgets.dash_tiles import CountTile
 from sophmate_desktop.ui.widgets.page_layout import scroll_page
 
-_EXACT = {"notification", "switches.changed", "db.changed", "runs.created"}
+_EXACT = {
+    EventKind.NOTIFICATION,
+    EventKind.SWITCHES_CHANGED,
+    EventKind.DB_CHANGED,
+    EventKind.RUNS_CREATED,
+}
 _PREFIXES = ("run.", "write.", "held.", "workflow.", "review.", "notice", "connection.")
 _SUFFIXES = (".paused", ".resumed")
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.console.inbox_pages import InboxFilters, InboxRow
 from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import LazyTableModel
@@ -42,10 +43,10 @@ REFRESH_PREFIXES = (
     "write.",
     "writes.",
     "run.",
-    "runs.created",
-    "db.changed",
-    "switches.changed",
-    "notification",
+    EventKind.RUNS_CREATED,
+    EventKind.DB_CHANGED,
+    EventKind.SWITCHES_CHANGED,
+    EventKind.NOTIFICATION,
     "global.",
     "category.",
     "effect.",

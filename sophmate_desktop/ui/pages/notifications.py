@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.console.notices import NoticeRow
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
@@ -39,7 +40,7 @@ from sophmate_desktop.ui.widgets.tables import row_table, select_id, selected_da
 
 INBOX_KINDS = ("writes_pending", "write_interrupted")
 EVENT_PREFIXES = ("notice", "run.", "workflow.", "write.")
-EVENT_KINDS = frozenset({"notification", "db.changed"})
+EVENT_KINDS = frozenset({EventKind.NOTIFICATION, EventKind.DB_CHANGED})
 
 
 class NotificationsPage(QWidget):

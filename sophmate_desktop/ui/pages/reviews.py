@@ -24,6 +24,7 @@ from sophmate_desktop.console.review_pages import UnreviewedRunsRow
 from sophmate_desktop.console.workflow_rules import Escalation, ReviewDueRow
 from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.store.rows import ReviewRow
 from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
@@ -34,7 +35,7 @@ from sophmate_desktop.ui.widgets.tables import select_id, selected_data, setup_r
 
 OVERDUE = QColor("#c62828")
 _PREFIXES = ("review.", "workflow.", "run.", "connection.")
-_EXACT = {"runs.created", "db.changed", "notification"}
+_EXACT = {EventKind.RUNS_CREATED, EventKind.DB_CHANGED, EventKind.NOTIFICATION}
 
 
 def _minute(value) -> str:

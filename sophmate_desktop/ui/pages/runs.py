@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import ID_ROLE, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
@@ -24,7 +25,7 @@ from sophmate_desktop.ui.widgets.run_panel import RunPanel
 from sophmate_desktop.ui.widgets.tables import history_table, select_id, selected_data
 
 PAGE_SIZE = 200
-REFRESH_PREFIXES = ("run.", "runs.", "write.", "writes.", "held.", "db.changed")
+REFRESH_PREFIXES = ("run.", "runs.", "write.", "writes.", "held.", EventKind.DB_CHANGED)
 
 
 class RunsPage(QWidget):

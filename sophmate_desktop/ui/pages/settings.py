@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.names import AuditAction, EventKind
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.page_layout import scroll_page
@@ -24,17 +25,17 @@ from sophmate_desktop.ui.widgets.settings_secrets import SecretsSection
 # Events after which what this page shows may be stale.
 REFRESH_KINDS = frozenset(
     {
-        "db.changed",
-        "setting.changed",
-        "secret.set",
-        "secret.replaced",
-        "secret.deleted",
-        "connection.created",
-        "connection.changed",
-        "workflow.auto_paused",
-        "workflow.resumed",
-        "workflow.imported",
-        "workflow.updated",
+        EventKind.DB_CHANGED,
+        AuditAction.SETTING_CHANGED,
+        AuditAction.SECRET_SET,
+        AuditAction.SECRET_REPLACED,
+        AuditAction.SECRET_DELETED,
+        AuditAction.CONNECTION_CREATED,
+        AuditAction.CONNECTION_CHANGED,
+        AuditAction.WORKFLOW_AUTO_PAUSED,
+        AuditAction.WORKFLOW_RESUMED,
+        AuditAction.WORKFLOW_IMPORTED,
+        AuditAction.WORKFLOW_UPDATED,
     }
 )
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.console.workflow_pages import DryRunResult, WorkflowOverview
 from sophmate_desktop.domain.errors import NotFound
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.domain.workflow_file import WorkflowFileError, definition_to_dict
 from sophmate_desktop.store.rows import WorkflowRow
@@ -42,7 +43,7 @@ from sophmate_desktop.ui.widgets.wf_lifecycle import WorkflowLifecycle, explain
 
 DRY_RUN_HEIGHT = 440  # the table and the dry-run panel, while a dry run is shown
 COLUMN_WIDTHS = (160, 100, 85, 65, 115, 120, 150, 160)
-REFRESH_ON = ("workflow.", "run.", "runs.", "review.", "category.", "write.", "db.changed")
+REFRESH_ON = ("workflow.", "run.", "runs.", "review.", "category.", "write.", EventKind.DB_CHANGED)
 EMPTY_HINT = (
     "No workflows yet: create one with New (Ctrl+N) or import a workflow file with "
     "Import… (Ctrl+O)."

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.console.switches import BudgetRow
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.store.rows import SwitchRow
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
@@ -184,8 +185,8 @@ class BudgetsSection(QGroupBox):
 
     def _on_event(self, event: Event) -> None:
         concerns = event.kind.startswith("category.") or event.kind in (
-            "db.changed",
-            "switches.changed",
+            EventKind.DB_CHANGED,
+            EventKind.SWITCHES_CHANGED,
         )
         if concerns and self.isVisible():
             self._refresh_later.poke()

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QWidget
 
 from sophmate_desktop.console.notices import switch_label
 from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.store.rows import SwitchRow
 
 PAUSED_RED = "#c62828"
@@ -24,7 +25,9 @@ BANNER_STYLE = (
 
 # Event kinds after which what a switch shows may have changed.
 SWITCH_EVENT_PREFIXES = ("category.", "global.", "effect.", "held.", "workflow.")
-SWITCH_EVENT_KINDS = frozenset({"switches.changed", "db.changed", "runs.created"})
+SWITCH_EVENT_KINDS = frozenset(
+    {EventKind.SWITCHES_CHANGED, EventKind.DB_CHANGED, EventKind.RUNS_CREATED}
+)
 
 
 def concerns_switches(kind: str) -> bool:

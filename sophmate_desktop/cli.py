@@ -23,7 +23,7 @@ from sophmate_desktop.console import Console
 from sophmate_desktop.domain.enums import EffectKind, ReviewKind, Stage
 from sophmate_desktop.domain.errors import BadInput, SophmateError
 from sophmate_desktop.domain.workflow_file import WorkflowFileError
-from sophmate_desktop.engine.secrets import mask_known_values
+from sophmate_desktop.secrets import mask_known_values
 from sophmate_desktop.store.database import open_database
 
 PROG = "sophmate-desktop"

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.domain.errors import SophmateError
-from sophmate_desktop.engine.secrets import SecretStore
 from sophmate_desktop.engine.service import Engine
+from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.store.database import default_db_url, open_database, parse_url
 from sophmate_desktop.ui.bridge import EventBridge
 from sophmate_desktop.ui.main_window import MainWindow

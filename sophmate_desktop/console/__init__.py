@@ -27,7 +27,7 @@ from sophmate_desktop.console.workflow_pages import WorkflowPageOps
 from sophmate_desktop.console.workflows import WorkflowOps
 from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.domain.names import AuditAction
-from sophmate_desktop.engine.secrets import SecretStore
+from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.store import audit
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import AuditHead, Notification, Setting
@@ -93,7 +93,7 @@ class Console(
         with self.db.connection_context():
             yield
 
-    def audit(
+    def event(
         self,
         action: AuditAction,
         *,
@@ -104,9 +104,15 @@ class Console(
         details: dict[str, Any] | None = None,
         reason: str | None = None,
         actor: str | None = None,
-    ) -> int:
-        """Append an audit event in the current transaction and queue its UI event."""
-        event_id = audit.append(
+    ) -> audit.NewEvent:
+        """The audit event of a state change that the transition gate appends, with
+        its UI event queued (published only if the transaction commits)."""
+        self._pending_events.append(
+            Event(
+                action, {"subject": subject, "category": category, "workflow": workflow, "run": run}
+            )
+        )
+        return audit.NewEvent(
             actor=actor or self.actor,
             action=action,
             subject=subject,
@@ -116,19 +122,14 @@ class Console(
             details=details,
             reason=reason,
         )
-        self._pending_events.append(
-            Event(
-                action,
-                {
-                    "subject": subject,
-                    "category": category,
-                    "workflow": workflow,
-                    "run": run,
-                    "audit_id": event_id,
-                },
-            )
-        )
-        return event_id
+
+    def audit(
+        self,
+        action: AuditAction,
+        **fields: Any,
+    ) -> int:
+        """Append an audit event in the current transaction and queue its UI event."""
+        return audit.append(self.event(action, **fields))
 
     def setting(self, key: str, default: Any = None) -> Any:
         row = Setting.get_or_none(Setting.key == key)

@@ -27,11 +27,11 @@ from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import AuditAction, EventKind
 from sophmate_desktop.domain.run_account import RunAccount
 from sophmate_desktop.domain.workflow_file import definition_from_dict
-from sophmate_desktop.engine.records import load_workflow, switch_states, workflow_block
-from sophmate_desktop.engine.secrets import mask_known_values
+from sophmate_desktop.secrets import mask_known_values
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import AuditEvent, Category, Run, Workflow, Write
 from sophmate_desktop.store.rows import AuditRow, RunRow, WriteRow
+from sophmate_desktop.store.workflows import load_workflow, switch_states, workflow_block
 
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console

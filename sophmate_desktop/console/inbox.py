@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from peewee import SQL
-
-from sophmate_desktop.domain import policy, states
+from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import WriteStatus
 from sophmate_desktop.domain.errors import BadInput, Conflict, PolicyRefused
 from sophmate_desktop.domain.events import Event
-from sophmate_desktop.engine.outcomes import settle_runs
-from sophmate_desktop.engine.records import effects_of, switch_states
+from sophmate_desktop.domain.names import AuditAction, EventKind
 from sophmate_desktop.store import audit, queries
 from sophmate_desktop.store.database import is_sqlite
 from sophmate_desktop.store.models import Category, Switch, Workflow, Write
 from sophmate_desktop.store.rows import DecisionResult, WriteRow
+from sophmate_desktop.store.sql import id_list
+from sophmate_desktop.store.transitions import gate
+from sophmate_desktop.store.transitions.outcomes import settle_runs
+from sophmate_desktop.store.workflows import effects_of, switch_states
 
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
@@ -38,12 +39,6 @@ _DECISION_FIELDS = (
     Write.status,
     Write.decided_by,
 )
-
-
-def _id_list(db, ids: list[int]) -> SQL:
-    """`(?, ?, ...)` for `Write.id.in_(...)`, built as one string: peewee builds an IN
-    list value by value, a fifth of a 10,000-write decision."""
-    return SQL("(" + ", ".join([db.param] * len(ids)) + ")", ids)
 
 
 def _ids(ids: Iterable[int]) -> list[int]:
@@ -72,7 +67,7 @@ class InboxOps:
         """The writes' decision fields by id (named tuples), locked on PostgreSQL."""
         found: dict[int, Any] = {}
         for start in range(0, len(ids), CHUNK):
-            chunk = _id_list(self.db, ids[start : start + CHUNK])
+            chunk = id_list(self.db, ids[start : start + CHUNK])
             query = Write.select(*_DECISION_FIELDS).where(Write.id.in_(chunk))
             if not is_sqlite(self.db):
                 query = query.for_update()
@@ -100,80 +95,102 @@ class InboxOps:
     ) -> list[DecisionResult]:
         results: dict[int, DecisionResult] = {}
         verb = "approved" if new is WriteStatus.APPROVED else "rejected"
-        now = utcnow()
         with self.transaction():
             writes = self._lock_writes(ids)
             self._lock_switches()
-            switches = switch_states()
-            four_eyes = self.four_eyes_enabled  # read once, not once per write
             workflows = {
                 wf.id: wf
                 for wf in Workflow.select().where(
                     Workflow.id.in_(list({w.workflow_id for w in writes.values()}))
                 )
             }
-            accepted: list[Any] = []
-            for wid in ids:
-                w = writes.get(wid)
-                if w is None:
-                    results[wid] = DecisionResult(
-                        wid, False, "missing", f"no write with id {wid}", 2
-                    )
-                    continue
-                if w.status != WriteStatus.PENDING:
-                    by = f" by {w.decided_by}" if w.decided_by else ""
-                    results[wid] = DecisionResult(
-                        wid, False, w.status, f"write {wid} is already {w.status}{by}", 3
-                    )
-                    continue
-                wf = workflows[w.workflow_id]
-                if new is WriteStatus.APPROVED:
-                    refusal = self._approval_refusal(w, wf, switches, four_eyes)
-                    if refusal:
-                        results[wid] = DecisionResult(wid, False, w.status, refusal, 3)
-                        continue
-                accepted.append(w)
-            events = []
-            for start in range(0, len(accepted), CHUNK):
-                chunk = [w.id for w in accepted[start : start + CHUNK]]
-                moved = (
-                    Write.update(
-                        status=new.value, decided_by=self.actor, decided_at=now, comment=comment
-                    )
-                    .where(
-                        Write.id.in_(_id_list(self.db, chunk)),
-                        Write.status == WriteStatus.PENDING.value,
-                    )
-                    .execute()
-                )
-                if moved != len(chunk):
-                    raise Conflict(
-                        "another approver decided some of these writes at the same "
-                        "moment; reload the inbox and try again"
-                    )
+            accepted = self._decidable(ids, writes, workflows, new, results)
+            self._move_decided(accepted, workflows, new, comment)
             for w in accepted:
-                wf = workflows[w.workflow_id]
-                events.append(
-                    audit.NewEvent(
-                        actor=self.actor,
-                        action=f"write.{verb}",
-                        subject=f"write {w.id}",
-                        category=w.category,
-                        workflow=wf.name,
-                        run=w.run_id,
-                        reason=comment,
-                        details={"kind": w.kind, "target": w.target, "seq": w.seq},
-                    )
-                )
                 results[w.id] = DecisionResult(w.id, True, new.value, f"write {w.id} {verb}")
-            if new is WriteStatus.REJECTED:
-                events += settle_runs({w.run_id for w in accepted}, self.actor)
-            if events:
-                audit.append_many(events)
-                self._pending_events.append(
-                    Event(f"writes.{verb}", {"ids": [w.id for w in accepted]})
+            if new is WriteStatus.REJECTED and accepted:
+                settle_runs(self.db, {w.run_id for w in accepted}, self.actor)
+            if accepted:
+                kind = (
+                    EventKind.WRITES_APPROVED if verb == "approved" else EventKind.WRITES_REJECTED
                 )
+                self._pending_events.append(Event(kind, {"ids": [w.id for w in accepted]}))
         return [results[i] for i in ids]
+
+    def _decidable(
+        self: Console,
+        ids: list[int],
+        writes: dict[int, Any],
+        workflows: dict[int, Workflow],
+        new: WriteStatus,
+        results: dict[int, DecisionResult],
+    ) -> list[Any]:
+        """The writes this person may decide now; a refusal for each of the others."""
+        switches = switch_states()
+        four_eyes = self.four_eyes_enabled  # read once, not once per write
+        accepted: list[Any] = []
+        for wid in ids:
+            w = writes.get(wid)
+            if w is None:
+                results[wid] = DecisionResult(wid, False, "missing", f"no write with id {wid}", 2)
+                continue
+            if w.status != WriteStatus.PENDING:
+                by = f" by {w.decided_by}" if w.decided_by else ""
+                results[wid] = DecisionResult(
+                    wid, False, w.status, f"write {wid} is already {w.status}{by}", 3
+                )
+                continue
+            if new is WriteStatus.APPROVED:
+                wf = workflows[w.workflow_id]
+                refusal = self._approval_refusal(w, wf, switches, four_eyes)
+                if refusal:
+                    results[wid] = DecisionResult(wid, False, w.status, refusal, 3)
+                    continue
+            accepted.append(w)
+        return accepted
+
+    def _move_decided(
+        self: Console,
+        accepted: list[Any],
+        workflows: dict[int, Workflow],
+        new: WriteStatus,
+        comment: str | None,
+    ) -> None:
+        now = utcnow()
+        by_id = {w.id: w for w in accepted}
+
+        def decided(moved: list[int]) -> list[audit.NewEvent]:
+            return [
+                audit.NewEvent(
+                    actor=self.actor,
+                    action=AuditAction.for_write(new),
+                    subject=f"write {w.id}",
+                    category=w.category,
+                    workflow=workflows[w.workflow_id].name,
+                    run=w.run_id,
+                    reason=comment,
+                    details={"kind": w.kind, "target": w.target, "seq": w.seq},
+                )
+                for w in (by_id[i] for i in moved)
+            ]
+
+        for start in range(0, len(accepted), CHUNK):
+            chunk = [w.id for w in accepted[start : start + CHUNK]]
+            moved = gate.move_writes(
+                self.db,
+                chunk,
+                WriteStatus.PENDING,
+                new,
+                events=decided,
+                decided_by=self.actor,
+                decided_at=now,
+                comment=comment,
+            )
+            if len(moved) != len(chunk):
+                raise Conflict(
+                    "another approver decided some of these writes at the same "
+                    "moment; reload the inbox and try again"
+                )
 
     def _approval_refusal(
         self: Console,
@@ -207,25 +224,22 @@ class InboxOps:
                     f"write {write_id} is {w.status}; only interrupted writes can be "
                     "marked applied, and interrupted or failed writes retried"
                 )
-            states.check_write(WriteStatus(w.status), new)
             if new is WriteStatus.APPROVED:
                 sw = self.blocking_switch(w.category, effects_of(w))
                 if sw is not None:
                     raise PolicyRefused(
                         f"write {write_id} cannot be retried: {policy.switch_refusal_text(sw)}"
                     )
-            fields = {
-                "status": new.value,
-                "decided_by": self.actor,
-                "decided_at": utcnow(),
-                "comment": comment,
-            }
+            fields = {"decided_by": self.actor, "decided_at": utcnow(), "comment": comment}
             if new is WriteStatus.APPLIED:
                 fields["applied_at"] = utcnow()
-            Write.update(**fields).where(Write.id == write_id, Write.status == w.status).execute()
-            action = "write.marked_applied" if new is WriteStatus.APPLIED else "write.retried"
+            action = (
+                AuditAction.WRITE_MARKED_APPLIED
+                if new is WriteStatus.APPLIED
+                else AuditAction.WRITE_RETRIED
+            )
             wf = Workflow.get_by_id(w.workflow_id)
-            self.audit(
+            event = self.event(
                 action,
                 subject=f"write {write_id}",
                 category=w.category,
@@ -234,8 +248,12 @@ class InboxOps:
                 reason=comment,
                 details={"from": w.status, "kind": w.kind, "target": w.target},
             )
+            if not gate.move_write(
+                self.db, write_id, WriteStatus(w.status), new, events=event, **fields
+            ):
+                raise Conflict(f"write {write_id} changed meanwhile; reload and try again")
             if new is WriteStatus.APPLIED:
-                audit.append_many(settle_runs([w.run_id], self.actor))
+                settle_runs(self.db, [w.run_id], self.actor)
         return queries.get_write_row(write_id)
 
     def mark_applied(self: Console, write_id: int, comment: str | None = None) -> WriteRow:

@@ -10,11 +10,12 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.errors import BadInput, SecretsUnavailable
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import POLICY_ACTOR, AuditAction, EventKind
-from sophmate_desktop.engine.outcomes import auto_pause_workflow
 from sophmate_desktop.store import audit, queries
 from sophmate_desktop.store.models import Connection, SecretRef, Setting, Workflow
 from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.rows import AuditRow, ConnectionRow, RunRow, SecretRow, WriteRow
+from sophmate_desktop.store.transitions import gate
+from sophmate_desktop.store.transitions.outcomes import auto_pause_workflow
 
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
@@ -179,6 +180,7 @@ class RecordOps:
             )
             if policy.pauses_on_provider_change(defn.pause) and not wf.paused:
                 event_id, note_id = auto_pause_workflow(
+                    self.db,
                     wf.id,
                     wf.name,
                     defn.category,
@@ -200,19 +202,22 @@ class RecordOps:
         with self.transaction():
             wf = queries.get_workflow(name)
             if wf.paused:
-                Workflow.update(
-                    paused=False,
-                    paused_by=None,
-                    paused_reason=None,
-                    paused_at=None,
-                    consecutive_failures=0,
-                ).where(Workflow.id == wf.id).execute()
-                self.audit(
+                event = self.event(
                     AuditAction.WORKFLOW_RESUMED,
                     subject=name,
                     category=wf.category.name,
                     workflow=name,
                     reason=reason.strip(),
+                )
+                gate.change_workflow(
+                    self.db,
+                    wf.id,
+                    events=event,
+                    paused=(True, False),
+                    paused_by=None,
+                    paused_reason=None,
+                    paused_at=None,
+                    consecutive_failures=0,
                 )
 
     # Notifications ---------------------------------------------------------

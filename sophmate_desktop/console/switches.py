@@ -5,17 +5,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sophmate_desktop.domain import policy, states
+from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import EffectKind, RunStatus, SwitchScope
 from sophmate_desktop.domain.errors import BadInput, NotFound, PolicyRefused
-from sophmate_desktop.engine.budget import check_budget
-from sophmate_desktop.engine.records import switch_states
+from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.store import queries
+from sophmate_desktop.store.budget import check_budget
 from sophmate_desktop.store.models import Category, Run, Switch, Workflow
 from sophmate_desktop.store.rows import SwitchRow
+from sophmate_desktop.store.transitions.runs import decide_held, hold_queued_runs
+from sophmate_desktop.store.workflows import switch_states
 
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
@@ -91,7 +93,7 @@ class SwitchOps:
             "paused_reason": reason if paused else None,
             "paused_at": now if paused else None,
         }
-        action = f"{scope.value}.{'paused' if paused else 'resumed'}"
+        action = AuditAction(f"{scope.value}.{'paused' if paused else 'resumed'}")
         with self.transaction():
             if scope is SwitchScope.CATEGORY:
                 cat = queries.get_category(name)
@@ -108,11 +110,7 @@ class SwitchOps:
             held_now = 0
             if paused and workflows is not None:
                 # Runs that have not started yet are held, never dropped (DESIGN 5.1).
-                held_now = (
-                    Run.update(status=RunStatus.HELD.value)
-                    .where(Run.status == RunStatus.QUEUED.value, Run.workflow.in_(workflows))
-                    .execute()
-                )
+                held_now = len(hold_queued_runs(self.db, workflows))
             category = name if scope is SwitchScope.CATEGORY else None
             details: dict = {"was_paused": was, "held_runs": held_now}
             if held == "by_category":
@@ -150,7 +148,7 @@ class SwitchOps:
         ).where(Category.name.in_(names)).execute()
         for name in names:
             self.audit(
-                "category.paused",
+                AuditAction.CATEGORY_PAUSED,
                 subject=name,
                 category=name,
                 reason=everything.paused_reason,
@@ -176,7 +174,7 @@ class SwitchOps:
                 Category.id == cat.id
             ).execute()
             self.audit(
-                "category.budget_set",
+                AuditAction.CATEGORY_BUDGET_SET,
                 subject=cat.name,
                 category=cat.name,
                 details={"per_day": day, "per_month": month, "before": before},
@@ -226,33 +224,22 @@ class SwitchOps:
         return list(ids)
 
     def _decide_held(self: Console, ids: list[int], choice: HeldChoice, reason: str | None) -> int:
-        new = RunStatus.QUEUED if choice == "replay" else RunStatus.CANCELLED
-        states.check_run(RunStatus.HELD, new)
-        if new is RunStatus.QUEUED:
+        replay = choice == "replay"
+        if replay:
             blocked = self._blocked_held(ids)
             if blocked:
                 raise PolicyRefused(blocked)
-        moved = 0
-        for chunk_start in range(0, len(ids), 500):
-            chunk = ids[chunk_start : chunk_start + 500]
-            fields = {"status": new.value}
-            if new is RunStatus.CANCELLED:
-                fields["finished_at"] = utcnow()
-                fields["error"] = "discarded after a pause"
-            else:
-                fields["queued_at"] = utcnow()
-            moved += (
-                Run.update(**fields)
-                .where(Run.id.in_(chunk), Run.status == RunStatus.HELD.value)
-                .execute()
+        action = AuditAction.HELD_REPLAYED if replay else AuditAction.HELD_DISCARDED
+
+        def decided(moved: list[int]) -> Any:
+            return self.event(
+                action,
+                subject=f"{len(moved)} held runs",
+                reason=reason,
+                details={"runs": ids[:1000], "count": len(moved)},
             )
-        self.audit(
-            f"held.{'replayed' if choice == 'replay' else 'discarded'}",
-            subject=f"{moved} held runs",
-            reason=reason,
-            details={"runs": ids[:1000], "count": moved},
-        )
-        return moved
+
+        return len(decide_held(self.db, ids, replay, decided))
 
     def _blocked_held(self: Console, ids: list[int]) -> str | None:
         switches = switch_states()

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import ReviewKind, RunMode, Stage
-from sophmate_desktop.domain.errors import BadInput, PolicyRefused
+from sophmate_desktop.domain.errors import BadInput, Conflict, PolicyRefused
+from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.domain.workflow_file import (
     definition_from_dict,
@@ -19,6 +20,7 @@ from sophmate_desktop.domain.workflow_file import (
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Review, Run, Workflow
 from sophmate_desktop.store.rows import ReviewRow, WorkflowRow
+from sophmate_desktop.store.transitions import gate
 
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
@@ -57,7 +59,7 @@ class WorkflowOps:
         cat = Category.get_or_none(Category.name == name)
         if cat is None:
             cat = Category.create(name=name)
-            self.audit("category.created", subject=name, category=name)
+            self.audit(AuditAction.CATEGORY_CREATED, subject=name, category=name)
         return cat
 
     def import_workflow(self: Console, source: str | bytes | Path) -> WorkflowRow:
@@ -88,7 +90,7 @@ class WorkflowOps:
                     updated_at=now,
                 )
                 self.audit(
-                    "workflow.imported",
+                    AuditAction.WORKFLOW_IMPORTED,
                     subject=defn.name,
                     category=defn.category,
                     workflow=defn.name,
@@ -103,28 +105,34 @@ class WorkflowOps:
                     for k in set(document) | set(wf.definition)
                     if document.get(k) != wf.definition.get(k)
                 )
-                wf.category = cat
-                wf.owner = defn.owner
-                wf.description = defn.description
-                wf.definition = document
-                wf.revision += 1
-                wf.updated_by = self.actor
-                wf.updated_at = now
-                wf.gate_tightened_at = now  # a change tightens a relaxed approval gate
-                if disabled:
-                    wf.enabled = False
-                wf.save()
-                self.audit(
-                    "workflow.updated",
+                event = self.event(
+                    AuditAction.WORKFLOW_UPDATED,
                     subject=defn.name,
                     category=defn.category,
                     workflow=defn.name,
                     details={
-                        "revision": wf.revision,
+                        "revision": wf.revision + 1,
                         "changed": changed,
                         "disabled_missing": missing if disabled else [],
                     },
                 )
+                moved = gate.change_workflow(
+                    self.db,
+                    wf.id,
+                    events=event,
+                    enabled=(True, False) if disabled else None,
+                    category=cat,
+                    owner=defn.owner,
+                    description=defn.description,
+                    definition=document,
+                    revision=wf.revision + 1,
+                    updated_by=self.actor,
+                    updated_at=now,
+                    gate_tightened_at=now,  # a change tightens a relaxed approval gate
+                )
+                if moved is None:
+                    raise Conflict(f"{defn.name} changed meanwhile; reload it and try again")
+                wf = Workflow.get_by_id(wf.id)
         return queries.workflow_row(wf, defn.category, missing)
 
     def export_workflow(self: Console, name: str) -> str:
@@ -153,25 +161,30 @@ class WorkflowOps:
             if refusal:
                 raise PolicyRefused(refusal)
             if not wf.enabled:
-                Workflow.update(enabled=True, updated_at=utcnow()).where(
-                    Workflow.id == wf.id
-                ).execute()
-                self.audit("workflow.enabled", subject=name, category=defn.category, workflow=name)
+                event = self.event(
+                    AuditAction.WORKFLOW_ENABLED,
+                    subject=name,
+                    category=defn.category,
+                    workflow=name,
+                )
+                gate.change_workflow(
+                    self.db, wf.id, events=event, enabled=(False, True), updated_at=utcnow()
+                )
         return self.get_workflow(name)
 
     def disable_workflow(self: Console, name: str, reason: str | None = None) -> WorkflowRow:
         with self.transaction():
             wf = queries.get_workflow(name)
             if wf.enabled:
-                Workflow.update(enabled=False, updated_at=utcnow()).where(
-                    Workflow.id == wf.id
-                ).execute()
-                self.audit(
-                    "workflow.disabled",
+                event = self.event(
+                    AuditAction.WORKFLOW_DISABLED,
                     subject=name,
                     category=wf.category.name,
                     workflow=name,
                     reason=reason,
+                )
+                gate.change_workflow(
+                    self.db, wf.id, events=event, enabled=(True, False), updated_at=utcnow()
                 )
         return self.get_workflow(name)
 
@@ -203,16 +216,23 @@ class WorkflowOps:
             if refusal:
                 raise PolicyRefused(f"{name}: {refusal}")
             old = wf.stage
-            Workflow.update(
-                stage=target.value, updated_at=utcnow(), gate_tightened_at=utcnow()
-            ).where(Workflow.id == wf.id).execute()
-            self.audit(
-                "workflow.promoted",
+            event = self.event(
+                AuditAction.WORKFLOW_PROMOTED,
                 subject=name,
                 category=wf.category.name,
                 workflow=name,
                 details={"from": old, "to": target.value},
             )
+            moved = gate.change_workflow(
+                self.db,
+                wf.id,
+                events=event,
+                stage=(old, target),
+                updated_at=utcnow(),
+                gate_tightened_at=utcnow(),
+            )
+            if moved is None:
+                raise Conflict(f"{name} changed stage meanwhile; reload it and try again")
         return self.get_workflow(name)
 
     def record_review(
@@ -243,7 +263,7 @@ class WorkflowOps:
                 fields["first_run_reviewed"] = True
             Workflow.update(**fields).where(Workflow.id == wf.id).execute()
             self.audit(
-                "review.recorded",
+                AuditAction.REVIEW_RECORDED,
                 subject=name,
                 category=wf.category.name,
                 workflow=name,

@@ -5,34 +5,42 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from sophmate_desktop.domain import policy, states
+from peewee import Database
+
+from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import BUILTIN_ACTION_EFFECTS, RunStatus
+from sophmate_desktop.domain.names import ENGINE_ACTOR, AuditAction, EventKind
 from sophmate_desktop.domain.templates import mask_values
-from sophmate_desktop.engine import records
-from sophmate_desktop.engine.actions import plan_step
+from sophmate_desktop.engine.actions import affected_records, plan_step
 from sophmate_desktop.engine.actions.base import ApplyContext, Cancelled, PlanContext, TriggerFile
 from sophmate_desktop.engine.actions.registry import get_action, plugin_versions
-from sophmate_desktop.engine.fastsql import engine_transaction
-from sophmate_desktop.engine.handles import InFlight, wait_reaped
+from sophmate_desktop.engine.handles import InFlight, InFlightTable, wait_reaped
 from sophmate_desktop.engine.inputs import read_input
-from sophmate_desktop.engine.killed import finish_killed
-from sophmate_desktop.engine.outcomes import (
+from sophmate_desktop.secrets import SecretStore
+from sophmate_desktop.store import queries
+from sophmate_desktop.store.audit import NewEvent
+from sophmate_desktop.store.models import Run, Workflow
+from sophmate_desktop.store.sql import queued_transaction
+from sophmate_desktop.store.transitions.intake import claim, store_plan
+from sophmate_desktop.store.transitions.killed import finish_killed
+from sophmate_desktop.store.transitions.outcomes import (
     auto_pause_workflow,
     begin_apply,
     cancel_run,
     fail_run,
     finish_apply,
 )
-from sophmate_desktop.engine.secrets import SecretStore
-from sophmate_desktop.store import audit, queries
-from sophmate_desktop.store.models import Run, Workflow
-
-if TYPE_CHECKING:
-    from sophmate_desktop.engine.service import Engine
+from sophmate_desktop.store.transitions.runs import hold_running_run
+from sophmate_desktop.store.workflows import (
+    LoadedWorkflow,
+    connection_settings,
+    effects_of,
+    load_workflow_by_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +52,7 @@ def mask(text: str) -> str:
     return mask_values(text, SecretStore.values_seen())
 
 
-def output_paths(wf: records.LoadedWorkflow, mode: str) -> tuple[Path, ...]:
+def output_paths(wf: LoadedWorkflow, mode: str) -> tuple[Path, ...]:
     out = wf.definition.output
     if out is None:
         return ()
@@ -57,46 +65,61 @@ class PluginChanged(Exception):
 
 
 class Executor:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.db = engine.db
+    """Plans runs and applies writes on the engine's worker and applier threads."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        host: str,
+        inflight: InFlightTable,
+        secrets: SecretStore,
+        publish: Callable[..., None],
+        enqueue_writes: Callable[[Iterable[int]], None],
+        notify_failure: Callable[[LoadedWorkflow, int, str], None],
+    ) -> None:
+        self.db = db
+        self._host = host
+        self._inflight = inflight
+        self._secrets = secrets
+        self._publish = publish
+        self._enqueue_writes = enqueue_writes
+        self._notify_failure = notify_failure
 
     # Runs ------------------------------------------------------------------
 
     def execute_run(self, run_id: int, item: InFlight | None = None) -> None:
         """Plan one run. `item`: the intake started it already (claimed, in flight and
         announced); otherwise claim it here."""
-        wf: records.LoadedWorkflow | None = None
+        wf: LoadedWorkflow | None = None
         if item is None:
             added: list[InFlight] = []
 
-            def in_flight(loaded: records.LoadedWorkflow) -> None:
+            def in_flight(loaded: LoadedWorkflow) -> None:
                 added.append(
-                    self.engine.inflight.add(
-                        InFlight("run", run_id, loaded.name, loaded.category, ())
-                    )
+                    self._inflight.add(InFlight("run", run_id, loaded.name, loaded.category, ()))
                 )
 
             try:
-                claimed = records.claim(self.db, run_id, self.engine.host, in_flight)
+                claimed = claim(self.db, run_id, self._host, in_flight)
             except BaseException:
                 for i in added:
-                    self.engine.inflight.remove(i)
+                    self._inflight.remove(i)
                 raise
             if claimed is None:
                 return
             run, wf = claimed
             item = added[0]
-            self.engine.publish("run.started", run=run_id, workflow=wf.name)
+            self._publish(EventKind.RUN_STARTED, run=run_id, workflow=wf.name)
         try:
             if wf is None:
                 run = Run.get_by_id(run_id)
-                wf = records.load_workflow_by_id(run.workflow_id)
+                wf = load_workflow_by_id(run.workflow_id)
             self._check_plugins(wf, run_id)
             self._plan(run, wf, item)
         except Cancelled:
             cancel_run(self.db, run_id, item.reason or "stopped by a kill switch")
-            self.engine.publish("run.cancelled", run=run_id, workflow=item.workflow)
+            self._publish(EventKind.RUN_CANCELLED, run=run_id, workflow=item.workflow)
         except PluginChanged:
             pass
         except Exception as exc:
@@ -107,8 +130,8 @@ class Executor:
             }
             outcome = fail_run(self.db, run_id, error, diagnostics)
             if outcome.final:
-                self.engine.publish(
-                    "run.failed",
+                self._publish(
+                    EventKind.RUN_FAILED,
                     run=run_id,
                     workflow=item.workflow,
                     error=error,
@@ -116,11 +139,11 @@ class Executor:
                     paused=outcome.paused,
                 )
                 if wf is not None:
-                    self.engine.triggers.deliver_failure(wf, run_id, error)
+                    self._notify_failure(wf, run_id, error)
         finally:
-            self.engine.inflight.remove(item)
+            self._inflight.remove(item)
 
-    def _check_plugins(self, wf: records.LoadedWorkflow, run_id: int) -> None:
+    def _check_plugins(self, wf: LoadedWorkflow, run_id: int) -> None:
         custom = {s.action for s in wf.definition.steps} - set(BUILTIN_ACTION_EFFECTS)
         if not custom:
             return
@@ -133,7 +156,7 @@ class Executor:
             for k, v in now_versions.items()
             if wf.plugin_versions and wf.plugin_versions.get(k) != v
         }
-        with engine_transaction(self.db):
+        with queued_transaction(self.db):
             fields = {"plugin_versions": now_versions}
             pause = changed and policy.pauses_on_plugin_update(wf.definition.pause)
             if changed:
@@ -141,25 +164,22 @@ class Executor:
             Workflow.update(**fields).where(Workflow.id == wf.id).execute()
             if pause:
                 # Back to the queue and held there, like a run that arrives while its
-                # workflow is paused (running -> queued -> held): replayed on resume.
-                states.check_run(RunStatus.RUNNING, RunStatus.QUEUED)
-                states.check_run(RunStatus.QUEUED, RunStatus.HELD)
+                # workflow is paused: replayed on resume.
                 reason = "plug-in updated: " + ", ".join(
                     f"{k} {a} -> {b}" for k, (a, b) in changed.items()
                 )
-                Run.update(status=RunStatus.HELD.value, claimed_by=None).where(
-                    Run.id == run_id, Run.status == RunStatus.RUNNING.value
-                ).execute()
-                audit.append(
-                    actor=records.ENGINE_ACTOR,
-                    action="run.held",
+                held = NewEvent(
+                    actor=ENGINE_ACTOR,
+                    action=AuditAction.RUN_HELD,
                     subject=f"run {run_id}",
                     category=wf.category,
                     workflow=wf.name,
                     run=run_id,
                     reason=reason,
                 )
+                hold_running_run(self.db, run_id, held)
                 auto_pause_workflow(
+                    self.db,
                     wf.id,
                     wf.name,
                     wf.category,
@@ -170,10 +190,10 @@ class Executor:
                     details={"versions": now_versions},
                 )
         if pause:
-            self.engine.publish("workflow.auto_paused", workflow=wf.name)
+            self._publish(EventKind.WORKFLOW_AUTO_PAUSED, workflow=wf.name)
             raise PluginChanged(wf.name)
 
-    def _plan(self, run: Run, wf: records.LoadedWorkflow, item: InFlight) -> None:
+    def _plan(self, run: Run, wf: LoadedWorkflow, item: InFlight) -> None:
         path = Path(run.trigger_path) if run.trigger_path else None
         data, nbytes = read_input(path, wf.definition.input)
         trigger = None
@@ -184,7 +204,7 @@ class Executor:
                 int((run.trigger_mtime or 0) * 1e9),
                 run.trigger_hash or "",
             )
-        settings, kinds = records.connection_settings(wf.definition.connections, run.mode)
+        settings, kinds = connection_settings(wf.definition.connections, run.mode)
         ctx = PlanContext(
             workflow=wf.definition,
             run_id=run.id,
@@ -208,21 +228,23 @@ class Executor:
             if run.mode == "dry_run"
             else queries.count_clean_approved_runs(wf.id, wf.gate_tightened_at)
         )
-        status, auto = records.store_plan(self.db, run.id, wf, planned, nbytes, clean)
-        self.engine.publish(f"run.{status}", run=run.id, workflow=wf.name)
+        status, auto = store_plan(
+            self.db, run.id, wf, planned, nbytes, clean, affected_records(planned)
+        )
+        self._publish(EventKind.for_run(status), run=run.id, workflow=wf.name)
         if auto:
-            self.engine.enqueue_writes(auto)
+            self._enqueue_writes(auto)
 
     # Writes ----------------------------------------------------------------
 
     def apply_write(self, write_id: int) -> None:
-        write, why = begin_apply(self.db, write_id, self.engine.host)
+        write, why = begin_apply(self.db, write_id, self._host)
         if write is None:
             log.debug("write %s not applied now: %s", write_id, why)
             return
         wf_name = Workflow.get_by_id(write.workflow_id).name
-        item = self.engine.inflight.add(
-            InFlight("write", write_id, wf_name, write.category, tuple(records.effects_of(write)))
+        item = self._inflight.add(
+            InFlight("write", write_id, wf_name, write.category, tuple(effects_of(write)))
         )
         try:
             run = Run.get_by_id(write.run_id)
@@ -230,10 +252,10 @@ class Executor:
             conn_names = (
                 [write.payload.get("connection")] if write.payload.get("connection") else []
             )
-            settings, _ = records.connection_settings(conn_names, run.mode)
+            settings, _ = connection_settings(conn_names, run.mode)
             ctx = ApplyContext(
                 idempotency_key=write.idempotency_key,
-                secret=self.engine.secrets.get,
+                secret=self._secrets.get,
                 connections=settings,
                 cancelled=item.cancelled,
                 register_process=item.add_process,
@@ -249,12 +271,12 @@ class Executor:
                 item, undo=result.undo, bytes_written=result.bytes_written, cost=result.cost
             )
         finally:
-            self.engine.inflight.remove(item)
+            self._inflight.remove(item)
         if status is None:
             return  # the monitor recorded the end and announced it
-        self.engine.publish("write.finished", write=write_id, run=write.run_id, status=status)
-        if status == "failed":
-            self.engine.publish("run.failed", run=write.run_id, workflow=wf_name)
+        self._publish(EventKind.WRITE_FINISHED, write=write_id, run=write.run_id, status=status)
+        if status == RunStatus.FAILED:
+            self._publish(EventKind.RUN_FAILED, run=write.run_id, workflow=wf_name)
 
     def _finish(self, item: InFlight, **outcome) -> str | None:
         """finish_apply, unless the monitor that killed this write's command records it
@@ -308,8 +330,8 @@ class Executor:
         names = {i.id: i.workflow for i in mine}
         failed_runs: dict[int, str] = {}
         for write_id, run_id, status in done:
-            self.engine.publish("write.finished", write=write_id, run=run_id, status=status)
-            if status == "failed":
+            self._publish(EventKind.WRITE_FINISHED, write=write_id, run=run_id, status=status)
+            if status == RunStatus.FAILED:
                 failed_runs[run_id] = names[write_id]
         for run_id, workflow in failed_runs.items():
-            self.engine.publish("run.failed", run=run_id, workflow=workflow)
+            self._publish(EventKind.RUN_FAILED, run=run_id, workflow=workflow)

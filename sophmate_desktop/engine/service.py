@@ -13,7 +13,6 @@ monitor in one transaction.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -24,19 +23,23 @@ from peewee import Database
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.enums import RunStatus, WriteStatus
 from sophmate_desktop.domain.events import Event, Listeners
-from sophmate_desktop.engine import records
+from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.engine.execution import Executor
 from sophmate_desktop.engine.handles import InFlight, InFlightTable
-from sophmate_desktop.engine.outcomes import host_id, recover
-from sophmate_desktop.engine.records import Offer
-from sophmate_desktop.engine.secrets import SecretStore
+from sophmate_desktop.engine.notices import FailureNotices
+from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue
 from sophmate_desktop.engine.triggers import Triggers
-from sophmate_desktop.store.database import is_sqlite
+from sophmate_desktop.secrets import SecretStore
+from sophmate_desktop.store import sql
 from sophmate_desktop.store.models import Run, Workflow, Write
+from sophmate_desktop.store.transitions.intake import Offer, next_queued, next_retry_in
+from sophmate_desktop.store.transitions.outcomes import host_id, recover
+from sophmate_desktop.store.workflows import effects_of, switch_states
+
+__all__ = ["Engine", "Offer"]
 
 log = logging.getLogger(__name__)
 
-_STOP = object()
 IDLE_TICK_S = 0.5  # the monitor's tick while nothing is queued or in flight
 SAFETY_FULL_S = 30.0  # a full look even when SQLite reports no commit (a safety net)
 
@@ -62,12 +65,8 @@ class Engine:
         self.tick_s = tick_s
         self.idle_tick_s = max(tick_s, IDLE_TICK_S) if idle_tick_s is None else idle_tick_s
         self.inflight = InFlightTable()
-        self.run_queue: queue.Queue = queue.Queue()
-        self.apply_queue: queue.Queue = queue.Queue()
-        self._queued_runs: set[int] = set()  # queued for or being run by a worker
-        self._idle_workers = 0
-        self._queued_writes: set[int] = set()
-        self._qlock = threading.Lock()
+        self.runs = RunQueue()
+        self.writes = WriteQueue()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -75,11 +74,30 @@ class Engine:
         # Several appliers let several approved writes (commands) run at once; each
         # write is still claimed exactly once (approved -> applying in begin_apply).
         self._appliers = max(1, appliers)
-        self._intake_batch = intake_batch
         self._fingerprint: object = None
         self._idle = threading.Condition()
-        self.executor = Executor(self)
-        self.triggers = Triggers(self, watch=watch, polling_interval_s=polling_interval_s)
+        self.notices = FailureNotices(db, self.secrets.get)
+        self.executor = Executor(
+            db,
+            host=self.host,
+            inflight=self.inflight,
+            secrets=self.secrets,
+            publish=self.publish,
+            enqueue_writes=self.writes.enqueue,
+            notify_failure=self.notices.deliver,
+        )
+        self.triggers = Triggers(
+            db,
+            host=self.host,
+            inflight=self.inflight,
+            runs=self.runs,
+            publish=self.publish,
+            stopping=self._stop,
+            notify_idle=self._notify_idle,
+            watch=watch,
+            polling_interval_s=polling_interval_s,
+            intake_batch=intake_batch,
+        )
         self.started = False
 
     # Life cycle ----------------------------------------------------------
@@ -108,12 +126,11 @@ class Engine:
         for item in self.inflight.snapshot():
             item.cancel("the engine is shutting down")
         self.triggers.stop(timeout)
-        for _ in range(self._workers):
-            self.run_queue.put(_STOP)
-        for _ in range(self._appliers):
-            self.apply_queue.put(_STOP)
+        self.runs.stop(self._workers)
+        self.writes.stop(self._appliers)
         for t in self._threads:
             t.join(timeout)
+        self.notices.wait(timeout)
         alive = [t.name for t in self._threads if t.is_alive()]
         if alive:
             log.error("engine threads still alive after stop: %s", alive)
@@ -136,7 +153,7 @@ class Engine:
         """Re-read switches and queues now (a pause in this process, a new approval)."""
         self._wake.set()
 
-    def publish(self, kind: str, **data) -> None:
+    def publish(self, kind: EventKind, **data) -> None:
         self.events.publish(Event(kind, data))
 
     # Starting runs -------------------------------------------------------
@@ -155,41 +172,16 @@ class Engine:
         """A manual run: recorded at once (queued, or held while paused); returns its id."""
         return self.triggers.manual(workflow, file, actor=actor, mode=mode)
 
-    def enqueue_runs(self, run_ids) -> None:
-        with self._qlock:
-            fresh = [r for r in run_ids if r not in self._queued_runs]
-            self._queued_runs.update(fresh)
-        for run_id in fresh:
-            self.run_queue.put(run_id)
-
     def free_workers(self) -> int:
         """Workers waiting for a run right now, less the runs already queued for them."""
-        with self._qlock:
-            return max(0, self._idle_workers - self.run_queue.qsize())
-
-    def hand_over(self, run_id: int, item: InFlight) -> None:
-        """A run the intake has started (claimed, in flight): straight to a worker."""
-        with self._qlock:
-            self._queued_runs.add(run_id)
-        self.run_queue.put((run_id, item))
-
-    def enqueue_writes(self, write_ids) -> None:
-        with self._qlock:
-            fresh = [w for w in write_ids if w not in self._queued_writes]
-            self._queued_writes.update(fresh)
-        for write_id in fresh:
-            self.apply_queue.put(write_id)
+        return self.runs.free_workers()
 
     # Threads -------------------------------------------------------------
 
     def _worker_loop(self) -> None:
         while True:
-            with self._qlock:
-                self._idle_workers += 1
-            entry = self.run_queue.get()
-            with self._qlock:
-                self._idle_workers -= 1
-            if entry is _STOP:
+            entry = self.runs.take()
+            if entry is STOP:
                 return
             run_id, item = entry if isinstance(entry, tuple) else (entry, None)
             try:
@@ -197,18 +189,14 @@ class Engine:
             except Exception:
                 log.exception("run %s: unexpected engine error", run_id)
             finally:
-                # only now: the monitor must not queue it again while it is being claimed
-                with self._qlock:
-                    self._queued_runs.discard(run_id)
+                self.runs.done(run_id)
             self._notify_idle()
 
     def _applier_loop(self) -> None:
         while True:
-            write_id = self.apply_queue.get()
-            if write_id is _STOP:
+            write_id = self.writes.take()
+            if write_id is STOP:
                 return
-            with self._qlock:
-                self._queued_writes.discard(write_id)
             try:
                 self.executor.apply_write(write_id)
             except Exception:
@@ -222,7 +210,7 @@ class Engine:
         woken = True
         while not self._stop.is_set():
             try:
-                version = self._data_version()
+                version = sql.data_version(self.db)
                 now = time.monotonic()
                 # An idle engine only asks SQLite whether anyone committed; a real look
                 # happens when something changed, when woken, when a retry's backoff
@@ -238,7 +226,7 @@ class Engine:
                     last_full = now
                     # Ask for the next backoff end BEFORE picking up work: asked after,
                     # a run falling due in between would be neither picked nor waited for.
-                    retry_due = records.next_retry_in(self.db)
+                    retry_due = next_retry_in(self.db)
                     if retry_due is not None:
                         retry_due += now
                     self._pick_up_work(self.check_switches())
@@ -250,21 +238,12 @@ class Engine:
 
     def _busy(self) -> bool:
         return bool(
-            len(self.inflight)
-            or self._queued_runs
-            or self._queued_writes
-            or not self.triggers.idle()
+            len(self.inflight) or self.runs.busy() or self.writes.busy() or not self.triggers.idle()
         )
-
-    def _data_version(self) -> int | None:
-        """SQLite's counter of commits by other connections (None on PostgreSQL)."""
-        if not is_sqlite(self.db):
-            return None
-        return self.db.execute_sql("PRAGMA data_version").fetchone()[0]
 
     def check_switches(self) -> list[policy.SwitchState]:
         """Cancel what a paused switch or workflow covers; follow workflow changes."""
-        switches = records.switch_states()
+        switches = switch_states()
         workflows = tuple(
             Workflow.select(
                 Workflow.id,
@@ -298,15 +277,15 @@ class Engine:
             self._fingerprint = fingerprint
             self.triggers.refresh()
             if changed_switches:
-                self.publish("switches.changed")
+                self.publish(EventKind.SWITCHES_CHANGED)
         return switches
 
     def _pick_up_work(self, switches: list[policy.SwitchState]) -> None:
         """Runs queued and writes approved by anyone (another process, a replay, a retry)."""
         busy_runs = self.inflight.ids("run")
-        runs = [r for r in records.next_queued(self.db) if r not in busy_runs]
+        runs = [r for r in next_queued(self.db) if r not in busy_runs]
         if runs:
-            self.enqueue_runs(runs)
+            self.runs.enqueue(runs)
         busy = self.inflight.ids("write")
         approved = (
             Write.select(Write.id, Write.category, Write.effect, Write.customer_facing)
@@ -318,13 +297,10 @@ class Engine:
         for w in approved:
             if w.id in busy:
                 continue
-            if (
-                policy.blocking_switch(switches, category=w.category, effects=records.effects_of(w))
-                is None
-            ):
+            if policy.blocking_switch(switches, category=w.category, effects=effects_of(w)) is None:
                 ready.append(w.id)
         if ready:
-            self.enqueue_writes(ready)
+            self.writes.enqueue(ready)
 
     # Waiting (tests, the CLI's `workflow run`, the demo) ----------------------
 
@@ -360,8 +336,8 @@ class Engine:
 
     def is_idle(self) -> bool:
         return (
-            self.run_queue.empty()
-            and self.apply_queue.empty()
+            self.runs.empty()
+            and self.writes.empty()
             and len(self.inflight) == 0
             and self.triggers.idle()
         )

@@ -3,42 +3,41 @@ interval schedules and manual runs. One intake thread records offers in batches.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
-import smtplib
 import threading
 import time
-import urllib.request
-from email.message import EmailMessage
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+from peewee import Database
 
 from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.domain.enums import RunStatus
 from sophmate_desktop.domain.errors import BadInput, PolicyRefused
-from sophmate_desktop.engine import records
-from sophmate_desktop.engine.fastsql import engine_transaction
-from sophmate_desktop.engine.handles import InFlight
+from sophmate_desktop.domain.names import ENGINE_ACTOR, AuditAction, EventKind
+from sophmate_desktop.engine.handles import InFlight, InFlightTable
 from sophmate_desktop.engine.later import Later
-from sophmate_desktop.engine.records import Offer
+from sophmate_desktop.engine.queues import RunQueue
 from sophmate_desktop.engine.scan import FileChanged, file_version, scan_folder
 from sophmate_desktop.engine.watchers import WatchManager, WatchSpec
-from sophmate_desktop.store import audit
-from sophmate_desktop.store.models import Category, Connection, Run, Workflow
+from sophmate_desktop.store import sql
+from sophmate_desktop.store.audit import NewEvent
+from sophmate_desktop.store.models import Category, Run, Workflow
 from sophmate_desktop.store.notifications import record_notification
-
-if TYPE_CHECKING:
-    from sophmate_desktop.engine.service import Engine
+from sophmate_desktop.store.sql import queued_transaction
+from sophmate_desktop.store.transitions import gate
+from sophmate_desktop.store.transitions.intake import Offer, Recorded, record_batch
+from sophmate_desktop.store.workflows import LoadedWorkflow, load_workflows
 
 log = logging.getLogger(__name__)
 _STOP = object()
-NOTIFY_SMTP_CONNECTION = "notify-smtp"
 # How often the watch supervisor looks for dead observers and vanished folders. Each
 # look wakes a thread: at 1 s that alone was a quarter of the idle engine's CPU.
 SUPERVISE_S = 2.0
 
 
-def watch_spec(wf: records.LoadedWorkflow) -> WatchSpec | None:
+def watch_spec(wf: LoadedWorkflow) -> WatchSpec | None:
     trig = wf.definition.trigger
     if trig is None or not trig.folder:
         return None
@@ -55,9 +54,31 @@ def watch_spec(wf: records.LoadedWorkflow) -> WatchSpec | None:
 
 
 class Triggers:
-    def __init__(self, engine: Engine, *, watch: bool, polling_interval_s: float) -> None:
-        self.engine = engine
-        self.db = engine.db
+    """Offers to runs: watches, schedules, rescans and manual runs, recorded by one
+    intake thread. It hands started runs to `runs` and tells the rest by `publish`."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        host: str,
+        inflight: InFlightTable,
+        runs: RunQueue,
+        publish: Callable[..., None],
+        stopping: threading.Event,
+        notify_idle: Callable[[], None],
+        watch: bool,
+        polling_interval_s: float,
+        intake_batch: int = 500,
+    ) -> None:
+        self.db = db
+        self._host = host
+        self._inflight = inflight
+        self._runs = runs
+        self._publish = publish
+        self._stopping = stopping
+        self._notify_idle = notify_idle
+        self._intake_batch = intake_batch
         self.watch = watch
         self.intake: queue.Queue = queue.Queue()
         self._specs: dict[str, WatchSpec] = {}
@@ -116,7 +137,7 @@ class Triggers:
 
     def refresh(self) -> None:
         """Follow enabled workflows: watches and schedules (called when anything changed)."""
-        workflows = records.load_workflows(enabled_only=True)
+        workflows = load_workflows(enabled_only=True)
         specs = {}
         schedules = {}
         for wf in workflows:
@@ -185,7 +206,7 @@ class Triggers:
     def _offer_settled(self, spec: WatchSpec, path: Path) -> None:
         """A rescan bypasses the watcher's settling: a file changed less than settle_ms
         ago may still be being written, so look at it again once it could have settled."""
-        if self.engine._stop.is_set():
+        if self._stopping.is_set():
             return
         try:
             mtime_ns = path.stat().st_mtime_ns
@@ -208,7 +229,7 @@ class Triggers:
                     return
                 batch = [item]
                 stop = False
-                while len(batch) < self.engine._intake_batch:
+                while len(batch) < self._intake_batch:
                     try:
                         more = self.intake.get_nowait()
                     except queue.Empty:
@@ -224,14 +245,14 @@ class Triggers:
                 finally:
                     for _ in range(len(batch) + stop):
                         self.intake.task_done()
-                    self.engine._notify_idle()
+                    self._notify_idle()
                 if stop:
                     return
 
     def _record(self, batch: list) -> None:
         offers = []
         retry = []
-        ids = dict(self.db.execute_sql('SELECT "name", "id" FROM "workflow"').fetchall())
+        ids = sql.workflow_ids(self.db)
         candidates = []
         for item in batch:
             if isinstance(item, Offer):
@@ -244,7 +265,9 @@ class Triggers:
                 continue
             if key in ids:
                 candidates.append((item, ids[key], st))
-        known = self._known_versions(candidates)
+        known = sql.known_versions(
+            self.db, [(wf_id, str(item[1])) for item, wf_id, _ in candidates]
+        )
         for item, wf_id, st in candidates:
             key, path = item
             if (wf_id, str(path), st.st_size, st.st_mtime_ns) in known:
@@ -262,57 +285,43 @@ class Triggers:
             self.later.call_later(0.2, self.intake.put, item)
         self._dispatch(created, started)
 
-    def _record_offers(self, offers: list[Offer]) -> tuple[list[records.Recorded], list[InFlight]]:
+    def _record_offers(self, offers: list[Offer]) -> tuple[list[Recorded], list[InFlight]]:
         """Record offers; runs that idle workers can take are started in the same
         transaction and registered in flight before it commits."""
-        engine = self.engine
         items: list[InFlight] = []
 
-        def in_flight(started: list[records.Recorded]) -> None:
+        def in_flight(started: list[Recorded]) -> None:
             for r in started:
                 items.append(
-                    engine.inflight.add(InFlight("run", r.run_id, r.workflow, r.category, ()))
+                    self._inflight.add(InFlight("run", r.run_id, r.workflow, r.category, ()))
                 )
 
         try:
-            created = records.record_batch(
-                self.db, offers, engine.host, start=engine.free_workers(), on_started=in_flight
+            created = record_batch(
+                self.db,
+                offers,
+                self._host,
+                start=self._runs.free_workers(),
+                on_started=in_flight,
             )
         except BaseException:
             for item in items:
-                engine.inflight.remove(item)
+                self._inflight.remove(item)
             raise
         return created, items
 
-    def _dispatch(self, created: list[records.Recorded], started: list[InFlight]) -> None:
+    def _dispatch(self, created: list[Recorded], started: list[InFlight]) -> None:
         """Runs just recorded: started ones straight to a worker, queued ones queued."""
         if not created:
             return
-        engine = self.engine
         for item in started:
-            engine.hand_over(item.id, item)
-        queued = [r.run_id for r in created if r.status == "queued"]
+            self._runs.hand_over(item.id, item)
+        queued = [r.run_id for r in created if r.status == RunStatus.QUEUED.value]
         if queued:
-            engine.enqueue_runs(queued)
-        engine.publish("runs.created", runs=[r.run_id for r in created])
+            self._runs.enqueue(queued)
+        self._publish(EventKind.RUNS_CREATED, runs=[r.run_id for r in created])
         for item in started:
-            engine.publish("run.started", run=item.id, workflow=item.workflow)
-
-    def _known_versions(self, candidates: list) -> set[tuple]:
-        """File versions of this batch already in the ledger (one query per 500)."""
-        known: set[tuple] = set()
-        p = self.db.param
-        for start in range(0, len(candidates), 500):
-            chunk = candidates[start : start + 500]
-            paths = list({str(item[1]) for item, _, _ in chunk})
-            wf_ids = list({wf_id for _, wf_id, _ in chunk})
-            sql = (
-                'SELECT "workflow_id", "path", "size", "mtime_ns" FROM "ledger_entry" '
-                f'WHERE "workflow_id" IN ({", ".join([p] * len(wf_ids))}) '
-                f'AND "path" IN ({", ".join([p] * len(paths))})'
-            )
-            known.update(map(tuple, self.db.execute_sql(sql, wf_ids + paths).fetchall()))
-        return known
+            self._publish(EventKind.RUN_STARTED, run=item.id, workflow=item.workflow)
 
     def manual(self, workflow: str, file: Path | None, *, actor: str, mode: str | None) -> int:
         wf = Workflow.get_or_none(Workflow.name == workflow)
@@ -338,32 +347,41 @@ class Triggers:
     # Problems and failure notices ------------------------------------------
 
     def _on_problem(self, key: str, message: str) -> None:
-        with self.db.connection_context(), engine_transaction(self.db):
+        with self.db.connection_context(), queued_transaction(self.db):
             wf = Workflow.get_or_none(Workflow.name == key)
             if wf is None:
                 return
             now = utcnow()
+            # A run that failed before it began: created queued, then failed through
+            # the gate like any run, so its trail has one event (the problem's).
             run = Run.create(
                 workflow=wf.id,
                 revision=wf.revision,
                 trigger_kind="watch",
                 mode=wf.stage,
-                status="failed",
+                status=RunStatus.QUEUED.value,
                 queued_at=now,
-                started_at=now,
-                finished_at=now,
-                error=message,
-                host=self.engine.host,
+                host=self._host,
             )
             category = Category.get_by_id(wf.category_id).name
-            audit.append(
-                actor=records.ENGINE_ACTOR,
-                action="watch.problem",
+            event = NewEvent(
+                actor=ENGINE_ACTOR,
+                action=AuditAction.WATCH_PROBLEM,
                 subject=key,
                 category=category,
                 workflow=key,
                 run=run.id,
                 reason=message,
+            )
+            gate.move_run(self.db, run.id, RunStatus.QUEUED, RunStatus.RUNNING, started_at=now)
+            gate.move_run(
+                self.db,
+                run.id,
+                RunStatus.RUNNING,
+                RunStatus.FAILED,
+                events=event,
+                finished_at=now,
+                error=message,
             )
             record_notification(
                 "error",
@@ -375,59 +393,4 @@ class Triggers:
                 run=run.id,
                 group_key=f"watch:{key}",
             )
-        self.engine.publish("notification", workflow=key)
-
-    def deliver_failure(self, wf: records.LoadedWorkflow, run_id: int, error: str) -> None:
-        targets = [
-            t
-            for t in (wf.definition.notify.on_failure if wf.definition.notify else ())
-            if t != "tray"
-        ]
-        if targets:
-            threading.Thread(
-                target=self._deliver,
-                args=(wf.name, run_id, error, targets),
-                name="sophmate-notify",
-                daemon=True,
-            ).start()
-
-    def _deliver(self, workflow: str, run_id: int, error: str, targets: list[str]) -> None:
-        title = f"SophMate: {workflow} run {run_id} failed"
-        for target in targets:
-            kind, _, where = target.partition(":")
-            try:
-                if kind == "webhook":
-                    body = json.dumps(
-                        {"workflow": workflow, "run": run_id, "error": error, "title": title}
-                    ).encode()
-                    req = urllib.request.Request(
-                        where,
-                        data=body,
-                        method="POST",
-                        headers={"Content-Type": "application/json"},
-                    )
-                    urllib.request.urlopen(req, timeout=10).close()
-                elif kind == "email":
-                    self._send_mail(where, title, error)
-            except Exception as exc:
-                log.warning("failure notice to %s failed: %s", target, exc)
-
-    def _send_mail(self, to: str, subject: str, body: str) -> None:
-        with self.db.connection_context():
-            conn = Connection.get_or_none(Connection.name == NOTIFY_SMTP_CONNECTION)
-        if conn is None:
-            raise RuntimeError(f"no connection named {NOTIFY_SMTP_CONNECTION} for e-mail notices")
-        s = conn.settings
-        msg = EmailMessage()
-        msg["From"] = s.get("from", "sophmate@localhost")
-        msg["To"] = to
-        msg["Subject"] = subject
-        msg.set_content(body)
-        with smtplib.SMTP(
-            s.get("host", "127.0.0.1"),
-            int(s.get("port", 25)),
-            timeout=float(s.get("timeout_s", 10)),
-        ) as smtp:
-            if conn.secret_ref and s.get("username"):
-                smtp.login(s["username"], self.engine.secrets.get(conn.secret_ref))
-            smtp.send_message(msg)
+        self._publish(EventKind.NOTIFICATION, workflow=key)

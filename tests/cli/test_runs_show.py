@@ -9,10 +9,13 @@ from pathlib import Path
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.domain.enums import EffectKind
-from sophmate_desktop.engine import outcomes, records
+from sophmate_desktop.engine.actions import affected_records
 from sophmate_desktop.engine.actions.base import PlannedWrite
+from sophmate_desktop.store import workflows as store_workflows
 from sophmate_desktop.store.database import open_database, write_transaction
 from sophmate_desktop.store.models import Workflow
+from sophmate_desktop.store.transitions import intake as records
+from sophmate_desktop.store.transitions import outcomes
 from tests.console.test_run_account import WORKFLOW
 
 HOST = f"{socket.gethostname()}:{os.getpid()}"
@@ -29,9 +32,9 @@ def approved_and_applied_run(url: str) -> int:
         offer = records.Offer("invoice-intake", "file", path, 3200, 1, "cd" * 32)
         [(run_id, _)] = records.record_offers(db, [offer], HOST)
         assert records.claim_run(db, run_id, HOST)
-        wf = records.load_workflow(Workflow.get(Workflow.name == "invoice-intake"))
+        wf = store_workflows.load_workflow(Workflow.get(Workflow.name == "invoice-intake"))
         email = PlannedWrite("send_email", EffectKind.EMAIL, "c@example.test", "mail", "To: c", {})
-        records.store_plan(db, run_id, wf, [email], 3200, 0)
+        records.store_plan(db, run_id, wf, [email], 3200, 0, affected_records([email]))
         ana = Console(db, actor="ana")
         [write] = ana.run_writes(run_id)
         assert ana.approve([write.id], "totals match")[0].ok

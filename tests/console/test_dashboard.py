@@ -9,9 +9,9 @@ import pytest
 
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.errors import PolicyRefused
-from sophmate_desktop.engine.outcomes import record_final_failure
 from sophmate_desktop.store.database import write_transaction
-from sophmate_desktop.store.models import Run, Workflow
+from sophmate_desktop.store.models import Run, Workflow, database_proxy
+from sophmate_desktop.store.transitions.outcomes import record_final_failure
 from tests.support.factories import make_run, make_write, workflow_yaml
 
 DAY = dt.timedelta(days=1)
@@ -40,7 +40,7 @@ def fail(db, workflow: str) -> Run:
     """A run that failed after its last retry, recorded the way the engine records it."""
     run = make_run(db, workflow, status="failed")
     with write_transaction(db):
-        record_final_failure(run.id, "boom")
+        record_final_failure(database_proxy.obj, run.id, "boom")
     return run
 
 

@@ -20,11 +20,14 @@ from sophmate_desktop.console.run_account import build_account
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.enums import EffectKind
 from sophmate_desktop.domain.errors import Conflict, NotFound, PolicyRefused
-from sophmate_desktop.engine import outcomes, records
+from sophmate_desktop.engine.actions import affected_records
 from sophmate_desktop.engine.actions.base import PlannedWrite
+from sophmate_desktop.store import workflows as store_workflows
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import AuditEvent, Run, Workflow
 from sophmate_desktop.store.rows import AuditRow, RunRow, WriteRow
+from sophmate_desktop.store.transitions import intake as records
+from sophmate_desktop.store.transitions import outcomes
 
 WORKFLOW = """\
 name: invoice-intake
@@ -77,8 +80,10 @@ class Flow:
         assert records.claim_run(self.db, run_id, claimer)
 
     def plan(self, run_id: int, planned: list[PlannedWrite]) -> str:
-        wf = records.load_workflow(Workflow.get(Workflow.name == "invoice-intake"))
-        status, _auto = records.store_plan(self.db, run_id, wf, planned, 3200, 0)
+        wf = store_workflows.load_workflow(Workflow.get(Workflow.name == "invoice-intake"))
+        status, _auto = records.store_plan(
+            self.db, run_id, wf, planned, 3200, 0, affected_records(planned)
+        )
         return status
 
     def writes(self, run_id: int) -> list[int]:
@@ -266,7 +271,7 @@ def test_cancelled_by_a_kill_switch(flow) -> None:
     run_id = flow.offer()
     flow.claim(run_id)
     flow.console.pause_category("finance", "hosting incident")
-    [switch] = records.switch_states()
+    [switch] = store_workflows.switch_states()
     assert outcomes.cancel_run(flow.db, run_id, policy.switch_refusal_text(switch))
     account = flow.console.run_account(run_id)
     assert account.headline == f"Run {run_id} of invoice-intake was cancelled by a kill switch"

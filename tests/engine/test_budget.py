@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sophmate_desktop.domain.errors import BadInput
-from sophmate_desktop.engine.budget import check_budget, period_start
+from sophmate_desktop.store.budget import check_budget, period_start
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import AuditEvent, Category, Notification, Run, Workflow
 from tests.engine.conftest import to_staging, wait_until, workflow_doc
@@ -194,7 +194,7 @@ def test_costs_and_mtimes_keep_double_precision(db, console):
 
 
 def test_a_cost_reported_when_a_write_is_applied_counts_towards_the_budget(sqlite_db, sconsole):
-    from sophmate_desktop.engine import outcomes
+    from sophmate_desktop.store.transitions import outcomes
     from tests.support.factories import make_write
 
     sconsole.import_workflow(workflow_yaml("paid-apply", "paid"))

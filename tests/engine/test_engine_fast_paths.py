@@ -14,9 +14,7 @@ from pathlib import Path
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.enums import SwitchScope
 from sophmate_desktop.domain.events import Event
-from sophmate_desktop.engine import outcomes, records
-from sophmate_desktop.engine.killed import finish_killed
-from sophmate_desktop.engine.records import Offer
+from sophmate_desktop.store import workflows as store_workflows
 from sophmate_desktop.store.models import (
     AuditEvent,
     Category,
@@ -26,6 +24,10 @@ from sophmate_desktop.store.models import (
     Switch,
     Write,
 )
+from sophmate_desktop.store.transitions import intake as records
+from sophmate_desktop.store.transitions import outcomes
+from sophmate_desktop.store.transitions.intake import Offer
+from sophmate_desktop.store.transitions.killed import finish_killed
 from tests.engine.conftest import wait_until, workflow_doc
 from tests.engine.test_engine_killswitch import SLEEPER, pending_run, staging_workflow
 
@@ -144,10 +146,10 @@ def test_intake_rows_are_what_peewee_would_write(db, make_console, tmp_path):
 def test_switch_states_reads_switches_and_categories(db, make_console, tmp_path):
     console = make_console()
     manual_workflow(console, tmp_path)
-    assert records.switch_states() == []
+    assert store_workflows.switch_states() == []
     console.pause_category("finance", "audit")
     console.pause_effect("command", "incident")
-    states = sorted(records.switch_states(), key=lambda s: s.name)
+    states = sorted(store_workflows.switch_states(), key=lambda s: s.name)
     expected = sorted(
         [
             policy.SwitchState(

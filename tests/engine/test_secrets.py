@@ -21,7 +21,7 @@ from keyring.compat import properties
 from keyring.errors import KeyringLocked, PasswordSetError
 
 from sophmate_desktop.domain.errors import BadInput, SecretsUnavailable
-from sophmate_desktop.engine.secrets import (
+from sophmate_desktop.secrets import (
     INSECURE_ENV,
     SERVICE,
     BackendStatus,
@@ -568,7 +568,7 @@ def test_stuck_keyring_call_does_not_block_interpreter_exit(tmp_path: Path) -> N
             import threading, keyring
             from keyring.backend import KeyringBackend
             from sophmate_desktop.domain.errors import SecretsUnavailable
-            from sophmate_desktop.engine.secrets import SecretStore
+            from sophmate_desktop.secrets import SecretStore
 
             class Hung(KeyringBackend):
                 priority = -5

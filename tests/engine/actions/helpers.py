@@ -8,7 +8,7 @@ from typing import Any
 
 from sophmate_desktop.domain.workflow import StepSpec
 from sophmate_desktop.engine.actions.base import TriggerFile
-from sophmate_desktop.engine.secrets import SecretMissing
+from sophmate_desktop.secrets import SecretMissing
 
 SECRETS = {"api-token": "tok-3f9a1c7e", "smtp-pass": "pw-8c2d5b", "db-pass": "s3cr3t-value"}
 

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from sophmate_desktop.engine.outcomes import record_final_failure
 from sophmate_desktop.store.database import write_transaction
-from sophmate_desktop.store.models import Run, Workflow
+from sophmate_desktop.store.models import Run, Workflow, database_proxy
+from sophmate_desktop.store.transitions.outcomes import record_final_failure
 from sophmate_desktop.ui.pages.dashboard import DashboardPage
 from sophmate_desktop.ui.pages.reviews import ReviewsPage
 from sophmate_desktop.ui.services import UiServices
@@ -27,7 +27,7 @@ def fail(db, workflow: str, error: str = "boom") -> Run:
     """A run that failed after its last retry: counted, notified, maybe auto-paused."""
     run = make_run(db, workflow, status="failed")
     with write_transaction(db):
-        record_final_failure(run.id, error)
+        record_final_failure(database_proxy.obj, run.id, error)
     return run
 
 

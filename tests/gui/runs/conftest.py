@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import pytest
 
 from sophmate_desktop.console import Console
-from sophmate_desktop.engine import outcomes
 from sophmate_desktop.engine.service import Engine
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import Workflow
+from sophmate_desktop.store.transitions import outcomes
 from sophmate_desktop.ui.pages.runs import RunsPage
 from tests.console.test_run_account import WORKFLOW, Flow, email
 from tests.engine.conftest import engine_threads, wait_until

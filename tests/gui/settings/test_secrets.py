@@ -8,7 +8,7 @@ from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QMessageBox
 
-from sophmate_desktop.engine.secrets import SERVICE
+from sophmate_desktop.secrets import SERVICE
 
 FIRST = "s3cr3t-first-VALUE-41"
 SECOND = "s3cr3t-second-VALUE-97"

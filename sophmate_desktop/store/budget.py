@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from peewee import fn
 
 from sophmate_desktop.domain.clock import utcnow
-from sophmate_desktop.domain.enums import RunStatus
+from sophmate_desktop.domain.names import POLICY_ACTOR, AuditAction
 from sophmate_desktop.store import audit
-from sophmate_desktop.store.models import Category, Run, Workflow
+from sophmate_desktop.store.models import Category, Run, Workflow, database_proxy
 from sophmate_desktop.store.notifications import record_notification
-
-POLICY_ACTOR = "policy"
+from sophmate_desktop.store.transitions.runs import hold_queued_runs
 
 
 @dataclass(frozen=True)
@@ -90,11 +89,7 @@ def _pause(
         return None
     # Runs that have not started yet are held, never dropped (as a manual pause does).
     workflows = Workflow.select(Workflow.id).where(Workflow.category == cat.id)
-    held = (
-        Run.update(status=RunStatus.HELD.value)
-        .where(Run.status == RunStatus.QUEUED.value, Run.workflow.in_(workflows))
-        .execute()
-    )
+    held = len(hold_queued_runs(database_proxy.obj, workflows))
     details = {
         "cause": "budget",
         "period": period,
@@ -105,7 +100,7 @@ def _pause(
     }
     event_id = audit.append(
         actor=POLICY_ACTOR,
-        action="category.paused",
+        action=AuditAction.CATEGORY_PAUSED,
         subject=cat.name,
         category=cat.name,
         run=run_id,

@@ -11,14 +11,13 @@ from collections.abc import Callable
 
 from peewee import Database
 
-from sophmate_desktop.domain import states
 from sophmate_desktop.domain.enums import RunStatus, WriteStatus
-from sophmate_desktop.engine.fastsql import engine_transaction
-from sophmate_desktop.engine.outcomes import settle_runs
-from sophmate_desktop.engine.records import ENGINE_ACTOR
-from sophmate_desktop.store import audit
+from sophmate_desktop.domain.names import ENGINE_ACTOR, AuditAction
 from sophmate_desktop.store.audit import NewEvent
 from sophmate_desktop.store.models import Run, Workflow, Write
+from sophmate_desktop.store.sql import queued_transaction
+from sophmate_desktop.store.transitions import gate
+from sophmate_desktop.store.transitions.outcomes import settle_runs
 
 
 class _Unconfirmed(Exception):
@@ -52,7 +51,7 @@ def _finish_killed(
 ) -> list[tuple[int, int, str]]:
     if not killed:
         return []
-    with engine_transaction(db):
+    with queued_transaction(db):
         writes = list(
             Write.select(
                 Write.id, Write.run, Write.workflow, Write.category, Write.kind, Write.target
@@ -62,42 +61,50 @@ def _finish_killed(
         )
         if not writes:
             return []
-        states.check_write(WriteStatus.APPLYING, WriteStatus.FAILED)
-        by_error: dict[str, list[int]] = {}
-        for w in writes:
-            by_error.setdefault(killed[w.id], []).append(w.id)
-        for error, ids in by_error.items():
-            Write.update(status=WriteStatus.FAILED.value, error=error, claimed_by=None).where(
-                Write.id.in_(ids), Write.status == WriteStatus.APPLYING.value
-            ).execute()
         names = dict(
             Workflow.select(Workflow.id, Workflow.name)
             .where(Workflow.id.in_({w.workflow_id for w in writes}))
             .tuples()
         )
-        events = [
-            NewEvent(
-                actor=ENGINE_ACTOR,
-                action=f"write.{WriteStatus.FAILED.value}",
-                subject=f"write {w.id}",
-                category=w.category,
-                workflow=names.get(w.workflow_id),
-                run=w.run_id,
-                reason=killed[w.id],
-                details={"kind": w.kind, "target": w.target, "bytes_written": 0},
+        by_id = {w.id: w for w in writes}
+
+        def failed_events(moved: list[int]) -> list[NewEvent]:
+            return [
+                NewEvent(
+                    actor=ENGINE_ACTOR,
+                    action=AuditAction.WRITE_FAILED,
+                    subject=f"write {w.id}",
+                    category=w.category,
+                    workflow=names.get(w.workflow_id),
+                    run=w.run_id,
+                    reason=killed[w.id],
+                    details={"kind": w.kind, "target": w.target, "bytes_written": 0},
+                )
+                for w in (by_id[i] for i in sorted(moved))
+            ]
+
+        by_error: dict[str, list[int]] = {}
+        for w in writes:
+            by_error.setdefault(killed[w.id], []).append(w.id)
+        for error, ids in by_error.items():
+            gate.move_writes(
+                db,
+                ids,
+                WriteStatus.APPLYING,
+                WriteStatus.FAILED,
+                events=failed_events,
+                error=error,
+                claimed_by=None,
             )
-            for w in writes
-        ]
         errors = {w.run_id: killed[w.id] for w in writes}
         # A run stopped by a kill switch is cancelled, not failed: no failure notice,
         # no step towards the consecutive-failures pause (DESIGN 3).
         settled = settle_runs(
-            list(errors), ENGINE_ACTOR, failed_as=RunStatus.CANCELLED, reasons=errors
+            db, list(errors), ENGINE_ACTOR, failed_as=RunStatus.CANCELLED, reasons=errors
         )
-        cancelled = [ev.run for ev in settled if ev.action == f"run.{RunStatus.CANCELLED.value}"]
+        cancelled = [ev.run for ev in settled if ev.action == AuditAction.RUN_CANCELLED]
         for run_id in cancelled:
             Run.update(error=errors[run_id]).where(Run.id == run_id).execute()
-        audit.append_many(events + settled)
         status = dict(Run.select(Run.id, Run.status).where(Run.id.in_(list(errors))).tuples())
         if confirm is not None:
             confirmed = confirm()

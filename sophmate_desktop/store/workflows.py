@@ -1,6 +1,7 @@
-"""What the engine reads about workflows and switches: workflows with their parsed
-definitions (cached per revision), the little a new run is decided on, the paused
-switches. Read on every run's path, so read with as little work as possible."""
+"""What the engine and the console read about workflows, switches and connections:
+workflows with their parsed definitions (cached per revision), the little a new run is
+decided on, the paused switches, a write's effects. Read on every run's path, so read
+with as little work as possible."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sophmate_desktop.domain import policy
-from sophmate_desktop.domain.enums import SwitchScope
+from sophmate_desktop.domain.enums import EffectKind, SwitchScope
 from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.domain.workflow_file import definition_from_dict
-from sophmate_desktop.store.models import Category, Switch, Workflow, database_proxy
+from sophmate_desktop.store import sql
+from sophmate_desktop.store.models import Category, Connection, Switch, Workflow, database_proxy
 
 
 @dataclass(frozen=True)
@@ -83,13 +85,6 @@ def load_workflows(enabled_only: bool = False) -> list[LoadedWorkflow]:
     return [load_workflow(wf, wf.cat) for wf in query.objects()]
 
 
-_SWITCHES_SQL = (
-    'SELECT "scope", "name", "paused_by", "paused_reason", "paused_at" FROM "switch" '
-    'WHERE "paused" UNION ALL SELECT NULL, "name", "paused_by", "paused_reason", '
-    '"paused_at" FROM "category" WHERE "paused"'
-)
-
-
 def switch_states() -> list[policy.SwitchState]:
     """The paused switches and categories (one query: it is on every run's path)."""
     at = Switch.paused_at.python_value
@@ -97,7 +92,7 @@ def switch_states() -> list[policy.SwitchState]:
         policy.SwitchState(
             SwitchScope(scope) if scope else SwitchScope.CATEGORY, name, True, by, why, at(when)
         )
-        for scope, name, by, why, when in database_proxy.obj.execute_sql(_SWITCHES_SQL)
+        for scope, name, by, why, when in sql.paused_switches(database_proxy.obj)
     ]
 
 
@@ -127,13 +122,32 @@ class WorkflowState:
 
 
 def workflow_states(names: Iterable[str]) -> dict[str, WorkflowState]:
-    names = list(names)
-    db = database_proxy.obj
-    sql = (
-        'SELECT w."id", w."name", c."name", w."revision", w."stage", w."paused", '
-        'w."paused_reason" FROM "workflow" AS w JOIN "category" AS c ON c."id" = '
-        f'w."category_id" WHERE w."name" IN ({", ".join([db.param] * len(names))})'
-    )
-    return {
-        row[1]: WorkflowState(*row[:5], bool(row[5]), row[6]) for row in db.execute_sql(sql, names)
-    }
+    rows = sql.workflow_state_rows(database_proxy.obj, list(names))
+    return {row[1]: WorkflowState(*row[:5], bool(row[5]), row[6]) for row in rows}
+
+
+def effects_of(write) -> list[EffectKind]:
+    """The kinds of effect a write has (its own, and customer-facing when it is)."""
+    effects = [EffectKind(write.effect)]
+    if write.customer_facing:
+        effects.append(EffectKind.CUSTOMER_FACING)
+    return effects
+
+
+def connection_settings(names: Iterable[str], mode: str) -> tuple[dict, dict]:
+    """(settings by name for this mode, kinds by name). Staging uses staging settings only."""
+    names = [n for n in names if n]
+    settings: dict = {}
+    kinds: dict = {}
+    if not names:
+        return settings, kinds
+    for conn in Connection.select().where(Connection.name.in_(names)):
+        kinds[conn.name] = conn.kind
+        if mode == "staging":
+            chosen = dict(conn.staging_settings) if conn.staging_settings else {}
+        else:
+            chosen = dict(conn.settings)
+        if chosen and conn.secret_ref:
+            chosen["secret_ref"] = conn.secret_ref
+        settings[conn.name] = chosen
+    return settings, kinds

@@ -4,8 +4,9 @@ applying a write (switches re-checked in the same transaction), crash recovery."
 from __future__ import annotations
 
 import datetime as dt
+import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from peewee import Database
@@ -13,19 +14,15 @@ from peewee import Database
 from sophmate_desktop.domain import policy, states
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import IDEMPOTENT_WRITE_KINDS, RunStatus, WriteStatus
-from sophmate_desktop.engine.budget import check_budget
-from sophmate_desktop.engine.fastsql import engine_transaction
-from sophmate_desktop.engine.records import (
-    ENGINE_ACTOR,
-    _duration,
-    effects_of,
-    load_workflow,
-    switch_states,
-)
-from sophmate_desktop.store import audit
+from sophmate_desktop.domain.names import ENGINE_ACTOR, POLICY_ACTOR, AuditAction
 from sophmate_desktop.store.audit import NewEvent
+from sophmate_desktop.store.budget import check_budget
 from sophmate_desktop.store.models import Run, Workflow, Write
 from sophmate_desktop.store.notifications import record_notification
+from sophmate_desktop.store.sql import queued_transaction
+from sophmate_desktop.store.transitions import gate
+from sophmate_desktop.store.transitions.intake import _duration
+from sophmate_desktop.store.workflows import effects_of, load_workflow, switch_states
 
 OPEN_WRITES = [s.value for s in states.RUN_OPEN_WRITE_STATUSES]
 
@@ -41,25 +38,17 @@ class FailureOutcome:
 def fail_run(db: Database, run_id: int, error: str, diagnostics: dict) -> FailureOutcome:
     """A run failed: retry with backoff, or fail it for good and apply the pause rule."""
     now = utcnow()
-    with engine_transaction(db):
+    with queued_transaction(db):
         run = Run.get_by_id(run_id)
         wf_model = Workflow.get_by_id(run.workflow_id)
         wf = load_workflow(wf_model)
         retry = wf.definition.retry
         limit = retry.limit if retry else 0
-        events = []
         if run.status == RunStatus.RUNNING and run.attempt <= limit:
             backoff = retry.backoff_s if retry else 0
-            Run.update(
-                status=RunStatus.QUEUED.value,
-                attempt=run.attempt + 1,
-                error=error,
-                diagnostics=diagnostics,
-                next_attempt_at=now + dt.timedelta(seconds=backoff),
-            ).where(Run.id == run_id).execute()
-            audit.append(
+            retry_event = NewEvent(
                 actor=ENGINE_ACTOR,
-                action="run.retry_scheduled",
+                action=AuditAction.RUN_RETRY_SCHEDULED,
                 subject=f"run {run_id}",
                 category=wf.category,
                 workflow=wf.name,
@@ -72,33 +61,45 @@ def fail_run(db: Database, run_id: int, error: str, diagnostics: dict) -> Failur
                     "backoff_s": backoff,
                 },
             )
+            gate.move_run(
+                db,
+                run_id,
+                RunStatus.RUNNING,
+                RunStatus.QUEUED,
+                events=retry_event,
+                attempt=run.attempt + 1,
+                error=error,
+                diagnostics=diagnostics,
+                next_attempt_at=now + dt.timedelta(seconds=backoff),
+            )
             return FailureOutcome(True, False, False, None)
-        states.check_run(RunStatus(run.status), RunStatus.FAILED)
-        Run.update(
-            status=RunStatus.FAILED.value,
+        failed_event = NewEvent(
+            actor=ENGINE_ACTOR,
+            action=AuditAction.RUN_FAILED,
+            subject=f"run {run_id}",
+            category=wf.category,
+            workflow=wf.name,
+            run=run_id,
+            reason=error,
+            details={"attempt": run.attempt},
+        )
+        gate.move_run(
+            db,
+            run_id,
+            RunStatus(run.status),
+            RunStatus.FAILED,
+            events=failed_event,
             error=error,
             diagnostics=diagnostics,
             finished_at=now,
             duration_ms=_duration(run.started_at, now),
-        ).where(Run.id == run_id).execute()
-        events.append(
-            NewEvent(
-                actor=ENGINE_ACTOR,
-                action="run.failed",
-                subject=f"run {run_id}",
-                category=wf.category,
-                workflow=wf.name,
-                run=run_id,
-                reason=error,
-                details={"attempt": run.attempt},
-            )
         )
-        audit.append_many(events)
-        paused_now, note = record_final_failure(run_id, error)
+        paused_now, note = record_final_failure(db, run_id, error)
     return FailureOutcome(False, True, paused_now, note)
 
 
 def auto_pause_workflow(
+    db: Database,
     wf_id: int,
     name: str,
     category: str,
@@ -111,12 +112,9 @@ def auto_pause_workflow(
 ) -> tuple[int, int]:
     """Inside a transaction: pause a workflow by policy, audited and notified, never
     silently. Returns (audit event id, notification id)."""
-    Workflow.update(
-        paused=True, paused_by="policy", paused_reason=reason, paused_at=utcnow()
-    ).where(Workflow.id == wf_id).execute()
-    event_id = audit.append(
-        actor="policy",
-        action="workflow.auto_paused",
+    event = NewEvent(
+        actor=POLICY_ACTOR,
+        action=AuditAction.WORKFLOW_AUTO_PAUSED,
         subject=name,
         category=category,
         workflow=name,
@@ -124,6 +122,18 @@ def auto_pause_workflow(
         reason=reason,
         details={"cause": cause, **(details or {})},
     )
+    appended = gate.change_workflow(
+        db,
+        wf_id,
+        events=event,
+        paused=(False, True),
+        paused_by=POLICY_ACTOR,
+        paused_reason=reason,
+        paused_at=utcnow(),
+    )
+    if appended is None:  # paused meanwhile: that pause stands, told already
+        return 0, 0
+    event_id = appended[-1]
     note_id = record_notification(
         "warning",
         "auto_paused",
@@ -136,7 +146,7 @@ def auto_pause_workflow(
     return event_id, note_id
 
 
-def record_final_failure(run_id: int, error: str) -> tuple[bool, int]:
+def record_final_failure(db: Database, run_id: int, error: str) -> tuple[bool, int]:
     """Inside a transaction: count the failure, notify once, apply the pause rule."""
     now = utcnow()
     run = Run.get_by_id(run_id)
@@ -160,6 +170,7 @@ def record_final_failure(run_id: int, error: str) -> tuple[bool, int]:
     paused_now = pause and not wf_model.paused
     if paused_now:
         auto_pause_workflow(
+            db,
             wf.id,
             wf.name,
             wf.category,
@@ -173,29 +184,31 @@ def record_final_failure(run_id: int, error: str) -> tuple[bool, int]:
 
 
 def cancel_run(db: Database, run_id: int, reason: str) -> bool:
-    with engine_transaction(db):
+    with queued_transaction(db):
         run = Run.get_by_id(run_id)
         if states.is_terminal_run(run.status) or run.status == RunStatus.HELD:
             return False
-        states.check_run(RunStatus(run.status), RunStatus.CANCELLED)
         now = utcnow()
-        Run.update(
-            status=RunStatus.CANCELLED.value,
-            finished_at=now,
-            error=reason,
-            duration_ms=_duration(run.started_at, now),
-        ).where(Run.id == run_id).execute()
         wf = Workflow.get_by_id(run.workflow_id)
-        audit.append(
+        event = NewEvent(
             actor=ENGINE_ACTOR,
-            action="run.cancelled",
+            action=AuditAction.RUN_CANCELLED,
             subject=f"run {run_id}",
             category=wf.category.name,
             workflow=wf.name,
             run=run_id,
             reason=reason,
         )
-    return True
+        return gate.move_run(
+            db,
+            run_id,
+            RunStatus(run.status),
+            RunStatus.CANCELLED,
+            events=event,
+            finished_at=now,
+            error=reason,
+            duration_ms=_duration(run.started_at, now),
+        )
 
 
 def begin_apply(db: Database, write_id: int, claimer: str) -> tuple[Write | None, str | None]:
@@ -203,7 +216,7 @@ def begin_apply(db: Database, write_id: int, claimer: str) -> tuple[Write | None
 
     Returns (the write, None) when it may be applied, (None, why not) otherwise.
     """
-    with engine_transaction(db):
+    with queued_transaction(db):
         w = Write.get_or_none(Write.id == write_id)
         if w is None or w.status != WriteStatus.APPROVED:
             return None, "not approved"
@@ -213,36 +226,39 @@ def begin_apply(db: Database, write_id: int, claimer: str) -> tuple[Write | None
             return None, policy.switch_refusal_text(sw)
         if wf.paused:
             return None, f"workflow {wf.name} is paused"
-        moved = (
-            Write.update(status=WriteStatus.APPLYING.value, claimed_by=claimer)
-            .where(Write.id == write_id, Write.status == WriteStatus.APPROVED.value)
-            .execute()
-        )
-        if not moved:
-            return None, "taken by another engine"
-        run = Run.get_by_id(w.run_id)
-        if run.status == RunStatus.AWAITING_APPROVAL:
-            Run.update(status=RunStatus.APPLYING.value).where(Run.id == run.id).execute()
-        audit.append(
+        event = NewEvent(
             actor=ENGINE_ACTOR,
-            action="write.applying",
+            action=AuditAction.WRITE_APPLYING,
             subject=f"write {write_id}",
             category=w.category,
             workflow=wf.name,
             run=w.run_id,
             details={"kind": w.kind, "target": w.target, "host": claimer},
         )
+        moved = gate.move_write(
+            db,
+            write_id,
+            WriteStatus.APPROVED,
+            WriteStatus.APPLYING,
+            events=event,
+            claimed_by=claimer,
+        )
+        if not moved:
+            return None, "taken by another engine"
+        # No event of its own: the write's event says it (as it always has).
+        gate.move_run(db, w.run_id, RunStatus.AWAITING_APPROVAL, RunStatus.APPLYING)
         return Write.get_by_id(write_id), None
 
 
 def settle_runs(
+    db: Database,
     run_ids,
     actor: str,
     *,
     failed_as: RunStatus = RunStatus.FAILED,
     reasons: Mapping[int, str] | None = None,
 ) -> list[NewEvent]:
-    """Finish runs whose writes are all decided; returns their audit events (to append).
+    """Finish runs whose writes are all decided, audited; returns the events appended.
 
     `failed_as=RunStatus.CANCELLED`: a run that would fail only because a kill switch
     killed its writes is cancelled instead (DESIGN 3): no failure, no failure count."""
@@ -260,37 +276,35 @@ def settle_runs(
             if run.status == RunStatus.APPLYING and not any(
                 s in (WriteStatus.APPROVED, WriteStatus.APPLYING) for s in statuses
             ):
-                Run.update(status=RunStatus.AWAITING_APPROVAL.value).where(
-                    Run.id == run.id
-                ).execute()
+                gate.move_run(db, run.id, RunStatus.APPLYING, RunStatus.AWAITING_APPROVAL)
             continue
         if outcome is RunStatus.FAILED:
             outcome = failed_as
-        states.check_run(RunStatus(run.status), outcome)
-        updated = (
-            Run.update(
-                status=outcome.value, finished_at=now, duration_ms=_duration(run.started_at, now)
-            )
-            .where(Run.id == run.id, Run.status == run.status)
-            .execute()
-        )
-        if not updated:
-            continue
         wf = Workflow.get_by_id(run.workflow_id)
+        event = NewEvent(
+            actor=actor,
+            action=AuditAction.for_run(outcome),
+            subject=f"run {run.id}",
+            category=wf.category.name,
+            workflow=wf.name,
+            run=run.id,
+            details={"writes": len(statuses)},
+            reason=(reasons or {}).get(run.id) if outcome is failed_as else None,
+        )
+        moved = gate.move_run(
+            db,
+            run.id,
+            RunStatus(run.status),
+            outcome,
+            events=event,
+            finished_at=now,
+            duration_ms=_duration(run.started_at, now),
+        )
+        if not moved:
+            continue
         if outcome is RunStatus.SUCCEEDED:
             Workflow.update(consecutive_failures=0).where(Workflow.id == wf.id).execute()
-        events.append(
-            NewEvent(
-                actor=actor,
-                action=f"run.{outcome.value}",
-                subject=f"run {run.id}",
-                category=wf.category.name,
-                workflow=wf.name,
-                run=run.id,
-                details={"writes": len(statuses)},
-                reason=(reasons or {}).get(run.id) if outcome is failed_as else None,
-            )
-        )
+        events.append(event)
     return events
 
 
@@ -310,71 +324,83 @@ def finish_apply(
         new = WriteStatus.INTERRUPTED
     else:
         new = WriteStatus.FAILED if error else WriteStatus.APPLIED
-    with engine_transaction(db):
+    with queued_transaction(db):
         w = Write.get_by_id(write_id)
         if w.status != WriteStatus.APPLYING:
             # Finished already: the monitor ends killed commands' writes in one batch.
             return Run.get_by_id(w.run_id).status
-        states.check_write(WriteStatus(w.status), new)
-        fields = dict(status=new.value, error=error, claimed_by=None)
+        fields: dict = dict(error=error, claimed_by=None)
         if new is WriteStatus.APPLIED:
             fields.update(applied_at=now, undo=undo, cost=w.cost + cost)
-        Write.update(**fields).where(Write.id == write_id, Write.status == w.status).execute()
-        if bytes_written:
-            Run.update(bytes_written=Run.bytes_written + bytes_written).where(
-                Run.id == w.run_id
-            ).execute()
-        spent = cost if new is WriteStatus.APPLIED else 0.0
-        if spent:  # a cost the action reports only when applied counts towards budgets too
-            Run.update(cost=Run.cost + spent).where(Run.id == w.run_id).execute()
         wf = Workflow.get_by_id(w.workflow_id)
-        events = [
-            NewEvent(
-                actor=ENGINE_ACTOR,
-                action=f"write.{new.value}",
-                subject=f"write {write_id}",
-                category=w.category,
-                workflow=wf.name,
-                run=w.run_id,
-                reason=error,
-                details={"kind": w.kind, "target": w.target, "bytes_written": bytes_written},
-            )
-        ]
+        event = NewEvent(
+            actor=ENGINE_ACTOR,
+            action=AuditAction.for_write(new),
+            subject=f"write {write_id}",
+            category=w.category,
+            workflow=wf.name,
+            run=w.run_id,
+            reason=error,
+            details={"kind": w.kind, "target": w.target, "bytes_written": bytes_written},
+        )
+        gate.move_write(db, write_id, WriteStatus.APPLYING, new, events=event, **fields)
+        spent = cost if new is WriteStatus.APPLIED else 0.0
+        _add_run_costs(w.run_id, bytes_written, spent)
         if new is WriteStatus.INTERRUPTED:
-            record_notification(
-                "warning",
-                "write_interrupted",
-                f"write {write_id} was interrupted",
-                f"{w.kind} to {w.target}: check whether it took effect, then "
-                "mark it applied or retry it in the inbox.",
-                workflow=wf.name,
-                run=w.run_id,
-            )
-        events += settle_runs([w.run_id], ENGINE_ACTOR)
-        audit.append_many(events)
+            _notify_interrupted(w, wf.name, ": check whether it took effect")
+        settle_runs(db, [w.run_id], ENGINE_ACTOR)
         if spent:
             check_budget(w.category, run_id=w.run_id)
         status = Run.get_by_id(w.run_id).status
         if status == RunStatus.FAILED:
-            record_final_failure(w.run_id, error or "a write failed")
+            record_final_failure(db, w.run_id, error or "a write failed")
         return status
+
+
+def _add_run_costs(run_id: int, bytes_written: int, spent: float) -> None:
+    if bytes_written:
+        Run.update(bytes_written=Run.bytes_written + bytes_written).where(
+            Run.id == run_id
+        ).execute()
+    if spent:  # a cost the action reports only when applied counts towards budgets too
+        Run.update(cost=Run.cost + spent).where(Run.id == run_id).execute()
+
+
+def _notify_interrupted(w: Write, workflow: str, check: str) -> None:
+    record_notification(
+        "warning",
+        "write_interrupted",
+        f"write {w.id} was interrupted",
+        f"{w.kind} to {w.target}{check}, then mark it applied or retry it in the inbox.",
+        workflow=workflow,
+        run=w.run_id,
+    )
 
 
 def recover(db: Database, host: str) -> dict[str, int]:
     """After a crash: requeue runs cut short while planning; finish idempotent writes,
     mark the others interrupted. Only records claimed on this host by a dead process."""
-    import os
-
     counts = {"runs_requeued": 0, "writes_resumed": 0, "writes_interrupted": 0}
+    dead = _dead_claimer(host)
+    with queued_transaction(db):
+        for run in Run.select().where(Run.status == RunStatus.RUNNING.value):
+            if dead(run.claimed_by) and _requeue(db, run):
+                counts["runs_requeued"] += 1
+        for w in Write.select().where(Write.status == WriteStatus.APPLYING.value):
+            if dead(w.claimed_by):
+                counts[_resume_or_interrupt(db, w)] += 1
+    return counts
+
+
+def _dead_claimer(host: str) -> Callable[[str | None], bool]:
+    """Whether a claim was made by a process of this host that is gone."""
     hostname = host.split(":", 1)[0]
 
     def dead(claimer: str | None) -> bool:
         if not claimer:
             return True
         name, _, pid = claimer.partition(":")
-        if name != hostname or not pid.isdigit():
-            return False
-        if int(pid) == os.getpid():
+        if name != hostname or not pid.isdigit() or int(pid) == os.getpid():
             return False
         try:
             os.kill(int(pid), 0)
@@ -384,67 +410,49 @@ def recover(db: Database, host: str) -> dict[str, int]:
             return False
         return False
 
-    with engine_transaction(db):
-        events = []
-        for run in Run.select().where(Run.status == RunStatus.RUNNING.value):
-            if not dead(run.claimed_by):
-                continue
-            Run.update(status=RunStatus.QUEUED.value, claimed_by=None).where(
-                Run.id == run.id, Run.status == RunStatus.RUNNING.value
-            ).execute()
-            wf = Workflow.get_by_id(run.workflow_id)
-            events.append(
-                NewEvent(
-                    actor=ENGINE_ACTOR,
-                    action="run.requeued",
-                    subject=f"run {run.id}",
-                    category=wf.category.name,
-                    workflow=wf.name,
-                    run=run.id,
-                    reason=f"the engine {run.claimed_by} stopped while planning",
-                )
-            )
-            counts["runs_requeued"] += 1
-        for w in Write.select().where(Write.status == WriteStatus.APPLYING.value):
-            if not dead(w.claimed_by):
-                continue
-            wf = Workflow.get_by_id(w.workflow_id)
-            if w.kind in IDEMPOTENT_WRITE_KINDS:
-                new, action = WriteStatus.APPROVED, "write.resumed"
-                counts["writes_resumed"] += 1
-            else:
-                new, action = WriteStatus.INTERRUPTED, "write.interrupted"
-                counts["writes_interrupted"] += 1
-                record_notification(
-                    "warning",
-                    "write_interrupted",
-                    f"write {w.id} was interrupted",
-                    f"{w.kind} to {w.target} may or may not have taken effect: "
-                    "check, then mark it applied or retry it in the inbox.",
-                    workflow=wf.name,
-                    run=w.run_id,
-                )
-            Write.update(status=new.value, claimed_by=None).where(
-                Write.id == w.id, Write.status == WriteStatus.APPLYING.value
-            ).execute()
-            events.append(
-                NewEvent(
-                    actor=ENGINE_ACTOR,
-                    action=action,
-                    subject=f"write {w.id}",
-                    category=w.category,
-                    workflow=wf.name,
-                    run=w.run_id,
-                    reason=f"the engine {w.claimed_by} stopped while applying",
-                    details={"kind": w.kind, "target": w.target},
-                )
-            )
-        if events:
-            audit.append_many(events)
-    return counts
+    return dead
+
+
+def _requeue(db: Database, run: Run) -> bool:
+    wf = Workflow.get_by_id(run.workflow_id)
+    event = NewEvent(
+        actor=ENGINE_ACTOR,
+        action=AuditAction.RUN_REQUEUED,
+        subject=f"run {run.id}",
+        category=wf.category.name,
+        workflow=wf.name,
+        run=run.id,
+        reason=f"the engine {run.claimed_by} stopped while planning",
+    )
+    return gate.move_run(
+        db, run.id, RunStatus.RUNNING, RunStatus.QUEUED, events=event, claimed_by=None
+    )
+
+
+def _resume_or_interrupt(db: Database, w: Write) -> str:
+    """An applying write of a dead engine: idempotent ones go back to approved, others
+    wait as interrupted for a person. Returns the count it adds to."""
+    wf = Workflow.get_by_id(w.workflow_id)
+    if w.kind in IDEMPOTENT_WRITE_KINDS:
+        new, action, counted = WriteStatus.APPROVED, AuditAction.WRITE_RESUMED, "writes_resumed"
+    else:
+        new, action = WriteStatus.INTERRUPTED, AuditAction.WRITE_INTERRUPTED
+        counted = "writes_interrupted"
+    event = NewEvent(
+        actor=ENGINE_ACTOR,
+        action=action,
+        subject=f"write {w.id}",
+        category=w.category,
+        workflow=wf.name,
+        run=w.run_id,
+        reason=f"the engine {w.claimed_by} stopped while applying",
+        details={"kind": w.kind, "target": w.target},
+    )
+    moved = gate.move_write(db, w.id, WriteStatus.APPLYING, new, events=event, claimed_by=None)
+    if moved and new is WriteStatus.INTERRUPTED:
+        _notify_interrupted(w, wf.name, " may or may not have taken effect: check")
+    return counted
 
 
 def host_id() -> str:
-    import os
-
     return f"{socket.gethostname()}:{os.getpid()}"

@@ -1,0 +1,176 @@
+"""Every statement written as SQL text rather than built by peewee, in one place.
+
+peewee builds each statement from an expression tree, which cost several times the
+work itself on the hot paths (the intake of a burst of files, the switches read on
+every run, a 10,000-write decision). The values still go through each field's
+`db_value`, so rows are exactly what peewee would have written. Each statement here
+runs on SQLite and PostgreSQL (tests/store/test_sql.py runs every one on both).
+
+Also here: the lock that queues this process's writer threads (`queued_transaction`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from peewee import SQL, Database, Model
+
+from sophmate_desktop.store.database import is_sqlite, write_transaction
+
+_locks: weakref.WeakKeyDictionary[Database, threading.RLock] = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def _writer_lock(db: Database) -> threading.RLock:
+    with _locks_guard:
+        lock = _locks.get(db)
+        if lock is None:
+            lock = _locks[db] = threading.RLock()
+        return lock
+
+
+@contextlib.contextmanager
+def queued_transaction(db: Database) -> Iterator[None]:
+    """`write_transaction`, with this process's engine threads queued on a lock first.
+
+    SQLite lets one writer in at a time; a connection that finds the lock taken sleeps
+    in its busy handler (1, 2, 5, 10 ... 100 ms steps) however soon the lock is free. A
+    thread lock wakes the next writer thread the moment the previous one commits.
+    """
+    if not is_sqlite(db):
+        with write_transaction(db):
+            yield
+        return
+    with _writer_lock(db), write_transaction(db):
+        yield
+
+
+class RawInsert:
+    """INSERT of one model's rows with every column, defaults filled in as peewee does."""
+
+    def __init__(self, model: type[Model], *, ignore_conflicts: bool = False) -> None:
+        meta = model._meta
+        self._fields = [f for f in meta.sorted_fields if f is not meta.primary_key]
+        self._pk = meta.primary_key.column_name
+        self._table = meta.table_name
+        self._ignore = ignore_conflicts
+        self._sql: dict[str, str] = {}
+
+    def _statement(self, db: Database, returning: bool) -> str:
+        key = f"{db.param}{returning}"
+        sql = self._sql.get(key)
+        if sql is None:
+            columns = ", ".join(f'"{f.column_name}"' for f in self._fields)
+            params = ", ".join([db.param] * len(self._fields))
+            sql = f'INSERT INTO "{self._table}" ({columns}) VALUES ({params})'
+            if self._ignore:
+                sql += " ON CONFLICT DO NOTHING"
+            if returning:
+                sql += f' RETURNING "{self._pk}"'
+            self._sql[key] = sql
+        return sql
+
+    def values(self, row: Mapping[str, Any]) -> tuple:
+        out = []
+        for f in self._fields:
+            if f.name in row:
+                value = row[f.name]
+            else:
+                value = f.default() if callable(f.default) else f.default
+            out.append(f.db_value(value))
+        return tuple(out)
+
+    def insert(self, db: Database, cursor: Any, row: Mapping[str, Any]) -> int | None:
+        """Insert one row; returns its id, or None when a conflict was ignored."""
+        if is_sqlite(db):
+            cursor.execute(self._statement(db, False), self.values(row))
+            return cursor.lastrowid if cursor.rowcount == 1 else None
+        cursor.execute(self._statement(db, True), self.values(row))
+        found = cursor.fetchone()
+        return None if found is None else found[0]
+
+    def insert_counted(self, db: Database, cursor: Any, row: Mapping[str, Any]) -> bool:
+        """Insert one row without asking for its id; False when a conflict was ignored."""
+        cursor.execute(self._statement(db, False), self.values(row))
+        return cursor.rowcount == 1
+
+
+def id_list(db: Database, ids: Sequence[int]) -> SQL:
+    """`(?, ?, ...)` for `Field.in_(...)`, built as one string: peewee builds an IN
+    list value by value, a fifth of a 10,000-write decision."""
+    return SQL("(" + ", ".join([db.param] * len(ids)) + ")", list(ids))
+
+
+def _params(db: Database, n: int) -> str:
+    return ", ".join([db.param] * n)
+
+
+PAUSED_SWITCHES_SQL = (
+    'SELECT "scope", "name", "paused_by", "paused_reason", "paused_at" FROM "switch" '
+    'WHERE "paused" UNION ALL SELECT NULL, "name", "paused_by", "paused_reason", '
+    '"paused_at" FROM "category" WHERE "paused"'
+)
+
+
+def paused_switches(db: Database) -> list[tuple]:
+    """(scope or None for a category, name, paused_by, reason, paused_at) of every
+    paused switch and category: one query, on every run's path."""
+    return list(db.execute_sql(PAUSED_SWITCHES_SQL))
+
+
+def workflow_state_rows(db: Database, names: Sequence[str]) -> list[tuple]:
+    """(id, name, category, revision, stage, paused, paused_reason) of the named workflows."""
+    if not names:
+        return []
+    sql = (
+        'SELECT w."id", w."name", c."name", w."revision", w."stage", w."paused", '
+        'w."paused_reason" FROM "workflow" AS w JOIN "category" AS c ON c."id" = '
+        f'w."category_id" WHERE w."name" IN ({_params(db, len(names))})'
+    )
+    return list(db.execute_sql(sql, list(names)))
+
+
+def workflow_ids(db: Database) -> dict[str, int]:
+    """Every workflow's id by name."""
+    return dict(db.execute_sql('SELECT "name", "id" FROM "workflow"').fetchall())
+
+
+def known_versions(db: Database, versions: Sequence[tuple[int, str]]) -> set[tuple]:
+    """Of (workflow id, path) pairs, the (workflow id, path, size, mtime_ns) versions
+    the ledger holds already (one query per 500 pairs)."""
+    known: set[tuple] = set()
+    for start in range(0, len(versions), CHUNK):
+        chunk = versions[start : start + CHUNK]
+        paths = list({path for _, path in chunk})
+        wf_ids = list({wf_id for wf_id, _ in chunk})
+        sql = (
+            'SELECT "workflow_id", "path", "size", "mtime_ns" FROM "ledger_entry" '
+            f'WHERE "workflow_id" IN ({_params(db, len(wf_ids))}) '
+            f'AND "path" IN ({_params(db, len(paths))})'
+        )
+        known.update(map(tuple, db.execute_sql(sql, wf_ids + paths).fetchall()))
+    return known
+
+
+def link_ledger(db: Database, cursor: Any, links: Sequence[tuple]) -> None:
+    """Point ledger entries at their runs: (run id, workflow id, path, size, mtime_ns)."""
+    p = db.param
+    cursor.executemany(
+        f'UPDATE "ledger_entry" SET "run_id" = {p} WHERE "workflow_id" = {p} '
+        f'AND "path" = {p} AND "size" = {p} AND "mtime_ns" = {p}',
+        list(links),
+    )
+
+
+def data_version(db: Database) -> int | None:
+    """SQLite's counter of commits by other connections (None on PostgreSQL)."""
+    if not is_sqlite(db):
+        return None
+    return db.execute_sql("PRAGMA data_version").fetchone()[0]
+
+
+CHUNK = 500

@@ -1,0 +1,1 @@
+"""State changes of runs, writes and workflows: every one through `gate`."""

@@ -1,0 +1,436 @@
+"""How runs begin: offers recorded as runs (exactly once per file version, through the
+ledger), claimed by a worker, planned into writes. Each function changes state and
+appends its audit events in one write transaction; callers publish after the commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+from peewee import Database, fn
+
+from sophmate_desktop.domain import policy, states
+from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.domain.enums import EffectKind, RunStatus, WriteStatus
+from sophmate_desktop.domain.names import ENGINE_ACTOR, AuditAction
+from sophmate_desktop.store import audit, sql
+from sophmate_desktop.store.audit import NewEvent
+from sophmate_desktop.store.budget import check_budget
+from sophmate_desktop.store.database import is_sqlite
+from sophmate_desktop.store.models import LedgerEntry, Run, Workflow, Write
+from sophmate_desktop.store.notifications import record_notification
+from sophmate_desktop.store.sql import RawInsert, queued_transaction
+from sophmate_desktop.store.transitions import gate
+from sophmate_desktop.store.workflows import (
+    LoadedWorkflow,
+    WorkflowState,
+    load_workflow_by_id,
+    switch_states,
+    workflow_block,
+    workflow_states,
+)
+
+
+@dataclass(frozen=True)
+class Offer:
+    workflow: str
+    kind: str  # file | manual | schedule
+    path: Path | None = None
+    size: int | None = None
+    mtime_ns: int | None = None
+    sha256: str | None = None
+    actor: str = ENGINE_ACTOR
+    mode: str | None = None  # a manual dry run of a staged workflow
+
+
+class Recorded(NamedTuple):
+    run_id: int
+    status: str  # queued | held, or running when it was started at once (`start`)
+    workflow: str
+    category: str
+
+
+_RUN_INSERT = RawInsert(Run)
+_LEDGER_INSERT = RawInsert(LedgerEntry, ignore_conflicts=True)
+
+
+def record_offers(db: Database, offers: Sequence[Offer], host: str) -> list[tuple[int, str]]:
+    """Create runs for new file versions (exactly once via the ledger), queued or held.
+
+    Returns [(run_id, status)] for the runs created.
+    """
+    return [(r.run_id, r.status) for r in record_batch(db, offers, host)]
+
+
+def record_batch(
+    db: Database,
+    offers: Sequence[Offer],
+    host: str,
+    *,
+    start: int = 0,
+    on_started: Callable[[list[Recorded]], None] | None = None,
+) -> list[Recorded]:
+    """`record_offers` in one transaction, and the first `start` queued runs started
+    in it as well (queued -> running, claimed by `host`): for idle workers, so a run
+    needs no second transaction and no queue hand-off before it starts.
+
+    `on_started` gets the started runs before the commit, so that they are in flight
+    (within a kill switch's reach) before anyone can see them running.
+    """
+    with queued_transaction(db):
+        batch = _Batch(db, host, utcnow(), start)
+        switches = switch_states()
+        known = workflow_states({o.workflow for o in offers})
+        cursor = db.cursor()
+        try:
+            for offer in offers:
+                wf = known.get(offer.workflow)
+                if wf is not None:
+                    batch.record(cursor, offer, wf, workflow_block(wf, switches))
+            if batch.links:
+                sql.link_ledger(db, cursor, batch.links)
+        finally:
+            cursor.close()
+        if batch.events:
+            audit.append_many(batch.events)
+        if batch.started and on_started is not None:
+            on_started([r for r in batch.created if r.status == RunStatus.RUNNING.value])
+    return batch.created
+
+
+class _Batch:
+    """The runs one `record_batch` creates, with their ledger links and audit events."""
+
+    def __init__(self, db: Database, host: str, now, start: int) -> None:
+        self.db, self.host, self.now, self.start = db, host, now, start
+        self.created: list[Recorded] = []
+        self.events: list[NewEvent] = []
+        self.links: list[tuple] = []
+        self.started: list[int] = []
+
+    def record(self, cursor: Any, offer: Offer, wf: WorkflowState, blocked: str | None) -> None:
+        path = str(offer.path) if offer.path else None
+        if offer.kind == "file" and not self._new_version(cursor, offer, wf, path):
+            return  # this version already has its run
+        status = RunStatus.HELD if blocked else RunStatus.QUEUED
+        # A run started at once is queued and claimed in this one transaction:
+        # its row is written running, its trail says queued, then started.
+        begin = status is RunStatus.QUEUED and len(self.started) < self.start
+        mode = offer.mode or wf.stage
+        states.check_run(None, status)
+        run_id = _RUN_INSERT.insert(
+            self.db, cursor, self._run_row(offer, wf, path, mode, begin, status)
+        )
+        assert run_id is not None
+        if offer.kind == "file":
+            self.links.append((run_id, wf.id, path, offer.size, offer.mtime_ns))
+        self.events.append(
+            NewEvent(
+                actor=offer.actor,
+                action=AuditAction.for_run(status),
+                subject=f"run {run_id}",
+                category=wf.category,
+                workflow=wf.name,
+                run=run_id,
+                reason=blocked,
+                details={
+                    "trigger": offer.kind,
+                    "path": path,
+                    "size": offer.size,
+                    "sha256": offer.sha256,
+                    "mode": mode,
+                },
+            )
+        )
+        if begin:
+            status = states.check_run(status, RunStatus.RUNNING)
+            self.started.append(run_id)
+            self.events.append(_started_event(wf.name, wf.category, run_id, 1, mode, self.host))
+        self.created.append(Recorded(run_id, status.value, wf.name, wf.category))
+
+    def _new_version(self, cursor: Any, offer: Offer, wf: WorkflowState, path: str | None) -> bool:
+        version = dict(
+            workflow=wf.id,
+            path=path,
+            size=offer.size,
+            mtime_ns=offer.mtime_ns,
+            sha256=offer.sha256,
+            at=self.now,
+        )
+        return _LEDGER_INSERT.insert_counted(self.db, cursor, version)
+
+    def _run_row(
+        self, offer: Offer, wf: WorkflowState, path: str | None, mode: str, begin: bool, status
+    ) -> dict:
+        return dict(
+            workflow=wf.id,
+            revision=wf.revision,
+            trigger_kind=offer.kind,
+            trigger_path=path,
+            trigger_size=offer.size,
+            trigger_mtime=offer.mtime_ns / 1e9 if offer.mtime_ns else None,
+            trigger_hash=offer.sha256,
+            mode=mode,
+            status=(RunStatus.RUNNING if begin else status).value,
+            queued_at=self.now,
+            started_at=self.now if begin else None,
+            claimed_by=self.host if begin else None,
+            host=self.host,
+            created_by=offer.actor,
+        )
+
+
+def _started_event(
+    workflow: str, category: str, run_id: int, attempt: int, mode: str, host: str
+) -> NewEvent:
+    return NewEvent(
+        actor=ENGINE_ACTOR,
+        action=AuditAction.RUN_STARTED,
+        subject=f"run {run_id}",
+        category=category,
+        workflow=workflow,
+        run=run_id,
+        details={"attempt": attempt, "mode": mode, "host": host},
+    )
+
+
+def claim(
+    db: Database,
+    run_id: int,
+    claimer: str,
+    on_claimed: Callable[[LoadedWorkflow], None] | None = None,
+) -> tuple[Run, LoadedWorkflow] | None:
+    """queued -> running for a worker: the run and its workflow, or None if it is not
+    queued now (taken by another worker or engine, or its backoff has not ended).
+    `on_claimed` runs before the commit (see record_batch's `on_started`)."""
+    now = utcnow()
+    with queued_transaction(db):
+        due = (Run.next_attempt_at.is_null()) | (Run.next_attempt_at <= now)
+        moved = gate.move_run(
+            db,
+            run_id,
+            RunStatus.QUEUED,
+            RunStatus.RUNNING,
+            where=[due],
+            started_at=now,
+            claimed_by=claimer,
+        )
+        if not moved:
+            return None
+        run = Run.get_by_id(run_id)
+        wf = load_workflow_by_id(run.workflow_id)
+        audit.append(_started_event(wf.name, wf.category, run_id, run.attempt, run.mode, claimer))
+        if on_claimed is not None:
+            on_claimed(wf)
+    return run, wf
+
+
+def claim_run(db: Database, run_id: int, claimer: str) -> bool:
+    return claim(db, run_id, claimer) is not None
+
+
+def next_queued(db: Database, limit: int = 50) -> list[int]:
+    now = utcnow()
+    query = (
+        Run.select(Run.id)
+        .where(
+            Run.status == RunStatus.QUEUED.value,
+            (Run.next_attempt_at.is_null()) | (Run.next_attempt_at <= now),
+        )
+        .order_by(Run.id)
+        .limit(limit)
+    )
+    if not is_sqlite(db):
+        query = query.for_update("FOR UPDATE SKIP LOCKED")
+    return [r.id for r in query]
+
+
+def next_retry_in(db: Database) -> float | None:
+    """Seconds until the earliest queued run's backoff ends (None: no run waits)."""
+    now = utcnow()
+    due = (
+        Run.select(fn.MIN(Run.next_attempt_at))
+        .where(Run.status == RunStatus.QUEUED.value, Run.next_attempt_at > now)
+        .scalar()
+    )
+    if due is None:
+        return None
+    if isinstance(due, str):  # SQLite returns MIN() of a DATETIME column as text
+        due = Run.next_attempt_at.python_value(due)
+    return max(0.0, (due - now).total_seconds())
+
+
+class PlannedWrite(Protocol):
+    """What planning hands over of one write (engine.actions.base.PlannedWrite)."""
+
+    kind: str
+    effect: EffectKind
+    target: str
+    summary: str
+    preview: str
+    payload: dict
+    customer_facing: bool
+    sendable: bool
+    cost: float
+
+
+def store_plan(
+    db: Database,
+    run_id: int,
+    wf: LoadedWorkflow,
+    planned: Sequence[PlannedWrite],
+    bytes_read: int,
+    clean_runs: int,
+    affected: int = 0,
+) -> tuple[str, list[int]]:
+    """Record a run's planned writes and decide each per the approval gate.
+
+    `affected`: the records the plan affects. Returns (new run status, ids of writes
+    approved by the gate for applying).
+    """
+    now = utcnow()
+    with queued_transaction(db):
+        run = Run.get_by_id(run_id)
+        if run.status != RunStatus.RUNNING:
+            return run.status, []
+        rows = [
+            _write_row(run_id, wf, seq, pw, now, _gate(run.mode, wf, pw, clean_runs))
+            for seq, pw in enumerate(planned, start=1)
+        ]
+        for start in range(0, len(rows), 500):
+            Write.insert_many(rows[start : start + 500]).execute()
+        statuses = [WriteStatus(r["status"]) for r in rows]
+        pending = statuses.count(WriteStatus.PENDING)
+        approved = statuses.count(WriteStatus.APPROVED)
+        new = _planned_status(pending, approved)
+        cost = sum(p.cost for p in planned)
+        fields = dict(
+            bytes_read=bytes_read, actions=len(rows), affected_records=affected, cost=cost
+        )
+        if new is RunStatus.SUCCEEDED:
+            fields.update(finished_at=now, duration_ms=_duration(run.started_at, now))
+        planned_event = NewEvent(
+            actor=ENGINE_ACTOR,
+            action=AuditAction.RUN_PLANNED,
+            subject=f"run {run_id}",
+            category=wf.category,
+            workflow=wf.name,
+            run=run_id,
+            details={
+                "writes": len(rows),
+                "pending": pending,
+                "auto_approved": approved,
+                "planned_only": statuses.count(WriteStatus.PLANNED),
+                "affected_records": affected,
+            },
+        )
+        events = [planned_event]
+        if new is RunStatus.SUCCEEDED:
+            events.append(_succeeded_event(wf, run_id))
+            Workflow.update(consecutive_failures=0).where(Workflow.id == wf.id).execute()
+        gate.move_run(db, run_id, RunStatus.RUNNING, new, events=events, **fields)
+        if pending:
+            _notify_pending(wf, run_id, pending)
+        if cost:
+            check_budget(wf.category, run_id=run_id)
+        auto = []
+        if approved:
+            auto = [
+                w.id
+                for w in Write.select(Write.id).where(
+                    Write.run == run_id, Write.status == WriteStatus.APPROVED.value
+                )
+            ]
+    return new.value, auto
+
+
+def _gate(
+    mode: str, wf: LoadedWorkflow, pw: PlannedWrite, clean_runs: int
+) -> tuple[WriteStatus, str | None, str]:
+    """(status, decided_by, reason) of one planned write under the approval gate."""
+    if mode == "dry_run":
+        return WriteStatus.PLANNED, None, "dry run: planned only"
+    if not pw.sendable:
+        return (
+            WriteStatus.PLANNED,
+            None,
+            "no staging settings for this connection: previewed, never sent",
+        )
+    decision = policy.approval_decision(
+        mode=mode,
+        approval=wf.definition.approval,
+        customer_facing=pw.customer_facing,
+        clean_approved_runs=clean_runs,
+        gate_tightened=wf.gate_tightened_at is not None and clean_runs == 0,
+    )
+    if decision.needs_approval:
+        return WriteStatus.PENDING, None, decision.reason
+    return WriteStatus.APPROVED, "policy:gate", decision.reason
+
+
+def _write_row(
+    run_id: int, wf: LoadedWorkflow, seq: int, pw: PlannedWrite, now, decision: tuple
+) -> dict:
+    status, decided_by, reason = decision
+    states.check_write(None, status)
+    return dict(
+        run=run_id,
+        workflow=wf.id,
+        category=wf.category,
+        seq=seq,
+        kind=pw.kind,
+        effect=pw.effect.value,
+        target=pw.target,
+        summary=pw.summary,
+        preview=pw.preview,
+        payload=pw.payload,
+        customer_facing=pw.customer_facing,
+        status=status.value,
+        decided_by=decided_by,
+        decided_at=now if decided_by else None,
+        idempotency_key=f"{run_id}-{seq}-{uuid.uuid4().hex[:16]}",
+        created_at=now,
+        cost=pw.cost,
+        comment=reason,
+    )
+
+
+def _planned_status(pending: int, approved: int) -> RunStatus:
+    if pending:
+        return RunStatus.AWAITING_APPROVAL
+    if approved:
+        return RunStatus.APPLYING
+    return RunStatus.SUCCEEDED
+
+
+def _notify_pending(wf: LoadedWorkflow, run_id: int, pending: int) -> None:
+    total = Write.select().where(Write.status == WriteStatus.PENDING.value).count()
+    record_notification(
+        "info",
+        "writes_pending",
+        f"{total} writes await approval",
+        f"Latest: {pending} from {wf.name} (run {run_id}).",
+        group_key="writes_pending",
+        replace_count=total,
+        run=run_id,
+    )
+
+
+def _duration(started, finished) -> int | None:
+    if started is None:
+        return None
+    return int((finished - started).total_seconds() * 1000)
+
+
+def _succeeded_event(wf: LoadedWorkflow, run_id: int) -> NewEvent:
+    return NewEvent(
+        actor=ENGINE_ACTOR,
+        action=AuditAction.RUN_SUCCEEDED,
+        subject=f"run {run_id}",
+        category=wf.category,
+        workflow=wf.name,
+        run=run_id,
+    )

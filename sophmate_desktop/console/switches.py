@@ -13,9 +13,9 @@ from sophmate_desktop.domain.enums import EffectKind, RunStatus, SwitchScope
 from sophmate_desktop.domain.errors import BadInput, NotFound, PolicyRefused
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.store import queries
-from sophmate_desktop.store.budget import check_budget
 from sophmate_desktop.store.models import Category, Run, Switch, Workflow
 from sophmate_desktop.store.rows import SwitchRow
+from sophmate_desktop.store.transitions.budget import check_budget
 from sophmate_desktop.store.transitions.runs import decide_held, hold_queued_runs
 from sophmate_desktop.store.workflows import switch_states
 

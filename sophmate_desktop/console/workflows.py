@@ -258,10 +258,11 @@ class WorkflowOps:
                 )
                 .execute()
             )
-            fields = {"last_reviewed_at": now}
-            if review_kind is ReviewKind.FIRST_RUN or reviewed:
-                fields["first_run_reviewed"] = True
-            Workflow.update(**fields).where(Workflow.id == wf.id).execute()
+            first = review_kind is ReviewKind.FIRST_RUN or bool(reviewed)
+            Workflow.update(
+                last_reviewed_at=now,
+                first_run_reviewed=Workflow.first_run_reviewed | first,
+            ).where(Workflow.id == wf.id).execute()
             self.audit(
                 AuditAction.REVIEW_RECORDED,
                 subject=name,

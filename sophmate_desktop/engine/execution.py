@@ -157,11 +157,12 @@ class Executor:
             if wf.plugin_versions and wf.plugin_versions.get(k) != v
         }
         with queued_transaction(self.db):
-            fields = {"plugin_versions": now_versions}
             pause = changed and policy.pauses_on_plugin_update(wf.definition.pause)
-            if changed:
-                fields.update(last_provider_change_at=utcnow(), gate_tightened_at=utcnow())
-            Workflow.update(**fields).where(Workflow.id == wf.id).execute()
+            Workflow.update(plugin_versions=now_versions).where(Workflow.id == wf.id).execute()
+            if changed:  # a provider change: a review falls due, a relaxed gate tightens
+                Workflow.update(
+                    last_provider_change_at=utcnow(), gate_tightened_at=utcnow()
+                ).where(Workflow.id == wf.id).execute()
             if pause:
                 # Back to the queue and held there, like a run that arrives while its
                 # workflow is paused: replayed on resume.

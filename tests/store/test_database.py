@@ -87,7 +87,12 @@ def test_url_forms() -> None:
     assert parse_url("/plain/path.db").path == Path("/plain/path.db")
     pg = parse_url("postgresql://me:pw@db.example:6543/team")
     assert (pg.host, pg.port, pg.user, pg.password, pg.dbname) == (
-        "db.example", 6543, "me", "pw", "team")
+        "db.example",
+        6543,
+        "me",
+        "pw",
+        "team",
+    )
     assert pg.display == "postgresql://me:***@db.example:6543/team"
 
 
@@ -98,15 +103,20 @@ def _make_old_database(path: Path) -> None:
     old = SqliteDatabase(str(path), pragmas={"journal_mode": "wal", "foreign_keys": 1})
     runner = Runner(old, directory=str(MIGRATIONS_DIR), table_name=SCHEMA_TABLE)
     runner.up("0001_initial")
-    old.execute_sql("INSERT INTO category (name, description, paused, created_at) "
-                    "VALUES ('finance', '', 0, '2026-01-01 00:00:00')")
-    old.execute_sql("INSERT INTO category (name, description, paused, created_at) "
-                    "VALUES ('reporting', '', 0, '2026-01-01 00:00:00')")
+    old.execute_sql(
+        "INSERT INTO category (name, description, paused, created_at) "
+        "VALUES ('finance', '', 0, '2026-01-01 00:00:00')"
+    )
+    old.execute_sql(
+        "INSERT INTO category (name, description, paused, created_at) "
+        "VALUES ('reporting', '', 0, '2026-01-01 00:00:00')"
+    )
     old.execute_sql(
         "INSERT INTO workflow (name, category_id, description, definition, revision, stage, "
         "enabled, paused, consecutive_failures, first_run_reviewed, plugin_versions, "
         "created_by, created_at, updated_by, updated_at) VALUES ('wf', 1, '', '{}', 1, "
-        "'dry_run', 0, 0, 0, 0, '{}', 'x', '2026-01-01', 'x', '2026-01-01')")
+        "'dry_run', 0, 0, 0, 0, '{}', 'x', '2026-01-01', 'x', '2026-01-01')"
+    )
     old.close()
 
 
@@ -137,8 +147,10 @@ def test_fresh_database_gets_no_backup(tmp_path: Path) -> None:
 
 def test_newer_schema_is_refused(db_url: str) -> None:
     db = open_database(db_url)
-    db.execute_sql(f"INSERT INTO {SCHEMA_TABLE} (name, applied) VALUES ('0099_from_the_future', "
-                   "'2030-01-01 00:00:00')")
+    db.execute_sql(
+        f"INSERT INTO {SCHEMA_TABLE} (name, applied) VALUES ('0099_from_the_future', "
+        "'2030-01-01 00:00:00')"
+    )
     db.close()
     with pytest.raises(DatabaseError, match="0099_from_the_future, newer than SophMate Desktop"):
         open_database(db_url)

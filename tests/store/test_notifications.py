@@ -19,11 +19,13 @@ def test_repeated_notices_are_grouped(db) -> None:
 
 def test_a_read_notice_starts_a_new_group(db) -> None:
     with write_transaction(db):
-        first = record_notification("info", "writes_pending", "3 writes", group_key="p",
-                                    replace_count=3)
+        first = record_notification(
+            "info", "writes_pending", "3 writes", group_key="p", replace_count=3
+        )
     Notification.update(read=True).where(Notification.id == first).execute()
     with write_transaction(db):
-        second = record_notification("info", "writes_pending", "5 writes", group_key="p",
-                                     replace_count=5)
+        second = record_notification(
+            "info", "writes_pending", "5 writes", group_key="p", replace_count=5
+        )
     assert second != first
     assert Notification.get_by_id(second).count == 5

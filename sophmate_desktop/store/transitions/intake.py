@@ -18,12 +18,12 @@ from sophmate_desktop.domain.enums import EffectKind, RunStatus, WriteStatus
 from sophmate_desktop.domain.names import ENGINE_ACTOR, AuditAction
 from sophmate_desktop.store import audit, sql
 from sophmate_desktop.store.audit import NewEvent
-from sophmate_desktop.store.budget import check_budget
 from sophmate_desktop.store.database import is_sqlite
 from sophmate_desktop.store.models import LedgerEntry, Run, Workflow, Write
 from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.sql import RawInsert, queued_transaction
 from sophmate_desktop.store.transitions import gate
+from sophmate_desktop.store.transitions.budget import check_budget
 from sophmate_desktop.store.workflows import (
     LoadedWorkflow,
     WorkflowState,

@@ -16,11 +16,11 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import IDEMPOTENT_WRITE_KINDS, RunStatus, WriteStatus
 from sophmate_desktop.domain.names import ENGINE_ACTOR, POLICY_ACTOR, AuditAction
 from sophmate_desktop.store.audit import NewEvent
-from sophmate_desktop.store.budget import check_budget
 from sophmate_desktop.store.models import Run, Workflow, Write
 from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.sql import queued_transaction
 from sophmate_desktop.store.transitions import gate
+from sophmate_desktop.store.transitions.budget import check_budget
 from sophmate_desktop.store.transitions.intake import _duration
 from sophmate_desktop.store.workflows import effects_of, load_workflow, switch_states
 

@@ -1,0 +1,89 @@
+"""Every statement of store/sql.py, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.store import sql
+from sophmate_desktop.store.database import is_sqlite, write_transaction
+from sophmate_desktop.store.models import Category, LedgerEntry, Run, Switch, Workflow
+from tests.support.factories import make_run, workflow_yaml
+
+
+def test_paused_switches_lists_switches_and_categories(db, console) -> None:
+    console.import_workflow(workflow_yaml())
+    assert sql.paused_switches(db) == []
+    console.pause_category("finance", "audit")
+    console.pause_effect("email", "smtp down")
+    rows = {(scope, name, by, why) for scope, name, by, why, _at in sql.paused_switches(db)}
+    assert rows == {(None, "finance", "ana", "audit"), ("effect", "email", "ana", "smtp down")}
+    assert Switch.get(Switch.name == "email").paused
+    assert Category.get(Category.name == "finance").paused
+
+
+def test_workflow_rows_and_ids(db, console) -> None:
+    console.import_workflow(workflow_yaml("wf-one"))
+    console.import_workflow(workflow_yaml("wf-two", category="ops"))
+    ids = sql.workflow_ids(db)
+    assert set(ids) == {"wf-one", "wf-two"}
+    rows = sql.workflow_state_rows(db, ["wf-two", "missing"])
+    assert [r[:5] for r in rows] == [(ids["wf-two"], "wf-two", "ops", 1, "dry_run")]
+    assert not rows[0][5] and rows[0][6] is None
+    assert sql.workflow_state_rows(db, []) == []
+
+
+def test_ledger_insert_known_versions_and_links(db, console) -> None:
+    console.import_workflow(workflow_yaml())
+    wf = Workflow.get(Workflow.name == "wf-one")
+    run = make_run(db, "wf-one", status="queued")
+    insert = sql.RawInsert(LedgerEntry, ignore_conflicts=True)
+    row = dict(workflow=wf.id, path="/in/a.txt", size=3, mtime_ns=7, sha256="ab", at=utcnow())
+    with write_transaction(db):
+        cursor = db.cursor()
+        assert insert.insert_counted(db, cursor, row)
+        assert not insert.insert_counted(db, cursor, row)  # the same version: ignored
+        sql.link_ledger(db, cursor, [(run.id, wf.id, "/in/a.txt", 3, 7)])
+        cursor.close()
+    assert sql.known_versions(db, [(wf.id, "/in/a.txt"), (wf.id, "/in/b.txt")]) == {
+        (wf.id, "/in/a.txt", 3, 7)
+    }
+    assert LedgerEntry.get(LedgerEntry.path == "/in/a.txt").run_id == run.id
+    many = [(wf.id, f"/in/{i}.txt") for i in range(1200)]  # more than one chunk
+    assert sql.known_versions(db, many) == set()
+
+
+def test_raw_insert_returns_the_new_id(db, console) -> None:
+    console.import_workflow(workflow_yaml())
+    wf = Workflow.get(Workflow.name == "wf-one")
+    insert = sql.RawInsert(Run)
+    row = dict(
+        workflow=wf.id,
+        revision=1,
+        trigger_kind="manual",
+        mode="dry_run",
+        status="queued",
+        queued_at=utcnow(),
+    )
+    with write_transaction(db):
+        cursor = db.cursor()
+        first = insert.insert(db, cursor, row)
+        second = insert.insert(db, cursor, row)
+        cursor.close()
+    assert first is not None and second == first + 1
+    assert Run.get_by_id(second).status == "queued"
+    assert Run.select().where(Run.id.in_(sql.id_list(db, [first, second]))).count() == 2
+
+
+def test_data_version_counts_other_connections_commits(db, db_url) -> None:
+    if not is_sqlite(db):
+        assert sql.data_version(db) is None
+        return
+    import sqlite3
+
+    before = sql.data_version(db)
+    other = sqlite3.connect(db.database)
+    try:
+        with other:
+            other.execute("CREATE TABLE scratch (x)")
+    finally:
+        other.close()
+    assert sql.data_version(db) != before

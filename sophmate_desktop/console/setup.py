@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.errors import BadInput, DatabaseError
 from sophmate_desktop.domain.workflow_file import parse_workflow_yaml
+from sophmate_desktop.store import sql
 from sophmate_desktop.store.database import (
     MIGRATIONS_DIR,
     SCHEMA_TABLE,
@@ -158,9 +159,7 @@ def _is_empty_sophmate_db(path: Path) -> bool:
     except sqlite3.Error:
         return False
     try:
-        table = AuditEvent._meta.table_name
-        (count,) = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
-        return count == 0
+        return sql.count_rows(conn, AuditEvent._meta.table_name) == 0
     except sqlite3.Error:
         return False  # not ours, or damaged: never offered for removal
     finally:
@@ -176,9 +175,7 @@ class SetupOps:
         path = None
         if not team and display.startswith("sqlite:///"):
             path = Path(display.removeprefix("sqlite:///"))
-        row = self.db.execute_sql(
-            f"SELECT name FROM {SCHEMA_TABLE} ORDER BY name DESC LIMIT 1"
-        ).fetchone()
+        row = sql.latest_migration(self.db, SCHEMA_TABLE)
         config_file = user_config_file()
         try:
             remembered = _read_config(config_file).get("db_url")
@@ -295,15 +292,7 @@ class SetupOps:
                 dbname=target.dbname,
                 connect_timeout=5,
             ) as conn:
-                version = conn.execute("SHOW server_version").fetchone()[0]
-                has_schema = conn.execute(
-                    "SELECT to_regclass(%s) IS NOT NULL", (SCHEMA_TABLE,)
-                ).fetchone()[0]
-                applied = (
-                    [r[0] for r in conn.execute(f"SELECT name FROM {SCHEMA_TABLE} ORDER BY name")]
-                    if has_schema
-                    else []
-                )
+                version, applied = sql.postgres_probe(conn, SCHEMA_TABLE)
         except psycopg.Error as exc:
             text = str(exc).strip()
             first = text.splitlines()[0] if text else type(exc).__name__

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 import peewee
 
 from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.store import sql
 from sophmate_desktop.store.database import is_sqlite
 from sophmate_desktop.store.models import GENESIS_HASH, AuditEvent, AuditHead, database_proxy
 
@@ -173,18 +174,7 @@ def append_many(events: Iterable[NewEvent], chunk: int = 1000) -> list[int]:
     rows = _rows(events, last_id, last_hash)
     if not rows:
         return []
-    db = database_proxy.obj
-    # Raw executemany: peewee's per-row SQL building cost five times the insert itself.
-    sql = (
-        f"INSERT INTO audit_event ({', '.join(_COLUMNS)}) "
-        f"VALUES ({', '.join([db.param] * len(_COLUMNS))})"
-    )
-    cursor = db.cursor()
-    try:
-        for start in range(0, len(rows), chunk):
-            cursor.executemany(sql, rows[start : start + chunk])
-    finally:
-        cursor.close()
+    sql.insert_audit_rows(database_proxy.obj, _COLUMNS, rows, chunk)
     AuditHead.update(last_id=rows[-1][0], last_hash=rows[-1][-1]).where(AuditHead.id == 1).execute()
     return [row[0] for row in rows]
 
@@ -202,17 +192,9 @@ class VerifyResult:
         return f"audit trail broken at event {self.first_bad_id}: {self.problem}"
 
 
-_HEAD_COLUMNS = ", ".join(_COLUMNS[:9])
-_PAGE = "FROM audit_event WHERE id > {p} ORDER BY id LIMIT {n}"
-# Each row as (id, prev_hash, hash, the text hashed). SQLite's json_array writes the
-# same compact JSON as encode_head for the integers, text and NULLs stored here, in C;
-# a row it writes differently (a REAL, say) is rechecked in Python, so a mismatch of
-# encoders can only cost time, never pass an edited event.
-_SQLITE_PAYLOAD_SQL = (
-    f"SELECT id, prev_hash, hash, prev_hash || json_array({_HEAD_COLUMNS}) || char(10) "
-    f"|| details {_PAGE}"
-)
-_CONTENT_SQL = f"SELECT {', '.join(_COLUMNS)} {_PAGE}"
+# On SQLite each row comes as (id, prev_hash, hash, the text hashed), built in C by
+# json_array; a row it writes differently (a REAL, say) is rechecked in Python, so a
+# mismatch of encoders can only cost time, never pass an edited event.
 
 
 def _read_head() -> tuple[int, str]:
@@ -234,9 +216,7 @@ def _payload_row(row: tuple) -> tuple[int, str, str, str | None]:
 
 
 def _python_digest(ev_id: int) -> str | None:
-    db = database_proxy.obj
-    sql = _CONTENT_SQL.format(p=db.param, n=1)
-    row = db.execute_sql(sql, (ev_id - 1,)).fetchone()
+    row = sql.audit_page(database_proxy.obj, _COLUMNS, ev_id - 1, 1, hashed_in_sql=False).fetchone()
     payload = None if row is None or row[0] != ev_id else _payload_row(row)[3]
     return None if payload is None else hashlib.sha256(payload.encode()).hexdigest()
 
@@ -256,9 +236,8 @@ def verify(batch: int = 50_000) -> VerifyResult:
     disagreements = 0
     while True:
         first = expected_id
-        sql = (_SQLITE_PAYLOAD_SQL if in_sql else _CONTENT_SQL).format(p=db.param, n=batch)
         try:
-            cursor = db.execute_sql(sql, (expected_id - 1,))
+            cursor = sql.audit_page(db, _COLUMNS, expected_id - 1, batch, hashed_in_sql=in_sql)
             rows = cursor if in_sql else map(_payload_row, cursor)
             for ev_id, prev, digest, payload in rows:
                 if ev_id != expected_id:

@@ -174,3 +174,62 @@ def data_version(db: Database) -> int | None:
 
 
 CHUNK = 500
+
+
+# The audit trail: a raw executemany (peewee's per-row SQL building cost five times
+# the insert itself) and verify's pages.
+def insert_audit_rows(
+    db: Database, columns: Sequence[str], rows: Sequence[tuple], chunk: int
+) -> None:
+    statement = (
+        f"INSERT INTO audit_event ({', '.join(columns)}) "
+        f"VALUES ({_params(db, len(columns))})"
+    )
+    cursor = db.cursor()
+    try:
+        for start in range(0, len(rows), chunk):
+            cursor.executemany(statement, rows[start : start + chunk])
+    finally:
+        cursor.close()
+
+
+def audit_page(
+    db: Database, columns: Sequence[str], after_id: int, limit: int, *, hashed_in_sql: bool
+) -> Any:
+    """The events after `after_id` in order: with `hashed_in_sql` (SQLite) each row as
+    (id, prev_hash, hash, the text hashed) built by json_array, which writes the same
+    compact JSON as the audit log's encoder for the integers, text and NULLs stored
+    there; else every column in `columns` order."""
+    page = f"FROM audit_event WHERE id > {db.param} ORDER BY id LIMIT {int(limit)}"
+    if hashed_in_sql:
+        head = ", ".join(columns[:9])
+        statement = (
+            f"SELECT id, prev_hash, hash, prev_hash || json_array({head}) || char(10) "
+            f"|| details {page}"
+        )
+    else:
+        statement = f"SELECT {', '.join(columns)} {page}"
+    return db.execute_sql(statement, (after_id,))
+
+
+# Schema and file probes (DB-API connections opened outside peewee, and the schema table).
+def latest_migration(db: Database, table: str) -> tuple | None:
+    return db.execute_sql(f"SELECT name FROM {table} ORDER BY name DESC LIMIT 1").fetchone()
+
+
+def count_rows(conn: Any, table: str) -> int:
+    """Rows of `table` through a plain DB-API connection (a read-only SQLite probe)."""
+    (count,) = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
+    return count
+
+
+def postgres_probe(conn: Any, table: str) -> tuple[str, list[str]]:
+    """(server version, migrations applied) through a psycopg connection."""
+    version = conn.execute("SHOW server_version").fetchone()[0]
+    has_schema = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()[0]
+    applied = (
+        [r[0] for r in conn.execute(f"SELECT name FROM {table} ORDER BY name")]
+        if has_schema
+        else []
+    )
+    return version, applied

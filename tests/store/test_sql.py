@@ -87,3 +87,28 @@ def test_data_version_counts_other_connections_commits(db, db_url) -> None:
     finally:
         other.close()
     assert sql.data_version(db) != before
+
+
+def test_audit_pages_and_schema_reads(db, console) -> None:
+    from sophmate_desktop.store.audit import _COLUMNS
+    from sophmate_desktop.store.database import SCHEMA_TABLE
+
+    console.import_workflow(workflow_yaml())  # two audit events
+    rows = list(sql.audit_page(db, _COLUMNS, 0, 10, hashed_in_sql=False))
+    assert [r[0] for r in rows] == [1, 2] and rows[0][3] == "category.created"
+    assert len(list(sql.audit_page(db, _COLUMNS, 1, 10, hashed_in_sql=False))) == 1
+    if is_sqlite(db):
+        (first, prev, digest, payload), _ = sql.audit_page(db, _COLUMNS, 0, 10, hashed_in_sql=True)
+        assert (first, prev, digest) == (1, rows[0][10], rows[0][11])
+        assert payload.startswith(prev)
+    assert sql.latest_migration(db, SCHEMA_TABLE)[0].startswith("000")
+
+
+def test_count_rows_through_a_plain_connection(sqlite_db, tmp_path) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(sqlite_db.database)
+    try:
+        assert sql.count_rows(conn, "audit_event") == 0
+    finally:
+        conn.close()

@@ -19,6 +19,13 @@ from sophmate_desktop.domain.run_account import (
 )
 from sophmate_desktop.store.rows import AuditRow, RunRow, WriteRow
 
+STILL_GOING = {
+    "awaiting_approval": "The run is waiting for approval.",
+    "applying": "Its approved writes are being applied.",
+    "running": "It is running now.",
+    "held": "It starts when someone replays it after the pause, or ends if it is discarded.",
+}
+
 
 class Story:
     """A run's rows and audit events, looked up the way the account's sentences need
@@ -54,38 +61,7 @@ class Story:
 
     def ending(self) -> list[str]:
         run = self.run
-        status = run.status
-        ended = f" {self.clock.at(run.finished_at)}" if run.finished_at else ""
-        took = human_duration(run.duration_ms)
-        out: list[str] = []
-        if status == "succeeded":
-            out.append(f"The run succeeded{ended}{f' (it took {took})' if took else ''}.")
-        elif status == "failed":
-            out += self.failure(ended)
-        elif status == "rejected":
-            out.append(
-                f"The run ended as rejected{ended}: every write a person "
-                "decided on was rejected, so nothing was written."
-            )
-        elif status == "cancelled":
-            out += self.cancelled(ended)
-        elif status == "awaiting_approval":
-            out.append("The run is waiting for approval.")
-        elif status == "applying":
-            out.append("Its approved writes are being applied.")
-        elif status == "running":
-            out.append("It is running now.")
-        elif status == "queued":
-            retries = self.of("run.retry_scheduled")
-            if retries:
-                out += [] if self.planned_after_retries else self.retries(retries)
-                out.append(f"Attempt {run.attempt} is queued.")
-            else:
-                out.append("It is queued: the engine starts it shortly.")
-        elif status == "held":
-            out.append(
-                "It starts when someone replays it after the pause, or ends if it is discarded."
-            )
+        out = self._how_it_stands()
         for ev in self.of("run.retried"):
             if ev.run == run.id:
                 new = (ev.details or {}).get("new_run")
@@ -95,6 +71,33 @@ class Story:
         if run.reviewed:
             out.append("The run has been reviewed.")
         return out
+
+    def _how_it_stands(self) -> list[str]:
+        """The sentences for the run's status: how it ended, or what it waits for."""
+        run = self.run
+        status = run.status
+        ended = f" {self.clock.at(run.finished_at)}" if run.finished_at else ""
+        if status in STILL_GOING:
+            return [STILL_GOING[status]]
+        if status == "succeeded":
+            took = human_duration(run.duration_ms)
+            return [f"The run succeeded{ended}{f' (it took {took})' if took else ''}."]
+        if status == "failed":
+            return self.failure(ended)
+        if status == "rejected":
+            return [
+                f"The run ended as rejected{ended}: every write a person "
+                "decided on was rejected, so nothing was written."
+            ]
+        if status == "cancelled":
+            return self.cancelled(ended)
+        if status == "queued":
+            retries = self.of("run.retry_scheduled")
+            if not retries:
+                return ["It is queued: the engine starts it shortly."]
+            told = [] if self.planned_after_retries else self.retries(retries)
+            return [*told, f"Attempt {run.attempt} is queued."]
+        return []
 
     def retries(self, retries: Sequence[AuditRow]) -> list[str]:
         """One sentence per run of attempts that failed with the same error; the error

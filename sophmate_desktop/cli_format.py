@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.secrets import mask_known_values
 
+PROG = "sophmate-desktop"
 MAX_CELL = 48
 ELLIPSIS = "…"
 
@@ -93,6 +95,15 @@ def to_json(value: Any) -> str:
 def rows_json(rows: Iterable[Any]) -> str:
     """A JSON array of row.to_dict()."""
     return to_json([row.to_dict() for row in rows])
+
+
+def err(prefix: str, message: str, *, one_line: bool = False) -> None:
+    """`prefix: message` on stderr; a message of several lines (all problems of a
+    workflow file) gives one prefixed line each. Known secret values are masked."""
+    text = mask_known_values(str(message))
+    lines = [text] if one_line else text.splitlines()
+    for line in filter(None, (" ".join(part.split()) for part in lines)):
+        print(f"{prefix}: {line}", file=sys.stderr)
 
 
 # --- argument types (errors name the argument: argparse exits 2) ---

@@ -178,11 +178,15 @@ class _Story(Story):
             text += f" ({kind_text})"
         if n and records:
             text += f" for {plural(records, 'record')}"
-        text += "."
-        if n and run.mode == "dry_run":
+        return text + "." + self._plan_notes(n)
+
+    def _plan_notes(self, n: int) -> str:
+        """What the planned writes came to: nothing (dry run), previews, the gate."""
+        text = ""
+        if n and self.run.mode == "dry_run":
             text += " A dry run only plans: nothing was written."
         previews = sum(1 for w in self.writes if w.status == "planned")
-        if previews and run.mode != "dry_run":
+        if previews and self.run.mode != "dry_run":
             text += (
                 f" {plural(previews, 'write')} stayed a preview only "
                 "(its connection has no staging settings)."

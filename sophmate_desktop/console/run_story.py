@@ -20,6 +20,13 @@ from sophmate_desktop.domain.run_account import (
 )
 from sophmate_desktop.store.rows import AuditRow, RunRow, WriteRow
 
+STILL_GOING = {
+    "awaiting_approval": "The run is waiting for approval.",
+    "applying": "Its approved writes are being applied.",
+    "running": "It is running now.",
+    "held": "It starts when someone replays it after the pause, or ends if it is discarded.",
+}
+
 
 class Story:
     """A run's rows and audit events, looked up the way the account's sentences need
@@ -55,6 +62,7 @@ class Story:
 
     def ending(self) -> list[str]:
         run = self.run
+<<<<<<< HEAD
         status = run.status
         ended = f" {self.clock.at(run.finished_at)}" if run.finished_at else ""
         took = human_duration(run.duration_ms)
@@ -88,6 +96,10 @@ class Story:
                 "It starts when someone replays it after the pause, or ends if it is discarded."
             )
         for ev in self.of(AuditAction.RUN_RETRIED):
+=======
+        out = self._how_it_stands()
+        for ev in self.of("run.retried"):
+>>>>>>> wt-limits
             if ev.run == run.id:
                 new = (ev.details or {}).get("new_run")
                 out.append(
@@ -96,6 +108,33 @@ class Story:
         if run.reviewed:
             out.append("The run has been reviewed.")
         return out
+
+    def _how_it_stands(self) -> list[str]:
+        """The sentences for the run's status: how it ended, or what it waits for."""
+        run = self.run
+        status = run.status
+        ended = f" {self.clock.at(run.finished_at)}" if run.finished_at else ""
+        if status in STILL_GOING:
+            return [STILL_GOING[status]]
+        if status == "succeeded":
+            took = human_duration(run.duration_ms)
+            return [f"The run succeeded{ended}{f' (it took {took})' if took else ''}."]
+        if status == "failed":
+            return self.failure(ended)
+        if status == "rejected":
+            return [
+                f"The run ended as rejected{ended}: every write a person "
+                "decided on was rejected, so nothing was written."
+            ]
+        if status == "cancelled":
+            return self.cancelled(ended)
+        if status == "queued":
+            retries = self.of("run.retry_scheduled")
+            if not retries:
+                return ["It is queued: the engine starts it shortly."]
+            told = [] if self.planned_after_retries else self.retries(retries)
+            return [*told, f"Attempt {run.attempt} is queued."]
+        return []
 
     def retries(self, retries: Sequence[AuditRow]) -> list[str]:
         """One sentence per run of attempts that failed with the same error; the error

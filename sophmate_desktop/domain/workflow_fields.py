@@ -398,9 +398,13 @@ def json_field(ctx: Ctx, value: Any, path: str, depth: int = 0) -> None:
         for i, item in enumerate(value):
             json_field(ctx, item, index_path(path, i), depth + 1)
     elif isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                ctx.error(join_path(path, key), f"a key must be text, got {describe(key)}")
-            json_field(ctx, item, join_path(path, key), depth + 1)
+        _json_object(ctx, value, path, depth)
     elif not (value is None or isinstance(value, bool | int | float)):
         ctx.error(path, f"expected a JSON value, got {describe(value)}")
+
+
+def _json_object(ctx: Ctx, value: dict, path: str, depth: int) -> None:
+    for key, item in value.items():
+        if not isinstance(key, str):
+            ctx.error(join_path(path, key), f"a key must be text, got {describe(key)}")
+        json_field(ctx, item, join_path(path, key), depth + 1)

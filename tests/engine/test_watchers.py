@@ -368,6 +368,44 @@ def test_overflow_warning_triggers_debounced_rescan(make_manager, watched_folder
         col.rescans.get(timeout=0.8)
 
 
+def _flood_while_busy(folder: Path) -> None:
+    """Another process makes 3000 files in `folder` while this one holds the GIL."""
+    writer = (
+        "import os, sys\n"
+        "for i in range(3000):\n"
+        "    os.close(os.open(f'{sys.argv[1]}/f{i:04}', os.O_CREAT | os.O_WRONLY))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", writer, str(folder)])
+    # Play a busy process: hold the GIL for a while so our inotify reader cannot drain
+    # the kernel queue while the writer (another process) fills it.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(5.0)
+    try:
+        busy_until = time.monotonic() + 0.5
+        while time.monotonic() < busy_until:
+            pass
+    finally:
+        sys.setswitchinterval(interval)
+    assert proc.wait(timeout=60) == 0
+
+
+def _found_by_event_or_scan(
+    expected: set[Path], col: Collector, scanned: queue.Queue[Path]
+) -> tuple[set[Path], set[Path]]:
+    """The files reported by an event and by the rescan, once all are found or WAIT ends."""
+    by_event: set[Path] = set()
+    by_scan: set[Path] = set()
+    deadline = time.monotonic() + WAIT
+    while not expected <= by_event | by_scan and time.monotonic() < deadline:
+        try:
+            by_event.add(col.files.get(timeout=0.05)[1])
+        except queue.Empty:
+            pass
+        while not scanned.empty():
+            by_scan.add(scanned.get())
+    return by_event, by_scan
+
+
 def test_real_inotify_overflow_asks_for_a_rescan(make_manager, tmp_path: Path) -> None:
     limit = Path("/proc/sys/fs/inotify/max_queued_events")
     if not limit.exists() or not os.access(limit, os.W_OK):
@@ -392,39 +430,14 @@ def test_real_inotify_overflow_asks_for_a_rescan(make_manager, tmp_path: Path) -
         manager.start()  # the queue size is fixed when the inotify instance is made
     finally:
         limit.write_text(old)  # restore at once: other processes share the setting
-    writer = (
-        "import os, sys\n"
-        "for i in range(3000):\n"
-        "    os.close(os.open(f'{sys.argv[1]}/f{i:04}', os.O_CREAT | os.O_WRONLY))\n"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", writer, str(folder)])
-    # Play a busy process: hold the GIL for a while so our inotify reader cannot drain
-    # the kernel queue while the writer (another process) fills it.
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(5.0)
-    try:
-        busy_until = time.monotonic() + 0.5
-        while time.monotonic() < busy_until:
-            pass
-    finally:
-        sys.setswitchinterval(interval)
-    assert proc.wait(timeout=60) == 0
+    _flood_while_busy(folder)
     expected = {folder / f"f{i:04}" for i in range(3000)}
     try:
         rescan_key, _, _ = col.rescans.get(timeout=WAIT)
     except queue.Empty:
         pytest.fail(f"no rescan after the overflow; {col.files.qsize()} events arrived")
     assert rescan_key is None
-    by_event: set[Path] = set()
-    by_scan: set[Path] = set()
-    deadline = time.monotonic() + WAIT
-    while not expected <= by_event | by_scan and time.monotonic() < deadline:
-        try:
-            by_event.add(col.files.get(timeout=0.05)[1])
-        except queue.Empty:
-            pass
-        while not scanned.empty():
-            by_scan.add(scanned.get())
+    by_event, by_scan = _found_by_event_or_scan(expected, col, scanned)
     assert expected <= by_event | by_scan, f"{len(expected - by_event - by_scan)} files lost"
     print(f"overflow: {len(expected - by_event)} of 3000 files had no event; the scan found them")
 

@@ -85,17 +85,7 @@ class DashboardPage(QWidget):
     # Layout -----------------------------------------------------------------
 
     def _build(self) -> None:
-        self.pending_tile = CountTile("pendingWrites", "writes await approval")
-        self.failed_tile = CountTile("failedRuns", "failed runs in 24 h")
-        self.held_tile = CountTile("heldRuns", "held runs")
-        self.paused_tile = CountTile("pausedSwitches", "switches paused")
-        self.pending_tile.clicked.connect(lambda: self.services.navigator.show_page(nav.INBOX))
-        self.failed_tile.clicked.connect(lambda: self.services.navigator.show_page(nav.RUNS))
-        self.held_tile.clicked.connect(self._show_held)
-        self.paused_tile.clicked.connect(self._focus_kill_switches)
-        tiles = QHBoxLayout()
-        for tile in (self.pending_tile, self.failed_tile, self.held_tile, self.paused_tile):
-            tiles.addWidget(tile)
+        tiles = self._build_tiles()
 
         self.escalations = EscalationTable()
         self.escalations.activated_row.connect(
@@ -108,29 +98,7 @@ class DashboardPage(QWidget):
         self.health = CategoryHealthTable()
         self.chart = RunsPerDayChart()
 
-        self.failures = FailuresTable()
-        self.failures.activated_row.connect(self._open_run_of)
-        self.failures.itemSelectionChanged.connect(self._update_buttons)
-        self.acknowledge_button = QPushButton("&Acknowledge")
-        self.acknowledge_button.setObjectName("acknowledgeButton")
-        self.acknowledge_button.setToolTip("I have seen this failure and take it from here")
-        self.acknowledge_button.clicked.connect(self.acknowledge_selected)
-        self.open_run_button = QPushButton("Open &run")
-        self.open_run_button.setObjectName("openRunButton")
-        self.open_run_button.clicked.connect(
-            lambda: self._open_run_of(self.failures.selected_row())
-        )
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.acknowledge_button)
-        buttons.addWidget(self.open_run_button)
-        buttons.addStretch(1)
-        self.failure_message = QLabel("")
-        self.failure_message.setObjectName("failureMessage")
-        self.failure_message.setWordWrap(True)
-        failures_box = _section("Failures not yet acknowledged", self.failures)
-        failures_box.layout().addLayout(buttons)
-        failures_box.layout().addWidget(self.failure_message)
-        self.failures_box = failures_box
+        failures_box = self._build_failures_box()
 
         self.escalations_box = _section("Escalations", self.escalations)
         self.reviews_box = _section("Reviews due", self.reviews)
@@ -155,6 +123,46 @@ class DashboardPage(QWidget):
         column.addLayout(grid, 1)
         scroll_page(self, body)
         self._update_buttons()
+
+    def _build_tiles(self) -> QHBoxLayout:
+        self.pending_tile = CountTile("pendingWrites", "writes await approval")
+        self.failed_tile = CountTile("failedRuns", "failed runs in 24 h")
+        self.held_tile = CountTile("heldRuns", "held runs")
+        self.paused_tile = CountTile("pausedSwitches", "switches paused")
+        self.pending_tile.clicked.connect(lambda: self.services.navigator.show_page(nav.INBOX))
+        self.failed_tile.clicked.connect(lambda: self.services.navigator.show_page(nav.RUNS))
+        self.held_tile.clicked.connect(self._show_held)
+        self.paused_tile.clicked.connect(self._focus_kill_switches)
+        tiles = QHBoxLayout()
+        for tile in (self.pending_tile, self.failed_tile, self.held_tile, self.paused_tile):
+            tiles.addWidget(tile)
+        return tiles
+
+    def _build_failures_box(self) -> QGroupBox:
+        self.failures = FailuresTable()
+        self.failures.activated_row.connect(self._open_run_of)
+        self.failures.itemSelectionChanged.connect(self._update_buttons)
+        self.acknowledge_button = QPushButton("&Acknowledge")
+        self.acknowledge_button.setObjectName("acknowledgeButton")
+        self.acknowledge_button.setToolTip("I have seen this failure and take it from here")
+        self.acknowledge_button.clicked.connect(self.acknowledge_selected)
+        self.open_run_button = QPushButton("Open &run")
+        self.open_run_button.setObjectName("openRunButton")
+        self.open_run_button.clicked.connect(
+            lambda: self._open_run_of(self.failures.selected_row())
+        )
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.acknowledge_button)
+        buttons.addWidget(self.open_run_button)
+        buttons.addStretch(1)
+        self.failure_message = QLabel("")
+        self.failure_message.setObjectName("failureMessage")
+        self.failure_message.setWordWrap(True)
+        failures_box = _section("Failures not yet acknowledged", self.failures)
+        failures_box.layout().addLayout(buttons)
+        failures_box.layout().addWidget(self.failure_message)
+        self.failures_box = failures_box
+        return failures_box
 
     # Loading ------------------------------------------------------------------
 

@@ -52,6 +52,18 @@ class NotificationsPage(QWidget):
         self.services = services
         self.unread = 0
 
+        show_label = self._build_filters()
+        self._build_table()
+        self._build_detail()
+        self._lay_out(show_label)
+        self._connect_signals()
+        self._refresh_later = Debouncer(self, self._on_change)
+        services.events.event_received.connect(self._on_event)
+        self._show_selected(None)
+        # after the window has connected title_changed to the side bar
+        QTimer.singleShot(0, self, self.update_title)
+
+    def _build_filters(self) -> QLabel:
         self.kind_filter = QComboBox()
         self.kind_filter.setObjectName("noticeKindFilter")
         for label, kinds in KIND_FILTERS:
@@ -62,7 +74,9 @@ class NotificationsPage(QWidget):
         self.unread_only.setObjectName("noticeUnreadOnly")
         self.mark_all_button = QPushButton("&Mark all read")
         self.mark_all_button.setObjectName("markAllReadButton")
+        return show_label
 
+    def _build_table(self) -> None:
         self.model = NoticeTableModel(self._fetch, self)
         self.table = row_table("noticeTable", self.model)
         header = self.table.horizontalHeader()
@@ -74,6 +88,7 @@ class NotificationsPage(QWidget):
         for column, width in ((0, 110), (1, 70), (2, 120), (4, 140), (5, 60), (6, 200)):
             self.table.setColumnWidth(column, width)
 
+    def _build_detail(self) -> None:
         self.detail = QTextBrowser()
         self.detail.setObjectName("noticeDetail")
         self.detail.setOpenLinks(False)
@@ -93,6 +108,7 @@ class NotificationsPage(QWidget):
         self.message.setObjectName("noticeMessage")
         self.message.setWordWrap(True)
 
+    def _lay_out(self, show_label: QLabel) -> None:
         top = QHBoxLayout()
         top.addWidget(show_label)
         top.addWidget(self.kind_filter)
@@ -119,6 +135,7 @@ class NotificationsPage(QWidget):
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
 
+    def _connect_signals(self) -> None:
         self.kind_filter.currentIndexChanged.connect(self._filters_changed)
         self.unread_only.toggled.connect(self._filters_changed)
         self.mark_all_button.clicked.connect(self.mark_all_read)
@@ -128,11 +145,6 @@ class NotificationsPage(QWidget):
         self.table.activated.connect(lambda _index: self.open_selected())
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.modelReset.connect(lambda: self._show_selected(self.selected()))
-        self._refresh_later = Debouncer(self, self._on_change)
-        services.events.event_received.connect(self._on_event)
-        self._show_selected(None)
-        # after the window has connected title_changed to the side bar
-        QTimer.singleShot(0, self, self.update_title)
 
     # Reading -------------------------------------------------------------
 

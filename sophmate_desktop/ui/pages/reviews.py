@@ -129,42 +129,8 @@ class ReviewsPage(QWidget):
         )
         self._debounce = Debouncer(self, self.refresh)
 
-        self.due_model = LazyTableModel(DUE_COLUMNS, _slice([]), page_size=500, row_id=_due_id)
-        self.due_table = _Table("reviewsTable", self.due_model)
-        self.due_table.horizontalHeader().setSortIndicator(
-            DUE_SORT_COLUMN, Qt.SortOrder.AscendingOrder
-        )
-        self.due_table.setSortingEnabled(True)
-        self.escalation_model = LazyTableModel(
-            ESCALATION_COLUMNS, _slice([]), page_size=500, row_id=lambda e: e.workflow
-        )
-        self.escalation_table = _Table("reviewEscalationsTable", self.escalation_model)
-        self.runs_model = LazyTableModel(RUNS_COLUMNS, _slice([]), page_size=500)
-        self.runs_table = _Table("runsAwaitingReviewTable", self.runs_model)
-        self.tables = (self.due_table, self.escalation_table, self.runs_table)
-        for view in self.tables:
-            view.doubleClicked.connect(lambda _i, v=view: self.review_selected(v))
-            view.selectionModel().selectionChanged.connect(
-                lambda *_a, v=view: self._selection_changed(v)
-            )
-            view.enter_pressed.connect(lambda v=view: self.review_selected(v))
-
-        self.summary = QLabel("")
-        self.summary.setObjectName("reviewsSummary")
-        self.review_button = QPushButton("&Review...")
-        self.review_button.setObjectName("reviewButton")
-        self.review_button.setToolTip("Record a review of the selected workflow (Enter)")
-        self.review_button.clicked.connect(lambda: self.review_selected())
-        self.open_button = QPushButton("Open &workflow")
-        self.open_button.setObjectName("openWorkflowButton")
-        self.open_button.clicked.connect(self.open_selected_workflow)
-        self.status = QLabel("")
-        self.status.setObjectName("reviewStatus")
-        self.status.setWordWrap(True)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.summary, 1)
-        buttons.addWidget(self.open_button)
-        buttons.addWidget(self.review_button)
+        self._build_tables()
+        buttons = self._build_buttons()
 
         self.escalation_title = QLabel()
         self.escalation_title.setObjectName("escalationsTitle")
@@ -189,6 +155,46 @@ class ReviewsPage(QWidget):
         self._update_buttons()
         services.events.event_received.connect(self._on_event)
         self.refresh()  # the side bar shows "Reviews (N)" before the page is opened
+
+    def _build_tables(self) -> None:
+        self.due_model = LazyTableModel(DUE_COLUMNS, _slice([]), page_size=500, row_id=_due_id)
+        self.due_table = _Table("reviewsTable", self.due_model)
+        self.due_table.horizontalHeader().setSortIndicator(
+            DUE_SORT_COLUMN, Qt.SortOrder.AscendingOrder
+        )
+        self.due_table.setSortingEnabled(True)
+        self.escalation_model = LazyTableModel(
+            ESCALATION_COLUMNS, _slice([]), page_size=500, row_id=lambda e: e.workflow
+        )
+        self.escalation_table = _Table("reviewEscalationsTable", self.escalation_model)
+        self.runs_model = LazyTableModel(RUNS_COLUMNS, _slice([]), page_size=500)
+        self.runs_table = _Table("runsAwaitingReviewTable", self.runs_model)
+        self.tables = (self.due_table, self.escalation_table, self.runs_table)
+        for view in self.tables:
+            view.doubleClicked.connect(lambda _i, v=view: self.review_selected(v))
+            view.selectionModel().selectionChanged.connect(
+                lambda *_a, v=view: self._selection_changed(v)
+            )
+            view.enter_pressed.connect(lambda v=view: self.review_selected(v))
+
+    def _build_buttons(self) -> QHBoxLayout:
+        self.summary = QLabel("")
+        self.summary.setObjectName("reviewsSummary")
+        self.review_button = QPushButton("&Review...")
+        self.review_button.setObjectName("reviewButton")
+        self.review_button.setToolTip("Record a review of the selected workflow (Enter)")
+        self.review_button.clicked.connect(lambda: self.review_selected())
+        self.open_button = QPushButton("Open &workflow")
+        self.open_button.setObjectName("openWorkflowButton")
+        self.open_button.clicked.connect(self.open_selected_workflow)
+        self.status = QLabel("")
+        self.status.setObjectName("reviewStatus")
+        self.status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.summary, 1)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.review_button)
+        return buttons
 
     # Loading ------------------------------------------------------------------
 

@@ -63,6 +63,18 @@ class WelcomePage(QWidget):
         keyring_box = self._box("Secrets", self.keyring_label)
         user_box = self._box("Who you are", self.user_label)
 
+        steps = self._build_steps()
+
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.addWidget(heading)
+        column.addWidget(intro)
+        for widget in (data_box, keyring_box, user_box, steps):
+            column.addWidget(widget)
+        column.addStretch(1)
+        scroll_page(self, body)
+
+    def _build_steps(self) -> QGroupBox:
         self.examples_button = QPushButton("Load the &example workflows")
         self.examples_button.setObjectName("loadExamplesButton")
         self.examples_button.clicked.connect(self.load_examples)
@@ -74,7 +86,9 @@ class WelcomePage(QWidget):
         self.team_button.clicked.connect(self.open_team_dialog)
         self.dashboard_button = QPushButton("Open the dash&board")
         self.dashboard_button.setObjectName("openDashboardButton")
-        self.dashboard_button.clicked.connect(lambda: services.navigator.show_page(nav.DASHBOARD))
+        self.dashboard_button.clicked.connect(
+            lambda: self.services.navigator.show_page(nav.DASHBOARD)
+        )
         self.examples_note = value_label("welcomeExamplesNote")
         self.demo_note = value_label("welcomeDemoNote")
         team_note = value_label("welcomeTeamNote")
@@ -111,15 +125,7 @@ class WelcomePage(QWidget):
         grid.addWidget(self.busy, 4, 0, 1, 2)
         grid.addWidget(self.status, 5, 0, 1, 2)
         grid.addWidget(self.demo_log, 6, 0, 1, 2)
-
-        body = QWidget()
-        column = QVBoxLayout(body)
-        column.addWidget(heading)
-        column.addWidget(intro)
-        for widget in (data_box, keyring_box, user_box, steps):
-            column.addWidget(widget)
-        column.addStretch(1)
-        scroll_page(self, body)
+        return steps
 
     @staticmethod
     def _box(title: str, content: QWidget) -> QGroupBox:

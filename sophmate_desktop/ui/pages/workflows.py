@@ -61,6 +61,36 @@ class WorkflowsPage(QWidget):
         self._search = ""
         self._build_actions()
 
+        toolbar = self._build_toolbar()
+
+        self.message = QLabel()
+        self.message.setObjectName("workflowMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+
+        self._build_table()
+
+        self.dry_run_panel = DryRunPanel()
+        self.dry_run_panel.hide()
+        self.dry_run_panel.open_run.connect(services.navigator.show_run)
+        self.dry_runner = DryRunner(services, self)
+        self.dry_runner.finished.connect(self._dry_run_finished)
+        self._dry_run_name = ""
+        self.lifecycle = WorkflowLifecycle(self.console, self)
+        self.lifecycle.said.connect(self.say)
+        self.lifecycle.changed.connect(self.refresh)
+        self.editor = WorkflowEditor()
+        self.editor.save_requested.connect(self._save)
+        self.addAction(self.editor.save_action)
+
+        self._lay_out(toolbar)
+
+        self._refresh_later = Debouncer(self, self.refresh)
+        services.events.event_received.connect(self._on_event)
+        self._update_actions()
+
+    def _build_toolbar(self) -> QHBoxLayout:
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("workflowSearch")
         self.search_edit.setPlaceholderText("Filter by name, category or owner (Ctrl+F)")
@@ -83,13 +113,9 @@ class WorkflowsPage(QWidget):
             toolbar.addWidget(self.buttons[name])
         toolbar.addStretch(1)
         toolbar.addWidget(self.search_edit)
+        return toolbar
 
-        self.message = QLabel()
-        self.message.setObjectName("workflowMessage")
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message.hide()
-
+    def _build_table(self) -> None:
         self.model = LazyTableModel(WORKFLOW_COLUMNS, self._fetch, row_id=lambda r: r.name)
         self.table = row_table("workflowTable", self.model, widths=COLUMN_WIDTHS)
         self.table.setWordWrap(False)
@@ -101,19 +127,7 @@ class WorkflowsPage(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.modelReset.connect(self._update_actions)
 
-        self.dry_run_panel = DryRunPanel()
-        self.dry_run_panel.hide()
-        self.dry_run_panel.open_run.connect(services.navigator.show_run)
-        self.dry_runner = DryRunner(services, self)
-        self.dry_runner.finished.connect(self._dry_run_finished)
-        self._dry_run_name = ""
-        self.lifecycle = WorkflowLifecycle(self.console, self)
-        self.lifecycle.said.connect(self.say)
-        self.lifecycle.changed.connect(self.refresh)
-        self.editor = WorkflowEditor()
-        self.editor.save_requested.connect(self._save)
-        self.addAction(self.editor.save_action)
-
+    def _lay_out(self, toolbar: QHBoxLayout) -> None:
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.table)
         top.addWidget(self.dry_run_panel)
@@ -129,10 +143,6 @@ class WorkflowsPage(QWidget):
         layout.addLayout(toolbar)
         layout.addWidget(self.message)
         layout.addWidget(self.splitter, 1)
-
-        self._refresh_later = Debouncer(self, self.refresh)
-        services.events.event_received.connect(self._on_event)
-        self._update_actions()
 
     # Building ----------------------------------------------------------------
 

@@ -99,6 +99,21 @@ class ReviewDialog(QDialog):
         self.setWindowTitle(f"Review {workflow}")
 
         form = QFormLayout()
+        self._add_summary_rows(form, s, reason)
+        self._add_input_rows(form, s, kind)
+        self._build_buttons()
+        self.notes.textChanged.connect(self._update)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.marks_label)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.resize(560, 460)
+        self.notes.setFocus()
+        self._update()
+
+    def _add_summary_rows(self, form: QFormLayout, s: ReviewSummary, reason: str | None) -> None:
         form.addRow("Workflow:", QLabel(f"{s.workflow} ({s.category})"))
         form.addRow("Stage:", QLabel(s.stage.replace("_", " ")))
         self.owner_edit = QLineEdit(s.owner or "")
@@ -129,6 +144,7 @@ class ReviewDialog(QDialog):
         self.reason_label.setWordWrap(True)
         form.addRow("Why now:", self.reason_label)
 
+    def _add_input_rows(self, form: QFormLayout, s: ReviewSummary, kind: str | None) -> None:
         self.kind_combo = QComboBox()
         self.kind_combo.setObjectName("reviewKind")
         for value, label in KIND_LABELS.items():
@@ -149,6 +165,7 @@ class ReviewDialog(QDialog):
         self.marks_label = QLabel(marks)
         self.marks_label.setObjectName("reviewMarks")
 
+    def _build_buttons(self) -> None:
         self.error = QLabel("")
         self.error.setObjectName("reviewError")
         self.error.setWordWrap(True)
@@ -162,16 +179,6 @@ class ReviewDialog(QDialog):
         self.record_button.setDefault(True)
         self.buttons.accepted.connect(self.record)
         self.buttons.rejected.connect(self.reject)
-        self.notes.textChanged.connect(self._update)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.marks_label)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
-        self.resize(560, 460)
-        self.notes.setFocus()
-        self._update()
 
     def _update(self) -> None:
         self.record_button.setEnabled(bool(self.notes.toPlainText().strip()))

@@ -80,6 +80,42 @@ class RunPanel(QWidget):
         self.console = services.console
         self.details: RunDetails | None = None
 
+        top = self._build_top()
+
+        self.message = QLabel()
+        self.message.setObjectName("runMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
+        self.message.linkActivated.connect(self._link)
+        self.message.hide()
+
+        self.account_view = QTextBrowser()
+        self.account_view.setObjectName("runAccount")
+        self.account_view.setOpenLinks(False)
+
+        self._build_tables()
+        diagnostics = self._build_diagnostics()
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("runTabs")
+        self.tabs.addTab(self.timeline_view, "&Timeline")
+        self.tabs.addTab(self.writes_view, "&Writes")
+        self.tabs.addTab(diagnostics, "&Diagnostics")
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.account_view)
+        splitter.addWidget(self.tabs)
+        splitter.setSizes([360, 440])  # the account gets room: it is what people read
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addWidget(splitter, 1)
+        back = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        back.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        back.activated.connect(self.back_requested)
+
+    def _build_top(self) -> QHBoxLayout:
         self.back_button = QPushButton("← &Back to runs")
         self.back_button.setObjectName("runBackButton")
         self.back_button.setToolTip("Back to the run history (Esc)")
@@ -103,18 +139,9 @@ class RunPanel(QWidget):
         top.addStretch(1)
         top.addWidget(self.retry_reason)
         top.addWidget(self.retry_button)
+        return top
 
-        self.message = QLabel()
-        self.message.setObjectName("runMessage")
-        self.message.setWordWrap(True)
-        self.message.setTextFormat(Qt.TextFormat.RichText)
-        self.message.linkActivated.connect(self._link)
-        self.message.hide()
-
-        self.account_view = QTextBrowser()
-        self.account_view.setObjectName("runAccount")
-        self.account_view.setOpenLinks(False)
-
+    def _build_tables(self) -> None:
         self.timeline_model = LazyTableModel(timeline_columns(), list_fetch(()), parent=self)
         self.timeline_view = _table("runTimelineTable")
         self.timeline_view.setModel(self.timeline_model)
@@ -126,6 +153,7 @@ class RunPanel(QWidget):
         )
         self.writes_view.activated.connect(self._write_activated)
 
+    def _build_diagnostics(self) -> QWidget:
         self.error_label = QLabel()
         self.error_label.setObjectName("runError")
         self.error_label.setWordWrap(True)
@@ -145,25 +173,7 @@ class RunPanel(QWidget):
         ):
             column.addWidget(widget)
         column.addStretch(1)
-
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("runTabs")
-        self.tabs.addTab(self.timeline_view, "&Timeline")
-        self.tabs.addTab(self.writes_view, "&Writes")
-        self.tabs.addTab(diagnostics, "&Diagnostics")
-
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.account_view)
-        splitter.addWidget(self.tabs)
-        splitter.setSizes([360, 440])  # the account gets room: it is what people read
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
-        layout.addWidget(self.message)
-        layout.addWidget(splitter, 1)
-        back = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        back.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        back.activated.connect(self.back_requested)
+        return diagnostics
 
     @property
     def run_id(self) -> int | None:

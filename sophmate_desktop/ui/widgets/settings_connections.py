@@ -82,49 +82,10 @@ class ConnectionDialog(QDialog):
         self.setMinimumSize(560, 560)
         self.services = services
         self.saved = None
-        console = services.console
 
-        self.name_edit = QLineEdit(row.name if row else "")
-        self.name_edit.setObjectName("connectionNameEdit")
-        self.name_edit.setReadOnly(row is not None)
-        self.kind_combo = QComboBox()
-        self.kind_combo.setObjectName("connectionKindCombo")
-        self.kind_combo.addItems(KINDS)
-        if row is not None:
-            self.kind_combo.setCurrentText(row.kind)
-        self.settings_edit = QPlainTextEdit(_json_text(row.settings) if row else "")
-        self.settings_edit.setObjectName("connectionSettingsEdit")
-        self.staging_edit = QPlainTextEdit(_json_text(row.staging_settings) if row else "")
-        self.staging_edit.setObjectName("connectionStagingEdit")
-        self.staging_edit.setPlaceholderText(
-            "Empty: no staging provider — in staging, e-mail and HTTP writes stay planned."
-        )
-        for edit in (self.settings_edit, self.staging_edit):
-            edit.setTabChangesFocus(True)
-        self.secret_combo = QComboBox()
-        self.secret_combo.setObjectName("connectionSecretCombo")
-        self.secret_combo.setEditable(True)
-        self.secret_combo.addItem("")
-        self.secret_combo.addItems([s.name for s in console.list_secrets()])
-        self.secret_combo.setCurrentText((row.secret_ref or "") if row else "")
-        self.kind_combo.currentTextChanged.connect(self._kind_changed)
-        self._kind_changed(self.kind_combo.currentText())
+        self._build_fields(row)
 
-        self.impact = QLabel()
-        self.impact.setObjectName("connectionImpact")
-        self.impact.setWordWrap(True)
-        users = console.connection_users(row.name) if row else []
-        if users:
-            names = ", ".join(
-                u.workflow + (" (pauses on a change)" if u.pauses_on_change else "") for u in users
-            )
-            self.impact.setText(
-                f"Used by {names}. Saving a change makes their provider-change review due, "
-                "pauses those whose pause rule says so, and tightens relaxed approval gates."
-            )
-        else:
-            self.impact.setText("No workflow uses this connection yet.")
-        self.problem = MessageLabel("connectionProblem")
+        self._build_impact(row)
 
         form = QFormLayout()
         form.addRow("&Name:", self.name_edit)
@@ -149,6 +110,50 @@ class ConnectionDialog(QDialog):
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
         (self.settings_edit if row else self.name_edit).setFocus()
+
+    def _build_fields(self, row: ConnectionRow | None) -> None:
+        self.name_edit = QLineEdit(row.name if row else "")
+        self.name_edit.setObjectName("connectionNameEdit")
+        self.name_edit.setReadOnly(row is not None)
+        self.kind_combo = QComboBox()
+        self.kind_combo.setObjectName("connectionKindCombo")
+        self.kind_combo.addItems(KINDS)
+        if row is not None:
+            self.kind_combo.setCurrentText(row.kind)
+        self.settings_edit = QPlainTextEdit(_json_text(row.settings) if row else "")
+        self.settings_edit.setObjectName("connectionSettingsEdit")
+        self.staging_edit = QPlainTextEdit(_json_text(row.staging_settings) if row else "")
+        self.staging_edit.setObjectName("connectionStagingEdit")
+        self.staging_edit.setPlaceholderText(
+            "Empty: no staging provider — in staging, e-mail and HTTP writes stay planned."
+        )
+        for edit in (self.settings_edit, self.staging_edit):
+            edit.setTabChangesFocus(True)
+        self.secret_combo = QComboBox()
+        self.secret_combo.setObjectName("connectionSecretCombo")
+        self.secret_combo.setEditable(True)
+        self.secret_combo.addItem("")
+        self.secret_combo.addItems([s.name for s in self.services.console.list_secrets()])
+        self.secret_combo.setCurrentText((row.secret_ref or "") if row else "")
+        self.kind_combo.currentTextChanged.connect(self._kind_changed)
+        self._kind_changed(self.kind_combo.currentText())
+
+    def _build_impact(self, row: ConnectionRow | None) -> None:
+        self.impact = QLabel()
+        self.impact.setObjectName("connectionImpact")
+        self.impact.setWordWrap(True)
+        users = self.services.console.connection_users(row.name) if row else []
+        if users:
+            names = ", ".join(
+                u.workflow + (" (pauses on a change)" if u.pauses_on_change else "") for u in users
+            )
+            self.impact.setText(
+                f"Used by {names}. Saving a change makes their provider-change review due, "
+                "pauses those whose pause rule says so, and tightens relaxed approval gates."
+            )
+        else:
+            self.impact.setText("No workflow uses this connection yet.")
+        self.problem = MessageLabel("connectionProblem")
 
     def _kind_changed(self, kind: str) -> None:
         example = json.dumps(EXAMPLES.get(kind, {}))

@@ -64,6 +64,14 @@ class SwitchDialog(QDialog):
         layout.addWidget(reason_label)
         layout.addWidget(self.reason_edit)
 
+        self._add_held_choices(layout, held_runs)
+        self._add_by_category(layout, by_category)
+        self._add_error_and_buttons(layout, ok_text)
+        self.reason_edit.textChanged.connect(self._update_ok)
+        self._busy = False
+        self._update_ok()
+
+    def _add_held_choices(self, layout: QVBoxLayout, held_runs: int | None) -> None:
         self.held_group = QButtonGroup(self)
         self.held_buttons: dict[str, QRadioButton] = {}
         self.held_box: QGroupBox | None = None
@@ -85,6 +93,8 @@ class SwitchDialog(QDialog):
             layout.addWidget(box)
         elif held_runs == 0:
             layout.addWidget(QLabel("No runs are held."))
+
+    def _add_by_category(self, layout: QVBoxLayout, by_category: bool) -> None:
         self.by_category_check: QCheckBox | None = None
         if by_category:
             check = self.by_category_check = QCheckBox("Resume &category by category")
@@ -100,6 +110,7 @@ class SwitchDialog(QDialog):
             layout.addWidget(check)
             layout.addWidget(hint)
 
+    def _add_error_and_buttons(self, layout: QVBoxLayout, ok_text: str) -> None:
         self.error_label = QLabel()
         self.error_label.setObjectName("dialogError")
         self.error_label.setWordWrap(True)
@@ -119,9 +130,6 @@ class SwitchDialog(QDialog):
         self.buttons.accepted.connect(self._submit)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        self.reason_edit.textChanged.connect(self._update_ok)
-        self._busy = False
-        self._update_ok()
 
     @property
     def reason(self) -> str:

@@ -62,26 +62,7 @@ class WorkflowEditor(QWidget):
         self._missing: list[str] | None = None
         self.last_check = Checked(None, (), None)
 
-        self.title = QLabel("Select a workflow, or press Ctrl+N for a new one")
-        self.title.setObjectName("editorTitle")
-        self.save_action = QAction("&Save", self)
-        self.save_action.setShortcut(QKeySequence.StandardKey.Save)
-        self.save_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.save_action.setToolTip("Save a new revision (Ctrl+S)")
-        self.save_action.triggered.connect(self.save)
-        self.revert_action = QAction("Re&vert", self)
-        self.revert_action.setToolTip("Throw away unsaved changes")
-        self.revert_action.triggered.connect(self.revert)
-        self.save_button = QToolButton()
-        self.save_button.setObjectName("saveButton")
-        self.save_button.setDefaultAction(self.save_action)
-        revert_button = QToolButton()
-        revert_button.setObjectName("revertButton")
-        revert_button.setDefaultAction(self.revert_action)
-        header = QHBoxLayout()
-        header.addWidget(self.title, 1)
-        header.addWidget(revert_button)
-        header.addWidget(self.save_button)
+        header = self._build_header()
 
         self.form = WorkflowForm()
         self.yaml = YamlView()
@@ -110,6 +91,29 @@ class WorkflowEditor(QWidget):
         self.yaml.changed.connect(self._yaml_changed)
         self.tabs.currentChanged.connect(self._tab_changed)
         self._set_enabled(False)
+
+    def _build_header(self) -> QHBoxLayout:
+        self.title = QLabel("Select a workflow, or press Ctrl+N for a new one")
+        self.title.setObjectName("editorTitle")
+        self.save_action = QAction("&Save", self)
+        self.save_action.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.save_action.setToolTip("Save a new revision (Ctrl+S)")
+        self.save_action.triggered.connect(self.save)
+        self.revert_action = QAction("Re&vert", self)
+        self.revert_action.setToolTip("Throw away unsaved changes")
+        self.revert_action.triggered.connect(self.revert)
+        self.save_button = QToolButton()
+        self.save_button.setObjectName("saveButton")
+        self.save_button.setDefaultAction(self.save_action)
+        revert_button = QToolButton()
+        revert_button.setObjectName("revertButton")
+        revert_button.setDefaultAction(self.revert_action)
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(revert_button)
+        header.addWidget(self.save_button)
+        return header
 
     # What the page asks ----------------------------------------------------
 

@@ -63,15 +63,77 @@ def test_first_ten_minutes(qtbot, make_window, smtp, user_dirs: Path, tmp_path: 
     window.show()
     activate(qtbot, window)
     console = window.services.console
+    welcome = _the_welcome_page_offers_the_examples(qtbot, window, tmp_path)
+
+    # 2. She imports the examples. invoice-intake lacks a notification path and a
+    #    rollback path: the checklist shows both, Enable says so.
+    checklist, page = _imports_the_examples_and_enable_is_refused(qtbot, window, console, welcome)
+
+    # She fills both in on the form (tick "Notification", type the paths, type the
+    # rollback) and saves with Ctrl+S.
+    _fills_in_the_missing_checklist_items(qtbot, window, console, page, checklist)
+
+    # The supplier mailbox the e-mail step names, with a test mailbox for staging.
+    _adds_the_supplier_mailbox(qtbot, window, console, production_mail, staging_mail)
+
+    # 3. "Dry run on a file..." with last month's CSV (14 invoices): one copy and 14
+    #    e-mails planned, each with a preview; nothing sent, nothing copied.
+    _dry_runs_last_months_invoices(
+        qtbot,
+        window,
+        console,
+        page,
+        production_folder,
+        production_mail,
+        staging_folder,
+        staging_mail,
+        tmp_path,
+    )
+
+    # 4. She records the first-run review in the Reviews page's dialog (Enter) ...
+    _records_the_first_run_review(qtbot, window, console)
+
+    # ... promotes it to staging and enables it.
+    _promotes_to_staging_and_enables(qtbot, window, console, page)
+
+    # Files now land in the staging folder and e-mails go to the staging SMTP server,
+    # once she approved them (nothing is applied before).
+    _staging_runs_write_to_staging_once_approved(
+        qtbot,
+        window,
+        console,
+        incoming,
+        production_folder,
+        production_mail,
+        staging_folder,
+        staging_mail,
+    )
+
+    # 5. "Promote" says how many reviewed staging runs are missing until there are five.
+    _five_reviewed_staging_runs_allow_production(
+        qtbot,
+        window,
+        console,
+        page,
+        incoming,
+        production_folder,
+        production_mail,
+        staging_folder,
+        staging_mail,
+    )
+
+
+def _the_welcome_page_offers_the_examples(qtbot, window, tmp_path):
     assert window.current_page_key() == nav.WELCOME
     welcome = window.page(nav.WELCOME)
     assert f"In the local database {tmp_path / 'sophmate.sqlite3'}" in welcome.data_label.text()
     qtbot.waitUntil(lambda: "The keyring works" in welcome.keyring_label.text(), timeout=WAIT_MS)
     assert welcome.examples_button.text() == "Load the &example workflows"
     assert "invoice intake" in welcome.examples_note.text()
+    return welcome
 
-    # 2. She imports the examples. invoice-intake lacks a notification path and a
-    #    rollback path: the checklist shows both, Enable says so.
+
+def _imports_the_examples_and_enable_is_refused(qtbot, window, console, welcome):
     click(qtbot, welcome, "loadExamplesButton")
     qtbot.waitUntil(lambda: WORKFLOW in welcome.status.text(), timeout=WAIT_MS)
     assert "Open Workflows (Ctrl+3)" in welcome.status.text()
@@ -91,9 +153,10 @@ def test_first_ten_minutes(qtbot, make_window, smtp, user_dirs: Path, tmp_path: 
         "cannot enable invoice-intake: missing notification path, rollback path"
     )
     assert not console.get_workflow(WORKFLOW).enabled
+    return checklist, page
 
-    # She fills both in on the form (tick "Notification", type the paths, type the
-    # rollback) and saves with Ctrl+S.
+
+def _fills_in_the_missing_checklist_items(qtbot, window, console, page, checklist) -> None:
     form = page.editor.form
     notify = form.groups["notify"]
     notify.setFocus()
@@ -119,7 +182,8 @@ def test_first_ten_minutes(qtbot, make_window, smtp, user_dirs: Path, tmp_path: 
     assert updated.actor == "ana"
     assert set(updated.details["changed"]) == {"notify", "rollback"}
 
-    # The supplier mailbox the e-mail step names, with a test mailbox for staging.
+
+def _adds_the_supplier_mailbox(qtbot, window, console, production_mail, staging_mail) -> None:
     said = add_connection(
         qtbot, window, "supplier-smtp", production_mail.settings(), staging_mail.settings()
     )
@@ -128,8 +192,18 @@ def test_first_ten_minutes(qtbot, make_window, smtp, user_dirs: Path, tmp_path: 
     assert connection.staging_settings == staging_mail.settings()
     assert audit_of(console, "connection.created")[0].actor == "ana"
 
-    # 3. "Dry run on a file..." with last month's CSV (14 invoices): one copy and 14
-    #    e-mails planned, each with a preview; nothing sent, nothing copied.
+
+def _dry_runs_last_months_invoices(
+    qtbot,
+    window,
+    console,
+    page,
+    production_folder,
+    production_mail,
+    staging_folder,
+    staging_mail,
+    tmp_path,
+) -> None:
     press(qtbot, window, "Ctrl+3")
     last_month = write_file(tmp_path / "exports" / "invoices-2026-10.csv", invoice_csv(14))
     click(qtbot, page, "dryRunButton")
@@ -154,7 +228,8 @@ def test_first_ten_minutes(qtbot, make_window, smtp, user_dirs: Path, tmp_path: 
     assert production_mail.received == [] and staging_mail.received == []
     assert files_in(production_folder) == [] and files_in(staging_folder) == []
 
-    # 4. She records the first-run review in the Reviews page's dialog (Enter) ...
+
+def _records_the_first_run_review(qtbot, window, console) -> None:
     activate(qtbot, window)
     press(qtbot, window, "Ctrl+6")
     reviews = window.page(nav.REVIEWS)
@@ -182,7 +257,8 @@ def test_first_ten_minutes(qtbot, make_window, smtp, user_dirs: Path, tmp_path: 
         "Read the 15 planned writes of the dry run: all correct.",
     )
 
-    # ... promotes it to staging and enables it.
+
+def _promotes_to_staging_and_enables(qtbot, window, console, page) -> None:
     assert promote(qtbot, window) == ""  # allowed: a confirmation, no refusal
     text = confirm(qtbot, ConfirmDialog)
     assert "Promote invoice-intake from dry run to staging?" in text
@@ -195,8 +271,17 @@ def test_first_ten_minutes(qtbot, make_window, smtp, user_dirs: Path, tmp_path: 
     [promoted] = audit_of(console, "workflow.promoted")
     assert (promoted.actor, promoted.details) == ("ana", {"from": "dry_run", "to": "staging"})
 
-    # Files now land in the staging folder and e-mails go to the staging SMTP server,
-    # once she approved them (nothing is applied before).
+
+def _staging_runs_write_to_staging_once_approved(
+    qtbot,
+    window,
+    console,
+    incoming,
+    production_folder,
+    production_mail,
+    staging_folder,
+    staging_mail,
+) -> None:
     [first] = staging_runs(
         qtbot,
         window,
@@ -213,7 +298,18 @@ def test_first_ten_minutes(qtbot, make_window, smtp, user_dirs: Path, tmp_path: 
     approvals = audit_of(console, "write.approved", run=first)
     assert len(approvals) == 15 and {a.actor for a in approvals} == {"ana"}
 
-    # 5. "Promote" says how many reviewed staging runs are missing until there are five.
+
+def _five_reviewed_staging_runs_allow_production(
+    qtbot,
+    window,
+    console,
+    page,
+    incoming,
+    production_folder,
+    production_mail,
+    staging_folder,
+    staging_mail,
+) -> None:
     assert promote(qtbot, window) == (
         "invoice-intake: cannot promote to production: needs 5 reviewed successful "
         "staging runs, has 0 of 5 reviewed staging runs"

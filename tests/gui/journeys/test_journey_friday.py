@@ -127,6 +127,36 @@ def test_friday_afternoon(qtbot, make_window, sqlite_url, tmp_path, mailbox):  #
     assert tray.state == "ok"
 
     # 1. The SMTP provider changed its settings: Settings -> Connections -> Edit.
+    _the_smtp_change_pauses_the_workflows_that_mail(qtbot, window, console, mailbox)
+
+    # The tray turns to its paused state and says why, one message per workflow.
+    _the_tray_and_the_banner_say_why(qtbot, banner, tray)
+
+    # Their provider-change reviews are due (the Reviews page, Ctrl+6).
+    _their_provider_change_reviews_are_due(qtbot, window)
+
+    # 2. A different workflow fails three times in a row (two retries): one tray
+    # notice, after the last retry; it pauses itself.
+    run = _three_failures_in_a_row_make_one_notice(qtbot, console, folders, tray)
+
+    # The dashboard lists the failure until someone acknowledges it (Ctrl+1).
+    _the_dashboard_lists_the_failure_until_acknowledged(qtbot, window, run)
+
+    # 3. A hosting incident: Pause all from the keyboard, with the reason.
+    _pause_all_kills_the_running_command(qtbot, window, cleanup_process, cleanup_write, lead, panel)
+
+    # New files become held runs, in two categories.
+    held = _new_files_are_held_under_a_red_banner(qtbot, console, banner, folders, panel, tray)
+
+    # 4. Monday: resume everything category by category.
+    categories = _resume_all_by_category_keeps_each_category_paused(qtbot, window, console, panel)
+
+    _resumes_the_categories_one_by_one(qtbot, window, panel)
+
+    _the_held_runs_went_as_chosen(qtbot, console, banner, categories, held)
+
+
+def _the_smtp_change_pauses_the_workflows_that_mail(qtbot, window, console, mail_server) -> None:
     settings = go_to(qtbot, window, 8)
     assert settings is window.page(nav.SETTINGS)
     section = settings.connections
@@ -138,7 +168,7 @@ def test_friday_afternoon(qtbot, make_window, sqlite_url, tmp_path, mailbox):  #
     assert dialog.impact.text().startswith(
         "Used by dunning-letters (pauses on a change), supplier-receipts (pauses on a change)."
     )
-    changed = dict(mailbox.settings(), port=mailbox.port, host="localhost")
+    changed = dict(mail_server.settings(), port=mail_server.port, host="localhost")
     edit: QPlainTextEdit = dialog.settings_edit
     edit.setFocus()
     keys(qtbot, edit, Qt.Key.Key_A, CTRL)
@@ -158,7 +188,8 @@ def test_friday_afternoon(qtbot, make_window, sqlite_url, tmp_path, mailbox):  #
     ]
     assert not console.get_workflow("invoice-filing").paused  # it sends no e-mail
 
-    # The tray turns to its paused state and says why, one message per workflow.
+
+def _the_tray_and_the_banner_say_why(qtbot, banner, tray) -> None:
     qtbot.waitUntil(lambda: tray.state == "paused", timeout=WAIT_MS)
     assert "Workflows paused: dunning-letters, supplier-receipts" in tray.tooltip
     qtbot.waitUntil(lambda: len(tray.messages) == 2, timeout=WAIT_MS)
@@ -174,7 +205,8 @@ def test_friday_afternoon(qtbot, make_window, sqlite_url, tmp_path, mailbox):  #
     assert "workflow supplier-receipts (by policy " in banner.text()
     assert f": connection {SMTP} changed)" in banner.text()
 
-    # Their provider-change reviews are due (the Reviews page, Ctrl+6).
+
+def _their_provider_change_reviews_are_due(qtbot, window) -> None:
     reviews = go_to(qtbot, window, 6)
     assert reviews is window.page(nav.REVIEWS)
 
@@ -192,8 +224,8 @@ def test_friday_afternoon(qtbot, make_window, sqlite_url, tmp_path, mailbox):  #
         "supplier-receipts",
     ]
 
-    # 2. A different workflow fails three times in a row (two retries): one tray
-    # notice, after the last retry; it pauses itself.
+
+def _three_failures_in_a_row_make_one_notice(qtbot, console, folders, tray):
     before = len(tray.messages)
     (folders["status"] / "broken.json").write_text("{not json")
     qtbot.waitUntil(lambda: console.get_workflow("status-import").paused, timeout=WAIT_MS)
@@ -208,8 +240,10 @@ def test_friday_afternoon(qtbot, make_window, sqlite_url, tmp_path, mailbox):  #
     error, why = body.split("\n")
     assert error.startswith(f"input file {folders['status'] / 'broken.json'} is not valid JSON")
     assert why.startswith("status-import paused itself: ")
+    return run
 
-    # The dashboard lists the failure until someone acknowledges it (Ctrl+1).
+
+def _the_dashboard_lists_the_failure_until_acknowledged(qtbot, window, run) -> None:
     dashboard = go_to(qtbot, window, 1)
     assert dashboard is window.page(nav.DASHBOARD)
 
@@ -226,7 +260,10 @@ def test_friday_afternoon(qtbot, make_window, sqlite_url, tmp_path, mailbox):  #
     [ack] = audit("notice.acknowledged")
     assert (ack.actor, ack.workflow, ack.run) == ("ana", "status-import", run.id)
 
-    # 3. A hosting incident: Pause all from the keyboard, with the reason.
+
+def _pause_all_kills_the_running_command(
+    qtbot, window, cleanup_process, cleanup_write, lead, panel
+) -> None:
     assert cleanup_process.poll() is None and lead.get_write(cleanup_write).status == "applying"
     keys(qtbot, window, Qt.Key.Key_P, CTRL, SHIFT)
     qtbot.waitUntil(lambda: panel.dialog is not None and panel.dialog.isVisible())
@@ -242,7 +279,8 @@ def test_friday_afternoon(qtbot, make_window, sqlite_url, tmp_path, mailbox):  #
     qtbot.waitUntil(lambda: lead.get_write(cleanup_write).status == "failed", timeout=2000)
     assert "killed" in Write.get_by_id(cleanup_write).error
 
-    # New files become held runs, in two categories.
+
+def _new_files_are_held_under_a_red_banner(qtbot, console, banner, folders, panel, tray):
     (folders["reports"] / "q3.txt").write_text("Q3")
     (folders["reports"] / "q4.txt").write_text("Q4")
     (folders["invoices"] / "inv-7.txt").write_text("invoice 7")
@@ -261,8 +299,10 @@ def test_friday_afternoon(qtbot, make_window, sqlite_url, tmp_path, mailbox):  #
     assert banner.property("paused") is True
     assert panel.pause_all_button.text() == "Resume all…"
     assert "Paused: everything" in tray.tooltip
+    return held
 
-    # 4. Monday: resume everything category by category.
+
+def _resume_all_by_category_keeps_each_category_paused(qtbot, window, console, panel):
     qtbot.mouseClick(panel.pause_all_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.dialog is not None and panel.dialog.isVisible())
     resume = panel.dialog
@@ -284,7 +324,10 @@ def test_friday_afternoon(qtbot, make_window, sqlite_url, tmp_path, mailbox):  #
     )
     assert panel.switch_button("category", "finance").text() == "finance — paused, 1 held run"
     assert len(console.list_held()) == 3  # nothing replayed or discarded yet
+    return categories
 
+
+def _resumes_the_categories_one_by_one(qtbot, window, panel) -> None:
     def resume_category(name: str, reason: str, choice: str | None, title: str | None):
         qtbot.mouseClick(panel.switch_button("category", name), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: panel.dialog is not None and panel.dialog.isVisible())
@@ -303,6 +346,8 @@ def test_friday_afternoon(qtbot, make_window, sqlite_url, tmp_path, mailbox):  #
     resume_category("integrations", "status feed is back", None, None)
     resume_category("maintenance", "clean-up may run again", None, None)
 
+
+def _the_held_runs_went_as_chosen(qtbot, console, banner, categories, held) -> None:
     assert console.get_run(held["invoice-filing"][0]).status == "cancelled"
     for run_id in held["report-archive"]:
         qtbot.waitUntil(lambda r=run_id: console.get_run(r).status == "succeeded", timeout=WAIT_MS)

@@ -111,6 +111,50 @@ def test_an_approver_clears_the_inbox_before_lunch(
     (incoming / "march-b.csv").write_text(invoice_csv(5, first=6))
 
     # 1. The tray says "12 writes await approval"; clicking the message opens the inbox.
+    first, page, second = _the_tray_message_opens_the_inbox(qtbot, window)
+
+    # 2. Filter to finance (Ctrl+F reaches the filters; the category is chosen by key).
+    _filters_to_finance(qtbot, page)
+
+    # The file write's preview is a coloured diff of the ledger as it is and will be.
+    _the_file_write_previews_as_a_diff(qtbot, page)
+
+    # The e-mail is rendered as it will be sent, with a customer-facing badge.
+    _the_email_previews_as_sent_with_a_badge(qtbot, page)
+
+    # Approve six with A: each decision moves on to the next write.
+    approved, approved_ids = _approves_six_with_a(qtbot, page, first, lead)
+
+    # Select three e-mails of the second run and reject them together, with a comment.
+    rejected_ids = _rejects_three_emails_with_a_comment(qtbot, window, page)
+
+    # 3. Four eyes on (Settings): one approval is refused in place, naming the rule.
+    left_for_a_colleague = _four_eyes_refuses_her_own_approval(qtbot, window, page, lead)
+
+    # 4. The approved writes were applied within a second: the ledger, the receipts.
+    _the_approved_writes_were_applied_within_a_second(
+        qtbot, approved, approved_ids, lead, mailbox, rejected_ids
+    )
+
+    # The run page says who approved what and when (Ctrl+4, the run, Enter).
+    _the_run_page_says_who_decided_what(qtbot, window, approved, approved_ids, first, second)
+
+    # The audit trail has each decision with its actor and reason.
+    events = list(
+        AuditEvent.select()
+        .where(AuditEvent.action.in_(["write.approved", "write.rejected"]))
+        .order_by(AuditEvent.id)
+    )
+    assert [(e.action, e.actor, e.reason) for e in events] == [
+        ("write.approved", "ana", None)
+    ] * 6 + [("write.rejected", "ana", COMMENT)] * 3
+
+    # She leaves the refused write for a colleague, who may approve it.
+    [decision] = lead.approve([left_for_a_colleague])
+    assert decision.ok, decision.message
+
+
+def _the_tray_message_opens_the_inbox(qtbot, window):
     tray = window.tray
     qtbot.waitUntil(
         lambda: any(m[0] == "12 writes await approval" for m in tray.messages), timeout=WAIT_MS
@@ -131,8 +175,10 @@ def test_an_approver_clears_the_inbox_before_lunch(
     runs = list(dict.fromkeys(row.run_id for row in page.model.loaded_rows()))
     assert len(runs) == 2
     first, second = runs
+    return first, page, second
 
-    # 2. Filter to finance (Ctrl+F reaches the filters; the category is chosen by key).
+
+def _filters_to_finance(qtbot, page) -> None:
     keys(qtbot, page.table, Qt.Key.Key_F, CTRL)
     combo = page.filter_bar.category
     assert combo.hasFocus()
@@ -144,7 +190,8 @@ def test_an_approver_clears_the_inbox_before_lunch(
     rows = page.model.loaded_rows()
     assert {r.category for r in rows} == {"finance"} and len(rows) == 12
 
-    # The file write's preview is a coloured diff of the ledger as it is and will be.
+
+def _the_file_write_previews_as_a_diff(qtbot, page) -> None:
     click_row(qtbot, page.table, 0)
     assert page.model.row_at(0).kind == "write_file"
     colours = line_colours(page)
@@ -152,7 +199,8 @@ def test_an_approver_clears_the_inbox_before_lunch(
     assert colours["-status: expected"] == REMOVED and colours["+status: received"] == ADDED
     assert not page.preview.customer_badge.isVisible()
 
-    # The e-mail is rendered as it will be sent, with a customer-facing badge.
+
+def _the_email_previews_as_sent_with_a_badge(qtbot, page) -> None:
     click_row(qtbot, page.table, 1)
     mail = page.model.row_at(1)
     assert (mail.kind, mail.customer_facing) == ("send_email", True)
@@ -173,7 +221,8 @@ def test_an_approver_clears_the_inbox_before_lunch(
     assert page.model.index(1, column).data() == "customer"
     assert page.model.index(1, column).data(Qt.ItemDataRole.ForegroundRole) == CUSTOMER_COLOUR
 
-    # Approve six with A: each decision moves on to the next write.
+
+def _approves_six_with_a(qtbot, page, first, lead):
     click_row(qtbot, page.table, 0)
     approved_ids = []
     for n in range(6):
@@ -183,8 +232,10 @@ def test_an_approver_clears_the_inbox_before_lunch(
         assert page.model.rowCount() == 11 - n
     approved = [lead.get_write(i) for i in approved_ids]
     assert {w.run_id for w in approved} == {first} and all(w.decided_by == "ana" for w in approved)
+    return approved, approved_ids
 
-    # Select three e-mails of the second run and reject them together, with a comment.
+
+def _rejects_three_emails_with_a_comment(qtbot, window, page):
     assert page.model.row_at(0).kind == "write_file"
     click_row(qtbot, page.table, 1)
     click_row(qtbot, page.table, 3, SHIFT)
@@ -204,8 +255,10 @@ def test_an_approver_clears_the_inbox_before_lunch(
     shown(qtbot, window)  # the window manager gives the window back its activation
     assert page.table.hasFocus()
     assert page.model.rowCount() == 3
+    return rejected_ids
 
-    # 3. Four eyes on (Settings): one approval is refused in place, naming the rule.
+
+def _four_eyes_refuses_her_own_approval(qtbot, window, page, lead):
     settings = go_to(qtbot, window, 8)
     assert settings is window.page(nav.SETTINGS)
     click_choice(qtbot, settings.four_eyes.buttons["on"])
@@ -227,8 +280,12 @@ def test_an_approver_clears_the_inbox_before_lunch(
     )
     assert page.table.current_id() == left_for_a_colleague  # still there, still selected
     assert lead.get_write(left_for_a_colleague).status == "pending"
+    return left_for_a_colleague
 
-    # 4. The approved writes were applied within a second: the ledger, the receipts.
+
+def _the_approved_writes_were_applied_within_a_second(
+    qtbot, approved, approved_ids, lead, mail_server, rejected_ids
+) -> None:
     def all_applied() -> bool:
         return all(lead.get_write(i).status == "applied" for i in approved_ids)
 
@@ -238,12 +295,15 @@ def test_an_approver_clears_the_inbox_before_lunch(
     [ledger] = [w for w in approved if w.kind == "write_file"]
     assert Path(ledger.target).read_text() == "invoices: 5\nstatus: received\n"
     receipts = sorted(w.target for w in approved if w.kind == "send_email")
-    assert len(receipts) == 5 and mailbox.recipients() == receipts
+    assert len(receipts) == 5 and mail_server.recipients() == receipts
     rejected = [lead.get_write(i) for i in rejected_ids]
     assert {(w.status, w.decided_by, w.comment) for w in rejected} == {("rejected", "ana", COMMENT)}
-    assert not {w.target for w in rejected} & set(mailbox.recipients())  # never sent
+    assert not {w.target for w in rejected} & set(mail_server.recipients())  # never sent
 
-    # The run page says who approved what and when (Ctrl+4, the run, Enter).
+
+def _the_run_page_says_who_decided_what(
+    qtbot, window, approved, approved_ids, first, second
+) -> None:
     runs_page = go_to(qtbot, window, 4)
     assert runs_page is window.page(nav.RUNS)
     qtbot.waitUntil(lambda: runs_page.model.row_of(first) is not None, timeout=WAIT_MS)
@@ -277,20 +337,6 @@ def test_an_approver_clears_the_inbox_before_lunch(
     rejected_at = parse_at(AuditEvent.get(AuditEvent.action == "write.rejected").at)
     assert f'ana rejected 3 at {rejected_at:%H:%M} ("{COMMENT}").' in account
     assert "3 writes wait for a person's decision in the inbox." in account
-
-    # The audit trail has each decision with its actor and reason.
-    events = list(
-        AuditEvent.select()
-        .where(AuditEvent.action.in_(["write.approved", "write.rejected"]))
-        .order_by(AuditEvent.id)
-    )
-    assert [(e.action, e.actor, e.reason) for e in events] == [
-        ("write.approved", "ana", None)
-    ] * 6 + [("write.rejected", "ana", COMMENT)] * 3
-
-    # She leaves the refused write for a colleague, who may approve it.
-    [decision] = lead.approve([left_for_a_colleague])
-    assert decision.ok, decision.message
 
 
 def test_the_inbox_keys_work_at_once_however_it_was_opened(qtbot, make_window, sqlite_url):

@@ -97,6 +97,20 @@ def test_monthly_review(qtbot, make_window, history: str, mail, user_dirs: Path)
     a_month_ago(console.db, "invoice-intake", days=40)
 
     # 1. The Reviews page lists what is due and overdue, and what is escalated, with why.
+    reviews = _the_reviews_page_lists_what_is_due_and_escalated(qtbot, window)
+
+    # 2. She opens invoice-intake, and its last run's plain-language account.
+    _opens_the_workflow_and_its_last_runs_account(qtbot, window, console, reviews, run)
+
+    # She checks the month's runs, records and cost in the review dialog, records her
+    # review with notes and replaces bo, who left the team, by cy.
+    notes = _records_her_review_and_the_new_owner(qtbot, window, console, reviews, run)
+
+    # 3. Audit -> Verify says the trail is intact; an export goes to the compliance folder.
+    _the_audit_trail_verifies_and_exports(qtbot, window, console, notes, user_dirs)
+
+
+def _the_reviews_page_lists_what_is_due_and_escalated(qtbot, window):
     press(qtbot, window, "Ctrl+6")
     reviews = window.page(nav.REVIEWS)
     qtbot.waitUntil(lambda: reviews.escalation_model.rowCount() == 3, timeout=WAIT_MS)
@@ -129,8 +143,10 @@ def test_monthly_review(qtbot, make_window, history: str, mail, user_dirs: Path)
         "status-webhook": "failed 2 runs in a row (pauses itself at 3)",
     }
     assert reviews.escalation_title.text().startswith("Escalated workflows (3)")
+    return reviews
 
-    # 2. She opens invoice-intake, and its last run's plain-language account.
+
+def _opens_the_workflow_and_its_last_runs_account(qtbot, window, console, reviews, run) -> None:
     click_row(qtbot, reviews.due_table, row_with(reviews.due_model, "Workflow", "invoice-intake"))
     click(qtbot, reviews, "openWorkflowButton")
     assert window.current_page_key() == nav.WORKFLOWS
@@ -150,8 +166,8 @@ def test_monthly_review(qtbot, make_window, history: str, mail, user_dirs: Path)
     told = console.run_account(run)  # the same account as `runs show ID` prints
     assert all(p in account for p in (told.headline, *told.paragraphs, *told.bullets))
 
-    # She checks the month's runs, records and cost in the review dialog, records her
-    # review with notes and replaces bo, who left the team, by cy.
+
+def _records_her_review_and_the_new_owner(qtbot, window, console, reviews, run):
     press(qtbot, window, "Ctrl+6")
     click_row(qtbot, reviews.due_table, row_with(reviews.due_model, "Workflow", "invoice-intake"))
     press(qtbot, reviews.due_table, "Enter")
@@ -177,8 +193,10 @@ def test_monthly_review(qtbot, make_window, history: str, mail, user_dirs: Path)
     assert (owner_change.actor, owner_change.details["changed"]) == ("ana", ["owner"])
     review = audit_of(console, "review.recorded", workflow="invoice-intake")[-1]
     assert (review.actor, review.details["kind"], review.reason) == ("ana", "monthly", notes)
+    return notes
 
-    # 3. Audit -> Verify says the trail is intact; an export goes to the compliance folder.
+
+def _the_audit_trail_verifies_and_exports(qtbot, window, console, notes, user_dirs) -> None:
     press(qtbot, window, "Ctrl+5")
     audit = window.page(nav.AUDIT)
     with qtbot.waitSignal(audit.verify_finished, timeout=WAIT_MS) as verified:

@@ -62,6 +62,25 @@ def test_a_team_shares_the_inbox_one_decision_per_write_and_the_kill_switches(qt
         drop_file(folders["incoming"], f"{name}.csv", f"number,email\n7,{name}@example.test\n")
 
     # Both desktops show the same three writes, whichever engine planned them.
+    _both_desktops_show_the_same_three_writes(qtbot, ana, bo, lead)
+
+    # Both approve the same (first) write at the same moment.
+    bo_page = _two_approvals_at_once_make_one_decision(qtbot, ana, bo, folders, lead)
+
+    # Ana pauses finance; Bo's engine, which only reads the database, stops within 1 s
+    # and Bo's window shows the same red banner and red switch within 2 s.
+    bo_switch = _a_pause_on_one_desktop_stops_the_other(qtbot, ana, bo)
+
+    # A file dropped after the pause becomes a held run: recorded, never started.
+    _a_file_dropped_after_the_pause_is_held(qtbot, bo_switch, folders, lead)
+
+    # An approval on Bo's desktop is now refused in place, and nothing moves.
+    _an_approval_on_the_other_desktop_is_refused(qtbot, ana, bo, bo_page)
+    # Two desktops and two engines appended to one audit trail: it is intact.
+    assert lead.verify_audit().ok
+
+
+def _both_desktops_show_the_same_three_writes(qtbot, ana, bo, lead) -> None:
     go_to(qtbot, ana, 2)
     go_to(qtbot, bo, 2)
     qtbot.waitUntil(lambda: len(inbox_ids(ana)) == 3, timeout=WAIT_MS)
@@ -70,7 +89,8 @@ def test_a_team_shares_the_inbox_one_decision_per_write_and_the_kill_switches(qt
     for window in (ana, bo):
         qtbot.waitUntil(lambda w=window: w.page_list.item(1).text() == "Inbox (3)", timeout=3000)
 
-    # Both approve the same (first) write at the same moment.
+
+def _two_approvals_at_once_make_one_decision(qtbot, ana, bo, folders, lead):
     ana_page, bo_page = ana.page(nav.INBOX), bo.page(nav.INBOX)
     first = inbox_ids(ana)[0]
     assert ana_page.table.current_id() == bo_page.table.current_id() == first
@@ -94,9 +114,10 @@ def test_a_team_shares_the_inbox_one_decision_per_write_and_the_kill_switches(qt
     )
     out = folders["staging"]
     qtbot.waitUntil(lambda: len(list(out.iterdir())) == 1, timeout=WAIT_MS)
+    return bo_page
 
-    # Ana pauses finance; Bo's engine, which only reads the database, stops within 1 s
-    # and Bo's window shows the same red banner and red switch within 2 s.
+
+def _a_pause_on_one_desktop_stops_the_other(qtbot, ana, bo):
     bo_engine = EventClock(bo.services.engine.events)
     try:
         before = time.monotonic()
@@ -115,8 +136,10 @@ def test_a_team_shares_the_inbox_one_decision_per_write_and_the_kill_switches(qt
     assert bo.paused_banner.text() == ana.paused_banner.text()
     assert bo.paused_banner.text().startswith("Paused: finance (by ana ")
     assert bo.paused_banner.text().endswith(": hosting incident)")
+    return bo_switch
 
-    # A file dropped after the pause becomes a held run: recorded, never started.
+
+def _a_file_dropped_after_the_pause_is_held(qtbot, bo_switch, folders, lead) -> None:
     held_file = drop_file(folders["incoming"], "june.csv", "number,email\n8,j@example.test\n")
     qtbot.waitUntil(lambda: len(lead.list_held()) == 1, timeout=WAIT_MS)
     [held] = lead.list_held()
@@ -124,12 +147,11 @@ def test_a_team_shares_the_inbox_one_decision_per_write_and_the_kill_switches(qt
     assert lead.list_audit(action="run.started", run=held.id) == []
     qtbot.waitUntil(lambda: bo_switch.text() == "finance — paused, 1 held run", timeout=3000)
 
-    # An approval on Bo's desktop is now refused in place, and nothing moves.
+
+def _an_approval_on_the_other_desktop_is_refused(qtbot, ana, bo, bo_page) -> None:
     activate(qtbot, bo)
     with qtbot.waitSignal(bo_page.decision_finished, timeout=WAIT_MS):
         qtbot.mouseClick(bo_page.decisions.approve, Qt.MouseButton.LeftButton)
     assert "finance is paused" in bo_page.decisions.message.text()
     assert bo_page.decisions.message.property("level") == "error"
     assert inbox_ids(bo) == inbox_ids(ana) and len(inbox_ids(ana)) == 2
-    # Two desktops and two engines appended to one audit trail: it is intact.
-    assert lead.verify_audit().ok

@@ -1,0 +1,279 @@
+"""The command line's argument parser: every command, its options and its help text.
+
+Each leaf parser carries its handler as `func`; the handlers live in one module per
+noun (cli_workflow, cli_switches, cli_inbox, cli_history, cli_settings, cli_engine).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from sophmate_desktop import __version__, cli_engine
+from sophmate_desktop import cli_format as fmt
+from sophmate_desktop import cli_history as history
+from sophmate_desktop import cli_inbox as inbox
+from sophmate_desktop import cli_settings as settings
+from sophmate_desktop import cli_switches as switches
+from sophmate_desktop import cli_workflow as workflow
+from sophmate_desktop.console import Console
+from sophmate_desktop.domain.enums import EffectKind, ReviewKind, Stage
+
+DESCRIPTION = """\
+SophMate Desktop: run operations automation safely. Workflows run read-only
+first, then in staging, then in production; their writes wait in an approval
+inbox; kill switches stop whole categories at once; every step is audited.
+Without a command the desktop window opens."""
+
+EPILOG = """\
+examples:
+  sophmate-desktop workflow import invoice-intake.yaml
+  sophmate-desktop workflow show invoice-intake
+  sophmate-desktop inbox list --category finance
+  sophmate-desktop inbox approve 41 42 43 --comment "checked the totals"
+  sophmate-desktop category pause finance --reason "bank API incident"
+  sophmate-desktop category resume finance --reason "incident over" --replay
+  printf '%s\\n' "$SMTP_PASSWORD" | sophmate-desktop secret set supplier-smtp
+  sophmate-desktop --db postgresql://ops@db.example:5432/sophmate audit verify
+
+exit codes: 0 done, 2 bad input, 3 refused by policy (kill switch, checklist,
+four eyes, graduation), 1 anything else."""
+
+# Each command returns the text for stdout, or (text, exit code).
+Handler = Callable[[Console, argparse.Namespace], "str | tuple[str, int]"]
+
+
+def listing(
+    fetch: Callable[[Console, argparse.Namespace], list], columns: tuple, empty: str
+) -> Handler:
+    """A list command: a table, or a JSON array of row.to_dict() with --json."""
+
+    def handler(c: Console, a: argparse.Namespace) -> str:
+        rows = fetch(c, a)
+        return fmt.rows_json(rows) if a.json else fmt.table_or(rows, columns, empty)
+
+    return handler
+
+
+def _group(sub: Any, name: str, help_text: str) -> Any:
+    parser = sub.add_parser(name, help=help_text, description=help_text)
+    return parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+
+def _leaf(
+    sub: Any, name: str, handler: Handler, help_text: str, *, json_flag: bool = False
+) -> argparse.ArgumentParser:
+    parser = sub.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(func=handler)
+    if json_flag:
+        parser.add_argument("--json", action="store_true", help="print JSON, not a table")
+    return parser
+
+
+def _reason(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument(
+        "--reason", required=required, metavar="TEXT", help="why (kept in the audit trail)"
+    )
+
+
+def _add_workflow(sub: Any) -> None:
+    g = _group(sub, "workflow", "import, export, inspect, enable and promote workflows")
+    text = "import (or update) a workflow from a YAML file"
+    p = _leaf(g, "import", workflow.cmd_workflow_import, text)
+    p.add_argument("file", metavar="FILE", help="the workflow file (YAML)")
+    p = _leaf(g, "export", workflow.cmd_workflow_export, "write a workflow as YAML")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    workflows = listing(lambda c, a: c.list_workflows(), fmt.WORKFLOW_COLUMNS, "No workflows.")
+    _leaf(g, "list", workflows, "list workflows and their checklists", json_flag=True)
+    text = "show a workflow, its missing checklist items and its promotion status"
+    p = _leaf(g, "show", workflow.cmd_workflow_show, text, json_flag=True)
+    p.add_argument("name", metavar="NAME")
+    text = "enable a workflow (refused until its production checklist holds)"
+    _leaf(g, "enable", workflow.cmd_workflow_enable, text).add_argument("name", metavar="NAME")
+    p = _leaf(g, "disable", workflow.cmd_workflow_disable, "disable a workflow")
+    p.add_argument("name", metavar="NAME")
+    _reason(p, required=False)
+    p = _leaf(g, "promote", workflow.cmd_workflow_promote, "move a workflow to another stage")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--to", required=True, choices=[s.value for s in Stage], help="the stage")
+    cli_engine.add_workflow_run(g, _leaf)
+
+
+def _add_category(sub: Any) -> None:
+    g = _group(sub, "category", "kill switches of categories (and of everything: --all)")
+    fetch = switches.switches_in("global", "category")
+    categories = listing(fetch, fmt.SWITCH_COLUMNS, "No categories.")
+    _leaf(g, "list", categories, "list categories and whether they run", json_flag=True)
+    for verb, handler in (
+        ("pause", switches.cmd_category_pause),
+        ("resume", switches.cmd_category_resume),
+    ):
+        p = _leaf(g, verb, handler, f"{verb} a category, or all automation with --all")
+        p.add_argument("name", nargs="?", metavar="NAME")
+        p.add_argument("--all", action="store_true", help=f"{verb} all automation")
+        _reason(p)
+    held = p.add_mutually_exclusive_group()
+    held.add_argument("--replay", action="store_true", help="queue the held runs again")
+    held.add_argument("--discard", action="store_true", help="discard the held runs")
+    held.add_argument(
+        "--by-category",
+        action="store_true",
+        help="with --all: lift Pause all but keep each category paused, to resume them "
+        "one by one (replay or discard their held runs each)",
+    )
+    text = "show or set a category's cost budgets; when one is spent the category pauses"
+    p = _leaf(g, "budget", switches.cmd_category_budget, text, json_flag=True)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--per-day", type=float, metavar="X", help="budget per UTC day")
+    p.add_argument("--per-month", type=float, metavar="Y", help="budget per UTC month")
+    p.add_argument("--clear", action="store_true", help="remove both budgets")
+
+
+def _add_effect_and_held(sub: Any) -> None:
+    g = _group(sub, "effect", "kill switches of kinds of effect (all e-mail, all HTTP, ...)")
+    effects = listing(switches.switches_in("effect"), fmt.SWITCH_COLUMNS, "No effect switches.")
+    _leaf(g, "list", effects, "list effect switches", json_flag=True)
+    kinds = [k.value for k in EffectKind]
+    for verb, handler in (
+        ("pause", switches.cmd_effect_pause),
+        ("resume", switches.cmd_effect_resume),
+    ):
+        p = _leaf(g, verb, handler, f"{verb} every write of one kind of effect")
+        p.add_argument("kind", metavar="KIND", choices=kinds, help=", ".join(kinds))
+        _reason(p)
+
+    g = _group(sub, "held", "runs held while paused: replay or discard them")
+    held_runs = listing(lambda c, a: c.list_held(), fmt.RUN_COLUMNS, "No held runs.")
+    _leaf(g, "list", held_runs, "list held runs", json_flag=True)
+    for verb, handler in (
+        ("replay", switches.cmd_held_replay),
+        ("discard", switches.cmd_held_discard),
+    ):
+        p = _leaf(g, verb, handler, f"{verb} held runs")
+        p.add_argument("ids", nargs="*", type=fmt.positive_int, metavar="ID")
+        p.add_argument("--all", action="store_true", help="every held run")
+        _reason(p, required=False)
+
+
+def _add_inbox(sub: Any) -> None:
+    g = _group(sub, "inbox", "the approval inbox: writes waiting for a person")
+    rows = listing(inbox.inbox_rows, fmt.WRITE_COLUMNS, "The inbox is empty.")
+    p = _leaf(g, "list", rows, "list pending and interrupted writes", json_flag=True)
+    p.add_argument("--all", action="store_true", help="writes in every status")
+    p.add_argument("--category", metavar="C")
+    p.add_argument("--workflow", metavar="W")
+    p.add_argument("--kind", metavar="K", help="the action, e.g. send_email")
+    p.add_argument("--limit", type=fmt.positive_int, default=500, metavar="N")
+    p = _leaf(g, "approve", inbox.cmd_inbox_approve, "approve writes (one line per write)")
+    p.add_argument("ids", nargs="+", type=fmt.positive_int, metavar="ID")
+    p.add_argument("--comment", metavar="T")
+    p = _leaf(g, "reject", inbox.cmd_inbox_reject, "reject writes (the comment says why)")
+    p.add_argument("ids", nargs="+", type=fmt.positive_int, metavar="ID")
+    p.add_argument("--comment", required=True, metavar="T")
+    for verb, handler, text in (
+        ("mark-applied", inbox.cmd_inbox_mark_applied, "an interrupted write did take effect"),
+        ("retry", inbox.cmd_inbox_retry, "apply an interrupted or failed write again"),
+    ):
+        p = _leaf(g, verb, handler, text)
+        p.add_argument("id", type=fmt.positive_int, metavar="ID")
+        p.add_argument("--comment", metavar="T")
+
+
+def _add_runs_and_review(sub: Any) -> None:
+    g = _group(sub, "runs", "run history")
+    runs = listing(
+        lambda c, a: c.list_runs(workflow=a.workflow, limit=a.limit), fmt.RUN_COLUMNS, "No runs."
+    )
+    p = _leaf(g, "list", runs, "list runs, newest first", json_flag=True)
+    p.add_argument("--workflow", metavar="NAME")
+    p.add_argument("--limit", type=fmt.positive_int, default=100, metavar="N")
+    text = "show a run, its writes and its audit timeline"
+    p = _leaf(g, "show", history.cmd_runs_show, text, json_flag=True)
+    p.add_argument("id", type=fmt.positive_int, metavar="ID")
+
+    p = _leaf(sub, "review", history.cmd_review, "record a review of a workflow")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--kind", required=True, choices=[k.value for k in ReviewKind])
+    p.add_argument("--notes", metavar="T")
+
+
+def _add_audit(sub: Any) -> None:
+    g = _group(sub, "audit", "the hash-chained audit trail")
+    events = listing(
+        lambda c, a: c.list_audit(limit=a.limit, **history.audit_filters(a)),
+        fmt.AUDIT_COLUMNS,
+        "No audit events match.",
+    )
+    p = _leaf(g, "list", events, "list audit events, newest first", json_flag=True)
+    p.add_argument("--limit", type=fmt.positive_int, default=100, metavar="N")
+    e = _leaf(g, "export", history.cmd_audit_export, "export audit events, oldest first")
+    e.add_argument("--format", required=True, choices=["jsonl", "csv"])
+    e.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    for parser in (p, e):
+        parser.add_argument("--workflow", metavar="W")
+        parser.add_argument("--actor", dest="filter_actor", metavar="A", help="who acted")
+        parser.add_argument("--action", metavar="X", help="e.g. write.approved or write.*")
+        parser.add_argument("--category", metavar="C")
+        parser.add_argument("--since", type=fmt.iso_time, metavar="ISO", help="from (UTC)")
+        parser.add_argument("--until", type=fmt.iso_time, metavar="ISO", help="before (UTC)")
+    text = "check the hash chain (exit 1 if it is broken)"
+    _leaf(g, "verify", history.cmd_audit_verify, text)
+
+
+def _add_settings(sub: Any) -> None:
+    g = _group(sub, "secret", "secrets in the OS keyring (values never enter the database)")
+    text = "store a secret: one line from stdin, or typed without echo at a terminal"
+    _leaf(g, "set", settings.cmd_secret_set, text).add_argument("name", metavar="NAME")
+    p = _leaf(g, "delete", settings.cmd_secret_delete, "delete a secret")
+    p.add_argument("name", metavar="NAME")
+    secrets = listing(lambda c, a: c.list_secrets(), fmt.SECRET_COLUMNS, "No secrets.")
+    _leaf(g, "list", secrets, "list secret names (never values)", json_flag=True)
+
+    g = _group(sub, "connection", "providers the actions use: SMTP, HTTP, commands")
+    connections = listing(
+        lambda c, a: c.list_connections(), fmt.CONNECTION_COLUMNS, "No connections."
+    )
+    _leaf(g, "list", connections, "list connections", json_flag=True)
+    p = _leaf(g, "set", settings.cmd_connection_set, "create or change a connection")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--kind", required=True, choices=["smtp", "http", "command"])
+    p.add_argument("--settings", required=True, type=fmt.json_object, metavar="JSON")
+    p.add_argument("--staging-settings", type=fmt.json_object, metavar="JSON")
+    p.add_argument("--secret-ref", metavar="NAME", help="the secret the connection uses")
+
+    g = _group(sub, "settings", "settings")
+    text = "four eyes: who last changed a workflow may not approve its writes"
+    p = _leaf(g, "four-eyes", settings.cmd_settings_four_eyes, text)
+    choices = list(settings.FOUR_EYES_VALUES)
+    p.add_argument("value", nargs="?", choices=choices, help="omit to show it")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=fmt.PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="sqlite:////PATH or postgresql://USER:PASSWORD@HOST:PORT/DB "
+        "(default: $SOPHMATE_DB, else SQLite in the user data folder)",
+    )
+    parser.add_argument(
+        "--actor", type=fmt.actor, metavar="NAME", help="who acts (default: the OS user)"
+    )
+    parser.add_argument("--version", action="version", version=f"{fmt.PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    _add_workflow(sub)
+    _add_category(sub)
+    _add_effect_and_held(sub)
+    _add_inbox(sub)
+    _add_runs_and_review(sub)
+    _add_audit(sub)
+    _add_settings(sub)
+    cli_engine.add_commands(sub, _leaf)
+    return parser

@@ -1,0 +1,47 @@
+"""Set-up commands: `secret` (OS keyring), `connection` and `settings`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from sophmate_desktop.console import Console
+from sophmate_desktop.domain.errors import BadInput
+
+FOUR_EYES_VALUES: dict[str, bool | str] = {"on": True, "off": False, "auto": "auto"}
+
+
+def _read_secret(name: str) -> str:
+    if sys.stdin is None:
+        raise BadInput("secret value: there is no standard input to read it from")
+    if sys.stdin.isatty():
+        value = getpass.getpass(f"Value of secret {name} (not shown): ")
+    else:
+        value = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    if not value:
+        raise BadInput("secret value: empty; pipe one line into `secret set NAME` or type it")
+    return value
+
+
+def cmd_secret_set(c: Console, a: argparse.Namespace) -> str:
+    c.set_secret(a.name, _read_secret(a.name))
+    return f"secret {a.name} stored in the keyring"
+
+
+def cmd_secret_delete(c: Console, a: argparse.Namespace) -> str:
+    c.delete_secret(a.name)
+    return f"secret {a.name} deleted"
+
+
+def cmd_connection_set(c: Console, a: argparse.Namespace) -> str:
+    row = c.save_connection(a.name, a.kind, a.settings, a.staging_settings, a.secret_ref)
+    return f"connection {row.name} ({row.kind}) saved"
+
+
+def cmd_settings_four_eyes(c: Console, a: argparse.Namespace) -> str:
+    if a.value is not None:
+        c.set_four_eyes(FOUR_EYES_VALUES[a.value])
+    stored = c.setting("four_eyes", "auto")
+    word = "auto" if stored == "auto" else "on" if stored else "off"
+    return f"four eyes: {word} (in effect: {'on' if c.four_eyes_enabled else 'off'})"

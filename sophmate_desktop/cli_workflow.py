@@ -1,0 +1,66 @@
+"""`workflow` commands: import, export, show, enable, disable and promote."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sophmate_desktop import cli_format as fmt
+from sophmate_desktop.console import Console
+from sophmate_desktop.domain.enums import Stage
+from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.domain.workflow_file import WorkflowFileError
+
+NEXT_STAGE = {Stage.DRY_RUN: Stage.STAGING, Stage.STAGING: Stage.PRODUCTION}
+
+
+def cmd_workflow_import(c: Console, a: argparse.Namespace) -> str:
+    try:
+        row = c.import_workflow(Path(a.file).expanduser())
+    except WorkflowFileError as exc:  # name the file on every problem, like a compiler
+        raise BadInput("\n".join(f"{a.file}: {problem}" for problem in exc.errors))
+    text = f"saved workflow {row.name} (revision {row.revision}, stage {row.stage})"
+    if row.missing_checklist:
+        text += f"\nbefore it can be enabled it needs: {', '.join(row.missing_checklist)}"
+    return text
+
+
+def cmd_workflow_export(c: Console, a: argparse.Namespace) -> str:
+    text = c.export_workflow(a.name)
+    with fmt.output(a.output) as handle:
+        handle.write(text if text.endswith("\n") else text + "\n")
+    return "" if a.output in (None, "-") else f"exported {a.name} to {a.output}"
+
+
+def cmd_workflow_show(c: Console, a: argparse.Namespace) -> str:
+    row = c.get_workflow(a.name)
+    defn = c.get_definition(a.name)
+    target = NEXT_STAGE.get(Stage(row.stage))
+    refusal = c.graduation_status(row.name, target) if target else None
+    if a.json:
+        keys = ("action", "connection", "customer_facing")
+        steps = [
+            {k: getattr(s, k) for k in keys} | {"effect": s.effect_kind.value} for s in defn.steps
+        ]
+        to = target.value if target else None
+        promotion = {"to": to, "allowed": bool(target) and refusal is None, "refusal": refusal}
+        return fmt.to_json({"workflow": row.to_dict(), "steps": steps, "promotion": promotion})
+    if target is None:
+        status = "in production, the last stage"
+    else:
+        status = f"ready for {target}" if refusal is None else f"not yet: {refusal}"
+    return fmt.workflow_text(row, defn.steps, defn.trigger, status)
+
+
+def cmd_workflow_enable(c: Console, a: argparse.Namespace) -> str:
+    row = c.enable_workflow(a.name)
+    return f"workflow {row.name} enabled (stage {row.stage})"
+
+
+def cmd_workflow_disable(c: Console, a: argparse.Namespace) -> str:
+    return f"workflow {c.disable_workflow(a.name, a.reason).name} disabled"
+
+
+def cmd_workflow_promote(c: Console, a: argparse.Namespace) -> str:
+    row = c.promote(a.name, a.to)
+    return f"workflow {row.name} is now in {row.stage}"

@@ -62,44 +62,8 @@ class Story:
 
     def ending(self) -> list[str]:
         run = self.run
-<<<<<<< HEAD
-        status = run.status
-        ended = f" {self.clock.at(run.finished_at)}" if run.finished_at else ""
-        took = human_duration(run.duration_ms)
-        out: list[str] = []
-        if status == "succeeded":
-            out.append(f"The run succeeded{ended}{f' (it took {took})' if took else ''}.")
-        elif status == "failed":
-            out += self.failure(ended)
-        elif status == "rejected":
-            out.append(
-                f"The run ended as rejected{ended}: every write a person "
-                "decided on was rejected, so nothing was written."
-            )
-        elif status == "cancelled":
-            out += self.cancelled(ended)
-        elif status == "awaiting_approval":
-            out.append("The run is waiting for approval.")
-        elif status == "applying":
-            out.append("Its approved writes are being applied.")
-        elif status == "running":
-            out.append("It is running now.")
-        elif status == "queued":
-            retries = self.of(AuditAction.RUN_RETRY_SCHEDULED)
-            if retries:
-                out += [] if self.planned_after_retries else self.retries(retries)
-                out.append(f"Attempt {run.attempt} is queued.")
-            else:
-                out.append("It is queued: the engine starts it shortly.")
-        elif status == "held":
-            out.append(
-                "It starts when someone replays it after the pause, or ends if it is discarded."
-            )
-        for ev in self.of(AuditAction.RUN_RETRIED):
-=======
         out = self._how_it_stands()
-        for ev in self.of("run.retried"):
->>>>>>> wt-limits
+        for ev in self.of(AuditAction.RUN_RETRIED):
             if ev.run == run.id:
                 new = (ev.details or {}).get("new_run")
                 out.append(
@@ -129,7 +93,7 @@ class Story:
         if status == "cancelled":
             return self.cancelled(ended)
         if status == "queued":
-            retries = self.of("run.retry_scheduled")
+            retries = self.of(AuditAction.RUN_RETRY_SCHEDULED)
             if not retries:
                 return ["It is queued: the engine starts it shortly."]
             told = [] if self.planned_after_retries else self.retries(retries)

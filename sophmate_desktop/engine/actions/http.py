@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -160,18 +160,8 @@ class HttpRequest:
         secrets = SecretLookup(ctx)
         shown_url = payload["url"]
         url = secrets.substitute(shown_url)
-        headers = {k: secrets.substitute(v) for k, v in payload["headers"].items()}
-        for name, value in headers.items():
-            if "\r" in value or "\n" in value:
-                raise ActionError(f"header {name}: a secret's value contains a line break")
-        if "json" in payload:
-            data: bytes | None = json.dumps(
-                map_tree(payload["json"], secrets.substitute), ensure_ascii=False
-            ).encode("utf-8")
-        elif payload.get("body") is not None:
-            data = secrets.substitute(payload["body"]).encode("utf-8")
-        else:
-            data = None
+        headers = _sendable_headers(payload, secrets)
+        data = _request_data(payload, secrets)
         if not _has_header(headers, "Idempotency-Key"):  # a step may derive its own
             headers["Idempotency-Key"] = ctx.idempotency_key
         if not _has_header(headers, "User-Agent"):
@@ -182,31 +172,57 @@ class HttpRequest:
             return mask_values(text, secrets.values)
 
         ctx.check()
-        try:
-            with _OPENER.open(request, timeout=float(payload.get("timeout_s", 30))) as resp:
-                status, reason = resp.status, resp.reason
-                head = resp.read(OUTPUT_LIMIT)
-        except urllib.error.HTTPError as exc:
-            status, reason = exc.code, exc.reason
-            try:
-                head = exc.read(OUTPUT_LIMIT)
-            finally:
-                exc.close()
-            if status >= 400:
-                text = head.decode("utf-8", "replace")[:_ERROR_BODY_LIMIT].strip()
-                raise ActionError(
-                    masked(
-                        f"{payload['method']} {shown_url} failed: HTTP {status} {reason}"
-                        + (f": {text}" if text else "")
-                    )
-                )
-            location = exc.headers.get("Location", "")
-            head = f"(redirect to {location} not followed)\n".encode() + head
-        except OSError as exc:  # URLError, timeouts and refused connections
-            reason_text = getattr(exc, "reason", exc)
-            raise ActionError(masked(f"{payload['method']} {shown_url} failed: {reason_text}"))
+        status, reason, head = _send(request, payload, shown_url, masked)
         text = head.decode("utf-8", "replace")
         return ApplyResult(
             bytes_written=len(data or b""),
             output=masked(f"HTTP {status} {reason}\n{text}"),
         )
+
+
+def _sendable_headers(payload: dict[str, Any], secrets: SecretLookup) -> dict[str, str]:
+    headers = {k: secrets.substitute(v) for k, v in payload["headers"].items()}
+    for name, value in headers.items():
+        if "\r" in value or "\n" in value:
+            raise ActionError(f"header {name}: a secret's value contains a line break")
+    return headers
+
+
+def _request_data(payload: dict[str, Any], secrets: SecretLookup) -> bytes | None:
+    if "json" in payload:
+        value = map_tree(payload["json"], secrets.substitute)
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    if payload.get("body") is not None:
+        return secrets.substitute(payload["body"]).encode("utf-8")
+    return None
+
+
+def _send(
+    request: urllib.request.Request,
+    payload: dict[str, Any],
+    shown_url: str,
+    masked: Callable[[str], str],
+) -> tuple[int, str, bytes]:
+    """Returns (status, reason, head of the body); a 4xx/5xx or no answer raises ActionError."""
+    try:
+        with _OPENER.open(request, timeout=float(payload.get("timeout_s", 30))) as resp:
+            return resp.status, resp.reason, resp.read(OUTPUT_LIMIT)
+    except urllib.error.HTTPError as exc:
+        status, reason = exc.code, exc.reason
+        try:
+            head = exc.read(OUTPUT_LIMIT)
+        finally:
+            exc.close()
+        if status >= 400:
+            text = head.decode("utf-8", "replace")[:_ERROR_BODY_LIMIT].strip()
+            raise ActionError(
+                masked(
+                    f"{payload['method']} {shown_url} failed: HTTP {status} {reason}"
+                    + (f": {text}" if text else "")
+                )
+            )
+        location = exc.headers.get("Location", "")
+        return status, reason, f"(redirect to {location} not followed)\n".encode() + head
+    except OSError as exc:  # URLError, timeouts and refused connections
+        reason_text = getattr(exc, "reason", exc)
+        raise ActionError(masked(f"{payload['method']} {shown_url} failed: {reason_text}"))

@@ -20,6 +20,18 @@ def read_input(path: Path | None, spec: InputSpec | None) -> tuple[Any, int]:
     spec = spec or InputSpec()
     if path is None or spec.read == "none":
         return None, 0
+    raw = _read_bytes(path, spec)
+    text = _decode(path, spec, raw)
+    if spec.read == "text":
+        return text, len(raw)
+    if spec.read == "csv":
+        return _parse_csv(path, text), len(raw)
+    if spec.read == "json":
+        return _parse_json(path, text), len(raw)
+    raise InputError(f"input.read {spec.read!r} is not supported")
+
+
+def _read_bytes(path: Path, spec: InputSpec) -> bytes:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -32,29 +44,34 @@ def read_input(path: Path | None, spec: InputSpec | None) -> tuple[Any, int]:
         raw = fh.read(spec.max_bytes + 1)
     if len(raw) > spec.max_bytes:
         raise InputError(f"input file {path} grew over input.max_bytes ({spec.max_bytes})")
+    return raw
+
+
+def _decode(path: Path, spec: InputSpec, raw: bytes) -> str:
     try:
-        text = raw.decode(spec.encoding)
+        return raw.decode(spec.encoding)
     except UnicodeDecodeError as exc:
         raise InputError(
             f"input file {path} is not valid {spec.encoding} text (byte {exc.start}: {exc.reason})"
         )
-    if spec.read == "text":
-        return text, len(raw)
-    if spec.read == "csv":
-        try:
-            reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-            rows = [dict(r) for r in reader]
-        except csv.Error as exc:
-            raise InputError(f"input file {path} is not valid CSV: {exc}")
-        if reader.fieldnames is None:
-            raise InputError(f"input file {path} is an empty CSV file (no header row)")
-        return rows, len(raw)
-    if spec.read == "json":
-        try:
-            return json.loads(text), len(raw)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"input file {path} is not valid JSON: {exc.msg} "
-                f"(line {exc.lineno}, column {exc.colno})"
-            )
-    raise InputError(f"input.read {spec.read!r} is not supported")
+
+
+def _parse_csv(path: Path, text: str) -> list[dict[str, Any]]:
+    try:
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+        rows = [dict(r) for r in reader]
+    except csv.Error as exc:
+        raise InputError(f"input file {path} is not valid CSV: {exc}")
+    if reader.fieldnames is None:
+        raise InputError(f"input file {path} is an empty CSV file (no header row)")
+    return rows
+
+
+def _parse_json(path: Path, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"input file {path} is not valid JSON: {exc.msg} "
+            f"(line {exc.lineno}, column {exc.colno})"
+        )

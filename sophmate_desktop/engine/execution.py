@@ -93,24 +93,10 @@ class Executor:
         announced); otherwise claim it here."""
         wf: LoadedWorkflow | None = None
         if item is None:
-            added: list[InFlight] = []
-
-            def in_flight(loaded: LoadedWorkflow) -> None:
-                added.append(
-                    self._inflight.add(InFlight("run", run_id, loaded.name, loaded.category, ()))
-                )
-
-            try:
-                claimed = claim(self.db, run_id, self._host, in_flight)
-            except BaseException:
-                for i in added:
-                    self._inflight.remove(i)
-                raise
+            claimed = self._claim_run(run_id)
             if claimed is None:
                 return
-            run, wf = claimed
-            item = added[0]
-            self._publish(EventKind.RUN_STARTED, run=run_id, workflow=wf.name)
+            run, wf, item = claimed
         try:
             if wf is None:
                 run = Run.get_by_id(run_id)
@@ -123,25 +109,53 @@ class Executor:
         except PluginChanged:
             pass
         except Exception as exc:
-            error = mask(str(exc) or type(exc).__name__)
-            diagnostics = {
-                "traceback": mask(traceback.format_exc())[-8000:],
-                "exception": type(exc).__name__,
-            }
-            outcome = fail_run(self.db, run_id, error, diagnostics)
-            if outcome.final:
-                self._publish(
-                    EventKind.RUN_FAILED,
-                    run=run_id,
-                    workflow=item.workflow,
-                    error=error,
-                    notification=outcome.notified,
-                    paused=outcome.paused,
-                )
-                if wf is not None:
-                    self._notify_failure(wf, run_id, error)
+            self._record_failure(run_id, exc, item, wf)
         finally:
             self._inflight.remove(item)
+
+    def _claim_run(self, run_id: int) -> tuple[Run, LoadedWorkflow, InFlight] | None:
+        """Claim the run, put it in flight and announce it; None if another host has it."""
+        added: list[InFlight] = []
+
+        def in_flight(loaded: LoadedWorkflow) -> None:
+            added.append(
+                self._inflight.add(InFlight("run", run_id, loaded.name, loaded.category, ()))
+            )
+
+        try:
+            claimed = claim(self.db, run_id, self._host, in_flight)
+        except BaseException:
+            for i in added:
+                self._inflight.remove(i)
+            raise
+        if claimed is None:
+            return None
+        run, wf = claimed
+        item = added[0]
+        self._publish(EventKind.RUN_STARTED, run=run_id, workflow=wf.name)
+        return run, wf, item
+
+    def _record_failure(
+        self, run_id: int, exc: Exception, item: InFlight, wf: LoadedWorkflow | None
+    ) -> None:
+        # Called from the except block: format_exc() reads the exception being handled.
+        error = mask(str(exc) or type(exc).__name__)
+        diagnostics = {
+            "traceback": mask(traceback.format_exc())[-8000:],
+            "exception": type(exc).__name__,
+        }
+        outcome = fail_run(self.db, run_id, error, diagnostics)
+        if outcome.final:
+            self._publish(
+                EventKind.RUN_FAILED,
+                run=run_id,
+                workflow=item.workflow,
+                error=error,
+                notification=outcome.notified,
+                paused=outcome.paused,
+            )
+            if wf is not None:
+                self._notify_failure(wf, run_id, error)
 
     def _check_plugins(self, wf: LoadedWorkflow, run_id: int) -> None:
         custom = {s.action for s in wf.definition.steps} - set(BUILTIN_ACTION_EFFECTS)

@@ -221,6 +221,84 @@ def _python_digest(ev_id: int) -> str | None:
     return None if payload is None else hashlib.sha256(payload.encode()).hexdigest()
 
 
+@dataclass
+class _Walk:
+    """Where verify's walk along the chain has got to."""
+
+    head_id: int
+    in_sql: bool
+    hash_at_head: str | None
+    expected_prev: str = GENESIS_HASH
+    expected_id: int = 1
+    disagreements: int = 0
+
+    def page(self, db: peewee.Database, batch: int) -> VerifyResult | None:
+        """Check up to `batch` events from expected_id on; the first mismatch, if any."""
+        cursor = sql.audit_page(
+            db, _COLUMNS, self.expected_id - 1, batch, hashed_in_sql=self.in_sql
+        )
+        rows = cursor if self.in_sql else map(_payload_row, cursor)
+        for ev_id, prev, digest, payload in rows:
+            bad, recheck = self._check(ev_id, prev, digest, payload)
+            if bad is not None:
+                return bad
+            if recheck and self.in_sql:
+                self.disagreements += 1
+                if self.disagreements > 100:  # this SQLite writes JSON its own way
+                    self.in_sql = False
+                    break
+        return None
+
+    def _check(
+        self, ev_id: int, prev: str, digest: str, payload: str | None
+    ) -> tuple[VerifyResult | None, bool]:
+        """(the mismatch or None, whether the digest had to be rechecked in Python)."""
+        if ev_id != self.expected_id:
+            return VerifyResult(
+                False,
+                self.expected_id - 1,
+                self.expected_id,
+                f"event {self.expected_id} is missing (next is {ev_id})",
+            ), False
+        if prev != self.expected_prev:
+            return VerifyResult(
+                False,
+                ev_id - 1,
+                ev_id,
+                "its prev_hash does not match the event before it (deleted, reordered or edited)",
+            ), False
+        recheck = payload is None or hashlib.sha256(payload.encode()).hexdigest() != digest
+        if recheck and _python_digest(ev_id) != digest:
+            return VerifyResult(
+                False, ev_id - 1, ev_id, "its content does not match its hash (edited)"
+            ), recheck
+        if ev_id == self.head_id:
+            self.hash_at_head = digest
+        self.expected_prev = digest
+        self.expected_id += 1
+        return None, recheck
+
+
+def _head_mismatch(walk: _Walk, head_hash: str) -> VerifyResult | None:
+    checked = walk.expected_id - 1
+    if checked < walk.head_id:
+        return VerifyResult(
+            False,
+            checked,
+            checked + 1,
+            f"the chain head records {walk.head_id} events; {checked} found "
+            "(events removed from the end?)",
+        )
+    if walk.hash_at_head != head_hash:
+        return VerifyResult(
+            False,
+            checked,
+            walk.head_id,
+            "its hash does not match the one the chain head records (rewritten?)",
+        )
+    return None
+
+
 def verify(batch: int = 50_000) -> VerifyResult:
     """Walk the chain from the start; report the first event that does not match.
 
@@ -228,71 +306,26 @@ def verify(batch: int = 50_000) -> VerifyResult:
     (which commit together with the head) are verified too and never look like a gap.
     """
     db = database_proxy.obj
-    in_sql = is_sqlite(db)
     head_id, head_hash = _read_head()
-    sha = hashlib.sha256
-    expected_prev, expected_id = GENESIS_HASH, 1
-    hash_at_head = GENESIS_HASH if head_id == 0 else None
-    disagreements = 0
+    walk = _Walk(head_id, is_sqlite(db), GENESIS_HASH if head_id == 0 else None)
     while True:
-        first = expected_id
+        first = walk.expected_id
         try:
-            cursor = sql.audit_page(db, _COLUMNS, expected_id - 1, batch, hashed_in_sql=in_sql)
-            rows = cursor if in_sql else map(_payload_row, cursor)
-            for ev_id, prev, digest, payload in rows:
-                if ev_id != expected_id:
-                    return VerifyResult(
-                        False,
-                        expected_id - 1,
-                        expected_id,
-                        f"event {expected_id} is missing (next is {ev_id})",
-                    )
-                if prev != expected_prev:
-                    return VerifyResult(
-                        False,
-                        ev_id - 1,
-                        ev_id,
-                        "its prev_hash does not match the event before it "
-                        "(deleted, reordered or edited)",
-                    )
-                recheck = payload is None or sha(payload.encode()).hexdigest() != digest
-                if recheck and _python_digest(ev_id) != digest:
-                    return VerifyResult(
-                        False, ev_id - 1, ev_id, "its content does not match its hash (edited)"
-                    )
-                if ev_id == head_id:
-                    hash_at_head = digest
-                expected_prev = digest
-                expected_id += 1
-                if recheck and in_sql:
-                    disagreements += 1
-                    if disagreements > 100:  # this SQLite writes JSON its own way
-                        in_sql = False
-                        break
+            bad = walk.page(db, batch)
         except (sqlite3.OperationalError, peewee.OperationalError):
-            if not in_sql:
+            if not walk.in_sql:
                 raise
             # No JSON functions in this SQLite, or a BLOB where text belongs: go on in Python.
-            in_sql = False
+            walk.in_sql = False
             continue
-        if expected_id == first:
+        if bad is not None:
+            return bad
+        if walk.expected_id == first:
             break
-    checked = expected_id - 1
-    if checked < head_id:
-        return VerifyResult(
-            False,
-            checked,
-            checked + 1,
-            f"the chain head records {head_id} events; {checked} found "
-            "(events removed from the end?)",
-        )
-    if hash_at_head != head_hash:
-        return VerifyResult(
-            False,
-            checked,
-            head_id,
-            "its hash does not match the one the chain head records (rewritten?)",
-        )
+    bad = _head_mismatch(walk, head_hash)
+    if bad is not None:
+        return bad
+    checked = walk.expected_id - 1
     last_recorded = _read_head()[0]
     if checked > last_recorded:
         return VerifyResult(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, getaddresses
 from typing import Any
@@ -118,26 +120,10 @@ class SendEmail:
         ctx.check()
         settings = settings_for(payload["connection"], ctx)
         secrets = SecretLookup(ctx)
-        host = settings.get("host")
-        if not host:
-            raise ActionError(f"connection {payload['connection']!r} has no host")
-        use_ssl = bool(settings.get("ssl", False))
-        starttls = bool(settings.get("starttls", False))
-        port = int(settings.get("port") or (465 if use_ssl else 587 if starttls else 25))
-        timeout = float(settings.get("timeout_s") or 30)
+        server = _server(settings, payload["connection"])
         sender = str(settings.get("from") or payload["from"])
-
-        msg = EmailMessage()
-        msg["From"] = sender
-        msg["To"] = ", ".join(secrets.substitute(a) for a in payload["to"])
-        if payload["cc"]:
-            msg["Cc"] = ", ".join(secrets.substitute(a) for a in payload["cc"])
-        msg["Subject"] = secrets.substitute(payload["subject"])
-        msg["Date"] = formatdate(localtime=True)
-        msg["Message-ID"] = message_id(ctx.idempotency_key)
-        msg.set_content(secrets.substitute(payload["body"]))
+        msg = _message(payload, ctx, secrets, sender)
         recipients = [a for _, a in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", []))]
-
         username = settings.get("username")
         password = None
         if username and settings.get("secret_ref"):
@@ -147,35 +133,85 @@ class SendEmail:
             return mask_values(text, secrets.values)
 
         ctx.check()
-        tls = ssl.create_default_context()
-        try:
-            if use_ssl:
-                client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls)
-            else:
-                client = smtplib.SMTP(host, port, timeout=timeout)
-            with client:
-                if starttls:
-                    client.starttls(context=tls)
-                if username and password is not None:
-                    client.login(str(username), password)
-                ctx.check()
-                refused = client.send_message(msg, from_addr=sender, to_addrs=recipients)
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise ActionError(masked(f"every recipient was refused: {_refusals(exc.recipients)}"))
-        except smtplib.SMTPResponseException as exc:
-            text = (
-                exc.smtp_error.decode("utf-8", "replace")
-                if isinstance(exc.smtp_error, bytes)
-                else str(exc.smtp_error)
-            )
-            raise ActionError(masked(f"the mail server {host}:{port} said {exc.smtp_code} {text}"))
-        except (smtplib.SMTPException, OSError) as exc:
-            raise ActionError(masked(f"could not send through {host}:{port}: {exc}"))
+        login = (str(username), password) if username and password is not None else None
+        refused = _send(server, login, msg, sender, recipients, ctx, masked)
         sent = len(recipients) - len(refused)
         output = f"sent to {sent} recipient(s), Message-ID {msg['Message-ID']}"
         if refused:
             output += f"; refused: {_refusals(refused)}"
         return ApplyResult(bytes_written=len(msg.as_bytes()), output=masked(output))
+
+
+@dataclass(frozen=True)
+class _Server:
+    host: str
+    port: int
+    use_ssl: bool
+    starttls: bool
+    timeout: float
+
+
+def _server(settings: Mapping[str, Any], connection: str) -> _Server:
+    host = settings.get("host")
+    if not host:
+        raise ActionError(f"connection {connection!r} has no host")
+    use_ssl = bool(settings.get("ssl", False))
+    starttls = bool(settings.get("starttls", False))
+    port = int(settings.get("port") or (465 if use_ssl else 587 if starttls else 25))
+    timeout = float(settings.get("timeout_s") or 30)
+    return _Server(host, port, use_ssl, starttls, timeout)
+
+
+def _message(
+    payload: dict[str, Any], ctx: ApplyContext, secrets: SecretLookup, sender: str
+) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = ", ".join(secrets.substitute(a) for a in payload["to"])
+    if payload["cc"]:
+        msg["Cc"] = ", ".join(secrets.substitute(a) for a in payload["cc"])
+    msg["Subject"] = secrets.substitute(payload["subject"])
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = message_id(ctx.idempotency_key)
+    msg.set_content(secrets.substitute(payload["body"]))
+    return msg
+
+
+def _send(
+    server: _Server,
+    login: tuple[str, str] | None,
+    msg: EmailMessage,
+    sender: str,
+    recipients: list[str],
+    ctx: ApplyContext,
+    masked: Callable[[str], str],
+) -> dict[str, Any]:
+    """Send through the server; the recipients it refused. Every failure is an ActionError."""
+    host, port = server.host, server.port
+    tls = ssl.create_default_context()
+    try:
+        if server.use_ssl:
+            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=server.timeout, context=tls)
+        else:
+            client = smtplib.SMTP(host, port, timeout=server.timeout)
+        with client:
+            if server.starttls:
+                client.starttls(context=tls)
+            if login is not None:
+                client.login(*login)
+            ctx.check()
+            return client.send_message(msg, from_addr=sender, to_addrs=recipients)
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise ActionError(masked(f"every recipient was refused: {_refusals(exc.recipients)}"))
+    except smtplib.SMTPResponseException as exc:
+        text = (
+            exc.smtp_error.decode("utf-8", "replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        raise ActionError(masked(f"the mail server {host}:{port} said {exc.smtp_code} {text}"))
+    except (smtplib.SMTPException, OSError) as exc:
+        raise ActionError(masked(f"could not send through {host}:{port}: {exc}"))
 
 
 def _refusals(refused: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sophmate_desktop.domain.enums import EffectKind
@@ -175,65 +175,96 @@ class RunCommand:
         def masked(text: str) -> str:
             return mask_values(text, secrets.values)
 
-        options: dict[str, Any] = {}
-        if _POSIX:
-            options["start_new_session"] = True
-        else:
-            options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        try:
-            proc = subprocess.Popen(
-                argv,
-                cwd=cwd,
-                env=env,
-                shell=False,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                **options,
-            )
-        except OSError as exc:
-            raise ActionError(masked(f"could not start {shown}: {exc.strerror or exc}"))
+        proc = _start(argv, cwd, env, shown, masked)
         out, err = _Tail(proc.stdout), _Tail(proc.stderr)
         out.start()
         err.start()
         exited = _ExitWaiter(proc)
         try:
             ctx.register_process(proc)
-            deadline = time.monotonic() + timeout
-            while proc.poll() is None:
-                if ctx.cancelled.is_set():
-                    _kill_group(proc)
-                    raise Cancelled("stopped by a kill switch; the command was killed")
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    _kill_group(proc)
-                    raise ActionError(masked(f"{shown}: timed out after {_seconds(timeout)}"))
-                exited.wait(ctx.cancelled, left)
-            if proc.returncode < 0 and not ctx.cancelled.is_set():
-                # Killed by a signal from outside: most likely a kill switch, whose
-                # engine kills first, records the write, then says so. Waiting for
-                # that (asleep) keeps a hundred killed commands' threads off the GIL
-                # while the engine records them.
-                ctx.cancelled.wait(KILLED_GRACE_S)
-            _kill_stragglers(proc)  # background children would escape every kill switch
-            if ctx.cancelled.is_set():
-                raise Cancelled("stopped by a kill switch; the command was killed")
+            _wait(proc, exited, ctx, timeout, shown, masked)
         finally:
-            exited.close()
-            if proc.poll() is None:  # an unexpected error above: never leave it running
-                _kill_group(proc, grace_s=0)
-            out.join(1.0)
-            err.join(1.0)
-            for reader in (out, err):
-                if not reader.is_alive():  # a live reader keeps its pipe; it is a daemon
-                    reader.stream.close()
-        code = proc.returncode
-        stdout, stderr = masked(out.text()), masked(err.text())
-        if code != 0:
-            how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
-            detail = f": {stderr.strip()}" if stderr.strip() else ""
-            raise ActionError(masked(f"{shown} {how}{detail}"))
-        output = f"exit code 0\nstdout:\n{stdout}"
-        if stderr:
-            output += f"\nstderr:\n{stderr}"
-        return ApplyResult(output=output)
+            _clean_up(proc, exited, out, err)
+        return _result(proc.returncode, out, err, shown, masked)
+
+
+def _start(
+    argv: list[str],
+    cwd: str | None,
+    env: dict[str, str],
+    shown: str,
+    masked: Callable[[str], str],
+) -> subprocess.Popen[bytes]:
+    options: dict[str, Any] = {}
+    if _POSIX:
+        options["start_new_session"] = True
+    else:
+        options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+    try:
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            shell=False,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            **options,
+        )
+    except OSError as exc:
+        raise ActionError(masked(f"could not start {shown}: {exc.strerror or exc}"))
+
+
+def _wait(
+    proc: subprocess.Popen[bytes],
+    exited: _ExitWaiter,
+    ctx: ApplyContext,
+    timeout: float,
+    shown: str,
+    masked: Callable[[str], str],
+) -> None:
+    """Wait for the command to exit; kill it on a kill switch or when it times out."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None:
+        if ctx.cancelled.is_set():
+            _kill_group(proc)
+            raise Cancelled("stopped by a kill switch; the command was killed")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            _kill_group(proc)
+            raise ActionError(masked(f"{shown}: timed out after {_seconds(timeout)}"))
+        exited.wait(ctx.cancelled, left)
+    if proc.returncode < 0 and not ctx.cancelled.is_set():
+        # Killed by a signal from outside: most likely a kill switch, whose
+        # engine kills first, records the write, then says so. Waiting for
+        # that (asleep) keeps a hundred killed commands' threads off the GIL
+        # while the engine records them.
+        ctx.cancelled.wait(KILLED_GRACE_S)
+    _kill_stragglers(proc)  # background children would escape every kill switch
+    if ctx.cancelled.is_set():
+        raise Cancelled("stopped by a kill switch; the command was killed")
+
+
+def _clean_up(proc: subprocess.Popen[bytes], exited: _ExitWaiter, out: _Tail, err: _Tail) -> None:
+    exited.close()
+    if proc.poll() is None:  # an unexpected error above: never leave it running
+        _kill_group(proc, grace_s=0)
+    out.join(1.0)
+    err.join(1.0)
+    for reader in (out, err):
+        if not reader.is_alive():  # a live reader keeps its pipe; it is a daemon
+            reader.stream.close()
+
+
+def _result(
+    code: int, out: _Tail, err: _Tail, shown: str, masked: Callable[[str], str]
+) -> ApplyResult:
+    stdout, stderr = masked(out.text()), masked(err.text())
+    if code != 0:
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        detail = f": {stderr.strip()}" if stderr.strip() else ""
+        raise ActionError(masked(f"{shown} {how}{detail}"))
+    output = f"exit code 0\nstdout:\n{stdout}"
+    if stderr:
+        output += f"\nstderr:\n{stderr}"
+    return ApplyResult(output=output)

@@ -220,6 +220,26 @@ class WatchManager:
         specs = self._routes.get(gkey)
         if not specs:
             return
+        paths = self._event_paths(specs, event)
+        if paths is None:
+            return
+        kind, src, moved_from = paths
+        stamp: FileStamp | None = None
+        stamped = False
+        for spec in specs:
+            if not spec.matches_str(src):
+                if moved_from:
+                    self._settler_discard(spec.key, moved_from)
+                continue
+            trigger = self._triggers(gkey, spec, kind, moved_from)
+            if not stamped:
+                stamp, stamped = file_stamp(src), True
+            self._route(spec, kind, src, stamp, trigger)
+
+    def _event_paths(
+        self, specs: tuple[WatchSpec, ...], event: FileSystemEvent
+    ) -> tuple[str, str, str] | None:
+        """(kind, path, path moved from or ""), or None for an event no watch acts on."""
         kind = event.event_type
         src = os.fsdecode(event.src_path)
         moved_from = ""
@@ -228,37 +248,36 @@ class WatchManager:
             if not src:  # moved out of the folder
                 for spec in specs:
                     self._settler_discard(spec.key, moved_from)
-                return
+                return None
         elif kind not in ("created", "modified", "closed"):
+            return None
+        return kind, src, moved_from
+
+    def _triggers(self, gkey: _GroupKey, spec: WatchSpec, kind: str, moved_from: str) -> bool:
+        trigger = kind in spec.events or (
+            # a polling snapshot cannot tell a rename into the folder from a create
+            gkey.polling and kind == "created" and "moved" in spec.events
+        )
+        if moved_from and self._settler_discard(spec.key, moved_from):
+            trigger = True  # a settling file was renamed: keep settling it
+        return trigger
+
+    def _route(
+        self, spec: WatchSpec, kind: str, src: str, stamp: FileStamp | None, trigger: bool
+    ) -> None:
+        if spec.settle_ms == 0:
+            if trigger and stamp is not None:
+                self._deliver(spec.key, src)
             return
-        stamp: FileStamp | None = None
-        stamped = False
-        for spec in specs:
-            if not spec.matches_str(src):
-                if moved_from:
-                    self._settler_discard(spec.key, moved_from)
-                continue
-            trigger = kind in spec.events or (
-                # a polling snapshot cannot tell a rename into the folder from a create
-                gkey.polling and kind == "created" and "moved" in spec.events
+        settler = self._settler
+        if settler is not None:
+            settler.observe(
+                (spec.key, src),
+                stamp,
+                spec.settle_ms / 1000,
+                trigger=trigger,
+                finished=kind == "closed" and "closed" in spec.events,
             )
-            if moved_from and self._settler_discard(spec.key, moved_from):
-                trigger = True  # a settling file was renamed: keep settling it
-            if not stamped:
-                stamp, stamped = file_stamp(src), True
-            if spec.settle_ms == 0:
-                if trigger and stamp is not None:
-                    self._deliver(spec.key, src)
-                continue
-            settler = self._settler
-            if settler is not None:
-                settler.observe(
-                    (spec.key, src),
-                    stamp,
-                    spec.settle_ms / 1000,
-                    trigger=trigger,
-                    finished=kind == "closed" and "closed" in spec.events,
-                )
 
     def _settler_discard(self, key: str, path: str) -> bool:
         settler = self._settler
@@ -392,41 +411,51 @@ class WatchManager:
         with self._lock:
             if not self._running:
                 return
-            restarted = False
-            for polling in (False, True):
-                observer = self._poller if polling else self._native
-                if observer is None or (
-                    observer.is_alive() and not observer.stopped_event.is_set()
-                ):
-                    continue
-                log.warning("watch observer died; restarting it")
-                restarted = True
-                observer.stop()  # also stops its emitters and inotify thread
-                observer.join(2.0)
-                if polling:
-                    self._poller = None
-                else:
-                    self._native = None
-                for group in self._groups.values():
-                    if group.gkey.polling == polling:
-                        group.watch = None
-                        self._schedule(group)
+            restarted = self._restart_dead_observers()
             if restarted:
                 rescans.append(None)
-            live = self._live_watches()
-            for gkey, group in self._groups.items():
-                keys = [spec.key for spec in self._routes.get(gkey, ())]
-                if group.watch is not None and self._watch_is_healthy(group, live):
-                    continue
-                if group.watch is not None:  # folder vanished or its emitter stopped
-                    self._unschedule(group)
-                if self._schedule(group) and not restarted:
-                    rescans.extend(keys)
+            rescans.extend(self._reschedule_unhealthy(restarted))
             problems = self._problems_to_report()
         if restarted:
             self._last_rescan = time.monotonic()
             self._rescan_due = False
         self._notify(problems, rescans)
+
+    def _restart_dead_observers(self) -> bool:
+        """Caller holds self._lock. Whether an observer had died (and was replaced)."""
+        restarted = False
+        for polling in (False, True):
+            observer = self._poller if polling else self._native
+            if observer is None or (observer.is_alive() and not observer.stopped_event.is_set()):
+                continue
+            log.warning("watch observer died; restarting it")
+            restarted = True
+            observer.stop()  # also stops its emitters and inotify thread
+            observer.join(2.0)
+            if polling:
+                self._poller = None
+            else:
+                self._native = None
+            for group in self._groups.values():
+                if group.gkey.polling == polling:
+                    group.watch = None
+                    self._schedule(group)
+        return restarted
+
+    def _reschedule_unhealthy(self, restarted: bool) -> list[str]:
+        """Caller holds self._lock. The keys of watches to rescan once scheduled again
+        (none after a restart: the full rescan covers them)."""
+        rescans: list[str] = []
+        live = self._live_watches()
+        for gkey, group in self._groups.items():
+            keys = [spec.key for spec in self._routes.get(gkey, ())]
+            if group.watch is not None and self._watch_is_healthy(group, live):
+                continue
+            if group.watch is not None:  # folder vanished or its emitter stopped
+                self._unschedule(group)
+            if self._schedule(group) and not restarted:
+                rescans.extend(keys)
+        return rescans
 
     def _live_watches(self) -> dict[bool, set[ObservedWatch]]:
         """Watches with a live emitter, per observer kind (polling or not): one pass

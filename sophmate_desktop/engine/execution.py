@@ -174,9 +174,9 @@ class Executor:
             pause = changed and policy.pauses_on_plugin_update(wf.definition.pause)
             Workflow.update(plugin_versions=now_versions).where(Workflow.id == wf.id).execute()
             if changed:  # a provider change: a review falls due, a relaxed gate tightens
-                Workflow.update(
-                    last_provider_change_at=utcnow(), gate_tightened_at=utcnow()
-                ).where(Workflow.id == wf.id).execute()
+                Workflow.update(last_provider_change_at=utcnow(), gate_tightened_at=utcnow()).where(
+                    Workflow.id == wf.id
+                ).execute()
             if pause:
                 # Back to the queue and held there, like a run that arrives while its
                 # workflow is paused: replayed on resume.

@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         services.navigator.run_requested.connect(self._show_run)
         services.navigator.workflow_requested.connect(self._show_workflow)
         services.navigator.write_requested.connect(self._show_write)
-        self.change_watcher = ChangeWatcher(services.console, services.events, parent=self)
+        self.change_watcher = ChangeWatcher(services.tasks, services.events, parent=self)
         self.change_watcher.start()
         self.show_page(nav.WELCOME if first_run else nav.DASHBOARD)
 

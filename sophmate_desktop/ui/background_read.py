@@ -3,7 +3,12 @@
 `request()` starts the read on services.tasks. Asked again while a read runs, it
 reads once more when that read ends (and drops the earlier result: it may predate
 the change that asked), so any number of requests during a read cost one more read.
-A result that arrives after the page was closed is dropped.
+A result that arrives after the page was closed is dropped. `request(read)` swaps
+in the read to run (a query built on the main thread from what the page shows now);
+the read that runs again after a busy one is the latest asked for.
+
+Failures reach `failed` on the main thread; the task runner also logs and reports
+the unexpected ones (see ui/tasks.py) unless `report=False`.
 """
 
 from __future__ import annotations
@@ -25,12 +30,15 @@ class BackgroundRead:
         read: Callable[[], Any],
         show: Callable[[Any], None],
         failed: Callable[[BaseException], None],
+        *,
+        report: bool = True,
     ) -> None:
         self._owner = owner
         self._tasks = tasks
         self._read = read
         self._show = show
         self._failed = failed
+        self._report = report
         self._loading = False
         self._again = False
 
@@ -38,12 +46,14 @@ class BackgroundRead:
     def loading(self) -> bool:
         return self._loading
 
-    def request(self) -> None:
+    def request(self, read: Callable[[], Any] | None = None) -> None:
+        if read is not None:
+            self._read = read
         if self._loading:
             self._again = True
             return
         self._loading = True
-        self._tasks.run(self._read, self._done, self._error)
+        self._tasks.run(self._read, self._done, self._error, report=self._report)
 
     def _done(self, result: Any) -> None:
         if not shiboken6.isValid(self._owner):

@@ -1,55 +1,98 @@
 """Notices changes committed by other processes (the CLI, a headless engine, a
-colleague on the team database) and tells the pages through the event bridge."""
+colleague on the team database) and tells the pages through the event bridge.
+
+Every tick reads `console.change_marker()` in the background (ui/background_read.py);
+a tick that comes while the previous read still runs is skipped, so a slow database
+never piles reads up. The first failure of a streak is reported (logged and shown),
+the repeats only logged quietly until the marker can be read again.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from sophmate_desktop.console import Console
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import EventKind
+from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.bridge import EventBridge
+from sophmate_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
+Marker = tuple[int, int]
+
 
 class ChangeWatcher(QObject):
+    checked = Signal(bool)  # a read ended: True when it found a change
+
     def __init__(
-        self, console: Console, bridge: EventBridge, interval_ms: int = 1000, parent=None
+        self,
+        tasks: TaskRunner,
+        bridge: EventBridge,
+        interval_ms: int = 1000,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._console = console
+        self._tasks = tasks
         self._bridge = bridge
-        self._marker: tuple[int, int] | None = None
+        self._marker: Marker | None = None
+        self._failing = False
+        self._active = False
+        self.skipped_ticks = 0
+        self._reader = BackgroundRead(
+            self, tasks, tasks.console.change_marker, self._read, self._failed, report=False
+        )
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.check)
 
     def start(self) -> None:
-        self._marker = self._read()
+        self._active = True
+        self._marker = None
+        self.check()
         self._timer.start()
 
     def stop(self) -> None:
+        self._active = False
         self._timer.stop()
 
     @property
     def running(self) -> bool:
         return self._timer.isActive()
 
-    def check(self) -> bool:
-        """True (and a `db.changed` event) when something changed since the last check."""
-        marker = self._read()
-        if marker is None or marker == self._marker:
-            return False
-        self._marker = marker
-        self._bridge.event_received.emit(Event(EventKind.DB_CHANGED, {}))
-        return True
+    @property
+    def reading(self) -> bool:
+        return self._reader.loading
 
-    def _read(self) -> tuple[int, int] | None:
-        try:
-            return self._console.change_marker()
-        except Exception as exc:  # a database hiccup must not kill the timer
-            log.warning("could not read the change marker: %s", exc)
-            return None
+    def check(self) -> None:
+        """Read the marker in the background, unless the last read is still running."""
+        if self._reader.loading:
+            self.skipped_ticks += 1
+            return
+        self._reader.request()
+
+    def _read(self, marker: Marker) -> None:
+        if not self._active:
+            return  # stopped while the read ran
+        if self._failing:
+            self._failing = False
+            log.info("the change marker can be read again")
+        # The first read cannot tell what was committed between the pages' own first
+        # reads and it, so it counts as a change: the pages catch up once.
+        changed = marker != self._marker
+        self._marker = marker
+        if changed:
+            self._bridge.event_received.emit(Event(EventKind.DB_CHANGED, {}))
+        self.checked.emit(changed)
+
+    def _failed(self, error: BaseException) -> None:
+        if not self._active:
+            return
+        if self._failing:
+            log.debug("still cannot read the change marker: %s", error)
+        else:
+            self._failing = True  # a database hiccup must not stop the watch, nor flood
+            self._tasks.report("could not read the change marker", error)
+        self.checked.emit(False)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.domain.enums import SwitchScope
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.store.rows import SwitchRow
+from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.switch_dialogs import SwitchDialog, pause_dialog, resume_dialog
@@ -116,7 +117,15 @@ class KillSwitchPanel(QWidget):
         column.addLayout(top)
         column.addWidget(self.message)
 
-        self._refresh_later = Debouncer(self, self.refresh)
+        # Events (other people's and processes' changes) are read in the background;
+        # construction and a person's own pause or resume read at once, so the switch
+        # shows its new state as the dialog closes. `_shown` drops a background result
+        # that an immediate read has overtaken.
+        self._shown = 0
+        self._reader = BackgroundRead(
+            self, services.tasks, lambda: None, self._read_in_background, self._read_failed
+        )
+        self._refresh_later = Debouncer(self, self.refresh_in_background)
         services.events.event_received.connect(self._on_event)
         self.refresh()
 
@@ -127,12 +136,32 @@ class KillSwitchPanel(QWidget):
             self._refresh_later.poke()
 
     def refresh(self) -> None:
-        """Re-read every switch and show it."""
+        """Re-read every switch and show it (now, on this thread)."""
         try:
             rows = self.services.console.list_switches()
         except Exception as exc:  # the database went away: say so, keep the old state
-            self.show_message(f"Could not read the kill switches: {exc}")
+            self._read_failed(exc)
             return
+        self._shown += 1
+        self._show_rows(rows)
+
+    def refresh_in_background(self) -> None:
+        console, shown = self.services.console, self._shown
+        self._reader.request(lambda: (shown, console.list_switches()))
+
+    @property
+    def reading(self) -> bool:
+        return self._reader.loading
+
+    def _read_in_background(self, result: tuple[int, list[SwitchRow]]) -> None:
+        shown, rows = result
+        if shown == self._shown:
+            self._show_rows(rows)
+
+    def _read_failed(self, error: BaseException) -> None:
+        self.show_message(f"Could not read the kill switches: {error}")
+
+    def _show_rows(self, rows: list[SwitchRow]) -> None:
         self.rows = {(r.scope, r.name): r for r in rows}
         # categories first, then kinds of effect: the order the buttons are laid out in
         wanted = [k for k in self.rows if k[0] == SwitchScope.CATEGORY.value]
@@ -305,6 +334,9 @@ class PausedBanner(QLabel):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.services = services
         self.paused: list[SwitchRow] = []
+        self._reader = BackgroundRead(
+            self, services.tasks, self._read, self._show, lambda _error: None
+        )  # on failure the panel reports database trouble; keep what we showed
         self._refresh_later = Debouncer(self, self.refresh)
         services.events.event_received.connect(self._on_event)
         self.hide()
@@ -315,12 +347,19 @@ class PausedBanner(QLabel):
             self._refresh_later.poke()
 
     def refresh(self) -> None:
+        """Re-read what is paused in the background and show it when it arrives."""
+        self._reader.request()
+
+    @property
+    def reading(self) -> bool:
+        return self._reader.loading
+
+    def _read(self) -> tuple[list[SwitchRow], list[SwitchRow]]:
         console = self.services.console
-        try:
-            switches = [r for r in console.list_switches() if r.paused]
-            workflows = console.paused_workflow_rows()
-        except Exception:  # the panel reports database trouble; keep what we showed
-            return
+        return [r for r in console.list_switches() if r.paused], console.paused_workflow_rows()
+
+    def _show(self, result: tuple[list[SwitchRow], list[SwitchRow]]) -> None:
+        switches, workflows = result
         # everything first, then categories, then kinds of effect
         order = {SwitchScope.GLOBAL.value: 0, SwitchScope.CATEGORY.value: 1}
         switches.sort(key=lambda r: order.get(r.scope, 2))

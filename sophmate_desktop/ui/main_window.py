@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.change_watch import ChangeWatcher
+from sophmate_desktop.ui.error_report import ErrorReporter
 from sophmate_desktop.ui.killswitch_panel import KillSwitchPanel, PausedBanner
 from sophmate_desktop.ui.pages.audit import AuditPage
 from sophmate_desktop.ui.pages.dashboard import DashboardPage
@@ -60,6 +61,10 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self.setWindowTitle(f"SophMate Desktop — {services.console.actor}")
         self.resize(1280, 820)
+        # For the window's lifetime only: shutdown() puts the previous hooks back.
+        self.error_reporter = ErrorReporter(self)
+        services.tasks.task_failed.connect(self.error_reporter.task_failed)
+        self.error_reporter.install()
 
         self.kill_switch_panel = KillSwitchPanel(services, self)
         self.paused_banner = PausedBanner(services, self)
@@ -99,7 +104,7 @@ class MainWindow(QMainWindow):
         services.navigator.run_requested.connect(self._show_run)
         services.navigator.workflow_requested.connect(self._show_workflow)
         services.navigator.write_requested.connect(self._show_write)
-        self.change_watcher = ChangeWatcher(services.console, services.events, parent=self)
+        self.change_watcher = ChangeWatcher(services.tasks, services.events, parent=self)
         self.change_watcher.start()
         self.show_page(nav.WELCOME if first_run else nav.DASHBOARD)
 
@@ -223,4 +228,7 @@ class MainWindow(QMainWindow):
         if not self.services.tasks.wait_done(30_000):
             log.error("background tasks still running at shutdown")
         self.services.events.detach_all()
+        self.error_reporter.uninstall()
+        self.error_reporter.close()
+        self.services.tasks.task_failed.disconnect(self.error_reporter.task_failed)
         self.shut_down.emit()

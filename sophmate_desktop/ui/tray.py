@@ -8,6 +8,9 @@ are batched over ~2 s into one "12 writes await approval"; a failure that paused
 workflow is one message, not two. Clicking a message opens the run, the workflow or
 the inbox.
 
+The status and the notices are read in the background (ui/background_read.py).
+Notices from before the tray started are history, not news: none of them is announced.
+
 Where the desktop has no tray (offscreen tests, some desktops) `available` is False
 and no icon is shown, but the state, the menu and `messages` are kept all the same,
 and the notification centre lists every notice.
@@ -23,10 +26,13 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from sophmate_desktop.console import Console
 from sophmate_desktop.console.notices import FAILURE_KINDS, NoticeRow, TrayStatus
+from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui import navigator as nav
+from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.notice_icons import STATE_WORDS, tray_icon
@@ -55,6 +61,12 @@ EVENT_KINDS = frozenset(
         EventKind.RUNS_CREATED,
     }
 )
+TrayRead = tuple[TrayStatus, list[NoticeRow]]
+
+
+def read_tray(console: Console, since: dt.datetime) -> TrayRead:
+    """On a task thread: the status and the notices created or bumped since `since`."""
+    return console.tray_status(), console.notices_since(since - LOOKBACK)
 
 
 def _first_line(text: str) -> str:
@@ -87,7 +99,8 @@ class TrayController(QObject):
         self._open_window = open_window
         self._closed = False
         self._seen: dict[int, tuple[int, dt.datetime]] = {}
-        self._since: dt.datetime | None = None
+        self._started = utcnow()  # notices from before are history, not news
+        self._since = self._started
 
         self.inbox_action = QAction("&Inbox", self)
         self.inbox_action.triggered.connect(lambda: self.open_target(("inbox", None)))
@@ -111,8 +124,15 @@ class TrayController(QObject):
         self._pending_batch = QTimer(self)
         self._pending_batch.setSingleShot(True)
         self._pending_batch.timeout.connect(self._announce_pending)
+        self._reader = BackgroundRead(self, services.tasks, lambda: None, self._read, self._failed)
+        self._pending_reader = BackgroundRead(
+            self,
+            services.tasks,
+            services.console.tray_status,
+            self._pending_read,
+            self._failed,
+        )
         services.events.event_received.connect(self._on_event)
-        self._start_watermark()
         self.refresh()
 
     # Reading -------------------------------------------------------------
@@ -123,40 +143,33 @@ class TrayController(QObject):
         if event.kind in EVENT_KINDS or event.kind.startswith(EVENT_PREFIXES):
             self._refresh_later.poke()
 
-    def _start_watermark(self) -> None:
-        """What was there before we started is history, not news: no messages for it."""
-        try:
-            newest = self.services.console.list_notices(limit=1)
-        except Exception as exc:
-            log.warning("tray: could not read notices: %s", exc)
-            return
-        if newest:
-            self._since = newest[0].at
-            for note in self.services.console.notices_since(self._since - LOOKBACK):
-                self._seen[note.id] = (note.count, note.at)
-        else:
-            self._since = dt.datetime(1970, 1, 1)
-
     def refresh(self) -> None:
-        """Re-read the status (icon, menu, tooltip) and announce what is new."""
+        """Re-read the status (icon, menu, tooltip) in the background and announce what
+        is new when it arrives (`reading` is False again)."""
         if self._closed:
             return
-        console = self.services.console
-        try:
-            status = console.tray_status()
-            fresh = self._new_notices()
-        except Exception as exc:  # a database hiccup must not break the tray
-            log.warning("tray: could not read the status: %s", exc)
-            return
-        self._show_status(status)
-        self._announce(fresh)
+        console, since = self.services.console, self._since
+        self._reader.request(lambda: read_tray(console, since))
 
-    def _new_notices(self) -> list[NoticeRow]:
-        if self._since is None:
-            self._start_watermark()
-            return []
-        rows = self.services.console.notices_since(self._since - LOOKBACK)
-        fresh = [r for r in rows if self._seen.get(r.id) != (r.count, r.at)]
+    @property
+    def reading(self) -> bool:
+        return self._reader.loading or self._pending_reader.loading
+
+    def _read(self, result: TrayRead) -> None:
+        if self._closed:
+            return
+        status, rows = result
+        self._show_status(status)
+        self._announce(self._new_notices(rows))
+
+    def _failed(self, error: BaseException) -> None:
+        # Reported by the task runner; the tray keeps showing what it showed.
+        log.warning("tray: could not read the status: %s", error)
+
+    def _new_notices(self, rows: list[NoticeRow]) -> list[NoticeRow]:
+        fresh = [
+            r for r in rows if r.at >= self._started and self._seen.get(r.id) != (r.count, r.at)
+        ]
         for row in rows:
             self._seen[row.id] = (row.count, row.at)
             self._since = max(self._since, row.at)
@@ -234,14 +247,12 @@ class TrayController(QObject):
             self._pending_batch.start(self.pending_batch_ms)
 
     def _announce_pending(self) -> None:
-        if self._closed:
-            return
-        try:
-            n = self.services.console.tray_status().pending_writes
-        except Exception as exc:
-            log.warning("tray: could not count pending writes: %s", exc)
-            return
-        if n:
+        if not self._closed:
+            self._pending_reader.request()
+
+    def _pending_read(self, status: TrayStatus) -> None:
+        n = status.pending_writes
+        if n and not self._closed:
             self.show_message(
                 _plural(n, "{n} write awaits approval", "{n} writes await approval"),
                 "Open the inbox to review them.",

@@ -5,6 +5,11 @@ returns frozen rows already sorted and filtered. The model only remembers the ro
 it has been given; `canFetchMore`/`fetchMore` ask for the next page when the view
 scrolls near the end (as qutebrowser's completion models do). Never put a
 QSortFilterProxyModel over this model: sorting and filtering belong in the query.
+
+A reset (new filters, a new order, a refresh) brings its first page with it: one
+`modelReset`, never a reset followed by an insert. While a reset is announced the
+model fetches nothing, so a listener that asks for more on `modelReset` (a view,
+Qt's model tester) cannot insert rows into a change the others have not seen end.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ class LazyTableModel(QAbstractTableModel):
         self._row_id = row_id
         self._rows: list[Any] = []
         self._exhausted = False
+        self._resetting = False
         self._sort_key: str | None = None
         self._descending = True
 
@@ -90,10 +96,10 @@ class LazyTableModel(QAbstractTableModel):
         return None
 
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted
+        return not parent.isValid() and not self._exhausted and not self._resetting
 
     def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._exhausted:
+        if not self.canFetchMore(parent):
             return
         page = list(self._fetch(len(self._rows), self._page_size, self._sort_key, self._descending))
         if len(page) < self._page_size:
@@ -121,11 +127,21 @@ class LazyTableModel(QAbstractTableModel):
         self.reload()
 
     def reload(self) -> None:
-        self.beginResetModel()
-        self._rows = []
-        self._exhausted = False
-        self.endResetModel()
-        self.fetchMore()
+        """Start over from the first page (read before the reset: if the read fails,
+        the rows shown stay)."""
+        page = list(self._fetch(0, self._page_size, self._sort_key, self._descending))
+        self.replace_rows(page, exhausted=len(page) < self._page_size)
+
+    def replace_rows(self, rows: Sequence[Any], exhausted: bool) -> None:
+        """Show these rows (read here or in the background) as the first pages."""
+        self._resetting = True
+        try:
+            self.beginResetModel()
+            self._rows = list(rows)
+            self._exhausted = exhausted
+            self.endResetModel()
+        finally:
+            self._resetting = False
 
     def row_at(self, row: int) -> Any:
         return self._rows[row]

@@ -1,18 +1,22 @@
 """The approval inbox: pending and interrupted writes, a preview, and the decisions.
 
 The table is a LazyTableModel over `console.inbox_rows` (sorted, filtered and paged
-in SQL). Decisions run in the background through services.tasks; a refusal (kill
-switch, four eyes) is said in place, above the buttons. After a decision the decided
-rows leave the table and the next row is selected, so an approver can press A, A, A.
+in SQL). Refreshes (on events, when the page is shown, after a decision) read the rows
+and the counts in the background (ui/background_read.py) and swap them in when they
+arrive; scrolling, sorting and filtering load the next or first page as a lazy model
+does. Decisions run in the background through services.tasks; a refusal (kill switch,
+four eyes) is said in place, above the buttons. After a decision the decided rows
+leave the table and the next row is selected, so an approver can press A, A, A.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,11 +31,19 @@ from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui import navigator as nav
+from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import LazyTableModel
+from sophmate_desktop.ui.models.inbox_snapshot import InboxQuery, InboxSnapshot, read_inbox
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.inbox_columns import AGE_COLUMN, inbox_columns
-from sophmate_desktop.ui.widgets.inbox_decisions import InboxDecisionBar
+from sophmate_desktop.ui.widgets.inbox_decisions import (
+    InboxDecisionBar,
+    confirm_box,
+    decided_message,
+    plural,
+    resolved_message,
+)
 from sophmate_desktop.ui.widgets.inbox_filters import InboxFilterBar
 from sophmate_desktop.ui.widgets.inbox_preview import InboxPreview
 from sophmate_desktop.ui.widgets.inbox_table import InboxTable
@@ -58,14 +70,11 @@ def concerns_inbox(kind: str) -> bool:
     return kind.startswith(REFRESH_PREFIXES)
 
 
-def _plural(n: int, noun: str = "write") -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
 class InboxPage(QWidget):
     title = "Inbox"
     title_changed = Signal(str)
     decision_finished = Signal()  # a decision's outcome is shown and the table reloaded
+    refreshed = Signal()  # a background refresh is shown
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +84,12 @@ class InboxPage(QWidget):
         self._title = ""
         self._confirm_box: QMessageBox | None = None
         self._cursor: tuple[Any, int, InboxRow] | None = None  # (order, rows given, last row)
+        # (keep, current, fallback row) a decision asked the next refresh to show
+        self._after_decision: tuple[list[int], int | None, int] | None = None
+        self._wanted = InboxQuery(None, False, self._filters, 0)  # the latest asked for
+        self._reader = BackgroundRead(
+            self, services.tasks, lambda: None, self._refreshed, self._refresh_failed
+        )
 
         self.filter_bar = InboxFilterBar()
         self.filter_bar.filters_changed.connect(self._filters_changed)
@@ -125,8 +140,7 @@ class InboxPage(QWidget):
         self.table.setSortingEnabled(True)
         self.table.select_rows([0] if self.model.rowCount() else [], current=0)
         self.table.setFocus()  # A / R work at once; the filters load when reached for
-        self._refresh_side(emit_title=False)
-        QTimer.singleShot(0, self, self._emit_title)  # once the window listens
+        self._refresh_counts()  # its title arrives once the window listens
 
     # Reading -------------------------------------------------------------
 
@@ -155,21 +169,67 @@ class InboxPage(QWidget):
         return key, header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
 
     def refresh(self) -> None:
-        """Re-read the inbox, keeping the selection and the scroll position."""
-        ids = self.selected_ids()
-        current = self.table.current_id()
-        first = self.table.first_selected_row()
-        self._reload(keep=ids, current=current, fallback_row=first)
-        self._refresh_side()
+        """Re-read the inbox in the background; the selection and the scroll position
+        stay when the rows arrive (`refreshed`)."""
+        key, descending = self._sort()
+        scroll = self.table.verticalScrollBar().value()
+        wanted = max(self.model.rowCount(), scroll + self.table.visible_rows(), 1)
+        limit = -(-wanted // PAGE_SIZE) * PAGE_SIZE  # whole pages
+        self._request(InboxQuery(key, descending, self._filters, limit))
 
-    def _refresh_side(self, emit_title: bool = True) -> None:
-        total = self.console.inbox_count()
-        shown = self.console.inbox_count(self._filters) if self._filters.active else total
+    def _refresh_counts(self) -> None:
+        """Re-read only the counts and the title (the rows wait until the page is shown)."""
+        key, descending = self._sort()
+        self._request(InboxQuery(key, descending, self._filters, 0))
+
+    @property
+    def refreshing(self) -> bool:
+        return self._reader.loading
+
+    def _request(self, query: InboxQuery) -> None:
+        if self._reader.loading and not query.limit:
+            query = replace(query, limit=self._wanted.limit)  # never drop rows asked for
+        self._wanted = query
+        console = self.console
+        self._reader.request(lambda: read_inbox(console, query))
+
+    def _refreshed(self, snapshot: InboxSnapshot) -> None:
+        query = snapshot.query
+        key, descending = self._sort()
+        moved = query.order != (key, descending, self._filters)
+        if moved and (query.limit or query.filters != self._filters):
+            self.refresh()  # sorted or filtered anew while it read: read for that
+            return
+        if query.limit:
+            keep, current, fallback = self._after_decision or (
+                self.selected_ids(),
+                self.table.current_id(),
+                self.table.first_selected_row(),
+            )
+            self._show_rows(snapshot, set(keep), current, fallback)
+        self._show_counts(snapshot.shown, snapshot.total)
+        self.refreshed.emit()
+        self._decision_shown()
+
+    def _refresh_failed(self, error: BaseException) -> None:
+        self.filter_bar.count.setText("Could not read the inbox")
+        self.filter_bar.count.setToolTip(str(error) or type(error).__name__)
+        self._decision_shown()
+
+    def _decision_shown(self) -> None:
+        if self._after_decision is None:
+            return
+        self._after_decision = None
+        self.decisions.set_busy(False)
+        self.table.setFocus()
+        self.decision_finished.emit()
+
+    def _show_counts(self, shown: int, total: int) -> None:
         self.filter_bar.set_count(shown, total)
+        self.filter_bar.count.setToolTip("")
         self.filter_bar.choices_stale = True  # read when a person reaches for a filter
         self._title = f"Inbox ({total:,})" if total else "Inbox"  # like Notifications
-        if emit_title:
-            self._emit_title()
+        self._emit_title()
 
     def _load_choices(self) -> None:
         self.filter_bar.set_choices(self.console.inbox_choices())
@@ -177,12 +237,16 @@ class InboxPage(QWidget):
     def _emit_title(self) -> None:
         self.title_changed.emit(self._title)
 
-    def _reload(self, keep: Iterable[int], current: int | None, fallback_row: int) -> None:
-        keep = set(keep)
+    def _show_rows(
+        self, snapshot: InboxSnapshot, keep: set[int], current: int | None, fallback_row: int
+    ) -> None:
         scroll = self.table.verticalScrollBar().value()
         loaded_before = self.model.rowCount()
-        self.model.reload()
+        self.model.replace_rows(snapshot.rows, snapshot.exhausted)
+        if snapshot.rows:
+            self._cursor = (snapshot.query.order, len(snapshot.rows), snapshot.rows[-1])
         need = max(scroll + self.table.visible_rows(), fallback_row + 1)
+        # Only when more rows were loaded while it read (show_write, scrolling).
         while self.model.canFetchMore() and self.model.rowCount() < loaded_before:
             if self.model.rowCount() >= need and keep <= set(self._row_numbers(keep)):
                 break
@@ -234,7 +298,7 @@ class InboxPage(QWidget):
         self._filters = filters
         self.model.set_fetch(self._fetch)
         self.table.select_rows([0] if self.model.rowCount() else [], 0)
-        self._refresh_side()
+        self._refresh_counts()
 
     def _requested(self, key: str) -> None:
         """Opened from the tray, a notice or the dashboard: A, R and Enter act at once
@@ -258,11 +322,11 @@ class InboxPage(QWidget):
         if position is None:
             self._show_gone(write_id)
             return
-        while self.model.rowCount() <= position and self.model.canFetchMore():
-            self.model.fetchMore()
+        self._load_until(position)
         row = self.model.row_of(write_id)
-        if row is None:  # moved meanwhile: reload and look again in what is loaded
-            self.refresh()
+        if row is None:  # moved meanwhile: read again from the top and look once more
+            self.model.reload()
+            self._load_until(position)
             row = self.model.row_of(write_id)
         if row is not None:
             self.table.select_rows([row], row)
@@ -270,6 +334,10 @@ class InboxPage(QWidget):
                 self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter
             )
             self.table.setFocus()
+
+    def _load_until(self, position: int) -> None:
+        while self.model.rowCount() <= position and self.model.canFetchMore():
+            self.model.fetchMore()
 
     def _show_gone(self, write_id: int) -> None:
         """A write that no longer waits: show it (who decided, when) but select nothing."""
@@ -314,7 +382,7 @@ class InboxPage(QWidget):
 
         def start() -> None:
             self._run(
-                f"{'Approving' if verb == 'approve' else 'Rejecting'} {_plural(len(pending))}…",
+                f"{'Approving' if verb == 'approve' else 'Rejecting'} {plural(len(pending))}…",
                 lambda: call(pending, comment),
                 self._decided,
             )
@@ -325,7 +393,7 @@ class InboxPage(QWidget):
         detail = f"Comment: “{comment}”" if comment else "No comment."
         if verb == "approve":
             detail += " The engine applies approved writes at once."
-        self._confirm(f"{verb.capitalize()} {_plural(len(pending))}?", detail, start)
+        self._confirm(f"{verb.capitalize()} {plural(len(pending))}?", detail, start)
 
     def mark_selected_applied(self) -> None:
         self._resolve("mark applied", self.console.mark_applied)
@@ -352,31 +420,22 @@ class InboxPage(QWidget):
             return outcome
 
         def start() -> None:
-            self._run(f"{verb.capitalize()}: {_plural(len(ids))}…", each, self._resolved)
+            self._run(f"{verb.capitalize()}: {plural(len(ids))}…", each, self._resolved)
 
         if len(ids) == 1:
             start()
         else:
-            self._confirm(f"{verb.capitalize()} {_plural(len(ids))}?", "", start)
+            self._confirm(f"{verb.capitalize()} {plural(len(ids))}?", "", start)
 
     def _confirm(self, question: str, detail: str, then: Callable[[], None]) -> None:
         """A window-modal question that states the count; `then` runs on yes."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Confirm", question, parent=self)
-        box.setObjectName("confirmDecision")
-        box.setInformativeText(detail)
-        yes = box.addButton(question.rstrip("?"), QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(yes)
-        self._confirm_box = box
 
-        def done(_result: int) -> None:
+        def closed(yes: bool) -> None:
             self._confirm_box = None
-            box.deleteLater()
-            if box.clickedButton() is yes:
+            if yes:
                 then()
 
-        box.finished.connect(done)
-        box.open()
+        self._confirm_box = confirm_box(self, question, detail, closed)
 
     @property
     def confirmation(self) -> QMessageBox | None:
@@ -396,50 +455,27 @@ class InboxPage(QWidget):
         )
 
     def _decided(self, results: list, context: dict) -> None:
-        ok = [r for r in results if r.ok]
-        refused = [r for r in results if not r.ok]
-        verb = "approved" if not ok or ok[0].status == "approved" else "rejected"
-        if not refused:
-            text = (
-                f"Write {ok[0].write_id} {verb}." if len(ok) == 1 else f"{len(ok):,} writes {verb}."
-            )
-            self.decisions.set_message(text, "ok")
-        elif len(results) == 1:
-            self.decisions.set_message(refused[0].message, "error")
-        else:
-            more = f" (and {len(refused) - 1:,} more)" if len(refused) > 1 else ""
-            self.decisions.set_message(
-                f"{len(ok):,} of {_plural(len(results))} done; {len(refused):,} refused: "
-                f"{refused[0].message}{more}",
-                "error",
-            )
-        if ok:
+        self.decisions.set_message(*decided_message(results))
+        if any(r.ok for r in results):
             self.decisions.comment.clear()
-        self._finish(context, keep=[r.write_id for r in refused])
+        self._finish(context, keep=[r.write_id for r in results if not r.ok])
 
     def _resolved(self, outcome: list[tuple[int, str | None]], context: dict) -> None:
-        errors = [message for _wid, message in outcome if message]
-        done = len(outcome) - len(errors)
-        if errors:
-            self.decisions.set_message(errors[0], "error")
-        else:
-            self.decisions.set_message(f"{_plural(done)} resolved.", "ok")
+        self.decisions.set_message(*resolved_message(outcome))
+        if not any(message for _wid, message in outcome):
             self.decisions.comment.clear()
         self._finish(context, keep=[wid for wid, message in outcome if message])
 
     def _failed(self, exc: BaseException, context: dict) -> None:
+        # The task runner has logged (and reported) it unless it is a refusal.
         self.decisions.set_message(str(exc) or type(exc).__name__, "error")
-        if not isinstance(exc, SophmateError):
-            log.error("inbox decision failed", exc_info=exc)
         self._finish(context, keep=self.selected_ids())
 
     def _finish(self, context: dict, keep: list[int]) -> None:
-        self.decisions.set_busy(False)
-        self._debounce.cancel()  # this reload covers the events the decision sent
-        self._reload(keep=keep, current=keep[0] if keep else None, fallback_row=context["first"])
-        self._refresh_side()
-        self.table.setFocus()
-        self.decision_finished.emit()
+        """Refresh, keeping `keep` selected; busy until the rows are shown."""
+        self._debounce.cancel()  # this refresh covers the events the decision sent
+        self._after_decision = (keep, keep[0] if keep else None, context["first"])
+        self.refresh()
 
     # Events --------------------------------------------------------------
 
@@ -453,4 +489,4 @@ class InboxPage(QWidget):
         if self.isVisible():
             self.refresh()
         else:
-            self._refresh_side()
+            self._refresh_counts()

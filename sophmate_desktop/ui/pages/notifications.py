@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from html import escape
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,6 +25,7 @@ from sophmate_desktop.console.notices import NoticeRow
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui import navigator as nav
+from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.notice_table import (
@@ -58,10 +59,17 @@ class NotificationsPage(QWidget):
         self._lay_out(show_label)
         self._connect_signals()
         self._refresh_later = Debouncer(self, self._on_change)
+        # A failed count keeps the old title (the task runner reports the failure).
+        self._count_reader = BackgroundRead(
+            self,
+            services.tasks,
+            services.console.unread_notice_count,
+            self._show_unread,
+            lambda _error: None,
+        )
         services.events.event_received.connect(self._on_event)
         self._show_selected(None)
-        # after the window has connected title_changed to the side bar
-        QTimer.singleShot(0, self, self.update_title)
+        self.update_title()  # sent once the window has connected title_changed
 
     def _build_filters(self) -> QLabel:
         self.kind_filter = QComboBox()
@@ -182,10 +190,11 @@ class NotificationsPage(QWidget):
             self.update_title()
 
     def update_title(self) -> None:
-        try:
-            self.unread = self.services.console.unread_notice_count()
-        except Exception:  # the database is busy or gone; the next event tries again
-            return
+        """Count the unread notices in the background; the title follows."""
+        self._count_reader.request()
+
+    def _show_unread(self, unread: int) -> None:
+        self.unread = unread
         self.title_changed.emit(f"{self.title} ({self.unread})" if self.unread else self.title)
 
     def selected(self) -> NoticeRow | None:

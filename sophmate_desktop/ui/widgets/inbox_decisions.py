@@ -1,12 +1,17 @@
-"""The inbox's decision bar: the in-place message line, the comment and the buttons."""
+"""The inbox's decision bar: the in-place message line, the comment and the buttons,
+and the words that say how a decision went."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -14,6 +19,56 @@ from PySide6.QtWidgets import (
 )
 
 LEVEL_COLOURS = {"error": "#b3261e", "warning": "#8a5a00", "ok": "#1b5e20"}
+
+
+def plural(n: int, noun: str = "write") -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def decided_message(results: Sequence[Any]) -> tuple[str, str]:
+    """(text, level) after approving or rejecting: what was done, what was refused."""
+    ok = [r for r in results if r.ok]
+    refused = [r for r in results if not r.ok]
+    verb = "approved" if not ok or ok[0].status == "approved" else "rejected"
+    if not refused:
+        text = f"Write {ok[0].write_id} {verb}." if len(ok) == 1 else f"{len(ok):,} writes {verb}."
+        return text, "ok"
+    if len(results) == 1:
+        return refused[0].message, "error"
+    more = f" (and {len(refused) - 1:,} more)" if len(refused) > 1 else ""
+    return (
+        f"{len(ok):,} of {plural(len(results))} done; {len(refused):,} refused: "
+        f"{refused[0].message}{more}",
+        "error",
+    )
+
+
+def resolved_message(outcome: Sequence[tuple[int, str | None]]) -> tuple[str, str]:
+    """(text, level) after marking interrupted writes applied or retrying them."""
+    errors = [message for _wid, message in outcome if message]
+    if errors:
+        return errors[0], "error"
+    return f"{plural(len(outcome))} resolved.", "ok"
+
+
+def confirm_box(
+    parent: QWidget, question: str, detail: str, closed: Callable[[bool], None]
+) -> QMessageBox:
+    """Open a window-modal question; `closed(True)` when the person said yes."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Confirm", question, parent=parent)
+    box.setObjectName("confirmDecision")
+    box.setInformativeText(detail)
+    yes = box.addButton(question.rstrip("?"), QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(yes)
+
+    def done(_result: int) -> None:
+        box.deleteLater()
+        closed(box.clickedButton() is yes)
+
+    box.finished.connect(done)
+    box.open()
+    return box
 
 
 def _button(text: str, name: str, tip: str) -> QPushButton:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication
 
 from sophmate_desktop.console import Console
@@ -21,6 +20,7 @@ from sophmate_desktop.ui.services import UiServices
 from tests.engine.conftest import to_staging, wait_until
 from tests.gui.helpers import on_screen
 from tests.support.factories import make_run, make_write, workflow_yaml
+from tests.support.inbox_ui import click_row, decide, select_ids, shown_ids
 
 
 @dataclass
@@ -75,38 +75,10 @@ def make_page(qtbot, services) -> Callable[..., InboxPage]:
         page = on_screen(qtbot, InboxPage(svc or services), 1200, 700)
         page.activateWindow()  # shortcuts and focus need the active window
         qtbot.waitUntil(lambda: QApplication.activeWindow() is page)
+        qtbot.waitUntil(lambda: not page.refreshing)  # the counts, read in the background
         return page
 
     return make
-
-
-def decide(qtbot, page: InboxPage, button, timeout: int = 10_000) -> None:
-    """Click a decision button and wait until its outcome is shown."""
-    with qtbot.waitSignal(page.decision_finished, timeout=timeout):
-        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-
-
-def select_ids(page: InboxPage, ids: list[int]) -> None:
-    """Select these writes' rows through the view's selection model, as Ctrl+click does."""
-    rows = [page.model.row_of(i) for i in ids]
-    assert None not in rows, "not loaded"
-    flags = QItemSelectionModel.SelectionFlag
-    selection = page.table.selectionModel()
-    selection.clearSelection()
-    for row in rows:
-        selection.setCurrentIndex(page.model.index(row, 0), flags.Select | flags.Rows)
-    page.table.setFocus()
-
-
-def click_row(qtbot, page: InboxPage, write_id: int) -> None:
-    row = page.model.row_of(write_id)
-    rect = page.table.visualRect(page.model.index(row, 1))
-    qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-
-
-def shown_ids(page: InboxPage) -> list[int]:
-    page.model.fetch_all()
-    return [row.id for row in page.model.loaded_rows()]
 
 
 @pytest.fixture

@@ -159,8 +159,10 @@ def test_notices_from_before_the_start_are_not_announced(qtbot, services, two_ca
         services, open_window=open_action, pause_all=QAction("p"), quit_app=QAction("q")
     )
     try:
+        qtbot.waitUntil(lambda: not tray.reading)  # the status is read in the background
         assert tray.state == "failure" and tray.messages == []
         tray.refresh()
+        qtbot.waitUntil(lambda: not tray.reading)
         assert tray.messages == []
         note(
             services.console,

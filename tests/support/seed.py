@@ -8,7 +8,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sophmate_desktop.engine.outcomes import record_final_failure
+from sophmate_desktop.store.transitions.outcomes import record_final_failure
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.store.database import write_transaction
@@ -59,7 +59,7 @@ def seed_every_page(db, bulk: int = 250) -> SeededDb:
     make_run(db, "invoices", status="succeeded")
     failed = make_run(db, "hooks", status="failed")
     with write_transaction(db):
-        record_final_failure(failed.id, "endpoint answered 500")
+        record_final_failure(db, failed.id, "endpoint answered 500")
     waiting = make_run(db, "invoices")
     make_write(db, waiting, seq=1, target="/srv/acct/a.csv")
     make_write(db, waiting, seq=2, kind="send_email", effect="email", customer_facing=True,

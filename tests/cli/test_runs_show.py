@@ -13,7 +13,7 @@ from sophmate_desktop.engine import outcomes, records
 from sophmate_desktop.engine.actions.base import PlannedWrite
 from sophmate_desktop.store.database import open_database, write_transaction
 from sophmate_desktop.store.models import Workflow
-from tests.console.test_run_account import WORKFLOW
+from tests.support.run_flow import WORKFLOW
 
 HOST = f"{socket.gethostname()}:{os.getpid()}"
 

@@ -9,7 +9,6 @@ applies the approved writes to real files and a real SMTP server.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -23,8 +22,7 @@ from sophmate_desktop.store.models import AuditEvent
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.widgets.inbox_columns import CUSTOMER_COLOUR
 from sophmate_desktop.ui.widgets.inbox_preview import ADDED, REMOVED
-from tests.gui.helpers import invoice_csv
-from tests.gui.journeys.j2_helpers import (
+from tests.support.journeys.j2 import (
     CTRL,
     SHIFT,
     WAIT_MS,
@@ -33,12 +31,12 @@ from tests.gui.journeys.j2_helpers import (
     email_step,
     go_to,
     keys,
-    mailbox,  # noqa: F401  (fixture)
     shown,
     staged,
     workflow_file,
     write_step,
 )
+from tests.support.mail import invoice_csv
 
 WORKFLOW = "supplier-invoices"
 COMMENT = "wrong supplier address"
@@ -89,7 +87,7 @@ def test_an_approver_clears_the_inbox_before_lunch(
     make_window,
     sqlite_url,
     tmp_path,
-    mailbox,  # noqa: F811
+    mailbox,
 ):
     incoming, out, doc = setup_finance(sqlite_url, tmp_path, mailbox.settings())
     window = make_window("ana", start_engine=True)
@@ -228,13 +226,14 @@ def test_an_approver_clears_the_inbox_before_lunch(
     assert page.table.current_id() == left_for_a_colleague  # still there, still selected
     assert lead.get_write(left_for_a_colleague).status == "pending"
 
-    # 4. The approved writes were applied within a second: the ledger, the receipts.
+    # 4. The approved writes were applied, each after its decision: the ledger, the
+    # receipts. (How soon after the decision: python -m bench.responsiveness.)
     def all_applied() -> bool:
         return all(lead.get_write(i).status == "applied" for i in approved_ids)
 
     qtbot.waitUntil(all_applied, timeout=WAIT_MS)
     for write in (lead.get_write(i) for i in approved_ids):
-        assert write.applied_at - write.decided_at < dt.timedelta(seconds=1), write
+        assert write.decided_by == "ana" and write.decided_at <= write.applied_at, write
     [ledger] = [w for w in approved if w.kind == "write_file"]
     assert Path(ledger.target).read_text() == "invoices: 5\nstatus: received\n"
     receipts = sorted(w.target for w in approved if w.kind == "send_email")

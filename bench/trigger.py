@@ -8,7 +8,8 @@ moment a worker publishes "run.started". Files are renamed one at a time; the ne
 one waits until the previous run has finished. Measured twice: with an empty folder
 and with N files already in it (they match the workflow and are processed by the
 start-up reconciliation before measuring starts). A bare watchdog observer with an
-on_moved handler gives the floor in the same run.
+on_moved handler gives the floor in the same run, and the engine's WatchManager alone
+(settle_ms 0, no engine: rename -> on_file) the layer in between.
 """
 
 from __future__ import annotations
@@ -34,9 +35,13 @@ from bench.common import report
 from sophmate_desktop.console import Console
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.engine.service import Engine
+from sophmate_desktop.engine.watchers import WatchManager, WatchSpec
 from sophmate_desktop.store.database import open_database
 
 GOAL_P95_MS = 5.0
+# WatchManager alone, rename -> on_file (tests/engine/test_watchers.py asserted these once)
+GOAL_MANAGER_P50_MS = 20.0
+GOAL_MANAGER_P95_MS = 100.0
 CATEGORY = "bench"
 
 WORKFLOW = """\
@@ -261,14 +266,56 @@ def watchdog_floor(tmp: Path, files: int) -> dict[str, float]:
         observer.join()
 
 
+def manager_case(tmp: Path, files: int) -> dict[str, float]:
+    """The engine's WatchManager without an engine: rename -> on_file, settle_ms 0."""
+    root = tmp / "manager"
+    folder = root / "in"
+    folder.mkdir(parents=True)
+    sources = make_files(root / "src", files, "new-")
+    cond = threading.Condition()
+    times: dict[Path, int] = {}
+
+    def on_file(key: str, path: Path) -> None:
+        now = time.perf_counter_ns()
+        with cond:
+            times[path] = now
+            cond.notify_all()
+
+    manager = WatchManager(
+        on_file, lambda key, message: log(f"  {key}: {message}"), lambda key: None
+    )
+    manager.set_watches([WatchSpec("bench", folder, patterns=("*.txt",), settle_ms=0)])
+    manager.start()
+    try:
+        seen = []
+        for path in sources:
+            dest = folder / path.name
+            t = time.perf_counter_ns()
+            os.rename(path, dest)
+            with cond:
+                if not cond.wait_for(lambda d=dest: d in times, 10):
+                    raise TimeoutError(f"the watch manager did not report {dest}")
+                seen.append((times[dest] - t) / 1e6)
+        return summary(seen)
+    finally:
+        manager.stop()
+
+
 @dataclass
 class Figures:
     files: int
     floor_ms: dict[str, float]
+    manager_ms: dict[str, float]
     cases: list[Case]
 
     def checks(self) -> list[tuple[str, float, str, bool]]:
-        out = []
+        m = self.manager_ms
+        out = [
+            ("watch manager p50", m["p50"], f"<= {GOAL_MANAGER_P50_MS:g} ms",
+             m["p50"] <= GOAL_MANAGER_P50_MS),
+            ("watch manager p95", m["p95"], f"<= {GOAL_MANAGER_P95_MS:g} ms",
+             m["p95"] <= GOAL_MANAGER_P95_MS),
+        ]  # fmt: skip
         for c in self.cases:
             for what, s in (("recorded", c.recorded_ms), ("started", c.started_ms)):
                 name = f"{what} p95, {c.existing:,} existing"
@@ -281,11 +328,13 @@ def run(files: int, existing: int) -> Figures:
         tmp = Path(t)
         log(f"watchdog floor: {files:,} renames")
         floor = watchdog_floor(tmp, files)
+        log(f"watch manager: {files:,} renames")
+        manager = manager_case(tmp, files)
         cases = []
         for n in (0, existing):
             log(f"engine: {files:,} renames, {n:,} files already in the folder")
             cases.append(engine_case(tmp, files, n))
-        return Figures(files=files, floor_ms=floor, cases=cases)
+        return Figures(files=files, floor_ms=floor, manager_ms=manager, cases=cases)
 
 
 def _row(name: str, s: dict[str, float]) -> str:
@@ -298,6 +347,7 @@ def table(f: Figures) -> str:
         "",
         f"{'latency from os.rename (ms)':<44} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}",
         _row("bare watchdog handler (floor)", f.floor_ms),
+        _row("watch manager on_file (no engine)", f.manager_ms),
     ]
     for c in f.cases:
         lines.append(_row(f"run recorded, {c.existing:,} existing", c.recorded_ms))

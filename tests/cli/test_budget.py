@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sophmate_desktop.store.models import AuditEvent
-from tests.cli.conftest import REPORTS, Cli
+from tests.support.cli import REPORTS, Cli
 
 
 def test_category_budget_sets_keeps_shows_and_clears(cli: Cli) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sophmate_desktop import __version__, app, cli
-from tests.cli.conftest import INVOICE, REPORTS, WEBHOOK, Cli, add_run
+from tests.support.cli import INVOICE, REPORTS, WEBHOOK, Cli, add_run
 
 # --- global options, help --------------------------------------------------------------
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from sophmate_desktop import __version__
-from tests.cli.conftest import INVOICE, REPO
+from tests.support.cli import INVOICE
+from tests.support.paths import REPO
 
 SECRET = "s3cret-Value-From-Stdin-42"
 

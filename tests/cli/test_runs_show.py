@@ -16,7 +16,7 @@ from sophmate_desktop.store.database import open_database, write_transaction
 from sophmate_desktop.store.models import Workflow
 from sophmate_desktop.store.transitions import intake as records
 from sophmate_desktop.store.transitions import outcomes
-from tests.console.test_run_account import WORKFLOW
+from tests.support.run_flow import WORKFLOW
 
 HOST = f"{socket.gethostname()}:{os.getpid()}"
 

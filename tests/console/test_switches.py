@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sophmate_desktop.console import Console
 from sophmate_desktop.domain.errors import BadInput, PolicyRefused
 from sophmate_desktop.store.models import AuditEvent, Category, Run
 from tests.support.factories import make_run, workflow_yaml
@@ -83,3 +84,36 @@ def test_switch_list_shows_everything(console, two_categories) -> None:
     assert not rows[("category", "finance")].paused
     assert ("global", "all") in rows and ("effect", "customer_facing") in rows
     assert Category.get(Category.name == "reporting").paused_reason == "quarter close"
+
+
+def audit_of(action: str) -> list[AuditEvent]:
+    return list(AuditEvent.select().where(AuditEvent.action == action).order_by(AuditEvent.id))
+
+
+def test_resuming_everything_by_category_keeps_each_category_paused(sqlite_db):
+    ana, lead = Console(sqlite_db, actor="ana"), Console(sqlite_db, actor="lead")
+    for name, category in (("wf-fin", "finance"), ("wf-rep", "reporting"), ("wf-ops", "ops")):
+        lead.import_workflow(workflow_yaml(name, category))
+    with pytest.raises(BadInput, match="everything is not paused"):
+        lead.resume_all("nothing paused", held="by_category")
+    lead.pause_category("ops", "ops migration")  # paused on its own before the incident
+    ana.pause_all("hosting incident")
+    with pytest.raises(BadInput, match="only to resuming everything"):
+        lead.resume_category("ops", "x", held="by_category")
+    everything = lead.resume_all("hosting is back", held="by_category")
+    assert not everything.paused
+    rows = {r.name: r for r in lead.list_switches() if r.scope == "category"}
+    assert {n: (r.paused, r.paused_by, r.paused_reason) for n, r in rows.items()} == {
+        "finance": (True, "ana", "hosting incident"),
+        "ops": (True, "lead", "ops migration"),  # its own pause, untouched
+        "reporting": (True, "ana", "hosting incident"),
+    }
+    kept = audit_of("category.paused")[-2:]
+    assert [(e.actor, e.subject, e.reason, e.details["kept_from"]) for e in kept] == [
+        ("lead", "finance", "hosting incident", "everything"),
+        ("lead", "reporting", "hosting incident", "everything"),
+    ]
+    [resumed] = audit_of("global.resumed")
+    assert (resumed.actor, resumed.reason) == ("lead", "hosting is back")
+    assert resumed.details["held_choice"] == "by_category"
+    assert resumed.details["kept_paused"] == ["finance", "reporting"]

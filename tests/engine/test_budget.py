@@ -15,7 +15,7 @@ from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import AuditEvent, Category, Notification, Run, Workflow
 from sophmate_desktop.store.transitions.budget import check_budget, period_start
-from tests.engine.conftest import to_staging, wait_until, workflow_doc
+from tests.support.engine import to_staging, wait_until, workflow_doc
 from tests.support.factories import make_run, workflow_yaml
 from tests.support.plugins import installed_plugin
 

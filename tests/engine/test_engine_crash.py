@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from sophmate_desktop.store.models import Write
-from tests.engine.conftest import to_staging, wait_until, workflow_doc
+from tests.support.engine import to_staging, wait_until, workflow_doc
 
 COUNT = "import sys, time; open(sys.argv[1], 'a').write('ran\\n'); time.sleep(5)"
 

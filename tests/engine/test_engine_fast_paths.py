@@ -14,6 +14,7 @@ from pathlib import Path
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.enums import SwitchScope
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.engine.service import SAFETY_FULL_S
 from sophmate_desktop.store import workflows as store_workflows
 from sophmate_desktop.store.models import (
     AuditEvent,
@@ -28,8 +29,7 @@ from sophmate_desktop.store.transitions import intake as records
 from sophmate_desktop.store.transitions import outcomes
 from sophmate_desktop.store.transitions.intake import Offer
 from sophmate_desktop.store.transitions.killed import finish_killed
-from tests.engine.conftest import wait_until, workflow_doc
-from tests.engine.test_engine_killswitch import SLEEPER, pending_run, staging_workflow
+from tests.support.engine import SLEEPER, pending_run, staging_workflow, wait_until, workflow_doc
 
 HOST = "test-host:1"
 
@@ -292,10 +292,12 @@ def test_an_idle_monitor_picks_up_a_retry_when_its_backoff_ends(
     run_id = engine.run_now("flaky", mode="dry_run")
     wait_until(lambda: Run.get_by_id(run_id).attempt == 2, 10, "the retry to be scheduled")
     due = Run.get_by_id(run_id).next_attempt_at
+    # No commit told the monitor: it looked when the backoff ended, not at its next
+    # safety look, which is further off than this whole wait. (How soon after the
+    # backoff ended: python -m bench.responsiveness.)
+    assert SAFETY_FULL_S > 10
     assert engine.wait_for_run(run_id, 10, until=("failed",)) == "failed"
-    # no commit told the monitor: it looked when the backoff ended, not seconds later
-    late = (Run.get_by_id(run_id).started_at - due).total_seconds()
-    assert 0 <= late < 0.5, late
+    assert Run.get_by_id(run_id).started_at >= due  # not before the backoff ended
 
 
 def test_the_monitor_ticks_slower_when_idle(sqlite_db, sconsole, make_engine, tmp_path):

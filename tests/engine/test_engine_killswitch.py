@@ -3,7 +3,6 @@ running command is killed (pause from this process or another one), held runs.""
 
 from __future__ import annotations
 
-import json
 import random
 import subprocess
 import sys
@@ -13,7 +12,8 @@ from pathlib import Path
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.store.models import AuditEvent, Run, Workflow, Write
-from tests.engine.conftest import to_staging, wait_until, workflow_doc
+from tests.support.engine import SLEEPER, pending_run, staging_workflow, wait_until
+from tests.support.paths import REPO
 
 TWO_WRITES = """\
   - action: write_file
@@ -24,34 +24,6 @@ TWO_WRITES = """\
     content: "b {{ input }}"
 """
 
-SLEEPER = f"""\
-  - action: run_command
-    argv: {json.dumps([sys.executable, "-c", "import time; time.sleep(30)"])}
-    timeout_s: 60
-"""
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def staging_workflow(
-    console, engine, tmp_path: Path, name: str, steps: str, pause: int = 3
-) -> Path:
-    out = tmp_path / f"out-{name}"
-    out.mkdir()
-    console.import_workflow(workflow_doc(name, None, out, steps=steps, pause=pause))
-    sample = tmp_path / f"sample-{name}.txt"
-    sample.write_text("sample")
-    to_staging(console, engine, name, sample)
-    return out
-
-
-def pending_run(console, engine, tmp_path: Path, name: str, stem: str) -> list[int]:
-    src = tmp_path / "inputs" / f"{stem}.txt"
-    src.parent.mkdir(exist_ok=True)
-    src.write_text(stem)
-    run_id = engine.run_now(name, src)
-    assert engine.wait_for_run(run_id, 30) == "awaiting_approval", console.get_run(run_id).error
-    return [w.id for w in Write.select(Write.id).where(Write.run == run_id).order_by(Write.seq)]
 
 
 def no_write_in_flight() -> bool:
@@ -127,11 +99,10 @@ def test_pause_kills_a_running_command(sqlite_db, sconsole, make_engine, tmp_pat
     engine = make_engine(sqlite_db, sconsole)
     write_id = start_sleeper(sconsole, engine, tmp_path)
     [proc] = engine.inflight.snapshot()[0].processes
-    started = time.monotonic()
     sconsole.pause_category("finance", "stop it")
-    wait_until(lambda: Write.get_by_id(write_id).status == "failed", 1.0, "the write to be killed")
-    assert time.monotonic() - started < 1.0
-    assert proc.poll() is not None
+    # How fast (p99 from the pause): python -m bench.killswitch, "in process".
+    wait_until(lambda: Write.get_by_id(write_id).status == "failed", 30, "the write to be killed")
+    assert proc.poll() is not None and proc.returncode < 0  # killed, not its 30 s sleep ended
     write = Write.get_by_id(write_id)
     assert "killed" in write.error
     # Stopped by a kill switch: cancelled (DESIGN 3), not a failure of the workflow.
@@ -169,10 +140,9 @@ def test_pause_from_another_process_kills_a_running_command(
             "PYTHON_KEYRING_BACKEND": "tests.support.inmemory_keyring.InMemoryKeyring",
         },
     )
-    committed = time.monotonic()
     assert cli.returncode == 0, cli.stderr
-    wait_until(lambda: Write.get_by_id(write_id).status == "failed", 1.5, "the write to be killed")
-    assert time.monotonic() - committed < 1.5
-    assert proc.poll() is not None
+    # How fast (p99 from the CLI's exit): python -m bench.killswitch, "from the CLI".
+    wait_until(lambda: Write.get_by_id(write_id).status == "failed", 30, "the write to be killed")
+    assert proc.poll() is not None and proc.returncode < 0  # killed, not its 30 s sleep ended
     assert "killed" in Write.get_by_id(write_id).error
     assert Run.get_by_id(Write.get_by_id(write_id).run_id).status == "cancelled"

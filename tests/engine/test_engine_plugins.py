@@ -11,7 +11,7 @@ import pytest
 from sophmate_desktop.domain import states
 from sophmate_desktop.domain.errors import IllegalTransition
 from sophmate_desktop.store.models import AuditEvent, Run, Workflow
-from tests.engine.conftest import workflow_doc
+from tests.support.engine import workflow_doc
 from tests.support.plugins import installed_example_plugin, update_example_plugin
 
 APPEND = """\

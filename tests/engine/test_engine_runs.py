@@ -17,7 +17,7 @@ import pytest
 from peewee import fn
 
 from sophmate_desktop.store.models import AuditEvent, Notification, Run, Write
-from tests.engine.conftest import to_staging, wait_until, workflow_doc
+from tests.support.engine import to_staging, wait_until, workflow_doc
 
 
 def run_count(name: str | None = None) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import statistics
 import subprocess
 import sys
 import threading
@@ -218,17 +217,17 @@ def test_close_write_completes_settling_when_asked(make_manager, watched_folder:
     manager.set_watches(
         [
             WatchSpec(
-                "close", watched_folder, ("*.a",), events={"created", "closed"}, settle_ms=5000
+                "close", watched_folder, ("*.a",), events={"created", "closed"}, settle_ms=60_000
             ),
             WatchSpec("plain", watched_folder, ("*.b",), settle_ms=600),
         ]
     )
     manager.start()
-    started = time.monotonic()
+    # A 60 s settle, far beyond the WAIT deadline: a report within it can only come from
+    # close-write ending the settling. How soon: python -m bench.responsiveness.
     write(watched_folder / "f.a", b"a" * 100_000)
-    key, _, reported_at, content = col.files.get(timeout=WAIT)
+    key, _, _, content = col.files.get(timeout=WAIT)
     assert key == "close" and content == b"a" * 100_000
-    assert reported_at - started < 2.5, "close-write did not shortcut the 5 s settle"
     closed_at = time.monotonic()
     write(watched_folder / "f.b", b"b")
     key, _, reported_at, _ = col.files.get(timeout=WAIT)
@@ -477,24 +476,23 @@ def test_stop_joins_every_thread(make_manager, tmp_path: Path) -> None:
     assert leftover == []
 
 
-def test_rename_latency_with_settle_zero(
+def test_renames_with_settle_zero_are_each_reported_once_in_order(
     make_manager, watched_folder: Path, tmp_path: Path
 ) -> None:
+    # How fast (rename -> on_file, median and p95): python -m bench.trigger.
     manager, col = make_manager()
     manager.set_watches([WatchSpec("w", watched_folder, patterns=("*.csv",), settle_ms=0)])
     manager.start()
     outside = tmp_path / "out"
     outside.mkdir()
-    latencies = []
+    renamed = []
     for i in range(200):
         src = write(outside / f"r{i}.csv", b"x")
         dest = watched_folder / src.name
-        started = time.monotonic()
         os.rename(src, dest)
-        _, path, reported_at, _ = col.files.get(timeout=WAIT)
-        assert path == dest
-        latencies.append(reported_at - started)
-    latencies.sort()
-    median, p95 = statistics.median(latencies), latencies[189]
-    print(f"rename -> on_file: median {median * 1e3:.3f} ms, p95 {p95 * 1e3:.3f} ms")
-    assert median < 0.02 and p95 < 0.1
+        key, path, _, _ = col.files.get(timeout=WAIT)
+        assert (key, path) == ("w", dest)  # this rename's report, before the next rename
+        renamed.append(dest)
+    sentinel = write(watched_folder / "zz.csv")
+    assert reports_until(col, sentinel) == [("w", sentinel)]  # none of the 200 twice
+    assert len(set(renamed)) == 200 and not list(outside.iterdir())

@@ -20,8 +20,8 @@ from sophmate_desktop.console import Console
 from sophmate_desktop.gui_app import serve_later_launches
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.single_instance import SingleInstance
-from tests.engine.conftest import to_staging
-from tests.gui.journeys.j3_helpers import (
+from tests.support.engine import to_staging
+from tests.support.journeys.j3 import (
     WAIT_MS,
     activate,
     app_process,

@@ -1,15 +1,23 @@
-"""Builders for records the engine would create: runs and their writes.
+"""Builders for records the engine would create: runs and their writes, final
+failures, notices, and moving records back in time.
 
-Tests of the console and the CLI use them before (and independently of) the engine.
+Tests of the console, the CLI and the pages use them before (and independently of)
+the engine.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from typing import TYPE_CHECKING
 
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import Run, Workflow, Write
+from sophmate_desktop.store.transitions.outcomes import record_final_failure
+
+if TYPE_CHECKING:
+    from sophmate_desktop.console import Console
 
 MINIMAL_WORKFLOW = """\
 name: {name}
@@ -86,4 +94,69 @@ def make_write(
             customer_facing=customer_facing,
             status=status,
             idempotency_key=uuid.uuid4().hex,
+        )
+
+
+def many_writes(db, workflow: str, n: int) -> list[int]:
+    run = make_run(db, workflow)
+    wf = Workflow.get(Workflow.name == workflow)
+    rows = [
+        dict(
+            run=run.id,
+            workflow=wf.id,
+            category=wf.category.name,
+            seq=100 + i,
+            kind="write_file",
+            effect="file",
+            target=f"/srv/bulk/{i:04}.txt",
+            summary=f"bulk {i}",
+            preview="+x",
+            payload={},
+            status="pending",
+            idempotency_key=uuid.uuid4().hex,
+        )
+        for i in range(n)
+    ]
+    with write_transaction(db):
+        Write.insert_many(rows).execute()
+    return [w.id for w in Write.select(Write.id).where(Write.run == run.id).order_by(Write.id)]
+
+
+def finish_at(db, run: Run, at: dt.datetime) -> Run:
+    with write_transaction(db):
+        Run.update(finished_at=at).where(Run.id == run.id).execute()
+    return run
+
+
+def fail(db, workflow: str, error: str = "boom") -> Run:
+    """A run that failed after its last retry: counted, notified, maybe auto-paused."""
+    run = make_run(db, workflow, status="failed")
+    with write_transaction(db):
+        record_final_failure(db, run.id, error)
+    return run
+
+
+def backdate_workflow(db, name: str, days: int) -> None:
+    wf = Workflow.get(Workflow.name == name)
+    with write_transaction(db):
+        Workflow.update(created_at=wf.created_at - dt.timedelta(days=days)).where(
+            Workflow.id == wf.id
+        ).execute()
+
+
+def note(
+    console: Console,
+    kind: str,
+    title: str,
+    body: str = "",
+    *,
+    level: str = "error",
+    workflow: str | None = None,
+    run: int | None = None,
+    group_key: str | None = None,
+) -> int:
+    """A notice as the engine records it, in one transaction, published to the UI."""
+    with console.transaction():
+        return console.notify(
+            level, kind, title, body, workflow=workflow, run=run, group_key=group_key
         )

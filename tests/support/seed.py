@@ -8,11 +8,10 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sophmate_desktop.store.transitions.outcomes import record_final_failure
-
 from sophmate_desktop.console import Console
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import Run, Workflow, Write
+from sophmate_desktop.store.transitions.outcomes import record_final_failure
 from tests.support.factories import make_run, make_write, workflow_yaml
 
 

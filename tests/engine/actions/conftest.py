@@ -11,7 +11,7 @@ import pytest
 
 from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.engine.actions import ApplyContext, PlanContext
-from tests.engine.actions.helpers import lookup, trigger_file
+from tests.support.actions import lookup, trigger_file
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from sophmate_desktop.engine.actions import (
     get_action,
     plan_step,
 )
-from tests.engine.actions.helpers import SECRETS, step
+from tests.support.actions import SECRETS, step
 
 PY = sys.executable
 
@@ -96,11 +96,13 @@ def test_a_long_output_keeps_only_its_tail(make_plan_ctx, make_apply_ctx):
 
 
 def test_a_timeout_kills_the_command(make_plan_ctx, make_apply_ctx):
+    # How soon after the timeout it is dead: python -m bench.responsiveness.
     w = _plan_one(make_plan_ctx, argv=[PY, "-c", "import time; time.sleep(30)"], timeout_s=0.3)
-    started = time.monotonic()
+    registered: list[Any] = []
     with pytest.raises(ActionError, match=r"timed out after 0\.3 s$"):
-        apply_write(w.kind, w.payload, make_apply_ctx())
-    assert time.monotonic() - started < 3
+        apply_write(w.kind, w.payload, make_apply_ctx(register_process=registered.append))
+    [proc] = registered
+    assert proc.returncode is not None and proc.returncode < 0  # killed by a signal, reaped
 
 
 def test_a_missing_program_is_an_action_error(make_plan_ctx, make_apply_ctx, tmp_path):
@@ -119,13 +121,13 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to watch the child")
-def test_cancel_kills_the_whole_process_group_quickly(
+def test_cancel_kills_the_whole_process_group(
     make_plan_ctx, make_apply_ctx, tmp_path: Path
 ):
     pid_file = tmp_path / "child.pid"
     script = (
         "import subprocess, sys, pathlib\n"
-        "child = subprocess.Popen(['sleep', '30'])\n"
+        "child = subprocess.Popen(['sleep', '300'])\n"
         "pathlib.Path(sys.argv[1]).write_text(str(child.pid))\n"
         "child.wait()\n"
     )
@@ -150,12 +152,13 @@ def test_cancel_kills_the_whole_process_group_quickly(
     assert _alive(child) and len(registered) == 1
 
     try:
+        # How fast the cancel is (worker returned, grandchild dead): bench.responsiveness.
         cancel.set()
-        started = time.monotonic()
-        worker.join(5)
-        assert not worker.is_alive() and time.monotonic() - started < 0.5
+        worker.join(30)
+        assert not worker.is_alive()
         assert isinstance(outcome[0], Cancelled)
-        while _alive(child) and time.monotonic() - started < 0.5:
+        deadline = time.monotonic() + 10  # long before the grandchild's sleep would end
+        while _alive(child) and time.monotonic() < deadline:
             time.sleep(0.01)
         assert not _alive(child), "the sleeping grandchild survived the cancel"
         assert registered[0].returncode is not None

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from sophmate_desktop.engine.actions import ActionError, apply_write, get_action, plan_step
-from tests.engine.actions.helpers import SECRETS, step
+from tests.support.actions import SECRETS, step
 
 
 @dataclass

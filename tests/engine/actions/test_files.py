@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sophmate_desktop.engine.actions import ActionError, ScopeError, apply_write, plan_step
-from tests.engine.actions.helpers import step
+from tests.support.actions import step
 
 
 def _only(writes):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from sophmate_desktop.engine.actions import ActionError, apply_write, plan_step
-from tests.engine.actions.helpers import SECRETS, step
+from tests.support.actions import SECRETS, step
 
 TOKEN = SECRETS["api-token"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sophmate_desktop.engine.actions import ActionError, get_action, plan_step
-from tests.engine.actions.helpers import step
+from tests.support.actions import step
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -18,7 +18,7 @@ from sophmate_desktop.engine.actions import (
     refresh,
 )
 from sophmate_desktop.engine.actions.registry import plugin_errors
-from tests.engine.actions.helpers import step
+from tests.support.actions import step
 from tests.support.plugins import (
     EXAMPLE_MODULE,
     installed_example_plugin,

@@ -15,7 +15,7 @@ from sophmate_desktop.store import audit
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import AuditEvent
 from sophmate_desktop.ui.pages.audit import PAGE_SIZE, AuditPage
-from tests.gui.helpers import on_screen
+from tests.support.gui import on_screen
 
 
 def ev(actor: str, action: str, at: datetime | None = None, **kw) -> audit.NewEvent:

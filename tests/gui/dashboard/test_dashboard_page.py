@@ -13,8 +13,8 @@ from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import AuditEvent, Workflow
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.widgets.dash_chart import FAILED_COLOUR, SUCCEEDED_COLOUR
-from tests.gui.dashboard.conftest import fail, finish_at, loaded
-from tests.support.factories import make_run, make_write, workflow_yaml
+from tests.support.factories import fail, finish_at, make_run, make_write, workflow_yaml
+from tests.support.pages import loaded
 
 DAY = dt.timedelta(days=1)
 

@@ -10,8 +10,8 @@ from sophmate_desktop.store.models import AuditEvent, Review, Workflow
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.pages.reviews import OVERDUE
 from sophmate_desktop.ui.widgets.review_dialog import ReviewDialog
-from tests.gui.dashboard.conftest import backdate_workflow, fail, loaded
-from tests.support.factories import make_run, workflow_yaml
+from tests.support.factories import backdate_workflow, fail, make_run, workflow_yaml
+from tests.support.pages import loaded
 
 
 def column(model, title: str) -> int:

@@ -1,26 +1,21 @@
 """Inbox fixtures: the page on the `services` of tests/gui/conftest.py, pending writes
-made with the factories (fast) or planned by a real engine (real previews)."""
+made with the factories (fast), and `services` with a real engine (real previews).
+Driving the page is in tests/support/pages.py."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.engine.service import Engine
-from sophmate_desktop.store.database import write_transaction
-from sophmate_desktop.store.models import Workflow, Write
 from sophmate_desktop.ui.pages.inbox import InboxPage
 from sophmate_desktop.ui.services import UiServices
-from tests.engine.conftest import to_staging, wait_until
-from tests.gui.helpers import on_screen
 from tests.support.factories import make_run, make_write, workflow_yaml
-from tests.support.inbox_ui import click_row, decide, select_ids, shown_ids
+from tests.support.gui import on_screen
 
 
 @dataclass
@@ -93,50 +88,3 @@ def engine_services(gui_db, services) -> Iterator[UiServices]:
     assert services.tasks.wait_done(30_000)
     engine.stop()
     unsubscribe()
-
-
-def staging_run(console: Console, engine: Engine, name: str, doc: str, sample: Path) -> int:
-    """Import `doc`, bring it to staging, run it on `sample`; the run awaits approval."""
-    console.import_workflow(doc)
-    to_staging(console, engine, name, sample)
-    run_id = engine.run_now(name, sample)
-    status = engine.wait_for_run(run_id, 30)
-    assert status == "awaiting_approval", console.get_run(run_id).error
-    return run_id
-
-
-def many_writes(db, workflow: str, n: int) -> list[int]:
-    run = make_run(db, workflow)
-    wf = Workflow.get(Workflow.name == workflow)
-    rows = [
-        dict(
-            run=run.id,
-            workflow=wf.id,
-            category=wf.category.name,
-            seq=100 + i,
-            kind="write_file",
-            effect="file",
-            target=f"/srv/bulk/{i:04}.txt",
-            summary=f"bulk {i}",
-            preview="+x",
-            payload={},
-            status="pending",
-            idempotency_key=uuid.uuid4().hex,
-        )
-        for i in range(n)
-    ]
-    with write_transaction(db):
-        Write.insert_many(rows).execute()
-    return [w.id for w in Write.select(Write.id).where(Write.run == run.id).order_by(Write.id)]
-
-
-__all__ = [
-    "Seeded",
-    "click_row",
-    "decide",
-    "many_writes",
-    "select_ids",
-    "shown_ids",
-    "staging_run",
-    "wait_until",
-]

@@ -8,7 +8,7 @@ import threading
 
 from sophmate_desktop.domain.events import Event
 from tests.support.factories import make_run, make_write
-from tests.support.inbox_ui import decide, select_ids, shown_ids
+from tests.support.pages import decide, select_ids, shown_ids
 
 
 class ThreadSpy:

@@ -7,8 +7,8 @@ from PySide6.QtGui import QKeySequence
 
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.ui.widgets.inbox_columns import CUSTOMER_BADGE, CUSTOMER_COLOUR
-from tests.gui.inbox.conftest import many_writes, select_ids, shown_ids
-from tests.support.factories import make_run, make_write, workflow_yaml
+from tests.support.factories import make_run, make_write, many_writes, workflow_yaml
+from tests.support.pages import select_ids, shown_ids
 
 
 def choose(combo, value) -> None:

@@ -6,8 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from sophmate_desktop.store.models import AuditEvent, Run, Write
-from tests.gui.inbox.conftest import click_row, decide, many_writes, select_ids, shown_ids
-from tests.support.factories import make_run, make_write, workflow_yaml
+from tests.support.factories import make_run, make_write, many_writes, workflow_yaml
+from tests.support.pages import click_row, decide, select_ids, shown_ids
 
 
 def test_bulk_reject_with_a_comment(seeded, make_page, qtbot, services):

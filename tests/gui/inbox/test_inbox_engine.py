@@ -8,8 +8,8 @@ from pathlib import Path
 from PySide6.QtGui import QColor
 
 from sophmate_desktop.ui.widgets.inbox_preview import ADDED, HUNK, REMOVED
-from tests.engine.conftest import workflow_doc
-from tests.gui.inbox.conftest import decide, select_ids, staging_run, wait_until
+from tests.support.engine import staging_run, wait_until, workflow_doc
+from tests.support.pages import decide, select_ids
 
 
 def line_colours(page) -> dict[str, QColor]:

@@ -21,8 +21,9 @@ from sophmate_desktop.store.models import Write
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog
 from sophmate_desktop.ui.widgets.wf_dryrun import DryRunPanel
-from tests.gui.helpers import WAIT_MS, SmtpServer, click, invoice_csv
-from tests.gui.journeys.j1_helpers import (
+from tests.support.factories import make_run, make_write, workflow_yaml
+from tests.support.gui import WAIT_MS, click
+from tests.support.journeys.j1 import (
     activate,
     add_connection,
     audit_of,
@@ -36,7 +37,7 @@ from tests.gui.journeys.j1_helpers import (
     shown_column,
     write_file,
 )
-from tests.support.factories import make_run, make_write, workflow_yaml
+from tests.support.mail import SmtpServer, invoice_csv
 
 WORKFLOW = "invoice-intake"
 
@@ -401,19 +402,6 @@ def promote(qtbot, window) -> str:
     page.say("")
     click(qtbot, page, "promoteButton")
     return page.message.text()
-
-
-def test_a_dry_run_of_14_invoices_counts_14_affected_records(sqlite_db, tmp_path) -> None:
-    from sophmate_desktop.console import Console
-    from sophmate_desktop.resources import example_workflows
-
-    console = Console(sqlite_db, actor="ana")
-    [example] = [p for p in example_workflows() if p.name == "invoice-intake.yaml"]
-    console.import_workflow(example.read_text().replace("~/", f"{tmp_path}/"))
-    sample = write_file(tmp_path / "invoices.csv", invoice_csv(14))
-    result = console.dry_run_file(WORKFLOW, sample)
-    assert len(result.writes) == 15
-    assert result.run.affected_records == 14
 
 
 def test_the_dry_run_panel_counts_writes_by_action_and_shows_each_preview(qtbot, services) -> None:

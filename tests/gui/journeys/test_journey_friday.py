@@ -14,17 +14,15 @@ import json
 import sys
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QPlainTextEdit
 
 from sophmate_desktop.console import Console
-from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.store.database import open_database
 from sophmate_desktop.store.models import AuditEvent, Write
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.widgets.settings_connections import ConnectionDialog
-from tests.gui.journeys.j2_helpers import (
+from tests.support.journeys.j2 import (
     CTRL,
     SHIFT,
     WAIT_MS,
@@ -33,14 +31,12 @@ from tests.gui.journeys.j2_helpers import (
     command_step,
     go_to,
     keys,
-    mailbox,  # noqa: F401  (fixture)
     modal_dialog,
     shown,
     staged,
     workflow_file,
     write_step,
 )
-from tests.support.factories import workflow_yaml
 
 SMTP = "supplier-smtp"
 MAIL_STEP = f"""\
@@ -115,7 +111,7 @@ def start_the_cleanup(qtbot, window, lead: Console, tmp_path: Path):
     return write.id, process
 
 
-def test_friday_afternoon(qtbot, make_window, sqlite_url, tmp_path, mailbox):  # noqa: F811
+def test_friday_afternoon(qtbot, make_window, sqlite_url, tmp_path, mailbox):
     folders = setup_friday(sqlite_url, tmp_path, mailbox.settings())
     window = make_window("ana", start_engine=True)
     console = window.services.console
@@ -393,32 +389,3 @@ def test_failures_that_paused_their_workflows_are_one_tray_message(qtbot, make_w
     assert window.tray.messages == [
         ("2 runs failed", "exports, intake\nPaused themselves: intake", ("notifications", None))
     ]
-
-
-def test_resuming_everything_by_category_keeps_each_category_paused(sqlite_db):
-    ana, lead = Console(sqlite_db, actor="ana"), Console(sqlite_db, actor="lead")
-    for name, category in (("wf-fin", "finance"), ("wf-rep", "reporting"), ("wf-ops", "ops")):
-        lead.import_workflow(workflow_yaml(name, category))
-    with pytest.raises(BadInput, match="everything is not paused"):
-        lead.resume_all("nothing paused", held="by_category")
-    lead.pause_category("ops", "ops migration")  # paused on its own before the incident
-    ana.pause_all("hosting incident")
-    with pytest.raises(BadInput, match="only to resuming everything"):
-        lead.resume_category("ops", "x", held="by_category")
-    everything = lead.resume_all("hosting is back", held="by_category")
-    assert not everything.paused
-    rows = {r.name: r for r in lead.list_switches() if r.scope == "category"}
-    assert {n: (r.paused, r.paused_by, r.paused_reason) for n, r in rows.items()} == {
-        "finance": (True, "ana", "hosting incident"),
-        "ops": (True, "lead", "ops migration"),  # its own pause, untouched
-        "reporting": (True, "ana", "hosting incident"),
-    }
-    kept = audit("category.paused")[-2:]
-    assert [(e.actor, e.subject, e.reason, e.details["kept_from"]) for e in kept] == [
-        ("lead", "finance", "hosting incident", "everything"),
-        ("lead", "reporting", "hosting incident", "everything"),
-    ]
-    [resumed] = audit("global.resumed")
-    assert (resumed.actor, resumed.reason) == ("lead", "hosting is back")
-    assert resumed.details["held_choice"] == "by_category"
-    assert resumed.details["kept_paused"] == ["finance", "reporting"]

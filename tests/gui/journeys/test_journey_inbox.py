@@ -9,7 +9,6 @@ applies the approved writes to real files and a real SMTP server.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -23,8 +22,7 @@ from sophmate_desktop.store.models import AuditEvent
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.widgets.inbox_columns import CUSTOMER_COLOUR
 from sophmate_desktop.ui.widgets.inbox_preview import ADDED, REMOVED
-from tests.gui.helpers import invoice_csv
-from tests.gui.journeys.j2_helpers import (
+from tests.support.journeys.j2 import (
     CTRL,
     SHIFT,
     WAIT_MS,
@@ -33,12 +31,12 @@ from tests.gui.journeys.j2_helpers import (
     email_step,
     go_to,
     keys,
-    mailbox,  # noqa: F401  (fixture)
     shown,
     staged,
     workflow_file,
     write_step,
 )
+from tests.support.mail import invoice_csv
 
 WORKFLOW = "supplier-invoices"
 COMMENT = "wrong supplier address"
@@ -89,7 +87,7 @@ def test_an_approver_clears_the_inbox_before_lunch(
     make_window,
     sqlite_url,
     tmp_path,
-    mailbox,  # noqa: F811
+    mailbox,
 ):
     incoming, out, doc = setup_finance(sqlite_url, tmp_path, mailbox.settings())
     window = make_window("ana", start_engine=True)
@@ -131,8 +129,9 @@ def test_an_approver_clears_the_inbox_before_lunch(
     # 3. Four eyes on (Settings): one approval is refused in place, naming the rule.
     left_for_a_colleague = _four_eyes_refuses_her_own_approval(qtbot, window, page, lead)
 
-    # 4. The approved writes were applied within a second: the ledger, the receipts.
-    _the_approved_writes_were_applied_within_a_second(
+    # 4. The approved writes were applied, each after its decision: the ledger, the
+    # receipts. (How soon after the decision: python -m bench.responsiveness.)
+    _the_approved_writes_were_applied_after_their_decisions(
         qtbot, approved, approved_ids, lead, mailbox, rejected_ids
     )
 
@@ -283,7 +282,7 @@ def _four_eyes_refuses_her_own_approval(qtbot, window, page, lead):
     return left_for_a_colleague
 
 
-def _the_approved_writes_were_applied_within_a_second(
+def _the_approved_writes_were_applied_after_their_decisions(
     qtbot, approved, approved_ids, lead, mail_server, rejected_ids
 ) -> None:
     def all_applied() -> bool:
@@ -291,7 +290,7 @@ def _the_approved_writes_were_applied_within_a_second(
 
     qtbot.waitUntil(all_applied, timeout=WAIT_MS)
     for write in (lead.get_write(i) for i in approved_ids):
-        assert write.applied_at - write.decided_at < dt.timedelta(seconds=1), write
+        assert write.decided_by == "ana" and write.decided_at <= write.applied_at, write
     [ledger] = [w for w in approved if w.kind == "write_file"]
     assert Path(ledger.target).read_text() == "invoices: 5\nstatus: received\n"
     receipts = sorted(w.target for w in approved if w.kind == "send_email")

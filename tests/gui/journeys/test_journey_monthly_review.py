@@ -30,8 +30,9 @@ from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.pages.reviews import OVERDUE, ReviewsPage
 from sophmate_desktop.ui.pages.workflows import WorkflowsPage
 from sophmate_desktop.ui.widgets.review_dialog import ReviewDialog, month_text
-from tests.gui.helpers import WAIT_MS, SmtpServer, click, invoice_csv, retype
-from tests.gui.journeys.j1_helpers import (
+from tests.support.factories import make_run, workflow_yaml
+from tests.support.gui import WAIT_MS, click, retype
+from tests.support.journeys.j1 import (
     a_month_ago,
     activate,
     audit_of,
@@ -42,7 +43,7 @@ from tests.gui.journeys.j1_helpers import (
     row_with,
     shown_column,
 )
-from tests.support.factories import make_run, workflow_yaml
+from tests.support.mail import SmtpServer, invoice_csv
 
 
 def example(name: str) -> str:

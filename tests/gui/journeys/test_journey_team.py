@@ -3,8 +3,9 @@
 Two desktops — two main windows, each with its own engine watching the same folder —
 point at one PostgreSQL database. Both inboxes show the same writes; two approvers
 who approve the same write at the same moment make exactly one decision and the other
-is told in place; a pause on one desktop stops the other desktop's engine within a
-second (a file dropped after it becomes a held run) and both show the same red banner.
+is told in place; a pause on one desktop stops the other desktop's engine (a file
+dropped after it becomes a held run) and both show the same red banner (how soon:
+python -m bench.responsiveness).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from PySide6.QtCore import Qt
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.ui import navigator as nav
-from tests.engine.conftest import to_staging
-from tests.gui.journeys.j3_helpers import (
+from tests.support.engine import to_staging
+from tests.support.journeys.j3 import (
     WAIT_MS,
     EventClock,
     activate,
@@ -67,8 +68,9 @@ def test_a_team_shares_the_inbox_one_decision_per_write_and_the_kill_switches(qt
     # Both approve the same (first) write at the same moment.
     bo_page = _two_approvals_at_once_make_one_decision(qtbot, ana, bo, folders, lead)
 
-    # Ana pauses finance; Bo's engine, which only reads the database, stops within 1 s
-    # and Bo's window shows the same red banner and red switch within 2 s.
+    # Ana pauses finance; Bo's engine, which only reads the database, sees the pause once,
+    # and Bo's window shows the same red banner and red switch. How soon (engine within
+    # 1 s, banner within 2 s of the commit): python -m bench.responsiveness.
     bo_switch = _a_pause_on_one_desktop_stops_the_other(qtbot, ana, bo)
 
     # A file dropped after the pause becomes a held run: recorded, never started.
@@ -121,17 +123,17 @@ def _a_pause_on_one_desktop_stops_the_other(qtbot, ana, bo):
     bo_engine = EventClock(bo.services.engine.events)
     try:
         before = time.monotonic()
-        committed = pause_switch(qtbot, ana, "category", "finance", "hosting incident")
+        pause_switch(qtbot, ana, "category", "finance", "hosting incident")
         qtbot.waitUntil(
-            lambda: bo_engine.first("switches.changed", before) is not None, timeout=3000
+            lambda: bo_engine.first("switches.changed", before) is not None, timeout=WAIT_MS
         )
-        assert bo_engine.first("switches.changed", before) - committed < 1.0
+        qtbot.waitUntil(lambda: bo.paused_banner.isVisible(), timeout=WAIT_MS)
+        changes = [kind for kind, at in bo_engine.seen if at >= before]
+        assert changes.count("switches.changed") == 1, changes  # one pause, one change
     finally:
         bo_engine.close()
-    qtbot.waitUntil(lambda: bo.paused_banner.isVisible(), timeout=3000)
-    assert time.monotonic() - committed < 2.0
     bo_switch = bo.kill_switch_panel.switch_button("category", "finance")
-    qtbot.waitUntil(lambda: bo_switch.property("paused") is True, timeout=2000)
+    qtbot.waitUntil(lambda: bo_switch.property("paused") is True, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: ana.paused_banner.isVisible())
     assert bo.paused_banner.text() == ana.paused_banner.text()
     assert bo.paused_banner.text().startswith("Paused: finance (by ana ")

@@ -14,9 +14,9 @@ from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import Workflow
 from sophmate_desktop.store.transitions import outcomes
 from sophmate_desktop.ui.pages.runs import RunsPage
-from tests.console.test_run_account import WORKFLOW, Flow, email
-from tests.engine.conftest import engine_threads, wait_until
-from tests.gui.helpers import on_screen
+from tests.support.engine import engine_threads, wait_until
+from tests.support.gui import on_screen
+from tests.support.run_flow import WORKFLOW, Flow, email
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.store.models import Run
 from sophmate_desktop.ui import navigator as nav
-from tests.engine.conftest import workflow_doc
+from tests.support.engine import workflow_doc
 
 
 def shown_ids(page) -> list[int]:

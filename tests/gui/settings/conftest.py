@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sophmate_desktop.ui.pages.settings import SettingsPage
-from tests.gui.helpers import isolate_user_dirs, on_screen
+from tests.support.gui import isolate_user_dirs, on_screen
 
 
 @pytest.fixture(autouse=True)

@@ -8,18 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.ui.killswitch_panel import KillSwitchPanel, PausedBanner
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.tray import TrayController
-from sophmate_desktop.ui.widgets.switch_dialogs import SwitchDialog
-from tests.engine.conftest import workflow_doc
-from tests.gui.helpers import on_screen
+from tests.support.engine import workflow_doc
 from tests.support.factories import workflow_yaml
+from tests.support.gui import on_screen
 
 
 @pytest.fixture
@@ -57,28 +55,6 @@ def tray(qtbot, services: UiServices) -> TrayController:
     )
     yield controller
     controller.close()
-
-
-def open_dialog(qtbot, panel: KillSwitchPanel, scope: str, name: str) -> SwitchDialog:
-    """Click a switch the way a person does and return the dialog it opens."""
-    button = panel.switch_button(scope, name)
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.dialog is not None and panel.dialog.isVisible())
-    return panel.dialog
-
-
-def submit(qtbot, dialog: SwitchDialog, reason: str, held: str | None = None) -> None:
-    dialog.reason_edit.setFocus()
-    qtbot.keyClicks(dialog.reason_edit, reason)
-    if held is not None:
-        choice = dialog.held_buttons[held]  # click its circle, as a person does
-        qtbot.mouseClick(choice, Qt.MouseButton.LeftButton, pos=QPoint(8, choice.height() // 2))
-    assert dialog.ok_button.isEnabled()
-    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-
-
-def active_dialog() -> QWidget | None:
-    return QApplication.activeModalWidget()
 
 
 @pytest.fixture

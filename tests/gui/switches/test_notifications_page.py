@@ -10,8 +10,8 @@ from sophmate_desktop.console import Console
 from sophmate_desktop.store.models import AuditEvent
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.pages.notifications import NotificationsPage
-from tests.gui.helpers import on_screen
-from tests.gui.switches.test_tray import note
+from tests.support.factories import note
+from tests.support.gui import on_screen
 
 
 @pytest.fixture

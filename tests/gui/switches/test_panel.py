@@ -7,8 +7,8 @@ from PySide6.QtCore import Qt
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.store.models import AuditEvent, Run
-from tests.gui.switches.conftest import open_dialog, submit
 from tests.support.factories import make_run, workflow_yaml
+from tests.support.pages import open_dialog, submit
 
 RED = "#c62828"
 

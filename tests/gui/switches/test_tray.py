@@ -3,27 +3,8 @@ which are kept in `messages` where no system tray exists (offscreen)."""
 
 from __future__ import annotations
 
-from sophmate_desktop.console import Console
 from sophmate_desktop.ui import navigator as nav
-from tests.support.factories import make_run, make_write
-
-
-def note(
-    console: Console,
-    kind: str,
-    title: str,
-    body: str = "",
-    *,
-    level: str = "error",
-    workflow: str | None = None,
-    run: int | None = None,
-    group_key: str | None = None,
-) -> int:
-    """A notice as the engine records it, in one transaction, published to the UI."""
-    with console.transaction():
-        return console.notify(
-            level, kind, title, body, workflow=workflow, run=run, group_key=group_key
-        )
+from tests.support.factories import make_run, make_write, note
 
 
 def test_without_a_system_tray_the_state_menu_and_messages_are_still_kept(tray):

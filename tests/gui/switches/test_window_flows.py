@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QGroupBox
 
 from sophmate_desktop.store.models import AuditEvent
 from sophmate_desktop.ui import navigator as nav
-from tests.gui.switches.conftest import open_dialog, submit
+from tests.support.pages import open_dialog, submit
 
 
 def shown(qtbot, window) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.helpers import isolate_user_dirs
+from tests.support.gui import isolate_user_dirs
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +20,7 @@ def reachable_pg_url() -> str:
     reset (that would cut off other tests using it at the same time)."""
     import os
 
-    from tests.conftest import PG_URL, pg_available
+    from tests.support.postgres import PG_URL, pg_available
 
     reason = pg_available()
     if reason:

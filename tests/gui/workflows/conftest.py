@@ -4,16 +4,12 @@ workflow files, and finding the dialogs the page opens (they are real dialogs)."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QWidget
 
-import sophmate_desktop.resources
 from sophmate_desktop.ui.pages.workflows import WorkflowsPage
-from tests.gui.helpers import on_screen, wait_for_window
-
-EXAMPLES = Path(sophmate_desktop.resources.__file__).parent / "workflows"
+from tests.support.gui import on_screen, wait_for_window
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from tests.gui.helpers import click, retype
-from tests.gui.workflows.conftest import EXAMPLES
 from tests.support.factories import workflow_yaml
+from tests.support.gui import click, retype
+from tests.support.paths import EXAMPLES
 
 YAML_TAB = 1
 

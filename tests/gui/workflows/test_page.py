@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QFileDialog
 
 from sophmate_desktop.domain.workflow_file import parse_workflow_yaml
 from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog, ReasonDialog
-from tests.gui.helpers import click
-from tests.gui.workflows.conftest import EXAMPLES
 from tests.support.factories import make_run, workflow_yaml
+from tests.support.gui import click
+from tests.support.paths import EXAMPLES
 
 
 def cell(page, name: str, title: str) -> str:

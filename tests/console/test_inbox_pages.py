@@ -1,14 +1,12 @@
-"""The console calls behind the inbox page, over SQLite and PostgreSQL."""
+"""The console calls behind the inbox page (its pages, positions, filters and
+choices), over SQLite and PostgreSQL."""
 
 from __future__ import annotations
-
-from datetime import datetime, timedelta
 
 import pytest
 
 from sophmate_desktop.console.inbox_pages import INBOX_SORT_KEYS, InboxFilters
 from sophmate_desktop.domain.errors import BadInput
-from sophmate_desktop.ui.widgets.inbox_columns import age_text
 from tests.support.factories import make_run, make_write, workflow_yaml
 
 
@@ -86,12 +84,3 @@ def test_filters_counts_and_choices(inbox, console):
     assert console.inbox_position(made[0].id, filters=InboxFilters(category="ops")) is None
     with pytest.raises(BadInput, match="unknown key"):
         console.inbox_rows(0, 10, "payload; drop table write")
-
-
-def test_age_text():
-    now = datetime(2025, 5, 1, 12, 0)
-    assert age_text(now - timedelta(seconds=20), now) == "< 1 min"
-    assert age_text(now - timedelta(minutes=3, seconds=50), now) == "3 min"
-    assert age_text(now - timedelta(hours=2, minutes=59), now) == "2 h"
-    assert age_text(now - timedelta(days=4, hours=3), now) == "4 d"
-    assert age_text(now + timedelta(seconds=5), now) == "< 1 min"  # clocks differ a little

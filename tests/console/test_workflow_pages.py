@@ -11,9 +11,11 @@ from sophmate_desktop.console.workflow_pages import WORKFLOW_SORT_KEYS, next_sta
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import Stage
 from sophmate_desktop.domain.errors import BadInput, NotFound
+from sophmate_desktop.resources import example_workflows
 from sophmate_desktop.store.database import open_database, write_transaction
 from sophmate_desktop.store.models import Workflow
 from tests.support.factories import make_run, workflow_yaml
+from tests.support.mail import invoice_csv
 
 
 @pytest.fixture
@@ -141,3 +143,14 @@ def test_dry_run_refuses_unknown_workflows_and_missing_files(sqlite_url, tmp_pat
             console.dry_run_file("wf-one", tmp_path / "missing.txt")  # the engine stops again
     finally:
         database.close()
+
+
+def test_a_dry_run_of_14_invoices_counts_14_affected_records(sqlite_db, tmp_path) -> None:
+    console = Console(sqlite_db, actor="ana")
+    [example] = [p for p in example_workflows() if p.name == "invoice-intake.yaml"]
+    console.import_workflow(example.read_text().replace("~/", f"{tmp_path}/"))
+    sample = tmp_path / "invoices.csv"
+    sample.write_text(invoice_csv(14), encoding="utf-8")
+    result = console.dry_run_file("invoice-intake", sample)
+    assert len(result.writes) == 15
+    assert result.run.affected_records == 14

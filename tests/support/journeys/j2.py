@@ -1,30 +1,20 @@
 """Helpers for journeys 2 (an approver clears the inbox) and 3 (Friday afternoon):
-a real SMTP server (tests/gui/helpers.py) as a fixture, workflow files over the
-test's folders, and driving the main window with keys and clicks the way a person does."""
+workflow files over the test's folders, and driving the main window with keys and
+clicks the way a person does (the `mailbox` SMTP server is a fixture in
+tests/gui/journeys/conftest.py)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QApplication, QWidget
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.ui.main_window import MainWindow
-from tests.engine.conftest import to_staging
-from tests.gui.helpers import WAIT_MS, SmtpServer
-
-
-@pytest.fixture
-def mailbox() -> Iterator[SmtpServer]:
-    """A real SMTP server on 127.0.0.1 for the accounts' mail."""
-    box = SmtpServer("accounts@example.test", timeout_s=5).start()
-    yield box
-    box.stop()
-
+from tests.support.engine import to_staging
+from tests.support.gui import WAIT_MS
 
 # Workflow files --------------------------------------------------------------------
 

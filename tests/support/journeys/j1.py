@@ -1,7 +1,7 @@
 """Helpers for journeys 1 (the first ten minutes) and 4 (the monthly review): invoice
 files dropped the way a scanner or an export drops them, and driving the window's
-buttons, dialogs and tables like a person (tests/gui/helpers.py has the SMTP server,
-the invoice files and the clicks all GUI tests share)."""
+buttons, dialogs and tables like a person (tests/support/gui.py has the clicks all
+GUI tests share, tests/support/mail.py the SMTP server and the invoice files)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import Review, Run, Workflow
-from tests.gui.helpers import WAIT_MS, click, wait_for_window
+from tests.support.gui import WAIT_MS, click, wait_for_window
 
 # Invoice files -----------------------------------------------------------------------
 

@@ -20,9 +20,9 @@ from sophmate_desktop import resources
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.ui.main_window import MainWindow
 from sophmate_desktop.ui.widgets.switch_dialogs import SwitchDialog
+from tests.support.paths import REPO
 
 WAIT_MS = 10_000
-REPO = Path(__file__).resolve().parents[3]
 
 
 def intake_workflow(folder: Path, out: Path, staging: Path, name: str = "team-intake") -> str:

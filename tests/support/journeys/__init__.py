@@ -1,0 +1,1 @@
+"""Helpers of the journey tests in tests/gui/journeys, one module per group of journeys."""

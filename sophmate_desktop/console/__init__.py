@@ -18,6 +18,7 @@ from sophmate_desktop.console.dashboard import DashboardOps
 from sophmate_desktop.console.history_pages import HistoryPageOps
 from sophmate_desktop.console.inbox import InboxOps
 from sophmate_desktop.console.inbox_pages import InboxPageOps
+from sophmate_desktop.console.notice_delivery import NoticeDeliveryOps
 from sophmate_desktop.console.notices import NoticeOps
 from sophmate_desktop.console.records import RecordOps
 from sophmate_desktop.console.review_pages import ReviewPageOps
@@ -47,6 +48,7 @@ class Console(
     RecordOps,
     InboxPageOps,
     NoticeOps,
+    NoticeDeliveryOps,
     DashboardOps,
     ReviewPageOps,
     WorkflowPageOps,

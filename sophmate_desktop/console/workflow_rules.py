@@ -8,9 +8,9 @@ import datetime as _dt
 from dataclasses import dataclass
 
 from sophmate_desktop.domain import policy
-from sophmate_desktop.domain.enums import Stage
 from sophmate_desktop.domain.names import POLICY_ACTOR
 from sophmate_desktop.domain.workflow import WorkflowDefinition
+from sophmate_desktop.store.escalations import escalation_flags
 from sophmate_desktop.store.models import Workflow
 
 
@@ -49,19 +49,6 @@ def reviews_owed(wf: Workflow, now: _dt.datetime) -> list[policy.ReviewDue]:
         first_run_reviewed=wf.first_run_reviewed,
         last_failure_at=wf.last_failure_at,
         last_provider_change_at=wf.last_provider_change_at,
-    )
-
-
-def escalation_flags(wf: Workflow, defn: WorkflowDefinition | None) -> list[policy.EscalationFlag]:
-    """Why `wf` needs attention by what it is (`defn` None: its definition is unreadable)."""
-    pause = (defn.pause if defn else None) or policy.DEFAULT_PAUSE
-    return policy.escalation_flags(
-        stage=Stage(wf.stage),
-        has_owner=bool((wf.owner or "").strip()),
-        consecutive_failures=wf.consecutive_failures,
-        failure_threshold=pause.consecutive_failures,
-        writes_production_data=bool(defn and defn.steps),
-        sends_customer_facing=bool(defn and defn.sends_customer_facing),
     )
 
 

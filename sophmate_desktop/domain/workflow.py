@@ -77,7 +77,7 @@ class RetrySpec:
 
 @dataclass(frozen=True)
 class NotifySpec:
-    on_failure: tuple[str, ...] = ()  # "tray", "email:ADDR", "webhook:URL"
+    on_failure: tuple[str, ...] = ()  # "tray", "email:ADDR", "webhook:URL", apprise URLs
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ Top level
   graduation   mapping: staging_runs 1..1000 (default 5)
   retry        mapping: limit 0..20 (default 0); backoff_s 0..86400 (default 30)
   notify       mapping: on_failure (required, non-empty list of `tray`,
-               `email:ADDRESS` or `webhook:http(s)://...`)
+               `email:ADDRESS`, `webhook:http(s)://...` or an apprise URL
+               such as ntfy://, slack://, json://; `${secret:NAME}` allowed)
   pause        mapping: consecutive_failures 1..100 (default 3);
                on_provider_change bool (true); on_plugin_update bool (true)
   rollback     non-empty text: how to undo what the workflow did

@@ -181,6 +181,9 @@ def _check_url(ctx: Ctx, path: str, url: str) -> None:
         ctx.error(path, f"{short(url)} is not an http:// or https:// URL")
 
 
+_APPRISE_URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+")
+
+
 def _notify_target(ctx: Ctx, path: str, target: str) -> None:
     kind, sep, rest = target.partition(":")
     if target == "tray":
@@ -192,7 +195,11 @@ def _notify_target(ctx: Ctx, path: str, target: str) -> None:
     if sep and kind == "webhook":
         _check_url(ctx, path, rest)
         return
-    ctx.error(path, f"expected tray, email:ADDRESS or webhook:URL, got {short(target)}")
+    if _APPRISE_URL.fullmatch(target.strip()):
+        return  # an apprise URL (ntfy://, slack://, json://...): checked when sent
+    ctx.error(
+        path, f"expected tray, email:ADDRESS, webhook:URL or an apprise URL, got {short(target)}"
+    )
 
 
 def _notify(ctx: Ctx, doc: dict) -> NotifySpec | None:

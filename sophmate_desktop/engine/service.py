@@ -26,7 +26,7 @@ from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.engine.execution import Executor
 from sophmate_desktop.engine.handles import InFlight, InFlightTable
-from sophmate_desktop.engine.notices import FailureNotices
+from sophmate_desktop.engine.notice_dispatch import NoticeDispatcher
 from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue
 from sophmate_desktop.engine.triggers import Triggers
 from sophmate_desktop.secrets import SecretStore
@@ -42,6 +42,16 @@ log = logging.getLogger(__name__)
 
 IDLE_TICK_S = 0.5  # the monitor's tick while nothing is queued or in flight
 SAFETY_FULL_S = 30.0  # a full look even when SQLite reports no commit (a safety net)
+# Events after which a notice may wait in the outbox (the dispatcher also polls).
+NOTICE_EVENTS = frozenset(
+    {
+        EventKind.RUN_FAILED,
+        EventKind.WORKFLOW_AUTO_PAUSED,
+        EventKind.WRITE_FINISHED,
+        EventKind.NOTIFICATION,
+        EventKind.SWITCHES_CHANGED,
+    }
+)
 
 
 class Engine:
@@ -76,7 +86,7 @@ class Engine:
         self._appliers = max(1, appliers)
         self._fingerprint: object = None
         self._idle = threading.Condition()
-        self.notices = FailureNotices(db, self.secrets.get)
+        self.notices = NoticeDispatcher(db, self.secrets.get)
         self.executor = Executor(
             db,
             host=self.host,
@@ -84,7 +94,7 @@ class Engine:
             secrets=self.secrets,
             publish=self.publish,
             enqueue_writes=self.writes.enqueue,
-            notify_failure=self.notices.deliver,
+            notify_failure=self.notices.wake,
         )
         self.triggers = Triggers(
             db,
@@ -116,6 +126,7 @@ class Engine:
         for i in range(self._appliers):
             self._spawn(f"sophmate-applier-{i}", self._applier_loop)
         self.triggers.start()
+        self.notices.start()
         self.wake()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -130,7 +141,7 @@ class Engine:
         self.writes.stop(self._appliers)
         for t in self._threads:
             t.join(timeout)
-        self.notices.wait(timeout)
+        self.notices.stop(timeout)
         alive = [t.name for t in self._threads if t.is_alive()]
         if alive:
             log.error("engine threads still alive after stop: %s", alive)
@@ -155,6 +166,8 @@ class Engine:
 
     def publish(self, kind: EventKind, **data) -> None:
         self.events.publish(Event(kind, data))
+        if kind in NOTICE_EVENTS:
+            self.notices.wake()
 
     # Starting runs -------------------------------------------------------
 

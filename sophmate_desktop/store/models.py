@@ -232,6 +232,20 @@ class Notification(BaseModel):
     acknowledged_at = DateTimeField(null=True)
 
 
+class NoticeDelivery(BaseModel):
+    """The outbox: one notice to one target (as written: secrets not expanded)."""
+
+    notification = IntegerField(index=True)
+    target = TextField()
+    title = TextField()
+    body = TextField(default="")
+    status = CharField(max_length=16, default="pending", index=True)  # pending | sent | failed
+    attempts = IntegerField(default=0)
+    last_error = TextField(null=True)
+    next_at = DateTimeField(default=utcnow, index=True)
+    at = DateTimeField(default=utcnow)
+
+
 class Setting(BaseModel):
     key = CharField(primary_key=True, max_length=64)
     value = JSONField()
@@ -272,6 +286,7 @@ CORE_MODELS = [
     Review,
     Connection,
     Notification,
+    NoticeDelivery,
     Setting,
     SecretRef,
 ]

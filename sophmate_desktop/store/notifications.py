@@ -1,9 +1,11 @@
-"""The in-app notification centre's records; repeated notices are grouped."""
+"""The in-app notification centre's records; repeated notices are grouped. A failure
+notice for a workflow with `notify.on_failure` targets also queues its deliveries."""
 
 from __future__ import annotations
 
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.store.models import Notification
+from sophmate_desktop.store.notice_outbox import queue_deliveries
 
 
 def record_notification(
@@ -16,12 +18,29 @@ def record_notification(
     run: int | None = None,
     group_key: str | None = None,
     replace_count: int | None = None,
+    category: str | None = None,
 ) -> int:
     """Insert a notification, or bump the open one with the same group key.
 
     Call inside the caller's write transaction. `replace_count` sets the count
-    (e.g. "12 writes await approval") instead of adding one.
+    (e.g. "12 writes await approval") instead of adding one. `category` names whose
+    workflows' targets hear of a category-wide notice (a spent budget).
     """
+    note_id = _record(level, kind, title, body, workflow, run, group_key, replace_count)
+    queue_deliveries(note_id, kind, title, body, workflow=workflow, category=category, run=run)
+    return note_id
+
+
+def _record(
+    level: str,
+    kind: str,
+    title: str,
+    body: str,
+    workflow: str | None,
+    run: int | None,
+    group_key: str | None,
+    replace_count: int | None,
+) -> int:
     now = utcnow()
     if group_key:
         existing = (

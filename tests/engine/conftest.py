@@ -29,12 +29,7 @@ def make_engine() -> Iterator[Callable[..., Engine]]:
     yield make
     for engine in engines:
         engine.stop()
-    # notice threads (sophmate-notify) may finish a moment after stop
-    wait_until(
-        lambda: not [n for n in engine_threads() if n != "sophmate-notify"],
-        10,
-        "engine threads to end",
-    )
+    wait_until(lambda: not engine_threads(), 10, "engine threads to end")
 
 
 @pytest.fixture

@@ -115,5 +115,6 @@ def _pause(
         f"{'day' if period == 'day' else 'month'} (UTC), then resume it.",
         run=run_id,
         group_key=f"auto_paused:category:{cat.name}",
+        category=cat.name,
     )
     return BudgetPause(cat.name, period, spent, budget, reason, held, event_id, note_id)

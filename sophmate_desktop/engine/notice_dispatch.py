@@ -1,0 +1,177 @@
+"""Sends the notices' outbox (store/notice_outbox.py) with apprise, on a thread of its
+own: a notifier that fails or hangs delays other notices at most by apprise's own
+timeouts, and never a run. Also raises the escalation notices (store/escalations.py).
+
+Targets: `email:ADDRESS` through the SMTP connection named by the setting
+`notify_email_connection`, `webhook:URL` (a JSON POST), or any apprise URL. Secrets
+(`${secret:NAME}`) are expanded here, at send time, and masked in stored errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from urllib.parse import quote, urlencode
+
+import apprise
+from peewee import Database
+
+from sophmate_desktop.domain.errors import SophmateError
+from sophmate_desktop.domain.templates import substitute_secrets
+from sophmate_desktop.secrets import mask_known_values
+from sophmate_desktop.store.escalations import raise_escalations
+from sophmate_desktop.store.models import Setting
+from sophmate_desktop.store.notice_outbox import Delivery, claim_due, next_due_in, record_outcome
+from sophmate_desktop.store.sql import queued_transaction
+from sophmate_desktop.store.workflows import connection_settings
+
+log = logging.getLogger(__name__)
+
+EMAIL_CONNECTION_SETTING = "notify_email_connection"
+POLL_S = 2.0  # the fallback when no engine event wakes the dispatcher
+ESCALATION_EVERY_S = 2.0
+ERROR_CHARS = 2000
+_SEP = "\x1e"
+_KEEP = re.compile(r"^(WARNING|ERROR|CRITICAL)\||Exception|Response Details|error=")
+
+
+class NoticeTargetError(SophmateError):
+    """A target that cannot be sent to (bad URL, missing connection or secret)."""
+
+
+def email_url(address: str, secret: Callable[[str], str]) -> str:
+    """The apprise mailto URL for `address`, through the configured SMTP connection."""
+    name_row = Setting.get_or_none(Setting.key == EMAIL_CONNECTION_SETTING)
+    name = str(name_row.value) if name_row is not None and name_row.value else ""
+    if not name:
+        raise NoticeTargetError(
+            f"no e-mail connection for notices: set {EMAIL_CONNECTION_SETTING} in Settings"
+        )
+    settings, kinds = connection_settings([name], "production")
+    if kinds.get(name) != "smtp":
+        raise NoticeTargetError(f"connection {name!r} ({EMAIL_CONNECTION_SETTING}) is not SMTP")
+    conn = settings[name]
+    host = str(conn.get("host") or "127.0.0.1")
+    mode = "ssl" if conn.get("ssl") else "starttls" if conn.get("starttls") else "insecure"
+    port = int(conn.get("port") or (465 if mode == "ssl" else 587 if mode == "starttls" else 25))
+    auth = ""
+    if conn.get("username"):
+        password = secret(str(conn["secret_ref"])) if conn.get("secret_ref") else ""
+        auth = f"{quote(str(conn['username']), safe='')}:{quote(password, safe='')}@"
+    query = {"smtp": host, "to": address, "mode": mode}
+    query["from"] = str(conn.get("from") or "sophmate@localhost")
+    scheme = "mailtos" if mode != "insecure" else "mailto"
+    return f"{scheme}://{auth}{host}:{port}?{urlencode(query)}"
+
+
+def apprise_url(target: str, secret: Callable[[str], str]) -> str:
+    """The URL apprise sends `target` to (secrets expanded)."""
+    kind, _, rest = target.strip().partition(":")
+    if kind == "email" and "@" in rest and "/" not in rest:
+        return email_url(rest.strip(), secret)
+    if kind == "webhook":
+        rest = substitute_secrets(rest.strip(), secret)
+        return re.sub(r"^http(s?)://", lambda m: f"json{m.group(1)}://", rest)
+    return substitute_secrets(target.strip(), secret)
+
+
+def send(target: str, title: str, body: str, secret: Callable[[str], str]) -> str | None:
+    """Send one notice; None when sent, else why not (the server's own text, masked)."""
+    try:
+        url = apprise_url(target, secret)
+    except SophmateError as exc:
+        return mask_known_values(str(exc))
+    sender = apprise.Apprise()
+    if not sender.add(url):
+        return f"not an apprise URL nor email:/webhook: target: {target}"
+    fmt = f"%(levelname)s|%(message)s{_SEP}"
+    with apprise.LogCapture(level=logging.DEBUG, fmt=fmt) as out:
+        ok = bool(sender.notify(title=title, body=body))
+    if ok:
+        return None
+    return mask_known_values(_reason(out.getvalue()))[:ERROR_CHARS]
+
+
+def _reason(captured: str) -> str:
+    records = [r.strip() for r in captured.split(_SEP) if r.strip()]
+    kept = [r.partition("|")[2] for r in records if _KEEP.search(r)]
+    return "; ".join(kept) or "the notifier reported a failure without a reason"
+
+
+class NoticeDispatcher:
+    """The outbox's sender thread; `wake` after a notice is recorded."""
+
+    def __init__(self, db: Database, secret: Callable[[str], str]) -> None:
+        self._db = db
+        self._secret = secret
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_escalation = 0.0
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="sophmate-notices", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def wake(self, *_args: object) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        with self._db.connection_context():
+            while not self._stop.is_set():
+                wait = POLL_S
+                try:
+                    self._escalations()
+                    self.send_due()
+                    due = next_due_in()
+                    wait = POLL_S if due is None else min(POLL_S, max(due, 0.01))
+                except Exception:
+                    log.exception("notice delivery tick failed")
+                self._wake.wait(wait)
+                self._wake.clear()
+
+    def _escalations(self) -> None:
+        now = time.monotonic()
+        if now - self._last_escalation < ESCALATION_EVERY_S:
+            return
+        self._last_escalation = now
+        with queued_transaction(self._db):
+            raise_escalations()
+
+    def send_due(self) -> int:
+        """Send what is due now; returns how many were tried."""
+        tried = 0
+        while not self._stop.is_set():
+            with queued_transaction(self._db):
+                batch = claim_due()
+            if not batch:
+                return tried
+            for delivery in batch:
+                self._send_one(delivery)
+                tried += 1
+        return tried
+
+    def _send_one(self, delivery: Delivery) -> None:
+        try:
+            error = send(delivery.target, delivery.title, delivery.body, self._secret)
+        except Exception as exc:  # a notifier's bug must not stop the others
+            error = mask_known_values(f"{type(exc).__name__}: {exc}")[:ERROR_CHARS]
+        with queued_transaction(self._db):
+            status = record_outcome(delivery, error is None, error)
+        if error is not None:
+            log.warning(
+                "notice %s to %s: %s (%s)", delivery.notification, delivery.target, error, status
+            )

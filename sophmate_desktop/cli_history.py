@@ -1,4 +1,5 @@
-"""What happened: `runs show`, `review` and the `audit` trail's export and check."""
+"""What happened: `runs show`, `review`, the `audit` trail's export and check, and
+`notifications list/ack` (with each notice's delivery outcomes)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,31 @@ def cmd_audit_export(c: Console, a: argparse.Namespace) -> str:
 def cmd_audit_verify(c: Console, a: argparse.Namespace) -> tuple[str, int]:
     result = c.verify_audit()
     return result.describe(), 0 if result.ok else 1
+
+
+def _delivery_text(d: dict) -> str:
+    why = f": {fmt.truncate(d['error'], 200)}" if d["error"] else ""
+    return f"    -> {d['target']}: {d['status']} (attempts {d['attempts']}){why}"
+
+
+def cmd_notifications_list(c: Console, a: argparse.Namespace) -> str:
+    """Notices newest first, each with who outside the window was told and how it went."""
+    notes = c.notices_with_deliveries(a.limit)
+    if a.json:
+        return fmt.to_json(notes)
+    if not notes:
+        return "No notifications."
+    lines = []
+    for n in notes:
+        ack = f" (acknowledged by {n['acknowledged_by']})" if n["acknowledged_by"] else ""
+        count = f" x{n['count']}" if n["count"] > 1 else ""
+        lines.append(
+            f"{n['id']:>5}  {fmt.iso_minute(n['at'])}  {n['level']:<7} {n['title']}{count}{ack}"
+        )
+        lines += [_delivery_text(d) for d in n["deliveries"]]
+    return "\n".join(lines)
+
+
+def cmd_notifications_ack(c: Console, a: argparse.Namespace) -> str:
+    row = c.acknowledge_notice(a.id, a.comment)
+    return f"notice {row.id} acknowledged by {row.acknowledged_by}"

@@ -193,6 +193,15 @@ def _add_runs_and_review(sub: Any) -> None:
     p = _leaf(g, "show", history.cmd_runs_show, text, json_flag=True)
     p.add_argument("id", type=fmt.positive_int, metavar="ID")
 
+    g = _group(sub, "notifications", "notices, and whether they reached people outside")
+    text = "list notices newest first, with each delivery: target, sent or failed and why"
+    p = _leaf(g, "list", history.cmd_notifications_list, text, json_flag=True)
+    p.add_argument("--limit", type=fmt.positive_int, default=50, metavar="N")
+    text = "acknowledge a notice: you have seen it and take it from here (audited)"
+    p = _leaf(g, "ack", history.cmd_notifications_ack, text)
+    p.add_argument("id", type=fmt.positive_int, metavar="ID")
+    p.add_argument("--comment", metavar="T")
+
     p = _leaf(sub, "review", history.cmd_review, "record a review of a workflow")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--kind", required=True, choices=[k.value for k in ReviewKind])
@@ -248,6 +257,10 @@ def _add_settings(sub: Any) -> None:
     p = _leaf(g, "four-eyes", settings.cmd_settings_four_eyes, text)
     choices = list(settings.FOUR_EYES_VALUES)
     p.add_argument("value", nargs="?", choices=choices, help="omit to show it")
+    text = "the SMTP connection that email: notice targets go through"
+    p = _leaf(g, "notify-email", settings.cmd_settings_notify_email, text)
+    p.add_argument("connection", nargs="?", metavar="CONNECTION", help="omit to show it")
+    p.add_argument("--clear", action="store_true", help="no connection for e-mail notices")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -45,3 +45,12 @@ def cmd_settings_four_eyes(c: Console, a: argparse.Namespace) -> str:
     stored = c.setting("four_eyes", "auto")
     word = "auto" if stored == "auto" else "on" if stored else "off"
     return f"four eyes: {word} (in effect: {'on' if c.four_eyes_enabled else 'off'})"
+
+
+def cmd_settings_notify_email(c: Console, a: argparse.Namespace) -> str:
+    if a.clear:
+        c.set_notify_email_connection(None)
+    elif a.connection is not None:
+        c.set_notify_email_connection(a.connection)
+    name = c.notify_email_connection()
+    return f"e-mail notices go through: {name or 'no connection (email: targets fail)'}"

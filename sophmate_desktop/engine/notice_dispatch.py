@@ -78,21 +78,33 @@ def apprise_url(target: str, secret: Callable[[str], str]) -> str:
     return substitute_secrets(target.strip(), secret)
 
 
-def send(target: str, title: str, body: str, secret: Callable[[str], str]) -> str | None:
-    """Send one notice; None when sent, else why not (the server's own text, masked)."""
+def _asset() -> apprise.AppriseAsset:
+    # No per-call deadline: apprise would then send from a shared pool whose threads
+    # outlive the engine; its HTTP (4 s) and SMTP socket timeouts bound a send anyway.
+    try:
+        return apprise.AppriseAsset(service_timeout=0)
+    except TypeError:  # apprise before 2.0 has no service_timeout (and no pool)
+        return apprise.AppriseAsset()
+
+
+def send(
+    target: str, title: str, body: str, secret: Callable[[str], str]
+) -> tuple[str | None, bool]:
+    """Send one notice: (None, _) when sent, else (why not, worth retrying). The reason
+    is the notifier's own text (SMTP reply, HTTP status and body), secrets masked."""
     try:
         url = apprise_url(target, secret)
     except SophmateError as exc:
-        return mask_known_values(str(exc))
-    sender = apprise.Apprise()
+        return mask_known_values(str(exc)), False
+    sender = apprise.Apprise(asset=_asset())
     if not sender.add(url):
-        return f"not an apprise URL nor email:/webhook: target: {target}"
+        return f"not an apprise URL nor an email:/webhook: target: {target}", False
     fmt = f"%(levelname)s|%(message)s{_SEP}"
     with apprise.LogCapture(level=logging.DEBUG, fmt=fmt) as out:
         ok = bool(sender.notify(title=title, body=body))
     if ok:
-        return None
-    return mask_known_values(_reason(out.getvalue()))[:ERROR_CHARS]
+        return None, False
+    return mask_known_values(_reason(out.getvalue()))[:ERROR_CHARS], True
 
 
 def _reason(captured: str) -> str:
@@ -166,11 +178,11 @@ class NoticeDispatcher:
 
     def _send_one(self, delivery: Delivery) -> None:
         try:
-            error = send(delivery.target, delivery.title, delivery.body, self._secret)
+            error, again = send(delivery.target, delivery.title, delivery.body, self._secret)
         except Exception as exc:  # a notifier's bug must not stop the others
-            error = mask_known_values(f"{type(exc).__name__}: {exc}")[:ERROR_CHARS]
+            error, again = mask_known_values(f"{type(exc).__name__}: {exc}")[:ERROR_CHARS], True
         with queued_transaction(self._db):
-            status = record_outcome(delivery, error is None, error)
+            status = record_outcome(delivery, error is None, error, retry=again)
         if error is not None:
             log.warning(
                 "notice %s to %s: %s (%s)", delivery.notification, delivery.target, error, status

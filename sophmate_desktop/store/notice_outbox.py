@@ -138,12 +138,13 @@ def claim_due(limit: int = 50) -> list[Delivery]:
     return claimed
 
 
-def record_outcome(delivery: Delivery, ok: bool, error: str | None) -> str:
-    """Store a send's outcome: sent, pending again after a backoff, or failed for good."""
+def record_outcome(delivery: Delivery, ok: bool, error: str | None, *, retry: bool = True) -> str:
+    """Store a send's outcome: sent, pending again after a backoff, or failed for good
+    (at once when retrying cannot help: a bad URL, no connection, a missing secret)."""
     now = utcnow()
     if ok:
         status, next_at = "sent", now
-    elif delivery.attempts >= MAX_ATTEMPTS:
+    elif not retry or delivery.attempts >= MAX_ATTEMPTS:
         status, next_at = "failed", now
     else:
         wait = BACKOFF_S[min(delivery.attempts, len(BACKOFF_S)) - 1]

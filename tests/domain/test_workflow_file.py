@@ -501,7 +501,13 @@ SECTION_CASES = [
     ("notify: {on_failure: tray}", "notify.on_failure: expected a list, got text ('tray')"),
     (
         "notify: {on_failure: [sms]}",
-        "notify.on_failure[0]: expected tray, email:ADDRESS or webhook:URL, got 'sms'",
+        "notify.on_failure[0]: expected tray, email:ADDRESS, webhook:URL or an apprise URL, "
+        "got 'sms'",
+    ),
+    (
+        "notify: {on_failure: ['ntfy:/missing-slash']}",
+        "notify.on_failure[0]: expected tray, email:ADDRESS, webhook:URL or an apprise URL, "
+        "got 'ntfy:/missing-slash'",
     ),
     (
         "notify: {on_failure: ['email:nobody']}",

@@ -28,6 +28,7 @@ from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.widgets.notice_deliveries import NoticeDeliveries
 from sophmate_desktop.ui.widgets.notice_table import (
     COUNT_IN_TITLE,
     KIND_FILTERS,
@@ -100,6 +101,7 @@ class NotificationsPage(QWidget):
         self.detail = QTextBrowser()
         self.detail.setObjectName("noticeDetail")
         self.detail.setOpenLinks(False)
+        self.deliveries = NoticeDeliveries(self.services, self)
         self.comment_edit = QLineEdit()
         self.comment_edit.setObjectName("ackCommentEdit")
         self.comment_edit.setPlaceholderText("Comment for the acknowledgement (optional)")
@@ -132,6 +134,7 @@ class NotificationsPage(QWidget):
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addWidget(self.detail, 1)
+        lower_layout.addWidget(self.deliveries)
         lower_layout.addLayout(actions)
         lower_layout.addWidget(self.message)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -223,6 +226,8 @@ class NotificationsPage(QWidget):
         self.ack_button.setEnabled(row is not None and row.needs_acknowledgement)
         self.comment_edit.setEnabled(row is not None and row.needs_acknowledgement)
         self.open_run_button.setEnabled(row is not None and row.run is not None)
+        if row is None or row.id != self.deliveries.notice_id:
+            self.deliveries.show_for(None if row is None else row.id)
         if row is None:
             self.detail.setHtml("<p style='color:#666'>Select a notice to see its details.</p>")
             return

@@ -174,3 +174,33 @@ def test_a_new_notice_appears_while_the_page_is_open(qtbot, page, services):
     note(services.console, "watch_problem", "wf-fin: folder /in is missing", workflow="wf-fin")
     qtbot.waitUntil(lambda: page.model.rowCount() == 1)
     assert cell(page, 0, "Kind") == "not watching"
+
+
+def test_a_notice_shows_who_was_told_sent_or_failed_and_why(qtbot, services, gui_db):
+    from sophmate_desktop.engine.notice_dispatch import NoticeDispatcher
+    from tests.support.factories import fail, workflow_yaml
+    from tests.support.notices import Webhook
+
+    hook = Webhook().start()
+    try:
+        text = workflow_yaml("wf-out").replace(
+            "notify: {on_failure: [tray]}",
+            f'notify: {{on_failure: [tray, "{hook.url()}", "nosuchscheme://x"]}}',
+        )
+        services.console.import_workflow(text)
+        run = fail(gui_db, "wf-out", "disk full")
+        page = on_screen(qtbot, NotificationsPage(services), 1000, 600)
+        page.refresh()
+        click_row(qtbot, page, 0)
+        shown = page.deliveries
+        qtbot.waitUntil(lambda: "sending…" in shown.text())
+        NoticeDispatcher(gui_db, lambda name: "unused").send_due()
+        hook.wait_for(1)
+        qtbot.waitUntil(lambda: "failed" in shown.text(), timeout=5000)
+    finally:
+        hook.stop()
+    told = shown.text()
+    assert f"{hook.url()}</b>: <span style='color:#2e7d32'>sent, 1 attempt" in told
+    assert "nosuchscheme://x</b>: <span style='color:#c62828'>failed, 1 attempt" in told
+    assert "not an apprise URL" in told
+    assert page.selected().run == run.id

@@ -197,6 +197,7 @@ class MainWindow(QMainWindow):
             # Closing to the tray keeps the engine watching; Quit stops it.
             self.hide()
             event.ignore()
+            self.tray.say_keeps_running()
             return
         event.accept()
         # Without a tray, closing the window is quitting: nothing would be left to

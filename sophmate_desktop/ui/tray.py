@@ -11,9 +11,11 @@ the inbox.
 The status and the notices are read in the background (ui/background_read.py).
 Notices from before the tray started are history, not news: none of them is announced.
 
-Where the desktop has no tray (offscreen tests, some desktops) `available` is False
-and no icon is shown, but the state, the menu and `messages` are kept all the same,
-and the notification centre lists every notice.
+Where the desktop has no tray (offscreen tests, GNOME) `available` is False and no
+icon is shown, but the state, the menu and `messages` are kept all the same, the
+messages go to the freedesktop Notifications service when the session bus has one
+(ui/desktop_notifier.py), and the notification centre lists every notice. A tray that
+appears later (a shell extension enabled, the panel restarted) is picked up.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
+from sophmate_desktop.ui.desktop_notifier import DesktopNotifier
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.notice_icons import STATE_WORDS, tray_icon
 
@@ -79,6 +82,7 @@ def _plural(n: int, one: str, many: str) -> str:
 
 class TrayController(QObject):
     pending_batch_ms = 2000
+    tray_check_ms = 5000  # how often to look for a tray that was not there
 
     def __init__(
         self,
@@ -112,13 +116,17 @@ class TrayController(QObject):
         self.menu.addAction(quit_app)
 
         self.icon: QIcon = tray_icon(self.state)
+        self.tooltip = "SophMate Desktop"
         self.tray: QSystemTrayIcon | None = None
+        self.desktop = DesktopNotifier(services.tasks, self)
+        self._said_keeps_running = False
+        self._tray_watch = QTimer(self)
+        self._tray_watch.timeout.connect(self.look_for_tray)
         if self.available:
-            self.tray = QSystemTrayIcon(self.icon, self)
-            self.tray.setContextMenu(self.menu)
-            self.tray.activated.connect(self._activated)
-            self.tray.messageClicked.connect(self.message_clicked)
-            self.tray.show()
+            self._install_tray()
+        else:
+            self.desktop.check()
+            self._tray_watch.start(self.tray_check_ms)
 
         self._refresh_later = Debouncer(self, self.refresh)
         self._pending_batch = QTimer(self)
@@ -134,6 +142,34 @@ class TrayController(QObject):
         )
         services.events.event_received.connect(self._on_event)
         self.refresh()
+
+    def _install_tray(self) -> None:
+        self.tray = QSystemTrayIcon(self.icon, self)
+        self.tray.setContextMenu(self.menu)
+        self.tray.setToolTip(self.tooltip)
+        self.tray.activated.connect(self._activated)
+        self.tray.messageClicked.connect(self.message_clicked)
+        self.tray.show()
+
+    def look_for_tray(self) -> bool:
+        """Show the icon if a tray has appeared since; True when there is one now."""
+        if self.tray is None and not self._closed and QSystemTrayIcon.isSystemTrayAvailable():
+            self.available = True
+            self._tray_watch.stop()
+            self._install_tray()
+        return self.tray is not None
+
+    def say_keeps_running(self) -> None:
+        """Once a session, on the first close to the tray: the engine keeps running."""
+        if self._said_keeps_running:
+            return
+        self._said_keeps_running = True
+        self.show_message(
+            "SophMate Desktop keeps running",
+            "The engine keeps watching and running workflows. Quit from this icon's "
+            "menu to stop it.",
+            ("notifications", None),
+        )
 
     # Reading -------------------------------------------------------------
 
@@ -271,6 +307,8 @@ class TrayController(QObject):
                 "warning": QSystemTrayIcon.MessageIcon.Warning,
             }.get(level, QSystemTrayIcon.MessageIcon.Information)
             self.tray.showMessage(title, body, icon, 15_000 if level == "failure" else 8_000)
+        elif self.desktop.available:
+            self.desktop.show(title, body, level)
 
     # Clicking ------------------------------------------------------------
 
@@ -304,6 +342,7 @@ class TrayController(QObject):
         if self._closed:
             return
         self._closed = True
+        self._tray_watch.stop()
         self._refresh_later.cancel()
         self._pending_batch.stop()
         try:

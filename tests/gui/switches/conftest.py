@@ -4,7 +4,7 @@ them, and a real engine behind the main window where a flow needs one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -42,19 +42,34 @@ def banner(qtbot, services: UiServices, two_categories) -> PausedBanner:
 
 
 @pytest.fixture
-def tray(qtbot, services: UiServices) -> TrayController:
-    host = QWidget()
-    qtbot.addWidget(host)
-    actions = {name: QAction(name, host) for name in ("open", "pause all", "quit")}
-    controller = TrayController(
-        services,
-        open_window=actions["open"],
-        pause_all=actions["pause all"],
-        quit_app=actions["quit"],
-        parent=host,
-    )
-    yield controller
-    controller.close()
+def make_tray(qtbot, services: UiServices) -> Iterator[Callable[[], TrayController]]:
+    """make_tray(): a TrayController on `services`, closed at teardown."""
+    made: list[TrayController] = []
+    hosts: list[QWidget] = []  # kept: a host Python no longer holds is deleted
+
+    def make() -> TrayController:
+        host = QWidget()
+        hosts.append(host)
+        qtbot.addWidget(host)
+        actions = {name: QAction(name, host) for name in ("open", "pause all", "quit")}
+        controller = TrayController(
+            services,
+            open_window=actions["open"],
+            pause_all=actions["pause all"],
+            quit_app=actions["quit"],
+            parent=host,
+        )
+        made.append(controller)
+        return controller
+
+    yield make
+    for controller in made:
+        controller.close()
+
+
+@pytest.fixture
+def tray(make_tray) -> TrayController:
+    return make_tray()
 
 
 @pytest.fixture

@@ -30,10 +30,8 @@ def reset_pg_schema() -> None:
 
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         # A connection a finished test left open must not block the drop.
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND usename = current_user"
-        )
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                     "AND usename = current_user")
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
         conn.execute("CREATE SCHEMA public")

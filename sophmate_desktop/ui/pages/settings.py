@@ -20,6 +20,7 @@ from sophmate_desktop.ui.widgets.settings_budgets import BudgetsSection
 from sophmate_desktop.ui.widgets.settings_common import MessageLabel, heading, hint
 from sophmate_desktop.ui.widgets.settings_connections import ConnectionsSection
 from sophmate_desktop.ui.widgets.settings_database import DatabaseSection, IdentitySection
+from sophmate_desktop.ui.widgets.settings_notices import NoticesSection
 from sophmate_desktop.ui.widgets.settings_secrets import SecretsSection
 
 # Events after which what this page shows may be stale.
@@ -106,12 +107,14 @@ class SettingsPage(QWidget):
         self.secrets = SecretsSection(services)
         self.connections = ConnectionsSection(services)
         self.budgets = BudgetsSection(services)
+        self.notices = NoticesSection(services)
         self.sections = (
             self.database,
             self.identity,
             self.four_eyes,
             self.secrets,
             self.connections,
+            self.notices,
             self.budgets,
         )
 

@@ -150,3 +150,27 @@ def test_a_local_database_with_history_is_never_offered_for_removal(services, us
         conn.execute("CREATE TABLE audit_event (id INTEGER PRIMARY KEY)")
         conn.execute("INSERT INTO audit_event (id) VALUES (1)")
     assert not services.console.database_info().unused_local
+
+
+def test_the_email_connection_for_notices_is_chosen_and_audited(qtbot, page, services):
+    console = services.console
+    console.save_connection("ops-mail", "smtp", {"host": "127.0.0.1", "port": 2525})
+    console.save_connection("api", "http", {"base_url": "http://127.0.0.1:1"})
+    page.refresh()
+    box = page.notices.connection_box
+    assert [box.itemText(i) for i in range(box.count())] == [
+        "(none: email: targets fail)",
+        "ops-mail",
+    ]
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Down)
+    qtbot.mouseClick(page.notices.save_button, Qt.MouseButton.LeftButton)
+    assert console.notify_email_connection() == "ops-mail"
+    assert page.notices.message.text() == "E-mail notices go through ops-mail."
+    event = console.list_audit(action="setting.changed", limit=1)[0]
+    assert (event.subject, event.details) == (
+        "notify_email_connection",
+        {"from": None, "to": "ops-mail"},
+    )
+    page.refresh()
+    assert box.currentText() == "ops-mail"

@@ -141,3 +141,25 @@ def test_escalations_are_notified_once_per_flag_to_the_targets(db, console, hook
     NoticeDispatcher(db, lambda name: "unused").send_due()
     assert [m["title"] for m in hook.wait_for(1)] == titles
     assert [d.status for d in _deliveries()] == ["sent"]
+
+
+def test_the_engine_sends_a_planning_failure_off_its_threads(
+    sqlite_db, sconsole, make_engine, watched_folder, tmp_path, hook
+):
+    from sophmate_desktop.store.models import Run
+    from tests.support.engine import wait_until, workflow_doc
+
+    doc = workflow_doc(
+        "intake", watched_folder, tmp_path / "out", read="json", retry=0, patterns=("*.json",)
+    )
+    doc = doc.replace("on_failure: [tray]", f'on_failure: [tray, "{hook.url()}"]')
+    sconsole.import_workflow(doc)
+    sconsole.enable_workflow("intake")
+    engine = make_engine(sqlite_db, sconsole)
+    (watched_folder / "bad.json").write_text("{not json")
+    [run] = wait_until(lambda: list(Run.select()), 20, "a run")
+    assert engine.wait_for_run(run.id, 20) == "failed"
+    [received] = hook.wait_for(1)
+    assert received["title"] == f"intake: run {run.id} failed"
+    assert "Workflow: intake (owner: " in received["message"]
+    wait_until(lambda: [d.status for d in _deliveries()] == ["sent"], 10, "the outcome")

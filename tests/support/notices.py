@@ -19,7 +19,8 @@ class Webhook:
 
     def __init__(self, status: int = 200, answer: bytes = b"") -> None:
         self.received: list[dict] = []
-        self.arrived_at: list[float] = []
+        self.arrived_at: list[float] = []  # time.monotonic()
+        self.arrived_wall: list[float] = []  # time.time(), to compare with other processes
         self.paths: list[str] = []
         self.status = status
         self.answer = answer
@@ -36,6 +37,7 @@ class Webhook:
                 with hook.arrived:
                     hook.received.append(body)
                     hook.arrived_at.append(time.monotonic())
+                    hook.arrived_wall.append(time.time())
                     hook.paths.append(self.path)
                     hook.arrived.notify_all()
 

@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 EMAIL_CONNECTION_SETTING = "notify_email_connection"
 POLL_S = 2.0  # the fallback when no engine event wakes the dispatcher
-ESCALATION_EVERY_S = 2.0
+ESCALATION_MIN_S = 2.0  # at most this often after engine events (a flag may have appeared)
+ESCALATION_EVERY_S = 60.0  # and this often anyway (a change made by another process)
 ERROR_CHARS = 2000
 _SEP = "\x1e"
 _KEEP = re.compile(r"^(WARNING|ERROR|CRITICAL)\||Exception|Response Details|error=")
@@ -122,7 +123,8 @@ class NoticeDispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_escalation = 0.0
+        self._last_escalation = -ESCALATION_EVERY_S
+        self._events_since_escalation = True
 
     def start(self) -> None:
         if self._thread is not None:
@@ -139,6 +141,7 @@ class NoticeDispatcher:
             self._thread = None
 
     def wake(self, *_args: object) -> None:
+        self._events_since_escalation = True
         self._wake.set()
 
     def _loop(self) -> None:
@@ -150,16 +153,21 @@ class NoticeDispatcher:
                     self.send_due()
                     due = next_due_in()
                     wait = POLL_S if due is None else min(POLL_S, max(due, 0.01))
+                    if self._events_since_escalation:  # the check waits out its minimum
+                        wait = min(wait, ESCALATION_MIN_S)
                 except Exception:
                     log.exception("notice delivery tick failed")
                 self._wake.wait(wait)
                 self._wake.clear()
 
     def _escalations(self) -> None:
-        now = time.monotonic()
-        if now - self._last_escalation < ESCALATION_EVERY_S:
+        since = time.monotonic() - self._last_escalation
+        if since < ESCALATION_MIN_S or (
+            since < ESCALATION_EVERY_S and not self._events_since_escalation
+        ):
             return
-        self._last_escalation = now
+        self._last_escalation = time.monotonic()
+        self._events_since_escalation = False
         with queued_transaction(self._db):
             raise_escalations()
 

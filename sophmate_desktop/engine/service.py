@@ -163,6 +163,7 @@ class Engine:
     def wake(self, _event: Event | None = None) -> None:
         """Re-read switches and queues now (a pause in this process, a new approval)."""
         self._wake.set()
+        self.notices.wake()  # a console call may have recorded a notice or raised a flag
 
     def publish(self, kind: EventKind, **data) -> None:
         self.events.publish(Event(kind, data))

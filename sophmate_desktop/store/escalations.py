@@ -6,7 +6,7 @@ from __future__ import annotations
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.enums import Stage
 from sophmate_desktop.domain.workflow import WorkflowDefinition
-from sophmate_desktop.store.models import Notification, Workflow
+from sophmate_desktop.store.models import Category, Notification, Workflow
 from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.workflows import load_workflow
 
@@ -31,15 +31,23 @@ def escalation_key(workflow: str, code: str) -> str:
 def raise_escalations() -> list[int]:
     """Inside a transaction: notify each workflow's new flags; the notice ids."""
     raised = []
-    for wf in Workflow.select():
+    told = {
+        n.group_key
+        for n in Notification.select(Notification.group_key).where(
+            Notification.kind == "escalation"
+        )
+    }
+    query = Workflow.select(Workflow, Category.name.alias("cat")).join(Category)
+    for wf in query.objects():
         try:
-            defn = load_workflow(wf).definition
+            defn = load_workflow(wf, wf.cat).definition
         except Exception:  # an unreadable definition is shown elsewhere; no flags from it
             defn = None
         for flag in escalation_flags(wf, defn):
             key = escalation_key(wf.name, flag.code)
-            if Notification.select().where(Notification.group_key == key).exists():
+            if key in told:
                 continue
+            told.add(key)
             raised.append(
                 record_notification(
                     "warning",

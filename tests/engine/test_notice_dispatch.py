@@ -163,3 +163,18 @@ def test_the_engine_sends_a_planning_failure_off_its_threads(
     assert received["title"] == f"intake: run {run.id} failed"
     assert "Workflow: intake (owner: " in received["message"]
     wait_until(lambda: [d.status for d in _deliveries()] == ["sent"], 10, "the outcome")
+
+
+def test_the_running_engine_raises_an_escalation_once_and_says_who_was_told(
+    sqlite_db, sconsole, make_engine, hook
+):
+    from tests.support.engine import wait_until
+
+    make_engine(sqlite_db, sconsole)
+    _import(sconsole, f'["{hook.url()}"]', owner="")
+    [received] = hook.wait_for(1)
+    assert received["title"] == "wf-one escalated: has no visible owner"
+    [note] = Notification.select().where(Notification.kind == "escalation")
+    wait_until(lambda: [d.status for d in _deliveries()] == ["sent"], 10, "the outcome")
+    assert sconsole.notices_with_deliveries()[0]["deliveries"][0]["target"] == hook.url()
+    assert note.group_key == "escalation:wf-one:no_owner"

@@ -31,7 +31,7 @@ from sophmate_desktop.store.workflows import connection_settings
 log = logging.getLogger(__name__)
 
 EMAIL_CONNECTION_SETTING = "notify_email_connection"
-POLL_S = 2.0  # the fallback when no engine event wakes the dispatcher
+POLL_S = 5.0  # the fallback when no engine event wakes it (a notice from another process)
 ESCALATION_MIN_S = 2.0  # at most this often after engine events (a flag may have appeared)
 ESCALATION_EVERY_S = 60.0  # and this often anyway (a change made by another process)
 ERROR_CHARS = 2000

@@ -178,3 +178,18 @@ def test_the_running_engine_raises_an_escalation_once_and_says_who_was_told(
     wait_until(lambda: [d.status for d in _deliveries()] == ["sent"], 10, "the outcome")
     assert sconsole.notices_with_deliveries()[0]["deliveries"][0]["target"] == hook.url()
     assert note.group_key == "escalation:wf-one:no_owner"
+
+
+def test_a_notifier_that_hangs_is_given_up_with_the_reason_stored(db, console):
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        target = f"json://127.0.0.1:{silent.getsockname()[1]}/hook?rto=0.5&cto=0.5"
+        _import(console, f'["{target}"]')
+        fail(db, "wf-one", "boom")
+        NoticeDispatcher(db, lambda name: "unused").send_due()
+    [delivery] = _deliveries()
+    assert (delivery.status, delivery.attempts) == ("pending", 1)  # tried again later
+    assert "Read timed out. (read timeout=0.5)" in delivery.last_error

@@ -80,6 +80,8 @@ def cmd_demo(c: Console, a: argparse.Namespace) -> str:
     root = Path(a.folder) if a.folder else data_dir_for(c) / "demo"
     lead = Console(c.db, actor="demo-lead", secrets=c.secrets)
     approver = Console(c.db, actor="demo-approver", secrets=c.secrets)
+    if getattr(a, "created", False):
+        print(f"created a new database at {getattr(c.db, 'url_display', '?')}", flush=True)
     counts = load_demo(lead, approver, root, progress=lambda m: print(m, flush=True))
     return "demo data ready: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
 

@@ -28,6 +28,7 @@ Without a command the desktop window opens."""
 
 EPILOG = """\
 examples:
+  sophmate-desktop init
   sophmate-desktop workflow import invoice-intake.yaml
   sophmate-desktop workflow show invoice-intake
   sophmate-desktop inbox list --category finance
@@ -223,6 +224,8 @@ def _add_audit(sub: Any) -> None:
 
 
 def _add_settings(sub: Any) -> None:
+    text = "create the database named by --db (or the default one), or update its schema"
+    _leaf(sub, "init", settings.cmd_init, text)
     g = _group(sub, "secret", "secrets in the OS keyring (values never enter the database)")
     text = "store a secret: one line from stdin, or typed without echo at a terminal"
     _leaf(g, "set", settings.cmd_secret_set, text).add_argument("name", metavar="NAME")

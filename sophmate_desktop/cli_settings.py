@@ -1,4 +1,4 @@
-"""Set-up commands: `secret` (OS keyring), `connection` and `settings`."""
+"""Set-up commands: `init`, `secret` (OS keyring), `connection` and `settings`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,13 @@ from sophmate_desktop.console import Console
 from sophmate_desktop.domain.errors import BadInput
 
 FOUR_EYES_VALUES: dict[str, bool | str] = {"on": True, "off": False, "auto": "auto"}
+
+
+def cmd_init(c: Console, a: argparse.Namespace) -> str:
+    where = getattr(c.db, "url_display", "?")
+    if getattr(a, "created", False):
+        return f"created a new database at {where}"
+    return f"the database at {where} is ready (it existed; its schema is up to date)"
 
 
 def _read_secret(name: str) -> str:

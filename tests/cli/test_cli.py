@@ -80,6 +80,7 @@ def test_a_file_that_is_not_a_database_exits_2(tmp_path: Path, capsys) -> None:
 def test_db_comes_from_the_environment(tmp_path: Path, monkeypatch, capsys) -> None:
     path = tmp_path / "env.sqlite3"
     monkeypatch.setenv("SOPHMATE_DB", f"sqlite:///{path}")
+    assert app.main(["init"]) == 0
     assert app.main(["--actor", "ana", "workflow", "import", str(REPORTS)]) == 0
     assert path.exists()
     assert app.main(["workflow", "list", "--json"]) == 0

@@ -86,8 +86,13 @@ def _add_workflow(sub: Any) -> None:
     p = _leaf(g, "export", workflow.cmd_workflow_export, "write a workflow as YAML")
     p.add_argument("name", metavar="NAME")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    workflows = listing(lambda c, a: c.list_workflows(), fmt.WORKFLOW_COLUMNS, "No workflows.")
-    _leaf(g, "list", workflows, "list workflows and their checklists", json_flag=True)
+    text = "list workflows and their checklists"
+    p = _leaf(g, "list", workflow.cmd_workflow_list, text, json_flag=True)
+    p.add_argument(
+        "--escalated",
+        action="store_true",
+        help="only the escalated workflows, with the reasons (as on the dashboard)",
+    )
     text = "show a workflow, its missing checklist items and its promotion status"
     p = _leaf(g, "show", workflow.cmd_workflow_show, text, json_flag=True)
     p.add_argument("name", metavar="NAME")
@@ -111,7 +116,8 @@ def _add_category(sub: Any) -> None:
         ("pause", switches.cmd_category_pause),
         ("resume", switches.cmd_category_resume),
     ):
-        p = _leaf(g, verb, handler, f"{verb} a category, or all automation with --all")
+        text = f"{verb} a category, or all automation with --all"
+        p = _leaf(g, verb, handler, text, json_flag=True)
         p.add_argument("name", nargs="?", metavar="NAME")
         p.add_argument("--all", action="store_true", help=f"{verb} all automation")
         _reason(p)
@@ -141,7 +147,7 @@ def _add_effect_and_held(sub: Any) -> None:
         ("pause", switches.cmd_effect_pause),
         ("resume", switches.cmd_effect_resume),
     ):
-        p = _leaf(g, verb, handler, f"{verb} every write of one kind of effect")
+        p = _leaf(g, verb, handler, f"{verb} every write of one kind of effect", json_flag=True)
         p.add_argument("kind", metavar="KIND", choices=kinds, help=", ".join(kinds))
         _reason(p)
 
@@ -167,10 +173,15 @@ def _add_inbox(sub: Any) -> None:
     p.add_argument("--workflow", metavar="W")
     p.add_argument("--kind", metavar="K", help="the action, e.g. send_email")
     p.add_argument("--limit", type=fmt.positive_int, default=500, metavar="N")
-    p = _leaf(g, "approve", inbox.cmd_inbox_approve, "approve writes (one line per write)")
+    text = "show one write: its facts and its preview as text (diff, e-mail, request, argv)"
+    p = _leaf(g, "show", inbox.cmd_inbox_show, text, json_flag=True)
+    p.add_argument("id", type=fmt.positive_int, metavar="ID")
+    text = "approve writes (one line per write)"
+    p = _leaf(g, "approve", inbox.cmd_inbox_approve, text, json_flag=True)
     p.add_argument("ids", nargs="+", type=fmt.positive_int, metavar="ID")
     p.add_argument("--comment", metavar="T")
-    p = _leaf(g, "reject", inbox.cmd_inbox_reject, "reject writes (the comment says why)")
+    text = "reject writes (the comment says why)"
+    p = _leaf(g, "reject", inbox.cmd_inbox_reject, text, json_flag=True)
     p.add_argument("ids", nargs="+", type=fmt.positive_int, metavar="ID")
     p.add_argument("--comment", required=True, metavar="T")
     for verb, handler, text in (
@@ -184,15 +195,22 @@ def _add_inbox(sub: Any) -> None:
 
 def _add_runs_and_review(sub: Any) -> None:
     g = _group(sub, "runs", "run history")
-    runs = listing(
-        lambda c, a: c.list_runs(workflow=a.workflow, limit=a.limit), fmt.RUN_COLUMNS, "No runs."
-    )
+    runs = listing(history.runs_with_errors, fmt.RUN_COLUMNS, "No runs.")
     p = _leaf(g, "list", runs, "list runs, newest first", json_flag=True)
     p.add_argument("--workflow", metavar="NAME")
     p.add_argument("--limit", type=fmt.positive_int, default=100, metavar="N")
     text = "show a run, its writes and its audit timeline"
     p = _leaf(g, "show", history.cmd_runs_show, text, json_flag=True)
     p.add_argument("id", type=fmt.positive_int, metavar="ID")
+
+    text = "run a failed run's trigger again, as a new run (the engine picks it up)"
+    p = _leaf(g, "retry", history.cmd_runs_retry, text, json_flag=True)
+    p.add_argument("id", type=fmt.positive_int, metavar="ID")
+    _reason(p, required=False)
+
+    g = _group(sub, "reviews", "reviews that are due")
+    due = listing(lambda c, a: c.reviews_due(), fmt.REVIEW_DUE_COLUMNS, "No reviews are due.")
+    _leaf(g, "due", due, "list due and overdue reviews, overdue first", json_flag=True)
 
     p = _leaf(sub, "review", history.cmd_review, "record a review of a workflow")
     p.add_argument("name", metavar="NAME")
@@ -220,7 +238,7 @@ def _add_audit(sub: Any) -> None:
         parser.add_argument("--since", type=fmt.iso_time, metavar="ISO", help="from (UTC)")
         parser.add_argument("--until", type=fmt.iso_time, metavar="ISO", help="before (UTC)")
     text = "check the hash chain (exit 1 if it is broken)"
-    _leaf(g, "verify", history.cmd_audit_verify, text)
+    _leaf(g, "verify", history.cmd_audit_verify, text, json_flag=True)
 
 
 def _add_settings(sub: Any) -> None:
@@ -239,7 +257,8 @@ def _add_settings(sub: Any) -> None:
         lambda c, a: c.list_connections(), fmt.CONNECTION_COLUMNS, "No connections."
     )
     _leaf(g, "list", connections, "list connections", json_flag=True)
-    p = _leaf(g, "set", settings.cmd_connection_set, "create or change a connection")
+    text = "create or change a connection (a change pauses the workflows that use it)"
+    p = _leaf(g, "set", settings.cmd_connection_set, text, json_flag=True)
     p.add_argument("name", metavar="NAME")
     p.add_argument("--kind", required=True, choices=["smtp", "http", "command"])
     p.add_argument("--settings", required=True, type=fmt.json_object, metavar="JSON")

@@ -14,6 +14,15 @@ from sophmate_desktop.domain.workflow_file import WorkflowFileError
 NEXT_STAGE = {Stage.DRY_RUN: Stage.STAGING, Stage.STAGING: Stage.PRODUCTION}
 
 
+def cmd_workflow_list(c: Console, a: argparse.Namespace) -> str:
+    if a.escalated:
+        rows, columns = c.escalations(), fmt.ESCALATION_COLUMNS
+        empty = "No escalated workflows."
+    else:
+        rows, columns, empty = c.list_workflows(), fmt.WORKFLOW_COLUMNS, "No workflows."
+    return fmt.rows_json(rows) if a.json else fmt.table_or(rows, columns, empty)
+
+
 def cmd_workflow_import(c: Console, a: argparse.Namespace) -> str:
     try:
         row = c.import_workflow(Path(a.file).expanduser())

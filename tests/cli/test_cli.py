@@ -605,7 +605,7 @@ def test_connection_set_and_list(cli: Cli) -> None:
         "--secret-ref",
         "supplier-smtp",
     )
-    assert result.code == 0 and result.out.strip() == "connection supplier-smtp (smtp) saved"
+    assert result.code == 0 and result.out.strip() == "connection supplier-smtp (smtp) created"
     rows = cli("connection", "list", "--json").json()
     assert rows[0]["settings"] == {"host": "mail.example.test", "port": 587}
     assert rows[0]["staging_settings"]["port"] == 2525 and rows[0]["secret_ref"] == "supplier-smtp"

@@ -38,6 +38,8 @@ def _owner_and_rollback(c: Console, workflow: str) -> tuple[str | None, str | No
 
 def cmd_review(c: Console, a: argparse.Namespace) -> str:
     row = c.record_review(a.name, a.kind, a.notes or "")
+    if a.json:
+        return fmt.to_json(row.to_dict())
     return f"{row.kind} review of {row.workflow} recorded by {row.reviewer}"
 
 

@@ -45,11 +45,15 @@ def cmd_inbox_reject(c: Console, a: argparse.Namespace) -> tuple[str, int]:
 
 def cmd_inbox_mark_applied(c: Console, a: argparse.Namespace) -> str:
     row = c.mark_applied(a.id, a.comment)
+    if a.json:
+        return fmt.to_json(row.to_dict())
     return f"write {row.id} marked applied (run {row.run_id} is {c.get_run(row.run_id).status})"
 
 
 def cmd_inbox_retry(c: Console, a: argparse.Namespace) -> str:
     row = c.retry_write(a.id, a.comment)
+    if a.json:
+        return fmt.to_json(row.to_dict())
     return f"write {row.id} approved again; the engine applies it on its next pass"
 
 

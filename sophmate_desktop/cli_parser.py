@@ -81,7 +81,7 @@ def _reason(parser: argparse.ArgumentParser, required: bool = True) -> None:
 def _add_workflow(sub: Any) -> None:
     g = _group(sub, "workflow", "import, export, inspect, enable and promote workflows")
     text = "import (or update) a workflow from a YAML file"
-    p = _leaf(g, "import", workflow.cmd_workflow_import, text)
+    p = _leaf(g, "import", workflow.cmd_workflow_import, text, json_flag=True)
     p.add_argument("file", metavar="FILE", help="the workflow file (YAML)")
     p = _leaf(g, "export", workflow.cmd_workflow_export, "write a workflow as YAML")
     p.add_argument("name", metavar="NAME")
@@ -97,11 +97,13 @@ def _add_workflow(sub: Any) -> None:
     p = _leaf(g, "show", workflow.cmd_workflow_show, text, json_flag=True)
     p.add_argument("name", metavar="NAME")
     text = "enable a workflow (refused until its production checklist holds)"
-    _leaf(g, "enable", workflow.cmd_workflow_enable, text).add_argument("name", metavar="NAME")
-    p = _leaf(g, "disable", workflow.cmd_workflow_disable, "disable a workflow")
+    p = _leaf(g, "enable", workflow.cmd_workflow_enable, text, json_flag=True)
+    p.add_argument("name", metavar="NAME")
+    p = _leaf(g, "disable", workflow.cmd_workflow_disable, "disable a workflow", json_flag=True)
     p.add_argument("name", metavar="NAME")
     _reason(p, required=False)
-    p = _leaf(g, "promote", workflow.cmd_workflow_promote, "move a workflow to another stage")
+    text = "move a workflow to another stage"
+    p = _leaf(g, "promote", workflow.cmd_workflow_promote, text, json_flag=True)
     p.add_argument("name", metavar="NAME")
     p.add_argument("--to", required=True, choices=[s.value for s in Stage], help="the stage")
     cli_engine.add_workflow_run(g, _leaf)
@@ -158,7 +160,7 @@ def _add_effect_and_held(sub: Any) -> None:
         ("replay", switches.cmd_held_replay),
         ("discard", switches.cmd_held_discard),
     ):
-        p = _leaf(g, verb, handler, f"{verb} held runs")
+        p = _leaf(g, verb, handler, f"{verb} held runs", json_flag=True)
         p.add_argument("ids", nargs="*", type=fmt.positive_int, metavar="ID")
         p.add_argument("--all", action="store_true", help="every held run")
         _reason(p, required=False)
@@ -188,7 +190,7 @@ def _add_inbox(sub: Any) -> None:
         ("mark-applied", inbox.cmd_inbox_mark_applied, "an interrupted write did take effect"),
         ("retry", inbox.cmd_inbox_retry, "apply an interrupted or failed write again"),
     ):
-        p = _leaf(g, verb, handler, text)
+        p = _leaf(g, verb, handler, text, json_flag=True)
         p.add_argument("id", type=fmt.positive_int, metavar="ID")
         p.add_argument("--comment", metavar="T")
 
@@ -212,7 +214,7 @@ def _add_runs_and_review(sub: Any) -> None:
     due = listing(lambda c, a: c.reviews_due(), fmt.REVIEW_DUE_COLUMNS, "No reviews are due.")
     _leaf(g, "due", due, "list due and overdue reviews, overdue first", json_flag=True)
 
-    p = _leaf(sub, "review", history.cmd_review, "record a review of a workflow")
+    p = _leaf(sub, "review", history.cmd_review, "record a review of a workflow", json_flag=True)
     p.add_argument("name", metavar="NAME")
     p.add_argument("--kind", required=True, choices=[k.value for k in ReviewKind])
     p.add_argument("--notes", metavar="T")

@@ -97,11 +97,10 @@ def cmd_effect_resume(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_held_replay(c: Console, a: argparse.Namespace) -> str:
-    return (
-        f"{c.replay_held(_some_or_all(a.ids, a.all, 'run ids'), a.reason)} held runs queued again"
-    )
+    moved = c.replay_held(_some_or_all(a.ids, a.all, "run ids"), a.reason)
+    return fmt.to_json({"replayed": moved}) if a.json else f"{moved} held runs queued again"
 
 
 def cmd_held_discard(c: Console, a: argparse.Namespace) -> str:
     moved = c.discard_held(_some_or_all(a.ids, a.all, "run ids"), a.reason)
-    return f"{moved} held runs discarded"
+    return fmt.to_json({"discarded": moved}) if a.json else f"{moved} held runs discarded"

@@ -245,3 +245,41 @@ def test_workflow_run_with_json(cli: Cli, tmp_path: Path) -> None:
     assert data["run"]["workflow"] == "report-archive" and data["run"]["mode"] == "dry_run"
     assert data["run"]["status"] == "succeeded"
     assert [w["kind"] for w in data["writes"]] == ["copy_file", "write_file"]
+
+
+def test_workflow_verbs_with_json(any_cli: Cli) -> None:
+    imported = any_cli("workflow", "import", REPORTS, "--json")
+    assert imported.code == 0
+    assert (imported.json()["name"], imported.json()["revision"]) == ("report-archive", 1)
+    enabled = any_cli("workflow", "enable", "report-archive", "--json").json()
+    assert enabled["enabled"] is True
+    add_run(any_cli.url, "report-archive", status="succeeded", mode="dry_run")
+    review = any_cli("review", "report-archive", "--kind", "first_run", "--json").json()
+    assert (review["workflow"], review["kind"], review["reviewer"]) == (
+        "report-archive",
+        "first_run",
+        "ana",
+    )
+    promoted = any_cli("workflow", "promote", "report-archive", "--to", "staging", "--json")
+    assert promoted.code == 0 and promoted.json()["stage"] == "staging"
+    disabled = any_cli("workflow", "disable", "report-archive", "--reason", "x", "--json")
+    assert disabled.json()["enabled"] is False
+
+
+def test_held_and_interrupted_verbs_with_json(any_cli: Cli) -> None:
+    any_cli("workflow", "import", REPORTS)
+    first, _ = add_run(any_cli.url, "report-archive", status="queued")
+    second, _ = add_run(any_cli.url, "report-archive", status="queued")
+    any_cli("category", "pause", "reporting", "--reason", "disk")
+    any_cli("category", "resume", "reporting", "--reason", "ok")
+    assert any_cli("held", "replay", first, "--json").json() == {"replayed": 1}
+    assert any_cli("held", "discard", second, "--json").json() == {"discarded": 1}
+
+    _, ids = add_run(
+        any_cli.url, "report-archive", status="applying", writes=2, write_status="interrupted"
+    )
+    marked = any_cli("inbox", "mark-applied", ids[0], "--json")
+    assert marked.code == 0 and marked.json()["status"] == "applied"
+    again = any_cli("inbox", "retry", ids[1], "--json", actor="bob")
+    assert again.code == 0, again.err
+    assert (again.json()["id"], again.json()["status"]) == (ids[1], "approved")

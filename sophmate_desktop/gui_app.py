@@ -137,7 +137,7 @@ def confirm_new_database(path: Path, default: bool, parent: QWidget | None = Non
     return box.clickedButton() is create
 
 
-def _may_create(app: QApplication, url: str) -> bool:
+def may_create_database(app: QApplication, url: str) -> bool:
     """The window's first run on a missing SQLite file asks (where nobody can answer,
     it says on stderr that it creates one)."""
     path = parse_url(url).path
@@ -171,7 +171,7 @@ def run_gui(db_url: str | None = None, actor: str | None = None) -> int:
         return 0
     apply_style(app)
     try:
-        if is_first_run(url) and not _may_create(app, url):
+        if is_first_run(url) and not may_create_database(app, url):
             path = parse_url(url).path
             print(f"error: no database at {path}; nothing was created", file=sys.stderr)
             instance.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from sophmate_desktop.gui_app import confirm_new_database
+from sophmate_desktop.gui_app import confirm_new_database, may_create_database
 
 
 class _Answer(list):
@@ -68,3 +68,13 @@ def test_a_missing_db_path_defaults_to_quit(qtbot, tmp_path: Path) -> None:
 def test_escape_quits(qtbot, tmp_path: Path) -> None:
     _answer(qtbot, lambda box: qtbot.keyClick(box, Qt.Key.Key_Escape))
     assert confirm_new_database(tmp_path / "x.sqlite3", default=True) is False
+
+
+def test_without_a_screen_the_window_says_it_creates_the_database(
+    qapp: QApplication, tmp_path: Path, capsys
+) -> None:
+    path = tmp_path / "new.sqlite3"
+    assert qapp.platformName() == "offscreen"
+    assert may_create_database(qapp, f"sqlite:///{path}") is True
+    assert capsys.readouterr().err == f"note: no database at {path}; creating a new one\n"
+    assert not path.exists()  # create_window makes it, and shows the welcome page

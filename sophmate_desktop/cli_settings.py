@@ -34,6 +34,9 @@ def _read_secret(name: str) -> str:
 
 def cmd_secret_set(c: Console, a: argparse.Namespace) -> str:
     c.set_secret(a.name, _read_secret(a.name))
+    status = c.secrets_status()
+    if status.insecure:  # allowed by the override: stored, but not protected
+        fmt.err("warning", f"secret {a.name} is NOT protected: {status.message}")
     return f"secret {a.name} stored in the keyring"
 
 

@@ -14,11 +14,22 @@ from sophmate_desktop.domain.workflow_file import WorkflowFileError
 NEXT_STAGE = {Stage.DRY_RUN: Stage.STAGING, Stage.STAGING: Stage.PRODUCTION}
 
 
+def cmd_workflow_list(c: Console, a: argparse.Namespace) -> str:
+    if a.escalated:
+        rows, columns = c.escalations(), fmt.ESCALATION_COLUMNS
+        empty = "No escalated workflows."
+    else:
+        rows, columns, empty = c.list_workflows(), fmt.WORKFLOW_COLUMNS, "No workflows."
+    return fmt.rows_json(rows) if a.json else fmt.table_or(rows, columns, empty)
+
+
 def cmd_workflow_import(c: Console, a: argparse.Namespace) -> str:
     try:
         row = c.import_workflow(Path(a.file).expanduser())
     except WorkflowFileError as exc:  # name the file on every problem, like a compiler
         raise BadInput("\n".join(f"{a.file}: {problem}" for problem in exc.errors))
+    if a.json:
+        return fmt.to_json(row.to_dict())
     text = f"saved workflow {row.name} (revision {row.revision}, stage {row.stage})"
     if row.missing_checklist:
         text += f"\nbefore it can be enabled it needs: {', '.join(row.missing_checklist)}"
@@ -54,13 +65,16 @@ def cmd_workflow_show(c: Console, a: argparse.Namespace) -> str:
 
 def cmd_workflow_enable(c: Console, a: argparse.Namespace) -> str:
     row = c.enable_workflow(a.name)
-    return f"workflow {row.name} enabled (stage {row.stage})"
+    return (
+        fmt.to_json(row.to_dict()) if a.json else f"workflow {row.name} enabled (stage {row.stage})"
+    )
 
 
 def cmd_workflow_disable(c: Console, a: argparse.Namespace) -> str:
-    return f"workflow {c.disable_workflow(a.name, a.reason).name} disabled"
+    row = c.disable_workflow(a.name, a.reason)
+    return fmt.to_json(row.to_dict()) if a.json else f"workflow {row.name} disabled"
 
 
 def cmd_workflow_promote(c: Console, a: argparse.Namespace) -> str:
     row = c.promote(a.name, a.to)
-    return f"workflow {row.name} is now in {row.stage}"
+    return fmt.to_json(row.to_dict()) if a.json else f"workflow {row.name} is now in {row.stage}"

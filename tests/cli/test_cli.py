@@ -8,10 +8,13 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import keyring
 import pytest
 
 from sophmate_desktop import __version__, app, cli
+from sophmate_desktop.secrets import INSECURE_ENV, SERVICE
 from tests.support.cli import INVOICE, REPORTS, WEBHOOK, Cli, add_run
+from tests.support.inmemory_keyring import PlaintextMemoryKeyring
 
 # --- global options, help --------------------------------------------------------------
 
@@ -80,6 +83,7 @@ def test_a_file_that_is_not_a_database_exits_2(tmp_path: Path, capsys) -> None:
 def test_db_comes_from_the_environment(tmp_path: Path, monkeypatch, capsys) -> None:
     path = tmp_path / "env.sqlite3"
     monkeypatch.setenv("SOPHMATE_DB", f"sqlite:///{path}")
+    assert app.main(["init"]) == 0
     assert app.main(["--actor", "ana", "workflow", "import", str(REPORTS)]) == 0
     assert path.exists()
     assert app.main(["workflow", "list", "--json"]) == 0
@@ -538,6 +542,25 @@ def test_audit_export_and_verify(cli: Cli, tmp_path: Path, sqlite_url: str) -> N
 SECRET = "pa55-Correct-Horse-Battery"
 
 
+def test_a_secret_in_an_allowed_plaintext_keyring_is_stored_with_a_warning(
+    cli: Cli, monkeypatch, memory_keyring
+) -> None:
+    plaintext = PlaintextMemoryKeyring()
+    keyring.set_keyring(plaintext)  # the memory_keyring fixture restores its own
+    monkeypatch.setenv(INSECURE_ENV, "1")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(SECRET + "\n"))
+    result = cli("secret", "set", "api")
+    assert result.code == 0 and "stored in the keyring" in result.out
+    assert result.err.startswith("warning: secret api is NOT protected: ")
+    assert "PlaintextMemoryKeyring" in result.err and SECRET not in result.err
+    assert plaintext.get_password(SERVICE, "api") == SECRET
+
+    keyring.set_keyring(memory_keyring)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(SECRET + "\n"))
+    secure = cli("secret", "set", "api")
+    assert secure.code == 0 and secure.err == ""
+
+
 def test_secret_set_list_delete_never_shows_the_value(
     cli: Cli, monkeypatch, memory_keyring, tmp_path: Path
 ) -> None:
@@ -604,7 +627,7 @@ def test_connection_set_and_list(cli: Cli) -> None:
         "--secret-ref",
         "supplier-smtp",
     )
-    assert result.code == 0 and result.out.strip() == "connection supplier-smtp (smtp) saved"
+    assert result.code == 0 and result.out.strip() == "connection supplier-smtp (smtp) created"
     rows = cli("connection", "list", "--json").json()
     assert rows[0]["settings"] == {"host": "mail.example.test", "port": 587}
     assert rows[0]["staging_settings"]["port"] == 2525 and rows[0]["secret_ref"] == "supplier-smtp"

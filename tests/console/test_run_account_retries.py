@@ -42,8 +42,15 @@ def ev(i, at, action, subject="write 7", reason=None, details=None, actor="engin
 
 
 def scheduled(i: int, at: str, attempt: int, reason: str = "disk full") -> AuditRow:
-    details = {"kind": "write_file", "target": TARGET, "attempt": attempt,
-               "next_attempt": attempt + 1, "attempts": 3, "limit": 2, "backoff_s": 30.0}  # fmt: skip
+    details = {
+        "kind": "write_file",
+        "target": TARGET,
+        "attempt": attempt,
+        "next_attempt": attempt + 1,
+        "attempts": 3,
+        "limit": 2,
+        "backoff_s": 30.0,
+    }
     return ev(i, at, "write.retry_scheduled", reason=reason, details=details)
 
 

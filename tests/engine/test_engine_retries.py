@@ -43,9 +43,7 @@ def test_a_write_into_a_read_only_folder_is_applied_on_its_second_attempt(
     with read_only(out) as writable:
         [write_id] = pending_run(sconsole, engine, tmp_path, "copier", "invoice")
         assert sconsole.approve([write_id])[0].ok
-        wait_until(
-            lambda: Write.get_by_id(write_id).attempt == 2, 30, "the first attempt to fail"
-        )
+        wait_until(lambda: Write.get_by_id(write_id).attempt == 2, 30, "the first attempt to fail")
         w = Write.get_by_id(write_id)
         assert w.status == "approved" and "could not write" in w.error, w.error
         assert not (out / "invoice.txt").exists()

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 IDLE_TICK_S = 0.5  # the monitor's tick while nothing is queued or in flight
 SAFETY_FULL_S = 30.0  # a full look even when SQLite reports no commit (a safety net)
+RETRY_MARGIN_S = 0.005  # wake this much after a backoff ends, so that it has ended
 
 
 class Engine:
@@ -237,8 +238,17 @@ class Engine:
                 self.triggers.tick()
             except Exception:
                 log.exception("monitor tick failed")
-            woken = self._wake.wait(self.tick_s if self._busy() else self.idle_tick_s)
+                if retry_due is not None:  # look again a tick later, not at once
+                    retry_due = max(retry_due, time.monotonic() + self.tick_s)
+            woken = self._wake.wait(self._next_wait(retry_due))
             self._wake.clear()
+
+    def _next_wait(self, retry_due: float | None) -> float:
+        """Until the next tick, or just past the next backoff's end if that is sooner."""
+        wait = self.tick_s if self._busy() else self.idle_tick_s
+        if retry_due is not None:
+            wait = min(wait, max(0.0, retry_due - time.monotonic()) + RETRY_MARGIN_S)
+        return wait
 
     def _busy(self) -> bool:
         return bool(

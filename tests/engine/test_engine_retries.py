@@ -1,14 +1,18 @@
 """Write retries against a live engine and real files: a write into a read-only folder
 is tried again after its backoff (the monitor picks it up on time) and applied once
 the folder is writable; an e-mail to a closed port fails once for good; stopping the
-engine mid-command interrupts the write and fails nothing."""
+engine mid-command interrupts the write and fails nothing, and a run it was planning
+is queued again."""
 
 from __future__ import annotations
 
 import socket
 from pathlib import Path
 
+from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight
+from sophmate_desktop.engine.service import Engine
 from sophmate_desktop.store.models import AuditEvent, Notification, Run, Workflow, Write
+from sophmate_desktop.store.transitions import intake
 from tests.support.engine import (
     SLEEPER,
     pending_run,
@@ -127,3 +131,36 @@ def test_stopping_the_engine_mid_command_interrupts_the_write_and_fails_nothing(
     event = AuditEvent.get(AuditEvent.action == "write.interrupted")
     assert "stopped while applying" in event.reason
     assert [i.id for i in sconsole.list_inbox()] == [write_id]
+
+
+def planning_stopped(engine, shutdown: bool, reason: str) -> int:
+    """A run claimed by a worker of an engine that is not running, stopped (as
+    Engine.stop or a kill switch does) before its first step is planned."""
+    [(run_id, status)] = intake.record_offers(
+        engine.db, [intake.Offer("planner", "manual", actor="ana")], engine.host
+    )
+    assert status == "queued"
+    assert intake.claim(engine.db, run_id, engine.host) is not None
+    item = InFlight("run", run_id, "planner", "finance", ())
+    item.cancel(reason, shutdown=shutdown)
+    engine.executor.execute_run(run_id, item)
+    return run_id
+
+
+def test_a_run_being_planned_at_shutdown_is_queued_again(
+    sqlite_db, sconsole, make_engine, tmp_path
+):
+    running = make_engine(sqlite_db, sconsole, watch=False)
+    staged(sconsole, running, tmp_path, "planner")
+    running.stop()  # nothing else claims the runs below
+    idle = Engine(sqlite_db, watch=False)  # never started: its worker code only
+    run_id = planning_stopped(idle, True, SHUTDOWN_REASON)
+    run = Run.get_by_id(run_id)
+    assert (run.status, run.claimed_by, run.error) == ("queued", None, None)
+    requeued = AuditEvent.get(AuditEvent.action == "run.requeued", AuditEvent.run == run_id)
+    assert "stopped while planning" in requeued.reason
+    assert Workflow.get(Workflow.name == "planner").consecutive_failures == 0
+    # a kill switch, unlike a shutdown, cancels the run
+    run_id = planning_stopped(idle, False, "category finance is paused")
+    assert Run.get_by_id(run_id).status == "cancelled"
+    assert failure_notices() == []

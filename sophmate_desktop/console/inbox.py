@@ -233,6 +233,8 @@ class InboxOps:
             fields = {"decided_by": self.actor, "decided_at": utcnow(), "comment": comment}
             if new is WriteStatus.APPLIED:
                 fields["applied_at"] = utcnow()
+            else:  # a person's retry starts a new series of attempts, due now
+                fields.update(attempt=1, next_attempt_at=None)
             action = (
                 AuditAction.WRITE_MARKED_APPLIED
                 if new is WriteStatus.APPLIED

@@ -60,6 +60,7 @@ class AuditAction(StrEnum):
     WRITE_INTERRUPTED = "write.interrupted"
     WRITE_RESUMED = "write.resumed"
     WRITE_RETRIED = "write.retried"
+    WRITE_RETRY_SCHEDULED = "write.retry_scheduled"
     WRITE_MARKED_APPLIED = "write.marked_applied"
     WRITE_CANCELLED = "write.cancelled"
 

@@ -21,11 +21,12 @@ from pathlib import Path
 from peewee import Database
 
 from sophmate_desktop.domain import policy
+from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import RunStatus, WriteStatus
 from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.engine.execution import Executor
-from sophmate_desktop.engine.handles import InFlight, InFlightTable
+from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable
 from sophmate_desktop.engine.notices import FailureNotices
 from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue
 from sophmate_desktop.engine.triggers import Triggers
@@ -33,7 +34,7 @@ from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.store import sql
 from sophmate_desktop.store.models import Run, Workflow, Write
 from sophmate_desktop.store.transitions.intake import Offer, next_queued, next_retry_in
-from sophmate_desktop.store.transitions.outcomes import host_id, recover
+from sophmate_desktop.store.transitions.recovery import host_id, recover
 from sophmate_desktop.store.workflows import effects_of, switch_states
 
 __all__ = ["Engine", "Offer"]
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 IDLE_TICK_S = 0.5  # the monitor's tick while nothing is queued or in flight
 SAFETY_FULL_S = 30.0  # a full look even when SQLite reports no commit (a safety net)
+RETRY_MARGIN_S = 0.005  # wake this much after a backoff ends, so that it has ended
 
 
 class Engine:
@@ -85,6 +87,7 @@ class Engine:
             publish=self.publish,
             enqueue_writes=self.writes.enqueue,
             notify_failure=self.notices.deliver,
+            stopping=self._stop,
         )
         self.triggers = Triggers(
             db,
@@ -123,8 +126,10 @@ class Engine:
             return
         self._stop.set()
         self._wake.set()
+        # What is in flight is not failed by this: a write whose effect is unknown waits,
+        # interrupted, for a person; a run being planned goes back to the queue.
         for item in self.inflight.snapshot():
-            item.cancel("the engine is shutting down")
+            item.cancel(SHUTDOWN_REASON, shutdown=True)
         self.triggers.stop(timeout)
         self.runs.stop(self._workers)
         self.writes.stop(self._appliers)
@@ -233,8 +238,17 @@ class Engine:
                 self.triggers.tick()
             except Exception:
                 log.exception("monitor tick failed")
-            woken = self._wake.wait(self.tick_s if self._busy() else self.idle_tick_s)
+                if retry_due is not None:  # look again a tick later, not at once
+                    retry_due = max(retry_due, time.monotonic() + self.tick_s)
+            woken = self._wake.wait(self._next_wait(retry_due))
             self._wake.clear()
+
+    def _next_wait(self, retry_due: float | None) -> float:
+        """Until the next tick, or just past the next backoff's end if that is sooner."""
+        wait = self.tick_s if self._busy() else self.idle_tick_s
+        if retry_due is not None:
+            wait = min(wait, max(0.0, retry_due - time.monotonic()) + RETRY_MARGIN_S)
+        return wait
 
     def _busy(self) -> bool:
         return bool(
@@ -281,7 +295,8 @@ class Engine:
         return switches
 
     def _pick_up_work(self, switches: list[policy.SwitchState]) -> None:
-        """Runs queued and writes approved by anyone (another process, a replay, a retry)."""
+        """Runs queued and writes approved by anyone (another process, a replay, a retry),
+        once any backoff of theirs has ended."""
         busy_runs = self.inflight.ids("run")
         runs = [r for r in next_queued(self.db) if r not in busy_runs]
         if runs:
@@ -289,7 +304,10 @@ class Engine:
         busy = self.inflight.ids("write")
         approved = (
             Write.select(Write.id, Write.category, Write.effect, Write.customer_facing)
-            .where(Write.status == WriteStatus.APPROVED.value)
+            .where(
+                Write.status == WriteStatus.APPROVED.value,
+                Write.next_attempt_at.is_null() | (Write.next_attempt_at <= utcnow()),
+            )
             .order_by(Write.id)
             .limit(200)
         )

@@ -227,6 +227,9 @@ class KillSwitchPanel(QWidget):
     # Acting --------------------------------------------------------------
 
     def _clicked(self, key: tuple[str, str]) -> None:
+        # A person decides on what is true now: the held count and who paused come
+        # from one direct read, not from the last background refresh.
+        self.refresh()
         row = self.rows.get(key)
         button = self.buttons.get(key)
         if button is not None and row is not None:
@@ -240,6 +243,7 @@ class KillSwitchPanel(QWidget):
 
     def pause_all(self) -> None:
         """Ctrl+Shift+P, the Automation menu and the tray: pause everything."""
+        self.refresh()  # as in _clicked: decide on the current state
         row = self.rows.get(GLOBAL_KEY)
         if row is not None and row.paused:
             self.show_message(f"Everything is already paused {who_when_why(row)}.")

@@ -11,6 +11,7 @@ from typing import Any
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.console.demo import load_demo
+from sophmate_desktop.domain import policy
 from sophmate_desktop.engine.service import Engine
 from sophmate_desktop.store.database import default_data_dir
 
@@ -65,6 +66,8 @@ def cmd_workflow_run(c: Console, a: argparse.Namespace) -> tuple[str, int]:
     finally:
         engine.stop()
     run = c.get_run(run_id)
+    if status == "held":
+        return f"held: run {run_id} of {a.name} waits: {held_reason(c, a.name)}", 3
     lines = [
         f"run {run_id} of {a.name}: {status} ({run.mode}, {run.writes} writes, "
         f"{run.affected_records} affected records)"
@@ -74,6 +77,15 @@ def cmd_workflow_run(c: Console, a: argparse.Namespace) -> tuple[str, int]:
     for w in c.run_writes(run_id):
         lines.append(f"  write {w.id} [{w.status}] {w.kind} -> {w.target}")
     return "\n".join(lines), 1 if status == "failed" else 0
+
+
+def held_reason(c: Console, name: str) -> str:
+    """Why a run of `name` is held: its workflow's pause, or the switch covering it."""
+    wf = c.get_workflow(name)
+    if wf.paused:
+        return f"workflow {name} is paused: {wf.paused_reason or 'no reason given'}"
+    sw = c.blocking_switch(wf.category, ())
+    return policy.switch_refusal_text(sw) if sw else "a kill switch covering it is paused"
 
 
 def cmd_demo(c: Console, a: argparse.Namespace) -> str:

@@ -93,9 +93,8 @@ def cmd_effect_resume(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_held_replay(c: Console, a: argparse.Namespace) -> str:
-    return (
-        f"{c.replay_held(_some_or_all(a.ids, a.all, 'run ids'), a.reason)} held runs queued again"
-    )
+    moved, left = c.replay_held_saying(_some_or_all(a.ids, a.all, "run ids"), a.reason)
+    return "\n".join([f"{moved} held runs queued again", *left])
 
 
 def cmd_held_discard(c: Console, a: argparse.Namespace) -> str:

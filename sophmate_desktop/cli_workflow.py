@@ -1,4 +1,4 @@
-"""`workflow` commands: import, export, show, enable, disable and promote."""
+"""`workflow` commands: import, export, show, enable, disable, pause, resume, promote."""
 
 from __future__ import annotations
 
@@ -64,3 +64,20 @@ def cmd_workflow_disable(c: Console, a: argparse.Namespace) -> str:
 def cmd_workflow_promote(c: Console, a: argparse.Namespace) -> str:
     row = c.promote(a.name, a.to)
     return f"workflow {row.name} is now in {row.stage}"
+
+
+def cmd_workflow_pause(c: Console, a: argparse.Namespace) -> str:
+    return c.pause_workflow(a.name, a.reason).message()
+
+
+def cmd_workflow_resume(c: Console, a: argparse.Namespace) -> str:
+    held = "replay" if a.replay else "discard" if a.discard else "keep"
+    result = c.resume_workflow(a.name, a.reason, held)  # type: ignore[arg-type]
+    text = result.message()
+    if result.changed and result.review_due:
+        if a.record_review:
+            c.record_review(a.name, result.review_due, notes=a.reason)
+            text += f"\n{result.review_due} review recorded"
+        else:
+            text += f"\n  {fmt.PROG} review {a.name} --kind {result.review_due}"
+    return text

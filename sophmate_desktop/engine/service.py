@@ -266,7 +266,7 @@ class Engine:
             sw = policy.blocking_switch(switches, category=item.category, effects=effects)
             if sw is not None:
                 stopping.append((item, policy.switch_refusal_text(sw)))
-            elif item.kind == "run" and item.workflow in paused_workflows:
+            elif item.workflow in paused_workflows:  # its runs and its writes alike
                 reason = f"workflow {item.workflow} is paused: {paused_workflows[item.workflow]}"
                 stopping.append((item, reason))
         if stopping:

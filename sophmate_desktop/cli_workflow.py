@@ -15,12 +15,18 @@ NEXT_STAGE = {Stage.DRY_RUN: Stage.STAGING, Stage.STAGING: Stage.PRODUCTION}
 
 
 def cmd_workflow_import(c: Console, a: argparse.Namespace) -> str:
+    enabled_before = {w.name for w in c.list_workflows() if w.enabled}
     try:
         row = c.import_workflow(Path(a.file).expanduser())
     except WorkflowFileError as exc:  # name the file on every problem, like a compiler
         raise BadInput("\n".join(f"{a.file}: {problem}" for problem in exc.errors))
     text = f"saved workflow {row.name} (revision {row.revision}, stage {row.stage})"
-    if row.missing_checklist:
+    if row.name in enabled_before and not row.enabled:
+        text += (
+            f"\nthis revision fails the production checklist, so {row.name} is now "
+            f"DISABLED: missing {', '.join(row.missing_checklist)}"
+        )
+    elif row.missing_checklist:
         text += f"\nbefore it can be enabled it needs: {', '.join(row.missing_checklist)}"
     return text
 
@@ -58,7 +64,15 @@ def cmd_workflow_enable(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_workflow_disable(c: Console, a: argparse.Namespace) -> str:
-    return f"workflow {c.disable_workflow(a.name, a.reason).name} disabled"
+    row = c.disable_workflow(a.name, a.reason)
+    text = f"workflow {row.name} disabled"
+    pending = c.pending_write_count(row.name)
+    if pending:
+        text += (
+            f"\n{pending} pending writes stay in the inbox: approve or reject them "
+            f"(`{fmt.PROG} inbox list`)"
+        )
+    return text
 
 
 def cmd_workflow_promote(c: Console, a: argparse.Namespace) -> str:

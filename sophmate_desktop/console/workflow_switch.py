@@ -14,7 +14,7 @@ from sophmate_desktop.domain.enums import ReviewKind, RunStatus
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.names import POLICY_ACTOR, AuditAction
 from sophmate_desktop.store import queries
-from sophmate_desktop.store.models import AuditEvent, Run, Workflow
+from sophmate_desktop.store.models import AuditEvent, Run, Workflow, Write
 from sophmate_desktop.store.transitions import gate
 from sophmate_desktop.store.transitions.runs import hold_queued_runs
 
@@ -124,6 +124,16 @@ def _held_ids(wf_id: int) -> list[int]:
 
 
 class WorkflowSwitchOps:
+    def pending_write_count(self: Console, name: str) -> int:
+        """Writes of `name` awaiting a decision: disabling a workflow leaves them in the
+        inbox (a person saw them planned; approving or rejecting them stays possible)."""
+        wf = queries.get_workflow(name)
+        return (
+            Write.select()
+            .where(Write.workflow == wf.id, Write.status.in_(queries.INBOX_STATUSES))
+            .count()
+        )
+
     def workflow_pause_state(self: Console, name: str) -> WorkflowSwitchResult:
         """A workflow's pause as it stands (for the resume dialog), changing nothing."""
         wf = queries.get_workflow(name)

@@ -729,3 +729,29 @@ def test_manual_run_of_a_paused_workflow_is_held_exit_3(cli: Cli) -> None:
     assert "workflow report-archive is paused: month end closing" in result.out
     [held] = cli("held", "list", "--json").json()
     assert held["status"] == "held"
+
+
+def test_saving_a_revision_that_fails_the_checklist_says_it_disabled(cli: Cli, tmp_path) -> None:
+    cli("workflow", "import", REPORTS)
+    assert cli("workflow", "enable", "report-archive").code == 0
+    lacking = tmp_path / "report-archive.yaml"
+    lacking.write_text(
+        "\n".join(
+            line for line in REPORTS.read_text().splitlines() if not line.startswith("rollback:")
+        )
+    )
+    result = cli("workflow", "import", lacking)
+    assert result.code == 0, result.err
+    assert "so report-archive is now DISABLED: missing" in result.out
+    assert "rollback" in result.out
+
+
+def test_disabling_says_its_pending_writes_stay_in_the_inbox(cli: Cli) -> None:
+    cli("workflow", "import", REPORTS)
+    _, ids = add_run(cli.url, "report-archive", writes=2)
+    cli("workflow", "enable", "report-archive")
+    result = cli("workflow", "disable", "report-archive", "--reason", "moving hosts")
+    assert result.code == 0
+    assert "2 pending writes stay in the inbox" in result.out
+    assert [r["status"] for r in cli("inbox", "list", "--json").json()] == ["pending", "pending"]
+    assert cli("inbox", "reject", ids[0], "--comment", "not now").code == 0

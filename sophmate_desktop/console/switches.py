@@ -245,7 +245,7 @@ class SwitchOps:
         if replay:
             blocked = self._blocked_held(ids)
             if blocked and len(blocked) == len(ids):
-                raise PolicyRefused("; ".join(left_texts(blocked)))
+                raise PolicyRefused("cannot be replayed: " + "; ".join(left_texts(blocked)))
             ids = [i for i in ids if i not in blocked]
             left = left_texts(blocked)
         action = AuditAction.HELD_REPLAYED if replay else AuditAction.HELD_DISCARDED

@@ -172,6 +172,12 @@ class Engine:
         """A manual run: recorded at once (queued, or held while paused); returns its id."""
         return self.triggers.manual(workflow, file, actor=actor, mode=mode)
 
+    def in_flight(self) -> dict[str, int]:
+        """What this engine is doing now: {"run": runs being planned, "write": writes
+        being applied}. Quitting the window asks first when either is not 0."""
+        items = self.inflight.snapshot()
+        return {kind: sum(1 for i in items if i.kind == kind) for kind in ("run", "write")}
+
     def free_workers(self) -> int:
         """Workers waiting for a run right now, less the runs already queued for them."""
         return self.runs.free_workers()

@@ -10,7 +10,9 @@ from tests.support.factories import fail, make_run
 from tests.support.pages import submit
 
 
-def test_a_paused_workflow_shows_in_the_panel_and_the_banner(qtbot, panel, banner, services, gui_db):
+def test_a_paused_workflow_shows_in_the_panel_and_the_banner(
+    qtbot, panel, banner, services, gui_db
+):
     make_run(gui_db, "wf-fin", status="queued")
     services.console.pause_workflow("wf-fin", "wrong rates")
     panel.refresh()

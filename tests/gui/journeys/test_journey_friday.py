@@ -300,6 +300,10 @@ def _new_files_are_held_under_a_red_banner(qtbot, console, banner, folders, pane
     assert banner.text().split(" · ")[0].endswith(": hosting incident)")
     assert banner.property("paused") is True
     assert panel.pause_all_button.text() == "Resume all…"
+    # the panel counts the held runs once its (debounced) re-read has seen all three
+    qtbot.waitUntil(
+        lambda: "3 held runs waiting." in panel.pause_all_button.toolTip(), timeout=WAIT_MS
+    )
     assert "Paused: everything" in tray.tooltip
     return held
 

@@ -81,9 +81,10 @@ def cmd_workflow_run(c: Console, a: argparse.Namespace) -> tuple[str, int]:
 
 def held_reason(c: Console, name: str) -> str:
     """Why a run of `name` is held: its workflow's pause, or the switch covering it."""
+    waits = c.waits_for_resume(name)
+    if waits:
+        return waits
     wf = c.get_workflow(name)
-    if wf.paused:
-        return f"workflow {name} is paused: {wf.paused_reason or 'no reason given'}"
     sw = c.blocking_switch(wf.category, ())
     return policy.switch_refusal_text(sw) if sw else "a kill switch covering it is paused"
 

@@ -40,10 +40,7 @@ def cmd_inbox_mark_applied(c: Console, a: argparse.Namespace) -> str:
 
 def cmd_inbox_retry(c: Console, a: argparse.Namespace) -> str:
     row = c.retry_write(a.id, a.comment)
-    wf = c.get_workflow(row.workflow)
-    if wf.paused:
-        return (
-            f"write {row.id} approved again; it waits for the resume: workflow {wf.name} "
-            f"is paused: {wf.paused_reason or 'no reason given'}"
-        )
+    waits = c.waits_for_resume(row.workflow)
+    if waits:
+        return f"write {row.id} approved again; it waits for the resume: {waits}"
     return f"write {row.id} approved again; the engine applies it on its next pass"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from sophmate_desktop.console.switches import left_texts
+from sophmate_desktop.console.workflow_rules import reviews_owed
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import ReviewKind, RunStatus
 from sophmate_desktop.domain.errors import BadInput
@@ -104,8 +105,6 @@ def pause_cause(wf: Workflow) -> str | None:
 
 def review_owed(wf: Workflow, cause: str | None) -> str | None:
     """The review that `cause` made due, when `wf` still owes it."""
-    from sophmate_desktop.console.workflow_rules import reviews_owed
-
     kind = CAUSE_REVIEW.get(cause or "")
     if kind is None:
         return None
@@ -124,6 +123,13 @@ def _held_ids(wf_id: int) -> list[int]:
 
 
 class WorkflowSwitchOps:
+    def waits_for_resume(self: Console, name: str) -> str | None:
+        """Why work of `name` waits (its own pause), or None when it is not paused."""
+        wf = queries.get_workflow(name)
+        if not wf.paused:
+            return None
+        return f"workflow {wf.name} is paused: {wf.paused_reason or 'no reason given'}"
+
     def pending_write_count(self: Console, name: str) -> int:
         """Writes of `name` awaiting a decision: disabling a workflow leaves them in the
         inbox (a person saw them planned; approving or rejecting them stays possible)."""

@@ -755,3 +755,11 @@ def test_disabling_says_its_pending_writes_stay_in_the_inbox(cli: Cli) -> None:
     assert "2 pending writes stay in the inbox" in result.out
     assert [r["status"] for r in cli("inbox", "list", "--json").json()] == ["pending", "pending"]
     assert cli("inbox", "reject", ids[0], "--comment", "not now").code == 0
+
+
+def test_manual_run_under_a_paused_category_names_the_switch(cli: Cli) -> None:
+    cli("workflow", "import", REPORTS)
+    cli("category", "pause", "reporting", "--reason", "storage migration")
+    result = cli("workflow", "run", "report-archive", "--dry-run", "--timeout", "20")
+    assert result.code == 3 and result.out.startswith("held: run ")
+    assert "category reporting is paused" in result.out and "storage migration" in result.out

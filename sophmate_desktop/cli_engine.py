@@ -12,6 +12,7 @@ from typing import Any
 from sophmate_desktop import cli_format as fmt
 from sophmate_desktop.console import Console
 from sophmate_desktop.console.demo import load_demo
+from sophmate_desktop.domain import policy
 from sophmate_desktop.engine.service import Engine
 from sophmate_desktop.store.database import default_data_dir
 
@@ -66,6 +67,11 @@ def cmd_workflow_run(c: Console, a: argparse.Namespace) -> tuple[str, int]:
     finally:
         engine.stop()
     run = c.get_run(run_id)
+    if status == "held":
+        why = held_reason(c, a.name)
+        if a.json:
+            return fmt.to_json({"run": run.to_dict(), "held": why}), 3
+        return f"held: run {run_id} of {a.name} waits: {why}", 3
     code = 1 if status == "failed" else 0
     if a.json:
         writes = [w.to_dict() for w in c.run_writes(run_id)]
@@ -79,6 +85,16 @@ def cmd_workflow_run(c: Console, a: argparse.Namespace) -> tuple[str, int]:
     for w in c.run_writes(run_id):
         lines.append(f"  write {w.id} [{w.status}] {w.kind} -> {w.target}")
     return "\n".join(lines), code
+
+
+def held_reason(c: Console, name: str) -> str:
+    """Why a run of `name` is held: its workflow's pause, or the switch covering it."""
+    waits = c.waits_for_resume(name)
+    if waits:
+        return waits
+    wf = c.get_workflow(name)
+    sw = c.blocking_switch(wf.category, ())
+    return policy.switch_refusal_text(sw) if sw else "a kill switch covering it is paused"
 
 
 def cmd_demo(c: Console, a: argparse.Namespace) -> str:

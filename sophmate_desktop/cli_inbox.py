@@ -52,8 +52,11 @@ def cmd_inbox_mark_applied(c: Console, a: argparse.Namespace) -> str:
 
 def cmd_inbox_retry(c: Console, a: argparse.Namespace) -> str:
     row = c.retry_write(a.id, a.comment)
+    waits = c.waits_for_resume(row.workflow)
     if a.json:
-        return fmt.to_json(row.to_dict())
+        return fmt.to_json({**row.to_dict(), "waits_for_resume": waits})
+    if waits:
+        return f"write {row.id} approved again; it waits for the resume: {waits}"
     return f"write {row.id} approved again; the engine applies it on its next pass"
 
 

@@ -102,6 +102,21 @@ def _add_workflow(sub: Any) -> None:
     p = _leaf(g, "disable", workflow.cmd_workflow_disable, "disable a workflow", json_flag=True)
     p.add_argument("name", metavar="NAME")
     _reason(p, required=False)
+    for verb, handler in (
+        ("pause", workflow.cmd_workflow_pause),
+        ("resume", workflow.cmd_workflow_resume),
+    ):
+        p = _leaf(g, verb, handler, f"{verb} one workflow (its own kill switch)", json_flag=True)
+        p.add_argument("name", metavar="NAME")
+        _reason(p)
+    held = p.add_mutually_exclusive_group()
+    held.add_argument("--replay", action="store_true", help="queue its held runs again")
+    held.add_argument("--discard", action="store_true", help="discard its held runs")
+    p.add_argument(
+        "--record-review",
+        action="store_true",
+        help="when its automatic pause made a review due, record it (notes: the reason)",
+    )
     text = "move a workflow to another stage"
     p = _leaf(g, "promote", workflow.cmd_workflow_promote, text, json_flag=True)
     p.add_argument("name", metavar="NAME")

@@ -97,8 +97,10 @@ def cmd_effect_resume(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_held_replay(c: Console, a: argparse.Namespace) -> str:
-    moved = c.replay_held(_some_or_all(a.ids, a.all, "run ids"), a.reason)
-    return fmt.to_json({"replayed": moved}) if a.json else f"{moved} held runs queued again"
+    moved, left = c.replay_held_saying(_some_or_all(a.ids, a.all, "run ids"), a.reason)
+    if a.json:
+        return fmt.to_json({"replayed": moved, "left_held": left})
+    return "\n".join([f"{moved} held runs queued again", *left])
 
 
 def cmd_held_discard(c: Console, a: argparse.Namespace) -> str:

@@ -202,6 +202,11 @@ class InboxOps:
         sw = policy.blocking_switch(switches, category=w.category, effects=effects_of(w))
         if sw is not None:
             return f"write {w.id} cannot be approved: {policy.switch_refusal_text(sw)}"
+        if wf.paused:
+            return (
+                f"write {w.id} cannot be approved: workflow {wf.name} is paused: "
+                f"{wf.paused_reason or 'no reason given'} (resume it first)"
+            )
         return policy.four_eyes_refusal(
             approver=self.actor,
             last_changed_by=wf.updated_by,

@@ -51,6 +51,7 @@ class AuditAction(StrEnum):
     WORKFLOW_DISABLED = "workflow.disabled"
     WORKFLOW_PROMOTED = "workflow.promoted"
     WORKFLOW_AUTO_PAUSED = "workflow.auto_paused"
+    WORKFLOW_PAUSED = "workflow.paused"
     WORKFLOW_RESUMED = "workflow.resumed"
     WRITE_APPROVED = "write.approved"
     WRITE_REJECTED = "write.rejected"

@@ -177,6 +177,12 @@ class Engine:
         """A manual run: recorded at once (queued, or held while paused); returns its id."""
         return self.triggers.manual(workflow, file, actor=actor, mode=mode)
 
+    def in_flight(self) -> dict[str, int]:
+        """What this engine is doing now: {"run": runs being planned, "write": writes
+        being applied}. Quitting the window asks first when either is not 0."""
+        items = self.inflight.snapshot()
+        return {kind: sum(1 for i in items if i.kind == kind) for kind in ("run", "write")}
+
     def free_workers(self) -> int:
         """Workers waiting for a run right now, less the runs already queued for them."""
         return self.runs.free_workers()
@@ -280,7 +286,7 @@ class Engine:
             sw = policy.blocking_switch(switches, category=item.category, effects=effects)
             if sw is not None:
                 stopping.append((item, policy.switch_refusal_text(sw)))
-            elif item.kind == "run" and item.workflow in paused_workflows:
+            elif item.workflow in paused_workflows:  # its runs and its writes alike
                 reason = f"workflow {item.workflow} is paused: {paused_workflows[item.workflow]}"
                 stopping.append((item, reason))
         if stopping:

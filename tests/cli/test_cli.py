@@ -686,3 +686,103 @@ def test_unexpected_errors_are_one_line_without_traceback(capsys, monkeypatch) -
         assert cli._report(exc) == 1
     err = capsys.readouterr().err
     assert "Traceback" in err and err.rstrip().endswith("error: RuntimeError: disk on fire")
+
+
+def test_workflow_pause_and_resume(any_cli: Cli) -> None:
+    any_cli("workflow", "import", REPORTS)
+    run_id, _ = add_run(any_cli.url, "report-archive", status="queued")
+    result = any_cli("workflow", "pause", "report-archive", "--reason", "wrong folder")
+    assert result.code == 0 and "workflow report-archive paused; 1 queued runs held" in result.out
+    assert any_cli("workflow", "pause", "report-archive").code == 2  # --reason is required
+    again = any_cli("workflow", "pause", "report-archive", "--reason", "again")
+    assert again.code == 0 and "already paused by ana: wrong folder" in again.out
+    result = any_cli("workflow", "resume", "report-archive", "--reason", "fixed", "--replay")
+    assert result.code == 0, result.err
+    assert "resumed (paused by ana: wrong folder)" in result.out
+    assert "1 held runs queued again" in result.out
+    assert any_cli("runs", "show", run_id, "--json").json()["run"]["status"] == "queued"
+    result = any_cli("workflow", "resume", "report-archive", "--reason", "twice", "--replay")
+    assert result.code == 0 and "is not paused: nothing to resume" in result.out
+    assert len(any_cli("audit", "list", "--action", "workflow.resumed", "--json").json()) == 1
+    assert any_cli("workflow", "resume", "nope", "--reason", "x").code == 2
+
+
+def test_approving_a_paused_workflows_write_is_refused(any_cli: Cli) -> None:
+    any_cli("workflow", "import", INVOICE, actor="lead")
+    _, ids = add_run(any_cli.url, "invoice-intake", writes=1)
+    any_cli("workflow", "pause", "invoice-intake", "--reason", "wrong rates", actor="bob")
+    result = any_cli("inbox", "approve", ids[0])
+    assert result.code == 3
+    assert result.err.startswith(f"refused: write {ids[0]} cannot be approved: workflow")
+    assert "invoice-intake is paused: wrong rates" in result.err
+
+
+def test_held_replay_leaves_a_paused_workflows_runs_held(cli: Cli) -> None:
+    cli("workflow", "import", INVOICE)
+    cli("workflow", "import", REPORTS)
+    mine, _ = add_run(cli.url, "invoice-intake", status="queued")
+    other, _ = add_run(cli.url, "report-archive", status="queued")
+    cli("workflow", "pause", "invoice-intake", "--reason", "bad input")
+    cli("category", "pause", "reporting", "--reason", "x")
+    cli("category", "resume", "reporting", "--reason", "y")
+    result = cli("held", "replay", "--all")
+    assert result.code == 0, result.err
+    assert "1 held runs queued again" in result.out
+    assert f"1 held runs stay held ({mine}): workflow invoice-intake is paused" in result.out
+    assert cli("runs", "show", other, "--json").json()["run"]["status"] == "queued"
+
+
+def test_retry_on_a_paused_workflow_says_it_waits(cli: Cli) -> None:
+    cli("workflow", "import", INVOICE)
+    _, ids = add_run(
+        cli.url, "invoice-intake", status="applying", writes=1, write_status="interrupted"
+    )
+    cli("workflow", "pause", "invoice-intake", "--reason", "supplier down")
+    result = cli("inbox", "retry", ids[0])
+    assert result.code == 0
+    assert "waits for the resume: workflow invoice-intake is paused: supplier down" in result.out
+
+
+def test_manual_run_of_a_paused_workflow_is_held_exit_3(cli: Cli) -> None:
+    cli("workflow", "import", REPORTS)
+    cli("workflow", "pause", "report-archive", "--reason", "month end closing")
+    result = cli("workflow", "run", "report-archive", "--dry-run", "--timeout", "20")
+    assert result.code == 3, (result.out, result.err)
+    assert result.out.startswith("held: run ")
+    assert "workflow report-archive is paused: month end closing" in result.out
+    [held] = cli("held", "list", "--json").json()
+    assert held["status"] == "held"
+
+
+def test_saving_a_revision_that_fails_the_checklist_says_it_disabled(cli: Cli, tmp_path) -> None:
+    cli("workflow", "import", REPORTS)
+    assert cli("workflow", "enable", "report-archive").code == 0
+    lacking = tmp_path / "report-archive.yaml"
+    lacking.write_text(
+        "\n".join(
+            line for line in REPORTS.read_text().splitlines() if not line.startswith("rollback:")
+        )
+    )
+    result = cli("workflow", "import", lacking)
+    assert result.code == 0, result.err
+    assert "so report-archive is now DISABLED: missing" in result.out
+    assert "rollback" in result.out
+
+
+def test_disabling_says_its_pending_writes_stay_in_the_inbox(cli: Cli) -> None:
+    cli("workflow", "import", REPORTS)
+    _, ids = add_run(cli.url, "report-archive", writes=2)
+    cli("workflow", "enable", "report-archive")
+    result = cli("workflow", "disable", "report-archive", "--reason", "moving hosts")
+    assert result.code == 0
+    assert "2 pending writes stay in the inbox" in result.out
+    assert [r["status"] for r in cli("inbox", "list", "--json").json()] == ["pending", "pending"]
+    assert cli("inbox", "reject", ids[0], "--comment", "not now").code == 0
+
+
+def test_manual_run_under_a_paused_category_names_the_switch(cli: Cli) -> None:
+    cli("workflow", "import", REPORTS)
+    cli("category", "pause", "reporting", "--reason", "storage migration")
+    result = cli("workflow", "run", "report-archive", "--dry-run", "--timeout", "20")
+    assert result.code == 3 and result.out.startswith("held: run ")
+    assert "category reporting is paused" in result.out and "storage migration" in result.out

@@ -272,7 +272,7 @@ def test_held_and_interrupted_verbs_with_json(any_cli: Cli) -> None:
     second, _ = add_run(any_cli.url, "report-archive", status="queued")
     any_cli("category", "pause", "reporting", "--reason", "disk")
     any_cli("category", "resume", "reporting", "--reason", "ok")
-    assert any_cli("held", "replay", first, "--json").json() == {"replayed": 1}
+    assert any_cli("held", "replay", first, "--json").json() == {"replayed": 1, "left_held": []}
     assert any_cli("held", "discard", second, "--json").json() == {"discarded": 1}
 
     _, ids = add_run(

@@ -1,6 +1,6 @@
 """Benchmark of the category kill switch against commands that are running.
 
-    python -m bench.killswitch [--trials N] [--inflight N] [--quick] [--json]
+    python -m bench.killswitch [--trials N] [--inflight N] [--workflow] [--quick] [--json]
 
 Each trial: a manual staging run of a workflow whose one step is run_command
 `python -c "import time; time.sleep(60)"`; its writes are approved with
@@ -14,6 +14,7 @@ console's event, as in the CLI engine). From the CLI: from the exit of
 `python -m sophmate_desktop --db URL category pause NAME --reason x`; the engine
 sees that pause on its next monitor tick. Writes applied after the pause are counted
 from the audit log: write.applying events with an id above the category.paused event.
+With --workflow the switch is the workflow's own (`workflow pause NAME`) instead.
 
 The engine applies writes on its applier thread(s): with Engine(appliers=1) only one
 command can be in flight, so --inflight above the number of appliers is refused.
@@ -47,6 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 CATEGORY = "kill-bench"
 NAME = "sleeper"
 GOAL_INPROCESS_MS = 100.0
+SWITCH = ["category", CATEGORY]  # or ["workflow", NAME] with --workflow
 GOAL_CLI_MS = 1000.0
 SLEEP = "import time; time.sleep(60)"
 APPLYING_SQL = 'SELECT 1 FROM "write" WHERE "status" = \'applying\' LIMIT 1'
@@ -207,7 +209,7 @@ class Bench:
     def _applied_after_pause(self) -> int:
         paused = (
             AuditEvent.select(AuditEvent.id)
-            .where(AuditEvent.action == "category.paused")
+            .where(AuditEvent.action == f"{SWITCH[0]}.paused")
             .order_by(AuditEvent.id.desc())
             .first()
         )
@@ -225,11 +227,11 @@ class Bench:
             env["PYTHONPATH"] = str(REPO)
             env["PYTHON_KEYRING_BACKEND"] = "tests.support.inmemory_keyring.InMemoryKeyring"
             cmd = [sys.executable, "-m", "sophmate_desktop", "--db", self.url]
-            cmd += ["category", "pause", CATEGORY, "--reason", "bench"]
+            cmd += [SWITCH[0], "pause", SWITCH[1], "--reason", "bench"]
             subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
             t0 = time.perf_counter()
         else:
-            self.console.pause_category(CATEGORY, "bench")
+            getattr(self.console, f"pause_{SWITCH[0]}")(SWITCH[1], "bench")
             t0 = time.perf_counter()
         try:
             kill_ms, dead_ms = self._wait_killed(exits, writes, t0)
@@ -237,7 +239,7 @@ class Bench:
             exits.close()
         self.engine.wait_idle(timeout=30)
         after = self._applied_after_pause()
-        self.console.resume_category(CATEGORY, "bench done")
+        getattr(self.console, f"resume_{SWITCH[0]}")(SWITCH[1], "bench done")
         return Trial(kill_ms, dead_ms, after)
 
 
@@ -284,8 +286,8 @@ def run(trials: int, inflight: int) -> Figures:
 
 def table(f: Figures) -> str:
     lines = [
-        f"kill switch benchmark: {f.trials} trials each, {f.inflight} command(s) in flight "
-        "per trial (sleeping python processes)",
+        f"kill switch benchmark ({SWITCH[0]} {SWITCH[1]}): {f.trials} trials each, "
+        f"{f.inflight} command(s) in flight per trial (sleeping python processes)",
     ]
     if f.inflight == 1:
         lines.append(
@@ -321,11 +323,14 @@ def main(argv: list[str] | None = None) -> int:
         default=100 if APPLIERS else 1,
         help="commands in flight per trial (100 with several appliers, else 1)",
     )
+    p.add_argument("--workflow", action="store_true", help="pause the workflow, not its category")
     p.add_argument("--quick", action="store_true", help="3 trials, at most 5 in flight")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     a = p.parse_args(argv)
     if a.quick:
         a.trials, a.inflight = 3, min(a.inflight, 5)
+    if a.workflow:
+        SWITCH[:] = ["workflow", NAME]
     f = run(a.trials, a.inflight)
     return report(f, table, a.json, ("goal", "measured", "target", "pass"))
 

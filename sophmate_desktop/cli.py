@@ -16,13 +16,25 @@ import traceback
 from collections.abc import Callable
 from typing import TextIO
 
-from sophmate_desktop.cli_format import err
+from peewee import Database
+
+from sophmate_desktop.cli_format import PROG, err
 from sophmate_desktop.cli_parser import build_parser
 from sophmate_desktop.console import Console
-from sophmate_desktop.domain.errors import SophmateError
-from sophmate_desktop.store.database import open_database
+from sophmate_desktop.domain.errors import DatabaseError, SophmateError
+from sophmate_desktop.store.database import (
+    DatabaseUrl,
+    default_db_url,
+    local_db_path,
+    open_database,
+    parse_url,
+    user_config_file,
+)
 
 DEBUG_ENV = "SOPHMATE_DEBUG"
+# The only commands that may create a SQLite database that is not there yet; any other
+# is refused on a missing file, so a mistyped --db never opens a new empty database.
+CREATING_COMMANDS = frozenset({"init", "demo"})
 
 
 def out(text: str = "") -> None:
@@ -47,6 +59,36 @@ def _silence_stdout() -> None:
         pass  # not a real file (tests capture stdout)
 
 
+def _open(args: argparse.Namespace) -> Database:
+    """The database the command names; `args.created` tells whether it was made now."""
+    url = default_db_url() if args.db is None else args.db
+    target = parse_url(url)
+    missing = target.kind == "sqlite" and target.path is not None and not target.path.exists()
+    if missing and args.command not in CREATING_COMMANDS:
+        raise DatabaseError(_no_database(args, target))
+    args.created = missing
+    return open_database(url, create=missing)
+
+
+def _no_database(args: argparse.Namespace, target: DatabaseUrl) -> str:
+    if args.db is not None:
+        named, init = "named by --db", f"{PROG} --db {target.display} init"
+    elif os.environ.get("SOPHMATE_DB"):
+        named, init = "named by SOPHMATE_DB", f"{PROG} init"
+    elif target.path == local_db_path():
+        named, init = "the default local database", f"{PROG} init"
+        return (
+            f"no database at {target.path} ({named}) yet; nothing was created. Create it "
+            f"with `{init}`, or start the window once, or name another with --db"
+        )
+    else:
+        named, init = f"remembered in {user_config_file()}", f"{PROG} init"
+    return (
+        f"no database at {target.path} ({named}); nothing was created. Check the path, "
+        f"or create a new database there with `{init}`"
+    )
+
+
 def main(
     argv: list[str] | None = None,
     *,
@@ -64,7 +106,7 @@ def main(
         parser.print_help()
         return 0
     try:
-        db = open_database(args.db)
+        db = _open(args)
     except Exception as exc:
         code = _report(exc)
         return 2 if code == 1 else code

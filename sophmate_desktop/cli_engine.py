@@ -9,8 +9,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from sophmate_desktop import cli_format as fmt
 from sophmate_desktop.console import Console
 from sophmate_desktop.console.demo import load_demo
+from sophmate_desktop.domain import policy
 from sophmate_desktop.engine.service import Engine
 from sophmate_desktop.store.database import default_data_dir
 
@@ -65,6 +67,15 @@ def cmd_workflow_run(c: Console, a: argparse.Namespace) -> tuple[str, int]:
     finally:
         engine.stop()
     run = c.get_run(run_id)
+    if status == "held":
+        why = held_reason(c, a.name)
+        if a.json:
+            return fmt.to_json({"run": run.to_dict(), "held": why}), 3
+        return f"held: run {run_id} of {a.name} waits: {why}", 3
+    code = 1 if status == "failed" else 0
+    if a.json:
+        writes = [w.to_dict() for w in c.run_writes(run_id)]
+        return fmt.to_json({"run": run.to_dict(), "writes": writes}), code
     lines = [
         f"run {run_id} of {a.name}: {status} ({run.mode}, {run.writes} writes, "
         f"{run.affected_records} affected records)"
@@ -73,19 +84,32 @@ def cmd_workflow_run(c: Console, a: argparse.Namespace) -> tuple[str, int]:
         lines.append(f"error: {run.error}")
     for w in c.run_writes(run_id):
         lines.append(f"  write {w.id} [{w.status}] {w.kind} -> {w.target}")
-    return "\n".join(lines), 1 if status == "failed" else 0
+    return "\n".join(lines), code
+
+
+def held_reason(c: Console, name: str) -> str:
+    """Why a run of `name` is held: its workflow's pause, or the switch covering it."""
+    waits = c.waits_for_resume(name)
+    if waits:
+        return waits
+    wf = c.get_workflow(name)
+    sw = c.blocking_switch(wf.category, ())
+    return policy.switch_refusal_text(sw) if sw else "a kill switch covering it is paused"
 
 
 def cmd_demo(c: Console, a: argparse.Namespace) -> str:
     root = Path(a.folder) if a.folder else data_dir_for(c) / "demo"
     lead = Console(c.db, actor="demo-lead", secrets=c.secrets)
     approver = Console(c.db, actor="demo-approver", secrets=c.secrets)
+    if getattr(a, "created", False):
+        print(f"created a new database at {getattr(c.db, 'url_display', '?')}", flush=True)
     counts = load_demo(lead, approver, root, progress=lambda m: print(m, flush=True))
     return "demo data ready: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
 
 
 def add_workflow_run(group: Any, leaf: Any) -> None:
-    p = leaf(group, "run", cmd_workflow_run, "run a workflow now, on a file if given")
+    text = "run a workflow now, on a file if given"
+    p = leaf(group, "run", cmd_workflow_run, text, json_flag=True)
     p.add_argument("name", metavar="NAME")
     p.add_argument("--file", metavar="PATH", help="the trigger file")
     p.add_argument(

@@ -7,6 +7,7 @@ so a preview with newlines or a long path never breaks the table's alignment.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -93,8 +94,8 @@ def to_json(value: Any) -> str:
 
 
 def rows_json(rows: Iterable[Any]) -> str:
-    """A JSON array of row.to_dict()."""
-    return to_json([row.to_dict() for row in rows])
+    """A JSON array of row.to_dict() (of the dataclass's fields when it has none)."""
+    return to_json([r.to_dict() if hasattr(r, "to_dict") else dataclasses.asdict(r) for r in rows])
 
 
 def err(prefix: str, message: str, *, one_line: bool = False) -> None:
@@ -212,6 +213,26 @@ WRITE_COLUMNS = (
     col("summary", width=40),
     Column("customer", lambda r: r.customer_facing),
     col("status"),
+    Column("error", lambda r: r.error, 40),
+)
+
+REVIEW_DUE_COLUMNS = (
+    col("workflow", width=32),
+    col("kind"),
+    Column("state", lambda r: "OVERDUE" if r.overdue else "due"),
+    Column("since", lambda r: r.due_since),
+    col("owner", width=20),
+    col("category", width=20),
+    col("stage"),
+    col("reason", width=60),
+)
+
+ESCALATION_COLUMNS = (
+    col("workflow", width=32),
+    col("category", width=20),
+    col("stage"),
+    col("owner", width=20),
+    Column("reasons", lambda r: "; ".join(r.reasons), 80),
 )
 
 AUDIT_COLUMNS = (
@@ -307,7 +328,27 @@ def workflow_text(row: Any, steps: Sequence[Any], trigger: Any, promotion: str) 
     )
 
 
-def run_text(run: Any, writes: Sequence[Any], timeline: Sequence[Any], account: Any = None) -> str:
+def with_write_error(run: Any, writes: Iterable[Any]) -> Any:
+    """The run, its error filled from its first failed write when it has none of its
+    own (a run that fails on a write keeps the error on the write)."""
+    if run.error:
+        return run
+    for w in writes:
+        if w.status == "failed" and w.error:
+            return dataclasses.replace(
+                run, error=f"{w.error} (write {w.id}, {w.kind} to {w.target})"
+            )
+    return run
+
+
+def run_text(
+    run: Any,
+    writes: Sequence[Any],
+    timeline: Sequence[Any],
+    account: Any = None,
+    owner: str | None = None,
+    rollback: str | None = None,
+) -> str:
     """`runs show`: the plain-language account (when given), then the run's fields,
     its writes and its audit timeline."""
     parts = [account.text(), "", "Details:"] if account is not None else []
@@ -316,6 +357,7 @@ def run_text(run: Any, writes: Sequence[Any], timeline: Sequence[Any], account: 
             [
                 ("run", run.id),
                 ("workflow", f"{run.workflow} (revision {run.revision}, {run.category})"),
+                ("owner", owner),
                 ("mode", run.mode),
                 ("status", run.status),
                 ("attempt", run.attempt),
@@ -329,6 +371,7 @@ def run_text(run: Any, writes: Sequence[Any], timeline: Sequence[Any], account: 
                 ("cost", run.cost),
                 ("reviewed", run.reviewed),
                 ("error", run.error),
+                ("rollback", rollback),
             ]
         ),
         "",

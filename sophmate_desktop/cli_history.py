@@ -4,21 +4,25 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any
 
 from sophmate_desktop import cli_format as fmt
 from sophmate_desktop.console import Console
+from sophmate_desktop.domain.errors import SophmateError
 
 
 def cmd_runs_show(c: Console, a: argparse.Namespace) -> str:
     """The run's plain-language account first, then its fields, writes and timeline."""
     details = c.run_details(a.id)  # an unknown id: NotFound, "no run with id N", exit 2
-    run, writes, timeline = details.run, details.writes, details.timeline
+    writes, timeline = details.writes, details.timeline
+    run = fmt.with_write_error(details.run, writes)
+    owner, rollback = _owner_and_rollback(c, run.workflow)
     if not a.json:
-        return fmt.run_text(run, writes, timeline, details.account)
+        return fmt.run_text(run, writes, timeline, details.account, owner, rollback)
     return fmt.to_json(
         {
-            "run": run.to_dict(),
+            "run": run.to_dict() | {"owner": owner, "rollback": rollback},
             "account": details.account.to_dict(),
             "writes": [w.to_dict() for w in writes],
             "timeline": [e.to_dict() for e in timeline],
@@ -26,8 +30,17 @@ def cmd_runs_show(c: Console, a: argparse.Namespace) -> str:
     )
 
 
+def _owner_and_rollback(c: Console, workflow: str) -> tuple[str | None, str | None]:
+    try:
+        return c.get_workflow(workflow).owner, c.get_definition(workflow).rollback
+    except SophmateError:  # the workflow was deleted; its runs stay
+        return None, None
+
+
 def cmd_review(c: Console, a: argparse.Namespace) -> str:
     row = c.record_review(a.name, a.kind, a.notes or "")
+    if a.json:
+        return fmt.to_json(row.to_dict())
     return f"{row.kind} review of {row.workflow} recorded by {row.reviewer}"
 
 
@@ -44,7 +57,30 @@ def cmd_audit_export(c: Console, a: argparse.Namespace) -> str:
 
 def cmd_audit_verify(c: Console, a: argparse.Namespace) -> tuple[str, int]:
     result = c.verify_audit()
-    return result.describe(), 0 if result.ok else 1
+    text = fmt.to_json(dataclasses.asdict(result)) if a.json else result.describe()
+    return text, 0 if result.ok else 1
+
+
+def cmd_runs_retry(c: Console, a: argparse.Namespace) -> str:
+    row = c.retry_run(a.id, a.reason)
+    if a.json:
+        return fmt.to_json(row.to_dict())
+    text = f"run {row.id} queued: a retry of run {a.id} ({row.workflow}, {row.status})"
+    if row.status == "held":
+        text += f"; a kill switch holds it: `{fmt.PROG} held replay {row.id}` once resumed"
+    return text
+
+
+def runs_with_errors(c: Console, a: argparse.Namespace) -> list:
+    """`runs list`: a run that failed on a write shows that write's error."""
+    return [
+        fmt.with_write_error(run, c.run_writes(run.id) if _needs_write_error(run) else ())
+        for run in c.list_runs(workflow=a.workflow, limit=a.limit)
+    ]
+
+
+def _needs_write_error(run: Any) -> bool:
+    return run.status == "failed" and not run.error and run.writes > 0
 
 
 def _delivery_text(d: dict) -> str:
@@ -72,4 +108,6 @@ def cmd_notifications_list(c: Console, a: argparse.Namespace) -> str:
 
 def cmd_notifications_ack(c: Console, a: argparse.Namespace) -> str:
     row = c.acknowledge_notice(a.id, a.comment)
+    if a.json:
+        return fmt.to_json(row.to_dict() if hasattr(row, "to_dict") else dataclasses.asdict(row))
     return f"notice {row.id} acknowledged by {row.acknowledged_by}"

@@ -28,6 +28,7 @@ Without a command the desktop window opens."""
 
 EPILOG = """\
 examples:
+  sophmate-desktop init
   sophmate-desktop workflow import invoice-intake.yaml
   sophmate-desktop workflow show invoice-intake
   sophmate-desktop inbox list --category finance
@@ -80,22 +81,44 @@ def _reason(parser: argparse.ArgumentParser, required: bool = True) -> None:
 def _add_workflow(sub: Any) -> None:
     g = _group(sub, "workflow", "import, export, inspect, enable and promote workflows")
     text = "import (or update) a workflow from a YAML file"
-    p = _leaf(g, "import", workflow.cmd_workflow_import, text)
+    p = _leaf(g, "import", workflow.cmd_workflow_import, text, json_flag=True)
     p.add_argument("file", metavar="FILE", help="the workflow file (YAML)")
     p = _leaf(g, "export", workflow.cmd_workflow_export, "write a workflow as YAML")
     p.add_argument("name", metavar="NAME")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    workflows = listing(lambda c, a: c.list_workflows(), fmt.WORKFLOW_COLUMNS, "No workflows.")
-    _leaf(g, "list", workflows, "list workflows and their checklists", json_flag=True)
+    text = "list workflows and their checklists"
+    p = _leaf(g, "list", workflow.cmd_workflow_list, text, json_flag=True)
+    p.add_argument(
+        "--escalated",
+        action="store_true",
+        help="only the escalated workflows, with the reasons (as on the dashboard)",
+    )
     text = "show a workflow, its missing checklist items and its promotion status"
     p = _leaf(g, "show", workflow.cmd_workflow_show, text, json_flag=True)
     p.add_argument("name", metavar="NAME")
     text = "enable a workflow (refused until its production checklist holds)"
-    _leaf(g, "enable", workflow.cmd_workflow_enable, text).add_argument("name", metavar="NAME")
-    p = _leaf(g, "disable", workflow.cmd_workflow_disable, "disable a workflow")
+    p = _leaf(g, "enable", workflow.cmd_workflow_enable, text, json_flag=True)
+    p.add_argument("name", metavar="NAME")
+    p = _leaf(g, "disable", workflow.cmd_workflow_disable, "disable a workflow", json_flag=True)
     p.add_argument("name", metavar="NAME")
     _reason(p, required=False)
-    p = _leaf(g, "promote", workflow.cmd_workflow_promote, "move a workflow to another stage")
+    for verb, handler in (
+        ("pause", workflow.cmd_workflow_pause),
+        ("resume", workflow.cmd_workflow_resume),
+    ):
+        p = _leaf(g, verb, handler, f"{verb} one workflow (its own kill switch)", json_flag=True)
+        p.add_argument("name", metavar="NAME")
+        _reason(p)
+    held = p.add_mutually_exclusive_group()
+    held.add_argument("--replay", action="store_true", help="queue its held runs again")
+    held.add_argument("--discard", action="store_true", help="discard its held runs")
+    p.add_argument(
+        "--record-review",
+        action="store_true",
+        help="when its automatic pause made a review due, record it (notes: the reason)",
+    )
+    text = "move a workflow to another stage"
+    p = _leaf(g, "promote", workflow.cmd_workflow_promote, text, json_flag=True)
     p.add_argument("name", metavar="NAME")
     p.add_argument("--to", required=True, choices=[s.value for s in Stage], help="the stage")
     cli_engine.add_workflow_run(g, _leaf)
@@ -110,7 +133,8 @@ def _add_category(sub: Any) -> None:
         ("pause", switches.cmd_category_pause),
         ("resume", switches.cmd_category_resume),
     ):
-        p = _leaf(g, verb, handler, f"{verb} a category, or all automation with --all")
+        text = f"{verb} a category, or all automation with --all"
+        p = _leaf(g, verb, handler, text, json_flag=True)
         p.add_argument("name", nargs="?", metavar="NAME")
         p.add_argument("--all", action="store_true", help=f"{verb} all automation")
         _reason(p)
@@ -140,7 +164,7 @@ def _add_effect_and_held(sub: Any) -> None:
         ("pause", switches.cmd_effect_pause),
         ("resume", switches.cmd_effect_resume),
     ):
-        p = _leaf(g, verb, handler, f"{verb} every write of one kind of effect")
+        p = _leaf(g, verb, handler, f"{verb} every write of one kind of effect", json_flag=True)
         p.add_argument("kind", metavar="KIND", choices=kinds, help=", ".join(kinds))
         _reason(p)
 
@@ -151,7 +175,7 @@ def _add_effect_and_held(sub: Any) -> None:
         ("replay", switches.cmd_held_replay),
         ("discard", switches.cmd_held_discard),
     ):
-        p = _leaf(g, verb, handler, f"{verb} held runs")
+        p = _leaf(g, verb, handler, f"{verb} held runs", json_flag=True)
         p.add_argument("ids", nargs="*", type=fmt.positive_int, metavar="ID")
         p.add_argument("--all", action="store_true", help="every held run")
         _reason(p, required=False)
@@ -166,26 +190,29 @@ def _add_inbox(sub: Any) -> None:
     p.add_argument("--workflow", metavar="W")
     p.add_argument("--kind", metavar="K", help="the action, e.g. send_email")
     p.add_argument("--limit", type=fmt.positive_int, default=500, metavar="N")
-    p = _leaf(g, "approve", inbox.cmd_inbox_approve, "approve writes (one line per write)")
+    text = "show one write: its facts and its preview as text (diff, e-mail, request, argv)"
+    p = _leaf(g, "show", inbox.cmd_inbox_show, text, json_flag=True)
+    p.add_argument("id", type=fmt.positive_int, metavar="ID")
+    text = "approve writes (one line per write)"
+    p = _leaf(g, "approve", inbox.cmd_inbox_approve, text, json_flag=True)
     p.add_argument("ids", nargs="+", type=fmt.positive_int, metavar="ID")
     p.add_argument("--comment", metavar="T")
-    p = _leaf(g, "reject", inbox.cmd_inbox_reject, "reject writes (the comment says why)")
+    text = "reject writes (the comment says why)"
+    p = _leaf(g, "reject", inbox.cmd_inbox_reject, text, json_flag=True)
     p.add_argument("ids", nargs="+", type=fmt.positive_int, metavar="ID")
     p.add_argument("--comment", required=True, metavar="T")
     for verb, handler, text in (
         ("mark-applied", inbox.cmd_inbox_mark_applied, "an interrupted write did take effect"),
         ("retry", inbox.cmd_inbox_retry, "apply an interrupted or failed write again"),
     ):
-        p = _leaf(g, verb, handler, text)
+        p = _leaf(g, verb, handler, text, json_flag=True)
         p.add_argument("id", type=fmt.positive_int, metavar="ID")
         p.add_argument("--comment", metavar="T")
 
 
 def _add_runs_and_review(sub: Any) -> None:
     g = _group(sub, "runs", "run history")
-    runs = listing(
-        lambda c, a: c.list_runs(workflow=a.workflow, limit=a.limit), fmt.RUN_COLUMNS, "No runs."
-    )
+    runs = listing(history.runs_with_errors, fmt.RUN_COLUMNS, "No runs.")
     p = _leaf(g, "list", runs, "list runs, newest first", json_flag=True)
     p.add_argument("--workflow", metavar="NAME")
     p.add_argument("--limit", type=fmt.positive_int, default=100, metavar="N")
@@ -193,16 +220,25 @@ def _add_runs_and_review(sub: Any) -> None:
     p = _leaf(g, "show", history.cmd_runs_show, text, json_flag=True)
     p.add_argument("id", type=fmt.positive_int, metavar="ID")
 
+    text = "run a failed run's trigger again, as a new run (the engine picks it up)"
+    p = _leaf(g, "retry", history.cmd_runs_retry, text, json_flag=True)
+    p.add_argument("id", type=fmt.positive_int, metavar="ID")
+    _reason(p, required=False)
+
+    g = _group(sub, "reviews", "reviews that are due")
+    due = listing(lambda c, a: c.reviews_due(), fmt.REVIEW_DUE_COLUMNS, "No reviews are due.")
+    _leaf(g, "due", due, "list due and overdue reviews, overdue first", json_flag=True)
+
     g = _group(sub, "notifications", "notices, and whether they reached people outside")
     text = "list notices newest first, with each delivery: target, sent or failed and why"
     p = _leaf(g, "list", history.cmd_notifications_list, text, json_flag=True)
     p.add_argument("--limit", type=fmt.positive_int, default=50, metavar="N")
     text = "acknowledge a notice: you have seen it and take it from here (audited)"
-    p = _leaf(g, "ack", history.cmd_notifications_ack, text)
+    p = _leaf(g, "ack", history.cmd_notifications_ack, text, json_flag=True)
     p.add_argument("id", type=fmt.positive_int, metavar="ID")
     p.add_argument("--comment", metavar="T")
 
-    p = _leaf(sub, "review", history.cmd_review, "record a review of a workflow")
+    p = _leaf(sub, "review", history.cmd_review, "record a review of a workflow", json_flag=True)
     p.add_argument("name", metavar="NAME")
     p.add_argument("--kind", required=True, choices=[k.value for k in ReviewKind])
     p.add_argument("--notes", metavar="T")
@@ -228,10 +264,12 @@ def _add_audit(sub: Any) -> None:
         parser.add_argument("--since", type=fmt.iso_time, metavar="ISO", help="from (UTC)")
         parser.add_argument("--until", type=fmt.iso_time, metavar="ISO", help="before (UTC)")
     text = "check the hash chain (exit 1 if it is broken)"
-    _leaf(g, "verify", history.cmd_audit_verify, text)
+    _leaf(g, "verify", history.cmd_audit_verify, text, json_flag=True)
 
 
 def _add_settings(sub: Any) -> None:
+    text = "create the database named by --db (or the default one), or update its schema"
+    _leaf(sub, "init", settings.cmd_init, text)
     g = _group(sub, "secret", "secrets in the OS keyring (values never enter the database)")
     text = "store a secret: one line from stdin, or typed without echo at a terminal"
     _leaf(g, "set", settings.cmd_secret_set, text).add_argument("name", metavar="NAME")
@@ -245,7 +283,8 @@ def _add_settings(sub: Any) -> None:
         lambda c, a: c.list_connections(), fmt.CONNECTION_COLUMNS, "No connections."
     )
     _leaf(g, "list", connections, "list connections", json_flag=True)
-    p = _leaf(g, "set", settings.cmd_connection_set, "create or change a connection")
+    text = "create or change a connection (a change pauses the workflows that use it)"
+    p = _leaf(g, "set", settings.cmd_connection_set, text, json_flag=True)
     p.add_argument("name", metavar="NAME")
     p.add_argument("--kind", required=True, choices=["smtp", "http", "command"])
     p.add_argument("--settings", required=True, type=fmt.json_object, metavar="JSON")

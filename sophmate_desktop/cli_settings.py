@@ -1,4 +1,4 @@
-"""Set-up commands: `secret` (OS keyring), `connection` and `settings`."""
+"""Set-up commands: `init`, `secret` (OS keyring), `connection` and `settings`."""
 
 from __future__ import annotations
 
@@ -6,10 +6,18 @@ import argparse
 import getpass
 import sys
 
+from sophmate_desktop import cli_format as fmt
 from sophmate_desktop.console import Console
 from sophmate_desktop.domain.errors import BadInput
 
 FOUR_EYES_VALUES: dict[str, bool | str] = {"on": True, "off": False, "auto": "auto"}
+
+
+def cmd_init(c: Console, a: argparse.Namespace) -> str:
+    where = getattr(c.db, "url_display", "?")
+    if getattr(a, "created", False):
+        return f"created a new database at {where}"
+    return f"the database at {where} is ready (it existed; its schema is up to date)"
 
 
 def _read_secret(name: str) -> str:
@@ -26,6 +34,9 @@ def _read_secret(name: str) -> str:
 
 def cmd_secret_set(c: Console, a: argparse.Namespace) -> str:
     c.set_secret(a.name, _read_secret(a.name))
+    status = c.secrets_status()
+    if status.insecure:  # allowed by the override: stored, but not protected
+        fmt.err("warning", f"secret {a.name} is NOT protected: {status.message}")
     return f"secret {a.name} stored in the keyring"
 
 
@@ -35,8 +46,33 @@ def cmd_secret_delete(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_connection_set(c: Console, a: argparse.Namespace) -> str:
-    row = c.save_connection(a.name, a.kind, a.settings, a.staging_settings, a.secret_ref)
-    return f"connection {row.name} ({row.kind}) saved"
+    saved = c.save_connection_reporting(
+        a.name, a.kind, a.settings, a.staging_settings, a.secret_ref
+    )
+    if a.json:
+        return fmt.to_json(
+            {
+                "connection": saved.row.to_dict(),
+                "created": saved.created,
+                "changed": saved.changed,
+                "paused": list(saved.paused),
+                "reviews_due": list(saved.reviews_due),
+            }
+        )
+    row = saved.row
+    if saved.created:
+        return f"connection {row.name} ({row.kind}) created"
+    if not saved.changed:
+        return f"connection {row.name} ({row.kind}) unchanged: nothing to save"
+    lines = [f"connection {row.name} ({row.kind}) changed"]
+    if saved.paused:
+        lines.append(
+            f"paused the workflows that use it: {', '.join(saved.paused)}; check them, "
+            f"then `{fmt.PROG} workflow resume NAME --reason TEXT`"
+        )
+    if saved.reviews_due:
+        lines.append(f"provider-change review now due for: {', '.join(saved.reviews_due)}")
+    return "\n".join(lines)
 
 
 def cmd_settings_four_eyes(c: Console, a: argparse.Namespace) -> str:

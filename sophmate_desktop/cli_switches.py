@@ -26,11 +26,15 @@ def switches_in(*scopes: str) -> Callable[[Console, argparse.Namespace], list]:
     return lambda c, a: [r for r in c.list_switches() if r.scope in scopes]
 
 
+def _switch_out(row: Any, a: argparse.Namespace, text: str | None = None) -> str:
+    """The switch as JSON with --json, else its line (or `text`)."""
+    return fmt.to_json(row.to_dict()) if a.json else text or fmt.switch_line(row)
+
+
 def cmd_category_pause(c: Console, a: argparse.Namespace) -> str:
     name = _some_or_all(a.name, a.all, "a category name")
-    return fmt.switch_line(
-        c.pause_all(a.reason) if name is None else c.pause_category(name, a.reason)
-    )
+    row = c.pause_all(a.reason) if name is None else c.pause_category(name, a.reason)
+    return _switch_out(row, a)
 
 
 def cmd_category_resume(c: Console, a: argparse.Namespace) -> str:
@@ -53,7 +57,7 @@ def cmd_category_resume(c: Console, a: argparse.Namespace) -> str:
         text += (
             f"\nheld runs wait: `{fmt.PROG} held replay --all` or `{fmt.PROG} held discard --all`"
         )
-    return text
+    return _switch_out(row, a, text)
 
 
 def _money(value: float | None) -> str:
@@ -85,19 +89,20 @@ def cmd_category_budget(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_effect_pause(c: Console, a: argparse.Namespace) -> str:
-    return fmt.switch_line(c.pause_effect(a.kind, a.reason))
+    return _switch_out(c.pause_effect(a.kind, a.reason), a)
 
 
 def cmd_effect_resume(c: Console, a: argparse.Namespace) -> str:
-    return fmt.switch_line(c.resume_effect(a.kind, a.reason))
+    return _switch_out(c.resume_effect(a.kind, a.reason), a)
 
 
 def cmd_held_replay(c: Console, a: argparse.Namespace) -> str:
-    return (
-        f"{c.replay_held(_some_or_all(a.ids, a.all, 'run ids'), a.reason)} held runs queued again"
-    )
+    moved, left = c.replay_held_saying(_some_or_all(a.ids, a.all, "run ids"), a.reason)
+    if a.json:
+        return fmt.to_json({"replayed": moved, "left_held": left})
+    return "\n".join([f"{moved} held runs queued again", *left])
 
 
 def cmd_held_discard(c: Console, a: argparse.Namespace) -> str:
     moved = c.discard_held(_some_or_all(a.ids, a.all, "run ids"), a.reason)
-    return f"{moved} held runs discarded"
+    return fmt.to_json({"discarded": moved}) if a.json else f"{moved} held runs discarded"

@@ -1,8 +1,9 @@
-"""`workflow` commands: import, export, show, enable, disable and promote."""
+"""`workflow` commands: import, export, show, enable, disable, pause, resume, promote."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from sophmate_desktop import cli_format as fmt
@@ -14,13 +15,30 @@ from sophmate_desktop.domain.workflow_file import WorkflowFileError
 NEXT_STAGE = {Stage.DRY_RUN: Stage.STAGING, Stage.STAGING: Stage.PRODUCTION}
 
 
+def cmd_workflow_list(c: Console, a: argparse.Namespace) -> str:
+    if a.escalated:
+        rows, columns = c.escalations(), fmt.ESCALATION_COLUMNS
+        empty = "No escalated workflows."
+    else:
+        rows, columns, empty = c.list_workflows(), fmt.WORKFLOW_COLUMNS, "No workflows."
+    return fmt.rows_json(rows) if a.json else fmt.table_or(rows, columns, empty)
+
+
 def cmd_workflow_import(c: Console, a: argparse.Namespace) -> str:
+    enabled_before = {w.name for w in c.list_workflows() if w.enabled}
     try:
         row = c.import_workflow(Path(a.file).expanduser())
     except WorkflowFileError as exc:  # name the file on every problem, like a compiler
         raise BadInput("\n".join(f"{a.file}: {problem}" for problem in exc.errors))
+    if a.json:
+        return fmt.to_json(row.to_dict())
     text = f"saved workflow {row.name} (revision {row.revision}, stage {row.stage})"
-    if row.missing_checklist:
+    if row.name in enabled_before and not row.enabled:
+        text += (
+            f"\nthis revision fails the production checklist, so {row.name} is now "
+            f"DISABLED: missing {', '.join(row.missing_checklist)}"
+        )
+    elif row.missing_checklist:
         text += f"\nbefore it can be enabled it needs: {', '.join(row.missing_checklist)}"
     return text
 
@@ -54,13 +72,47 @@ def cmd_workflow_show(c: Console, a: argparse.Namespace) -> str:
 
 def cmd_workflow_enable(c: Console, a: argparse.Namespace) -> str:
     row = c.enable_workflow(a.name)
-    return f"workflow {row.name} enabled (stage {row.stage})"
+    return (
+        fmt.to_json(row.to_dict()) if a.json else f"workflow {row.name} enabled (stage {row.stage})"
+    )
 
 
 def cmd_workflow_disable(c: Console, a: argparse.Namespace) -> str:
-    return f"workflow {c.disable_workflow(a.name, a.reason).name} disabled"
+    row = c.disable_workflow(a.name, a.reason)
+    pending = c.pending_write_count(row.name)
+    if a.json:
+        return fmt.to_json({**row.to_dict(), "pending_writes_kept": pending})
+    text = f"workflow {row.name} disabled"
+    if pending:
+        text += (
+            f"\n{pending} pending writes stay in the inbox: approve or reject them "
+            f"(`{fmt.PROG} inbox list`)"
+        )
+    return text
 
 
 def cmd_workflow_promote(c: Console, a: argparse.Namespace) -> str:
     row = c.promote(a.name, a.to)
-    return f"workflow {row.name} is now in {row.stage}"
+    return fmt.to_json(row.to_dict()) if a.json else f"workflow {row.name} is now in {row.stage}"
+
+
+def cmd_workflow_pause(c: Console, a: argparse.Namespace) -> str:
+    result = c.pause_workflow(a.name, a.reason)
+    return fmt.to_json(dataclasses.asdict(result)) if a.json else result.message()
+
+
+def cmd_workflow_resume(c: Console, a: argparse.Namespace) -> str:
+    held = "replay" if a.replay else "discard" if a.discard else "keep"
+    result = c.resume_workflow(a.name, a.reason, held)  # type: ignore[arg-type]
+    recorded = False
+    if result.changed and result.review_due and a.record_review:
+        c.record_review(a.name, result.review_due, notes=a.reason)
+        recorded = True
+    if a.json:
+        return fmt.to_json({**dataclasses.asdict(result), "review_recorded": recorded})
+    text = result.message()
+    if recorded:
+        text += f"\n{result.review_due} review recorded"
+    elif result.changed and result.review_due:
+        text += f"\n  {fmt.PROG} review {a.name} --kind {result.review_due}"
+    return text

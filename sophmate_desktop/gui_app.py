@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from peewee import Database
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.engine.service import Engine
 from sophmate_desktop.secrets import SecretStore
-from sophmate_desktop.store.database import default_db_url, open_database, parse_url
+from sophmate_desktop.store.database import (
+    default_db_url,
+    local_db_path,
+    open_database,
+    parse_url,
+)
 from sophmate_desktop.ui.bridge import EventBridge
 from sophmate_desktop.ui.main_window import MainWindow
 from sophmate_desktop.ui.navigator import Navigator
@@ -108,6 +114,40 @@ def _cannot_start(app: QApplication, exc: SophmateError) -> int:
     return exc.exit_code
 
 
+def confirm_new_database(path: Path, default: bool, parent: QWidget | None = None) -> bool:
+    """Ask before creating a database that is not there: a mistyped --db must not
+    become a new empty database silently. True: create it."""
+    if default:
+        text = (
+            f"This is the first start: there is no database yet at\n{path}\n\n"
+            "Create it there? (Settings → Database can point to a team database later.)"
+        )
+    else:
+        text = (
+            f"There is no database at\n{path}\n\nCheck the path if you meant an existing "
+            "database; or create a new, empty one there."
+        )
+    box = QMessageBox(QMessageBox.Icon.Question, "SophMate Desktop: new database?", text)
+    box.setObjectName("newDatabaseQuestion")
+    create = box.addButton("&Create the database", QMessageBox.ButtonRole.AcceptRole)
+    quit_button = box.addButton("&Quit", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(create if default else quit_button)
+    box.setEscapeButton(quit_button)
+    box.exec()
+    return box.clickedButton() is create
+
+
+def may_create_database(app: QApplication, url: str) -> bool:
+    """The window's first run on a missing SQLite file asks (where nobody can answer,
+    it says on stderr that it creates one)."""
+    path = parse_url(url).path
+    assert path is not None
+    if app.platformName() in HEADLESS_PLATFORMS:
+        print(f"note: no database at {path}; creating a new one", file=sys.stderr, flush=True)
+        return True
+    return confirm_new_database(path, default=path == local_db_path())
+
+
 def serve_later_launches(window: MainWindow, instance: SingleInstance) -> None:
     """A later launch on the same database raises `window` instead of opening another."""
     instance.raise_requested.connect(window.bring_to_front)
@@ -131,6 +171,11 @@ def run_gui(db_url: str | None = None, actor: str | None = None) -> int:
         return 0
     apply_style(app)
     try:
+        if is_first_run(url) and not may_create_database(app, url):
+            path = parse_url(url).path
+            print(f"error: no database at {path}; nothing was created", file=sys.stderr)
+            instance.close()
+            return 2
         window = create_window(url, actor=actor)
     except SophmateError as exc:
         return _cannot_start(app, exc)

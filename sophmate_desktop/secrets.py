@@ -4,7 +4,8 @@ Values never appear in logs or exception messages. Every keyring call runs in a 
 thread with a timeout, because a locked or unanswered Secret Service can block forever.
 Backends that cannot keep a secret (keyring's ``fail`` and ``null``, an empty chainer)
 are refused; plaintext file backends are refused unless the user sets
-``SOPHMATE_ALLOW_INSECURE_KEYRING=1``.
+``SOPHMATE_ALLOW_INSECURE_KEYRING=1``. A chainer is judged by the backend it writes to:
+its first one (with keyrings.alt installed that is often a working Secret Service).
 """
 
 from __future__ import annotations
@@ -111,19 +112,26 @@ def _classify(backend: KeyringBackend) -> tuple[str, str]:
     if isinstance(backend, null.Keyring):
         return "unusable", f"keyring picked {path}, which stores nothing"
     if isinstance(backend, chainer.ChainerBackend):
-        members = list(backend.backends)
-        if not members:
-            return "unusable", f"keyring picked {path} with no usable backend to chain"
-        kinds = [_classify(member) for member in members]
-        names = ", ".join(_class_path(member) for member in members)
-        if any(kind == "insecure" for kind, _ in kinds):
-            return "insecure", f"{path} chains {names}"
-        if all(kind == "unusable" for kind, _ in kinds):
-            return "unusable", f"keyring picked {path} with no usable backend ({names})"
-        return "ok", f"{path} ({names})"
+        return _classify_chain(backend, path)
     if _is_plaintext(backend):
         return "insecure", path
     return "ok", path
+
+
+def _classify_chain(backend: chainer.ChainerBackend, path: str) -> tuple[str, str]:
+    """A chain writes every secret to its first backend (keyring/backends/chainer.py
+    moves on only past NotImplementedError), so that one decides; the others are
+    only read from when it lacks a name."""
+    members = list(backend.backends)
+    if not members:
+        return "unusable", f"keyring picked {path} with no usable backend to chain"
+    names = ", ".join(_class_path(member) for member in members)
+    kind, _ = _classify(members[0])
+    if kind == "unusable":
+        return "unusable", f"keyring picked {path} whose first backend cannot store ({names})"
+    if kind == "insecure":
+        return "insecure", f"{path}, which writes to {_class_path(members[0])} ({names})"
+    return "ok", f"{path} ({names})"
 
 
 def _status_of(backend: KeyringBackend, allow_insecure: bool) -> BackendStatus:

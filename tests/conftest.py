@@ -14,9 +14,15 @@ from pathlib import Path
 
 import keyring
 import pytest
+from hypothesis import settings
 
 from tests.support.inmemory_keyring import InMemoryKeyring
 from tests.support.postgres import PG_URL, pg_available, reset_pg_schema
+
+# Hypothesis tests assert behaviour, not speed: a loaded 2-core machine must not fail
+# an example for taking longer than hypothesis's default 200 ms (speed is bench/'s job).
+settings.register_profile("sophmate", deadline=None)
+settings.load_profile("sophmate")
 
 
 @pytest.fixture(autouse=True)

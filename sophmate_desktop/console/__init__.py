@@ -25,6 +25,7 @@ from sophmate_desktop.console.review_pages import ReviewPageOps
 from sophmate_desktop.console.setup import SetupOps
 from sophmate_desktop.console.switches import SwitchOps
 from sophmate_desktop.console.workflow_pages import WorkflowPageOps
+from sophmate_desktop.console.workflow_switch import WorkflowSwitchOps
 from sophmate_desktop.console.workflows import WorkflowOps
 from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.domain.names import AuditAction
@@ -44,6 +45,7 @@ def default_actor() -> str:
 class Console(
     WorkflowOps,
     SwitchOps,
+    WorkflowSwitchOps,
     InboxOps,
     RecordOps,
     InboxPageOps,

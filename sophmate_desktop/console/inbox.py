@@ -202,6 +202,11 @@ class InboxOps:
         sw = policy.blocking_switch(switches, category=w.category, effects=effects_of(w))
         if sw is not None:
             return f"write {w.id} cannot be approved: {policy.switch_refusal_text(sw)}"
+        if wf.paused:
+            return (
+                f"write {w.id} cannot be approved: workflow {wf.name} is paused: "
+                f"{wf.paused_reason or 'no reason given'} (resume it first)"
+            )
         return policy.four_eyes_refusal(
             approver=self.actor,
             last_changed_by=wf.updated_by,
@@ -233,6 +238,8 @@ class InboxOps:
             fields = {"decided_by": self.actor, "decided_at": utcnow(), "comment": comment}
             if new is WriteStatus.APPLIED:
                 fields["applied_at"] = utcnow()
+            else:  # a person's retry starts a new series of attempts, due now
+                fields.update(attempt=1, next_attempt_at=None)
             action = (
                 AuditAction.WRITE_MARKED_APPLIED
                 if new is WriteStatus.APPLIED

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from peewee import fn
+
 from sophmate_desktop.domain.clock import utcnow
-from sophmate_desktop.domain.enums import EffectKind, SwitchScope
+from sophmate_desktop.domain.enums import EffectKind, RunStatus, SwitchScope
 from sophmate_desktop.domain.errors import BadInput, Conflict, NotFound
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import AuditAction, EventKind
 from sophmate_desktop.store import queries
-from sophmate_desktop.store.models import Category, Notification, Switch, Workflow, Write
+from sophmate_desktop.store.models import Category, Notification, Run, Switch, Workflow, Write
 from sophmate_desktop.store.rows import SwitchRow
 
 if TYPE_CHECKING:
@@ -235,9 +237,23 @@ class NoticeOps:
             .where(Workflow.paused == True)
             .order_by(Workflow.name)
         )
+        held = dict(
+            Run.select(Workflow.name, fn.COUNT(Run.id))
+            .join(Workflow)
+            .where(Run.status == RunStatus.HELD.value, Workflow.paused == True)
+            .group_by(Workflow.name)
+            .tuples()
+        )
         return [
             SwitchRow(
-                "workflow", w.name, True, w.paused_by, w.paused_reason, w.paused_at, w.description
+                "workflow",
+                w.name,
+                True,
+                w.paused_by,
+                w.paused_reason,
+                w.paused_at,
+                w.description,
+                held_runs=held.get(w.name, 0),
             )
             for w in query
         ]

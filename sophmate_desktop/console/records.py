@@ -14,7 +14,6 @@ from sophmate_desktop.store import audit, queries
 from sophmate_desktop.store.models import Connection, SecretRef, Setting, Workflow
 from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.rows import AuditRow, ConnectionRow, RunRow, SecretRow, WriteRow
-from sophmate_desktop.store.transitions import gate
 from sophmate_desktop.store.transitions.outcomes import auto_pause_workflow
 
 if TYPE_CHECKING:
@@ -195,30 +194,6 @@ class RecordOps:
                     )
                 )
                 self._pending_events.append(Event(EventKind.NOTIFICATION, {"id": note_id}))
-
-    def resume_workflow(self: Console, name: str, reason: str) -> None:
-        if not reason or not reason.strip():
-            raise BadInput("--reason: a reason is required to resume")
-        with self.transaction():
-            wf = queries.get_workflow(name)
-            if wf.paused:
-                event = self.event(
-                    AuditAction.WORKFLOW_RESUMED,
-                    subject=name,
-                    category=wf.category.name,
-                    workflow=name,
-                    reason=reason.strip(),
-                )
-                gate.change_workflow(
-                    self.db,
-                    wf.id,
-                    events=event,
-                    paused=(True, False),
-                    paused_by=None,
-                    paused_reason=None,
-                    paused_at=None,
-                    consecutive_failures=0,
-                )
 
     # Notifications ---------------------------------------------------------
 

@@ -14,13 +14,13 @@ from pathlib import PurePath
 from typing import Any
 
 from sophmate_desktop.console.run_story import Story
+from sophmate_desktop.console.run_story import write_label as _write_label
 from sophmate_desktop.domain.names import ENGINE_ACTOR, POLICY_ACTOR, AuditAction
 from sophmate_desktop.domain.run_account import (
     MODE_WORDS,
     STAGE_WORDS,
     RunAccount,
     human_size,
-    one_line,
     parse_at,
     plural,
     quote,
@@ -33,14 +33,6 @@ PEOPLE_EXCLUDED = (ENGINE_ACTOR, POLICY_ACTOR)
 MAX_BULLETS = 20
 PAUSE_ACTIONS = (AuditAction.GLOBAL_PAUSED, AuditAction.CATEGORY_PAUSED)
 HELD_DECISIONS = (AuditAction.HELD_REPLAYED, AuditAction.HELD_DISCARDED)
-
-
-def _write_label(w: WriteRow | None, details: dict[str, Any], subject: str) -> str:
-    if w is not None:
-        return f"write {w.seq} ({w.kind} to {w.target})"
-    if details.get("kind"):
-        return f"{subject} ({details['kind']} to {details.get('target')})"
-    return subject
 
 
 # --- the account ------------------------------------------------------------------
@@ -249,17 +241,8 @@ class _Story(Story):
                 out.append(f"The approved write was applied {span}.")
             else:
                 out.append(f"The {len(applied)} approved writes were applied {span}.")
-        for ev in self.of(AuditAction.WRITE_FAILED):
-            label = _write_label(self.write_of(ev), ev.details or {}, ev.subject)
-            reason = ev.reason or "no error recorded"
-            if reason.startswith("killed: "):
-                out.append(
-                    f"{label.capitalize()} was stopped {self.clock.at(ev.at)}: {reason[8:]}."
-                )
-            else:
-                out.append(
-                    f"{label.capitalize()} failed {self.clock.at(ev.at)}: {one_line(reason)}."
-                )
+        out += self.write_attempts()
+        out += [self.write_failure(ev) for ev in self.of(AuditAction.WRITE_FAILED)]
         for ev in self.of(AuditAction.WRITE_INTERRUPTED, AuditAction.WRITE_RESUMED):
             w = self.write_of(ev)
             label = _write_label(w, ev.details or {}, ev.subject)
@@ -318,8 +301,12 @@ HEADLINES = {
 def _headline(story: _Story) -> str:
     run = story.run
     text = f"Run {run.id} of {run.workflow} {HEADLINES.get(run.status, run.status)}"
-    if run.status == "failed" and run.attempt > 1:
-        text += f" after {run.attempt} attempts"
+    attempts = max(
+        [run.attempt]
+        + [(ev.details or {}).get("attempt", 1) for ev in story.of(AuditAction.WRITE_FAILED)]
+    )
+    if run.status == "failed" and attempts > 1:
+        text += f" after {attempts} attempts"
     if run.status == "cancelled" and " is paused" in (run.error or ""):
         text += " by a kill switch"
     return text

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
+from sophmate_desktop.domain.enums import RETRYABLE_WRITE_KINDS
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.domain.run_account import (
     STDERR_CHARS,
@@ -26,6 +28,23 @@ STILL_GOING = {
     "running": "It is running now.",
     "held": "It starts when someone replays it after the pause, or ends if it is discarded.",
 }
+
+
+def write_label(w: WriteRow | None, details: dict[str, Any], subject: str) -> str:
+    if w is not None:
+        return f"write {w.seq} ({w.kind} to {w.target})"
+    if details.get("kind"):
+        return f"{subject} ({details['kind']} to {details.get('target')})"
+    return subject
+
+
+def _attempt_numbers(group: Sequence[AuditRow]) -> str:
+    numbers = [str((ev.details or {}).get("attempt", "?")) for ev in group]
+    if len(numbers) == 1:
+        return f"Attempt {numbers[0]}"
+    if len(numbers) == 2:
+        return f"Attempts {numbers[0]} and {numbers[1]}"
+    return f"Attempts {numbers[0]} to {numbers[-1]}"
 
 
 class Story:
@@ -127,6 +146,66 @@ class Story:
             out.append(f"{text}." if same else f"{text}: {one_line(reason)}.")
         return out
 
+    def write_attempts(self) -> list[str]:
+        """A sentence per run of a write's failed attempts that were followed by another
+        (the last, failing one is told with the write's failure)."""
+        groups: list[list[AuditRow]] = []
+        for ev in self.of(AuditAction.WRITE_RETRY_SCHEDULED):
+            last = groups[-1][-1] if groups else None
+            if last and (last.subject, last.reason) == (ev.subject, ev.reason):
+                groups[-1].append(ev)
+            else:
+                groups.append([ev])
+        out = []
+        for group in groups:
+            first, last = group[0], group[-1]
+            details = last.details or {}
+            label = write_label(self.write_of(first), details, first.subject)
+            wait = details.get("backoff_s")
+            after = f" after {wait:g} s" if wait else ""
+            text = f"{_attempt_numbers(group)} of {details.get('attempts', '?')} to apply {label}"
+            text += f" failed {self.clock.at(first.at)}: {one_line(first.reason)}"
+            if self._tried_after(last):
+                each = " each time" if len(group) > 1 else ""
+                out.append(f"{text}; it was tried again{after}{each}.")
+            else:
+                out.append(f"{text}; attempt {details.get('next_attempt', '?')} follows{after}.")
+        return out
+
+    def write_failure(self, ev: AuditRow) -> str:
+        """A write's failure for good (or its stop by a kill switch)."""
+        label = write_label(self.write_of(ev), ev.details or {}, ev.subject).capitalize()
+        reason = ev.reason or "no error recorded"
+        if reason.startswith("killed: "):
+            return f"{label} was stopped {self.clock.at(ev.at)}: {reason[8:]}."
+        if (ev.details or {}).get("attempt", 1) > 1:
+            return (
+                f"{label} failed again {self.clock.at(ev.at)}, on its last attempt: "
+                f"{one_line(reason)}."
+            )
+        return f"{label} failed {self.clock.at(ev.at)}: {one_line(reason)}."
+
+    def _tried_after(self, ev: AuditRow) -> bool:
+        return any(
+            e.id > ev.id and e.subject == ev.subject for e in self.of(AuditAction.WRITE_APPLYING)
+        )
+
+    def write_retry_note(self, failed: Sequence[WriteRow]) -> str:
+        """Why a failed write was not (or no longer) tried again by itself."""
+        limit = self.retry_limit
+        scheduled = self.of(AuditAction.WRITE_RETRY_SCHEDULED)
+        if limit is None and scheduled:
+            limit = (scheduled[-1].details or {}).get("limit")
+        once = sorted({w.kind for w in failed if w.kind not in RETRYABLE_WRITE_KINDS})
+        if once and limit:
+            return (
+                f"A {' or '.join(once)} write is never tried again by itself, as that could "
+                "repeat its effect: retry it, or the run."
+            )
+        if limit:
+            return f"It used its {plural(limit, 'retry', 'retries')}: retry the write, or the run."
+        return "Its workflow allows no retries: retry the write, or the run."
+
     def failed_in_planning(self) -> bool:
         """fail_run's final event carries the error; a failed write ends the run without
         one (run.error may still hold an earlier attempt's error then)."""
@@ -163,7 +242,7 @@ class Story:
             else:
                 out.append(f"It used {len(retries)} of its {plural(limit, 'retry', 'retries')}.")
         elif failed_writes:
-            out.append("A failed write is not retried by itself: retry it, or the run.")
+            out.append(self.write_retry_note(failed_writes))
         for ev in self.of(AuditAction.WORKFLOW_AUTO_PAUSED):
             out.append(
                 f"The workflow then paused itself ({ev.reason or 'its pause rule'}); "

@@ -71,6 +71,18 @@ def _effect(kind: str) -> EffectKind:
         raise BadInput(f"unknown effect kind {kind!r} (use {allowed})")
 
 
+def left_texts(blocked: dict[int, str]) -> list[str]:
+    """One line per reason: "2 runs stay held (4, 7): category finance is paused ..."."""
+    by_reason: dict[str, list[int]] = {}
+    for run_id, why in sorted(blocked.items()):
+        by_reason.setdefault(why, []).append(run_id)
+    return [
+        f"{len(ids)} held runs stay held ({', '.join(map(str, ids[:10]))}"
+        f"{', ...' if len(ids) > 10 else ''}): {why}"
+        for why, ids in by_reason.items()
+    ]
+
+
 class SwitchOps:
     def list_switches(self: Console) -> list[SwitchRow]:
         return queries.switch_rows()
@@ -223,12 +235,19 @@ class SwitchOps:
             raise BadInput(f"not held runs: {', '.join(map(str, missing))}")
         return list(ids)
 
-    def _decide_held(self: Console, ids: list[int], choice: HeldChoice, reason: str | None) -> int:
+    def _decide_held(
+        self: Console, ids: list[int], choice: HeldChoice, reason: str | None
+    ) -> tuple[int, list[str]]:
+        """Replay or discard held runs. A replay leaves held the runs that a switch or
+        their workflow still pauses, and says why; it is refused only when none can go."""
         replay = choice == "replay"
+        left: list[str] = []
         if replay:
             blocked = self._blocked_held(ids)
-            if blocked:
-                raise PolicyRefused(blocked)
+            if blocked and len(blocked) == len(ids):
+                raise PolicyRefused("cannot be replayed: " + "; ".join(left_texts(blocked)))
+            ids = [i for i in ids if i not in blocked]
+            left = left_texts(blocked)
         action = AuditAction.HELD_REPLAYED if replay else AuditAction.HELD_DISCARDED
 
         def decided(moved: list[int]) -> Any:
@@ -236,29 +255,46 @@ class SwitchOps:
                 action,
                 subject=f"{len(moved)} held runs",
                 reason=reason,
-                details={"runs": ids[:1000], "count": len(moved)},
+                details={"runs": ids[:1000], "count": len(moved), "left_held": left},
             )
 
-        return len(decide_held(self.db, ids, replay, decided))
+        return len(decide_held(self.db, ids, replay, decided)), left
 
-    def _blocked_held(self: Console, ids: list[int]) -> str | None:
+    def _blocked_held(self: Console, ids: list[int]) -> dict[int, str]:
+        """The held runs among `ids` that cannot be replayed yet, each with the why."""
         switches = switch_states()
         rows = (
-            Run.select(Run.id, Category.name.alias("cat"))
+            Run.select(
+                Run.id,
+                Category.name.alias("cat"),
+                Workflow.name.alias("wf"),
+                Workflow.paused.alias("wf_paused"),
+                Workflow.paused_reason.alias("wf_reason"),
+            )
             .join(Workflow)
             .join(Category)
             .where(Run.id.in_(ids))
             .objects()
         )
+        blocked: dict[int, str] = {}
         for row in rows:
             sw = policy.blocking_switch(switches, category=row.cat, effects=())
             if sw is not None:
-                return f"run {row.id} cannot be replayed: {policy.switch_refusal_text(sw)}"
-        return None
+                blocked[row.id] = policy.switch_refusal_text(sw)
+            elif row.wf_paused:
+                blocked[row.id] = f"workflow {row.wf} is paused: {row.wf_reason or 'no reason'}"
+        return blocked
 
     def replay_held(
         self: Console, ids: Sequence[int] | None = None, reason: str | None = None
     ) -> int:
+        return self.replay_held_saying(ids, reason)[0]
+
+    def replay_held_saying(
+        self: Console, ids: Sequence[int] | None = None, reason: str | None = None
+    ) -> tuple[int, list[str]]:
+        """Replay held runs; returns how many were queued again and why the others
+        stay held (a switch or their workflow still paused)."""
         with self.transaction():
             return self._decide_held(self._held_ids(ids), "replay", reason)
 
@@ -266,4 +302,4 @@ class SwitchOps:
         self: Console, ids: Sequence[int] | None = None, reason: str | None = None
     ) -> int:
         with self.transaction():
-            return self._decide_held(self._held_ids(ids), "discard", reason)
+            return self._decide_held(self._held_ids(ids), "discard", reason)[0]

@@ -96,3 +96,8 @@ BUILTIN_ACTION_EFFECTS: dict[str, EffectKind] = {
 
 # Write kinds whose apply can be checked and finished after a crash.
 IDEMPOTENT_WRITE_KINDS = frozenset({"write_file", "copy_file", "move_file"})
+
+# Write kinds whose failed apply may be tried again (the workflow's `retry`): the file
+# actions, and HTTP requests, which always carry an Idempotency-Key header for the
+# server to deduplicate (not idempotent after a crash: whether it was sent is unknown).
+RETRYABLE_WRITE_KINDS = IDEMPOTENT_WRITE_KINDS | {"http_request"}

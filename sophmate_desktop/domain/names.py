@@ -51,6 +51,7 @@ class AuditAction(StrEnum):
     WORKFLOW_DISABLED = "workflow.disabled"
     WORKFLOW_PROMOTED = "workflow.promoted"
     WORKFLOW_AUTO_PAUSED = "workflow.auto_paused"
+    WORKFLOW_PAUSED = "workflow.paused"
     WORKFLOW_RESUMED = "workflow.resumed"
     WRITE_APPROVED = "write.approved"
     WRITE_REJECTED = "write.rejected"
@@ -60,6 +61,7 @@ class AuditAction(StrEnum):
     WRITE_INTERRUPTED = "write.interrupted"
     WRITE_RESUMED = "write.resumed"
     WRITE_RETRIED = "write.retried"
+    WRITE_RETRY_SCHEDULED = "write.retry_scheduled"
     WRITE_MARKED_APPLIED = "write.marked_applied"
     WRITE_CANCELLED = "write.cancelled"
 

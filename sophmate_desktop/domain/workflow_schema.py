@@ -337,9 +337,11 @@ def _custom_action(ctx: Ctx, m: dict, p: str, action: str) -> str | None:
     else:
         close = difflib.get_close_matches(action, list(ACTION_KEYS), n=1, cutoff=0.8)
         if close:
+            # A misspelt built-in: its parameters are not "unknown keys" of a plug-in.
             ctx.error(
                 join_path(p, "action"), f"unknown action {action!r} (did you mean {close[0]!r}?)"
             )
+            return None
     check_keys(ctx, m, p, COMMON_STEP_KEYS + CUSTOM_ACTION_KEYS)
     args = take(ctx, m, p, "with", False, nullable=True)
     if isinstance(args, dict):

@@ -4,6 +4,7 @@ one approved write. Cooperative checkpoints let a kill switch stop both."""
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -18,7 +19,7 @@ from sophmate_desktop.domain.templates import mask_values
 from sophmate_desktop.engine.actions import affected_records, plan_step
 from sophmate_desktop.engine.actions.base import ApplyContext, Cancelled, PlanContext, TriggerFile
 from sophmate_desktop.engine.actions.registry import get_action, plugin_versions
-from sophmate_desktop.engine.handles import InFlight, InFlightTable, wait_reaped
+from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable, wait_reaped
 from sophmate_desktop.engine.inputs import read_input
 from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.store import queries
@@ -34,6 +35,7 @@ from sophmate_desktop.store.transitions.outcomes import (
     fail_run,
     finish_apply,
 )
+from sophmate_desktop.store.transitions.recovery import requeue_stopped_run
 from sophmate_desktop.store.transitions.runs import hold_running_run
 from sophmate_desktop.store.workflows import (
     LoadedWorkflow,
@@ -77,6 +79,7 @@ class Executor:
         publish: Callable[..., None],
         enqueue_writes: Callable[[Iterable[int]], None],
         notify_failure: Callable[[LoadedWorkflow, int, str], None],
+        stopping: threading.Event | None = None,
     ) -> None:
         self.db = db
         self._host = host
@@ -85,6 +88,7 @@ class Executor:
         self._publish = publish
         self._enqueue_writes = enqueue_writes
         self._notify_failure = notify_failure
+        self._stopping = stopping or threading.Event()
 
     # Runs ------------------------------------------------------------------
 
@@ -104,14 +108,21 @@ class Executor:
             self._check_plugins(wf, run_id)
             self._plan(run, wf, item)
         except Cancelled:
-            cancel_run(self.db, run_id, item.reason or "stopped by a kill switch")
-            self._publish(EventKind.RUN_CANCELLED, run=run_id, workflow=item.workflow)
+            self._stopped(run_id, item)
         except PluginChanged:
             pass
         except Exception as exc:
             self._record_failure(run_id, exc, item, wf)
         finally:
             self._inflight.remove(item)
+
+    def _stopped(self, run_id: int, item: InFlight) -> None:
+        """Planning stopped: a shutdown queues the run again, a kill switch cancels it."""
+        if item.shutdown and requeue_stopped_run(self.db, run_id):
+            self._publish(EventKind.RUN_QUEUED, run=run_id, workflow=item.workflow)
+            return
+        cancel_run(self.db, run_id, item.reason or "stopped by a kill switch")
+        self._publish(EventKind.RUN_CANCELLED, run=run_id, workflow=item.workflow)
 
     def _claim_run(self, run_id: int) -> tuple[Run, LoadedWorkflow, InFlight] | None:
         """Claim the run, put it in flight and announce it; None if another host has it."""
@@ -253,6 +264,8 @@ class Executor:
     # Writes ----------------------------------------------------------------
 
     def apply_write(self, write_id: int) -> None:
+        if self._stopping.is_set():
+            return  # stays approved: the next engine applies it
         write, why = begin_apply(self.db, write_id, self._host)
         if write is None:
             log.debug("write %s not applied now: %s", write_id, why)
@@ -261,6 +274,8 @@ class Executor:
         item = self._inflight.add(
             InFlight("write", write_id, wf_name, write.category, tuple(effects_of(write)))
         )
+        if self._stopping.is_set():  # the engine's stop did not see it in flight
+            item.cancel(SHUTDOWN_REASON, shutdown=True)
         try:
             run = Run.get_by_id(write.run_id)
             action = get_action(write.kind)
@@ -278,7 +293,12 @@ class Executor:
             ctx.check()
             result = action.apply(write.payload, ctx)
         except Cancelled as exc:
-            status = self._finish(item, error=mask(f"killed: {item.reason or exc}"))
+            if item.shutdown:  # its effect is unknown: resumed or interrupted, not failed
+                status = self._finish(item, interrupted=True)
+            else:  # a kill switch stopped it: not tried again by itself
+                status = self._finish(
+                    item, error=mask(f"killed: {item.reason or exc}"), retry=False
+                )
         except Exception as exc:
             status = self._finish(item, error=mask(str(exc) or type(exc).__name__))
         else:

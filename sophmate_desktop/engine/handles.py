@@ -12,6 +12,8 @@ from typing import Any
 
 from sophmate_desktop.domain.enums import EffectKind
 
+SHUTDOWN_REASON = "the engine is shutting down"
+
 
 @dataclass
 class InFlight:
@@ -32,6 +34,7 @@ class InFlight:
     finisher: str | None = None
     finish_done: threading.Event = field(default_factory=threading.Event)
     finished_by_monitor: bool = False
+    shutdown: bool = False  # cancelled because the engine stops, not by a kill switch
 
     def add_process(self, proc: Any) -> None:
         with self.lock:
@@ -41,7 +44,8 @@ class InFlight:
             with self.lock:
                 self.killed.append(proc)
 
-    def cancel(self, reason: str) -> None:
+    def cancel(self, reason: str, *, shutdown: bool = False) -> None:
+        self.shutdown = self.shutdown or shutdown
         self.kill(reason)
         self.cancelled.set()
 

@@ -13,22 +13,39 @@ from sophmate_desktop.engine.handles import InFlight
 STOP = object()  # put once per consumer thread to end it
 
 
-class RunQueue:
+class _WorkQueue:
+    """Ids for consumer threads, each queued once until it is done."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue = queue.Queue()
+        self._queued: set[int] = set()
+        self._lock = threading.Lock()
+
+    def enqueue(self, ids: Iterable[int]) -> None:
+        with self._lock:
+            fresh = [i for i in ids if i not in self._queued]
+            self._queued.update(fresh)
+        for item_id in fresh:
+            self._queue.put(item_id)
+
+    def stop(self, consumers: int) -> None:
+        for _ in range(consumers):
+            self._queue.put(STOP)
+
+    def empty(self) -> bool:
+        return self._queue.empty()
+
+    def busy(self) -> bool:
+        return bool(self._queued)
+
+
+class RunQueue(_WorkQueue):
     """Runs for the workers: queued ids, or (id, in-flight item) for runs the intake
     started already. A run is never queued twice while a worker has it."""
 
     def __init__(self) -> None:
-        self._queue: queue.Queue = queue.Queue()
-        self._queued: set[int] = set()  # queued for or being run by a worker
+        super().__init__()
         self._idle_workers = 0
-        self._lock = threading.Lock()
-
-    def enqueue(self, run_ids: Iterable[int]) -> None:
-        with self._lock:
-            fresh = [r for r in run_ids if r not in self._queued]
-            self._queued.update(fresh)
-        for run_id in fresh:
-            self._queue.put(run_id)
 
     def hand_over(self, run_id: int, item: InFlight) -> None:
         """A run the intake has started (claimed, in flight): straight to a worker."""
@@ -55,31 +72,9 @@ class RunQueue:
         with self._lock:
             self._queued.discard(run_id)
 
-    def stop(self, consumers: int) -> None:
-        for _ in range(consumers):
-            self._queue.put(STOP)
 
-    def empty(self) -> bool:
-        return self._queue.empty()
-
-    def busy(self) -> bool:
-        return bool(self._queued)
-
-
-class WriteQueue:
+class WriteQueue(_WorkQueue):
     """Approved writes for the appliers; a write is queued once until taken."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue = queue.Queue()
-        self._queued: set[int] = set()
-        self._lock = threading.Lock()
-
-    def enqueue(self, write_ids: Iterable[int]) -> None:
-        with self._lock:
-            fresh = [w for w in write_ids if w not in self._queued]
-            self._queued.update(fresh)
-        for write_id in fresh:
-            self._queue.put(write_id)
 
     def take(self) -> Any:
         write_id = self._queue.get()
@@ -87,13 +82,3 @@ class WriteQueue:
             with self._lock:
                 self._queued.discard(write_id)
         return write_id
-
-    def stop(self, consumers: int) -> None:
-        for _ in range(consumers):
-            self._queue.put(STOP)
-
-    def empty(self) -> bool:
-        return self._queue.empty()
-
-    def busy(self) -> bool:
-        return bool(self._queued)

@@ -21,11 +21,12 @@ from pathlib import Path
 from peewee import Database
 
 from sophmate_desktop.domain import policy
+from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import RunStatus, WriteStatus
 from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.engine.execution import Executor
-from sophmate_desktop.engine.handles import InFlight, InFlightTable
+from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable
 from sophmate_desktop.engine.notice_dispatch import NoticeDispatcher
 from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue
 from sophmate_desktop.engine.triggers import Triggers
@@ -33,7 +34,7 @@ from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.store import sql
 from sophmate_desktop.store.models import Run, Workflow, Write
 from sophmate_desktop.store.transitions.intake import Offer, next_queued, next_retry_in
-from sophmate_desktop.store.transitions.outcomes import host_id, recover
+from sophmate_desktop.store.transitions.recovery import host_id, recover
 from sophmate_desktop.store.workflows import effects_of, switch_states
 
 __all__ = ["Engine", "Offer"]
@@ -52,6 +53,7 @@ NOTICE_EVENTS = frozenset(
         EventKind.SWITCHES_CHANGED,
     }
 )
+RETRY_MARGIN_S = 0.005  # wake this much after a backoff ends, so that it has ended
 
 
 class Engine:
@@ -95,6 +97,7 @@ class Engine:
             publish=self.publish,
             enqueue_writes=self.writes.enqueue,
             notify_failure=self.notices.wake,
+            stopping=self._stop,
         )
         self.triggers = Triggers(
             db,
@@ -134,8 +137,10 @@ class Engine:
             return
         self._stop.set()
         self._wake.set()
+        # What is in flight is not failed by this: a write whose effect is unknown waits,
+        # interrupted, for a person; a run being planned goes back to the queue.
         for item in self.inflight.snapshot():
-            item.cancel("the engine is shutting down")
+            item.cancel(SHUTDOWN_REASON, shutdown=True)
         self.triggers.stop(timeout)
         self.runs.stop(self._workers)
         self.writes.stop(self._appliers)
@@ -185,6 +190,12 @@ class Engine:
     ) -> int:
         """A manual run: recorded at once (queued, or held while paused); returns its id."""
         return self.triggers.manual(workflow, file, actor=actor, mode=mode)
+
+    def in_flight(self) -> dict[str, int]:
+        """What this engine is doing now: {"run": runs being planned, "write": writes
+        being applied}. Quitting the window asks first when either is not 0."""
+        items = self.inflight.snapshot()
+        return {kind: sum(1 for i in items if i.kind == kind) for kind in ("run", "write")}
 
     def free_workers(self) -> int:
         """Workers waiting for a run right now, less the runs already queued for them."""
@@ -247,8 +258,17 @@ class Engine:
                 self.triggers.tick()
             except Exception:
                 log.exception("monitor tick failed")
-            woken = self._wake.wait(self.tick_s if self._busy() else self.idle_tick_s)
+                if retry_due is not None:  # look again a tick later, not at once
+                    retry_due = max(retry_due, time.monotonic() + self.tick_s)
+            woken = self._wake.wait(self._next_wait(retry_due))
             self._wake.clear()
+
+    def _next_wait(self, retry_due: float | None) -> float:
+        """Until the next tick, or just past the next backoff's end if that is sooner."""
+        wait = self.tick_s if self._busy() else self.idle_tick_s
+        if retry_due is not None:
+            wait = min(wait, max(0.0, retry_due - time.monotonic()) + RETRY_MARGIN_S)
+        return wait
 
     def _busy(self) -> bool:
         return bool(
@@ -280,7 +300,7 @@ class Engine:
             sw = policy.blocking_switch(switches, category=item.category, effects=effects)
             if sw is not None:
                 stopping.append((item, policy.switch_refusal_text(sw)))
-            elif item.kind == "run" and item.workflow in paused_workflows:
+            elif item.workflow in paused_workflows:  # its runs and its writes alike
                 reason = f"workflow {item.workflow} is paused: {paused_workflows[item.workflow]}"
                 stopping.append((item, reason))
         if stopping:
@@ -295,7 +315,8 @@ class Engine:
         return switches
 
     def _pick_up_work(self, switches: list[policy.SwitchState]) -> None:
-        """Runs queued and writes approved by anyone (another process, a replay, a retry)."""
+        """Runs queued and writes approved by anyone (another process, a replay, a retry),
+        once any backoff of theirs has ended."""
         busy_runs = self.inflight.ids("run")
         runs = [r for r in next_queued(self.db) if r not in busy_runs]
         if runs:
@@ -303,7 +324,10 @@ class Engine:
         busy = self.inflight.ids("write")
         approved = (
             Write.select(Write.id, Write.category, Write.effect, Write.customer_facing)
-            .where(Write.status == WriteStatus.APPROVED.value)
+            .where(
+                Write.status == WriteStatus.APPROVED.value,
+                Write.next_attempt_at.is_null() | (Write.next_attempt_at <= utcnow()),
+            )
             .order_by(Write.id)
             .limit(200)
         )

@@ -155,6 +155,8 @@ class Write(BaseModel):
     error = TextField(null=True)
     cost = DoubleField(default=0.0)
     claimed_by = CharField(null=True, max_length=128)  # host:pid of the applying engine
+    attempt = IntegerField(default=1)  # apply attempts so far, this one included
+    next_attempt_at = DateTimeField(null=True)  # a retried write is not applied before
 
     class Meta:
         indexes = (

@@ -37,8 +37,15 @@ from sophmate_desktop.ui.widgets.switch_text import (
     set_paused_look,
     who_when_why,
 )
+from sophmate_desktop.ui.widgets.workflow_switch import WorkflowSwitchControl
 
 GLOBAL_KEY = (SwitchScope.GLOBAL.value, "all")
+WORKFLOW_SCOPE = "workflow"
+
+
+def _all_rows(console) -> list[SwitchRow]:
+    """Every switch, then each paused workflow (its own switch, scope "workflow")."""
+    return console.list_switches() + console.paused_workflow_rows()
 
 
 def _tooltip(row: SwitchRow) -> str:
@@ -91,8 +98,11 @@ class KillSwitchPanel(QWidget):
         self.category_label = QLabel("<b>Categories</b>", self.switch_area)
         self.effect_label = QLabel("<b>Effects</b>", self.switch_area)
         self.effect_label.setContentsMargins(12, 0, 0, 0)
+        self.workflow_label = QLabel("<b>Workflows</b>", self.switch_area)
+        self.workflow_label.setContentsMargins(12, 0, 0, 0)
+        self.workflow_label.hide()
         line_height = QPushButton("X").sizeHint().height()
-        for label in (self.category_label, self.effect_label):
+        for label in (self.category_label, self.effect_label, self.workflow_label):
             label.setMinimumHeight(line_height)  # centred on the buttons' line
             label.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
         self.pause_all_button = QPushButton("Pause all…")
@@ -117,6 +127,11 @@ class KillSwitchPanel(QWidget):
         column.addLayout(top)
         column.addWidget(self.message)
 
+        # A paused workflow is shown here too, as its own switch: click to resume it.
+        self.workflow_switch = WorkflowSwitchControl(services.console, services.tasks, self)
+        self.workflow_switch.said.connect(self._workflow_said)
+        self.workflow_switch.changed.connect(self.refresh)
+
         # Events (other people's and processes' changes) are read in the background;
         # construction and a person's own pause or resume read at once, so the switch
         # shows its new state as the dialog closes. `_shown` drops a background result
@@ -138,7 +153,7 @@ class KillSwitchPanel(QWidget):
     def refresh(self) -> None:
         """Re-read every switch and show it (now, on this thread)."""
         try:
-            rows = self.services.console.list_switches()
+            rows = _all_rows(self.services.console)
         except Exception as exc:  # the database went away: say so, keep the old state
             self._read_failed(exc)
             return
@@ -147,7 +162,7 @@ class KillSwitchPanel(QWidget):
 
     def refresh_in_background(self) -> None:
         console, shown = self.services.console, self._shown
-        self._reader.request(lambda: (shown, console.list_switches()))
+        self._reader.request(lambda: (shown, _all_rows(console)))
 
     @property
     def reading(self) -> bool:
@@ -166,6 +181,7 @@ class KillSwitchPanel(QWidget):
         # categories first, then kinds of effect: the order the buttons are laid out in
         wanted = [k for k in self.rows if k[0] == SwitchScope.CATEGORY.value]
         wanted += [k for k in self.rows if k[0] == SwitchScope.EFFECT.value]
+        wanted += [k for k in self.rows if k[0] == WORKFLOW_SCOPE]
         if wanted != [k for k in self.buttons if k != GLOBAL_KEY]:
             self._rebuild(wanted)
         for key, row in self.rows.items():
@@ -175,12 +191,14 @@ class KillSwitchPanel(QWidget):
         while self.flow.count():
             item = self.flow.takeAt(0)
             widget = item.widget() if item is not None else None
-            if widget is not None and widget not in (self.category_label, self.effect_label):
+            if widget is not None and widget not in self._group_labels:
                 widget.deleteLater()
         self.buttons = {GLOBAL_KEY: self.pause_all_button}
         categories = [k for k in keys if k[0] == SwitchScope.CATEGORY.value]
         effects = [k for k in keys if k[0] == SwitchScope.EFFECT.value]
-        for group_label, group in ((self.category_label, categories), (self.effect_label, effects)):
+        workflows = [k for k in keys if k[0] == WORKFLOW_SCOPE]
+        groups = (categories, effects, workflows)
+        for group_label, group in zip(self._group_labels, groups, strict=True):
             if not group:
                 group_label.hide()
                 continue
@@ -196,6 +214,14 @@ class KillSwitchPanel(QWidget):
                 self.buttons[key] = button
         self.switch_area.updateGeometry()
 
+    @property
+    def _group_labels(self) -> tuple[QLabel, QLabel, QLabel]:
+        return (self.category_label, self.effect_label, self.workflow_label)
+
+    def _workflow_said(self, text: str, tone: str) -> None:
+        if tone == "error":
+            self.show_message(text)
+
     def _show_row(self, key: tuple[str, str], row: SwitchRow) -> None:
         button = self.buttons.get(key)
         if button is None:
@@ -206,7 +232,7 @@ class KillSwitchPanel(QWidget):
                 "&Pause all… (everything is paused)" if row.paused else "&Pause all…"
             )
         else:
-            text = label_of(row)
+            text = row.name if row.scope == WORKFLOW_SCOPE else label_of(row)
             if row.paused:
                 held = f", {held_text(row.held_runs)}" if row.held_runs else ""
                 text = f"{text} — paused{held}"
@@ -227,19 +253,26 @@ class KillSwitchPanel(QWidget):
     # Acting --------------------------------------------------------------
 
     def _clicked(self, key: tuple[str, str]) -> None:
+        # A person decides on what is true now: the held count and who paused come
+        # from one direct read, not from the last background refresh.
+        self.refresh()
         row = self.rows.get(key)
         button = self.buttons.get(key)
         if button is not None and row is not None:
             button.setChecked(row.paused)  # the switch flips only once the change commits
         if row is None:
             return
-        if row.paused:
+        if row.scope == WORKFLOW_SCOPE:
+            self.show_message("")
+            self.workflow_switch.toggle(row.name)
+        elif row.paused:
             self.ask_resume(key)
         else:
             self.ask_pause(key)
 
     def pause_all(self) -> None:
         """Ctrl+Shift+P, the Automation menu and the tray: pause everything."""
+        self.refresh()  # as in _clicked: decide on the current state
         row = self.rows.get(GLOBAL_KEY)
         if row is not None and row.paused:
             self.show_message(f"Everything is already paused {who_when_why(row)}.")

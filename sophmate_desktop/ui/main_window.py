@@ -30,6 +30,7 @@ from sophmate_desktop.ui.pages.settings import SettingsPage
 from sophmate_desktop.ui.pages.welcome import WelcomePage
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.tray import TrayController
+from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
 
         self.services = services
         self._quitting = False
+        self.quit_dialog: ConfirmDialog | None = None
         self._quit_requested = False
         self._shut_down = False
         self.setWindowTitle(f"SophMate Desktop — {services.console.actor}")
@@ -205,7 +207,46 @@ class MainWindow(QMainWindow):
         self._end()
 
     def quit(self) -> None:
-        """File > Quit, Ctrl+Q and the tray's Quit: stop the engine and leave."""
+        """File > Quit, Ctrl+Q and the tray's Quit: stop the engine and leave; with
+        runs running or writes applying, ask first and say what is in flight."""
+        text = self._in_flight_text()
+        if text:
+            self._ask_quit(text)
+            return
+        self._quit_now()
+
+    def _in_flight_text(self) -> str:
+        engine = self.services.engine
+        counts = engine.in_flight() if engine is not None and engine.started else {}
+        parts = [
+            f"{n} {noun if n == 1 else noun + 's'} {verb}"
+            for n, noun, verb in (
+                (counts.get("run", 0), "run", "running"),
+                (counts.get("write", 0), "write", "applying"),
+            )
+            if n
+        ]
+        return " and ".join(parts)
+
+    def _ask_quit(self, in_flight: str) -> None:
+        if self.quit_dialog is not None:
+            self.quit_dialog.raise_()
+            return
+        self.bring_to_front()
+        dialog = self.quit_dialog = ConfirmDialog(
+            "Quit with work in flight",
+            f"Quit now? {in_flight}. Quitting stops the engine: what is in flight is "
+            "stopped, and a running command is killed: its write waits in the Inbox as "
+            "interrupted, for you to mark it applied or retry it.",
+            "Quit anyway",
+            self,
+        )
+        dialog.setObjectName("quitDialog")
+        dialog.accepted.connect(self._quit_now)
+        dialog.finished.connect(lambda _r: setattr(self, "quit_dialog", None))
+        dialog.open()
+
+    def _quit_now(self) -> None:
         self._quitting = True
         self.close()
         self._end()  # a window hidden to the tray may get no close event

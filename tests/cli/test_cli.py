@@ -8,10 +8,13 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import keyring
 import pytest
 
 from sophmate_desktop import __version__, app, cli
+from sophmate_desktop.secrets import INSECURE_ENV, SERVICE
 from tests.support.cli import INVOICE, REPORTS, WEBHOOK, Cli, add_run
+from tests.support.inmemory_keyring import PlaintextMemoryKeyring
 
 # --- global options, help --------------------------------------------------------------
 
@@ -80,6 +83,7 @@ def test_a_file_that_is_not_a_database_exits_2(tmp_path: Path, capsys) -> None:
 def test_db_comes_from_the_environment(tmp_path: Path, monkeypatch, capsys) -> None:
     path = tmp_path / "env.sqlite3"
     monkeypatch.setenv("SOPHMATE_DB", f"sqlite:///{path}")
+    assert app.main(["init"]) == 0
     assert app.main(["--actor", "ana", "workflow", "import", str(REPORTS)]) == 0
     assert path.exists()
     assert app.main(["workflow", "list", "--json"]) == 0
@@ -538,6 +542,25 @@ def test_audit_export_and_verify(cli: Cli, tmp_path: Path, sqlite_url: str) -> N
 SECRET = "pa55-Correct-Horse-Battery"
 
 
+def test_a_secret_in_an_allowed_plaintext_keyring_is_stored_with_a_warning(
+    cli: Cli, monkeypatch, memory_keyring
+) -> None:
+    plaintext = PlaintextMemoryKeyring()
+    keyring.set_keyring(plaintext)  # the memory_keyring fixture restores its own
+    monkeypatch.setenv(INSECURE_ENV, "1")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(SECRET + "\n"))
+    result = cli("secret", "set", "api")
+    assert result.code == 0 and "stored in the keyring" in result.out
+    assert result.err.startswith("warning: secret api is NOT protected: ")
+    assert "PlaintextMemoryKeyring" in result.err and SECRET not in result.err
+    assert plaintext.get_password(SERVICE, "api") == SECRET
+
+    keyring.set_keyring(memory_keyring)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(SECRET + "\n"))
+    secure = cli("secret", "set", "api")
+    assert secure.code == 0 and secure.err == ""
+
+
 def test_secret_set_list_delete_never_shows_the_value(
     cli: Cli, monkeypatch, memory_keyring, tmp_path: Path
 ) -> None:
@@ -604,7 +627,7 @@ def test_connection_set_and_list(cli: Cli) -> None:
         "--secret-ref",
         "supplier-smtp",
     )
-    assert result.code == 0 and result.out.strip() == "connection supplier-smtp (smtp) saved"
+    assert result.code == 0 and result.out.strip() == "connection supplier-smtp (smtp) created"
     rows = cli("connection", "list", "--json").json()
     assert rows[0]["settings"] == {"host": "mail.example.test", "port": 587}
     assert rows[0]["staging_settings"]["port"] == 2525 and rows[0]["secret_ref"] == "supplier-smtp"
@@ -663,3 +686,103 @@ def test_unexpected_errors_are_one_line_without_traceback(capsys, monkeypatch) -
         assert cli._report(exc) == 1
     err = capsys.readouterr().err
     assert "Traceback" in err and err.rstrip().endswith("error: RuntimeError: disk on fire")
+
+
+def test_workflow_pause_and_resume(any_cli: Cli) -> None:
+    any_cli("workflow", "import", REPORTS)
+    run_id, _ = add_run(any_cli.url, "report-archive", status="queued")
+    result = any_cli("workflow", "pause", "report-archive", "--reason", "wrong folder")
+    assert result.code == 0 and "workflow report-archive paused; 1 queued runs held" in result.out
+    assert any_cli("workflow", "pause", "report-archive").code == 2  # --reason is required
+    again = any_cli("workflow", "pause", "report-archive", "--reason", "again")
+    assert again.code == 0 and "already paused by ana: wrong folder" in again.out
+    result = any_cli("workflow", "resume", "report-archive", "--reason", "fixed", "--replay")
+    assert result.code == 0, result.err
+    assert "resumed (paused by ana: wrong folder)" in result.out
+    assert "1 held runs queued again" in result.out
+    assert any_cli("runs", "show", run_id, "--json").json()["run"]["status"] == "queued"
+    result = any_cli("workflow", "resume", "report-archive", "--reason", "twice", "--replay")
+    assert result.code == 0 and "is not paused: nothing to resume" in result.out
+    assert len(any_cli("audit", "list", "--action", "workflow.resumed", "--json").json()) == 1
+    assert any_cli("workflow", "resume", "nope", "--reason", "x").code == 2
+
+
+def test_approving_a_paused_workflows_write_is_refused(any_cli: Cli) -> None:
+    any_cli("workflow", "import", INVOICE, actor="lead")
+    _, ids = add_run(any_cli.url, "invoice-intake", writes=1)
+    any_cli("workflow", "pause", "invoice-intake", "--reason", "wrong rates", actor="bob")
+    result = any_cli("inbox", "approve", ids[0])
+    assert result.code == 3
+    assert result.err.startswith(f"refused: write {ids[0]} cannot be approved: workflow")
+    assert "invoice-intake is paused: wrong rates" in result.err
+
+
+def test_held_replay_leaves_a_paused_workflows_runs_held(cli: Cli) -> None:
+    cli("workflow", "import", INVOICE)
+    cli("workflow", "import", REPORTS)
+    mine, _ = add_run(cli.url, "invoice-intake", status="queued")
+    other, _ = add_run(cli.url, "report-archive", status="queued")
+    cli("workflow", "pause", "invoice-intake", "--reason", "bad input")
+    cli("category", "pause", "reporting", "--reason", "x")
+    cli("category", "resume", "reporting", "--reason", "y")
+    result = cli("held", "replay", "--all")
+    assert result.code == 0, result.err
+    assert "1 held runs queued again" in result.out
+    assert f"1 held runs stay held ({mine}): workflow invoice-intake is paused" in result.out
+    assert cli("runs", "show", other, "--json").json()["run"]["status"] == "queued"
+
+
+def test_retry_on_a_paused_workflow_says_it_waits(cli: Cli) -> None:
+    cli("workflow", "import", INVOICE)
+    _, ids = add_run(
+        cli.url, "invoice-intake", status="applying", writes=1, write_status="interrupted"
+    )
+    cli("workflow", "pause", "invoice-intake", "--reason", "supplier down")
+    result = cli("inbox", "retry", ids[0])
+    assert result.code == 0
+    assert "waits for the resume: workflow invoice-intake is paused: supplier down" in result.out
+
+
+def test_manual_run_of_a_paused_workflow_is_held_exit_3(cli: Cli) -> None:
+    cli("workflow", "import", REPORTS)
+    cli("workflow", "pause", "report-archive", "--reason", "month end closing")
+    result = cli("workflow", "run", "report-archive", "--dry-run", "--timeout", "20")
+    assert result.code == 3, (result.out, result.err)
+    assert result.out.startswith("held: run ")
+    assert "workflow report-archive is paused: month end closing" in result.out
+    [held] = cli("held", "list", "--json").json()
+    assert held["status"] == "held"
+
+
+def test_saving_a_revision_that_fails_the_checklist_says_it_disabled(cli: Cli, tmp_path) -> None:
+    cli("workflow", "import", REPORTS)
+    assert cli("workflow", "enable", "report-archive").code == 0
+    lacking = tmp_path / "report-archive.yaml"
+    lacking.write_text(
+        "\n".join(
+            line for line in REPORTS.read_text().splitlines() if not line.startswith("rollback:")
+        )
+    )
+    result = cli("workflow", "import", lacking)
+    assert result.code == 0, result.err
+    assert "so report-archive is now DISABLED: missing" in result.out
+    assert "rollback" in result.out
+
+
+def test_disabling_says_its_pending_writes_stay_in_the_inbox(cli: Cli) -> None:
+    cli("workflow", "import", REPORTS)
+    _, ids = add_run(cli.url, "report-archive", writes=2)
+    cli("workflow", "enable", "report-archive")
+    result = cli("workflow", "disable", "report-archive", "--reason", "moving hosts")
+    assert result.code == 0
+    assert "2 pending writes stay in the inbox" in result.out
+    assert [r["status"] for r in cli("inbox", "list", "--json").json()] == ["pending", "pending"]
+    assert cli("inbox", "reject", ids[0], "--comment", "not now").code == 0
+
+
+def test_manual_run_under_a_paused_category_names_the_switch(cli: Cli) -> None:
+    cli("workflow", "import", REPORTS)
+    cli("category", "pause", "reporting", "--reason", "storage migration")
+    result = cli("workflow", "run", "report-archive", "--dry-run", "--timeout", "20")
+    assert result.code == 3 and result.out.startswith("held: run ")
+    assert "category reporting is paused" in result.out and "storage migration" in result.out

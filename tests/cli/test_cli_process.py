@@ -36,6 +36,7 @@ def run(sqlite_url: str):
             timeout=60,
         )
 
+    assert run("init").returncode == 0
     return run
 
 
@@ -87,3 +88,20 @@ def test_secret_set_from_stdin(run, tmp_path: Path) -> None:
 def test_secret_set_empty_stdin_exits_2(run) -> None:
     done = run("secret", "set", "api", stdin="")
     assert done.returncode == 2 and done.stderr.startswith("error: secret value: empty")
+
+
+def test_pause_all_on_a_mistyped_db_exits_2_and_creates_nothing(run, tmp_path: Path) -> None:
+    """The engine on the real database would keep running: a 0 here would be a lie."""
+    typo = tmp_path / "sophmate-dekstop" / "db.sqlite3"
+    done = run("--db", f"sqlite:///{typo}", "category", "pause", "--all", "--reason", "incident")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"error: no database at {typo} (named by --db)")
+    assert not typo.parent.exists()
+
+
+def test_demo_on_a_new_path_says_where_it_created_the_database(run, tmp_path: Path) -> None:
+    path = tmp_path / "demo" / "demo.sqlite3"
+    done = run("--db", f"sqlite:///{path}", "demo", "--folder", tmp_path / "files")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"created a new database at sqlite:///{path}\n")
+    assert path.is_file()

@@ -22,7 +22,7 @@ from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import AuditEvent, Run, Workflow
 from sophmate_desktop.store.rows import AuditRow, RunRow, WriteRow
 from sophmate_desktop.store.transitions import intake as records
-from sophmate_desktop.store.transitions import outcomes
+from sophmate_desktop.store.transitions import outcomes, recovery
 from tests.support.run_flow import HOST, WORKFLOW, Flow, command, email
 
 DEAD_ENGINE = f"{socket.gethostname()}:{2**22 + 4321}"  # above any pid_max: never alive
@@ -181,7 +181,7 @@ def test_interrupted_after_a_crash_then_marked_applied(flow, make_console) -> No
     flow.console.approve([write])
     taken, why = outcomes.begin_apply(flow.db, write, DEAD_ENGINE)
     assert taken is not None, why
-    assert outcomes.recover(flow.db, HOST)["writes_interrupted"] == 1
+    assert recovery.recover(flow.db, HOST)["writes_interrupted"] == 1
 
     waiting = account_text(flow, run_id)
     assert re.search(

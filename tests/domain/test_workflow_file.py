@@ -531,6 +531,25 @@ SECTION_CASES = [
     ),
 ]
 
+
+@pytest.mark.parametrize(
+    ("step", "meant"),
+    [
+        ("action: send_emial\nconnection: smtp\nto: a@b.test\nsubject: s\nbody: b", "send_email"),
+        ("action: http_requst\nmethod: GET\nurl: https://x.test/\ntimeout_s: 5", "http_request"),
+        ("action: run_comand\nargv: [ls]\ncwd: /tmp", "run_command"),
+        ("action: copyfile\nto: /tmp/x", "copy_file"),
+    ],
+)
+def test_a_misspelt_action_is_one_unknown_action_error_not_unknown_keys(
+    step: str, meant: str
+) -> None:
+    name = step.split("\n", 1)[0].removeprefix("action: ")
+    assert errors(with_step(step)) == [
+        f"steps[0].action: unknown action {name!r} (did you mean {meant!r}?) (line 4)"
+    ]
+
+
 STEP_CASES = [
     ("to: x", "steps[0].action: required field is missing"),
     ("action: 5", "steps[0].action: expected action name, got a number (5)"),

@@ -140,6 +140,37 @@ def test_migration_from_older_schema_keeps_rows_and_a_backup(tmp_path: Path) -> 
         assert "ledger_entry" not in tables
 
 
+def test_migrating_writes_gives_each_its_first_attempt(tmp_path: Path) -> None:
+    from peewee import SqliteDatabase
+
+    path = tmp_path / "old.sqlite3"
+    _make_old_database(path)
+    old = SqliteDatabase(str(path), pragmas={"foreign_keys": 1})
+    Runner(old, directory=str(MIGRATIONS_DIR), table_name=SCHEMA_TABLE).up("0004_double_precision")
+    old.execute_sql(
+        "INSERT INTO run (workflow_id, revision, trigger_kind, mode, status, attempt, queued_at, "
+        "bytes_read, bytes_written, actions, affected_records, cost, created_by) VALUES "
+        "(1, 1, 'manual', 'staging', 'applying', 1, '2026-01-01', 0, 0, 0, 0, 0, 'x')"
+    )
+    for seq, status in ((1, "approved"), (2, "failed")):
+        old.execute_sql(
+            "INSERT INTO write (run_id, workflow_id, category, seq, kind, effect, target, "
+            "summary, preview, payload, customer_facing, status, idempotency_key, created_at, "
+            f"cost) VALUES (1, 1, 'finance', {seq}, 'write_file', 'file', '/tmp/x', '', '', "
+            f"'{{}}', 0, '{status}', 'k{seq}', '2026-01-01', 0)"
+        )
+    old.close()
+    db = open_database(f"sqlite:///{path}")
+    try:
+        rows = db.execute_sql(
+            "SELECT seq, status, attempt, next_attempt_at FROM write ORDER BY seq"
+        ).fetchall()
+        assert rows == [(1, "approved", 1, None), (2, "failed", 1, None)]
+        assert db.execute_sql("SELECT COUNT(*) FROM run").fetchone()[0] == 1
+    finally:
+        db.close()
+
+
 def test_fresh_database_gets_no_backup(tmp_path: Path) -> None:
     open_database(f"sqlite:///{tmp_path}/fresh.sqlite3").close()
     assert not list(tmp_path.glob("*before-migration*"))

@@ -57,6 +57,8 @@ def add_run(
     kind: str = "send_email",
     effect: str = "email",
     customer_facing: bool = False,
+    preview: str | None = None,
+    write_error: str | None = None,
 ) -> tuple[int, list[int]]:
     """A run of `workflow` and its writes, as the engine would record them."""
     db = open_database(url)
@@ -88,7 +90,8 @@ def add_run(
                     effect=effect,
                     target=f"supplier{seq}@example.test",
                     summary=f"{kind} number {seq}",
-                    preview=f"To: supplier{seq}@example.test\n\nInvoice {seq} received.",
+                    preview=preview or f"To: supplier{seq}@example.test\n\nInvoice {seq} received.",
+                    error=write_error,
                     customer_facing=customer_facing,
                     status=write_status,
                     idempotency_key=f"run{run.id}-{seq}",

@@ -26,7 +26,7 @@ output: {{paths: [{out}], staging_paths: [{out}]}}
 steps:
 {steps}
 approval: {approval}
-retry: {{limit: {retry}, backoff_s: 0}}
+retry: {{limit: {retry}, backoff_s: {backoff}}}
 notify: {{on_failure: [tray]}}
 pause: {{consecutive_failures: {pause}}}
 rollback: Delete what it wrote.
@@ -51,6 +51,7 @@ def workflow_doc(
     approval: str = "{mode: always}",
     read: str = "text",
     retry: int = 0,
+    backoff: float = 0,
     pause: int = 3,
 ) -> str:
     """A complete (enable-able) workflow file watching `folder` and writing under `out`."""
@@ -69,6 +70,7 @@ def workflow_doc(
         steps=steps.rstrip("\n"),
         approval=approval,
         retry=retry,
+        backoff=backoff,
         pause=pause,
     )
 

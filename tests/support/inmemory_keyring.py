@@ -12,3 +12,7 @@ from sophmate_desktop.tools.memory_keyring import MemoryKeyring
 class InMemoryKeyring(MemoryKeyring):
     """The same backend under the name the tests and their status messages use
     ("tests.support.inmemory_keyring.InMemoryKeyring" is how a status names it)."""
+
+
+class PlaintextMemoryKeyring(InMemoryKeyring):
+    """Judged a plaintext file backend by its class name (as keyrings.alt's are)."""

@@ -43,6 +43,18 @@ def email(n: int) -> PlannedWrite:
     )
 
 
+def file_write(n: int) -> PlannedWrite:
+    path = f"/tmp/out/f{n}.txt"
+    return PlannedWrite(
+        "write_file", EffectKind.FILE, path, f"write {path}", "hello", {"path": path}
+    )
+
+
+def http_call(n: int) -> PlannedWrite:
+    url = f"https://erp.example.test/orders/{n}"
+    return PlannedWrite("http_request", EffectKind.HTTP, url, f"POST {url}", "POST", {"url": url})
+
+
 def command(argv: str = "backup.sh") -> PlannedWrite:
     return PlannedWrite(
         "run_command", EffectKind.COMMAND, argv, f"run {argv}", argv, {"argv": [argv]}

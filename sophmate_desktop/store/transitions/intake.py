@@ -4,6 +4,7 @@ appends its audit events in one write transaction; callers publish after the com
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -249,18 +250,22 @@ def next_queued(db: Database, limit: int = 50) -> list[int]:
 
 
 def next_retry_in(db: Database) -> float | None:
-    """Seconds until the earliest queued run's backoff ends (None: no run waits)."""
+    """Seconds until the earliest backoff ends, of a queued run or of an approved write
+    waiting for its next attempt (None: nothing waits)."""
     now = utcnow()
-    due = (
-        Run.select(fn.MIN(Run.next_attempt_at))
-        .where(Run.status == RunStatus.QUEUED.value, Run.next_attempt_at > now)
-        .scalar()
-    )
-    if due is None:
-        return None
+    dues = [
+        _earliest(Run.next_attempt_at, Run.status == RunStatus.QUEUED.value, now),
+        _earliest(Write.next_attempt_at, Write.status == WriteStatus.APPROVED.value, now),
+    ]
+    due = min((d for d in dues if d is not None), default=None)
+    return None if due is None else max(0.0, (due - now).total_seconds())
+
+
+def _earliest(column, waiting, now: dt.datetime) -> dt.datetime | None:
+    due = column.model.select(fn.MIN(column)).where(waiting, column > now).scalar()
     if isinstance(due, str):  # SQLite returns MIN() of a DATETIME column as text
-        due = Run.next_attempt_at.python_value(due)
-    return max(0.0, (due - now).total_seconds())
+        due = column.python_value(due)
+    return due
 
 
 class PlannedWrite(Protocol):

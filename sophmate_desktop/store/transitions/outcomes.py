@@ -1,19 +1,18 @@
 """How runs and writes end: failure (with retries and the pause rule), cancellation,
-applying a write (switches re-checked in the same transaction), crash recovery."""
+applying a write (switches re-checked in the same transaction; a failed apply retried
+per transitions/write_retry.py). Crash recovery: transitions/recovery.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from peewee import Database
 
 from sophmate_desktop.domain import policy, states
 from sophmate_desktop.domain.clock import utcnow
-from sophmate_desktop.domain.enums import IDEMPOTENT_WRITE_KINDS, RunStatus, WriteStatus
+from sophmate_desktop.domain.enums import RunStatus, WriteStatus
 from sophmate_desktop.domain.names import ENGINE_ACTOR, POLICY_ACTOR, AuditAction
 from sophmate_desktop.store.audit import NewEvent
 from sophmate_desktop.store.models import Run, Workflow, Write
@@ -22,6 +21,12 @@ from sophmate_desktop.store.sql import queued_transaction
 from sophmate_desktop.store.transitions import gate
 from sophmate_desktop.store.transitions.budget import check_budget
 from sophmate_desktop.store.transitions.intake import _duration
+from sophmate_desktop.store.transitions.recovery import resume_or_interrupt
+from sophmate_desktop.store.transitions.write_retry import (
+    attempts_said,
+    retry_policy,
+    schedule_write_retry,
+)
 from sophmate_desktop.store.workflows import effects_of, load_workflow, switch_states
 
 OPEN_WRITES = [s.value for s in states.RUN_OPEN_WRITE_STATUSES]
@@ -146,23 +151,29 @@ def auto_pause_workflow(
     return event_id, note_id
 
 
-def record_final_failure(db: Database, run_id: int, error: str) -> tuple[bool, int]:
-    """Inside a transaction: count the failure, notify once, apply the pause rule."""
+def record_final_failure(
+    db: Database, run_id: int, error: str, *, attempts: int | None = None, kind: str | None = None
+) -> tuple[bool, int]:
+    """Inside a transaction: count the failure, notify once, apply the pause rule.
+
+    Called after the last attempt only. `attempts`: how many the failing part made (the
+    run's own by default); `kind`: the kind of the write that failed, if one did."""
     now = utcnow()
     run = Run.get_by_id(run_id)
     wf_model = Workflow.get_by_id(run.workflow_id)
     wf = load_workflow(wf_model)
-    limit = wf.definition.retry.limit if wf.definition.retry else 0
+    limit, _ = retry_policy(wf)
     failures = wf_model.consecutive_failures + 1
     pause = policy.should_pause_after_failure(failures, wf.definition.pause)
     Workflow.update(
         consecutive_failures=failures, last_failure_at=now, gate_tightened_at=now
     ).where(Workflow.id == wf.id).execute()
+    tried = attempts_said(run.attempt if attempts is None else attempts, limit, kind)
     note = record_notification(
         "error",
         "run_failed",
         f"{wf.name}: run {run_id} failed",
-        f"{error}\nAttempt {run.attempt} of {limit + 1}; {failures} failed in a row.",
+        f"{error}\n{tried}; {failures} failed in a row.",
         workflow=wf.name,
         run=run_id,
         group_key=f"run_failed:{wf.name}",
@@ -220,6 +231,8 @@ def begin_apply(db: Database, write_id: int, claimer: str) -> tuple[Write | None
         w = Write.get_or_none(Write.id == write_id)
         if w is None or w.status != WriteStatus.APPROVED:
             return None, "not approved"
+        if w.next_attempt_at is not None and w.next_attempt_at > utcnow():
+            return None, f"its next attempt is due at {w.next_attempt_at:%H:%M:%S} UTC"
         wf = Workflow.get_by_id(w.workflow_id)
         sw = policy.blocking_switch(switch_states(), category=w.category, effects=effects_of(w))
         if sw is not None:
@@ -317,44 +330,75 @@ def finish_apply(
     bytes_written: int = 0,
     cost: float = 0.0,
     interrupted: bool = False,
+    retry: bool = True,
 ) -> str:
-    """applying -> applied | failed | interrupted, then settle the run. Returns the run status."""
-    now = utcnow()
-    if interrupted:
-        new = WriteStatus.INTERRUPTED
-    else:
-        new = WriteStatus.FAILED if error else WriteStatus.APPLIED
+    """applying -> applied | failed, then settle the run. Returns the run status.
+
+    A failed apply of a retryable kind with attempts left goes back to approved for
+    its next attempt instead (no failure told or counted: the run stays open), unless
+    `retry` is False (a kill switch stopped it). `interrupted`: the engine stopped
+    while applying (shutdown): resumed or interrupted as after a crash, never failed."""
+    new = WriteStatus.FAILED if error else WriteStatus.APPLIED
     with queued_transaction(db):
         w = Write.get_by_id(write_id)
         if w.status != WriteStatus.APPLYING:
             # Finished already: the monitor ends killed commands' writes in one batch.
             return Run.get_by_id(w.run_id).status
-        fields: dict = dict(error=error, claimed_by=None)
-        if new is WriteStatus.APPLIED:
-            fields.update(applied_at=now, undo=undo, cost=w.cost + cost)
         wf = Workflow.get_by_id(w.workflow_id)
-        event = NewEvent(
-            actor=ENGINE_ACTOR,
-            action=AuditAction.for_write(new),
-            subject=f"write {write_id}",
-            category=w.category,
-            workflow=wf.name,
-            run=w.run_id,
-            reason=error,
-            details={"kind": w.kind, "target": w.target, "bytes_written": bytes_written},
+        if interrupted or (
+            new is WriteStatus.FAILED
+            and retry
+            and schedule_write_retry(db, w, load_workflow(wf), error or "the write failed")
+        ):
+            if interrupted:
+                resume_or_interrupt(db, w)
+            _add_run_costs(w.run_id, bytes_written, 0.0)
+            settle_runs(db, [w.run_id], ENGINE_ACTOR)
+            return Run.get_by_id(w.run_id).status
+        return _finish_applying(db, w, wf, new, error, undo, bytes_written, cost)
+
+
+def _finish_applying(
+    db: Database,
+    w: Write,
+    wf: Workflow,
+    new: WriteStatus,
+    error: str | None,
+    undo: dict | None,
+    bytes_written: int,
+    cost: float,
+) -> str:
+    now = utcnow()
+    fields: dict = dict(error=error, claimed_by=None)
+    if new is WriteStatus.APPLIED:
+        fields.update(applied_at=now, undo=undo, cost=w.cost + cost)
+    event = NewEvent(
+        actor=ENGINE_ACTOR,
+        action=AuditAction.for_write(new),
+        subject=f"write {w.id}",
+        category=w.category,
+        workflow=wf.name,
+        run=w.run_id,
+        reason=error,
+        details={
+            "kind": w.kind,
+            "target": w.target,
+            "bytes_written": bytes_written,
+            "attempt": w.attempt,
+        },
+    )
+    gate.move_write(db, w.id, WriteStatus.APPLYING, new, events=event, **fields)
+    spent = cost if new is WriteStatus.APPLIED else 0.0
+    _add_run_costs(w.run_id, bytes_written, spent)
+    settle_runs(db, [w.run_id], ENGINE_ACTOR)
+    if spent:
+        check_budget(w.category, run_id=w.run_id)
+    status = Run.get_by_id(w.run_id).status
+    if status == RunStatus.FAILED:
+        record_final_failure(
+            db, w.run_id, error or "a write failed", attempts=w.attempt, kind=w.kind
         )
-        gate.move_write(db, write_id, WriteStatus.APPLYING, new, events=event, **fields)
-        spent = cost if new is WriteStatus.APPLIED else 0.0
-        _add_run_costs(w.run_id, bytes_written, spent)
-        if new is WriteStatus.INTERRUPTED:
-            _notify_interrupted(w, wf.name, ": check whether it took effect")
-        settle_runs(db, [w.run_id], ENGINE_ACTOR)
-        if spent:
-            check_budget(w.category, run_id=w.run_id)
-        status = Run.get_by_id(w.run_id).status
-        if status == RunStatus.FAILED:
-            record_final_failure(db, w.run_id, error or "a write failed")
-        return status
+    return status
 
 
 def _add_run_costs(run_id: int, bytes_written: int, spent: float) -> None:
@@ -364,95 +408,3 @@ def _add_run_costs(run_id: int, bytes_written: int, spent: float) -> None:
         ).execute()
     if spent:  # a cost the action reports only when applied counts towards budgets too
         Run.update(cost=Run.cost + spent).where(Run.id == run_id).execute()
-
-
-def _notify_interrupted(w: Write, workflow: str, check: str) -> None:
-    record_notification(
-        "warning",
-        "write_interrupted",
-        f"write {w.id} was interrupted",
-        f"{w.kind} to {w.target}{check}, then mark it applied or retry it in the inbox.",
-        workflow=workflow,
-        run=w.run_id,
-    )
-
-
-def recover(db: Database, host: str) -> dict[str, int]:
-    """After a crash: requeue runs cut short while planning; finish idempotent writes,
-    mark the others interrupted. Only records claimed on this host by a dead process."""
-    counts = {"runs_requeued": 0, "writes_resumed": 0, "writes_interrupted": 0}
-    dead = _dead_claimer(host)
-    with queued_transaction(db):
-        for run in Run.select().where(Run.status == RunStatus.RUNNING.value):
-            if dead(run.claimed_by) and _requeue(db, run):
-                counts["runs_requeued"] += 1
-        for w in Write.select().where(Write.status == WriteStatus.APPLYING.value):
-            if dead(w.claimed_by):
-                counts[_resume_or_interrupt(db, w)] += 1
-    return counts
-
-
-def _dead_claimer(host: str) -> Callable[[str | None], bool]:
-    """Whether a claim was made by a process of this host that is gone."""
-    hostname = host.split(":", 1)[0]
-
-    def dead(claimer: str | None) -> bool:
-        if not claimer:
-            return True
-        name, _, pid = claimer.partition(":")
-        if name != hostname or not pid.isdigit() or int(pid) == os.getpid():
-            return False
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-
-    return dead
-
-
-def _requeue(db: Database, run: Run) -> bool:
-    wf = Workflow.get_by_id(run.workflow_id)
-    event = NewEvent(
-        actor=ENGINE_ACTOR,
-        action=AuditAction.RUN_REQUEUED,
-        subject=f"run {run.id}",
-        category=wf.category.name,
-        workflow=wf.name,
-        run=run.id,
-        reason=f"the engine {run.claimed_by} stopped while planning",
-    )
-    return gate.move_run(
-        db, run.id, RunStatus.RUNNING, RunStatus.QUEUED, events=event, claimed_by=None
-    )
-
-
-def _resume_or_interrupt(db: Database, w: Write) -> str:
-    """An applying write of a dead engine: idempotent ones go back to approved, others
-    wait as interrupted for a person. Returns the count it adds to."""
-    wf = Workflow.get_by_id(w.workflow_id)
-    if w.kind in IDEMPOTENT_WRITE_KINDS:
-        new, action, counted = WriteStatus.APPROVED, AuditAction.WRITE_RESUMED, "writes_resumed"
-    else:
-        new, action = WriteStatus.INTERRUPTED, AuditAction.WRITE_INTERRUPTED
-        counted = "writes_interrupted"
-    event = NewEvent(
-        actor=ENGINE_ACTOR,
-        action=action,
-        subject=f"write {w.id}",
-        category=w.category,
-        workflow=wf.name,
-        run=w.run_id,
-        reason=f"the engine {w.claimed_by} stopped while applying",
-        details={"kind": w.kind, "target": w.target},
-    )
-    moved = gate.move_write(db, w.id, WriteStatus.APPLYING, new, events=event, claimed_by=None)
-    if moved and new is WriteStatus.INTERRUPTED:
-        _notify_interrupted(w, wf.name, " may or may not have taken effect: check")
-    return counted
-
-
-def host_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"

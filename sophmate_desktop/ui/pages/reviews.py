@@ -32,6 +32,7 @@ from sophmate_desktop.ui.models.base import ID_ROLE, Column, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.review_dialog import KIND_LABELS, ReviewDialog, promotion_status
 from sophmate_desktop.ui.widgets.tables import select_id, selected_data, setup_rows
+from sophmate_desktop.ui.widgets.workflow_switch import WorkflowSwitchControl
 
 OVERDUE = QColor("#c62828")
 _PREFIXES = ("review.", "workflow.", "run.", "connection.")
@@ -187,12 +188,23 @@ class ReviewsPage(QWidget):
         self.open_button = QPushButton("Open &workflow")
         self.open_button.setObjectName("openWorkflowButton")
         self.open_button.clicked.connect(self.open_selected_workflow)
+        # The selected workflow's own kill switch: pause it while reviewing, or resume it.
+        self.pause_button = QPushButton("Pa&use / resume...")
+        self.pause_button.setObjectName("reviewPauseButton")
+        self.pause_button.setToolTip("Pause or resume the selected workflow (asks a reason)")
+        self.pause_button.clicked.connect(self.toggle_pause_selected)
+        self.workflow_switch = WorkflowSwitchControl(
+            self.services.console, self.services.tasks, self
+        )
+        self.workflow_switch.said.connect(lambda text, _tone: self.status.setText(text))
+        self.workflow_switch.changed.connect(self.refresh)
         self.status = QLabel("")
         self.status.setObjectName("reviewStatus")
         self.status.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.summary, 1)
         buttons.addWidget(self.open_button)
+        buttons.addWidget(self.pause_button)
         buttons.addWidget(self.review_button)
         return buttons
 
@@ -259,6 +271,7 @@ class ReviewsPage(QWidget):
         has = self.selected_row() is not None
         self.review_button.setEnabled(has)
         self.open_button.setEnabled(has)
+        self.pause_button.setEnabled(has)
 
     # Actions ----------------------------------------------------------------------
 
@@ -297,6 +310,11 @@ class ReviewsPage(QWidget):
             f"Promotion: {promotion_status(summary)}."
         )
         self.refresh()
+
+    def toggle_pause_selected(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self.workflow_switch.toggle(row.workflow)
 
     def open_selected_workflow(self) -> None:
         row = self.selected_row()

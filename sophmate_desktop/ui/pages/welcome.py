@@ -178,16 +178,13 @@ class WelcomePage(QWidget):
     def _keyring_read(self, status) -> None:
         if not shiboken6.isValid(self):
             return
-        if status.usable:
-            self.keyring_label.show_ok(
-                f"The keyring works. {status.message} Passwords and tokens are kept "
-                "there, by name, never in the database."
-            )
-        else:
-            self.keyring_label.show_error(
-                f"The keyring is not usable, so secrets (passwords, API tokens) cannot be "
-                f"stored yet; everything else works. {status.message} {KEYRING_FIX}"
-            )
+        self.keyring_label.show_keyring(
+            status,
+            f"The keyring works. {status.message} Passwords and tokens are kept "
+            "there, by name, never in the database.",
+            f"The keyring is not usable, so secrets (passwords, API tokens) cannot be "
+            f"stored yet; everything else works. {status.message} {KEYRING_FIX}",
+        )
 
     def _keyring_failed(self, exc: BaseException) -> None:
         if shiboken6.isValid(self):

@@ -40,6 +40,7 @@ from sophmate_desktop.ui.widgets.wf_document import describe_error, new_workflow
 from sophmate_desktop.ui.widgets.wf_dryrun import DryRunner, DryRunPanel
 from sophmate_desktop.ui.widgets.wf_editor import WorkflowEditor
 from sophmate_desktop.ui.widgets.wf_lifecycle import WorkflowLifecycle, explain
+from sophmate_desktop.ui.widgets.workflow_switch import WorkflowSwitchControl
 
 DRY_RUN_HEIGHT = 440  # the table and the dry-run panel, while a dry run is shown
 COLUMN_WIDTHS = (160, 100, 85, 65, 115, 120, 150, 160)
@@ -80,6 +81,9 @@ class WorkflowsPage(QWidget):
         self.lifecycle = WorkflowLifecycle(self.console, self)
         self.lifecycle.said.connect(self.say)
         self.lifecycle.changed.connect(self.refresh)
+        self.switch = WorkflowSwitchControl(self.console, services.tasks, self)
+        self.switch.said.connect(self.say)
+        self.switch.changed.connect(self.refresh)
         self.editor = WorkflowEditor()
         self.editor.save_requested.connect(self._save)
         self.addAction(self.editor.save_action)
@@ -105,6 +109,7 @@ class WorkflowsPage(QWidget):
             (self.export_action, "exportButton", "E&xport…"),
             (self.enable_action, "enableButton", "&Enable"),
             (self.disable_action, "disableButton", "Disa&ble…"),
+            (self.pause_action, "pauseButton", "Pa&use…"),
             (self.promote_action, "promoteButton", "&Promote…"),
             (self.dry_run_action, "dryRunButton", "&Dry run on a file…"),
             (self.last_run_action, "lastRunButton", "&Last run"),
@@ -169,6 +174,9 @@ class WorkflowsPage(QWidget):
         )
         self.disable_action = self._action(
             "Disable…", "Stop its trigger (asks a reason)", self.disable_workflow, "Ctrl+Shift+D"
+        )
+        self.pause_action = self._action(
+            "Pause…", "Its own kill switch: pause or resume it (asks a reason)", self.toggle_pause
         )
         self.promote_action = self._action(
             "Promote…", "Move it to the next stage", self.promote_workflow, "Ctrl+Shift+U"
@@ -248,6 +256,8 @@ class WorkflowsPage(QWidget):
         self.enable_action.setEnabled(row is not None and not row.enabled)
         self.disable_action.setEnabled(row is not None and row.enabled)
         self.promote_action.setEnabled(row is not None and row.next_stage is not None)
+        self.pause_action.setEnabled(row is not None)
+        self.buttons["pauseButton"].setText("Res&ume…" if row and row.paused else "Pa&use…")
         if row is not None and row.next_stage is not None:
             self.buttons["promoteButton"].setToolTip(
                 f"Promote to {stage_text(row.next_stage)} (Ctrl+Shift+U)"
@@ -412,6 +422,10 @@ class WorkflowsPage(QWidget):
     def disable_workflow(self) -> None:
         if (row := self.selected()) is not None:
             self.lifecycle.disable(row)
+
+    def toggle_pause(self) -> None:
+        if (row := self.selected()) is not None:
+            self.switch.toggle(row.name)
 
     def promote_workflow(self) -> None:
         if (row := self.selected()) is not None:

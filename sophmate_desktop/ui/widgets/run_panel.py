@@ -39,6 +39,7 @@ from sophmate_desktop.ui.widgets.run_columns import (
     write_columns,
 )
 from sophmate_desktop.ui.widgets.tables import setup_rows
+from sophmate_desktop.ui.widgets.workflow_switch import WorkflowSwitchControl
 
 INBOX_WRITE_STATUSES = ("pending", "interrupted")
 
@@ -133,10 +134,19 @@ class RunPanel(QWidget):
         self.retry_button.setObjectName("retryButton")
         self.retry_button.setToolTip("Queue a new attempt of this run's trigger")
         self.retry_button.clicked.connect(self.retry)
+        # The workflow's own kill switch, next to what its run did.
+        self.pause_button = QPushButton("Pa&use workflow…")
+        self.pause_button.setObjectName("runPauseButton")
+        self.pause_button.setToolTip("Pause or resume this run's workflow (asks a reason)")
+        self.pause_button.clicked.connect(self._toggle_pause)
+        self.workflow_switch = WorkflowSwitchControl(self.console, self.services.tasks, self)
+        self.workflow_switch.said.connect(lambda text, _tone: self._say(text))
+        self.workflow_switch.changed.connect(self.reload)
         top = QHBoxLayout()
         for widget in (self.back_button, self.title, self.status_badge, self.mode_badge):
             top.addWidget(widget)
         top.addStretch(1)
+        top.addWidget(self.pause_button)
         top.addWidget(self.retry_reason)
         top.addWidget(self.retry_button)
         return top
@@ -216,6 +226,8 @@ class RunPanel(QWidget):
         self.timeline_view.resizeColumnsToContents()
         self.writes_view.resizeColumnsToContents()
         self._fill_diagnostics(details)
+        paused = self.console.workflow_pause_state(run.workflow).paused
+        self.pause_button.setText("Res&ume workflow…" if paused else "Pa&use workflow…")
         failed = run.status == "failed"
         self.retry_button.setEnabled(failed)
         self.retry_reason.setEnabled(failed)
@@ -241,6 +253,14 @@ class RunPanel(QWidget):
         self.tabs.setTabText(2, "&Diagnostics" + (" ⚠" if lines and run.status == "failed" else ""))
 
     # Actions ---------------------------------------------------------------
+
+    def _toggle_pause(self) -> None:
+        if self.details is not None:
+            self.workflow_switch.toggle(self.details.run.workflow)
+
+    def _say(self, text: str) -> None:
+        self.message.setText(html.escape(text))
+        self.message.show()
 
     def retry(self) -> None:
         if self.details is None or not self.retry_button.isEnabled():

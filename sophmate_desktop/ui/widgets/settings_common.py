@@ -5,6 +5,7 @@ values, button rows, short tables and yes/cancel questions."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFont, QKeyEvent
@@ -32,7 +33,7 @@ KEYRING_FIX = (
 
 # A message's colour by level, used until the application style sheet has its own
 # QLabel[level="..."] rules (a widget's own sheet would override those).
-LEVEL_COLOURS = {"ok": "#2e7d32", "error": "#c62828"}
+LEVEL_COLOURS = {"ok": "#2e7d32", "warning": "#b26a00", "error": "#c62828"}
 
 
 def _fallback_sheet(level: str) -> str:
@@ -120,7 +121,7 @@ def ask(
 
 class MessageLabel(QLabel):
     """One line (or paragraph) of feedback; `level` is a dynamic property for the
-    style sheet: "ok", "error", "info" or "" (hidden)."""
+    style sheet: "ok", "warning", "error", "info" or "" (hidden)."""
 
     def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -149,8 +150,24 @@ class MessageLabel(QLabel):
     def show_info(self, text: str) -> None:
         self._show("info", text)
 
+    def show_warning(self, text: str) -> None:
+        self._show("warning", text)
+
     def show_error(self, text: str) -> None:
         self._show("error", text)
+
+    def show_keyring(self, status: Any, ok_text: str, error_text: str) -> None:
+        """A keyring status: green only when secure; a plaintext backend the user
+        allowed works but is a warning; an unusable one an error."""
+        if status.usable and status.insecure:
+            self.show_warning(
+                f"Secrets are NOT protected: {status.message} Anyone who can read your "
+                f"files can read them. {KEYRING_FIX}"
+            )
+        elif status.usable:
+            self.show_ok(ok_text)
+        else:
+            self.show_error(error_text)
 
     def show_exception(self, exc: BaseException) -> None:
         self._show("error", explain(exc))

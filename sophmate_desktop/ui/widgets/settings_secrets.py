@@ -176,10 +176,7 @@ class SecretsSection(QGroupBox):
     def _status_read(self, status) -> None:
         if not shiboken6.isValid(self):
             return
-        if status.usable:
-            self.status.show_ok(status.message)
-        else:
-            self.status.show_error(f"{status.message} {KEYRING_FIX}")
+        self.status.show_keyring(status, status.message, f"{status.message} {KEYRING_FIX}")
 
     def _status_failed(self, exc: BaseException) -> None:
         if shiboken6.isValid(self):

@@ -5,7 +5,9 @@ themselves, the tray says why, their reviews become due. Another workflow fails 
 its retries: one tray notice, it pauses itself, the dashboard keeps the failure until
 someone acknowledges it. Then Pause all (Ctrl+Shift+P, "hosting incident") kills a
 running command and holds new files, under a red banner; on Monday the categories are
-resumed one by one, each with its held runs replayed or discarded, all audited.
+resumed one by one, each with its held runs replayed or discarded, all audited; and
+every workflow that paused itself is resumed from the kill-switch panel with a reason,
+its due review recorded with the resume.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QPlainTextEdit
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QPlainTextEdit
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.store.database import open_database
@@ -150,6 +152,10 @@ def test_friday_afternoon(qtbot, make_window, sqlite_url, tmp_path, mailbox):
     _resumes_the_categories_one_by_one(qtbot, window, panel)
 
     _the_held_runs_went_as_chosen(qtbot, console, banner, categories, held)
+
+    # 5. The workflows that paused themselves are resumed from the panel, each with a
+    # reason, and the review its pause made due is recorded with it.
+    _every_self_paused_workflow_is_resumed_with_its_review(qtbot, window, console, panel, banner)
 
 
 def _the_smtp_change_pauses_the_workflows_that_mail(qtbot, window, console, mail_server) -> None:
@@ -294,6 +300,10 @@ def _new_files_are_held_under_a_red_banner(qtbot, console, banner, folders, pane
     assert banner.text().split(" · ")[0].endswith(": hosting incident)")
     assert banner.property("paused") is True
     assert panel.pause_all_button.text() == "Resume all…"
+    # the panel counts the held runs once its (debounced) re-read has seen all three
+    qtbot.waitUntil(
+        lambda: "3 held runs waiting." in panel.pause_all_button.toolTip(), timeout=WAIT_MS
+    )
     assert "Paused: everything" in tray.tooltip
     return held
 
@@ -371,6 +381,61 @@ def _the_held_runs_went_as_chosen(qtbot, console, banner, categories, held) -> N
     # pauses remain
     qtbot.waitUntil(lambda: "hosting incident" not in banner.text(), timeout=WAIT_MS)
     assert not banner.text().startswith("Paused: everything")
+
+
+def _every_self_paused_workflow_is_resumed_with_its_review(
+    qtbot, window, console, panel, banner
+) -> None:
+    expected = {
+        "dunning-letters": ("provider_change", "a connection it uses changed"),
+        "supplier-receipts": ("provider_change", "a connection it uses changed"),
+        "status-import": ("after_failure", "its runs failed too many times in a row"),
+    }
+    qtbot.waitUntil(
+        lambda: {k[1] for k in panel.buttons if k[0] == "workflow"} == set(expected),
+        timeout=WAIT_MS,
+    )
+    control = panel.workflow_switch
+    for name, (review, cause) in sorted(expected.items()):
+        qtbot.mouseClick(panel.switch_button("workflow", name), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: control.dialog is not None and control.dialog.isVisible())
+        dialog = control.dialog
+        assert dialog.windowTitle() == f"Resume workflow {name}"
+        explanation = dialog.findChild(QLabel, "dialogExplanation").text()
+        assert "paused by itself at " in explanation and f"because {cause}" in explanation
+        assert dialog.review_check is not None and not dialog.review_check.isChecked()
+        assert dialog.review_check.text().startswith(f"Record the {review.replace('_', '-')} ")
+        click_choice(qtbot, dialog.review_check)
+        qtbot.keyClicks(dialog.reason_edit, f"checked {name} after the incident")
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: control.dialog is None, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda n=name: not console.get_workflow(n).paused, timeout=WAIT_MS)
+        shown(qtbot, window)
+    resumed = {e.subject: e for e in audit("workflow.resumed")}
+    assert {k: (e.actor, e.reason, e.details["cause"]) for k, e in resumed.items()} == {
+        "dunning-letters": ("ana", "checked dunning-letters after the incident", "provider_change"),
+        "supplier-receipts": (
+            "ana",
+            "checked supplier-receipts after the incident",
+            "provider_change",
+        ),
+        "status-import": (
+            "ana",
+            "checked status-import after the incident",
+            "consecutive_failures",
+        ),
+    }
+    reviews = {
+        (e.workflow, e.actor, e.details["kind"])
+        for e in audit("review.recorded")
+        if e.workflow in expected
+    }
+    assert reviews == {(name, "ana", review) for name, (review, _) in expected.items()}
+    still_due = {(r.workflow, r.kind) for r in console.reviews_due()}
+    assert not still_due & {(name, review) for name, (review, _) in expected.items()}
+    assert console.paused_workflow_rows() == []
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not any(k[0] == "workflow" for k in panel.buttons), timeout=WAIT_MS)
 
 
 def test_failures_that_paused_their_workflows_are_one_tray_message(qtbot, make_window):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import keyring
+import pytest
 import shiboken6
 from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QMessageBox
 
-from sophmate_desktop.secrets import SERVICE
+from sophmate_desktop.secrets import INSECURE_ENV, SERVICE
+from tests.support.inmemory_keyring import PlaintextMemoryKeyring
 
 FIRST = "s3cr3t-first-VALUE-41"
 SECOND = "s3cr3t-second-VALUE-97"
@@ -108,3 +110,19 @@ def test_a_keyring_that_cannot_keep_secrets_is_explained_in_place(qtbot, page, s
     assert "GNOME Keyring" in section.message.text()
     assert section.names() == []
     assert services.console.list_secrets() == []
+
+
+@pytest.fixture
+def insecure_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Set before the console's SecretStore is built: it reads the override once."""
+    monkeypatch.setenv(INSECURE_ENV, "1")
+
+
+def test_an_allowed_plaintext_keyring_shows_as_a_warning(insecure_allowed, qtbot, page):
+    plaintext = PlaintextMemoryKeyring()
+    keyring.set_keyring(plaintext)  # the memory_keyring fixture restores its own
+    page.refresh()
+    section = page.secrets
+    qtbot.waitUntil(lambda: "PlaintextMemoryKeyring" in section.status.text(), timeout=5000)
+    assert section.status.level == "warning"
+    assert "NOT protected" in section.status.text()

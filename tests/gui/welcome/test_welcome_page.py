@@ -8,14 +8,16 @@ from keyring.backends import fail
 from PySide6.QtCore import Qt
 
 from sophmate_desktop.resources import example_workflows
+from sophmate_desktop.secrets import INSECURE_ENV
 from sophmate_desktop.store.database import default_db_url
 from sophmate_desktop.ui import navigator as nav
+from tests.support.inmemory_keyring import PlaintextMemoryKeyring
 
 
 def _welcome(qtbot, window):
     window.show()
     page = window.page(nav.WELCOME)
-    qtbot.waitUntil(lambda: page.keyring_label.level in ("ok", "error"), timeout=5000)
+    qtbot.waitUntil(lambda: page.keyring_label.level in ("ok", "warning", "error"), timeout=5000)
     return page
 
 
@@ -65,6 +67,15 @@ def test_a_keyring_that_cannot_keep_secrets_is_explained_with_the_fix(qtbot, mak
     assert "not usable" in text
     assert "gnome-keyring" in text and "KWallet" in text
     assert "SOPHMATE_ALLOW_INSECURE_KEYRING=1" in text
+
+
+def test_an_allowed_plaintext_keyring_is_a_warning_never_green(qtbot, make_window, monkeypatch):
+    monkeypatch.setenv(INSECURE_ENV, "1")
+    keyring.set_keyring(PlaintextMemoryKeyring())  # the memory_keyring fixture restores its own
+    page = _welcome(qtbot, make_window("ana"))
+    assert page.keyring_label.level == "warning"
+    assert "NOT protected" in page.keyring_label.text()
+    assert "PlaintextMemoryKeyring" in page.keyring_label.text()
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ from sophmate_desktop.secrets import (
 )
 from tests.support.inmemory_keyring import InMemoryKeyring
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 # Values read or set are masked process-wide for the rest of the session: keep them long
 # and distinctive so they never mask ordinary text in other tests.
 SECRET = "hunter2-Sup3r-s3cret-value"
@@ -456,13 +456,60 @@ def test_chainer_is_judged_by_its_members(
         )
         store.set("token", VALUE)
         assert memory.keys() == {(SERVICE, "token")}
+    finally:
+        MemoryChainer.members = []
 
-        MemoryChainer.members = [memory, PlaintextKeyring()]
+
+def test_chainer_writing_to_a_secret_service_first_is_accepted_with_keyrings_alt_behind(
+    install: Callable[[KeyringBackend], KeyringBackend],
+) -> None:
+    """keyrings.alt installed: the chain holds a Secret Service first, a file after."""
+    service, plaintext = InMemoryKeyring(), AltFileKeyring()
+    MemoryChainer.members = [service, plaintext]
+    try:
+        install(MemoryChainer())
+        store = SecretStore()
         status = store.status()
+        assert (status.usable, status.insecure) == (True, False)
+        assert "keyrings.alt.file.AltFileKeyring" in status.message  # named, not judged
+        store.set("token", VALUE)
+        assert service.keys() == {(SERVICE, "token")}
+        assert plaintext.keys() == set()
+        assert store.get("token") == VALUE
+    finally:
+        MemoryChainer.members = []
+
+
+def test_chainer_writing_to_a_plaintext_file_first_is_refused_unless_allowed(
+    install: Callable[[KeyringBackend], KeyringBackend],
+) -> None:
+    plaintext, service = PlaintextKeyring(), InMemoryKeyring()
+    MemoryChainer.members = [plaintext, service]
+    try:
+        install(MemoryChainer())
+        status = SecretStore().status()
         assert (status.usable, status.insecure) == (False, True)
-        assert f"{__name__}.PlaintextKeyring" in status.message
+        assert f"writes to {__name__}.PlaintextKeyring" in status.message
         with pytest.raises(SecretsUnavailable):
-            store.get("token")
+            SecretStore().get("token")
+        allowed = SecretStore(allow_insecure=True)
+        assert (allowed.status().usable, allowed.status().insecure) == (True, True)
+        allowed.set("token", VALUE)
+        assert plaintext.keys() == {(SERVICE, "token")}
+        assert service.keys() == set()
+    finally:
+        MemoryChainer.members = []
+
+
+def test_chainer_whose_first_backend_stores_nothing_is_unusable(
+    install: Callable[[KeyringBackend], KeyringBackend],
+) -> None:
+    MemoryChainer.members = [null.Keyring(), InMemoryKeyring()]
+    try:
+        install(MemoryChainer())
+        status = SecretStore(allow_insecure=True).status()
+        assert (status.usable, status.insecure) == (False, False)
+        assert "first backend cannot store" in status.message
     finally:
         MemoryChainer.members = []
 

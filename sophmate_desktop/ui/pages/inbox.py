@@ -42,6 +42,7 @@ from sophmate_desktop.ui.widgets.inbox_decisions import (
     confirm_box,
     decided_message,
     plural,
+    resolve_each,
     resolved_message,
 )
 from sophmate_desktop.ui.widgets.inbox_filters import InboxFilterBar
@@ -399,7 +400,11 @@ class InboxPage(QWidget):
         self._resolve("mark applied", self.console.mark_applied)
 
     def retry_selected(self) -> None:
-        self._resolve("retry", self.console.retry_write)
+        def retry(write_id: int, comment: str | None) -> str | None:
+            row = self.console.retry_write(write_id, comment)
+            return self.console.waits_for_resume(row.workflow)  # paused: it waits
+
+        self._resolve("retry", retry)
 
     def _resolve(self, verb: str, call: Callable[[int, str | None], Any]) -> None:
         if self.busy:
@@ -409,18 +414,9 @@ class InboxPage(QWidget):
             return
         comment = self.decisions.comment.text().strip() or None
 
-        def each() -> list[tuple[int, str | None]]:
-            outcome = []
-            for write_id in ids:
-                try:
-                    call(write_id, comment)
-                    outcome.append((write_id, None))
-                except SophmateError as exc:
-                    outcome.append((write_id, str(exc)))
-            return outcome
-
         def start() -> None:
-            self._run(f"{verb.capitalize()}: {plural(len(ids))}…", each, self._resolved)
+            busy = f"{verb.capitalize()}: {plural(len(ids))}…"
+            self._run(busy, lambda: resolve_each(ids, call, comment), self._resolved)
 
         if len(ids) == 1:
             start()
@@ -460,8 +456,11 @@ class InboxPage(QWidget):
             self.decisions.comment.clear()
         self._finish(context, keep=[r.write_id for r in results if not r.ok])
 
-    def _resolved(self, outcome: list[tuple[int, str | None]], context: dict) -> None:
-        self.decisions.set_message(*resolved_message(outcome))
+    def _resolved(
+        self, result: tuple[list[tuple[int, str | None]], list[str]], context: dict
+    ) -> None:
+        outcome, waits = result
+        self.decisions.set_message(*resolved_message(outcome, waits))
         if not any(message for _wid, message in outcome):
             self.decisions.comment.clear()
         self._finish(context, keep=[wid for wid, message in outcome if message])

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sophmate_desktop.domain.errors import SophmateError
+
 LEVEL_COLOURS = {"error": "#b3261e", "warning": "#8a5a00", "ok": "#1b5e20"}
 
 
@@ -43,12 +45,37 @@ def decided_message(results: Sequence[Any]) -> tuple[str, str]:
     )
 
 
-def resolved_message(outcome: Sequence[tuple[int, str | None]]) -> tuple[str, str]:
-    """(text, level) after marking interrupted writes applied or retrying them."""
+def resolved_message(
+    outcome: Sequence[tuple[int, str | None]], waits: Sequence[str] = ()
+) -> tuple[str, str]:
+    """(text, level) after marking interrupted writes applied or retrying them;
+    `waits`: why retried writes wait (their workflow is paused) instead of applying."""
     errors = [message for _wid, message in outcome if message]
     if errors:
         return errors[0], "error"
-    return f"{plural(len(outcome))} resolved.", "ok"
+    text = f"{plural(len(outcome))} resolved."
+    for why in dict.fromkeys(waits):
+        text += f" It waits for the resume: {why}."
+    return text, "ok"
+
+
+def resolve_each(
+    ids: Sequence[int], call: Callable[[int, str | None], Any], comment: str | None
+) -> tuple[list[tuple[int, str | None]], list[str]]:
+    """On a task thread: `call` each write, one refusal not stopping the others.
+    Returns ((id, refusal or None) per write, the notes `call` returned as text)."""
+    outcome: list[tuple[int, str | None]] = []
+    waits: list[str] = []
+    for write_id in ids:
+        try:
+            note = call(write_id, comment)
+        except SophmateError as exc:
+            outcome.append((write_id, str(exc)))
+            continue
+        outcome.append((write_id, None))
+        if isinstance(note, str):
+            waits.append(note)
+    return outcome, waits
 
 
 def confirm_box(

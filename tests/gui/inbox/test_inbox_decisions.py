@@ -166,3 +166,20 @@ def test_after_a_decision_the_next_row_is_selected_where_the_view_was(
     assert page.selected_ids() == [bulk[301]]
     assert abs(bar.value() - before) <= 2
     assert Write.get_by_id(bulk[300]).status == "approved"
+
+
+def test_retrying_a_paused_workflows_write_says_it_waits_for_the_resume(
+    seeded, make_page, qtbot, gui_db
+):
+    run = make_run(gui_db, "hooks", status="applying")
+    stuck = make_write(gui_db, run, kind="send_email", effect="email", status="interrupted")
+    seeded.lead.pause_workflow("hooks", "provider maintenance")
+    page = make_page()
+    select_ids(page, [stuck.id])
+    decide(qtbot, page, page.decisions.retry)
+    assert Write.get_by_id(stuck.id).status == "approved"
+    shown = page.decisions.message.text()
+    assert shown == (
+        "1 write resolved. It waits for the resume: "
+        "workflow hooks is paused: provider maintenance."
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from sophmate_desktop.domain import policy
@@ -12,6 +12,7 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import EffectKind, RunStatus, SwitchScope
 from sophmate_desktop.domain.errors import BadInput, NotFound, PolicyRefused
 from sophmate_desktop.domain.names import AuditAction
+from sophmate_desktop.domain.run_account import plural
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Run, Switch, Workflow
 from sophmate_desktop.store.rows import SwitchRow
@@ -72,12 +73,13 @@ def _effect(kind: str) -> EffectKind:
 
 
 def left_texts(blocked: dict[int, str]) -> list[str]:
-    """One line per reason: "2 runs stay held (4, 7): category finance is paused ..."."""
+    """One line per reason: "2 held runs stay held (4, 7): category finance is paused ..."."""
     by_reason: dict[str, list[int]] = {}
     for run_id, why in sorted(blocked.items()):
         by_reason.setdefault(why, []).append(run_id)
     return [
-        f"{len(ids)} held runs stay held ({', '.join(map(str, ids[:10]))}"
+        f"{plural(len(ids), 'held run')} {'stays' if len(ids) == 1 else 'stay'} held "
+        f"({', '.join(map(str, ids[:10]))}"
         f"{', ...' if len(ids) > 10 else ''}): {why}"
         for why, ids in by_reason.items()
     ]
@@ -136,9 +138,11 @@ class SwitchOps:
                 ]
                 details.update(held_choice=held, held_count=len(ids))
             self.audit(action, subject=name, category=category, reason=reason, details=details)
+            left: list[str] = []
             if not paused and workflows is not None and held in ("replay", "discard") and ids:
-                self._decide_held(ids, held, reason)
-        return next(r for r in queries.switch_rows() if r.scope == scope.value and r.name == name)
+                left = self._decide_held(ids, held, reason)[1]
+        row = next(r for r in queries.switch_rows() if r.scope == scope.value and r.name == name)
+        return replace(row, left_held=tuple(left))
 
     def _keep_categories_paused(self: Console, everything: Switch, reason: str) -> list[str]:
         """Pause every running category with the pause of `everything` (its who, when

@@ -29,6 +29,9 @@ class SwitchRow(_Row):
     workflows: int = 0
     budget_per_day: float | None = None  # categories: cost budgets (DESIGN 4)
     budget_per_month: float | None = None
+    # After a resume with replay: why some held runs stay held (a switch or their
+    # workflow still paused), one line per reason.
+    left_held: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -340,17 +340,18 @@ class KillSwitchPanel(QWidget):
         console = self.services.console
         scope, name = key
 
-        def work() -> None:
+        def work() -> SwitchRow:
             if scope == SwitchScope.GLOBAL.value:
-                console.resume_all(reason, held=held)
-            elif scope == SwitchScope.CATEGORY.value:
-                console.resume_category(name, reason, held=held)
-            else:
-                console.resume_effect(name, reason)
+                return console.resume_all(reason, held=held)
+            if scope == SwitchScope.CATEGORY.value:
+                return console.resume_category(name, reason, held=held)
+            return console.resume_effect(name, reason)
 
-        def done(_result: object) -> None:
+        def done(row: SwitchRow) -> None:
             dialog.finish()
             self.refresh()
+            if row.left_held:  # after refresh(): it would clear the message
+                self.show_message(" ".join(row.left_held))
 
         # Replaying or discarding thousands of held runs is a bulk change: off the GUI thread.
         self.services.tasks.run(work, done, lambda exc: dialog.show_error(str(exc)))

@@ -728,7 +728,7 @@ def test_held_replay_leaves_a_paused_workflows_runs_held(cli: Cli) -> None:
     result = cli("held", "replay", "--all")
     assert result.code == 0, result.err
     assert "1 held runs queued again" in result.out
-    assert f"1 held runs stay held ({mine}): workflow invoice-intake is paused" in result.out
+    assert f"1 held run stays held ({mine}): workflow invoice-intake is paused" in result.out
     assert cli("runs", "show", other, "--json").json()["run"]["status"] == "queued"
 
 

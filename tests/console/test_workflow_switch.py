@@ -117,7 +117,7 @@ def test_held_replay_leaves_a_still_paused_workflows_runs_held(db, console, two_
     assert moved == 1
     assert Run.get_by_id(other.id).status == "queued"
     assert Run.get_by_id(mine.id).status == "held"
-    assert left == [f"1 held runs stay held ({mine.id}): workflow wf-fin is paused: bad input"]
+    assert left == [f"1 held run stays held ({mine.id}): workflow wf-fin is paused: bad input"]
     with pytest.raises(PolicyRefused, match="workflow wf-fin is paused"):
         console.replay_held([mine.id])
 

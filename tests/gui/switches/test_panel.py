@@ -173,3 +173,22 @@ def test_a_category_button_tells_its_cost_budget(services, qtbot) -> None:
     qtbot.addWidget(panel)
     tip = panel.buttons[("category", "finance")].toolTip()
     assert "Cost budget: 12.50 per day; it pauses itself when spent." in tip
+
+
+def test_a_replay_leaves_a_paused_workflows_runs_held_and_says_why(qtbot, panel, services, gui_db):
+    services.console.import_workflow(workflow_yaml("wf-fin-2", "finance"))
+    [kept] = [make_run(gui_db, "wf-fin", status="queued")]
+    [goes] = [make_run(gui_db, "wf-fin-2", status="queued")]
+    services.console.pause_category("finance", "month end")
+    services.console.pause_workflow("wf-fin", "supplier file format changed")
+    qtbot.waitUntil(lambda: panel.switch_button("category", "finance").isChecked())
+    dialog = open_dialog(qtbot, panel, "category", "finance")
+    submit(qtbot, dialog, "month closed", held="replay")
+    qtbot.waitUntil(lambda: panel.dialog is None, timeout=5000)
+    assert Run.get_by_id(goes.id).status == "queued"
+    assert Run.get_by_id(kept.id).status == "held"
+    message = panel.findChild(type(panel.message), panel.message.objectName()).text()
+    assert message == (
+        f"1 held run stays held ({kept.id}): "
+        "workflow wf-fin is paused: supplier file format changed"
+    )

@@ -32,6 +32,7 @@ from sophmate_desktop.engine.actions.base import (
 )
 
 TAIL_BYTES = 4096
+STDOUT_IN_ERROR = 500  # characters of stdout a failure message carries (stderr: its tail)
 POLL_S = 0.02
 CANCEL_CHECK_S = 0.1
 KILLED_GRACE_S = 0.5
@@ -262,8 +263,11 @@ def _result(
     stdout, stderr = masked(out.text()), masked(err.text())
     if code != 0:
         how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        # What another operator needs to judge it: the end of both streams, stderr last.
+        said = stdout.strip()[-STDOUT_IN_ERROR:]
+        said = f" (stdout ends: {said})" if said else ""
         detail = f": {stderr.strip()}" if stderr.strip() else ""
-        raise ActionError(masked(f"{shown} {how}{detail}"))
+        raise ActionError(masked(f"{shown} {how}{said}{detail}"))
     output = f"exit code 0\nstdout:\n{stdout}"
     if stderr:
         output += f"\nstderr:\n{stderr}"

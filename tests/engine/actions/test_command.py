@@ -121,9 +121,7 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to watch the child")
-def test_cancel_kills_the_whole_process_group(
-    make_plan_ctx, make_apply_ctx, tmp_path: Path
-):
+def test_cancel_kills_the_whole_process_group(make_plan_ctx, make_apply_ctx, tmp_path: Path):
     pid_file = tmp_path / "child.pid"
     script = (
         "import subprocess, sys, pathlib\n"
@@ -193,3 +191,16 @@ def test_environment_additions_reach_the_command(make_plan_ctx, make_apply_ctx):
     assert "RUN_ID=7" in w.preview
     assert "stdout:\n7" in apply_write(w.kind, w.payload, make_apply_ctx()).output
     assert "RUN_ID" not in os.environ
+
+
+def test_a_failure_names_the_end_of_stdout_too(make_plan_ctx, make_apply_ctx):
+    code = (
+        "import sys; print('y' * 900 + 'copied 3 of 5'); sys.stderr.write('disk full'); sys.exit(2)"
+    )
+    w = _plan_one(make_plan_ctx, argv=[PY, "-c", code])
+    with pytest.raises(ActionError) as info:
+        apply_write(w.kind, w.payload, make_apply_ctx())
+    message = str(info.value)
+    assert "exited with code 2 (stdout ends: " in message
+    assert "copied 3 of 5): disk full" in message
+    assert message.count("y") <= 500  # only the end of stdout

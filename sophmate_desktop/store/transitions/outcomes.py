@@ -355,7 +355,8 @@ def finish_apply(
             _add_run_costs(w.run_id, bytes_written, 0.0)
             settle_runs(db, [w.run_id], ENGINE_ACTOR)
             return Run.get_by_id(w.run_id).status
-        return _finish_applying(db, w, wf, new, error, undo, bytes_written, cost)
+        killed = new is WriteStatus.FAILED and not retry
+        return _finish_applying(db, w, wf, new, error, undo, bytes_written, cost, killed)
 
 
 def _finish_applying(
@@ -367,7 +368,10 @@ def _finish_applying(
     undo: dict | None,
     bytes_written: int,
     cost: float,
+    killed: bool = False,
 ) -> str:
+    """`killed`: a kill switch stopped it; its run is cancelled, not failed (DESIGN 3),
+    as when the monitor ends killed commands in its batch."""
     now = utcnow()
     fields: dict = dict(error=error, claimed_by=None)
     if new is WriteStatus.APPLIED:
@@ -390,7 +394,15 @@ def _finish_applying(
     gate.move_write(db, w.id, WriteStatus.APPLYING, new, events=event, **fields)
     spent = cost if new is WriteStatus.APPLIED else 0.0
     _add_run_costs(w.run_id, bytes_written, spent)
-    settle_runs(db, [w.run_id], ENGINE_ACTOR)
+    if killed:
+        reasons = {w.run_id: error or "stopped by a kill switch"}
+        settled = settle_runs(
+            db, [w.run_id], ENGINE_ACTOR, failed_as=RunStatus.CANCELLED, reasons=reasons
+        )
+        if any(ev.action == AuditAction.RUN_CANCELLED for ev in settled):
+            Run.update(error=reasons[w.run_id]).where(Run.id == w.run_id).execute()
+    else:
+        settle_runs(db, [w.run_id], ENGINE_ACTOR)
     if spent:
         check_budget(w.category, run_id=w.run_id)
     status = Run.get_by_id(w.run_id).status

@@ -166,6 +166,11 @@ def test_a_write_stopped_by_a_kill_switch_is_not_tried_again(db, make_console):
     assert outcomes.begin_apply(db, write_id, "host:1")[0] is not None
     outcomes.finish_apply(db, write_id, error="killed: category finance is paused", retry=False)
     assert Write.get_by_id(write_id).status == "failed"
+    # stopped, not failed: the run is cancelled, nothing counts towards the failure pause
+    run = Run.get_by_id(_run_id)
+    assert (run.status, run.error) == ("cancelled", "killed: category finance is paused")
+    assert Workflow.get(Workflow.id == run.workflow_id).consecutive_failures == 0
+    assert failure_notices() == []
 
 
 def test_a_planning_failure_notice_counts_the_runs_attempts(db, make_console):

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import RETRYABLE_WRITE_KINDS
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.domain.run_account import (
@@ -92,11 +93,25 @@ class Story:
             out.append("The run has been reviewed.")
         return out
 
+    def _retries_waiting(self) -> list[str]:
+        """Approved writes whose next attempt waits for its backoff: said as such, not
+        as "being applied"."""
+        now = utcnow()
+        return [
+            f"{write_label(w, {}, '').capitalize()} waits for attempt {w.attempt}, "
+            f"due {self.clock.at(w.next_attempt_at)}."
+            for w in self.writes
+            if w.status == "approved" and w.next_attempt_at is not None and w.next_attempt_at > now
+        ]
+
     def _how_it_stands(self) -> list[str]:
         """The sentences for the run's status: how it ended, or what it waits for."""
         run = self.run
         status = run.status
         ended = f" {self.clock.at(run.finished_at)}" if run.finished_at else ""
+        waiting = self._retries_waiting() if status == "applying" else []
+        if waiting:
+            return waiting
         if status in STILL_GOING:
             return [STILL_GOING[status]]
         if status == "succeeded":

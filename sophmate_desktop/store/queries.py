@@ -160,6 +160,8 @@ def write_row(w: Write, workflow: str) -> WriteRow:
         comment=w.comment,
         applied_at=w.applied_at,
         error=w.error,
+        attempt=w.attempt,
+        next_attempt_at=w.next_attempt_at,
     )
 
 

@@ -98,6 +98,8 @@ class WriteRow(_Row):
     comment: str | None
     applied_at: datetime | None
     error: str | None
+    attempt: int = 1
+    next_attempt_at: datetime | None = None  # a retry waits for its backoff
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,13 @@ N of M" only for an attempt another followed; the last one is told as the last."
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import re
 from datetime import datetime
 
 from sophmate_desktop.console.run_account import build_account
+from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.store.rows import AuditRow, RunRow, WriteRow
 
 WHEN = datetime(2026, 11, 27, 9, 14)
@@ -133,3 +137,14 @@ def test_an_email_that_failed_is_not_tried_again() -> None:
         "The run failed at 09:21: 1 write could not be applied. A send_email write is never "
         "tried again by itself, as that could repeat its effect: retry it, or the run."
     )
+
+
+def test_a_write_waiting_for_its_backoff_is_told_as_waiting() -> None:
+    due = utcnow() + dt.timedelta(minutes=5)
+    waiting = dataclasses.replace(write_row("approved"), attempt=2, next_attempt_at=due)
+    events = [*START, scheduled(6, _at(15, 2), 1)]
+    *_rest, ending = paragraphs("applying", waiting, events)
+    assert re.fullmatch(
+        rf"Write 1 \(write_file to {re.escape(TARGET)}\) waits for attempt 2, due \S.*\.", ending
+    ), ending
+    assert "being applied" not in ending

@@ -145,7 +145,7 @@ def load(
         events = make_events(first, count, total)
         t0 = time.perf_counter()
         with write_transaction(db):
-            ids = audit.append_many(events)
+            ids = audit.append_many(db, events)
         append_s += time.perf_counter() - t0
         rows = db.execute_sql(select, (ids[0] - 1,)).fetchall()
         t0 = time.perf_counter()
@@ -185,7 +185,7 @@ def run(total: int, url: str | None, size: int, progress: bool = False) -> Figur
             if progress:
                 print("  verifying", file=sys.stderr, flush=True)
             t0, cpu0 = time.perf_counter(), time.process_time()
-            result = audit.verify()
+            result = audit.verify(db)
             verify_s, verify_cpu_s = time.perf_counter() - t0, time.process_time() - cpu0
             last_ms, last_rows = median_ms(
                 lambda: queries.list_audit(workflow=workflow_name(17), limit=100)

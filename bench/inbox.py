@@ -214,7 +214,7 @@ def fill(url: str, writes: int, audit_events: int) -> None:
             for i in range(done, done + count)
         ]
         with write_transaction(db):
-            audit.append_many(events)
+            audit.append_many(db, events)
         done += count
     db.close()
 

@@ -133,7 +133,7 @@ class Console(
         **fields: Any,
     ) -> int:
         """Append an audit event in the current transaction and queue its UI event."""
-        return audit.append(self.event(action, **fields))
+        return audit.append(self.db, self.event(action, **fields))
 
     def setting(self, key: str, default: Any = None) -> Any:
         row = Setting.get_or_none(Setting.key == key)

@@ -238,7 +238,7 @@ class HistoryPageOps:
                 raise PolicyRefused(
                     f"{wf.name} is not enabled: enable it before retrying run {run_id}"
                 )
-            blocked = workflow_block(wf, switch_states())
+            blocked = workflow_block(wf, switch_states(self.db))
             status = RunStatus.HELD if blocked else RunStatus.QUEUED
             new = Run.create(
                 workflow=wf.id,

@@ -126,7 +126,7 @@ class InboxOps:
         results: dict[int, DecisionResult],
     ) -> list[Any]:
         """The writes this person may decide now; a refusal for each of the others."""
-        switches = switch_states()
+        switches = switch_states(self.db)
         four_eyes = self.four_eyes_enabled  # read once, not once per write
         accepted: list[Any] = []
         for wid in ids:

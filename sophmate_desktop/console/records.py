@@ -61,7 +61,7 @@ class RecordOps:
         return queries.list_audit(limit=limit, offset=offset, **filters)
 
     def verify_audit(self: Console) -> audit.VerifyResult:
-        return audit.verify()
+        return audit.verify(self.db)
 
     def export_audit(self: Console, fmt: str, out: TextIO, **filters) -> int:
         if fmt not in ("jsonl", "csv"):

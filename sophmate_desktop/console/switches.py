@@ -196,7 +196,7 @@ class SwitchOps:
                 details={"per_day": day, "per_month": month, "before": before},
             )
             # A budget set below what was spent already pauses at once, not at the next cost.
-            pause = check_budget(cat.name)
+            pause = check_budget(self.db, cat.name)
         return BudgetRow(cat.name, day, month, pause.reason if pause else None)
 
     def pause_all(self: Console, reason: str) -> SwitchRow:
@@ -222,7 +222,7 @@ class SwitchOps:
     def blocking_switch(
         self: Console, category: str, effects: Sequence[EffectKind]
     ) -> policy.SwitchState | None:
-        return policy.blocking_switch(switch_states(), category=category, effects=effects)
+        return policy.blocking_switch(switch_states(self.db), category=category, effects=effects)
 
     # Held runs -------------------------------------------------------------
 
@@ -266,7 +266,7 @@ class SwitchOps:
 
     def _blocked_held(self: Console, ids: list[int]) -> dict[int, str]:
         """The held runs among `ids` that cannot be replayed yet, each with the why."""
-        switches = switch_states()
+        switches = switch_states(self.db)
         rows = (
             Run.select(
                 Run.id,

@@ -277,7 +277,7 @@ class Engine:
 
     def check_switches(self) -> list[policy.SwitchState]:
         """Cancel what a paused switch or workflow covers; follow workflow changes."""
-        switches = switch_states()
+        switches = switch_states(self.db)
         workflows = tuple(
             Workflow.select(
                 Workflow.id,

@@ -23,7 +23,7 @@ import peewee
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.store import sql
 from sophmate_desktop.store.database import is_sqlite
-from sophmate_desktop.store.models import GENESIS_HASH, AuditEvent, AuditHead, database_proxy
+from sophmate_desktop.store.models import GENESIS_HASH, AuditEvent, AuditHead
 
 EXPORT_FIELDS = (
     "id",
@@ -127,8 +127,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else AuditEvent.actor.adapt(value)
 
 
-def _lock_head() -> tuple[int, str]:
-    db = database_proxy.obj
+def _lock_head(db: peewee.Database) -> tuple[int, str]:
     if not db.in_transaction():
         raise RuntimeError("audit events must be appended inside write_transaction(db)")
     query = AuditHead.select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1)
@@ -160,21 +159,21 @@ def _rows(events: Iterable[NewEvent], last_id: int, last_hash: str) -> list[tupl
     return rows
 
 
-def append(event: NewEvent | None = None, /, **fields: Any) -> int:
-    """Append one event (inside the caller's write transaction); returns its id."""
+def append(db: peewee.Database, event: NewEvent | None = None, /, **fields: Any) -> int:
+    """Append one event (inside the caller's write transaction on `db`); returns its id."""
     if event is not None and fields:
         raise TypeError("append() takes a NewEvent or keyword fields, not both")
     ev = event or NewEvent(**fields)
-    return append_many([ev])[-1]
+    return append_many(db, [ev])[-1]
 
 
-def append_many(events: Iterable[NewEvent], chunk: int = 1000) -> list[int]:
-    """Append events in order, in the caller's write transaction; returns their ids."""
-    last_id, last_hash = _lock_head()
+def append_many(db: peewee.Database, events: Iterable[NewEvent], chunk: int = 1000) -> list[int]:
+    """Append events in order, in the caller's write transaction on `db`; returns their ids."""
+    last_id, last_hash = _lock_head(db)
     rows = _rows(events, last_id, last_hash)
     if not rows:
         return []
-    sql.insert_audit_rows(database_proxy.obj, _COLUMNS, rows, chunk)
+    sql.insert_audit_rows(db, _COLUMNS, rows, chunk)
     AuditHead.update(last_id=rows[-1][0], last_hash=rows[-1][-1]).where(AuditHead.id == 1).execute()
     return [row[0] for row in rows]
 
@@ -215,8 +214,8 @@ def _payload_row(row: tuple) -> tuple[int, str, str, str | None]:
     return row[0], row[10], row[11], payload
 
 
-def _python_digest(ev_id: int) -> str | None:
-    row = sql.audit_page(database_proxy.obj, _COLUMNS, ev_id - 1, 1, hashed_in_sql=False).fetchone()
+def _python_digest(db: peewee.Database, ev_id: int) -> str | None:
+    row = sql.audit_page(db, _COLUMNS, ev_id - 1, 1, hashed_in_sql=False).fetchone()
     payload = None if row is None or row[0] != ev_id else _payload_row(row)[3]
     return None if payload is None else hashlib.sha256(payload.encode()).hexdigest()
 
@@ -239,7 +238,7 @@ class _Walk:
         )
         rows = cursor if self.in_sql else map(_payload_row, cursor)
         for ev_id, prev, digest, payload in rows:
-            bad, recheck = self._check(ev_id, prev, digest, payload)
+            bad, recheck = self._check(db, ev_id, prev, digest, payload)
             if bad is not None:
                 return bad
             if recheck and self.in_sql:
@@ -250,7 +249,7 @@ class _Walk:
         return None
 
     def _check(
-        self, ev_id: int, prev: str, digest: str, payload: str | None
+        self, db: peewee.Database, ev_id: int, prev: str, digest: str, payload: str | None
     ) -> tuple[VerifyResult | None, bool]:
         """(the mismatch or None, whether the digest had to be rechecked in Python)."""
         if ev_id != self.expected_id:
@@ -268,7 +267,7 @@ class _Walk:
                 "its prev_hash does not match the event before it (deleted, reordered or edited)",
             ), False
         recheck = payload is None or hashlib.sha256(payload.encode()).hexdigest() != digest
-        if recheck and _python_digest(ev_id) != digest:
+        if recheck and _python_digest(db, ev_id) != digest:
             return VerifyResult(
                 False, ev_id - 1, ev_id, "its content does not match its hash (edited)"
             ), recheck
@@ -299,13 +298,12 @@ def _head_mismatch(walk: _Walk, head_hash: str) -> VerifyResult | None:
     return None
 
 
-def verify(batch: int = 50_000) -> VerifyResult:
+def verify(db: peewee.Database, batch: int = 50_000) -> VerifyResult:
     """Walk the chain from the start; report the first event that does not match.
 
     The head is read before the walk and again after it: events appended meanwhile
     (which commit together with the head) are verified too and never look like a gap.
     """
-    db = database_proxy.obj
     head_id, head_hash = _read_head()
     walk = _Walk(head_id, is_sqlite(db), GENESIS_HASH if head_id == 0 else None)
     while True:

@@ -182,8 +182,7 @@ def insert_audit_rows(
     db: Database, columns: Sequence[str], rows: Sequence[tuple], chunk: int
 ) -> None:
     statement = (
-        f"INSERT INTO audit_event ({', '.join(columns)}) "
-        f"VALUES ({_params(db, len(columns))})"
+        f"INSERT INTO audit_event ({', '.join(columns)}) VALUES ({_params(db, len(columns))})"
     )
     cursor = db.cursor()
     try:

@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from peewee import Database
+
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.enums import EffectKind, SwitchScope
 from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.domain.workflow_file import definition_from_dict
 from sophmate_desktop.store import sql
-from sophmate_desktop.store.models import Category, Connection, Switch, Workflow, database_proxy
+from sophmate_desktop.store.models import Category, Connection, Switch, Workflow
 
 
 @dataclass(frozen=True)
@@ -85,14 +87,14 @@ def load_workflows(enabled_only: bool = False) -> list[LoadedWorkflow]:
     return [load_workflow(wf, wf.cat) for wf in query.objects()]
 
 
-def switch_states() -> list[policy.SwitchState]:
+def switch_states(db: Database) -> list[policy.SwitchState]:
     """The paused switches and categories (one query: it is on every run's path)."""
     at = Switch.paused_at.python_value
     return [
         policy.SwitchState(
             SwitchScope(scope) if scope else SwitchScope.CATEGORY, name, True, by, why, at(when)
         )
-        for scope, name, by, why, when in sql.paused_switches(database_proxy.obj)
+        for scope, name, by, why, when in sql.paused_switches(db)
     ]
 
 
@@ -121,8 +123,8 @@ class WorkflowState:
     paused_reason: str | None
 
 
-def workflow_states(names: Iterable[str]) -> dict[str, WorkflowState]:
-    rows = sql.workflow_state_rows(database_proxy.obj, list(names))
+def workflow_states(db: Database, names: Iterable[str]) -> dict[str, WorkflowState]:
+    rows = sql.workflow_state_rows(db, list(names))
     return {row[1]: WorkflowState(*row[:5], bool(row[5]), row[6]) for row in rows}
 
 

@@ -187,7 +187,7 @@ def test_two_processes_approving_one_write_make_one_decision(
     )
     from sophmate_desktop.store import audit
 
-    assert audit.verify().ok
+    assert audit.verify(db).ok
 
 
 def test_interrupted_write_can_be_marked_applied_or_retried(db, console, pending) -> None:

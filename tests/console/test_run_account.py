@@ -205,7 +205,7 @@ def test_cancelled_by_a_kill_switch(flow) -> None:
     run_id = flow.offer()
     flow.claim(run_id)
     flow.console.pause_category("finance", "hosting incident")
-    [switch] = store_workflows.switch_states()
+    [switch] = store_workflows.switch_states(flow.db)
     assert outcomes.cancel_run(flow.db, run_id, policy.switch_refusal_text(switch))
     account = flow.console.run_account(run_id)
     assert account.headline == f"Run {run_id} of invoice-intake was cancelled by a kill switch"

@@ -30,7 +30,7 @@ def test_import_creates_category_and_audits(console) -> None:
         False,
     )
     assert actions() == ["category.created", "workflow.imported"]
-    assert audit.verify().ok
+    assert audit.verify(console.db).ok
 
 
 def test_reimport_same_file_changes_nothing_and_edit_bumps_revision(console) -> None:

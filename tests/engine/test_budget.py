@@ -138,16 +138,16 @@ def test_the_monthly_budget_counts_the_month_and_ignores_dry_runs(db, console):
         Run.update(started_at=last_month).where(Run.id == old.id).execute()
     _paid_runs(db, [2.5])
     with write_transaction(db):
-        assert check_budget("finance") is None
+        assert check_budget(db, "finance") is None
     _paid_runs(db, [3.0])
     with write_transaction(db):
-        pause = check_budget("finance")
+        pause = check_budget(db, "finance")
     assert pause is not None and pause.period == "month"
     assert pause.reason == "cost budget spent: 5.50 of 5.50 this month"
     cat = Category.get(Category.name == "finance")
     assert cat.paused and cat.paused_by == "policy" and cat.paused_reason == pause.reason
     with write_transaction(db):  # paused already: no second pause, event or notice
-        assert check_budget("finance") is None
+        assert check_budget(db, "finance") is None
     assert AuditEvent.select().where(AuditEvent.action == "category.paused").count() == 1
     assert Notification.select().where(Notification.kind == "auto_paused").count() == 1
 

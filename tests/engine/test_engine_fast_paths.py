@@ -146,10 +146,10 @@ def test_intake_rows_are_what_peewee_would_write(db, make_console, tmp_path):
 def test_switch_states_reads_switches_and_categories(db, make_console, tmp_path):
     console = make_console()
     manual_workflow(console, tmp_path)
-    assert store_workflows.switch_states() == []
+    assert store_workflows.switch_states(db) == []
     console.pause_category("finance", "audit")
     console.pause_effect("command", "incident")
-    states = sorted(store_workflows.switch_states(), key=lambda s: s.name)
+    states = sorted(store_workflows.switch_states(db), key=lambda s: s.name)
     expected = sorted(
         [
             policy.SwitchState(

@@ -48,7 +48,7 @@ def sample_events(n: int) -> list[NewEvent]:
 
 def fill(db, n: int = 10) -> list[int]:
     with write_transaction(db):
-        return audit.append_many(sample_events(n))
+        return audit.append_many(db, sample_events(n))
 
 
 def execute(db, sql: str, *params) -> None:
@@ -73,12 +73,12 @@ def all_ids() -> list[int]:
 
 
 def test_append_links_each_event_to_the_one_before(db) -> None:
-    assert audit.verify() == audit.VerifyResult(True, 0)
+    assert audit.verify(db) == audit.VerifyResult(True, 0)
     ids = fill(db, 10)
     with write_transaction(db):
-        one = audit.append(actor="bo", action="review.done", details={"b": 1, "a": 2})
-        two = audit.append(NewEvent(actor="bo", action="review.done"))
-        assert audit.append_many([]) == []
+        one = audit.append(db, actor="bo", action="review.done", details={"b": 1, "a": 2})
+        two = audit.append(db, NewEvent(actor="bo", action="review.done"))
+        assert audit.append_many(db, []) == []
     assert ids == list(range(1, 11)) and (one, two) == (11, 12)
     rows = list(AuditEvent.select().order_by(AuditEvent.id))
     assert rows[0].prev_hash == GENESIS_HASH
@@ -89,28 +89,28 @@ def test_append_links_each_event_to_the_one_before(db) -> None:
     assert rows[0].at.endswith("Z") and datetime.fromisoformat(rows[0].at[:-1])
     head = AuditHead.get_by_id(1)
     assert (head.last_id, head.last_hash) == (12, rows[-1].hash)
-    result = audit.verify()
+    result = audit.verify(db)
     assert result == audit.VerifyResult(True, 12)
     assert result.describe() == "audit trail intact: 12 events verified"
-    assert audit.verify(batch=5) == audit.VerifyResult(True, 12)  # across pages
+    assert audit.verify(db, batch=5) == audit.VerifyResult(True, 12)  # across pages
 
 
 def test_a_rolled_back_append_leaves_no_trace(db) -> None:
     fill(db, 3)
     with pytest.raises(ZeroDivisionError), write_transaction(db):
-        audit.append(actor="ana", action="doomed")
+        audit.append(db, actor="ana", action="doomed")
         raise ZeroDivisionError
     assert AuditHead.get_by_id(1).last_id == 3
     with write_transaction(db):
-        assert audit.append(actor="ana", action="kept") == 4
-    assert audit.verify() == audit.VerifyResult(True, 4)
+        assert audit.append(db, actor="ana", action="kept") == 4
+    assert audit.verify(db) == audit.VerifyResult(True, 4)
 
 
 def test_append_outside_a_write_transaction_is_refused(db) -> None:
     with pytest.raises(RuntimeError, match="write_transaction"):
-        audit.append(actor="ana", action="loose")
+        audit.append(db, actor="ana", action="loose")
     with pytest.raises(TypeError, match="not both"), write_transaction(db):
-        audit.append(NewEvent(actor="ana", action="x"), actor="bo")
+        audit.append(db, NewEvent(actor="ana", action="x"), actor="bo")
     assert AuditEvent.select().count() == 0
 
 
@@ -118,6 +118,7 @@ def test_values_are_hashed_as_the_columns_store_them(db) -> None:
     cest = timezone(timedelta(hours=2))
     with write_transaction(db):
         event_id = audit.append(
+            db,
             actor="ana",
             action=RunStatus.HELD,
             run="7",  # e.g. straight from a command-line argument
@@ -125,7 +126,7 @@ def test_values_are_hashed_as_the_columns_store_them(db) -> None:
         )
     row = AuditEvent.get_by_id(event_id)
     assert (row.action, row.run, row.at) == ("held", 7, "2025-03-01T10:00:00.000000Z")
-    assert audit.verify().ok
+    assert audit.verify(db).ok
 
 
 # Tampering -------------------------------------------------------------------
@@ -136,7 +137,7 @@ def test_one_edited_character_names_the_event(db, column: str) -> None:
     fill(db, 10)
     [(value,)] = fetch(db, f"SELECT {column} FROM audit_event WHERE id = ?", 6)
     execute(db, f"UPDATE audit_event SET {column} = ? WHERE id = ?", one_char_changed(value), 6)
-    result = audit.verify()
+    result = audit.verify(db)
     assert not result.ok
     assert (result.first_bad_id, result.checked) == (6, 5)
     assert "content does not match its hash" in result.problem
@@ -147,7 +148,7 @@ def test_one_edited_character_names_the_event(db, column: str) -> None:
 def test_a_deleted_event_is_named_as_the_gap(db, victim: int) -> None:
     fill(db, 10)
     execute(db, "DELETE FROM audit_event WHERE id = ?", victim)
-    result = audit.verify()
+    result = audit.verify(db)
     assert not result.ok and result.first_bad_id == victim
     assert result.problem == f"event {victim} is missing (next is {victim + 1})"
 
@@ -165,7 +166,7 @@ def test_two_swapped_events_are_named(db, with_hashes: bool) -> None:
         "write 6",
         "write 2",
     ]
-    result = audit.verify()
+    result = audit.verify(db)
     assert not result.ok and result.first_bad_id == 3
     expected = "prev_hash does not match" if with_hashes else "content does not match"
     assert expected in result.problem
@@ -174,7 +175,7 @@ def test_two_swapped_events_are_named(db, with_hashes: bool) -> None:
 def test_a_deleted_last_event_is_caught_by_the_chain_head(db) -> None:
     fill(db, 10)
     execute(db, "DELETE FROM audit_event WHERE id = ?", 10)
-    result = audit.verify()
+    result = audit.verify(db)
     assert not result.ok and result.first_bad_id == 10
     assert "chain head records 10 events; 9 found" in result.problem
 
@@ -188,7 +189,7 @@ def test_a_rewritten_and_rehashed_last_event_is_caught_by_the_chain_head(db) -> 
         record["prev_hash"], tuple(record[k] for k in HEAD_FIELDS), record["details"]
     )
     execute(db, "UPDATE audit_event SET actor = ?, hash = ? WHERE id = ?", "mallory", forged, 10)
-    result = audit.verify()
+    result = audit.verify(db)
     assert not result.ok and result.first_bad_id == 10
     assert "chain head" in result.problem
 
@@ -207,7 +208,7 @@ def test_an_event_inserted_behind_the_logs_back_is_named(db) -> None:
         prev,
         digest,
     )
-    result = audit.verify()
+    result = audit.verify(db)
     assert not result.ok and result.first_bad_id == 4
     assert "without going through the audit log" in result.problem
 
@@ -236,17 +237,17 @@ def test_sqlite_rows_json_array_writes_differently_are_rechecked(sqlite_db) -> N
     rehash_chain(sqlite_db)
     [(sql_json,)] = fetch(sqlite_db, "SELECT json_array(run) FROM audit_event WHERE id = 1")
     assert sql_json != json.dumps([1e20 + 1])  # so every row goes through the recheck
-    assert audit.verify() == audit.VerifyResult(True, 150)
-    assert audit.verify(batch=40) == audit.VerifyResult(True, 150)
+    assert audit.verify(sqlite_db) == audit.VerifyResult(True, 150)
+    assert audit.verify(sqlite_db, batch=40) == audit.VerifyResult(True, 150)
     execute(sqlite_db, "UPDATE audit_event SET actor = 'mallory' WHERE id = 140")
-    result = audit.verify(batch=40)
+    result = audit.verify(sqlite_db, batch=40)
     assert not result.ok and result.first_bad_id == 140
 
 
 def test_sqlite_blob_where_text_belongs_is_named(sqlite_db) -> None:
     fill(sqlite_db, 5)
     execute(sqlite_db, "UPDATE audit_event SET actor = CAST(actor AS BLOB) WHERE id = 2")
-    result = audit.verify()
+    result = audit.verify(sqlite_db)
     assert not result.ok and result.first_bad_id == 2
     assert "content does not match its hash" in result.problem
 
@@ -260,7 +261,7 @@ def test_verify_during_appends_raises_no_false_alarm(db) -> None:
             with db.connection_context():
                 while not stop.is_set():
                     with write_transaction(db):
-                        audit.append(actor="engine", action="tick")
+                        audit.append(db, actor="engine", action="tick")
                     appended[0] += 1
         except Exception as exc:  # reported by the assertion below
             errors.append(exc)
@@ -272,7 +273,7 @@ def test_verify_during_appends_raises_no_false_alarm(db) -> None:
         while (
             (runs < 150 or appended[0] < 150) and time.monotonic() < deadline and thread.is_alive()
         ):
-            result = audit.verify(batch=20)
+            result = audit.verify(db, batch=20)
             runs += 1
             if not result.ok:
                 alarms.append(result.describe())
@@ -281,7 +282,7 @@ def test_verify_during_appends_raises_no_false_alarm(db) -> None:
         thread.join(timeout=30)
     assert not errors and not alarms[:3]
     assert runs >= 150 and appended[0] >= 150
-    assert audit.verify() == audit.VerifyResult(True, appended[0])
+    assert audit.verify(db) == audit.VerifyResult(True, appended[0])
 
 
 # Export ----------------------------------------------------------------------
@@ -345,7 +346,7 @@ def test_csv_export_parses_back_to_every_field(db, tmp_path: Path) -> None:
 def assert_one_chain(db, total: int, windows: dict[str, tuple[float, float]]) -> None:
     """One unforked chain; each appender's events in its order; the appenders overlapped."""
     assert all_ids() == list(range(1, total + 1))
-    assert audit.verify() == audit.VerifyResult(True, total)
+    assert audit.verify(db) == audit.VerifyResult(True, total)
     prevs = [p for (p,) in AuditEvent.select(AuditEvent.prev_hash).tuples()]
     assert len(set(prevs)) == total  # a fork would give two events the same parent
     spans = []
@@ -373,7 +374,7 @@ def test_two_threads_appending_make_one_chain(db) -> None:
                 started = time.monotonic()
                 for i in range(500):
                     with write_transaction(db):
-                        audit.append(actor=actor, action="thread.tick", details={"i": i})
+                        audit.append(db, actor=actor, action="thread.tick", details={"i": i})
                 windows[actor] = (started, time.monotonic())
         except Exception as exc:  # reported by the assertion below
             errors.append(exc)
@@ -404,7 +405,7 @@ while not Path(go).exists():
 started = time.monotonic()  # system-wide clock: comparable between processes
 for i in range(300):
     with write_transaction(db):
-        audit.append(actor=actor, action="process.tick", details={"i": i})
+        audit.append(db, actor=actor, action="process.tick", details={"i": i})
 print(json.dumps([started, time.monotonic()]))
 db.close()
 """
@@ -459,10 +460,12 @@ json_values = st.recursive(
 )
 def test_random_details_round_trip_and_verify(sqlite_db, details: dict, subject: str) -> None:
     with write_transaction(sqlite_db):
-        event_id = audit.append(actor="prop", action="prop.check", subject=subject, details=details)
+        event_id = audit.append(
+            sqlite_db, actor="prop", action="prop.check", subject=subject, details=details
+        )
     row = AuditEvent.get_by_id(event_id)
     assert (row.details, row.subject) == (details, subject)
-    assert audit.verify() == audit.VerifyResult(True, event_id)
+    assert audit.verify(sqlite_db) == audit.VerifyResult(True, event_id)
 
 
 @given(

@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from peewee import fn
+from peewee import Database, fn
 
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.names import POLICY_ACTOR, AuditAction
 from sophmate_desktop.store import audit
-from sophmate_desktop.store.models import Category, Run, Workflow, database_proxy
+from sophmate_desktop.store.models import Category, Run, Workflow
 from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.transitions.runs import hold_queued_runs
 
@@ -58,7 +58,9 @@ def budget_reason(spent: float, budget: float, period: str) -> str:
     return f"cost budget spent: {spent:.2f} of {budget:.2f} {when}"
 
 
-def check_budget(category_name: str, *, run_id: int | None = None) -> BudgetPause | None:
+def check_budget(
+    db: Database, category_name: str, *, run_id: int | None = None
+) -> BudgetPause | None:
     """Inside a write transaction: pause the category when a budget is spent.
 
     Returns the pause made, or None (no budget, not spent, or paused already).
@@ -72,12 +74,18 @@ def check_budget(category_name: str, *, run_id: int | None = None) -> BudgetPaus
             continue
         spent = spent_since(cat.id, period_start(period, now))
         if spent >= budget:
-            return _pause(cat, period, spent, budget, now, run_id)
+            return _pause(db, cat, period, spent, budget, now, run_id)
     return None
 
 
 def _pause(
-    cat: Category, period: str, spent: float, budget: float, now: dt.datetime, run_id: int | None
+    db: Database,
+    cat: Category,
+    period: str,
+    spent: float,
+    budget: float,
+    now: dt.datetime,
+    run_id: int | None,
 ) -> BudgetPause | None:
     reason = budget_reason(spent, budget, period)
     changed = (
@@ -89,7 +97,7 @@ def _pause(
         return None
     # Runs that have not started yet are held, never dropped (as a manual pause does).
     workflows = Workflow.select(Workflow.id).where(Workflow.category == cat.id)
-    held = len(hold_queued_runs(database_proxy.obj, workflows))
+    held = len(hold_queued_runs(db, workflows))
     details = {
         "cause": "budget",
         "period": period,
@@ -99,6 +107,7 @@ def _pause(
         "held_runs": held,
     }
     event_id = audit.append(
+        db,
         actor=POLICY_ACTOR,
         action=AuditAction.CATEGORY_PAUSED,
         subject=cat.name,

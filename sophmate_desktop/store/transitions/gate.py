@@ -31,7 +31,7 @@ def _in_transaction(db: Database) -> None:
         raise RuntimeError("state changes go through a write transaction")
 
 
-def _append(events: Events, moved: list[int]) -> list[int]:
+def _append(db: Database, events: Events, moved: list[int]) -> list[int]:
     """Append the events of a move that moved `moved`; returns their audit ids."""
     if events is None or not moved:
         return []
@@ -41,7 +41,7 @@ def _append(events: Events, moved: list[int]) -> list[int]:
         batch = events(moved)
     else:
         batch = events
-    return audit.append_many(batch)
+    return audit.append_many(db, batch)
 
 
 def _move(
@@ -71,7 +71,7 @@ def _move(
             .returning(model.id)
         )
         moved += [row.id for row in query.execute()]
-    _append(events, moved)
+    _append(db, events, moved)
     return moved
 
 
@@ -161,4 +161,4 @@ def change_workflow(
     moved = Workflow.update(**fields).where(*conditions).execute()
     if not moved:
         return None
-    return _append(events, [workflow_id])
+    return _append(db, events, [workflow_id])

@@ -83,8 +83,8 @@ def record_batch(
     """
     with queued_transaction(db):
         batch = _Batch(db, host, utcnow(), start)
-        switches = switch_states()
-        known = workflow_states({o.workflow for o in offers})
+        switches = switch_states(db)
+        known = workflow_states(db, {o.workflow for o in offers})
         cursor = db.cursor()
         try:
             for offer in offers:
@@ -96,7 +96,7 @@ def record_batch(
         finally:
             cursor.close()
         if batch.events:
-            audit.append_many(batch.events)
+            audit.append_many(db, batch.events)
         if batch.started and on_started is not None:
             on_started([r for r in batch.created if r.status == RunStatus.RUNNING.value])
     return batch.created
@@ -223,7 +223,9 @@ def claim(
             return None
         run = Run.get_by_id(run_id)
         wf = load_workflow_by_id(run.workflow_id)
-        audit.append(_started_event(wf.name, wf.category, run_id, run.attempt, run.mode, claimer))
+        audit.append(
+            db, _started_event(wf.name, wf.category, run_id, run.attempt, run.mode, claimer)
+        )
         if on_claimed is not None:
             on_claimed(wf)
     return run, wf
@@ -340,7 +342,7 @@ def store_plan(
         if pending:
             _notify_pending(wf, run_id, pending)
         if cost:
-            check_budget(wf.category, run_id=run_id)
+            check_budget(db, wf.category, run_id=run_id)
         auto = []
         if approved:
             auto = [

@@ -234,7 +234,7 @@ def begin_apply(db: Database, write_id: int, claimer: str) -> tuple[Write | None
         if w.next_attempt_at is not None and w.next_attempt_at > utcnow():
             return None, f"its next attempt is due at {w.next_attempt_at:%H:%M:%S} UTC"
         wf = Workflow.get_by_id(w.workflow_id)
-        sw = policy.blocking_switch(switch_states(), category=w.category, effects=effects_of(w))
+        sw = policy.blocking_switch(switch_states(db), category=w.category, effects=effects_of(w))
         if sw is not None:
             return None, policy.switch_refusal_text(sw)
         if wf.paused:
@@ -404,7 +404,7 @@ def _finish_applying(
     else:
         settle_runs(db, [w.run_id], ENGINE_ACTOR)
     if spent:
-        check_budget(w.category, run_id=w.run_id)
+        check_budget(db, w.category, run_id=w.run_id)
     status = Run.get_by_id(w.run_id).status
     if status == RunStatus.FAILED:
         record_final_failure(

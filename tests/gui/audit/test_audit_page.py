@@ -36,7 +36,7 @@ def trail(gui_db) -> list[int]:
         ev("ana", "write.approved", subject="write 3", run=8, workflow="hooks", category="ops"),
     ]  # fmt: skip
     with write_transaction(gui_db):
-        return audit.append_many(events)
+        return audit.append_many(gui_db, events)
 
 
 @pytest.fixture
@@ -139,7 +139,8 @@ def test_selected_event_shows_its_details_and_opens_its_run(qtbot, page, trail, 
     services.console.set_secret("api_token", "s3cret-VALUE-42")  # a value this process knows
     with write_transaction(services.console.db):
         [leaky] = audit.append_many(
-            [ev("bo", "connection.changed", details={"note": "token s3cret-VALUE-42"}, run=8)]
+            services.console.db,
+            [ev("bo", "connection.changed", details={"note": "token s3cret-VALUE-42"}, run=8)],
         )
     page.refresh()
     page.select_event(trail[1])
@@ -159,7 +160,9 @@ def test_selected_event_shows_its_details_and_opens_its_run(qtbot, page, trail, 
 
 def test_many_events_open_on_the_first_page_and_scroll_by_id(qtbot, page, gui_db) -> None:
     with write_transaction(gui_db):
-        ids = audit.append_many(ev("engine", "run.started", run=i) for i in range(1, 1201))
+        ids = audit.append_many(
+            gui_db, (ev("engine", "run.started", run=i) for i in range(1, 1201))
+        )
     page.refresh()
     assert page.model.rowCount() == PAGE_SIZE  # first page only, nothing counted
     assert page.model.canFetchMore()

@@ -68,7 +68,7 @@ def test_a_run_moves_once_and_its_event_is_appended_with_it(db, run_and_write) -
     stored = Run.get_by_id(run.id)
     assert (stored.status, stored.error) == ("cancelled", "stopped")
     assert _actions()[before:] == ["run.cancelled"]  # the second, unmoved, left no event
-    assert audit.verify().ok
+    assert audit.verify(db).ok
 
 
 def test_an_illegal_transition_changes_nothing(db, run_and_write) -> None:

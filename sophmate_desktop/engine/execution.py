@@ -14,7 +14,7 @@ from peewee import Database
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import BUILTIN_ACTION_EFFECTS, RunStatus
-from sophmate_desktop.domain.names import ENGINE_ACTOR, AuditAction, EventKind
+from sophmate_desktop.domain.names import AuditAction, EventKind
 from sophmate_desktop.domain.templates import mask_values
 from sophmate_desktop.engine.actions import affected_records, plan_step
 from sophmate_desktop.engine.actions.base import ApplyContext, Cancelled, PlanContext, TriggerFile
@@ -23,9 +23,9 @@ from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightT
 from sophmate_desktop.engine.inputs import read_input
 from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.store import queries
-from sophmate_desktop.store.audit import NewEvent
 from sophmate_desktop.store.models import Run, Workflow
 from sophmate_desktop.store.sql import queued_transaction
+from sophmate_desktop.store.transitions.events import run_event
 from sophmate_desktop.store.transitions.intake import claim, store_plan
 from sophmate_desktop.store.transitions.killed import finish_killed
 from sophmate_desktop.store.transitions.outcomes import (
@@ -194,13 +194,11 @@ class Executor:
                 reason = "plug-in updated: " + ", ".join(
                     f"{k} {a} -> {b}" for k, (a, b) in changed.items()
                 )
-                held = NewEvent(
-                    actor=ENGINE_ACTOR,
-                    action=AuditAction.RUN_HELD,
-                    subject=f"run {run_id}",
-                    category=wf.category,
+                held = run_event(
+                    AuditAction.RUN_HELD,
+                    run_id,
                     workflow=wf.name,
-                    run=run_id,
+                    category=wf.category,
                     reason=reason,
                 )
                 hold_running_run(self.db, run_id, held)

@@ -14,9 +14,9 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote, urlencode
 
-import apprise
 from peewee import Database
 
 from sophmate_desktop.domain.errors import SophmateError
@@ -79,9 +79,11 @@ def apprise_url(target: str, secret: Callable[[str], str]) -> str:
     return substitute_secrets(target.strip(), secret)
 
 
-def _asset() -> apprise.AppriseAsset:
+def _asset() -> Any:
     # No per-call deadline: apprise would then send from a shared pool whose threads
     # outlive the engine; its HTTP (4 s) and SMTP socket timeouts bound a send anyway.
+    import apprise
+
     try:
         return apprise.AppriseAsset(service_timeout=0)
     except TypeError:  # apprise before 2.0 has no service_timeout (and no pool)
@@ -97,6 +99,10 @@ def send(
         url = apprise_url(target, secret)
     except SophmateError as exc:
         return mask_known_values(str(exc)), False
+    # Imported on the first send: every CLI call imports the engine, and apprise alone
+    # cost 60 ms of a `category pause` (python -X importtime).
+    import apprise
+
     sender = apprise.Apprise(asset=_asset())
     if not sender.add(url):
         return f"not an apprise URL nor an email:/webhook: target: {target}", False

@@ -25,6 +25,7 @@ from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.sql import RawInsert, queued_transaction
 from sophmate_desktop.store.transitions import gate
 from sophmate_desktop.store.transitions.budget import check_budget
+from sophmate_desktop.store.transitions.events import run_event
 from sophmate_desktop.store.workflows import (
     LoadedWorkflow,
     WorkflowState,
@@ -129,13 +130,12 @@ class _Batch:
         if offer.kind == "file":
             self.links.append((run_id, wf.id, path, offer.size, offer.mtime_ns))
         self.events.append(
-            NewEvent(
-                actor=offer.actor,
-                action=AuditAction.for_run(status),
-                subject=f"run {run_id}",
-                category=wf.category,
+            run_event(
+                AuditAction.for_run(status),
+                run_id,
                 workflow=wf.name,
-                run=run_id,
+                category=wf.category,
+                actor=offer.actor,
                 reason=blocked,
                 details={
                     "trigger": offer.kind,
@@ -187,13 +187,11 @@ class _Batch:
 def _started_event(
     workflow: str, category: str, run_id: int, attempt: int, mode: str, host: str
 ) -> NewEvent:
-    return NewEvent(
-        actor=ENGINE_ACTOR,
-        action=AuditAction.RUN_STARTED,
-        subject=f"run {run_id}",
-        category=category,
+    return run_event(
+        AuditAction.RUN_STARTED,
+        run_id,
         workflow=workflow,
-        run=run_id,
+        category=category,
         details={"attempt": attempt, "mode": mode, "host": host},
     )
 
@@ -319,13 +317,11 @@ def store_plan(
         )
         if new is RunStatus.SUCCEEDED:
             fields.update(finished_at=now, duration_ms=_duration(run.started_at, now))
-        planned_event = NewEvent(
-            actor=ENGINE_ACTOR,
-            action=AuditAction.RUN_PLANNED,
-            subject=f"run {run_id}",
-            category=wf.category,
+        planned_event = run_event(
+            AuditAction.RUN_PLANNED,
+            run_id,
             workflow=wf.name,
-            run=run_id,
+            category=wf.category,
             details={
                 "writes": len(rows),
                 "pending": pending,
@@ -433,11 +429,4 @@ def _duration(started, finished) -> int | None:
 
 
 def _succeeded_event(wf: LoadedWorkflow, run_id: int) -> NewEvent:
-    return NewEvent(
-        actor=ENGINE_ACTOR,
-        action=AuditAction.RUN_SUCCEEDED,
-        subject=f"run {run_id}",
-        category=wf.category,
-        workflow=wf.name,
-        run=run_id,
-    )
+    return run_event(AuditAction.RUN_SUCCEEDED, run_id, workflow=wf.name, category=wf.category)

@@ -17,6 +17,7 @@ from sophmate_desktop.store.audit import NewEvent
 from sophmate_desktop.store.models import Run, Workflow, Write
 from sophmate_desktop.store.sql import queued_transaction
 from sophmate_desktop.store.transitions import gate
+from sophmate_desktop.store.transitions.events import write_event
 from sophmate_desktop.store.transitions.outcomes import settle_runs
 
 
@@ -70,13 +71,12 @@ def _finish_killed(
 
         def failed_events(moved: list[int]) -> list[NewEvent]:
             return [
-                NewEvent(
-                    actor=ENGINE_ACTOR,
-                    action=AuditAction.WRITE_FAILED,
-                    subject=f"write {w.id}",
-                    category=w.category,
+                write_event(
+                    AuditAction.WRITE_FAILED,
+                    w.id,
+                    w.run_id,
                     workflow=names.get(w.workflow_id),
-                    run=w.run_id,
+                    category=w.category,
                     reason=killed[w.id],
                     details={"kind": w.kind, "target": w.target, "bytes_written": 0},
                 )

@@ -20,6 +20,7 @@ from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.sql import queued_transaction
 from sophmate_desktop.store.transitions import gate
 from sophmate_desktop.store.transitions.budget import check_budget
+from sophmate_desktop.store.transitions.events import run_event, write_event
 from sophmate_desktop.store.transitions.intake import _duration
 from sophmate_desktop.store.transitions.recovery import resume_or_interrupt
 from sophmate_desktop.store.transitions.write_retry import (
@@ -51,13 +52,11 @@ def fail_run(db: Database, run_id: int, error: str, diagnostics: dict) -> Failur
         limit = retry.limit if retry else 0
         if run.status == RunStatus.RUNNING and run.attempt <= limit:
             backoff = retry.backoff_s if retry else 0
-            retry_event = NewEvent(
-                actor=ENGINE_ACTOR,
-                action=AuditAction.RUN_RETRY_SCHEDULED,
-                subject=f"run {run_id}",
-                category=wf.category,
+            retry_event = run_event(
+                AuditAction.RUN_RETRY_SCHEDULED,
+                run_id,
                 workflow=wf.name,
-                run=run_id,
+                category=wf.category,
                 reason=error,
                 details={
                     "attempt": run.attempt,
@@ -78,13 +77,11 @@ def fail_run(db: Database, run_id: int, error: str, diagnostics: dict) -> Failur
                 next_attempt_at=now + dt.timedelta(seconds=backoff),
             )
             return FailureOutcome(True, False, False, None)
-        failed_event = NewEvent(
-            actor=ENGINE_ACTOR,
-            action=AuditAction.RUN_FAILED,
-            subject=f"run {run_id}",
-            category=wf.category,
+        failed_event = run_event(
+            AuditAction.RUN_FAILED,
+            run_id,
             workflow=wf.name,
-            run=run_id,
+            category=wf.category,
             reason=error,
             details={"attempt": run.attempt},
         )
@@ -201,13 +198,11 @@ def cancel_run(db: Database, run_id: int, reason: str) -> bool:
             return False
         now = utcnow()
         wf = Workflow.get_by_id(run.workflow_id)
-        event = NewEvent(
-            actor=ENGINE_ACTOR,
-            action=AuditAction.RUN_CANCELLED,
-            subject=f"run {run_id}",
-            category=wf.category.name,
+        event = run_event(
+            AuditAction.RUN_CANCELLED,
+            run_id,
             workflow=wf.name,
-            run=run_id,
+            category=wf.category.name,
             reason=reason,
         )
         return gate.move_run(
@@ -239,13 +234,12 @@ def begin_apply(db: Database, write_id: int, claimer: str) -> tuple[Write | None
             return None, policy.switch_refusal_text(sw)
         if wf.paused:
             return None, f"workflow {wf.name} is paused"
-        event = NewEvent(
-            actor=ENGINE_ACTOR,
-            action=AuditAction.WRITE_APPLYING,
-            subject=f"write {write_id}",
-            category=w.category,
+        event = write_event(
+            AuditAction.WRITE_APPLYING,
+            write_id,
+            w.run_id,
             workflow=wf.name,
-            run=w.run_id,
+            category=w.category,
             details={"kind": w.kind, "target": w.target, "host": claimer},
         )
         moved = gate.move_write(
@@ -294,15 +288,14 @@ def settle_runs(
         if outcome is RunStatus.FAILED:
             outcome = failed_as
         wf = Workflow.get_by_id(run.workflow_id)
-        event = NewEvent(
-            actor=actor,
-            action=AuditAction.for_run(outcome),
-            subject=f"run {run.id}",
-            category=wf.category.name,
+        event = run_event(
+            AuditAction.for_run(outcome),
+            run.id,
             workflow=wf.name,
-            run=run.id,
-            details={"writes": len(statuses)},
+            category=wf.category.name,
+            actor=actor,
             reason=(reasons or {}).get(run.id) if outcome is failed_as else None,
+            details={"writes": len(statuses)},
         )
         moved = gate.move_run(
             db,
@@ -376,13 +369,12 @@ def _finish_applying(
     fields: dict = dict(error=error, claimed_by=None)
     if new is WriteStatus.APPLIED:
         fields.update(applied_at=now, undo=undo, cost=w.cost + cost)
-    event = NewEvent(
-        actor=ENGINE_ACTOR,
-        action=AuditAction.for_write(new),
-        subject=f"write {w.id}",
-        category=w.category,
+    event = write_event(
+        AuditAction.for_write(new),
+        w.id,
+        w.run_id,
         workflow=wf.name,
-        run=w.run_id,
+        category=w.category,
         reason=error,
         details={
             "kind": w.kind,

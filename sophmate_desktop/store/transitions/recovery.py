@@ -11,12 +11,12 @@ from collections.abc import Callable
 from peewee import Database
 
 from sophmate_desktop.domain.enums import IDEMPOTENT_WRITE_KINDS, RunStatus, WriteStatus
-from sophmate_desktop.domain.names import ENGINE_ACTOR, AuditAction
-from sophmate_desktop.store.audit import NewEvent
+from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.store.models import Run, Workflow, Write
 from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.sql import queued_transaction
 from sophmate_desktop.store.transitions import gate
+from sophmate_desktop.store.transitions.events import run_event, write_event
 
 
 def recover(db: Database, host: str) -> dict[str, int]:
@@ -65,13 +65,11 @@ def requeue_stopped_run(db: Database, run_id: int) -> bool:
 
 def _requeue(db: Database, run: Run) -> bool:
     wf = Workflow.get_by_id(run.workflow_id)
-    event = NewEvent(
-        actor=ENGINE_ACTOR,
-        action=AuditAction.RUN_REQUEUED,
-        subject=f"run {run.id}",
-        category=wf.category.name,
+    event = run_event(
+        AuditAction.RUN_REQUEUED,
+        run.id,
         workflow=wf.name,
-        run=run.id,
+        category=wf.category.name,
         reason=f"the engine {run.claimed_by} stopped while planning",
     )
     return gate.move_run(
@@ -88,13 +86,12 @@ def resume_or_interrupt(db: Database, w: Write) -> str:
     else:
         new, action = WriteStatus.INTERRUPTED, AuditAction.WRITE_INTERRUPTED
         counted = "writes_interrupted"
-    event = NewEvent(
-        actor=ENGINE_ACTOR,
-        action=action,
-        subject=f"write {w.id}",
-        category=w.category,
+    event = write_event(
+        action,
+        w.id,
+        w.run_id,
         workflow=wf.name,
-        run=w.run_id,
+        category=w.category,
         reason=f"the engine {w.claimed_by} stopped while applying",
         details={"kind": w.kind, "target": w.target},
     )

@@ -11,11 +11,11 @@ from peewee import Database
 
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import RETRYABLE_WRITE_KINDS, WriteStatus
-from sophmate_desktop.domain.names import ENGINE_ACTOR, AuditAction
+from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.domain.run_account import plural
-from sophmate_desktop.store.audit import NewEvent
 from sophmate_desktop.store.models import Write
 from sophmate_desktop.store.transitions import gate
+from sophmate_desktop.store.transitions.events import write_event
 from sophmate_desktop.store.workflows import LoadedWorkflow
 
 
@@ -32,13 +32,12 @@ def schedule_write_retry(db: Database, w: Write, wf: LoadedWorkflow, error: str)
     limit, backoff = retry_policy(wf)
     if w.kind not in RETRYABLE_WRITE_KINDS or w.attempt > limit:
         return False
-    event = NewEvent(
-        actor=ENGINE_ACTOR,
-        action=AuditAction.WRITE_RETRY_SCHEDULED,
-        subject=f"write {w.id}",
-        category=w.category,
+    event = write_event(
+        AuditAction.WRITE_RETRY_SCHEDULED,
+        w.id,
+        w.run_id,
         workflow=wf.name,
-        run=w.run_id,
+        category=w.category,
         reason=error,
         details={
             "kind": w.kind,

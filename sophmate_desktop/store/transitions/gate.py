@@ -69,8 +69,9 @@ def _move(
             model.update(status=new.value, **fields)
             .where(which, model.status.in_(old_values), *where)
             .returning(model.id)
+            .tuples()
         )
-        moved += [row.id for row in query.execute()]
+        moved += [row_id for (row_id,) in query.execute()]
     _append(db, events, moved)
     return moved
 

@@ -5,14 +5,13 @@ interrupted writes (more than one page of them), notices, a pause and a resume."
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.store.database import write_transaction
-from sophmate_desktop.store.models import Run, Workflow, Write
+from sophmate_desktop.store.models import Workflow
 from sophmate_desktop.store.transitions.outcomes import record_final_failure
-from tests.support.factories import make_run, make_write, workflow_yaml
+from tests.support.factories import make_run, make_write, many_writes, workflow_yaml
 
 
 @dataclass(frozen=True)
@@ -20,30 +19,6 @@ class SeededDb:
     waiting_run: int  # a run whose writes await approval
     failed_run: int
     pending_writes: int  # how many writes the inbox shows
-
-
-def bulk_writes(db, run: Run, n: int, first_seq: int = 100) -> None:
-    """`n` pending file writes of `run` in one insert (the factories make one a time)."""
-    wf = Workflow.get_by_id(run.workflow_id)
-    rows = [
-        dict(
-            run=run.id,
-            workflow=wf.id,
-            category=wf.category.name,
-            seq=first_seq + i,
-            kind="write_file",
-            effect="file",
-            target=f"/srv/bulk/{i:04}.txt",
-            summary=f"bulk {i}",
-            preview="+x",
-            payload={},
-            status="pending",
-            idempotency_key=uuid.uuid4().hex,
-        )
-        for i in range(n)
-    ]
-    with write_transaction(db):
-        Write.insert_many(rows).execute()
 
 
 def seed_every_page(db, bulk: int = 250) -> SeededDb:
@@ -66,7 +41,7 @@ def seed_every_page(db, bulk: int = 250) -> SeededDb:
     make_write(db, waiting, seq=3, status="interrupted", target="/srv/acct/b.csv")
     wrong = make_write(db, waiting, seq=4, target="/srv/acct/c.csv")
     lead.reject([wrong.id], comment="wrong supplier")  # the run's timeline has an event
-    bulk_writes(db, make_run(db, "hooks"), bulk)
+    many_writes(db, "hooks", bulk)
     with lead.transaction():
         lead.notify("warning", "watch_problem", "invoices is not watching", workflow="invoices")
     lead.pause_category("ops", "hooks endpoint down")

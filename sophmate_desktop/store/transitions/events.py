@@ -19,16 +19,7 @@ def run_event(
     reason: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> NewEvent:
-    return NewEvent(
-        actor=actor,
-        action=action,
-        subject=f"run {run_id}",
-        category=category,
-        workflow=workflow,
-        run=run_id,
-        reason=reason,
-        details=details,
-    )
+    return _event(action, f"run {run_id}", run_id, workflow, category, actor, reason, details)
 
 
 def write_event(
@@ -42,10 +33,23 @@ def write_event(
     reason: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> NewEvent:
+    return _event(action, f"write {write_id}", run_id, workflow, category, actor, reason, details)
+
+
+def _event(
+    action: AuditAction,
+    subject: str,
+    run_id: int,
+    workflow: str | None,
+    category: str | None,
+    actor: str,
+    reason: str | None,
+    details: dict[str, Any] | None,
+) -> NewEvent:
     return NewEvent(
         actor=actor,
         action=action,
-        subject=f"write {write_id}",
+        subject=subject,
         category=category,
         workflow=workflow,
         run=run_id,

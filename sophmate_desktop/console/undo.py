@@ -38,11 +38,20 @@ class UndoResult:
     skipped: list[str] = field(default_factory=list)  # writes left as they are, and why
     rollback: str | None = None  # the workflow's rollback text, for what was skipped
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run.to_dict(),
+            "writes": self.writes,
+            "skipped": self.skipped,
+            "rollback": self.rollback,
+        }
+
     def describe(self) -> str:
         lines = [
             f"run {self.run.id} awaits approval: {self.writes} undo writes "
             f"of {self.run.workflow} in the inbox"
         ]
+        lines.append(f"  review: inbox list --workflow {self.run.workflow}")
         lines += [f"  not undone: {why}" for why in self.skipped]
         if self.skipped and self.rollback:
             lines.append(f"  rollback ({self.run.workflow}): {self.rollback}")

@@ -1,8 +1,9 @@
 """The content-addressed store of previous file contents, kept so a write can be undone.
 
 A blob lives at DATA_DIR/undo/sha256[:2]/sha256. The data folder is beside the
-database file for SQLite, else the user's data folder; files over BLOB_LIMIT are not
-kept (their write says so), and blobs older than the retention are removed.
+database file for SQLite, else the user's data folder (SOPHMATE_UNDO_DIR names
+another); files over BLOB_LIMIT are not kept (their write says so), and blobs older
+than the retention are removed.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from sophmate_desktop.store.database import default_data_dir, is_sqlite
 
 BLOB_LIMIT = 64 * 1024 * 1024  # previous content kept for undo up to 64 MiB a file
 DEFAULT_RETENTION_DAYS = 30
+UNDO_DIR_ENV = "SOPHMATE_UNDO_DIR"
 
 
 def undo_dir_of(db: Database) -> Path:
-    """Where the undo blobs of `db` are kept."""
+    """Where the undo blobs of `db` are kept (SOPHMATE_UNDO_DIR names another folder)."""
+    if os.environ.get(UNDO_DIR_ENV):
+        return Path(os.environ[UNDO_DIR_ENV])
     if is_sqlite(db) and db.database and db.database != ":memory:":
         return Path(db.database).resolve().parent / "undo"
     return default_data_dir() / "undo"

@@ -88,9 +88,11 @@ def _previous(path: Path, undo_dir: Path | None = None) -> dict[str, Any]:
     text = _read_text(path, UNDO_LIMIT)
     undo: dict[str, Any] = {"path": str(path), "existed": True, "previous": text}
     undo.update(action="restore", blob=_keep(path, undo_dir))
-    if text is None:
+    if text is None and undo["blob"] is None:
         size = _size(path)
         why = "over 1 MiB" if size > UNDO_LIMIT else "not UTF-8 text"
+        if undo_dir is not None:
+            why = "over the undo store's size cap"
         undo["note"] = f"the previous content ({size} bytes) was not kept: {why}"
     return undo
 

@@ -39,6 +39,9 @@ def test_a_run_undo_is_newest_first_pending_and_audited(flow, make_console, tmp_
     assert [w.payload["action"] for w in writes] == ["delete", "restore"]
     assert "-after\n" in writes[1].preview and "+before\n" in writes[1].preview
     assert Run.get_by_id(result.run.id).created_by == "ana"
+    account = flow.console.run_details(result.run.id).account
+    story = " ".join(account.paragraphs)
+    assert f"undoes writes of run {run_id}, asked for by ana" in story
     events = AuditEvent.select().where(AuditEvent.action == "write.undo_planned")
     assert {e.actor for e in events} == {"ana"} and events.count() == 2
 

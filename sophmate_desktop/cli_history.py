@@ -71,6 +71,11 @@ def cmd_runs_retry(c: Console, a: argparse.Namespace) -> str:
     return text
 
 
+def cmd_runs_undo(c: Console, a: argparse.Namespace) -> str:
+    result = c.undo_run(a.id)
+    return fmt.to_json(result.to_dict()) if a.json else result.describe()
+
+
 def runs_with_errors(c: Console, a: argparse.Namespace) -> list:
     """`runs list`: a run that failed on a write shows that write's error."""
     return [

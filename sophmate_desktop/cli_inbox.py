@@ -35,6 +35,11 @@ def _decisions(results: list, as_json: bool = False) -> tuple[str, int]:
     return "\n".join(lines), worst
 
 
+def cmd_inbox_undo(c: Console, a: argparse.Namespace) -> str:
+    result = c.undo_write(a.id)
+    return fmt.to_json(result.to_dict()) if a.json else result.describe()
+
+
 def cmd_inbox_approve(c: Console, a: argparse.Namespace) -> tuple[str, int]:
     return _decisions(c.approve(a.ids, a.comment), a.json)
 

@@ -208,6 +208,9 @@ def _add_inbox(sub: Any) -> None:
         p = _leaf(g, verb, handler, text, json_flag=True)
         p.add_argument("id", type=fmt.positive_int, metavar="ID")
         p.add_argument("--comment", metavar="T")
+    text = "plan the undo of an applied file write: a new pending write (the reverse diff)"
+    p = _leaf(g, "undo", inbox.cmd_inbox_undo, text, json_flag=True)
+    p.add_argument("id", type=fmt.positive_int, metavar="WRITE")
 
 
 def _add_runs_and_review(sub: Any) -> None:
@@ -224,6 +227,9 @@ def _add_runs_and_review(sub: Any) -> None:
     p = _leaf(g, "retry", history.cmd_runs_retry, text, json_flag=True)
     p.add_argument("id", type=fmt.positive_int, metavar="ID")
     _reason(p, required=False)
+    text = "plan the undo of a run's applied file writes, newest first (they go to the inbox)"
+    p = _leaf(g, "undo", history.cmd_runs_undo, text, json_flag=True)
+    p.add_argument("id", type=fmt.positive_int, metavar="RUN")
 
     g = _group(sub, "reviews", "reviews that are due")
     due = listing(lambda c, a: c.reviews_due(), fmt.REVIEW_DUE_COLUMNS, "No reviews are due.")

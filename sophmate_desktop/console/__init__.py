@@ -24,6 +24,7 @@ from sophmate_desktop.console.records import RecordOps
 from sophmate_desktop.console.review_pages import ReviewPageOps
 from sophmate_desktop.console.setup import SetupOps
 from sophmate_desktop.console.switches import SwitchOps
+from sophmate_desktop.console.undo import UndoOps
 from sophmate_desktop.console.workflow_pages import WorkflowPageOps
 from sophmate_desktop.console.workflow_switch import WorkflowSwitchOps
 from sophmate_desktop.console.workflows import WorkflowOps
@@ -47,6 +48,7 @@ class Console(
     SwitchOps,
     WorkflowSwitchOps,
     InboxOps,
+    UndoOps,
     RecordOps,
     InboxPageOps,
     NoticeOps,

@@ -70,10 +70,18 @@ class InboxFilters:
     workflow: str | None = None
     kind: str | None = None
     customer_facing_only: bool = False
+    applied: bool = False  # the applied writes (to undo one) instead of the waiting ones
 
     @property
     def active(self) -> bool:
-        return bool(self.category or self.workflow or self.kind or self.customer_facing_only)
+        return (
+            bool(self.category or self.workflow or self.kind or self.customer_facing_only)
+            or self.applied
+        )
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return ("applied",) if self.applied else INBOX_STATUSES
 
 
 @dataclass(frozen=True)
@@ -103,11 +111,12 @@ INBOX_SORT_KEYS = tuple(_SORTS)
 def _base(
     filters: InboxFilters | None,
     *fields: Any,
-    statuses: Sequence[str] = INBOX_STATUSES,
+    statuses: Sequence[str] | None = None,
     join: bool = False,
 ):
     """Inbox writes matching `filters`; joined to Workflow only when that is needed."""
     f = filters or InboxFilters()
+    statuses = statuses or f.statuses
     status = Write.status.in_(list(statuses)) if len(statuses) > 1 else Write.status == statuses[0]
     query = Write.select(*fields)
     if join or f.workflow or any(getattr(field, "model", None) is Workflow for field in fields):
@@ -163,6 +172,7 @@ class InboxPageOps:
         starts right after it (keyset paging: no OFFSET rows to step over).
         """
         expr, desc, attribute = _order(sort_key, descending)
+        shown = (filters or InboxFilters()).statuses
         keys = [expr.desc() if desc else expr.asc()]
         if expr is not Write.id:
             keys.append(Write.id.desc() if desc else Write.id.asc())
@@ -175,10 +185,10 @@ class InboxPageOps:
             return [InboxRow(*row) for row in query.tuples()]
 
         if expr is not Write.id:
-            return page(INBOX_STATUSES, offset, limit)
+            return page(shown, offset, limit)
         # In id order, one query per status walks the (status, id) index in order and
         # stops at the page's end; `status IN (...)` would sort every waiting write.
-        rows = [row for status in INBOX_STATUSES for row in page([status], 0, offset + limit)]
+        rows = [row for status in shown for row in page([status], 0, offset + limit)]
         rows.sort(key=lambda row: row.id, reverse=desc)
         return rows[offset : offset + limit]
 

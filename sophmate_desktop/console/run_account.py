@@ -73,6 +73,11 @@ class _Story(Story):
             )
         if kind == "schedule":
             return f"{name} started {self.clock.at(started or run.queued_at)} on its schedule."
+        if kind == "undo":
+            return (
+                f"{name} undoes writes of run {details.get('undo_of')}, asked for by "
+                f"{actor or 'someone'} {self.clock.at(run.queued_at)}."
+            )
         if kind == "watch":
             return (
                 f"{name} records a problem with the workflow's watched folder, "

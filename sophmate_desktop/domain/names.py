@@ -64,6 +64,7 @@ class AuditAction(StrEnum):
     WRITE_RETRY_SCHEDULED = "write.retry_scheduled"
     WRITE_MARKED_APPLIED = "write.marked_applied"
     WRITE_CANCELLED = "write.cancelled"
+    WRITE_UNDO_PLANNED = "write.undo_planned"
 
     @classmethod
     def for_run(cls, status: RunStatus | str) -> AuditAction:

@@ -37,6 +37,7 @@ from sophmate_desktop.store.transitions.outcomes import (
 )
 from sophmate_desktop.store.transitions.recovery import requeue_stopped_run
 from sophmate_desktop.store.transitions.runs import hold_running_run
+from sophmate_desktop.store.undo_blobs import undo_dir_of
 from sophmate_desktop.store.workflows import (
     LoadedWorkflow,
     connection_settings,
@@ -287,6 +288,7 @@ class Executor:
                 connections=settings,
                 cancelled=item.cancelled,
                 register_process=item.add_process,
+                undo_dir=undo_dir_of(self.db),
             )
             ctx.check()
             result = action.apply(write.payload, ctx)

@@ -35,6 +35,7 @@ from sophmate_desktop.store import sql
 from sophmate_desktop.store.models import Run, Workflow, Write
 from sophmate_desktop.store.transitions.intake import Offer, next_queued, next_retry_in
 from sophmate_desktop.store.transitions.recovery import host_id, recover
+from sophmate_desktop.store.undo_blobs import prune_for
 from sophmate_desktop.store.workflows import effects_of, switch_states
 
 __all__ = ["Engine", "Offer"]
@@ -121,6 +122,9 @@ class Engine:
         self.started = True
         with self.db.connection_context():
             counts = recover(self.db, self.host)
+            pruned = prune_for(self.db)
+        if pruned:
+            log.info("removed %d undo copies past their retention", pruned)
         if any(counts.values()):
             log.info("recovered after a crash: %s", counts)
         self._spawn("sophmate-monitor", self._monitor_loop)

@@ -113,6 +113,7 @@ class ApplyContext:
     connections: Mapping[str, Mapping[str, Any]]
     cancelled: threading.Event = field(default_factory=threading.Event)
     register_process: Callable[[Any], None] = lambda proc: None  # to be killed on pause
+    undo_dir: Path | None = None  # previous file contents are kept here (store/undo_blobs)
 
     def check(self) -> None:
         if self.cancelled.is_set():

@@ -7,6 +7,9 @@ nothing. Undo information:
                          ({"created": path} for a copy that created its target)
   move_file              {"moved_from", "path", "existed", "previous"[, "note"]}
   a write that found the content already there: {"path", "unchanged": True}
+and, for undo (engine/actions/undo_file.py): "action" (restore | delete | move_back),
+"target", "blob" (the previous bytes' sha256 in the undo store, or None),
+"applied_sha256" and "applied_size" (what the target held once applied).
 Secrets cannot be written into files: the preview, the payload and the undo
 information all live in the database.
 """
@@ -37,6 +40,7 @@ from sophmate_desktop.engine.actions.paths import (
     recheck_target,
     resolve_in_scope,
 )
+from sophmate_desktop.store.undo_blobs import put_file
 
 UNDO_LIMIT = 1024 * 1024  # previous content kept for undo up to 1 MiB
 _PREVIEW_LIMIT = 256 * 1024  # larger files are summarised, not diffed
@@ -76,17 +80,35 @@ def _size(path: Path) -> int:
     return path.stat().st_size
 
 
-def _previous(path: Path) -> dict[str, Any]:
-    """Undo information: what `path` holds before it is replaced."""
+def _previous(path: Path, undo_dir: Path | None = None) -> dict[str, Any]:
+    """Undo information: what `path` holds before it is replaced (its bytes kept in
+    the undo store when there is one)."""
     if not path.exists():
-        return {"path": str(path), "existed": False, "previous": None}
+        return {"path": str(path), "existed": False, "previous": None, "action": "delete"}
     text = _read_text(path, UNDO_LIMIT)
     undo: dict[str, Any] = {"path": str(path), "existed": True, "previous": text}
-    if text is None:
+    undo.update(action="restore", blob=_keep(path, undo_dir))
+    if text is None and undo["blob"] is None:
         size = _size(path)
         why = "over 1 MiB" if size > UNDO_LIMIT else "not UTF-8 text"
+        if undo_dir is not None:
+            why = "over the undo store's size cap"
         undo["note"] = f"the previous content ({size} bytes) was not kept: {why}"
     return undo
+
+
+def _keep(path: Path, undo_dir: Path | None) -> str | None:
+    if undo_dir is None:
+        return None
+    try:
+        return put_file(undo_dir, path)
+    except OSError as exc:
+        raise ActionError(f"could not keep {path} for undo: {exc.strerror or exc}") from exc
+
+
+def _applied(undo: dict[str, Any], path: Path, sha: str, size: int) -> dict[str, Any]:
+    """The undo information completed with what the target holds once applied."""
+    return {**undo, "target": str(path), "applied_sha256": sha, "applied_size": size}
 
 
 def _change_note(target: Path, sha: str) -> str:
@@ -157,11 +179,12 @@ class WriteFile:
             )
         if path.is_dir():
             raise ActionError(f"{path} is a folder")
-        undo = _previous(path)
+        undo = _previous(path, ctx.undo_dir)
         try:
             atomic_write(path, data)
         except OSError as exc:
             raise ActionError(f"could not write {path}: {exc.strerror or exc}") from exc
+        undo = _applied(undo, path, payload["sha256"], len(data))
         return ApplyResult(undo=undo, bytes_written=len(data), output=f"wrote {path}")
 
 
@@ -238,9 +261,10 @@ class CopyFile(_Transfer):
             )
         if path.is_dir():
             raise ActionError(f"{path} is a folder")
-        previous = _previous(path)
-        undo = previous if previous["existed"] else {"created": str(path)}
+        previous = _previous(path, ctx.undo_dir)
+        undo = previous if previous["existed"] else {"created": str(path), "action": "delete"}
         size = self._copy(source, path, sha)
+        undo = _applied(undo, path, sha, size)
         return ApplyResult(undo=undo, bytes_written=size, output=f"copied to {path}")
 
 
@@ -261,7 +285,7 @@ class MoveFile(_Transfer):
         if path.is_dir():
             raise ActionError(f"{path} is a folder")
         size = 0
-        undo: dict[str, Any] = {"moved_from": str(source), **_previous(path)}
+        undo: dict[str, Any] = {"moved_from": str(source), **_previous(path, ctx.undo_dir)}
         if there:
             # A copy finished before the process stopped; only the unlink is left.
             undo = {
@@ -271,6 +295,7 @@ class MoveFile(_Transfer):
             }
         else:
             size = self._copy(source, path, sha)
+        undo = _applied({**undo, "action": "move_back"}, path, sha, size or _size(path))
         try:
             source.unlink()
         except FileNotFoundError:

@@ -22,12 +22,21 @@ from sophmate_desktop.engine.actions.command import RunCommand
 from sophmate_desktop.engine.actions.email import SendEmail
 from sophmate_desktop.engine.actions.files import CopyFile, MoveFile, WriteFile
 from sophmate_desktop.engine.actions.http import HttpRequest
+from sophmate_desktop.engine.actions.undo_file import UndoFile
 
 GROUP = "sophmate_desktop.actions"
 
 BUILTINS: dict[str, Action] = {
     a.name: a
-    for a in (WriteFile(), CopyFile(), MoveFile(), HttpRequest(), SendEmail(), RunCommand())
+    for a in (
+        WriteFile(),
+        CopyFile(),
+        MoveFile(),
+        HttpRequest(),
+        SendEmail(),
+        RunCommand(),
+        UndoFile(),
+    )
 }
 
 _lock = threading.Lock()

@@ -48,6 +48,7 @@ from sophmate_desktop.ui.widgets.inbox_decisions import (
 from sophmate_desktop.ui.widgets.inbox_filters import InboxFilterBar
 from sophmate_desktop.ui.widgets.inbox_preview import InboxPreview
 from sophmate_desktop.ui.widgets.inbox_table import InboxTable
+from sophmate_desktop.ui.widgets.inbox_undo import attach_inbox_undo
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ class InboxPage(QWidget):
         self.decisions.reject.clicked.connect(self.reject_selected)
         self.decisions.mark_applied.clicked.connect(self.mark_selected_applied)
         self.decisions.retry.clicked.connect(self.retry_selected)
+        self.undo_button = attach_inbox_undo(self)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setObjectName("inboxSplitter")

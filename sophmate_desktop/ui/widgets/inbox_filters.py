@@ -41,6 +41,10 @@ class InboxFilterBar(QWidget):
         self.customer_facing = QCheckBox("C&ustomer-facing only")
         self.customer_facing.setObjectName("customerFacingFilter")
         self.customer_facing.toggled.connect(self._changed)
+        self.applied = QCheckBox("Applied (to undo)")
+        self.applied.setObjectName("appliedFilter")
+        self.applied.setToolTip("Show applied writes instead of waiting ones, to undo one")
+        self.applied.toggled.connect(self._changed)
         self.clear_button = QPushButton("C&lear filters")
         self.clear_button.setObjectName("clearFiltersButton")
         self.clear_button.clicked.connect(self.clear)
@@ -53,6 +57,7 @@ class InboxFilterBar(QWidget):
             [("Ca&tegory", self.category), ("&Workflow", self.workflow), ("&Kind", self.kind)],
         )
         layout.addWidget(self.customer_facing)
+        layout.addWidget(self.applied)
         layout.addWidget(self.clear_button)
         layout.addStretch(1)
         layout.addWidget(self.count)
@@ -76,6 +81,7 @@ class InboxFilterBar(QWidget):
             workflow=self.workflow.currentData(),
             kind=self.kind.currentData(),
             customer_facing_only=self.customer_facing.isChecked(),
+            applied=self.applied.isChecked(),
         )
 
     def set_choices(self, choices: InboxChoices) -> None:
@@ -113,6 +119,7 @@ class InboxFilterBar(QWidget):
                     combo.addItem(value, value)
                 combo.setCurrentIndex(combo.findData(value) if value else 0)
             self.customer_facing.setChecked(filters.customer_facing_only)
+            self.applied.setChecked(filters.applied)
         finally:
             self._filling = False
         self._changed()

@@ -1,5 +1,6 @@
 """A run's page: the plain-language account on top, then its audit timeline, its
-writes and its diagnostics in tabs, and Retry for a failed run.
+writes and its diagnostics in tabs, Retry for a failed run and Undo for applied
+file writes (ui/widgets/undo_control.py).
 
 Everything shown comes from one console call (`run_details`). Retry queues a new
 attempt of the same trigger (`retry_run`, audited with the reason typed beside it).
@@ -39,6 +40,7 @@ from sophmate_desktop.ui.widgets.run_columns import (
     write_columns,
 )
 from sophmate_desktop.ui.widgets.tables import setup_rows
+from sophmate_desktop.ui.widgets.undo_control import UndoControl
 from sophmate_desktop.ui.widgets.workflow_switch import WorkflowSwitchControl
 
 INBOX_WRITE_STATUSES = ("pending", "interrupted")
@@ -142,11 +144,15 @@ class RunPanel(QWidget):
         self.workflow_switch = WorkflowSwitchControl(self.console, self.services.tasks, self)
         self.workflow_switch.said.connect(lambda text, _tone: self._say(text))
         self.workflow_switch.changed.connect(self.reload)
+        self.undo = UndoControl(self.console, self)
+        self.undo.said.connect(lambda text, error: self._say(text, error=error))
+        self.undo.planned.connect(lambda _run: self.reload())
         top = QHBoxLayout()
         for widget in (self.back_button, self.title, self.status_badge, self.mode_badge):
             top.addWidget(widget)
         top.addStretch(1)
         top.addWidget(self.pause_button)
+        top.addWidget(self.undo)
         top.addWidget(self.retry_reason)
         top.addWidget(self.retry_button)
         return top
@@ -162,6 +168,9 @@ class RunPanel(QWidget):
             "Double-click or Enter on a pending write opens it in the inbox"
         )
         self.writes_view.activated.connect(self._write_activated)
+        self.writes_view.selectionModel().currentRowChanged.connect(
+            lambda current, _old: self.undo.set_write(current.data(ROW_ROLE))
+        )
 
     def _build_diagnostics(self) -> QWidget:
         self.error_label = QLabel()
@@ -231,6 +240,8 @@ class RunPanel(QWidget):
         failed = run.status == "failed"
         self.retry_button.setEnabled(failed)
         self.retry_reason.setEnabled(failed)
+        applied = sum(1 for w in details.writes if w.status == "applied")
+        self.undo.set_run(run.id, applied)
 
     def _fill_diagnostics(self, details: RunDetails) -> None:
         run = details.run

@@ -32,7 +32,10 @@ def test_write_file_plans_a_new_file_then_writes_it(make_plan_ctx, make_apply_ct
 
     result = apply_write(w.kind, w.payload, make_apply_ctx())
     assert target.read_text() == "hello ops-lead\n"
-    assert result.undo == {"path": str(target), "existed": False, "previous": None}
+    assert result.undo is not None
+    assert (
+        result.undo.items() >= {"path": str(target), "existed": False, "action": "delete"}.items()
+    )
     assert result.bytes_written == len(b"hello ops-lead\n")
 
 
@@ -144,7 +147,8 @@ def test_copy_file_copies_atomically_and_is_idempotent(
     assert "new file" in w.preview
     first = apply_write(w.kind, w.payload, make_apply_ctx())
     assert target.read_bytes() == incoming.read_bytes()
-    assert first.undo == {"created": str(target)}
+    assert first.undo is not None
+    assert first.undo.items() >= {"created": str(target), "action": "delete"}.items()
     second = apply_write(w.kind, w.payload, make_apply_ctx())
     assert second.bytes_written == 0 and second.undo["unchanged"] is True
     assert sorted(p.name for p in out_dir.iterdir()) == ["inv-42-7.csv"]

@@ -121,6 +121,12 @@ def _add_workflow(sub: Any) -> None:
     p = _leaf(g, "promote", workflow.cmd_workflow_promote, text, json_flag=True)
     p.add_argument("name", metavar="NAME")
     p.add_argument("--to", required=True, choices=[s.value for s in Stage], help="the stage")
+    text = "show what an edited workflow file would change on the last inputs (writes nothing)"
+    p = _leaf(g, "preview", workflow.cmd_workflow_preview, text, json_flag=True)
+    p.add_argument("file", metavar="FILE", help="the edited workflow file (YAML)")
+    p.add_argument(
+        "--last", type=int, default=10, metavar="N", help="replay the last N inputs (default 10)"
+    )
     cli_engine.add_workflow_run(g, _leaf)
 
 

@@ -1,4 +1,5 @@
-"""`workflow` commands: import, export, show, enable, disable, pause, resume, promote."""
+"""`workflow` commands: import, export, show, enable, disable, pause, resume, promote,
+preview."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 
 from sophmate_desktop import cli_format as fmt
 from sophmate_desktop.console import Console
+from sophmate_desktop.console.change_preview import ChangePreview
+from sophmate_desktop.console.workflows import read_workflow_file
 from sophmate_desktop.domain.enums import Stage
 from sophmate_desktop.domain.errors import BadInput
-from sophmate_desktop.domain.workflow_file import WorkflowFileError
+from sophmate_desktop.domain.workflow_file import WorkflowFileError, parse_workflow_yaml
 
 NEXT_STAGE = {Stage.DRY_RUN: Stage.STAGING, Stage.STAGING: Stage.PRODUCTION}
 
@@ -116,3 +119,28 @@ def cmd_workflow_resume(c: Console, a: argparse.Namespace) -> str:
     elif result.changed and result.review_due:
         text += f"\n  {fmt.PROG} review {a.name} --kind {result.review_due}"
     return text
+
+
+def cmd_workflow_preview(c: Console, a: argparse.Namespace) -> str:
+    try:
+        edited = parse_workflow_yaml(read_workflow_file(Path(a.file)))
+    except WorkflowFileError as exc:
+        raise BadInput("\n".join(f"{a.file}: {problem}" for problem in exc.errors))
+    result = c.preview_change(edited, last=a.last)
+    return fmt.to_json(result.to_dict()) if a.json else preview_text(result)
+
+
+def preview_text(result: ChangePreview) -> str:
+    totals = result.totals()
+    lines = [
+        f"preview of {result.workflow}: edited definition against revision {result.revision}, "
+        f"{totals['inputs']} inputs ({totals['unavailable']} unavailable); nothing written"
+    ]
+    if not result.inputs:
+        lines.append("no recorded inputs with a trigger file to replay")
+    for item in result.inputs:
+        lines.append(f"run {item.run_id}  {item.path}: {item.summary()}")
+        for change in item.changes:
+            lines.append(f"  {change.change} {change.kind} {change.target}")
+            lines.extend(f"    {line}" for line in change.diff.splitlines())
+    return "\n".join(lines)

@@ -14,6 +14,7 @@ from typing import Any
 
 from peewee import Database
 
+from sophmate_desktop.console.change_preview import ChangePreviewOps
 from sophmate_desktop.console.dashboard import DashboardOps
 from sophmate_desktop.console.history_pages import HistoryPageOps
 from sophmate_desktop.console.inbox import InboxOps
@@ -58,6 +59,7 @@ class Console(
     WorkflowPageOps,
     HistoryPageOps,
     SetupOps,
+    ChangePreviewOps,
 ):
     def __init__(
         self, db: Database, *, actor: str | None = None, secrets: SecretStore | None = None

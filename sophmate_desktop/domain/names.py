@@ -50,6 +50,7 @@ class AuditAction(StrEnum):
     WORKFLOW_ENABLED = "workflow.enabled"
     WORKFLOW_DISABLED = "workflow.disabled"
     WORKFLOW_PROMOTED = "workflow.promoted"
+    WORKFLOW_PREVIEWED = "workflow.previewed"
     WORKFLOW_AUTO_PAUSED = "workflow.auto_paused"
     WORKFLOW_PAUSED = "workflow.paused"
     WORKFLOW_RESUMED = "workflow.resumed"

@@ -28,6 +28,12 @@ from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.engine.execution import Executor
 from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable
 from sophmate_desktop.engine.notice_dispatch import NoticeDispatcher
+from sophmate_desktop.engine.preview import (
+    PreviewFailed,
+    PreviewInput,
+    file_sha256_or_none,
+    plan_preview,
+)
 from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue
 from sophmate_desktop.engine.triggers import Triggers
 from sophmate_desktop.secrets import SecretStore
@@ -38,7 +44,14 @@ from sophmate_desktop.store.transitions.recovery import host_id, recover
 from sophmate_desktop.store.undo_blobs import prune_for
 from sophmate_desktop.store.workflows import effects_of, switch_states
 
-__all__ = ["Engine", "Offer"]
+__all__ = [
+    "Engine",
+    "Offer",
+    "PreviewFailed",
+    "PreviewInput",
+    "file_sha256_or_none",
+    "plan_preview",
+]
 
 log = logging.getLogger(__name__)
 

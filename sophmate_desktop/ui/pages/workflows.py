@@ -40,6 +40,7 @@ from sophmate_desktop.ui.widgets.wf_document import describe_error, new_workflow
 from sophmate_desktop.ui.widgets.wf_dryrun import DryRunner, DryRunPanel
 from sophmate_desktop.ui.widgets.wf_editor import WorkflowEditor
 from sophmate_desktop.ui.widgets.wf_lifecycle import WorkflowLifecycle, explain
+from sophmate_desktop.ui.widgets.wf_preview import ChangePreviewer
 from sophmate_desktop.ui.widgets.workflow_switch import WorkflowSwitchControl
 
 DRY_RUN_HEIGHT = 440  # the table and the dry-run panel, while a dry run is shown
@@ -87,6 +88,7 @@ class WorkflowsPage(QWidget):
         self.editor = WorkflowEditor()
         self.editor.save_requested.connect(self._save)
         self.addAction(self.editor.save_action)
+        self.previewer = ChangePreviewer(self.console, services.tasks, self.editor, self)
 
         self._lay_out(toolbar)
 

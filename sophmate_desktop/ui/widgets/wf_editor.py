@@ -6,7 +6,8 @@ form's document out as YAML (only if the form changed, so comments typed in the 
 survive a look at the form); switching to the Form tab reads the YAML back when it
 parses. Edits are validated 300 ms after the last key press. The editor does not save
 by itself: Save emits `save_requested(definition)` and the page calls the console,
-then `saved()` or `save_failed()`.
+then `saved()` or `save_failed()`. Preview change emits `preview_requested(definition)`
+for the unsaved definition of a saved workflow (wf_preview.py answers it).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ _TONES = {"error": ERROR_STYLE, "ok": "color: #2e7d32;", "info": "color: #455a64
 class WorkflowEditor(QWidget):
     validated = Signal(object)  # tuple[FieldError, ...] after each validation
     save_requested = Signal(object)  # WorkflowDefinition
+    preview_requested = Signal(object)  # WorkflowDefinition, edited and unsaved
     dirty_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -106,11 +108,21 @@ class WorkflowEditor(QWidget):
         self.save_button = QToolButton()
         self.save_button.setObjectName("saveButton")
         self.save_button.setDefaultAction(self.save_action)
+        self.preview_action = QAction("&Preview change", self)
+        self.preview_action.setToolTip(
+            "Replay the last inputs on the saved and the edited definition and show what "
+            "the edit changes (nothing is written)"
+        )
+        self.preview_action.triggered.connect(self.preview)
+        self.preview_button = QToolButton()
+        self.preview_button.setObjectName("previewChangeButton")
+        self.preview_button.setDefaultAction(self.preview_action)
         revert_button = QToolButton()
         revert_button.setObjectName("revertButton")
         revert_button.setDefaultAction(self.revert_action)
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
+        header.addWidget(self.preview_button)
         header.addWidget(revert_button)
         header.addWidget(self.save_button)
         return header
@@ -196,6 +208,7 @@ class WorkflowEditor(QWidget):
         self.tabs.setEnabled(enabled)
         self.save_action.setEnabled(enabled)
         self.revert_action.setEnabled(enabled)
+        self.preview_action.setEnabled(enabled and self._name is not None)
 
     def _form_changed(self) -> None:
         self._form_ahead = True
@@ -274,6 +287,23 @@ class WorkflowEditor(QWidget):
         self._say("Saving…", "info")
         self.save_requested.emit(self.last_check.definition)
 
+    def preview(self) -> None:
+        """Ask for a change preview of what the editor shows (it must validate)."""
+        if not self.tabs.isEnabled() or self._name is None:
+            return
+        errors = self.validate_now()
+        if errors or self.last_check.definition is None:
+            first = describe_error(errors[0]) if errors else "nothing to preview"
+            self._say(f"Not previewed: fix the problems first ({first}).", "error")
+            return
+        self.preview_action.setEnabled(False)  # until the preview reports back
+        self._say("Previewing the change on the last inputs…", "info")
+        self.preview_requested.emit(self.last_check.definition)
+
+    def preview_finished(self, message: str, tone: str) -> None:
+        self.preview_action.setEnabled(self.tabs.isEnabled() and self._name is not None)
+        self._say(message, tone)
+
     def revert(self) -> None:
         if self._saved_doc is not None and self._name is not None:
             self.load(self._name, self._revision or 0, self._saved_doc)
@@ -287,6 +317,7 @@ class WorkflowEditor(QWidget):
         self._dirty = dirty
         if self.tabs.isEnabled():
             self.save_action.setEnabled(True)
+            self.preview_action.setEnabled(self._name is not None)
         if self._name is None:
             self.title.setText("New workflow (not saved)")
         else:

@@ -17,7 +17,13 @@ from sophmate_desktop.domain.enums import BUILTIN_ACTION_EFFECTS, RunStatus
 from sophmate_desktop.domain.names import AuditAction, EventKind
 from sophmate_desktop.domain.templates import mask_values
 from sophmate_desktop.engine.actions import affected_records, plan_step
-from sophmate_desktop.engine.actions.base import ApplyContext, Cancelled, PlanContext, TriggerFile
+from sophmate_desktop.engine.actions.base import (
+    ApplyContext,
+    Cancelled,
+    PlanContext,
+    Stale,
+    TriggerFile,
+)
 from sophmate_desktop.engine.actions.registry import get_action, plugin_versions
 from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable, wait_reaped
 from sophmate_desktop.engine.inputs import read_input
@@ -37,6 +43,7 @@ from sophmate_desktop.store.transitions.outcomes import (
 )
 from sophmate_desktop.store.transitions.recovery import requeue_stopped_run
 from sophmate_desktop.store.transitions.runs import hold_running_run
+from sophmate_desktop.store.transitions.stale import replace_stale
 from sophmate_desktop.store.workflows import (
     LoadedWorkflow,
     connection_settings,
@@ -297,6 +304,8 @@ class Executor:
                 status = self._finish(
                     item, error=mask(f"killed: {item.reason or exc}"), retry=False
                 )
+        except Stale as exc:
+            status = self._stale(item, action, write, mask(str(exc)))
         except Exception as exc:
             status = self._finish(item, error=mask(str(exc) or type(exc).__name__))
         else:
@@ -310,6 +319,32 @@ class Executor:
         self._publish(EventKind.WRITE_FINISHED, write=write_id, run=write.run_id, status=status)
         if status == RunStatus.FAILED:
             self._publish(EventKind.RUN_FAILED, run=write.run_id, workflow=wf_name)
+
+    def _stale(self, item: InFlight, action, write, reason: str) -> str | None:
+        """Not applied: what it was previewed against changed. It is planned again from
+        its payload with a fresh preview, for a new decision; when it cannot be (the
+        source is gone), it fails with the reason."""
+        replan = getattr(action, "replan", None)
+        try:
+            if replan is None:
+                raise Stale(f"{reason}; {write.kind} cannot be previewed again")
+            planned = replan(write.payload)
+        except Exception as exc:
+            return self._finish(item, error=mask(f"{reason}; planning it again failed: {exc}"))
+        if not item.take_finish("thread"):
+            return self._finish(item, error=reason)  # the monitor records it
+        replanned = {
+            "target": planned.target,
+            "summary": planned.summary,
+            "preview": planned.preview,
+            "payload": planned.payload,
+        }
+        what = "file" if write.effect == "file" else "connection"
+        comment = f"the {what} changed since this preview"
+        new_id, status = replace_stale(self.db, item.id, reason, replanned, comment)
+        if new_id is not None:
+            self._publish(EventKind.for_run(status), run=write.run_id, workflow=item.workflow)
+        return status
 
     def _finish(self, item: InFlight, **outcome) -> str | None:
         """finish_apply, unless the monitor that killed this write's command records it

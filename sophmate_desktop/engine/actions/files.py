@@ -88,7 +88,10 @@ def _previous(path: Path) -> dict[str, Any]:
     text = _read_text(path, UNDO_LIMIT)
     undo: dict[str, Any] = {"path": str(path), "existed": True, "previous": text}
     if text is None:
-        size = _size(path)
+        try:
+            size = _size(path)
+        except FileNotFoundError:  # removed while it was read: not what was previewed
+            raise Stale(f"the file {path} changed since this preview") from None
         why = "over 1 MiB" if size > UNDO_LIMIT else "not UTF-8 text"
         undo["note"] = f"the previous content ({size} bytes) was not kept: {why}"
     return undo

@@ -282,36 +282,7 @@ class Executor:
         if self._stopping.is_set():  # the engine's stop did not see it in flight
             item.cancel(SHUTDOWN_REASON, shutdown=True)
         try:
-            run = Run.get_by_id(write.run_id)
-            action = get_action(write.kind)
-            conn_names = (
-                [write.payload.get("connection")] if write.payload.get("connection") else []
-            )
-            settings, _ = connection_settings(conn_names, run.mode)
-            ctx = ApplyContext(
-                idempotency_key=write.idempotency_key,
-                secret=self._secrets.get,
-                connections=settings,
-                cancelled=item.cancelled,
-                register_process=item.add_process,
-            )
-            ctx.check()
-            result = action.apply(write.payload, ctx)
-        except Cancelled as exc:
-            if item.shutdown:  # its effect is unknown: resumed or interrupted, not failed
-                status = self._finish(item, interrupted=True)
-            else:  # a kill switch stopped it: not tried again by itself
-                status = self._finish(
-                    item, error=mask(f"killed: {item.reason or exc}"), retry=False
-                )
-        except Stale as exc:
-            status = self._stale(item, action, write, mask(str(exc)))
-        except Exception as exc:
-            status = self._finish(item, error=mask(str(exc) or type(exc).__name__))
-        else:
-            status = self._finish(
-                item, undo=result.undo, bytes_written=result.bytes_written, cost=result.cost
-            )
+            status = self._apply(write, item)
         finally:
             self._inflight.remove(item)
         if status is None:
@@ -319,6 +290,39 @@ class Executor:
         self._publish(EventKind.WRITE_FINISHED, write=write_id, run=write.run_id, status=status)
         if status == RunStatus.FAILED:
             self._publish(EventKind.RUN_FAILED, run=write.run_id, workflow=wf_name)
+
+    def _apply(self, write, item: InFlight) -> str | None:
+        """Apply the write and record how it ended; the run's status (None: the monitor
+        recorded it)."""
+        try:
+            action = get_action(write.kind)
+            ctx = self._apply_context(write, item)
+            ctx.check()
+            result = action.apply(write.payload, ctx)
+        except Cancelled as exc:
+            if item.shutdown:  # its effect is unknown: resumed or interrupted, not failed
+                return self._finish(item, interrupted=True)
+            # a kill switch stopped it: not tried again by itself
+            return self._finish(item, error=mask(f"killed: {item.reason or exc}"), retry=False)
+        except Stale as exc:
+            return self._stale(item, action, write, mask(str(exc)))
+        except Exception as exc:
+            return self._finish(item, error=mask(str(exc) or type(exc).__name__))
+        return self._finish(
+            item, undo=result.undo, bytes_written=result.bytes_written, cost=result.cost
+        )
+
+    def _apply_context(self, write, item: InFlight) -> ApplyContext:
+        run = Run.get_by_id(write.run_id)
+        conn_names = [write.payload.get("connection")] if write.payload.get("connection") else []
+        settings, _ = connection_settings(conn_names, run.mode)
+        return ApplyContext(
+            idempotency_key=write.idempotency_key,
+            secret=self._secrets.get,
+            connections=settings,
+            cancelled=item.cancelled,
+            register_process=item.add_process,
+        )
 
     def _stale(self, item: InFlight, action, write, reason: str) -> str | None:
         """Not applied: what it was previewed against changed. It is planned again from

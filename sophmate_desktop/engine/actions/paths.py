@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sophmate_desktop.engine.actions.base import ActionError, ScopeError, Stale
+from sophmate_desktop.engine.actions.base import ScopeError, Stale
 
 _CHUNK = 1024 * 1024
 
@@ -124,9 +124,7 @@ class _Temp:
             pass
 
 
-def atomic_write(
-    path: Path, data: bytes, before_replace: Callable[[], None] | None = None
-) -> None:
+def atomic_write(path: Path, data: bytes, before_replace: Callable[[], None] | None = None) -> None:
     """Write `data` to `path` through a temporary file, fsync and rename.
 
     Missing parent folders are created (the caller checked the scope). A reader sees

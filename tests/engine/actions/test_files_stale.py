@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,7 @@ def test_a_file_changed_anywhere_between_plan_and_rename_is_never_written(
     for k in points:  # 4 changes x 50 points: 200 interleavings
         target, w = _write_plan(make_plan_ctx, existed, out_dir)
         try:
-            _apply_changing_at(k, lambda: CHANGES[change](target), w.payload, make_apply_ctx())
+            _apply_changing_at(k, partial(CHANGES[change], target), w.payload, make_apply_ctx())
         except Stale as exc:
             assert "changed since this preview" in str(exc)
             assert not target.exists() or target.read_text() != "approved text"

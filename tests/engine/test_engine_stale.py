@@ -31,7 +31,10 @@ def test_a_file_changed_after_its_preview_is_planned_again_not_written(
     stale = AuditEvent.get(AuditEvent.action == "write.stale")
     assert (stale.subject, stale.details["replaced_by"]) == (f"write {write_id}", new.id)
 
-    assert sconsole.approve([new.id])[0].ok
+    stale_result, approved = sconsole.approve([write_id, new.id])
+    assert (stale_result.ok, stale_result.status, stale_result.exit_code) == (False, "stale", 3)
+    assert f"decide write {new.id}, its new preview" in stale_result.message
+    assert approved.ok
     assert engine.wait_for_run(run_id, 30, until=("succeeded", "failed")) == "succeeded"
     assert target.read_text() == "invoice"
     assert audit.verify(sqlite_db).ok

@@ -76,6 +76,22 @@ def _insert_replacement(w: Write, comment: str, replanned: Mapping[str, Any]) ->
         idempotency_key=f"{w.run_id}-{seq}-{uuid.uuid4().hex[:16]}",
         created_at=utcnow(),
         cost=w.cost,
-        comment=f"{comment}; it replaces write {w.id}",
+        comment=comment + _replaces(w.id),
         **fields,
     ).execute()
+
+
+def replacement_of(w: Write) -> int | None:
+    """The id of the write that replaced stale write `w` (the latest, if it went stale
+    again), None if there is none."""
+    row = (
+        Write.select(Write.id)
+        .where(Write.run == w.run_id, Write.seq > w.seq, Write.comment.endswith(_replaces(w.id)))
+        .order_by(Write.seq.desc())
+        .first()
+    )
+    return None if row is None else row.id
+
+
+def _replaces(write_id: int) -> str:
+    return f"; it replaces write {write_id}"

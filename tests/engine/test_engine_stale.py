@@ -52,6 +52,9 @@ def test_a_file_changed_after_its_preview_is_planned_again_not_written(
     assert engine.wait_for_run(run_id, 30, until=("succeeded", "failed")) == "succeeded"
     assert target.read_text() == "invoice"
     assert audit.verify(sqlite_db).ok
+    text = sconsole.run_account(run_id).text(width=10_000)
+    assert "Write 1 (write_file to" in text, text
+    assert "changed since this preview; write 2 replaces it with a fresh preview." in text
 
 
 class _Recorder(BaseHTTPRequestHandler):

@@ -18,6 +18,7 @@ from sophmate_desktop.store.rows import DecisionResult, WriteRow
 from sophmate_desktop.store.sql import id_list
 from sophmate_desktop.store.transitions import gate
 from sophmate_desktop.store.transitions.outcomes import settle_runs
+from sophmate_desktop.store.transitions.stale import replacement_of
 from sophmate_desktop.store.workflows import effects_of, switch_states
 
 if TYPE_CHECKING:
@@ -133,6 +134,9 @@ class InboxOps:
             w = writes.get(wid)
             if w is None:
                 results[wid] = DecisionResult(wid, False, "missing", f"no write with id {wid}", 2)
+                continue
+            if w.status == WriteStatus.STALE:
+                results[wid] = _stale_result(w)
                 continue
             if w.status != WriteStatus.PENDING:
                 by = f" by {w.decided_by}" if w.decided_by else ""
@@ -268,3 +272,11 @@ class InboxOps:
 
     def retry_write(self: Console, write_id: int, comment: str | None = None) -> WriteRow:
         return self._resolve_interrupted(write_id, WriteStatus.APPROVED, comment)
+
+
+def _stale_result(w: Any) -> DecisionResult:
+    """A stale write is not decided again: its replacement, with a fresh preview, is."""
+    new = replacement_of(w)
+    then = f": decide write {new}, its new preview" if new else ""
+    text = f"write {w.id} is stale (what it previewed changed since){then}"
+    return DecisionResult(w.id, False, WriteStatus.STALE.value, text, 3)

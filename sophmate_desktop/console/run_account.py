@@ -267,6 +267,15 @@ class _Story(Story):
                     f"The engine stopped while applying {label} {self.clock.at(ev.at)}; "
                     "whether it took effect could not be checked."
                 )
+        for ev in self.of(AuditAction.WRITE_STALE):
+            label = _write_label(self.write_of(ev), ev.details or {}, ev.subject)
+            new = self.by_id.get((ev.details or {}).get("replaced_by"))
+            by = f"write {new.seq}" if new is not None else "a new write"
+            out.append(
+                f"{label[0].upper()}{label[1:]} was not applied {self.clock.at(ev.at)}: "
+                f"{ev.reason or 'what it previewed changed'}; {by} replaces it "
+                "with a fresh preview."
+            )
         for ev in self.of(AuditAction.RUN_REQUEUED):
             again = " and planned after the restart" if self.first(AuditAction.RUN_PLANNED) else ""
             out.append(

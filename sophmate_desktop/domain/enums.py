@@ -28,6 +28,7 @@ class WriteStatus(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     INTERRUPTED = "interrupted"
+    STALE = "stale"  # its target changed since the preview; replaced by a new write
 
 
 class Stage(StrEnum):

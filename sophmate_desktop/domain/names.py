@@ -60,6 +60,7 @@ class AuditAction(StrEnum):
     WRITE_APPLIED = "write.applied"
     WRITE_FAILED = "write.failed"
     WRITE_INTERRUPTED = "write.interrupted"
+    WRITE_STALE = "write.stale"
     WRITE_RESUMED = "write.resumed"
     WRITE_RETRIED = "write.retried"
     WRITE_RETRY_SCHEDULED = "write.retry_scheduled"

@@ -55,6 +55,7 @@ WRITE_TRANSITIONS: Mapping[WriteStatus | None, frozenset[WriteStatus]] = Mapping
                 _W.FAILED,
                 _W.INTERRUPTED,
                 _W.APPROVED,  # an idempotent write whose apply was cut short goes back
+                _W.STALE,  # its target changed since the preview: planned again
             }
         ),
         # An interrupted write never moves on its own: a person marks it applied,
@@ -66,6 +67,7 @@ WRITE_TRANSITIONS: Mapping[WriteStatus | None, frozenset[WriteStatus]] = Mapping
         _W.REJECTED: frozenset(),
         _W.CANCELLED: frozenset(),
         _W.EXPIRED: frozenset(),
+        _W.STALE: frozenset(),  # its replacement, a new pending write, carries on
     }
 )
 
@@ -148,8 +150,10 @@ def run_outcome(write_statuses: Iterable[WriteStatus | str]) -> RunStatus | None
       was rejected (cancelled and expired writes were not decided by anyone);
     - cancelled if there were writes and none was decided (all cancelled or expired);
     - succeeded otherwise, also for a run that produced no writes at all.
+
+    A stale write was replaced by a new write of the same run and does not count.
     """
-    statuses = [WriteStatus(s) for s in write_statuses]
+    statuses = [WriteStatus(s) for s in write_statuses if s != WriteStatus.STALE]
     if any(s in RUN_OPEN_WRITE_STATUSES for s in statuses):
         return None
     if WriteStatus.FAILED in statuses:

@@ -17,10 +17,22 @@ from sophmate_desktop.domain.enums import BUILTIN_ACTION_EFFECTS, RunStatus
 from sophmate_desktop.domain.names import AuditAction, EventKind
 from sophmate_desktop.domain.templates import mask_values
 from sophmate_desktop.engine.actions import affected_records, plan_step
-from sophmate_desktop.engine.actions.base import ApplyContext, Cancelled, PlanContext, TriggerFile
+from sophmate_desktop.engine.actions.base import (
+    ApplyContext,
+    Cancelled,
+    PlanContext,
+    Stale,
+    TriggerFile,
+)
 from sophmate_desktop.engine.actions.registry import get_action, plugin_versions
 from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable, wait_reaped
 from sophmate_desktop.engine.inputs import read_input
+from sophmate_desktop.engine.replan import (
+    ConnectionStale,
+    check_connection,
+    record_connection_state,
+    replan_from_steps,
+)
 from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Run, Workflow
@@ -37,10 +49,11 @@ from sophmate_desktop.store.transitions.outcomes import (
 )
 from sophmate_desktop.store.transitions.recovery import requeue_stopped_run
 from sophmate_desktop.store.transitions.runs import hold_running_run
+from sophmate_desktop.store.transitions.stale import replace_stale
 from sophmate_desktop.store.undo_blobs import undo_dir_of
 from sophmate_desktop.store.workflows import (
     LoadedWorkflow,
-    connection_settings,
+    connection_state,
     effects_of,
     load_workflow_by_id,
 )
@@ -218,7 +231,9 @@ class Executor:
             self._publish(EventKind.WORKFLOW_AUTO_PAUSED, workflow=wf.name)
             raise PluginChanged(wf.name)
 
-    def _plan(self, run: Run, wf: LoadedWorkflow, item: InFlight) -> None:
+    def _plan_context(self, run: Run, wf: LoadedWorkflow) -> tuple[PlanContext, int, dict]:
+        """What the run's steps plan with, the bytes read, and when each connection last
+        changed (read with its settings)."""
         path = Path(run.trigger_path) if run.trigger_path else None
         data, nbytes = read_input(path, wf.definition.input)
         trigger = None
@@ -229,7 +244,7 @@ class Executor:
                 int((run.trigger_mtime or 0) * 1e9),
                 run.trigger_hash or "",
             )
-        settings, kinds = connection_settings(wf.definition.connections, run.mode)
+        settings, kinds, changed = connection_state(wf.definition.connections, run.mode)
         ctx = PlanContext(
             workflow=wf.definition,
             run_id=run.id,
@@ -240,6 +255,10 @@ class Executor:
             connections=settings,
             connection_kinds=kinds,
         )
+        return ctx, nbytes, changed
+
+    def _plan(self, run: Run, wf: LoadedWorkflow, item: InFlight) -> None:
+        ctx, nbytes, changed = self._plan_context(run, wf)
         planned = []
         for index, step in enumerate(wf.definition.steps):
             if item.cancelled.is_set():
@@ -247,6 +266,7 @@ class Executor:
             planned.extend(plan_step(step, ctx, index))
         if item.cancelled.is_set():
             raise Cancelled(item.reason)
+        record_connection_state(planned, changed)
         # Only the approval gate of a staged run reads it: a dry run plans, never applies.
         clean = (
             0
@@ -276,35 +296,7 @@ class Executor:
         if self._stopping.is_set():  # the engine's stop did not see it in flight
             item.cancel(SHUTDOWN_REASON, shutdown=True)
         try:
-            run = Run.get_by_id(write.run_id)
-            action = get_action(write.kind)
-            conn_names = (
-                [write.payload.get("connection")] if write.payload.get("connection") else []
-            )
-            settings, _ = connection_settings(conn_names, run.mode)
-            ctx = ApplyContext(
-                idempotency_key=write.idempotency_key,
-                secret=self._secrets.get,
-                connections=settings,
-                cancelled=item.cancelled,
-                register_process=item.add_process,
-                undo_dir=undo_dir_of(self.db),
-            )
-            ctx.check()
-            result = action.apply(write.payload, ctx)
-        except Cancelled as exc:
-            if item.shutdown:  # its effect is unknown: resumed or interrupted, not failed
-                status = self._finish(item, interrupted=True)
-            else:  # a kill switch stopped it: not tried again by itself
-                status = self._finish(
-                    item, error=mask(f"killed: {item.reason or exc}"), retry=False
-                )
-        except Exception as exc:
-            status = self._finish(item, error=mask(str(exc) or type(exc).__name__))
-        else:
-            status = self._finish(
-                item, undo=result.undo, bytes_written=result.bytes_written, cost=result.cost
-            )
+            status = self._apply(write, item)
         finally:
             self._inflight.remove(item)
         if status is None:
@@ -312,6 +304,78 @@ class Executor:
         self._publish(EventKind.WRITE_FINISHED, write=write_id, run=write.run_id, status=status)
         if status == RunStatus.FAILED:
             self._publish(EventKind.RUN_FAILED, run=write.run_id, workflow=wf_name)
+
+    def _apply(self, write, item: InFlight) -> str | None:
+        """Apply the write and record how it ended; the run's status (None: the monitor
+        recorded it)."""
+        try:
+            action = get_action(write.kind)
+            ctx, changed = self._apply_context(write, item)
+            ctx.check()
+            check_connection(write.payload, changed)
+            result = action.apply(write.payload, ctx)
+        except Cancelled as exc:
+            if item.shutdown:  # its effect is unknown: resumed or interrupted, not failed
+                return self._finish(item, interrupted=True)
+            # a kill switch stopped it: not tried again by itself
+            return self._finish(item, error=mask(f"killed: {item.reason or exc}"), retry=False)
+        except Stale as exc:
+            return self._stale(item, action, write, exc)
+        except Exception as exc:
+            return self._finish(item, error=mask(str(exc) or type(exc).__name__))
+        return self._finish(
+            item, undo=result.undo, bytes_written=result.bytes_written, cost=result.cost
+        )
+
+    def _apply_context(self, write, item: InFlight) -> tuple[ApplyContext, dict]:
+        run = Run.get_by_id(write.run_id)
+        conn_names = [write.payload.get("connection")] if write.payload.get("connection") else []
+        # The settings sent with and their version come from one read: no window between
+        # the staleness check and the settings used.
+        settings, _, changed = connection_state(conn_names, run.mode)
+        context = ApplyContext(
+            idempotency_key=write.idempotency_key,
+            secret=self._secrets.get,
+            connections=settings,
+            cancelled=item.cancelled,
+            register_process=item.add_process,
+            undo_dir=undo_dir_of(self.db),
+        )
+        return context, changed
+
+    def _replan(self, action, write, stale: Stale):
+        if isinstance(stale, ConnectionStale):
+            run = Run.get_by_id(write.run_id)
+            ctx, _, changed = self._plan_context(run, load_workflow_by_id(run.workflow_id))
+            return replan_from_steps(write.payload, write.kind, ctx, changed)
+        replan = getattr(action, "replan", None)
+        if replan is None:
+            raise Stale(f"{write.kind} cannot be previewed again")
+        return replan(write.payload)
+
+    def _stale(self, item: InFlight, action, write, stale: Stale) -> str | None:
+        """Not applied: what it was previewed against changed. It is planned again with
+        a fresh preview, for a new decision; when it cannot be (the source is gone), it
+        fails with the reason."""
+        reason = mask(str(stale))
+        try:
+            planned = self._replan(action, write, stale)
+        except Exception as exc:
+            return self._finish(item, error=mask(f"{reason}; planning it again failed: {exc}"))
+        if not item.take_finish("thread"):
+            return self._finish(item, error=reason)  # the monitor records it
+        replanned = {
+            "target": planned.target,
+            "summary": planned.summary,
+            "preview": planned.preview,
+            "payload": planned.payload,
+        }
+        what = "file" if write.effect == "file" else "connection"
+        comment = f"the {what} changed since this preview"
+        new_id, status = replace_stale(self.db, item.id, reason, replanned, comment)
+        if new_id is not None:
+            self._publish(EventKind.for_run(status), run=write.run_id, workflow=item.workflow)
+        return status
 
     def _finish(self, item: InFlight, **outcome) -> str | None:
         """finish_apply, unless the monitor that killed this write's command records it

@@ -138,13 +138,22 @@ def effects_of(write) -> list[EffectKind]:
 
 def connection_settings(names: Iterable[str], mode: str) -> tuple[dict, dict]:
     """(settings by name for this mode, kinds by name). Staging uses staging settings only."""
+    settings, kinds, _changed = connection_state(names, mode)
+    return settings, kinds
+
+
+def connection_state(names: Iterable[str], mode: str) -> tuple[dict, dict, dict]:
+    """connection_settings and, from the same read, when each connection last changed
+    (ISO text by name): a preview records it, an apply compares it."""
     names = [n for n in names if n]
     settings: dict = {}
     kinds: dict = {}
+    changed: dict = {}
     if not names:
-        return settings, kinds
+        return settings, kinds, changed
     for conn in Connection.select().where(Connection.name.in_(names)):
         kinds[conn.name] = conn.kind
+        changed[conn.name] = conn.changed_at.isoformat() if conn.changed_at else None
         if mode == "staging":
             chosen = dict(conn.staging_settings) if conn.staging_settings else {}
         else:
@@ -152,4 +161,4 @@ def connection_settings(names: Iterable[str], mode: str) -> tuple[dict, dict]:
         if chosen and conn.secret_ref:
             chosen["secret_ref"] = conn.secret_ref
         settings[conn.name] = chosen
-    return settings, kinds
+    return settings, kinds, changed

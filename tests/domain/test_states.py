@@ -69,6 +69,7 @@ EXPECTED_WRITE_EDGES = {
     (W.APPLYING, W.FAILED),
     (W.APPLYING, W.INTERRUPTED),
     (W.APPLYING, W.APPROVED),
+    (W.APPLYING, W.STALE),
     (W.INTERRUPTED, W.APPLIED),
     (W.INTERRUPTED, W.APPROVED),
     (W.INTERRUPTED, W.CANCELLED),
@@ -159,7 +160,14 @@ def test_check_refuses_unknown_or_self_moves(check, old, new):
 
 def test_terminal_sets():
     assert {R.SUCCEEDED, R.REJECTED, R.CANCELLED} == TERMINAL_RUN_STATUSES
-    assert {W.APPLIED, W.REJECTED, W.CANCELLED, W.EXPIRED, W.PLANNED} == TERMINAL_WRITE_STATUSES
+    assert {
+        W.APPLIED,
+        W.REJECTED,
+        W.CANCELLED,
+        W.EXPIRED,
+        W.PLANNED,
+        W.STALE,
+    } == TERMINAL_WRITE_STATUSES
     for s in RunStatus:
         assert is_terminal_run(s) is (s in TERMINAL_RUN_STATUSES)
         assert is_terminal_run(str(s)) is (s in TERMINAL_RUN_STATUSES)
@@ -330,6 +338,11 @@ TestStageMachine = StageMachine.TestCase
         ([W.EXPIRED], R.CANCELLED),
         ([W.CANCELLED, W.EXPIRED], R.CANCELLED),
         (["applied", "rejected"], R.SUCCEEDED),
+        # a stale write was replaced: its replacement decides
+        ([W.STALE, W.PENDING], None),
+        ([W.STALE, W.APPLIED], R.SUCCEEDED),
+        ([W.STALE, W.FAILED], R.FAILED),
+        ([W.STALE, W.REJECTED], R.REJECTED),
     ],
 )
 def test_run_outcome_examples(writes, outcome):
@@ -362,6 +375,7 @@ def test_run_outcome_open_and_failed(writes):
 @given(write_lists)
 def test_run_outcome_succeeded_only_when_nothing_went_wrong_entirely(writes):
     outcome = run_outcome(writes)
+    writes = [w for w in writes if w is not W.STALE]  # replaced: not counted
     if outcome is R.SUCCEEDED:
         assert W.FAILED not in writes
         assert not writes or any(w in {W.APPLIED, W.PLANNED} for w in writes)
@@ -382,6 +396,7 @@ def test_run_outcome_of_uniform_writes(status, n):
         W.REJECTED: R.REJECTED,
         W.CANCELLED: R.CANCELLED,
         W.EXPIRED: R.CANCELLED,
+        W.STALE: R.SUCCEEDED,  # not counted: as a run with no writes
     }.get(status)
     assert outcome is expected
 

@@ -27,6 +27,11 @@ class ScopeError(ActionError):
     """A target lies outside the workflow's declared output scope."""
 
 
+class Stale(ActionError):
+    """What a write was previewed against (its target, its source, its connection)
+    changed since: it is not applied, the executor plans it again for a new approval."""
+
+
 class Cancelled(ActionError):
     """A kill switch stopped the work at a checkpoint."""
 

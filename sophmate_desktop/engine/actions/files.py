@@ -10,6 +10,10 @@ nothing. Undo information:
 and, for undo (engine/actions/undo_file.py): "action" (restore | delete | move_back),
 "target", "blob" (the previous bytes' sha256 in the undo store, or None),
 "applied_sha256" and "applied_size" (what the target held once applied).
+Previews cannot go stale: the payload's "expect" holds the state of the target (and
+of a copy's or a move's source) the preview was made against, {"exists": False} or
+{"size", "sha256"}; apply compares it just before the rename and raises Stale when it
+changed, and `replan` makes the write again with a fresh preview.
 Secrets cannot be written into files: the preview, the payload and the undo
 information all live in the database.
 """
@@ -32,6 +36,7 @@ from sophmate_desktop.engine.actions.base import (
     PlanContext,
     PlannedWrite,
     ScopeError,
+    Stale,
 )
 from sophmate_desktop.engine.actions.paths import (
     atomic_copy,
@@ -89,7 +94,10 @@ def _previous(path: Path, undo_dir: Path | None = None) -> dict[str, Any]:
     undo: dict[str, Any] = {"path": str(path), "existed": True, "previous": text}
     undo.update(action="restore", blob=_keep(path, undo_dir))
     if text is None and undo["blob"] is None:
-        size = _size(path)
+        try:
+            size = _size(path)
+        except FileNotFoundError:  # removed while it was read: not what was previewed
+            raise Stale(f"the file {path} changed since this preview") from None
         why = "over 1 MiB" if size > UNDO_LIMIT else "not UTF-8 text"
         if undo_dir is not None:
             why = "over the undo store's size cap"
@@ -109,6 +117,34 @@ def _keep(path: Path, undo_dir: Path | None) -> str | None:
 def _applied(undo: dict[str, Any], path: Path, sha: str, size: int) -> dict[str, Any]:
     """The undo information completed with what the target holds once applied."""
     return {**undo, "target": str(path), "applied_sha256": sha, "applied_size": size}
+
+
+def file_state(path: Path) -> dict[str, Any]:
+    """What a preview is made against: {"exists": False} or {"size", "sha256"}."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return {"exists": False}
+    except OSError as exc:
+        return {"exists": True, "error": exc.strerror or str(exc)}
+    return {"size": size, "sha256": file_sha256_or_none(path)}
+
+
+def _expect_check(payload: dict[str, Any], role: str, path: Path) -> None:
+    """Raise Stale if the file `role` (target | source) is not as previewed. A payload
+    planned before previews recorded their state has nothing to compare."""
+    expected = payload.get("expect", {}).get(role)
+    if expected is not None and file_state(path) != expected:
+        raise Stale(f"the file {path} changed since this preview")
+
+
+def _checker(payload: dict[str, Any], path: Path, source: Path | None = None):
+    def check() -> None:
+        _expect_check(payload, "target", path)
+        if source is not None:
+            _expect_check(payload, "source", source)
+
+    return check
 
 
 def _change_note(target: Path, sha: str) -> str:
@@ -131,23 +167,30 @@ class WriteFile:
             raise field_error("content", "required field is missing")
         content = render_text(step.params["content"], variables, "content")
         content = literal_text(content, "content", _NO_SECRETS)
+        return [self._planned(target, content, _scope(ctx))]
+
+    def replan(self, payload: dict[str, Any]) -> PlannedWrite:
+        """The same write previewed again against the target as it is now."""
+        path = recheck_target(payload["path"], payload.get("scope"))
+        return self._planned(path, payload["content"], payload.get("scope"))
+
+    def _planned(self, target: Path, content: str, scope: list[str] | None) -> PlannedWrite:
         data = content.encode("utf-8")
         sha = hashlib.sha256(data).hexdigest()
-        return [
-            PlannedWrite(
-                kind=self.name,
-                effect=self.effect,
-                target=str(target),
-                summary=f"write {target} ({len(data)} bytes)",
-                preview=self._preview(target, content, sha),
-                payload={
-                    "path": str(target),
-                    "content": content,
-                    "sha256": sha,
-                    "scope": _scope(ctx),
-                },
-            )
-        ]
+        return PlannedWrite(
+            kind=self.name,
+            effect=self.effect,
+            target=str(target),
+            summary=f"write {target} ({len(data)} bytes)",
+            preview=self._preview(target, content, sha),
+            payload={
+                "path": str(target),
+                "content": content,
+                "sha256": sha,
+                "scope": scope,
+                "expect": {"target": file_state(target)},
+            },
+        )
 
     @staticmethod
     def _preview(target: Path, content: str, sha: str) -> str:
@@ -181,7 +224,7 @@ class WriteFile:
             raise ActionError(f"{path} is a folder")
         undo = _previous(path, ctx.undo_dir)
         try:
-            atomic_write(path, data)
+            atomic_write(path, data, _checker(payload, path))
         except OSError as exc:
             raise ActionError(f"could not write {path}: {exc.strerror or exc}") from exc
         undo = _applied(undo, path, payload["sha256"], len(data))
@@ -217,32 +260,48 @@ class _Transfer:
         target = _target(step, ctx, ctx.template_context())
         if Path(os.path.realpath(source)) == target:
             raise field_error("to", f"{target} is the trigger file itself")
+        return [self._planned(source, target, sha, size, _scope(ctx))]
+
+    def replan(self, payload: dict[str, Any]) -> PlannedWrite:
+        """The same transfer previewed again against the source and target as they are."""
+        path = recheck_target(payload["path"], payload.get("scope"))
+        source = Path(payload["source"])
+        state = file_state(source)
+        if state.get("sha256") is None:
+            raise ActionError(f"the source {source} no longer exists or cannot be read")
+        return self._planned(source, path, state["sha256"], state["size"], payload.get("scope"))
+
+    def _planned(
+        self, source: Path, target: Path, sha: str, size: int, scope: list[str] | None
+    ) -> PlannedWrite:
         preview = (
             f"{self.verb} {source}\n  -> {target}\n"
             f"{size} bytes, sha256 {sha}\n{_change_note(target, sha)}"
         )
-        return [
-            PlannedWrite(
-                kind=self.name,
-                effect=self.effect,
-                target=str(target),
-                summary=f"{self.verb} {source.name} -> {target}",
-                preview=preview,
-                payload={
-                    "source": str(source),
-                    "path": str(target),
-                    "sha256": sha,
-                    "scope": _scope(ctx),
+        return PlannedWrite(
+            kind=self.name,
+            effect=self.effect,
+            target=str(target),
+            summary=f"{self.verb} {source.name} -> {target}",
+            preview=preview,
+            payload={
+                "source": str(source),
+                "path": str(target),
+                "sha256": sha,
+                "scope": scope,
+                "expect": {
+                    "target": file_state(target),
+                    "source": {"size": size, "sha256": sha},
                 },
-            )
-        ]
+            },
+        )
 
     @staticmethod
-    def _copy(source: Path, path: Path, sha: str) -> int:
+    def _copy(payload: dict[str, Any], source: Path, path: Path, sha: str) -> int:
         if not source.is_file():
             raise ActionError(f"the source {source} no longer exists")
         try:
-            return atomic_copy(source, path, sha)
+            return atomic_copy(source, path, sha, _checker(payload, path, source))
         except OSError as exc:
             raise ActionError(f"could not copy {source} to {path}: {exc.strerror or exc}")
 
@@ -263,7 +322,7 @@ class CopyFile(_Transfer):
             raise ActionError(f"{path} is a folder")
         previous = _previous(path, ctx.undo_dir)
         undo = previous if previous["existed"] else {"created": str(path), "action": "delete"}
-        size = self._copy(source, path, sha)
+        size = self._copy(payload, source, path, sha)
         undo = _applied(undo, path, sha, size)
         return ApplyResult(undo=undo, bytes_written=size, output=f"copied to {path}")
 
@@ -294,7 +353,7 @@ class MoveFile(_Transfer):
                 "note": "the target already had the source's content",
             }
         else:
-            size = self._copy(source, path, sha)
+            size = self._copy(payload, source, path, sha)
         undo = _applied({**undo, "action": "move_back"}, path, sha, size or _size(path))
         try:
             source.unlink()

@@ -142,6 +142,8 @@ class HttpRequest:
         }
         if "json" in step.params:
             payload["json"] = json_value
+        if conn is not None:  # its settings shaped the preview: a change makes it stale
+            payload["connection"] = conn
         return [
             PlannedWrite(
                 kind=self.name,

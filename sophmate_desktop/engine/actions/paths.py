@@ -11,10 +11,10 @@ import hashlib
 import os
 import secrets
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sophmate_desktop.engine.actions.base import ActionError, ScopeError
+from sophmate_desktop.engine.actions.base import ScopeError, Stale
 
 _CHUNK = 1024 * 1024
 
@@ -102,9 +102,14 @@ class _Temp:
             self.open = False
             os.close(self.fd)
 
-    def commit(self, path: Path) -> None:
+    def commit(self, path: Path, before_replace: Callable[[], None] | None = None) -> None:
         os.fsync(self.fd)
         self.close()
+        if before_replace is not None:
+            # As late as it can be: the new content is on disk, only the rename is left.
+            # A change between this check and os.replace (microseconds) is not seen;
+            # without a lock the target's writers honour, no check can close it.
+            before_replace()
         os.replace(self.path, path)
         _fsync_dir(path.parent)
 
@@ -119,23 +124,29 @@ class _Temp:
             pass
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, before_replace: Callable[[], None] | None = None) -> None:
     """Write `data` to `path` through a temporary file, fsync and rename.
 
     Missing parent folders are created (the caller checked the scope). A reader sees
     the old content or the new one, never a mix; a crash leaves at most a temporary
-    file beside the target.
+    file beside the target. `before_replace` runs just before the rename and may raise
+    to leave the target as it was (the preview check of a write).
     """
     temp = _Temp(path)
     try:
         temp.write(data)
-        temp.commit(path)
+        temp.commit(path, before_replace)
     except BaseException:
         temp.discard()
         raise
 
 
-def atomic_copy(source: Path, path: Path, expected_sha256: str | None = None) -> int:
+def atomic_copy(
+    source: Path,
+    path: Path,
+    expected_sha256: str | None = None,
+    before_replace: Callable[[], None] | None = None,
+) -> int:
     """Copy `source` to `path` atomically; returns the bytes copied.
 
     With `expected_sha256` the copy is refused (nothing replaced) when the source no
@@ -151,7 +162,7 @@ def atomic_copy(source: Path, path: Path, expected_sha256: str | None = None) ->
                 size += len(chunk)
                 temp.write(chunk)
         if expected_sha256 is not None and digest.hexdigest() != expected_sha256:
-            raise ActionError(
+            raise Stale(
                 f"the source {source} changed since it was planned "
                 f"(sha256 {digest.hexdigest()[:12]}, planned {expected_sha256[:12]})"
             )
@@ -159,7 +170,7 @@ def atomic_copy(source: Path, path: Path, expected_sha256: str | None = None) ->
             shutil.copystat(source, temp.path)
         except OSError:
             pass
-        temp.commit(path)
+        temp.commit(path, before_replace)
     except BaseException:
         temp.discard()
         raise

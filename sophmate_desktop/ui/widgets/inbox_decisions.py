@@ -30,8 +30,11 @@ def plural(n: int, noun: str = "write") -> str:
 def decided_message(results: Sequence[Any]) -> tuple[str, str]:
     """(text, level) after approving or rejecting: what was done, what was refused."""
     ok = [r for r in results if r.ok]
-    refused = [r for r in results if not r.ok]
+    stale = [r for r in results if not r.ok and r.status == "stale"]
+    refused = [r for r in results if not r.ok and r.status != "stale"]
     verb = "approved" if not ok or ok[0].status == "approved" else "rejected"
+    if stale:
+        return _with_stale(results, ok, stale, refused, verb)
     if not refused:
         text = f"Write {ok[0].write_id} {verb}." if len(ok) == 1 else f"{len(ok):,} writes {verb}."
         return text, "ok"
@@ -43,6 +46,18 @@ def decided_message(results: Sequence[Any]) -> tuple[str, str]:
         f"{refused[0].message}{more}",
         "error",
     )
+
+
+def _with_stale(results, ok, stale, refused, verb: str) -> tuple[str, str]:
+    """Stale writes are counted apart: not refused, replaced by a new preview."""
+    if len(results) == 1:
+        return stale[0].message, "warning"
+    text = f"{len(ok):,} of {plural(len(results))} {verb}; {len(stale):,} stale "
+    text += "(the file or connection changed since the preview: approve the new preview)"
+    if refused:
+        more = f" (and {len(refused) - 1:,} more)" if len(refused) > 1 else ""
+        text += f"; {len(refused):,} refused: {refused[0].message}{more}"
+    return text + ".", ("error" if refused else "warning")
 
 
 def resolved_message(

@@ -35,6 +35,7 @@ HUNK = QColor("#0550ae")
 NOTE = QColor("#7a5c00")
 
 NOT_SENT = "(previewed, not sent:"
+STALE_NOTE = "changed since this preview"  # in the comment of a stale write's replacement
 
 
 def diff_line_style(line: str) -> str | None:
@@ -192,8 +193,11 @@ def render_preview(edit: QTextEdit, kind: str, preview: str) -> None:
 
 
 def decision_text(row: WriteRow) -> str:
-    """Who decided what and when, for writes that someone has decided."""
+    """Who decided what and when, for writes that someone has decided; for the new
+    write that replaces a stale one, why it is there."""
     if not row.decided_by or row.decided_at is None:
+        if row.status == "pending" and row.comment and STALE_NOTE in row.comment:
+            return f"New preview: {row.comment}."
         return ""
     verb = {
         "rejected": "Rejected",
@@ -201,6 +205,7 @@ def decision_text(row: WriteRow) -> str:
         "applied": "Approved",
         "applying": "Approved",
         "failed": "Approved",
+        "stale": "Approved",
     }.get(row.status, row.status.capitalize())
     text = f"{verb} by {row.decided_by} on {row.decided_at:%Y-%m-%d %H:%M} UTC"
     if row.comment:

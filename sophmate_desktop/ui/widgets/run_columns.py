@@ -27,6 +27,7 @@ STATUS_COLOURS = {
     "cancelled": GREY,
     "rejected": GREY,
     "planned": GREY,
+    "stale": GREY,
 }
 STATUS_WORDS = {"awaiting_approval": "awaiting approval", "dry_run": "dry run"}
 

@@ -138,11 +138,16 @@ def test_copy_file_copies_atomically_and_is_idempotent(
     s = step("copy_file", to="{{ output.path }}/{{ file.stem }}-{{ run.id }}{{ file.suffix }}")
     w = _only(plan_step(s, make_plan_ctx(file=incoming), 0))
     target = out_dir / "inv-42-7.csv"
+    sha = hashlib.sha256(incoming.read_bytes()).hexdigest()
     assert w.payload == {
         "source": str(incoming),
         "path": str(target),
-        "sha256": hashlib.sha256(incoming.read_bytes()).hexdigest(),
+        "sha256": sha,
         "scope": [str(out_dir)],
+        "expect": {
+            "target": {"exists": False},
+            "source": {"size": incoming.stat().st_size, "sha256": sha},
+        },
     }
     assert "new file" in w.preview
     first = apply_write(w.kind, w.payload, make_apply_ctx())

@@ -183,7 +183,7 @@ def _add_effect_and_held(sub: Any) -> None:
 
 def _add_inbox(sub: Any) -> None:
     g = _group(sub, "inbox", "the approval inbox: writes waiting for a person")
-    rows = listing(inbox.inbox_rows, fmt.WRITE_COLUMNS, "The inbox is empty.")
+    rows = listing(inbox.inbox_rows, fmt.INBOX_COLUMNS, "The inbox is empty.")
     p = _leaf(g, "list", rows, "list pending and interrupted writes", json_flag=True)
     p.add_argument("--all", action="store_true", help="writes in every status")
     p.add_argument("--category", metavar="C")
@@ -242,6 +242,11 @@ def _add_runs_and_review(sub: Any) -> None:
     p.add_argument("name", metavar="NAME")
     p.add_argument("--kind", required=True, choices=[k.value for k in ReviewKind])
     p.add_argument("--notes", metavar="T")
+    p.add_argument(
+        "--runs",
+        metavar="ID,ID",
+        help="the finished runs this review covers (default: the successful unreviewed ones)",
+    )
 
 
 def _add_audit(sub: Any) -> None:

@@ -9,15 +9,18 @@ event) and the write stays pending; the last one moves it to approved through th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop.domain import policy
+from sophmate_desktop.domain.enums import WriteStatus
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.store import approvals, audit
 from sophmate_desktop.store.models import Setting, Workflow
 from sophmate_desktop.store.rows import DecisionResult
+from sophmate_desktop.store.workflows import switch_states
 
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
@@ -34,7 +37,59 @@ def workflow_approvers(wf: Workflow) -> int:
         return 1
 
 
+@dataclass(frozen=True, slots=True)
+class ApprovalState:
+    """A write's approvals so far, and why the current person may not approve it."""
+
+    given: int = 0
+    needed: int = 1
+    refusal: str | None = None  # None: this person may approve it now
+
+    @property
+    def text(self) -> str:
+        """ "1 of 2 approvals" when more than one is needed, else ""."""
+        return f"{self.given} of {self.needed} approvals" if self.needed > 1 else ""
+
+
+def _short(refusal: str) -> str:
+    """The reason without its "write N cannot be approved: " opening."""
+    head, sep, rest = refusal.partition(" cannot be approved: ")
+    return rest if sep and head.startswith("write ") else refusal
+
+
 class ApprovalOps:
+    def approval_states(self: Console, rows: Sequence[Any]) -> dict[int, ApprovalState]:
+        """For rows with id, workflow (name), category, effect, customer_facing and
+        status: approvals given and needed, and the current person's refusal. A few
+        queries for all the rows together, none per row."""
+        if not rows:
+            return {}
+        names = list({r.workflow for r in rows})
+        workflows = {wf.name: wf for wf in Workflow.select().where(Workflow.name.in_(names))}
+        by_id = {wf.id: wf for wf in workflows.values()}
+        given = approvals.given_by(self.db, [r.id for r in rows])
+        switches = switch_states(self.db)
+        four_eyes = self.four_eyes_enabled
+        customer = self.customer_facing_approvers()
+        out: dict[int, ApprovalState] = {}
+        for r in rows:
+            wf = workflows.get(r.workflow)
+            if wf is None:
+                continue
+            needed = policy.approvers_needed(
+                workflow_approvers(wf),
+                customer_facing=bool(r.customer_facing),
+                customer_facing_approvers=customer,
+            )
+            refusal = None
+            if r.status == WriteStatus.PENDING:
+                found = self._approval_refusal(
+                    r, by_id[wf.id], switches, four_eyes, given.get(r.id, ())
+                )
+                refusal = _short(found) if found else None
+            out[r.id] = ApprovalState(len(given.get(r.id, ())), needed, refusal)
+        return out
+
     def customer_facing_approvers(self: Console) -> int:
         try:
             return max(1, int(self.setting(CUSTOMER_FACING_APPROVERS, 1)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +67,16 @@ class InboxOps(ApprovalOps):
         self: Console, *, include_all: bool = False, limit: int = 500, offset: int = 0, **filters
     ) -> list[WriteRow]:
         statuses = None if include_all else queries.INBOX_STATUSES
-        return queries.list_writes(limit=limit, offset=offset, statuses=statuses, **filters)
+        rows = queries.list_writes(limit=limit, offset=offset, statuses=statuses, **filters)
+        states = self.approval_states(rows)
+        return [
+            dataclasses.replace(
+                r, approvals_given=st.given, approvals_needed=st.needed, refusal=st.refusal
+            )
+            if (st := states.get(r.id))
+            else r
+            for r in rows
+        ]
 
     def get_write(self: Console, write_id: int) -> WriteRow:
         return queries.get_write_row(write_id)

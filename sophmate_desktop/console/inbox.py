@@ -68,6 +68,13 @@ class InboxOps(ApprovalOps):
     ) -> list[WriteRow]:
         statuses = None if include_all else queries.INBOX_STATUSES
         rows = queries.list_writes(limit=limit, offset=offset, statuses=statuses, **filters)
+        return self._with_approval_states(rows)
+
+    def get_write(self: Console, write_id: int) -> WriteRow:
+        [row] = self._with_approval_states([queries.get_write_row(write_id)])
+        return row
+
+    def _with_approval_states(self: Console, rows: list[WriteRow]) -> list[WriteRow]:
         states = self.approval_states(rows)
         return [
             dataclasses.replace(
@@ -77,9 +84,6 @@ class InboxOps(ApprovalOps):
             else r
             for r in rows
         ]
-
-    def get_write(self: Console, write_id: int) -> WriteRow:
-        return queries.get_write_row(write_id)
 
     def _lock_writes(self: Console, ids: list[int]) -> dict[int, Any]:
         """The writes' decision fields by id (named tuples), locked on PostgreSQL."""

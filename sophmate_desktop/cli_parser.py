@@ -305,6 +305,9 @@ def _add_settings(sub: Any) -> None:
     p = _leaf(g, "notify-email", settings.cmd_settings_notify_email, text)
     p.add_argument("connection", nargs="?", metavar="CONNECTION", help="omit to show it")
     p.add_argument("--clear", action="store_true", help="no connection for e-mail notices")
+    text = "how many different people approve each customer-facing write (default 1)"
+    p = _leaf(g, "customer-facing-approvers", settings.cmd_settings_customer_approvers, text)
+    p.add_argument("value", nargs="?", type=fmt.positive_int, metavar="N", help="omit to show it")
 
 
 def build_parser() -> argparse.ArgumentParser:

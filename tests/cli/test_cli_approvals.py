@@ -42,3 +42,11 @@ def test_inbox_list_shows_approvals_and_why_not(cli: Cli, tmp_path: Path) -> Non
     assert "approved it already" in cli("inbox", "list", actor="ana").out
     result = cli("inbox", "approve", str(write_id), actor="bob")
     assert result.code == 0 and "approved" in result.out
+
+
+def test_customer_facing_approvers_setting(cli: Cli) -> None:
+    assert cli("settings", "customer-facing-approvers").out.strip().endswith("need 1 approver(s)")
+    result = cli("settings", "customer-facing-approvers", "11")
+    assert result.code == 2 and "customer_facing_approvers" in result.err
+    assert cli("settings", "customer-facing-approvers", "2").code == 0
+    assert "need 2 approver(s)" in cli("settings", "customer-facing-approvers").out

@@ -50,7 +50,7 @@ def test_review_marks_exactly_the_ticked_runs(console, runs) -> None:
 
 
 def test_graduation_counts_reviewed_successful_runs_only(console, runs) -> None:
-    ok, bad, _ = runs
+    _, bad, _ = runs
     console.record_review("wf-one", "first_run", notes="only the failure", run_ids=[bad.id])
     from sophmate_desktop.store import queries
 

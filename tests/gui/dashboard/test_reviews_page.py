@@ -77,7 +77,10 @@ def test_recording_a_review_in_the_dialog_stores_it_and_the_row_leaves(
     assert dialog.kind_combo.currentData() == "after_failure"
     assert "a run failed at" in dialog.reason_label.text()
     assert dialog.runs_label.text() == "1 succeeded, 1 failed"
-    assert dialog.marks_label.text() == "Recording marks 1 of 2 finished runs reviewed (the ticked ones)."
+    assert (
+        dialog.marks_label.text()
+        == "Recording marks 1 of 2 finished runs reviewed (the ticked ones)."
+    )
     runs = dialog.run_list
     assert [runs.item(i).text().split(" · ")[1] for i in range(runs.count())] == [
         "succeeded",

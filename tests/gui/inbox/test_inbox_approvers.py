@@ -19,9 +19,7 @@ def cell(page, write_id: int, title: str, role=Qt.ItemDataRole.DisplayRole):
     return page.model.data(page.model.index(page.model.row_of(write_id), column), role)
 
 
-def test_two_approvals_shown_and_the_second_by_the_same_person_marked(
-    gui_db, make_page, qtbot
-):
+def test_two_approvals_shown_and_the_second_by_the_same_person_marked(gui_db, make_page, qtbot):
     lead = Console(gui_db, actor="lead")
     lead.import_workflow(
         workflow_yaml("wf-two").replace("approval: {mode: always}", "approval: {approvers: 2}")

@@ -45,11 +45,6 @@ class ApprovalState:
     needed: int = 1
     refusal: str | None = None  # None: this person may approve it now
 
-    @property
-    def text(self) -> str:
-        """ "1 of 2 approvals" when more than one is needed, else ""."""
-        return f"{self.given} of {self.needed} approvals" if self.needed > 1 else ""
-
 
 def _short(refusal: str) -> str:
     """The reason without its "write N cannot be approved: " opening."""
@@ -60,35 +55,70 @@ def _short(refusal: str) -> str:
 class ApprovalOps:
     def approval_states(self: Console, rows: Sequence[Any]) -> dict[int, ApprovalState]:
         """For rows with id, workflow (name), category, effect, customer_facing and
-        status: approvals given and needed, and the current person's refusal. A few
-        queries for all the rows together, none per row."""
+        status: approvals given and needed, and the current person's refusal, for the
+        rows whose state is not the plain one (one approval, nothing in the way). A
+        few queries for all the rows together, none per row; the inbox reads it for
+        every page it loads, so the refusal is worked out once per kind of write."""
         if not rows:
             return {}
-        names = list({r.workflow for r in rows})
-        workflows = {wf.name: wf for wf in Workflow.select().where(Workflow.name.in_(names))}
-        by_id = {wf.id: wf for wf in workflows.values()}
-        given = approvals.given_by(self.db, [r.id for r in rows])
-        switches = switch_states(self.db)
-        four_eyes = self.four_eyes_enabled
-        customer = self.customer_facing_approvers()
-        out: dict[int, ApprovalState] = {}
-        for r in rows:
-            wf = workflows.get(r.workflow)
-            if wf is None:
-                continue
-            needed = policy.approvers_needed(
-                workflow_approvers(wf),
+        workflows = self._approval_workflows({r.workflow for r in rows})
+        four_eyes, customer = self._approval_settings()
+        needed = {
+            r.id: policy.approvers_needed(
+                workflows[r.workflow][1],
                 customer_facing=bool(r.customer_facing),
                 customer_facing_approvers=customer,
             )
+            for r in rows
+            if r.workflow in workflows
+        }
+        several = [i for i, n in needed.items() if n > 1]
+        given = approvals.given_by(self.db, several) if several else {}
+        switches = switch_states(self.db)
+        memo: dict[tuple, str | None] = {}
+        out: dict[int, ApprovalState] = {}
+        for r in rows:
+            if r.id not in needed:
+                continue
+            wf = workflows[r.workflow][0]
+            by = given.get(r.id, ())
             refusal = None
             if r.status == WriteStatus.PENDING:
-                found = self._approval_refusal(
-                    r, by_id[wf.id], switches, four_eyes, given.get(r.id, ())
-                )
-                refusal = _short(found) if found else None
-            out[r.id] = ApprovalState(len(given.get(r.id, ())), needed, refusal)
+                key = (r.workflow, r.category, r.effect, bool(r.customer_facing), tuple(by))
+                if key not in memo:
+                    found = self._approval_refusal(r, wf, switches, four_eyes, by)
+                    memo[key] = _short(found) if found else None
+                refusal = memo[key]
+            if needed[r.id] > 1 or refusal is not None:
+                out[r.id] = ApprovalState(len(by), needed[r.id], refusal)
         return out
+
+    def _approval_workflows(self: Console, names: set[str]) -> dict[str, tuple[Workflow, int]]:
+        """(workflow without its definition, approvers) by name; the definition is read
+        only for a workflow revision not seen before (it is the costly column)."""
+        fields = [f for f in Workflow._meta.sorted_fields if f.name != "definition"]
+        found = list(Workflow.select(*fields).where(Workflow.name.in_(list(names))))
+        cache = self.__dict__.setdefault("_approvers_by_revision", {})
+        unknown = [wf.id for wf in found if (wf.id, wf.revision) not in cache]
+        if unknown:
+            query = Workflow.select(Workflow.id, Workflow.revision, Workflow.definition)
+            for wf in query.where(Workflow.id.in_(unknown)):
+                cache[(wf.id, wf.revision)] = workflow_approvers(wf)
+        return {wf.name: (wf, cache.get((wf.id, wf.revision), 1)) for wf in found}
+
+    def _approval_settings(self: Console) -> tuple[bool, int]:
+        """(four eyes in effect, customer_facing_approvers), in one read."""
+        keys = ["four_eyes", CUSTOMER_FACING_APPROVERS]
+        stored = dict(
+            Setting.select(Setting.key, Setting.value).where(Setting.key.in_(keys)).tuples()
+        )
+        value = stored.get("four_eyes", "auto")
+        four_eyes = bool(getattr(self.db, "is_team", False)) if value == "auto" else bool(value)
+        try:
+            customer = max(1, int(stored.get(CUSTOMER_FACING_APPROVERS, 1)))
+        except (TypeError, ValueError):
+            customer = 1
+        return four_eyes, customer
 
     def customer_facing_approvers(self: Console) -> int:
         try:

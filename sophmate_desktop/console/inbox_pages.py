@@ -193,23 +193,17 @@ class InboxPageOps:
         return self._with_approvals(rows[offset : offset + limit])
 
     def _with_approvals(self: Console, rows: list[InboxRow]) -> list[InboxRow]:
-        """The rows with their approvals and this person's refusal (one pass per page)."""
+        """The rows with their approvals and this person's refusal (one pass per page;
+        only the rows that are not plain are rebuilt)."""
         states = self.approval_states(rows)
-        out = []
-        for row in rows:
-            st = states.get(row.id)
-            if st is None:
-                out.append(row)
-            else:
-                out.append(
-                    replace(
-                        row,
-                        approvals_given=st.given,
-                        approvals_needed=st.needed,
-                        refusal=st.refusal,
-                    )
-                )
-        return out
+        if not states:
+            return rows
+        return [
+            replace(row, approvals_given=st.given, approvals_needed=st.needed, refusal=st.refusal)
+            if (st := states.get(row.id))
+            else row
+            for row in rows
+        ]
 
     def inbox_count(self: Console, filters: InboxFilters | None = None) -> int:
         """How many pending and interrupted writes match (all of them without filters)."""

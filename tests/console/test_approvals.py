@@ -160,3 +160,31 @@ def test_two_approvers_in_two_processes_make_one_move(db_url, db, two_needed, tm
     assert Write.get_by_id(target).status == "approved"
     assert WriteApproval.select().where(WriteApproval.write == target).count() == 2
     assert audit.verify(db).ok
+
+
+def test_inbox_rows_say_why_this_person_may_not_approve(db, make_console, two_needed):
+    first, second, _ = two_needed
+    lead, ana = make_console("lead"), make_console("ana")
+    lead.set_four_eyes(True)
+    ana.approve([first.id])
+    mine = {r.id: r for r in ana.inbox_rows(0, 50)}
+    assert (mine[first.id].approvals, mine[first.id].refusal) == (
+        "1 of 2 approvals",
+        "you approved it already; another person must give the next approval",
+    )
+    assert (mine[second.id].approvals, mine[second.id].refusal) == ("0 of 2 approvals", None)
+    theirs = {r.id: r for r in lead.inbox_rows(0, 50)}
+    assert "four-eyes" in theirs[second.id].refusal
+    lead.pause_category("finance", "quarter end")
+    bob = {r.id: r for r in make_console("bob").inbox_rows(0, 50)}
+    assert "quarter end" in bob[second.id].refusal
+    [shown] = [r for r in make_console("bob").list_inbox() if r.id == second.id]
+    assert "quarter end" in shown.refusal and shown.approvals_needed == 2
+    assert "quarter end" in make_console("bob").get_write(second.id).refusal
+
+
+def test_plain_writes_carry_no_marker(db, make_console):
+    make_console("lead").import_workflow(workflow_yaml("wf-one"))
+    write = make_write(db, make_run(db, "wf-one"))
+    [row] = make_console("ana").inbox_rows(0, 50)
+    assert (row.id, row.approvals, row.refusal) == (write.id, "", None)

@@ -216,6 +216,17 @@ WRITE_COLUMNS = (
     Column("error", lambda r: r.error, 40),
 )
 
+# The inbox adds the approvals so far and, for the person listing, why they may not
+# approve a write (before they try).
+INBOX_COLUMNS = (
+    *WRITE_COLUMNS,
+    Column(
+        "approvals",
+        lambda r: f"{r.approvals_given} of {r.approvals_needed}" if r.approvals_needed > 1 else "",
+    ),
+    Column("you may not approve", lambda r: r.refusal or "", 48),
+)
+
 REVIEW_DUE_COLUMNS = (
     col("workflow", width=32),
     col("kind"),

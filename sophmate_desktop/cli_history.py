@@ -38,7 +38,10 @@ def _owner_and_rollback(c: Console, workflow: str) -> tuple[str | None, str | No
 
 
 def cmd_review(c: Console, a: argparse.Namespace) -> str:
-    row = c.record_review(a.name, a.kind, a.notes or "")
+    run_ids = None
+    if a.runs is not None:
+        run_ids = [part.strip() for part in a.runs.split(",") if part.strip()]
+    row = c.record_review(a.name, a.kind, a.notes or "", run_ids)
     if a.json:
         return fmt.to_json(row.to_dict())
     return f"{row.kind} review of {row.workflow} recorded by {row.reviewer}"

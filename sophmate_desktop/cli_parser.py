@@ -189,7 +189,7 @@ def _add_effect_and_held(sub: Any) -> None:
 
 def _add_inbox(sub: Any) -> None:
     g = _group(sub, "inbox", "the approval inbox: writes waiting for a person")
-    rows = listing(inbox.inbox_rows, fmt.WRITE_COLUMNS, "The inbox is empty.")
+    rows = listing(inbox.inbox_rows, fmt.INBOX_COLUMNS, "The inbox is empty.")
     p = _leaf(g, "list", rows, "list pending and interrupted writes", json_flag=True)
     p.add_argument("--all", action="store_true", help="writes in every status")
     p.add_argument("--category", metavar="C")
@@ -254,6 +254,11 @@ def _add_runs_and_review(sub: Any) -> None:
     p.add_argument("name", metavar="NAME")
     p.add_argument("--kind", required=True, choices=[k.value for k in ReviewKind])
     p.add_argument("--notes", metavar="T")
+    p.add_argument(
+        "--runs",
+        metavar="ID,ID",
+        help="the finished runs this review covers (default: the successful unreviewed ones)",
+    )
 
 
 def _add_audit(sub: Any) -> None:
@@ -312,6 +317,9 @@ def _add_settings(sub: Any) -> None:
     p = _leaf(g, "notify-email", settings.cmd_settings_notify_email, text)
     p.add_argument("connection", nargs="?", metavar="CONNECTION", help="omit to show it")
     p.add_argument("--clear", action="store_true", help="no connection for e-mail notices")
+    text = "how many different people approve each customer-facing write (default 1)"
+    p = _leaf(g, "customer-facing-approvers", settings.cmd_settings_customer_approvers, text)
+    p.add_argument("value", nargs="?", type=fmt.positive_int, metavar="N", help="omit to show it")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -83,6 +83,12 @@ def cmd_settings_four_eyes(c: Console, a: argparse.Namespace) -> str:
     return f"four eyes: {word} (in effect: {'on' if c.four_eyes_enabled else 'off'})"
 
 
+def cmd_settings_customer_approvers(c: Console, a: argparse.Namespace) -> str:
+    if a.value is not None:
+        c.set_customer_facing_approvers(a.value)
+    return f"customer-facing writes need {c.customer_facing_approvers()} approver(s)"
+
+
 def cmd_settings_notify_email(c: Console, a: argparse.Namespace) -> str:
     if a.clear:
         c.set_notify_email_connection(None)

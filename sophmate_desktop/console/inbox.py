@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from sophmate_desktop.console.approvals import ApprovalOps
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import WriteStatus
 from sophmate_desktop.domain.errors import BadInput, Conflict, PolicyRefused
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import AuditAction, EventKind
-from sophmate_desktop.store import audit, queries
+from sophmate_desktop.store import approvals, audit, queries
 from sophmate_desktop.store.database import is_sqlite
 from sophmate_desktop.store.models import Category, Switch, Workflow, Write
 from sophmate_desktop.store.rows import DecisionResult, WriteRow
@@ -54,15 +56,35 @@ def _ids(ids: Iterable[int]) -> list[int]:
     return list(dict.fromkeys(out))
 
 
-class InboxOps:
+def _decided_details(w: Any, given_by: list[str] | None) -> dict[str, Any]:
+    details = {"kind": w.kind, "target": w.target, "seq": w.seq}
+    if given_by:  # the last of several approvals: name the earlier approvers
+        details["earlier_approvers"] = list(given_by)
+    return details
+
+
+class InboxOps(ApprovalOps):
     def list_inbox(
         self: Console, *, include_all: bool = False, limit: int = 500, offset: int = 0, **filters
     ) -> list[WriteRow]:
         statuses = None if include_all else queries.INBOX_STATUSES
-        return queries.list_writes(limit=limit, offset=offset, statuses=statuses, **filters)
+        rows = queries.list_writes(limit=limit, offset=offset, statuses=statuses, **filters)
+        return self._with_approval_states(rows)
 
     def get_write(self: Console, write_id: int) -> WriteRow:
-        return queries.get_write_row(write_id)
+        [row] = self._with_approval_states([queries.get_write_row(write_id)])
+        return row
+
+    def _with_approval_states(self: Console, rows: list[WriteRow]) -> list[WriteRow]:
+        states = self.approval_states(rows)
+        return [
+            dataclasses.replace(
+                r, approvals_given=st.given, approvals_needed=st.needed, refusal=st.refusal
+            )
+            if (st := states.get(r.id))
+            else r
+            for r in rows
+        ]
 
     def _lock_writes(self: Console, ids: list[int]) -> dict[int, Any]:
         """The writes' decision fields by id (named tuples), locked on PostgreSQL."""
@@ -105,8 +127,14 @@ class InboxOps:
                     Workflow.id.in_(list({w.workflow_id for w in writes.values()}))
                 )
             }
-            accepted = self._decidable(ids, writes, workflows, new, results)
-            self._move_decided(accepted, workflows, new, comment)
+            approving = new is WriteStatus.APPROVED
+            given = approvals.given_by(self.db, list(writes)) if approving else {}
+            accepted = self._decidable(ids, writes, workflows, new, results, given)
+            if approving:
+                accepted = self._record_partial_approvals(
+                    accepted, workflows, given, comment, utcnow(), results
+                )
+            self._move_decided(accepted, workflows, new, comment, given)
             for w in accepted:
                 results[w.id] = DecisionResult(w.id, True, new.value, f"write {w.id} {verb}")
             if new is WriteStatus.REJECTED and accepted:
@@ -125,6 +153,7 @@ class InboxOps:
         workflows: dict[int, Workflow],
         new: WriteStatus,
         results: dict[int, DecisionResult],
+        given: dict[int, list[str]],
     ) -> list[Any]:
         """The writes this person may decide now; a refusal for each of the others."""
         switches = switch_states(self.db)
@@ -146,7 +175,7 @@ class InboxOps:
                 continue
             if new is WriteStatus.APPROVED:
                 wf = workflows[w.workflow_id]
-                refusal = self._approval_refusal(w, wf, switches, four_eyes)
+                refusal = self._approval_refusal(w, wf, switches, four_eyes, given.get(wid, ()))
                 if refusal:
                     results[wid] = DecisionResult(wid, False, w.status, refusal, 3)
                     continue
@@ -159,6 +188,7 @@ class InboxOps:
         workflows: dict[int, Workflow],
         new: WriteStatus,
         comment: str | None,
+        given: dict[int, list[str]],
     ) -> None:
         now = utcnow()
         by_id = {w.id: w for w in accepted}
@@ -173,7 +203,7 @@ class InboxOps:
                     workflow=workflows[w.workflow_id].name,
                     run=w.run_id,
                     reason=comment,
-                    details={"kind": w.kind, "target": w.target, "seq": w.seq},
+                    details=_decided_details(w, given.get(w.id)),
                 )
                 for w in (by_id[i] for i in moved)
             ]
@@ -202,7 +232,11 @@ class InboxOps:
         wf: Workflow,
         switches: list[policy.SwitchState],
         four_eyes: bool,
+        given_by: Sequence[str] = (),
     ) -> str | None:
+        again = policy.repeat_approval_refusal(approver=self.actor, given_by=given_by)
+        if again:
+            return f"write {w.id} cannot be approved: {again}"
         sw = policy.blocking_switch(switches, category=w.category, effects=effects_of(w))
         if sw is not None:
             return f"write {w.id} cannot be approved: {policy.switch_refusal_text(sw)}"

@@ -8,7 +8,7 @@ the one write it previews with `get_write`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,16 @@ class InboxRow:
     decided_at: datetime | None
     comment: str | None
     error: str | None
+    approvals_given: int = 0
+    approvals_needed: int = 1
+    refusal: str | None = None  # why the current person may not approve it now
+
+    @property
+    def approvals(self) -> str:
+        """ "1 of 2 approvals" when the write needs more than one, else ""."""
+        if self.approvals_needed < 2:
+            return ""
+        return f"{self.approvals_given} of {self.approvals_needed} approvals"
 
 
 _ROW_FIELDS = (
@@ -185,12 +195,25 @@ class InboxPageOps:
             return [InboxRow(*row) for row in query.tuples()]
 
         if expr is not Write.id:
-            return page(shown, offset, limit)
+            return self._with_approvals(page(shown, offset, limit))
         # In id order, one query per status walks the (status, id) index in order and
         # stops at the page's end; `status IN (...)` would sort every waiting write.
         rows = [row for status in shown for row in page([status], 0, offset + limit)]
         rows.sort(key=lambda row: row.id, reverse=desc)
-        return rows[offset : offset + limit]
+        return self._with_approvals(rows[offset : offset + limit])
+
+    def _with_approvals(self: Console, rows: list[InboxRow]) -> list[InboxRow]:
+        """The rows with their approvals and this person's refusal (one pass per page;
+        only the rows that are not plain are rebuilt)."""
+        states = self.approval_states(rows)
+        if not states:
+            return rows
+        return [
+            replace(row, approvals_given=st.given, approvals_needed=st.needed, refusal=st.refusal)
+            if (st := states.get(row.id))
+            else row
+            for row in rows
+        ]
 
     def inbox_count(self: Console, filters: InboxFilters | None = None) -> int:
         """How many pending and interrupted writes match (all of them without filters)."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from peewee import Case, fn
 
 from sophmate_desktop.console.dashboard import FINISHED
+from sophmate_desktop.console.review_runs import ReviewRunRow, unreviewed_runs
 from sophmate_desktop.console.workflow_pages import next_stage
 from sophmate_desktop.console.workflow_rules import ReviewDueRow, due_rows, sorted_due
 from sophmate_desktop.console.workflows import definition_of
@@ -83,6 +84,10 @@ class ReviewSummary:
 
 
 class ReviewPageOps:
+    def review_runs(self: Console, name: str) -> list[ReviewRunRow]:
+        """The runs a review of `name` can cover (the successful ones are its default)."""
+        return unreviewed_runs(queries.get_workflow(name).id)
+
     def reviews_due(self: Console, now: _dt.datetime | None = None) -> list[ReviewDueRow]:
         """Due and overdue reviews of every workflow: overdue first, then oldest first."""
         now = now or utcnow()

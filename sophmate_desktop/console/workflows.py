@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sophmate_desktop.console.review_runs import chosen_runs, unreviewed_runs
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import ReviewKind, RunMode, Stage
@@ -236,8 +238,14 @@ class WorkflowOps:
         return self.get_workflow(name)
 
     def record_review(
-        self: Console, name: str, kind: str | ReviewKind, notes: str = ""
+        self: Console,
+        name: str,
+        kind: str | ReviewKind,
+        notes: str = "",
+        run_ids: Iterable[int] | None = None,
     ) -> ReviewRow:
+        """Record a review; it marks reviewed the runs in `run_ids` (the ones the
+        reviewer ticked) or, when None, the successful unreviewed runs."""
         try:
             review_kind = ReviewKind(kind)
         except ValueError:
@@ -249,15 +257,14 @@ class WorkflowOps:
             review = Review.create(
                 workflow=wf, reviewer=self.actor, at=now, kind=review_kind.value, notes=notes or ""
             )
-            reviewed = (
-                Run.update(reviewed_at=now)
-                .where(
-                    Run.workflow == wf.id,
-                    Run.reviewed_at.is_null(),
-                    Run.status.in_(["succeeded", "failed", "rejected"]),
+            marked = chosen_runs(name, unreviewed_runs(wf.id), run_ids)
+            reviewed = 0
+            if marked:
+                reviewed = (
+                    Run.update(reviewed_at=now)
+                    .where(Run.id.in_(marked), Run.reviewed_at.is_null())
+                    .execute()
                 )
-                .execute()
-            )
             first = review_kind is ReviewKind.FIRST_RUN or bool(reviewed)
             Workflow.update(
                 last_reviewed_at=now,
@@ -269,7 +276,7 @@ class WorkflowOps:
                 category=wf.category.name,
                 workflow=name,
                 reason=notes or None,
-                details={"kind": review_kind.value, "runs_reviewed": reviewed},
+                details={"kind": review_kind.value, "runs_reviewed": reviewed, "runs": marked},
             )
         return ReviewRow(review.id, name, self.actor, now, review_kind.value, notes or "")
 

@@ -55,6 +55,7 @@ class AuditAction(StrEnum):
     WORKFLOW_PAUSED = "workflow.paused"
     WORKFLOW_RESUMED = "workflow.resumed"
     WRITE_APPROVED = "write.approved"
+    WRITE_APPROVAL_RECORDED = "write.approval_recorded"
     WRITE_REJECTED = "write.rejected"
     WRITE_APPLYING = "write.applying"
     WRITE_APPLIED = "write.applied"

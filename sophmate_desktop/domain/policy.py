@@ -186,6 +186,24 @@ def four_eyes_refusal(
     return f"you changed workflow {workflow} last; four-eyes rule: another person must approve"
 
 
+def approvers_needed(
+    workflow_approvers: int, *, customer_facing: bool, customer_facing_approvers: int
+) -> int:
+    """How many distinct people approve a write before it is applied: the workflow's
+    `approval.approvers`, raised for customer-facing writes by the console setting."""
+    needed = max(1, int(workflow_approvers or 1))
+    if customer_facing:
+        needed = max(needed, int(customer_facing_approvers or 1))
+    return needed
+
+
+def repeat_approval_refusal(*, approver: str, given_by: Iterable[str]) -> str | None:
+    """Refuse a second approval of one write by the same person."""
+    if _person(approver) in {_person(p) for p in given_by}:
+        return "you approved it already; another person must give the next approval"
+    return None
+
+
 # --- escalation -----------------------------------------------------------------------
 
 

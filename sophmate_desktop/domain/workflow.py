@@ -62,6 +62,7 @@ class ApprovalSpec:
     mode: str = "always"  # always | until_reviewed
     reviewed_runs: int = 10
     customer_facing_override: bool = False  # set by an administrator, audited
+    approvers: int = 1  # distinct people who approve a write before it is applied
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ Top level
                staging_paths (list of text)
   steps        required; a non-empty list of steps (below)
   approval     mapping: mode always|until_reviewed (default always);
-               reviewed_runs 1..10000 (default 10); customer_facing_override bool
+               reviewed_runs 1..10000 (default 10); customer_facing_override bool;
+               approvers 1..10 (default 1): distinct people who approve each write
   graduation   mapping: staging_runs 1..1000 (default 5)
   retry        mapping: limit 0..20 (default 0); backoff_s 0..86400 (default 30)
   notify       mapping: on_failure (required, non-empty list of `tray`,

@@ -151,6 +151,7 @@ def _approval(ctx: Ctx, doc: dict) -> ApprovalSpec | None:
         mode=choice_field(ctx, m, "approval", "mode", modes, "always"),
         reviewed_runs=int_field(ctx, m, "approval", "reviewed_runs", 1, 10_000, 10),
         customer_facing_override=bool_field(ctx, m, "approval", "customer_facing_override", False),
+        approvers=int_field(ctx, m, "approval", "approvers", 1, 10, 1),
     )
 
 

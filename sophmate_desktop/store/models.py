@@ -166,6 +166,19 @@ class Write(BaseModel):
         )
 
 
+class WriteApproval(BaseModel):
+    """One person's approval of a write that needs more than one (the write's id, not
+    a foreign key: the 0009 table stands alone)."""
+
+    write = IntegerField(index=True)
+    approver = CharField()
+    at = DateTimeField(default=utcnow)
+    comment = TextField(null=True)
+
+    class Meta:
+        indexes = ((("write", "approver"), True),)
+
+
 class AuditEvent(BaseModel):
     """One link of the hash chain. `at` is ISO text so the hash input is exact."""
 
@@ -291,5 +304,6 @@ CORE_MODELS = [
     NoticeDelivery,
     Setting,
     SecretRef,
+    WriteApproval,
 ]
 ALL_MODELS = [*CORE_MODELS, LedgerEntry]

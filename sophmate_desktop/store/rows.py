@@ -100,6 +100,9 @@ class WriteRow(_Row):
     error: str | None
     attempt: int = 1
     next_attempt_at: datetime | None = None  # a retry waits for its backoff
+    approvals_given: int = 0
+    approvals_needed: int = 1
+    refusal: str | None = None  # why the listing person may not approve it now
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,8 @@ def test_review_summary_says_what_a_review_unlocks(db, console) -> None:
 
     console.record_review("wf-one", "first_run", notes="ok")
     after = console.review_summary("wf-one")
-    assert (after.unreviewed, after.last_reviewer, after.promotion_now) == (0, "ana", None)
+    # the failed run was not ticked (the default ticks the successful ones): still open
+    assert (after.unreviewed, after.last_reviewer, after.promotion_now) == (1, "ana", None)
     assert console.promote("wf-one", "staging").stage == "staging"
 
 
@@ -201,6 +202,10 @@ def test_runs_awaiting_review_show_graduation_progress(db, console) -> None:
     assert "has 2 of 5 reviewed staging runs" in summary.promotion_now
     assert summary.promotion_after is None  # the review marks the 3 new ones reviewed
     console.record_review("wf-one", "monthly", notes="staging output checked")
+    [row] = console.runs_awaiting_review()  # the failed run was not ticked
+    assert (row.succeeded, row.failed, row.reviewed_successful) == (0, 1, 5)
+    [failed] = console.review_runs("wf-one")
+    console.record_review("wf-one", "after_failure", notes="full disk", run_ids=[failed.id])
     assert console.runs_awaiting_review() == []
 
 

@@ -654,3 +654,15 @@ def test_switch_refusal_text_converts_aware_time_to_utc():
 def test_switch_refusal_text_refuses_a_resumed_switch():
     with pytest.raises(ValueError, match="not paused"):
         switch_refusal_text(dataclasses.replace(FINANCE, paused=False))
+
+
+def test_approvers_needed_and_repeat_approval() -> None:
+    from sophmate_desktop.domain import policy
+
+    assert policy.approvers_needed(1, customer_facing=False, customer_facing_approvers=3) == 1
+    assert policy.approvers_needed(1, customer_facing=True, customer_facing_approvers=3) == 3
+    assert policy.approvers_needed(2, customer_facing=True, customer_facing_approvers=1) == 2
+    assert policy.approvers_needed(0, customer_facing=False, customer_facing_approvers=1) == 1
+    assert policy.repeat_approval_refusal(approver="Ana", given_by=["bob"]) is None
+    refusal = policy.repeat_approval_refusal(approver=" ana", given_by=["bob", "ANA"])
+    assert refusal and "approved it already" in refusal

@@ -482,6 +482,7 @@ SECTION_CASES = [
     ),
     ("approval: {reviewed_runs: 0}", "approval.reviewed_runs: must be between 1 and 10000, got 0"),
     ("approval: {reviewed_runs: 10001}", "approval.reviewed_runs: must be between 1 and 10000"),
+    ("approval: {approvers: 0}", "approval.approvers: must be between 1 and 10, got 0"),
     (
         "approval: {customer_facing_override: 'no'}",
         "approval.customer_facing_override: expected true or false",
@@ -1053,3 +1054,12 @@ def test_any_text_survives_export(
     assert valid == defn
     assert_round_trips(defn)
     assert math.isfinite(valid.retry.backoff_s)
+
+
+def test_approvers_parse_and_round_trip() -> None:
+    defn = parse_workflow_yaml(
+        DESIGN_EXAMPLE.replace("reviewed_runs: 10}", "reviewed_runs: 10, approvers: 2}")
+    )
+    assert defn.approval.approvers == 2
+    assert definition_from_dict(definition_to_dict(defn)).approval.approvers == 2
+    assert parse_workflow_yaml(DESIGN_EXAMPLE).approval.approvers == 1

@@ -13,6 +13,8 @@ from sophmate_desktop.ui.models.base import Column
 CUSTOMER_BADGE = "customer"
 CUSTOMER_COLOUR = QColor("#b35900")
 INTERRUPTED_COLOUR = QColor("#c62828")
+MUTED_COLOUR = QColor("#8a8a8a")  # a write this person may not approve
+NOT_YOURS = "not yours"
 
 
 def age_text(created: datetime, now: datetime | None = None) -> str:
@@ -44,13 +46,35 @@ def _status_tip(row: InboxRow) -> str:
     return "Waiting for approval"
 
 
+def _muted(row: InboxRow) -> QColor | None:
+    return MUTED_COLOUR if row.refusal else None
+
+
+def _refusal_tip(row: InboxRow) -> str:
+    return f"You may not approve this write: {row.refusal}" if row.refusal else ""
+
+
+def _approvals_tip(row: InboxRow) -> str:
+    if row.approvals_needed < 2:
+        return ""
+    return f"Needs {row.approvals_needed} different people; {row.approvals_given} approved so far"
+
+
 def inbox_columns() -> list[Column]:
     return [
-        Column("Workflow", lambda r: r.workflow, "workflow"),
-        Column("Category", lambda r: r.category, "category"),
-        Column("Kind", lambda r: r.kind, "kind"),
-        Column("Target", lambda r: r.target, "target", tooltip=lambda r: r.target),
-        Column("Summary", lambda r: r.summary, "summary", tooltip=lambda r: r.summary),
+        Column("Workflow", lambda r: r.workflow, "workflow", _refusal_tip, _muted),
+        Column("Category", lambda r: r.category, "category", _refusal_tip, _muted),
+        Column("Kind", lambda r: r.kind, "kind", _refusal_tip, _muted),
+        Column(
+            "Target", lambda r: r.target, "target", lambda r: _refusal_tip(r) or r.target, _muted
+        ),
+        Column(
+            "Summary",
+            lambda r: r.summary,
+            "summary",
+            lambda r: _refusal_tip(r) or r.summary,
+            _muted,
+        ),
         Column(
             "Age",
             lambda r: age_text(r.created_at),
@@ -68,6 +92,14 @@ def inbox_columns() -> list[Column]:
             foreground=lambda r: CUSTOMER_COLOUR if r.customer_facing else None,
         ),
         Column("Status", lambda r: r.status, "status", _status_tip, _status_colour),
+        Column("Approvals", lambda r: r.approvals, None, _approvals_tip),
+        Column(
+            "You",
+            lambda r: NOT_YOURS if r.refusal else "",
+            None,
+            _refusal_tip,
+            lambda r: INTERRUPTED_COLOUR if r.refusal else None,
+        ),
     ]
 
 

@@ -215,6 +215,17 @@ def decision_text(row: WriteRow) -> str:
     return text
 
 
+def approval_text(row: WriteRow) -> str:
+    """ "1 of 2 approvals" for a write that needs several people, and why the person
+    looking may not approve it (before they press A)."""
+    parts = []
+    if row.approvals_needed > 1 and row.status == "pending":
+        parts.append(f"{row.approvals_given} of {row.approvals_needed} approvals")
+    if row.refusal:
+        parts.append(f"You may not approve it: {row.refusal}")
+    return " · ".join(parts)
+
+
 class InboxPreview(QWidget):
     """Title, facts, who decided, and the rendered preview of one write."""
 
@@ -287,7 +298,7 @@ class InboxPreview(QWidget):
             f"write {row.id} · {row.status} · waiting {age_text(row.created_at)}{badge}"
         )
         self.facts.setVisible(True)
-        decided = decision_text(row)
+        decided = " · ".join(t for t in (decision_text(row), approval_text(row)) if t)
         self.decision.setText(decided)
         self.decision.setVisible(bool(decided))
         self.problem.setText(f"Error: {row.error}" if row.error else "")

@@ -1,8 +1,9 @@
 """The review dialog: read the workflow's state since its last review, record a review.
 
-Recording a review marks the workflow's finished runs reviewed, which is what
-promotion counts ("3 of 5 reviewed staging runs"); the dialog says so before and
-after, so the reviewer knows when promotion becomes possible.
+Recording a review marks the runs the reviewer ticked reviewed (the successful ones
+are ticked at first; a failed run only when ticked), and promotion counts the
+reviewed successful ones ("3 of 5 reviewed staging runs"); the dialog says so before
+and after, so the reviewer knows when promotion becomes possible.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sophmate_desktop.console.review_pages import ReviewSummary
 from sophmate_desktop.domain.enums import ReviewKind
 from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.store.rows import ReviewRow
+from sophmate_desktop.ui.widgets.review_runs import ReviewRunList
 
 KIND_LABELS = {
     ReviewKind.FIRST_RUN.value: "First run",
@@ -103,6 +105,7 @@ class ReviewDialog(QDialog):
         self._add_input_rows(form, s, kind)
         self._build_buttons()
         self.notes.textChanged.connect(self._update)
+        self.run_list.changed.connect(self._update)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -157,12 +160,9 @@ class ReviewDialog(QDialog):
         self.notes.setPlaceholderText("What you checked and what you found (required)")
         self.notes.setTabChangesFocus(True)
         form.addRow("&Notes:", self.notes)
-        marks = (
-            f"Recording marks {_plural(s.unreviewed, 'finished run')} reviewed."
-            if s.unreviewed
-            else ""
-        )
-        self.marks_label = QLabel(marks)
+        self.run_list = ReviewRunList(self.console.review_runs(self.workflow))
+        form.addRow("&Runs covered:", self.run_list)
+        self.marks_label = QLabel("")
         self.marks_label.setObjectName("reviewMarks")
 
     def _build_buttons(self) -> None:
@@ -182,6 +182,14 @@ class ReviewDialog(QDialog):
 
     def _update(self) -> None:
         self.record_button.setEnabled(bool(self.notes.toPlainText().strip()))
+        total = self.run_list.count()
+        ticked = len(self.run_list.ticked_ids())
+        self.marks_label.setText(
+            f"Recording marks {ticked} of {_plural(total, 'finished run')} reviewed "
+            "(the ticked ones)."
+            if total
+            else ""
+        )
 
     def record(self) -> None:
         notes = self.notes.toPlainText().strip()
@@ -192,7 +200,7 @@ class ReviewDialog(QDialog):
             if owner and owner != (self.summary.owner or ""):
                 self.console.replace_owner(self.workflow, owner)
             self.result_row = self.console.record_review(
-                self.workflow, self.kind_combo.currentData(), notes
+                self.workflow, self.kind_combo.currentData(), notes, self.run_list.ticked_ids()
             )
         except SophmateError as exc:
             self.error.setText(str(exc))

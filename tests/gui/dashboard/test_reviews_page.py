@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from sophmate_desktop.domain.errors import PolicyRefused
-from sophmate_desktop.store.models import AuditEvent, Review, Workflow
+from sophmate_desktop.store.models import AuditEvent, Review, Run, Workflow
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.pages.reviews import OVERDUE
 from sophmate_desktop.ui.widgets.review_dialog import ReviewDialog
@@ -77,7 +77,16 @@ def test_recording_a_review_in_the_dialog_stores_it_and_the_row_leaves(
     assert dialog.kind_combo.currentData() == "after_failure"
     assert "a run failed at" in dialog.reason_label.text()
     assert dialog.runs_label.text() == "1 succeeded, 1 failed"
-    assert dialog.marks_label.text() == "Recording marks 2 finished runs reviewed."
+    assert (
+        dialog.marks_label.text()
+        == "Recording marks 1 of 2 finished runs reviewed (the ticked ones)."
+    )
+    runs = dialog.run_list
+    assert [runs.item(i).text().split(" · ")[1] for i in range(runs.count())] == [
+        "succeeded",
+        "failed",
+    ]
+    assert runs.ticked_ids() == [runs.item(0).data(Qt.ItemDataRole.UserRole)]
     with qtbot.waitSignal(reviews.title_changed, timeout=10_000) as title:
         record(qtbot, reviews, dialog, "Disk was full on the file server; cleaned up.")
 
@@ -90,7 +99,8 @@ def test_recording_a_review_in_the_dialog_stores_it_and_the_row_leaves(
         "Disk was full on the file server; cleaned up.",
     )
     [event] = AuditEvent.select().where(AuditEvent.action == "review.recorded")
-    assert (event.workflow, event.details["runs_reviewed"]) == ("wf-one", 2)
+    assert (event.workflow, event.details["runs_reviewed"]) == ("wf-one", 1)
+    assert Run.select().where(Run.reviewed_at.is_null(False)).count() == 1
     assert "recorded" in reviews.status.text()
 
 

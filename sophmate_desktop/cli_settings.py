@@ -89,6 +89,12 @@ def cmd_settings_customer_approvers(c: Console, a: argparse.Namespace) -> str:
     return f"customer-facing writes need {c.customer_facing_approvers()} approver(s)"
 
 
+def cmd_settings_undo_retention(c: Console, a: argparse.Namespace) -> str:
+    if a.days is not None:
+        c.set_undo_retention(a.days)
+    return f"previous file contents are kept {c.undo_retention_days()} days for undo"
+
+
 def cmd_settings_notify_email(c: Console, a: argparse.Namespace) -> str:
     if a.clear:
         c.set_notify_email_connection(None)

@@ -22,7 +22,7 @@ from sophmate_desktop.store.models import Run, Setting, Workflow, Write
 from sophmate_desktop.store.rows import RunRow
 from sophmate_desktop.store.transitions import gate
 from sophmate_desktop.store.transitions.events import run_event, write_event
-from sophmate_desktop.store.undo_blobs import undo_dir_of
+from sophmate_desktop.store.undo_blobs import DEFAULT_RETENTION_DAYS, undo_dir_of
 
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
@@ -194,6 +194,10 @@ class UndoOps:
                 for wid, step in zip(new_ids, steps, strict=True)
             ],
         )
+
+    def undo_retention_days(self: Console) -> int:
+        """How many days previous file contents are kept for undo."""
+        return int(self.setting("undo_retention_days", DEFAULT_RETENTION_DAYS))
 
     def set_undo_retention(self: Console, days: int) -> None:
         """How long previous file contents are kept for undo (cleaned at engine start)."""

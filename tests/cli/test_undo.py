@@ -48,3 +48,18 @@ def test_inbox_undo_is_refused_when_the_file_changed(cli, sqlite_url, tmp_path) 
     mail_refused = cli("inbox", "undo", mail)
     assert mail_refused.code == 3 and "Delete the written file." in mail_refused.err
     assert cli("inbox", "undo", 999999).code == 2
+
+
+def test_undo_retention_is_shown_and_set(cli, sqlite_url) -> None:
+    shown = cli("settings", "undo-retention")
+    assert (shown.code, shown.out.strip()) == (
+        0,
+        "previous file contents are kept 30 days for undo",
+    )
+    assert cli("settings", "undo-retention", "7").out.strip().endswith("kept 7 days for undo")
+    assert cli("settings", "undo-retention").out.strip().endswith("kept 7 days for undo")
+    assert cli("settings", "undo-retention", "0").code == 2  # a whole number of days >= 1
+    events = cli("audit", "list", "--json").json()
+    assert [e["subject"] for e in events if e["action"] == "setting.changed"] == [
+        "undo_retention_days"
+    ]

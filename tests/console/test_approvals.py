@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
-import time
-from pathlib import Path
-
 import pytest
 
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.store import audit
 from sophmate_desktop.store.models import AuditEvent, Write, WriteApproval
+from tests.support.approvers import approve_at_once
 from tests.support.factories import make_run, make_write, workflow_yaml
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def two_approver_yaml(name: str = "wf-two") -> str:
@@ -112,48 +103,9 @@ def test_bulk_of_single_approver_writes_records_no_approval_rows(make_console, d
     assert WriteApproval.select().count() == 0
 
 
-APPROVER = textwrap.dedent("""
-    import os, sys, time, json
-    from sophmate_desktop.store.database import open_database
-    from sophmate_desktop.console import Console
-    url, actor, write_id, go = sys.argv[1:5]
-    db = open_database(url)
-    console = Console(db, actor=actor)
-    open(go + "." + actor + ".ready", "w").close()
-    while not os.path.exists(go):
-        time.sleep(0.001)
-    [r] = console.approve([int(write_id)], comment=actor)
-    print(json.dumps({"ok": r.ok, "status": r.status, "message": r.message}))
-""")
-
-
-def wait_for(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
-
-
 def test_two_approvers_in_two_processes_make_one_move(db_url, db, two_needed, tmp_path):
     target = two_needed[2].id
-    go = tmp_path / "go"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", APPROVER, db_url, actor, str(target), str(go)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for actor in ("ana", "bob")
-    ]
-    wait_for(lambda: all(Path(f"{go}.{a}.ready").exists() for a in ("ana", "bob")))
-    go.write_text("go")
-    outputs = [p.communicate(timeout=60) for p in procs]
-    assert all(p.returncode == 0 for p in procs), outputs
-    results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    results = approve_at_once(db_url, target, tmp_path)
     assert all(r["ok"] for r in results), results
     assert sorted(r["status"] for r in results) == ["approved", "pending"], results
     assert sorted(a for a, _ in actions(target)) == ["write.approval_recorded", "write.approved"]

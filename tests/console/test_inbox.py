@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from sophmate_desktop.store.models import AuditEvent, Run, Write
+from tests.support.approvers import approve_at_once
 from tests.support.factories import make_run, make_write, workflow_yaml
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def wait_for(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -139,45 +125,12 @@ def test_two_threads_approving_one_write_make_one_decision(db, make_console, pen
     assert winner.status == "approved"
 
 
-APPROVER = textwrap.dedent("""
-    import os, sys, time, json
-    from sophmate_desktop.store.database import open_database
-    from sophmate_desktop.console import Console
-    url, actor, write_id, go = sys.argv[1:5]
-    db = open_database(url)
-    console = Console(db, actor=actor)
-    open(go + "." + actor + ".ready", "w").close()
-    while not os.path.exists(go):
-        time.sleep(0.001)
-    [r] = console.approve([int(write_id)], comment=actor)
-    print(json.dumps({"ok": r.ok, "message": r.message}))
-""")
-
-
 def test_two_processes_approving_one_write_make_one_decision(
     db_url, db, pending, tmp_path: Path
 ) -> None:
     _, writes = pending
     target = writes[2].id
-    go = tmp_path / "go"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", APPROVER, db_url, actor, str(target), str(go)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for actor in ("ana", "bob")
-    ]
-    wait_for(lambda: all(Path(f"{go}.{a}.ready").exists() for a in ("ana", "bob")))
-    go.write_text("go")
-    outputs = [p.communicate(timeout=60) for p in procs]
-    assert all(p.returncode == 0 for p in procs), outputs
-    import json
-
-    results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    results = approve_at_once(db_url, target, tmp_path)
     assert sorted(r["ok"] for r in results) == [False, True], results
     assert (
         AuditEvent.select()

@@ -1,0 +1,61 @@
+"""Several people approving one write at the same moment, each in a process of their
+own: the processes start, wait at a starting line, then approve together."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+APPROVER = textwrap.dedent("""
+    import os, sys, time, json
+    from sophmate_desktop.store.database import open_database
+    from sophmate_desktop.console import Console
+    url, actor, write_id, go = sys.argv[1:5]
+    db = open_database(url)
+    console = Console(db, actor=actor)
+    open(go + "." + actor + ".ready", "w").close()
+    while not os.path.exists(go):
+        time.sleep(0.001)
+    [r] = console.approve([int(write_id)], comment=actor)
+    print(json.dumps({"ok": r.ok, "status": r.status, "message": r.message}))
+""")
+
+
+def _wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+def approve_at_once(
+    db_url: str, write_id: int, folder: Path, actors: Sequence[str] = ("ana", "bob")
+) -> list[dict]:
+    """Each actor approves `write_id` from its own process at once; their results
+    ({"ok", "status", "message"}), in the order of `actors`."""
+    go = folder / "go"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", APPROVER, db_url, actor, str(write_id), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for actor in actors
+    ]
+    _wait_for(lambda: all(Path(f"{go}.{a}.ready").exists() for a in actors))
+    go.write_text("go")
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    return [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]

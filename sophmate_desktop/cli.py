@@ -1,8 +1,10 @@
 """The command line (DESIGN section 11), a thin layer over the console.
 
 `main(argv)` returns the exit code and never calls sys.exit: 0 done, 2 bad input,
-3 refused by policy, 1 anything else. Messages go to stderr as "error: ..." or
-"refused: ...", one line, without a traceback unless SOPHMATE_DEBUG=1.
+3 refused by policy, 10-14 the database in trouble (domain.errors.ExitCode), 1
+anything else. Messages go to stderr as "error: ..." or "refused: ...", one line,
+without a traceback unless SOPHMATE_DEBUG=1. A driver error (locked, read-only,
+full, corrupt, gone) is named by store.integrity.fault_of, never shown raw.
 
 The parser is in cli_parser; the commands, one module per noun, are named there.
 """
@@ -14,6 +16,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from peewee import Database
@@ -21,8 +24,9 @@ from peewee import Database
 from sophmate_desktop.cli_format import PROG, err
 from sophmate_desktop.cli_parser import build_parser
 from sophmate_desktop.console import Console
-from sophmate_desktop.domain.errors import DatabaseError, SophmateError
+from sophmate_desktop.domain.errors import DatabaseError, ExitCode, SophmateError
 from sophmate_desktop.store.database import (
+    BUSY_TIMEOUT_S,
     DatabaseUrl,
     default_db_url,
     local_db_path,
@@ -30,6 +34,7 @@ from sophmate_desktop.store.database import (
     parse_url,
     user_config_file,
 )
+from sophmate_desktop.store.integrity import fault_of
 
 DEBUG_ENV = "SOPHMATE_DEBUG"
 # The only commands that may create a SQLite database that is not there yet; any other
@@ -41,14 +46,23 @@ def out(text: str = "") -> None:
     print(text, file=sys.stdout)
 
 
-def _report(exc: BaseException) -> int:
+def _report(exc: BaseException, db_path: Path | None = None) -> int:
     if os.environ.get(DEBUG_ENV) == "1":
         traceback.print_exception(exc, file=sys.stderr)
+    exc = fault_of(exc, db_path, busy_s=BUSY_TIMEOUT_S) or exc
     if isinstance(exc, SophmateError):
         err("refused" if exc.exit_code == 3 else "error", str(exc))
         return exc.exit_code
     err("error", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, one_line=True)
-    return 1
+    return ExitCode.FAILED
+
+
+def _sqlite_path(args: argparse.Namespace) -> Path | None:
+    try:
+        target = parse_url(default_db_url() if args.db is None else args.db)
+    except SophmateError:
+        return None
+    return target.path if target.kind == "sqlite" else None
 
 
 def _silence_stdout() -> None:
@@ -105,27 +119,36 @@ def main(
             return no_command(args)
         parser.print_help()
         return 0
+    if not getattr(args, "opens", True):  # `db` commands open the file themselves
+        return _run(lambda: args.func(args), _sqlite_path(args))
     try:
         db = _open(args)
     except Exception as exc:
-        code = _report(exc)
-        return 2 if code == 1 else code
+        code = _report(exc, _sqlite_path(args))
+        return ExitCode.BAD_INPUT if code == ExitCode.FAILED else code
+    if getattr(db, "read_only", False):
+        err("note", f"the database {db.url_display} is read-only: reading only", one_line=True)
     try:
-        result = args.func(Console(db, actor=args.actor), args)
+        return _run(lambda: args.func(Console(db, actor=args.actor), args), _sqlite_path(args))
+    finally:
+        db.close()
+
+
+def _run(command: Callable[[], object], db_path: Path | None) -> int:
+    try:
+        result = command()
         text, code = result if isinstance(result, tuple) else (result, 0)
         if text:
             out(text)
         return code
     except KeyboardInterrupt:
         err("error", "interrupted")
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly
         _silence_stdout()
-        return 1
+        return ExitCode.FAILED
     except Exception as exc:
-        return _report(exc)
-    finally:
-        db.close()
+        return _report(exc, db_path)
 
 
 def print_help(file: TextIO | None = None) -> None:

@@ -107,6 +107,18 @@ def err(prefix: str, message: str, *, one_line: bool = False) -> None:
         print(f"{prefix}: {line}", file=sys.stderr)
 
 
+def busy_countdown(seconds: float) -> None:
+    """A kill switch waiting for a busy database, on stderr after each attempt."""
+    text = (
+        f"database busy (locked by another process), retrying… {seconds:.0f} s "
+        "(Ctrl-C gives up)"
+    )
+    if sys.stderr.isatty():
+        print(f"\r{text}", end="", file=sys.stderr, flush=True)
+    else:
+        print(text, file=sys.stderr, flush=True)
+
+
 # --- argument types (errors name the argument: argparse exits 2) ---
 
 

@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from sophmate_desktop import __version__, cli_engine
+from sophmate_desktop import __version__, cli_db, cli_engine
 from sophmate_desktop import cli_format as fmt
 from sophmate_desktop import cli_history as history
 from sophmate_desktop import cli_inbox as inbox
@@ -39,7 +39,9 @@ examples:
   sophmate-desktop --db postgresql://ops@db.example:5432/sophmate audit verify
 
 exit codes: 0 done, 2 bad input, 3 refused by policy (kill switch, checklist,
-four eyes, graduation), 1 anything else."""
+four eyes, graduation), 10 database unreachable, 11 database busy (locked by
+another process), 12 database read-only (for a write), 13 disk full, 14 database
+corrupt (see `db restore`), 130 interrupted, 1 anything else."""
 
 # Each command returns the text for stdout, or (text, exit code).
 Handler = Callable[[Console, argparse.Namespace], "str | tuple[str, int]"]
@@ -351,4 +353,5 @@ def build_parser() -> argparse.ArgumentParser:
     _add_audit(sub)
     _add_settings(sub)
     cli_engine.add_commands(sub, _leaf)
+    cli_db.add_commands(sub, _leaf)
     return parser

@@ -10,6 +10,7 @@ from typing import Any
 from sophmate_desktop import cli_format as fmt
 from sophmate_desktop.console import Console
 from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.store.busy import BusyWait
 
 
 def _some_or_all(given: Any, use_all: bool, what: str) -> Any:
@@ -33,7 +34,11 @@ def _switch_out(row: Any, a: argparse.Namespace, text: str | None = None) -> str
 
 def cmd_category_pause(c: Console, a: argparse.Namespace) -> str:
     name = _some_or_all(a.name, a.all, "a category name")
-    row = c.pause_all(a.reason) if name is None else c.pause_category(name, a.reason)
+    # A kill switch gets through a busy database: it waits, counting, until it commits.
+    row = c.through_busy(
+        lambda: c.pause_all(a.reason) if name is None else c.pause_category(name, a.reason),
+        BusyWait(waited=fmt.busy_countdown),
+    )
     return _switch_out(row, a)
 
 

@@ -14,6 +14,7 @@ from sophmate_desktop.console.workflows import read_workflow_file
 from sophmate_desktop.domain.enums import Stage
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.workflow_file import WorkflowFileError, parse_workflow_yaml
+from sophmate_desktop.store.busy import BusyWait
 
 NEXT_STAGE = {Stage.DRY_RUN: Stage.STAGING, Stage.STAGING: Stage.PRODUCTION}
 
@@ -100,7 +101,8 @@ def cmd_workflow_promote(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_workflow_pause(c: Console, a: argparse.Namespace) -> str:
-    result = c.pause_workflow(a.name, a.reason)
+    wait = BusyWait(waited=fmt.busy_countdown)  # a kill switch waits for a busy database
+    result = c.through_busy(lambda: c.pause_workflow(a.name, a.reason), wait)
     return fmt.to_json(dataclasses.asdict(result)) if a.json else result.message()
 
 

@@ -16,6 +16,7 @@ from peewee import Database
 
 from sophmate_desktop.console.change_preview import ChangePreviewOps
 from sophmate_desktop.console.dashboard import DashboardOps
+from sophmate_desktop.console.database_health import DatabaseHealthOps
 from sophmate_desktop.console.history_pages import HistoryPageOps
 from sophmate_desktop.console.inbox import InboxOps
 from sophmate_desktop.console.inbox_pages import InboxPageOps
@@ -60,6 +61,7 @@ class Console(
     HistoryPageOps,
     SetupOps,
     ChangePreviewOps,
+    DatabaseHealthOps,
 ):
     def __init__(
         self, db: Database, *, actor: str | None = None, secrets: SecretStore | None = None

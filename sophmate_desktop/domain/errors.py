@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The command line's exit codes, one place (README: "Exit codes")."""
+
+    OK = 0
+    FAILED = 1  # anything else (a broken audit chain, an unexpected error)
+    BAD_INPUT = 2
+    REFUSED = 3  # policy: kill switch, checklist, four eyes, graduation
+    DB_UNREACHABLE = 10  # the database cannot be opened or connected to
+    DB_BUSY = 11  # locked by another process for longer than we wait
+    DB_READ_ONLY = 12  # a write asked of a read-only database
+    DB_FULL = 13  # the disk (or the database's size limit) is full
+    DB_CORRUPT = 14  # the integrity check failed
+    INTERRUPTED = 130  # Ctrl-C
+
 
 class SophmateError(Exception):
     """Base of every error the product raises on purpose."""
@@ -42,9 +59,39 @@ class IllegalTransition(SophmateError):
 
 
 class DatabaseError(SophmateError):
-    """The database cannot be opened or is of the wrong version."""
+    """The database named is not one (a bad URL, not a SQLite file, a newer schema)."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
+
+
+class DatabaseUnreachable(DatabaseError):
+    """The database cannot be opened or connected to."""
+
+    exit_code = ExitCode.DB_UNREACHABLE
+
+
+class DatabaseBusy(DatabaseError):
+    """Another process holds the database's write lock for longer than we wait."""
+
+    exit_code = ExitCode.DB_BUSY
+
+
+class DatabaseReadOnly(DatabaseError):
+    """A write asked of a database opened read-only (file, folder or file system)."""
+
+    exit_code = ExitCode.DB_READ_ONLY
+
+
+class DatabaseFull(DatabaseError):
+    """The disk, or the database's own size limit, is full; nothing was written."""
+
+    exit_code = ExitCode.DB_FULL
+
+
+class DatabaseCorrupt(DatabaseError):
+    """The integrity check failed; the message names the newest backup."""
+
+    exit_code = ExitCode.DB_CORRUPT
 
 
 class SecretsUnavailable(SophmateError):

@@ -20,6 +20,7 @@ class AuditAction(StrEnum):
     CATEGORY_BUDGET_SET = "category.budget_set"
     CONNECTION_CREATED = "connection.created"
     CONNECTION_CHANGED = "connection.changed"
+    DATABASE_RESTORED = "database.restored"
     EFFECT_PAUSED = "effect.paused"
     EFFECT_RESUMED = "effect.resumed"
     GLOBAL_PAUSED = "global.paused"

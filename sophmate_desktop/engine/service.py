@@ -37,7 +37,7 @@ from sophmate_desktop.engine.preview import (
 from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue
 from sophmate_desktop.engine.triggers import Triggers
 from sophmate_desktop.secrets import SecretStore
-from sophmate_desktop.store import sql
+from sophmate_desktop.store import backups, sql
 from sophmate_desktop.store.models import Run, Workflow, Write
 from sophmate_desktop.store.transitions.intake import Offer, next_queued, next_retry_in
 from sophmate_desktop.store.transitions.recovery import host_id, recover
@@ -141,6 +141,9 @@ class Engine:
         if any(counts.values()):
             log.info("recovered after a crash: %s", counts)
         self._spawn("sophmate-monitor", self._monitor_loop)
+        if getattr(self.db, "sqlite_path", None) and not getattr(self.db, "read_only", False):
+            path, every = self.db.sqlite_path, backups.schedule_settings
+            self._spawn("sophmate-backups", lambda: backups.run_schedule(path, self._stop, every))
         for i in range(self._workers):
             self._spawn(f"sophmate-worker-{i}", self._worker_loop)
         for i in range(self._appliers):

@@ -4,6 +4,8 @@
 SQLite runs in WAL with synchronous NORMAL, foreign keys and a busy timeout;
 PostgreSQL goes through psycopg 3. Before migrating an existing SQLite file a
 copy is kept beside it; a database whose schema is newer than this code is refused.
+A SQLite file is checked (`PRAGMA quick_check`) once per process and file state; one
+that cannot be written opens read-only (store/integrity.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import contextlib
 import json
 import logging
 import os
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,9 @@ from playhouse.migrations import Runner
 from sophmate_desktop import __version__
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import EffectKind, SwitchScope
-from sophmate_desktop.domain.errors import DatabaseError
+from sophmate_desktop.domain.errors import DatabaseError, DatabaseUnreachable
+from sophmate_desktop.store import integrity
+from sophmate_desktop.store.backups import online_copy, sqlite_uri
 from sophmate_desktop.store.models import (
     GENESIS_HASH,
     AuditHead,
@@ -164,16 +167,28 @@ def _connect_sqlite(target: DatabaseUrl, create: bool) -> SqliteDatabase:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise DatabaseError(f"cannot create the folder for {path}: {exc.strerror}")
+            raise DatabaseUnreachable(f"cannot create the folder for {path}: {exc.strerror}")
     elif path.stat().st_size > 0:
         with open(path, "rb") as fh:
             if fh.read(16) != b"SQLite format 3\x00":
                 raise DatabaseError(f"{path} is not a SQLite database")
-    db = SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_S)
+    params = integrity.read_only_params(path)
+    if params is None:
+        db = SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_S)
+    else:
+        pragmas = {k: v for k, v in SQLITE_PRAGMAS.items() if k != "journal_mode"}
+        uri = sqlite_uri(path, **params)
+        integrity.check_once(uri, path)
+        db = SqliteDatabase(uri, uri=True, pragmas=pragmas, timeout=BUSY_TIMEOUT_S)
+    db.read_only = params is not None
     try:
         db.connect(reuse_if_open=True)
     except Exception as exc:
-        raise DatabaseError(f"cannot open SQLite database {path}: {exc}")
+        raise integrity.fault_of(exc, path) or DatabaseUnreachable(
+            f"cannot open SQLite database {path}: {exc}"
+        )
+    if params is None:
+        integrity.check_once(sqlite_uri(path), path)
     return db
 
 
@@ -197,21 +212,14 @@ def _connect_postgres(target: DatabaseUrl) -> PostgresqlDatabase:
         db.connect(reuse_if_open=True)
     except Exception as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseError(f"cannot connect to {target.display}: {first_line}")
+        raise DatabaseUnreachable(f"cannot connect to {target.display}: {first_line}")
     return db
 
 
 def _backup_sqlite(path: Path, applied: int) -> Path:
     stamp = utcnow().strftime("%Y%m%dT%H%M%S")
     dest = path.with_name(f"{path.name}.before-migration-{applied:04d}-{stamp}")
-    src = sqlite3.connect(str(path))
-    try:
-        dst = sqlite3.connect(str(dest))
-        with dst:
-            src.backup(dst)
-        dst.close()
-    finally:
-        src.close()
+    online_copy(path, dest)  # the same online copy as the scheduled backups
     return dest
 
 
@@ -242,7 +250,21 @@ def migrate(db: Database, *, sqlite_path: Path | None = None) -> list[str]:
             db.pragma("foreign_keys", 1)
 
 
+def _seeded(db: Database) -> bool:
+    """A read: is every seed row there already? (Then opening writes nothing, so a read
+    waits for no writer, and a read-only or busy database opens for reading.)"""
+    if AuditHead.select().where(AuditHead.id == 1).count() == 0:
+        return False
+    switches = Switch.select().where(
+        (Switch.scope == SwitchScope.EFFECT.value) | (Switch.scope == SwitchScope.GLOBAL.value)
+    )
+    settings = Setting.select().where(Setting.key.in_(list(DEFAULT_SETTINGS)))
+    return switches.count() >= len(EffectKind) + 1 and settings.count() == len(DEFAULT_SETTINGS)
+
+
 def _seed(db: Database) -> None:
+    if _seeded(db):
+        return
     with write_transaction(db):
         AuditHead.insert(id=1, last_id=0, last_hash=GENESIS_HASH).on_conflict_ignore().execute()
         Switch.insert(scope=SwitchScope.GLOBAL.value, name="all").on_conflict_ignore().execute()
@@ -265,14 +287,23 @@ def open_database(url: str | None = None, *, create: bool = True) -> Database:
         sqlite_path = None
     db.url_display = target.display
     db.is_team = target.kind == "postgresql"
+    db.sqlite_path = sqlite_path
     database_proxy.initialize(db)
     try:
-        migrate(db, sqlite_path=sqlite_path)
-        _seed(db)
-    except DatabaseError:
+        if getattr(db, "read_only", False):
+            integrity.refuse_pending(db, sqlite_path, _pending(db))
+        else:
+            migrate(db, sqlite_path=sqlite_path)
+            _seed(db)
+    except Exception as exc:
         db.close()
-        raise
+        raise integrity.fault_of(exc, sqlite_path) or exc
     return db
+
+
+def _pending(db: Database) -> list[str]:
+    runner = Runner(db, directory=str(MIGRATIONS_DIR), table_name=SCHEMA_TABLE)
+    return [m.name for m in runner.status() if not m.applied]
 
 
 @contextlib.contextmanager

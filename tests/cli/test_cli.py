@@ -12,6 +12,7 @@ import keyring
 import pytest
 
 from sophmate_desktop import __version__, app, cli
+from sophmate_desktop.domain.errors import ExitCode
 from sophmate_desktop.secrets import INSECURE_ENV, SERVICE
 from tests.support.cli import INVOICE, REPORTS, WEBHOOK, Cli, add_run
 from tests.support.inmemory_keyring import PlaintextMemoryKeyring
@@ -62,11 +63,18 @@ def test_blank_actor_is_refused(sqlite_url: str, capsys) -> None:
     [
         ("ftp://host/db", "unsupported database URL scheme 'ftp'"),
         ("sqlite://relative", "bad SQLite URL"),
-        ("postgresql://ops:hunter22@127.0.0.1:1/sophmate", "cannot connect to"),
     ],
 )
 def test_bad_db_url_exits_2(url: str, message: str, capsys) -> None:
     assert app.main(["--db", url, "workflow", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_an_unreachable_database_exits_with_its_own_code(capsys) -> None:
+    url, message = "postgresql://ops:hunter22@127.0.0.1:1/sophmate", "cannot connect to"
+    assert app.main(["--db", url, "workflow", "list"]) == ExitCode.DB_UNREACHABLE
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err
     assert "hunter22" not in err

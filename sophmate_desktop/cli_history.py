@@ -59,6 +59,7 @@ def cmd_audit_export(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_audit_verify(c: Console, a: argparse.Namespace) -> tuple[str, int]:
+    c.check_integrity()  # the full PRAGMA integrity_check: a corrupt file exits 14
     result = c.verify_audit()
     text = fmt.to_json(dataclasses.asdict(result)) if a.json else result.describe()
     return text, 0 if result.ok else 1

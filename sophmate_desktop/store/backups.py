@@ -115,7 +115,7 @@ def _parse(db_path: Path, file: Path) -> Backup | None:
         return None
     stamp, _, reason = rest.partition(".")
     try:
-        at = datetime.strptime(stamp, STAMP).replace(tzinfo=UTC)
+        at = datetime.strptime(stamp, STAMP)  # naive UTC, as domain.clock.utcnow
     except ValueError:
         return None
     return Backup(file, at, verified, reason or "scheduled", file.stat().st_size)
@@ -169,7 +169,7 @@ def prune(db_path: Path, keep: int) -> list[Path]:
     good = [b for b in backups if b.verified]
     if len(good) <= keep:
         return []
-    oldest_kept = good[keep - 1].taken_at if keep > 0 else datetime.max.replace(tzinfo=UTC)
+    oldest_kept = good[keep - 1].taken_at if keep > 0 else datetime.max
     gone = [b.path for b in good[keep:]]
     gone += [b.path for b in backups if not b.verified and b.taken_at < oldest_kept]
     for path in gone:
@@ -248,7 +248,7 @@ def pick(db_path: Path, given: str | None) -> Backup:
     if not path.is_file():
         raise BadInput(f"no backup {given!r} (see `db backups`)")
     parsed = _parse(db_path, path)
-    at = parsed.taken_at if parsed else datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    at = parsed.taken_at if parsed else datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
     return Backup(path, at, parsed.verified if parsed else False, "given", path.stat().st_size)
 
 

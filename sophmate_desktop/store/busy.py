@@ -24,10 +24,16 @@ ATTEMPT_S = 1.0
 
 
 def is_busy(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return isinstance(exc, peewee.OperationalError) and (
-        "database is locked" in text or "database table is locked" in text
-    )
+    """A lock held by another process (also under a failed rollback that hides it)."""
+    current: BaseException | None = exc
+    for _ in range(5):
+        if current is None:
+            return False
+        text = str(current).lower()
+        if "database is locked" in text or "database table is locked" in text:
+            return True
+        current = current.__context__
+    return False
 
 
 @dataclass

@@ -91,6 +91,20 @@ def _short(problems: list[str]) -> str:
     return " ".join(problems[0].split()) + more
 
 
+def _kind(exc: BaseException) -> type[DatabaseError] | None:
+    text = str(exc).lower()
+    return next((k for t, k in _SQLITE_TEXTS if t in text), None)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 10:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
 def fault_of(
     exc: BaseException, db_path: Path | None, *, busy_s: float = 10.0
 ) -> DatabaseError | None:
@@ -99,9 +113,12 @@ def fault_of(
         return exc
     if not isinstance(exc, _DRIVER_ERRORS):
         return None
+    # SQLite rolls a full or corrupt transaction back itself; peewee's own rollback then
+    # fails ("no transaction is active") over the error that says what happened.
+    exc = next((e for e in _chain(exc) if _kind(e) is not None), exc)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     where = f"the database {db_path}" if db_path is not None else "the database"
-    kind = next((k for t, k in _SQLITE_TEXTS if t in text.lower()), None)
+    kind = _kind(exc)
     if kind is DatabaseBusy:
         return DatabaseBusy(
             f"{where} is busy (locked by another process) for {busy_s:.0f} s; "

@@ -8,6 +8,9 @@ the runs held meanwhile. A paused switch is red and says who paused it, when and
 
 from __future__ import annotations
 
+import functools
+
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -19,11 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from sophmate_desktop.domain.enums import SwitchScope
+from sophmate_desktop.domain.errors import DatabaseBusy
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.store.rows import SwitchRow
 from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.widgets.busy_pause import BusyPause, first_try
 from sophmate_desktop.ui.widgets.switch_dialogs import SwitchDialog, pause_dialog, resume_dialog
 from sophmate_desktop.ui.widgets.switch_flow import flow_container
 from sophmate_desktop.ui.widgets.switch_text import (
@@ -323,18 +328,36 @@ class KillSwitchPanel(QWidget):
         # behind an export or a bulk decision. It is one small transaction.
         console = self.services.console
         scope, name = key
-        try:
+
+        def work() -> SwitchRow:
             if scope == SwitchScope.GLOBAL.value:
-                console.pause_all(reason)
-            elif scope == SwitchScope.CATEGORY.value:
-                console.pause_category(name, reason)
-            else:
-                console.pause_effect(name, reason)
+                return console.pause_all(reason)
+            if scope == SwitchScope.CATEGORY.value:
+                return console.pause_category(name, reason)
+            return console.pause_effect(name, reason)
+
+        try:
+            console.through_busy(work, first_try())
+        except DatabaseBusy:  # another process holds the database: wait in the background
+            self.busy_pause.start(dialog, work, lambda _row: self._paused(dialog), self._gave_up)
+            return
         except Exception as exc:
             dialog.show_error(str(exc))
             return
-        dialog.finish()
+        self._paused(dialog)
+
+    @functools.cached_property
+    def busy_pause(self) -> BusyPause:
+        """A pause waiting for a busy database (made the first time one has to)."""
+        return BusyPause(self.services, self)
+
+    def _paused(self, dialog: SwitchDialog) -> None:
+        if shiboken6.isValid(dialog) and dialog.isVisible():
+            dialog.finish()
         self.refresh()
+
+    def _gave_up(self, exc: BaseException) -> None:
+        self.show_message(f"The pause was NOT recorded: {exc}")
 
     def _resume(self, dialog: SwitchDialog, key: tuple[str, str], reason: str, held: str) -> None:
         console = self.services.console

@@ -248,7 +248,11 @@ def pick(db_path: Path, given: str | None) -> Backup:
     if not path.is_file():
         raise BadInput(f"no backup {given!r} (see `db backups`)")
     parsed = _parse(db_path, path)
-    at = parsed.taken_at if parsed else datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
+    at = (
+        parsed.taken_at
+        if parsed
+        else datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
+    )
     return Backup(path, at, parsed.verified if parsed else False, "given", path.stat().st_size)
 
 

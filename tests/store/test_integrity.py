@@ -76,7 +76,7 @@ def test_a_read_only_file_opens_read_only_and_refuses_writes_by_name(path: Path)
             assert "read-only" in str(fault) and "nothing was changed" in str(fault)
         finally:
             db.close()
-    assert not Switch.select().where(Switch.paused == True).exists()  # noqa: E712
+    assert not Switch.select().where(Switch.paused == True).exists()
 
 
 def test_a_read_only_folder_without_the_wal_files_opens_immutable(path: Path) -> None:

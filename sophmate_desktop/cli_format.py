@@ -109,10 +109,7 @@ def err(prefix: str, message: str, *, one_line: bool = False) -> None:
 
 def busy_countdown(seconds: float) -> None:
     """A kill switch waiting for a busy database, on stderr after each attempt."""
-    text = (
-        f"database busy (locked by another process), retrying… {seconds:.0f} s "
-        "(Ctrl-C gives up)"
-    )
+    text = f"database busy (locked by another process), retrying… {seconds:.0f} s (Ctrl-C gives up)"
     if sys.stderr.isatty():
         print(f"\r{text}", end="", file=sys.stderr, flush=True)
     else:

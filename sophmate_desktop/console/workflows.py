@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +33,14 @@ MAX_WORKFLOW_FILE_BYTES = 1024 * 1024
 
 
 def definition_of(wf: Workflow) -> WorkflowDefinition:
-    return definition_from_dict(wf.definition)
+    """The parsed definition; parsing (templates included) costs ~1 ms, and the pages
+    read every workflow's on each refresh, so it is kept per stored text."""
+    return _parsed(json.dumps(wf.definition, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(text: str) -> WorkflowDefinition:
+    return definition_from_dict(json.loads(text))
 
 
 def workflows_using(connection: str) -> list[tuple[Workflow, WorkflowDefinition]]:

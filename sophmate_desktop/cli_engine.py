@@ -7,19 +7,22 @@ import logging
 import signal
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop import cli_format as fmt
-from sophmate_desktop.console import Console
-from sophmate_desktop.console.demo import load_demo
-from sophmate_desktop.domain import policy
-from sophmate_desktop.engine.service import Engine
-from sophmate_desktop.store.database import default_data_dir
+
+if TYPE_CHECKING:
+    from sophmate_desktop.console import Console
+
+# The engine, the demo and the store are imported by the commands that use them: the
+# parser imports this module, and every CLI call builds the parser.
 
 log = logging.getLogger("sophmate_desktop.engine")
 
 
 def data_dir_for(console: Console) -> Path:
+    from sophmate_desktop.store.database import default_data_dir
+
     path = default_data_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -32,6 +35,8 @@ def cmd_engine(c: Console, a: argparse.Namespace) -> str:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    from sophmate_desktop.engine.service import Engine
+
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -55,6 +60,8 @@ def cmd_engine(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_workflow_run(c: Console, a: argparse.Namespace) -> tuple[str, int]:
+    from sophmate_desktop.engine.service import Engine
+
     engine = Engine(c.db, secrets=c.secrets, watch=False, workers=1)
     c.events.subscribe(engine.wake)
     engine.start()
@@ -92,12 +99,17 @@ def held_reason(c: Console, name: str) -> str:
     waits = c.waits_for_resume(name)
     if waits:
         return waits
+    from sophmate_desktop.domain import policy
+
     wf = c.get_workflow(name)
     sw = c.blocking_switch(wf.category, ())
     return policy.switch_refusal_text(sw) if sw else "a kill switch covering it is paused"
 
 
 def cmd_demo(c: Console, a: argparse.Namespace) -> str:
+    from sophmate_desktop.console import Console
+    from sophmate_desktop.console.demo import load_demo
+
     root = Path(a.folder) if a.folder else data_dir_for(c) / "demo"
     lead = Console(c.db, actor="demo-lead", secrets=c.secrets)
     approver = Console(c.db, actor="demo-approver", secrets=c.secrets)

@@ -1,24 +1,25 @@
 """The command line's argument parser: every command, its options and its help text.
 
 Each leaf parser carries its handler as `func`; the handlers live in one module per
-noun (cli_workflow, cli_switches, cli_inbox, cli_history, cli_settings, cli_engine).
+noun (cli_workflow, cli_switches, cli_inbox, cli_history, cli_settings, cli_engine),
+named here and imported only when their command runs (`_Lazy`): building the parser
+imports no console, store or engine, so `--version` and `--help` start fast and a
+command pays only for what it uses.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop import __version__, cli_engine
 from sophmate_desktop import cli_format as fmt
-from sophmate_desktop import cli_history as history
-from sophmate_desktop import cli_inbox as inbox
-from sophmate_desktop import cli_settings as settings
-from sophmate_desktop import cli_switches as switches
-from sophmate_desktop import cli_workflow as workflow
-from sophmate_desktop.console import Console
 from sophmate_desktop.domain.enums import EffectKind, ReviewKind, Stage
+
+if TYPE_CHECKING:
+    from sophmate_desktop.console import Console
 
 DESCRIPTION = """\
 SophMate Desktop: run operations automation safely. Workflows run read-only
@@ -42,7 +43,33 @@ exit codes: 0 done, 2 bad input, 3 refused by policy (kill switch, checklist,
 four eyes, graduation), 1 anything else."""
 
 # Each command returns the text for stdout, or (text, exit code).
-Handler = Callable[[Console, argparse.Namespace], "str | tuple[str, int]"]
+Handler = Callable[["Console", argparse.Namespace], "str | tuple[str, int]"]
+
+
+class _Lazy:
+    """`module.name`, imported on the first call (a handler, or a fetch of `listing`)."""
+
+    def __init__(self, module: str, name: str, *args: Any) -> None:
+        self.module, self.name, self.args = module, name, args
+
+    def __call__(self, *call_args: Any) -> Any:
+        target = getattr(importlib.import_module(f"sophmate_desktop.{self.module}"), self.name)
+        if self.args:  # a factory: switches_in("global", ...) builds the fetch
+            target = target(*self.args)
+        return target(*call_args)
+
+
+def _noun(module: str) -> Any:
+    """An object whose attributes are lazy handlers of `module` (cli_switches, ...)."""
+    return type("Noun", (), {"__getattr__": lambda self, name: _Lazy(module, name)})()
+
+
+workflow = _noun("cli_workflow")
+switches = _noun("cli_switches")
+inbox = _noun("cli_inbox")
+history = _noun("cli_history")
+settings = _noun("cli_settings")
+FOUR_EYES_VALUES = ("on", "off", "auto")  # cli_settings.FOUR_EYES_VALUES' keys
 
 
 def listing(
@@ -132,7 +159,7 @@ def _add_workflow(sub: Any) -> None:
 
 def _add_category(sub: Any) -> None:
     g = _group(sub, "category", "kill switches of categories (and of everything: --all)")
-    fetch = switches.switches_in("global", "category")
+    fetch = _Lazy("cli_switches", "switches_in", "global", "category")
     categories = listing(fetch, fmt.SWITCH_COLUMNS, "No categories.")
     _leaf(g, "list", categories, "list categories and whether they run", json_flag=True)
     for verb, handler in (
@@ -163,7 +190,9 @@ def _add_category(sub: Any) -> None:
 
 def _add_effect_and_held(sub: Any) -> None:
     g = _group(sub, "effect", "kill switches of kinds of effect (all e-mail, all HTTP, ...)")
-    effects = listing(switches.switches_in("effect"), fmt.SWITCH_COLUMNS, "No effect switches.")
+    effects = listing(
+        _Lazy("cli_switches", "switches_in", "effect"), fmt.SWITCH_COLUMNS, "No effect switches."
+    )
     _leaf(g, "list", effects, "list effect switches", json_flag=True)
     kinds = [k.value for k in EffectKind]
     for verb, handler in (
@@ -311,7 +340,7 @@ def _add_settings(sub: Any) -> None:
     g = _group(sub, "settings", "settings")
     text = "four eyes: who last changed a workflow may not approve its writes"
     p = _leaf(g, "four-eyes", settings.cmd_settings_four_eyes, text)
-    choices = list(settings.FOUR_EYES_VALUES)
+    choices = list(FOUR_EYES_VALUES)
     p.add_argument("value", nargs="?", choices=choices, help="omit to show it")
     text = "the SMTP connection that email: notice targets go through"
     p = _leaf(g, "notify-email", settings.cmd_settings_notify_email, text)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import secrets as _random
+import shlex
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -81,6 +82,22 @@ class _Sandbox(SandboxedEnvironment):
 ENVIRONMENT = _Sandbox(
     undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
 )
+
+SHELL_QUOTE = "shell_quote"
+
+
+def _shell_quote(value: Any) -> str:
+    """One POSIX shell word holding `value` verbatim (shlex.quote): the only way a
+    template may put data into a shell's `-c` script (domain/argv_shell.py)."""
+    text = str(value)
+    if "\x00" in text:  # a secret's marker: quoting would hide the token from the check
+        raise TemplateRenderError(
+            "a secret cannot go through shell_quote: give it to the command another way"
+        )
+    return shlex.quote(text)
+
+
+ENVIRONMENT.filters[SHELL_QUOTE] = _shell_quote
 
 
 @lru_cache(maxsize=1024)

@@ -61,6 +61,11 @@ from sophmate_desktop.domain.workflow_fields import (
     text_field,
     text_list_field,
 )
+from sophmate_desktop.domain.workflow_scope import (
+    check_addresses,
+    check_argv_shell,
+    check_notify_address,
+)
 
 TOP_LEVEL_KEYS = tuple(f.name for f in fields(WorkflowDefinition))
 COMMON_STEP_KEYS = ("action", "name", "connection", "for_each", "customer_facing")
@@ -82,7 +87,6 @@ FOR_EACH = ("rows", "items")
 CUSTOM_EFFECTS = tuple(k.value for k in EffectKind if k is not EffectKind.CUSTOMER_FACING)
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 assert set(ACTION_KEYS) == set(BUILTIN_ACTION_EFFECTS)
 
 
@@ -190,8 +194,7 @@ def _notify_target(ctx: Ctx, path: str, target: str) -> None:
     if target == "tray":
         return
     if sep and kind == "email":
-        if not _EMAIL.fullmatch(rest):
-            ctx.error(path, f"{short(rest)} is not an e-mail address")
+        check_notify_address(ctx, path, rest)
         return
     if sep and kind == "webhook":
         _check_url(ctx, path, rest)
@@ -285,6 +288,8 @@ def _send_email(ctx: Ctx, m: dict, p: str) -> None:
         )
     templates_field(ctx, m, p, "to", required=True)
     templates_field(ctx, m, p, "cc", required=False)
+    check_addresses(ctx, m, p, "to")
+    check_addresses(ctx, m, p, "cc")
     template_field(ctx, m, p, "subject", required=True)
     template_field(ctx, m, p, "body", required=True)
 
@@ -310,6 +315,7 @@ def _run_command(ctx: Ctx, m: dict, p: str) -> None:
                 ctx.error(index_path(ap, i), "must not be empty: it names the program")
             else:
                 check_template(ctx, index_path(ap, i), arg)
+        check_argv_shell(ctx, argv, ap)
     elif argv is not MISSING and argv is not BAD:
         ctx.error(ap, f"expected a list of arguments, got {describe(argv)}")
     number_field(ctx, m, p, "timeout_s", 0, 86_400, 60, above=True)

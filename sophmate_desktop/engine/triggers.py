@@ -108,6 +108,7 @@ class Triggers:
         self.later = Later("sophmate-later")
         self._memo = StampMemo()
         self._safety_due: dict[str, float] = {}
+        self.safety_scans = 0  # started so far (for tests and the fault table)
         self._watching = False
         self.manager = (
             WatchManager(
@@ -244,6 +245,7 @@ class Triggers:
                     due.append(key)
         if self._watching and not any(t.is_alive() for t in self._rescans):
             for key in due:
+                self.safety_scans += 1
                 self._on_rescan(key, only_changed=True)
 
     def _offer_settled(self, spec: WatchSpec, path: Path, mtime_ns: int | None = None) -> None:
@@ -321,7 +323,10 @@ class Triggers:
         key, path = item  # type: ignore[misc]
         reason = f"{escaped_path(path)} could not be recorded: {exc}"
         try:
-            self._record_offers([Offer(key, "file", Path(escaped_path(path)), refused=reason)])
+            st = path.stat()
+            shown = Path(escaped_path(path))
+            offer = Offer(key, "file", shown, st.st_size, st.st_mtime_ns, refused=reason)
+            self._record_offers([offer])
         except Exception:
             log.exception("reporting the unrecordable file %s failed", escaped_path(path))
 

@@ -172,7 +172,8 @@ class _Batch:
             path=path,
             size=offer.size,
             mtime_ns=offer.mtime_ns,
-            sha256=offer.sha256,
+            # a refused file is never read: its ledger row has no hash
+            sha256=offer.sha256 or ("-" if offer.refused else None),
             at=self.now,
         )
         return _LEDGER_INSERT.insert_counted(self.db, cursor, version)

@@ -90,9 +90,11 @@ def _runs() -> dict[str, list[tuple[str, str | None]]]:
     from sophmate_desktop.store.models import Run
 
     out: dict[str, list[tuple[str, str | None]]] = {}
-    for path, status, error in Run.select(Run.trigger_path, Run.status, Run.error).where(
-        Run.trigger_kind == "file"
-    ).tuples():
+    for path, status, error in (
+        Run.select(Run.trigger_path, Run.status, Run.error)
+        .where(Run.trigger_kind == "file")
+        .tuples()
+    ):
         out.setdefault(path, []).append((status, error))
     return out
 
@@ -177,8 +179,7 @@ def overflow_with_bad_name(trials: int, files: int = 2000) -> FaultResult:
     logging.getLogger("watchdog").removeHandler(overflows)
     queue = "inotify queue lowered to 64" if lowered_all else "queue NOT lowered (no root)"
     result.detail = (
-        f"{files:,} files + 1 undecodable per trial; {queue}; "
-        f"{overflows.count} overflow warnings"
+        f"{files:,} files + 1 undecodable per trial; {queue}; {overflows.count} overflow warnings"
     )
     return result
 
@@ -229,9 +230,7 @@ def folder_recreated(trials: int, files: int = 200) -> FaultResult:
                 _count(result, runs.get(str(folder / f"late-{trial}-{i:04}.txt"), []))
         bad = [r for rs in runs.values() for r in rs if r[0] != "succeeded"]
         result.unexplained += len(bad)
-    result.detail = (
-        f"{files} files back with the folder and {files // 4} after it, per trial"
-    )
+    result.detail = f"{files} files back with the folder and {files // 4} after it, per trial"
     return result
 
 

@@ -256,8 +256,6 @@ def file_version(path: Path, chunk: int = 1024 * 1024) -> FileVersion:
         return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
     digest = hashlib.sha256()
-    buffer = bytearray(chunk)
-    view = memoryview(buffer)
     total = 0
     # O_NONBLOCK: opening a FIFO must not hang (it is refused just below).
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
@@ -265,6 +263,9 @@ def file_version(path: Path, chunk: int = 1024 * 1024) -> FileVersion:
         before = os.fstat(fd)
         if not stat.S_ISREG(before.st_mode):
             raise BadInput(f"{path} is not a regular file")
+        # sized to the file: a fresh 1 MB buffer per small file was most of a scan's hashing
+        buffer = bytearray(max(1, min(chunk, before.st_size + 1)))
+        view = memoryview(buffer)
         while n := f.readinto(buffer):
             digest.update(view[:n])
             total += n

@@ -78,9 +78,7 @@ def test_undecodable_name_is_reported_once_and_the_others_all_run(
     assert LedgerEntry.select().where(LedgerEntry.path == shown).count() == 1
 
 
-def test_manual_run_of_an_undecodable_name_says_so(
-    sqlite_db, sconsole, make_engine, tmp_path
-):
+def test_manual_run_of_an_undecodable_name_says_so(sqlite_db, sconsole, make_engine, tmp_path):
     sconsole.import_workflow(workflow_doc("manual", None, tmp_path / "out"))
     engine = make_engine(sqlite_db, sconsole, watch=False)
     bad = os.path.join(os.fsencode(tmp_path), BAD_NAME)
@@ -251,3 +249,67 @@ def test_folder_deleted_and_recreated_with_files_gives_one_run_each(
     assert len(runs[str(watched_folder / "before.txt")]) == 2  # two versions, one run each
     assert all(len(runs[str(watched_folder / f"again-{i:02}.txt")]) == 1 for i in range(30))
     assert len(file_runs()) == 33
+
+
+WRITE_MANY = """\
+import os, sys
+folder, n = os.fsencode(sys.argv[1]), int(sys.argv[2])
+for i in range(n):
+    if i == n // 2:
+        with open(os.path.join(folder, b"bad\\xff.txt"), "wb") as f:
+            f.write(b"undecodable")
+    with open(os.path.join(folder, b"f-%05d.txt" % i), "wb") as f:
+        f.write(b"%d" % i)
+"""
+
+
+@pytest.mark.slow
+def test_overflow_with_an_undecodable_name_loses_no_good_file(
+    sqlite_db, sconsole, make_engine, watched_folder, tmp_path, caplog
+):
+    knob = Path("/proc/sys/fs/inotify/max_queued_events")
+    try:
+        old = knob.read_text()
+        knob.write_text("64")
+    except OSError as exc:
+        pytest.skip(f"cannot lower {knob} (needs root): {exc}")
+    try:
+        import_enabled(sconsole, workflow_doc("intake", watched_folder, tmp_path / "out"))
+        engine = make_engine(sqlite_db, sconsole, workers=2)
+        engine.wait_idle(30)
+        # another process, so the kernel's queue overflows however fast we read it
+        subprocess.run([sys.executable, "-c", WRITE_MANY, str(watched_folder), "2000"], check=True)
+        wait_until(lambda: len(file_runs()) >= 2001, 120, "2001 runs")
+        engine.wait_idle(120)
+    finally:
+        knob.write_text(old)
+    assert "overflow" in caplog.text.lower()
+    runs = by_path()
+    good = [str(watched_folder / f"f-{i:05}.txt") for i in range(2000)]
+    assert [p for p in good if len(runs.get(p, [])) != 1] == []
+    assert all(runs[p][0].status == "succeeded" for p in good)
+    [bad] = runs[str(watched_folder / "bad\\xff.txt")]
+    assert bad.status == "failed"
+
+
+def test_observer_restart_rescans_and_rearms(
+    sqlite_db, sconsole, make_engine, watched_folder, tmp_path
+):
+    import_enabled(sconsole, workflow_doc("intake", watched_folder, tmp_path / "out"))
+    engine = make_engine(sqlite_db, sconsole)
+    engine.wait_idle(30)
+    manager = engine.triggers.manager
+    dead = manager._native
+    dead.stop()  # the observer dies (as an exception in its thread would end it)
+    dead.join(5)
+    for i in range(20):  # while nobody watches
+        (watched_folder / f"while-dead-{i:02}.txt").write_text(str(i))
+    wait_until(
+        lambda: manager._native is not None and manager._native is not dead, 10, "a new observer"
+    )
+    wait_until(lambda: len(file_runs()) >= 20, 20, "20 runs")
+    (watched_folder / "after.txt").write_text("after")  # seen by the new observer
+    wait_until(lambda: len(file_runs()) >= 21, 20, "21 runs")
+    engine.wait_idle(30)
+    runs = by_path()
+    assert len(runs) == 21 and all(len(r) == 1 for r in runs.values())

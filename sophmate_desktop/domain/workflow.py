@@ -25,6 +25,10 @@ class TriggerSpec:
     polling: bool = False  # polling observer for network shares
     interval_s: int | None = None  # an interval schedule (seconds), no file
     manual: bool = False  # only "Run on file..." / `workflow run`
+    # None: the default, left out of the stored document (older documents stay equal)
+    settle: str | None = None  # "closed": wait for the writer's close, not a timer
+    safety_scan_s: int | None = None  # periodic stat-only rescan (default 300, 0: off)
+    follow_links_outside: bool | None = None  # a link resolving outside is refused
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,12 @@ trigger
   settle_ms    0..3600000 (default 500): size and mtime must be still this long
   recursive, polling, manual   true/false (default false)
   interval_s   1..31536000: run on an interval
+  settle       timer (default: settle_ms) or closed (wait until the writer closes
+               the file; not with polling)
+  safety_scan_s  0..86400 (default 300): a stat-only rescan of the folder catches
+               what events missed; 0 turns it off
+  follow_links_outside  true/false (default false): a file that resolves (a link)
+               outside the folder is refused unless true (audited when saved)
   At least one of folder, interval_s or `manual: true` is required.
 
 steps: each step is a mapping with `action` (required) and the common keys

@@ -111,7 +111,16 @@ def _trigger(ctx: Ctx, doc: dict) -> TriggerSpec | None:
         polling=bool_field(ctx, m, p, "polling", False),
         interval_s=int_field(ctx, m, p, "interval_s", 1, 31_536_000, None),
         manual=bool_field(ctx, m, p, "manual", False),
+        settle=choice_field(ctx, m, p, "settle", ("timer", "closed"), None),
+        safety_scan_s=int_field(ctx, m, p, "safety_scan_s", 0, 86_400, None),
+        follow_links_outside=bool_field(ctx, m, p, "follow_links_outside", False) or None,
     )
+    if spec.settle == "closed" and spec.polling:
+        ctx.error(
+            f"{p}.settle",
+            "closed needs the native watcher: a polling watcher cannot see a writer "
+            "close a file (use settle_ms, or polling: false)",
+        )
     given = {k for k in ("folder", "interval_s") if m.get(k) is not None}
     if not given and m.get("manual") is not True:
         ctx.error(p, "needs a folder, an interval_s or manual: true")

@@ -26,6 +26,7 @@ from sophmate_desktop.store.sql import RawInsert, queued_transaction
 from sophmate_desktop.store.transitions import gate
 from sophmate_desktop.store.transitions.budget import check_budget
 from sophmate_desktop.store.transitions.events import run_event
+from sophmate_desktop.store.transitions.refusals import fail_refused_run
 from sophmate_desktop.store.workflows import (
     LoadedWorkflow,
     WorkflowState,
@@ -46,6 +47,9 @@ class Offer:
     sha256: str | None = None
     actor: str = ENGINE_ACTOR
     mode: str | None = None  # a manual dry run of a staged workflow
+    # Why this file version is refused (an undecodable name, a link outside the
+    # folder): recorded once through the ledger as a failed run, with a notice.
+    refused: str | None = None
 
 
 class Recorded(NamedTuple):
@@ -98,6 +102,7 @@ def record_batch(
             cursor.close()
         if batch.events:
             audit.append_many(db, batch.events)
+        batch.fail_refused()
         if batch.started and on_started is not None:
             on_started([r for r in batch.created if r.status == RunStatus.RUNNING.value])
     return batch.created
@@ -112,15 +117,21 @@ class _Batch:
         self.events: list[NewEvent] = []
         self.links: list[tuple] = []
         self.started: list[int] = []
+        self.refused: list[tuple[int, WorkflowState, Offer]] = []
+
+    def fail_refused(self) -> None:
+        for run_id, wf, offer in self.refused:
+            fail_refused_run(self.db, run_id, wf.name, wf.category, offer, self.now)
 
     def record(self, cursor: Any, offer: Offer, wf: WorkflowState, blocked: str | None) -> None:
         path = str(offer.path) if offer.path else None
         if offer.kind == "file" and not self._new_version(cursor, offer, wf, path):
             return  # this version already has its run
-        status = RunStatus.HELD if blocked else RunStatus.QUEUED
+        status = RunStatus.HELD if blocked and not offer.refused else RunStatus.QUEUED
         # A run started at once is queued and claimed in this one transaction:
         # its row is written running, its trail says queued, then started.
         begin = status is RunStatus.QUEUED and len(self.started) < self.start
+        begin = begin and not offer.refused
         mode = offer.mode or wf.stage
         states.check_run(None, status)
         run_id = _RUN_INSERT.insert(
@@ -150,6 +161,9 @@ class _Batch:
             status = states.check_run(status, RunStatus.RUNNING)
             self.started.append(run_id)
             self.events.append(_started_event(wf.name, wf.category, run_id, 1, mode, self.host))
+        if offer.refused:
+            self.refused.append((run_id, wf, offer))
+            return
         self.created.append(Recorded(run_id, status.value, wf.name, wf.category))
 
     def _new_version(self, cursor: Any, offer: Offer, wf: WorkflowState, path: str | None) -> bool:
@@ -158,7 +172,8 @@ class _Batch:
             path=path,
             size=offer.size,
             mtime_ns=offer.mtime_ns,
-            sha256=offer.sha256,
+            # a refused file is never read: its ledger row has no hash
+            sha256=offer.sha256 or ("-" if offer.refused else None),
             at=self.now,
         )
         return _LEDGER_INSERT.insert_counted(self.db, cursor, version)

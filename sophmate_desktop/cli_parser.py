@@ -349,6 +349,9 @@ def _add_settings(sub: Any) -> None:
     text = "how many different people approve each customer-facing write (default 1)"
     p = _leaf(g, "customer-facing-approvers", settings.cmd_settings_customer_approvers, text)
     p.add_argument("value", nargs="?", type=fmt.positive_int, metavar="N", help="omit to show it")
+    text = "how long a run may plan before it fails, in seconds (default 30)"
+    p = _leaf(g, "plan-timeout", settings.cmd_settings_plan_timeout, text)
+    p.add_argument("seconds", nargs="?", type=float, metavar="S", help="omit to show it")
     text = "how many days previous file contents are kept for undo (default 30)"
     p = _leaf(g, "undo-retention", settings.cmd_settings_undo_retention, text)
     p.add_argument("days", nargs="?", type=fmt.positive_int, metavar="DAYS", help="omit to show it")

@@ -217,6 +217,26 @@ class RecordOps:
 
     # Settings --------------------------------------------------------------
 
+    def plan_timeout_s(self: Console) -> float:
+        """How long a run may plan before it fails (a workflow's plan_timeout_s wins)."""
+        return float(self.setting("plan_timeout_s", 30.0))
+
+    def set_plan_timeout(self: Console, seconds: float) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise BadInput("plan_timeout_s: give a number of seconds")
+        if not 0 < seconds <= 3600:
+            raise BadInput("plan_timeout_s: give more than 0 and at most 3600 seconds")
+        with self.transaction():
+            old = self.setting("plan_timeout_s")
+            Setting.insert(key="plan_timeout_s", value=seconds).on_conflict(
+                conflict_target=[Setting.key], update={Setting.value: seconds}
+            ).execute()
+            self.audit(
+                AuditAction.SETTING_CHANGED,
+                subject="plan_timeout_s",
+                details={"from": old, "to": seconds},
+            )
+
     def set_four_eyes(self: Console, value: bool | str) -> None:
         if value not in (True, False, "auto"):
             raise BadInput("four_eyes: use on, off or auto")

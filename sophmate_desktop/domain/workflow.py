@@ -108,6 +108,7 @@ class WorkflowDefinition:
     notify: NotifySpec | None = None
     pause: PauseSpec | None = None
     rollback: str | None = None
+    plan_timeout_s: float | None = None  # None: the engine's setting (plan_timeout_s)
 
     @property
     def connections(self) -> tuple[str, ...]:

@@ -28,6 +28,8 @@ Top level
   pause        mapping: consecutive_failures 1..100 (default 3);
                on_provider_change bool (true); on_plugin_update bool (true)
   rollback     non-empty text: how to undo what the workflow did
+  plan_timeout_s  0<..3600: planning a run longer than this fails it (default: the
+               engine's plan_timeout_s setting, 30)
 
 trigger
   folder       a folder to watch (`~` is kept as written, expanded when watching)
@@ -326,11 +328,10 @@ def definition_to_dict(defn: WorkflowDefinition) -> dict[str, Any]:
         if getattr(defn, key) is not None:
             out[key] = _plain(getattr(defn, key))
     out["steps"] = [_step_to_dict(s) for s in defn.steps]
-    for key in ("approval", "graduation", "retry", "notify", "pause"):
-        if getattr(defn, key) is not None:
-            out[key] = _plain(getattr(defn, key))
-    if defn.rollback is not None:
-        out["rollback"] = defn.rollback
+    for key in ("approval", "graduation", "retry", "notify", "pause", "rollback", "plan_timeout_s"):
+        value = getattr(defn, key)
+        if value is not None:
+            out[key] = value if isinstance(value, str | float) else _plain(value)
     return out
 
 

@@ -476,6 +476,7 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
     notify = _notify(ctx, doc)
     pause = _pause(ctx, doc)
     rollback = text_field(ctx, doc, "", "rollback", what="rollback description")
+    plan_timeout = number_field(ctx, doc, "", "plan_timeout_s", 0, 3600, None, above=True)
     if ctx.errors:
         raise ctx.fail()
     return WorkflowDefinition(
@@ -493,4 +494,5 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
         notify=notify,
         pause=pause,
         rollback=rollback,
+        plan_timeout_s=float(plan_timeout) if plan_timeout is not None else None,
     )

@@ -16,7 +16,7 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import BUILTIN_ACTION_EFFECTS, RunStatus
 from sophmate_desktop.domain.names import AuditAction, EventKind
 from sophmate_desktop.domain.templates import mask_values
-from sophmate_desktop.engine.actions import affected_records, plan_step
+from sophmate_desktop.engine.actions import affected_records
 from sophmate_desktop.engine.actions.base import (
     ApplyContext,
     Cancelled,
@@ -27,6 +27,8 @@ from sophmate_desktop.engine.actions.base import (
 from sophmate_desktop.engine.actions.registry import get_action, plugin_versions
 from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable, wait_reaped
 from sophmate_desktop.engine.inputs import read_input
+from sophmate_desktop.engine.plan_guard import DEFAULT_PLAN_TIMEOUT_S, PlanGuard
+from sophmate_desktop.engine.plan_guard import guarded_plan_step as plan_step
 from sophmate_desktop.engine.replan import (
     ConnectionStale,
     check_connection,
@@ -103,6 +105,12 @@ class Executor:
         self._enqueue_writes = enqueue_writes
         self._notify_failure = notify_failure
         self._stopping = stopping or threading.Event()
+        # Planning renders in the guard, where a pause or the time limit ends it.
+        self.plan_timeout_s = DEFAULT_PLAN_TIMEOUT_S  # the setting; the engine refreshes it
+        self.guard = PlanGuard(inflight, self._plan_limit_s)
+
+    def _plan_limit_s(self, ctx: PlanContext) -> float:
+        return getattr(ctx.workflow, "plan_timeout_s", None) or self.plan_timeout_s
 
     # Runs ------------------------------------------------------------------
 
@@ -402,6 +410,8 @@ class Executor:
         for item, _ in stopping:
             if not any(item is m for m in mine):
                 item.cancelled.set()
+            if item.kind == "run":
+                self.guard.stop(item)  # a plan rendering a runaway template ends now
         if mine:
             try:
                 self._finish_killed(mine)

@@ -27,7 +27,9 @@ from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.engine.execution import Executor
 from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable
+from sophmate_desktop.engine.lifeline import Lifeline, kill_left_behind
 from sophmate_desktop.engine.notice_dispatch import NoticeDispatcher
+from sophmate_desktop.engine.plan_guard import PLAN_TIMEOUT_SETTING, bind_thread
 from sophmate_desktop.engine.preview import (
     PreviewFailed,
     PreviewInput,
@@ -37,10 +39,10 @@ from sophmate_desktop.engine.preview import (
 from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue
 from sophmate_desktop.engine.triggers import Triggers
 from sophmate_desktop.secrets import SecretStore
-from sophmate_desktop.store import sql
-from sophmate_desktop.store.models import Run, Workflow, Write
+from sophmate_desktop.store import instances, sql
+from sophmate_desktop.store.models import Run, Setting, Workflow, Write
 from sophmate_desktop.store.transitions.intake import Offer, next_queued, next_retry_in
-from sophmate_desktop.store.transitions.recovery import host_id, recover
+from sophmate_desktop.store.transitions.recovery import recover, requeue_stopped_run
 from sophmate_desktop.store.undo_blobs import prune_for
 from sophmate_desktop.store.workflows import effects_of, switch_states
 
@@ -68,6 +70,8 @@ NOTICE_EVENTS = frozenset(
     }
 )
 RETRY_MARGIN_S = 0.005  # wake this much after a backoff ends, so that it has ended
+HEARTBEAT_S = 10.0  # the instance's heartbeat, the setting re-read, ended commands forgotten
+STOP_PLANS_S = 2.0  # at shutdown, plans still running after this are requeued from stop()
 
 
 class Engine:
@@ -85,12 +89,15 @@ class Engine:
         appliers: int = 1,
     ) -> None:
         self.db = db
-        self.host = host_id()
+        # This start of the engine: claims name it (host:pid#id); see store/instances.py.
+        self.instance_id = instances.new_instance_id()
+        self.host = instances.claim_token(self.instance_id)
+        self.lifeline = Lifeline(db, self.instance_id)
         self.secrets = secrets or SecretStore()
         self.events = Listeners()
         self.tick_s = tick_s
         self.idle_tick_s = max(tick_s, IDLE_TICK_S) if idle_tick_s is None else idle_tick_s
-        self.inflight = InFlightTable()
+        self.inflight = InFlightTable(on_process=self.lifeline.started)
         self.runs = RunQueue()
         self.writes = WriteQueue()
         self._stop = threading.Event()
@@ -134,7 +141,7 @@ class Engine:
             return
         self.started = True
         with self.db.connection_context():
-            counts = recover(self.db, self.host)
+            counts = self._recover()
             pruned = prune_for(self.db)
         if pruned:
             log.info("removed %d undo copies past their retention", pruned)
@@ -149,29 +156,78 @@ class Engine:
         self.notices.start()
         self.wake()
 
+    def _recover(self) -> dict[str, int]:
+        """Take over what dead engine instances left: their commands' process groups
+        killed, their runs requeued, their writes resumed or interrupted."""
+        instances.register(self.db, self.instance_id)
+        self._read_settings()
+        dead = instances.dead_instances(self.db, self.instance_id)
+        notes = kill_left_behind(self.db, dead)
+        counts = recover(self.db, self.host, notes)
+        counts["commands_killed"] = sum(1 for n in notes.values() if "was killed" in n)
+        instances.prune(self.db, dead)
+        return counts
+
+    def _read_settings(self) -> None:
+        row = Setting.get_or_none(Setting.key == PLAN_TIMEOUT_SETTING)
+        if row is not None and isinstance(row.value, int | float) and row.value > 0:
+            self.executor.plan_timeout_s = float(row.value)
+
     def stop(self, timeout: float = 10.0) -> None:
         if not self.started:
             return
         self._stop.set()
         self._wake.set()
         # What is in flight is not failed by this: a write whose effect is unknown waits,
-        # interrupted, for a person; a run being planned goes back to the queue.
+        # interrupted, for a person; a run being planned goes back to the queue (its
+        # rendering is stopped from here: a runaway template does not hold the exit).
         for item in self.inflight.snapshot():
             item.cancel(SHUTDOWN_REASON, shutdown=True)
+            if item.kind == "run":
+                self.executor.guard.stop(item)
         self.triggers.stop(timeout)
         self.runs.stop(self._workers)
         self.writes.stop(self._appliers)
+        deadline = time.monotonic() + timeout
         for t in self._threads:
-            t.join(timeout)
+            if t.name.startswith("sophmate-worker"):
+                t.join(min(STOP_PLANS_S, max(0.0, deadline - time.monotonic())))
+        self._requeue_stuck_plans()
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
         self.notices.stop(timeout)
         alive = [t.name for t in self._threads if t.is_alive()]
         if alive:
             log.error("engine threads still alive after stop: %s", alive)
+        else:
+            self._mark_stopped()
         self._threads.clear()
         self.started = False
 
+    def _requeue_stuck_plans(self) -> None:
+        """Plans still running (stuck in C code, or in the database) go back to the
+        queue from here: shutdown never leaves a run `running`."""
+        stuck = [i for i in self.inflight.snapshot() if i.kind == "run"]
+        if not stuck:
+            return
+        with self.db.connection_context():
+            for item in stuck:
+                try:
+                    if requeue_stopped_run(self.db, item.id):
+                        log.warning("run %s requeued at shutdown while still planning", item.id)
+                except Exception:
+                    log.exception("could not requeue run %s at shutdown", item.id)
+
+    def _mark_stopped(self) -> None:
+        try:
+            with self.db.connection_context():
+                instances.mark_stopped(self.db, self.instance_id)
+        except Exception:
+            log.exception("could not record that the engine stopped")
+
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         def body() -> None:
+            bind_thread(self.executor.guard)  # plans on this thread can be stopped
             with self.db.connection_context():
                 try:
                     target()
@@ -248,9 +304,14 @@ class Engine:
     def _monitor_loop(self) -> None:
         last_version: int | None = None
         last_full = 0.0
+        last_beat = time.monotonic()
         retry_due: float | None = None
         woken = True
         while not self._stop.is_set():
+            self.executor.guard.enforce_deadlines()
+            if time.monotonic() - last_beat >= HEARTBEAT_S:
+                last_beat = time.monotonic()
+                self._heartbeat()
             try:
                 version = sql.data_version(self.db)
                 now = time.monotonic()
@@ -279,6 +340,14 @@ class Engine:
                     retry_due = max(retry_due, time.monotonic() + self.tick_s)
             woken = self._wake.wait(self._next_wait(retry_due))
             self._wake.clear()
+
+    def _heartbeat(self) -> None:
+        try:
+            instances.heartbeat(self.db, self.instance_id)
+            self.lifeline.sweep()
+            self._read_settings()
+        except Exception:
+            log.exception("engine heartbeat failed")
 
     def _next_wait(self, retry_due: float | None) -> float:
         """Until the next tick, or just past the next backoff's end if that is sooner."""

@@ -1,8 +1,10 @@
 """run_command: an argv list run without a shell, killable by a kill switch.
 
 The process starts in its own session (process group), so a cancel or a timeout
-kills the command and everything it started. Secrets in argv, cwd or env are tokens
-in the plan and substituted only when the process starts; output is masked.
+kills the command and everything it started; it dies with the engine (a parent-death
+signal, launcher.py) and its group is recorded for the next engine to kill. Secrets
+in argv, cwd or env are tokens in the plan and substituted only when the process
+starts; output is masked.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sophmate_desktop.engine.actions.base import (
     PlanContext,
     PlannedWrite,
 )
+from sophmate_desktop.engine.actions.launcher import popen as launch
 
 TAIL_BYTES = 4096
 STDOUT_IN_ERROR = 500  # characters of stdout a failure message carries (stderr: its tail)
@@ -202,7 +205,7 @@ def _start(
     else:
         options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
     try:
-        return subprocess.Popen(
+        return launch(
             argv,
             cwd=cwd,
             env=env,

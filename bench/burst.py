@@ -63,6 +63,7 @@ class Burst:
     doubled: int
     baseline_rate: float
     ratio: float  # baseline rate / recorded rate
+    cpu_us_per_run: float  # this process's CPU (all threads) from the burst's start to the last run
 
 
 class Counter:
@@ -163,12 +164,14 @@ def burst(tmp: Path, files: int, workers: int = 2) -> Burst:
         engine.start()
         engine.wait_idle(timeout=60)
         names = [str(folder / f"f{i:06d}.txt") for i in range(files)]
+        cpu0 = time.process_time()
         t0, t_end = write_files(folder, files)
         create_s = (t_end - t0) / 1e9
         with counter.cond:
             counter.cond.wait_for(lambda: counter.created >= files, timeout=max(60, files / 50))
             recorded_s = (counter.last_ns - t0) / 1e9
         done, last_ns = _wait_succeeded(files, time.monotonic() + max(120, files / 20))
+        cpu_s = time.process_time() - cpu0
         completed_s = (last_ns - t0) / 1e9
         engine.wait_idle(timeout=60)
         engine.stop()
@@ -193,6 +196,7 @@ def burst(tmp: Path, files: int, workers: int = 2) -> Burst:
             doubled=doubled,
             baseline_rate=base,
             ratio=base / recorded_rate if recorded_rate else float("inf"),
+            cpu_us_per_run=cpu_s / max(1, done) * 1e6,
         )
     finally:
         if engine is not None:
@@ -332,6 +336,8 @@ def table(f: Figures) -> str:
         f"all runs succeeded            {b.completed_s:>8.2f} s  ({b.completed_rate:,.0f} runs/s)",
         f"n8n {N8N_VERSION}, measured here (issue 16): {N8N_COMPLETED_RATE:g} runs completed/s "
         f"for {N8N_FILES:,} files",
+        f"engine process CPU per run    {b.cpu_us_per_run:>8,.0f} us (all threads; the "
+        "polling of this benchmark included)",
         f"runs {b.runs:,}, lost {b.lost}, doubled {b.doubled}",
         f"ceiling: sqlite3 executemany  {b.baseline_rate:>8,.0f} rows/s "
         f"({BASELINE_BATCH} per transaction; {b.ratio:.1f}x the intake)",

@@ -88,6 +88,10 @@ class PauseSpec:
     on_plugin_update: bool = True
 
 
+MAX_WRITES_DEFAULT = 10_000
+MAX_WRITES_LIMIT = 1_000_000_000
+
+
 @dataclass(frozen=True)
 class WorkflowDefinition:
     name: str
@@ -104,6 +108,7 @@ class WorkflowDefinition:
     notify: NotifySpec | None = None
     pause: PauseSpec | None = None
     rollback: str | None = None
+    max_writes: int | None = MAX_WRITES_DEFAULT  # writes one run may plan; None: no limit
 
     @property
     def connections(self) -> tuple[str, ...]:

@@ -28,6 +28,8 @@ Top level
   pause        mapping: consecutive_failures 1..100 (default 3);
                on_provider_change bool (true); on_plugin_update bool (true)
   rollback     non-empty text: how to undo what the workflow did
+  max_writes   1..10**9 or `none` (default 10000): writes one run may plan; a run
+               over it fails before planning, with nothing stored
 
 trigger
   folder       a folder to watch (`~` is kept as written, expanded when watching)
@@ -79,7 +81,12 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from sophmate_desktop.domain.workflow import StepSpec, TriggerSpec, WorkflowDefinition
+from sophmate_desktop.domain.workflow import (
+    MAX_WRITES_DEFAULT,
+    StepSpec,
+    TriggerSpec,
+    WorkflowDefinition,
+)
 from sophmate_desktop.domain.workflow_fields import (
     BAD,
     DOCUMENT,
@@ -325,7 +332,14 @@ def definition_to_dict(defn: WorkflowDefinition) -> dict[str, Any]:
             out[key] = _plain(getattr(defn, key))
     if defn.rollback is not None:
         out["rollback"] = defn.rollback
+    out.update(_max_writes_entry(defn))
     return out
+
+
+def _max_writes_entry(defn: WorkflowDefinition) -> dict[str, Any]:
+    if defn.max_writes == MAX_WRITES_DEFAULT:
+        return {}
+    return {"max_writes": "none" if defn.max_writes is None else defn.max_writes}
 
 
 class _Dumper(yaml.SafeDumper):

@@ -24,6 +24,8 @@ from sophmate_desktop.domain.enums import (
     TriggerEvent,
 )
 from sophmate_desktop.domain.workflow import (
+    MAX_WRITES_DEFAULT,
+    MAX_WRITES_LIMIT,
     ApprovalSpec,
     GraduationSpec,
     InputSpec,
@@ -436,6 +438,13 @@ def _reads(raw_input: Any) -> str | None:
     return read if read in tuple(r.value for r in InputRead) else "?"
 
 
+def _max_writes(ctx: Ctx, doc: dict) -> int | None:
+    """A whole number of writes one run may plan, or `none` for no limit."""
+    if doc.get("max_writes") == "none":
+        return None
+    return int_field(ctx, doc, "", "max_writes", 1, MAX_WRITES_LIMIT, MAX_WRITES_DEFAULT)
+
+
 def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
     """The definition `doc` describes; WorkflowFileError listing every problem."""
     if doc is BAD:
@@ -461,6 +470,7 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
     notify = _notify(ctx, doc)
     pause = _pause(ctx, doc)
     rollback = text_field(ctx, doc, "", "rollback", what="rollback description")
+    max_writes = _max_writes(ctx, doc)
     if ctx.errors:
         raise ctx.fail()
     return WorkflowDefinition(
@@ -478,4 +488,5 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
         notify=notify,
         pause=pause,
         rollback=rollback,
+        max_writes=max_writes,
     )

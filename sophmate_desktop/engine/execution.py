@@ -27,7 +27,7 @@ from sophmate_desktop.engine.actions.base import (
 )
 from sophmate_desktop.engine.actions.registry import get_action, plugin_versions
 from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable, wait_reaped
-from sophmate_desktop.engine.inputs import read_input
+from sophmate_desktop.engine.inputs import check_max_writes, expected_writes, read_input
 from sophmate_desktop.engine.replan import (
     ConnectionStale,
     check_connection,
@@ -308,6 +308,7 @@ class Executor:
 
     def _plan(self, run: Run, wf: LoadedWorkflow, item: InFlight, clean: dict[int, int]) -> Plan:
         ctx, nbytes, changed = self._plan_context(run, wf)
+        check_max_writes(wf.definition, expected_writes(wf.definition, ctx.input))
         planned = []
         for index, step in enumerate(wf.definition.steps):
             if item.cancelled.is_set():
@@ -315,6 +316,7 @@ class Executor:
             planned.extend(plan_step(step, ctx, index))
         if item.cancelled.is_set():
             raise Cancelled(item.reason)
+        check_max_writes(wf.definition, len(planned))  # a step may make several
         record_connection_state(planned, changed)
         # Only the approval gate of a staged run reads it: a dry run plans, never applies.
         # Counted once per workflow in a batch: a batch's runs are decided together.

@@ -162,14 +162,15 @@ class _SecretRefs:
 
 def _finish(output: str, refs: _SecretRefs) -> str:
     output = _LITERAL.sub(lambda m: "${secret!" + m.group(1) + ":", output)
-    marker = re.compile("\x00" + refs._nonce + r":([^\x00]*)\x00")
+    if "\x00" in output:  # a marker can be there: compiled per nonce, so only then
+        marker = re.compile("\x00" + refs._nonce + r":([^\x00]*)\x00")
 
-    def token(m: re.Match[str]) -> str:
-        if m.group(1) not in refs._used:
-            raise TemplateRenderError("a secret reference was changed by a filter or operation")
-        return "${secret:" + m.group(1) + "}"
+        def token(m: re.Match[str]) -> str:
+            if m.group(1) not in refs._used:
+                raise TemplateRenderError("a secret reference was changed by a filter or operation")
+            return "${secret:" + m.group(1) + "}"
 
-    output = marker.sub(token, output)
+        output = marker.sub(token, output)
     if refs._nonce in output:
         raise TemplateRenderError("a secret reference was changed by a filter or operation")
     return output

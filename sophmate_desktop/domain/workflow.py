@@ -92,6 +92,10 @@ class PauseSpec:
     on_plugin_update: bool = True
 
 
+MAX_WRITES_DEFAULT = 10_000
+MAX_WRITES_LIMIT = 1_000_000_000
+
+
 @dataclass(frozen=True)
 class WorkflowDefinition:
     name: str
@@ -109,6 +113,7 @@ class WorkflowDefinition:
     pause: PauseSpec | None = None
     rollback: str | None = None
     plan_timeout_s: float | None = None  # None: the engine's setting (plan_timeout_s)
+    max_writes: int | None = MAX_WRITES_DEFAULT  # writes one run may plan; None: no limit
 
     @property
     def connections(self) -> tuple[str, ...]:

@@ -30,6 +30,8 @@ Top level
   rollback     non-empty text: how to undo what the workflow did
   plan_timeout_s  0<..3600: planning a run longer than this fails it (default: the
                engine's plan_timeout_s setting, 30)
+  max_writes   1..10**9 or `none` (default 10000): writes one run may plan; a run
+               over it fails before planning, with nothing stored
 
 trigger
   folder       a folder to watch (`~` is kept as written, expanded when watching)
@@ -87,7 +89,12 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from sophmate_desktop.domain.workflow import StepSpec, TriggerSpec, WorkflowDefinition
+from sophmate_desktop.domain.workflow import (
+    MAX_WRITES_DEFAULT,
+    StepSpec,
+    TriggerSpec,
+    WorkflowDefinition,
+)
 from sophmate_desktop.domain.workflow_fields import (
     BAD,
     DOCUMENT,
@@ -332,7 +339,14 @@ def definition_to_dict(defn: WorkflowDefinition) -> dict[str, Any]:
         value = getattr(defn, key)
         if value is not None:
             out[key] = value if isinstance(value, str | float) else _plain(value)
+    out.update(_max_writes_entry(defn))
     return out
+
+
+def _max_writes_entry(defn: WorkflowDefinition) -> dict[str, Any]:
+    if defn.max_writes == MAX_WRITES_DEFAULT:
+        return {}
+    return {"max_writes": "none" if defn.max_writes is None else defn.max_writes}
 
 
 class _Dumper(yaml.SafeDumper):

@@ -24,6 +24,8 @@ from sophmate_desktop.domain.enums import (
     TriggerEvent,
 )
 from sophmate_desktop.domain.workflow import (
+    MAX_WRITES_DEFAULT,
+    MAX_WRITES_LIMIT,
     ApprovalSpec,
     GraduationSpec,
     InputSpec,
@@ -451,6 +453,13 @@ def _reads(raw_input: Any) -> str | None:
     return read if read in tuple(r.value for r in InputRead) else "?"
 
 
+def _max_writes(ctx: Ctx, doc: dict) -> int | None:
+    """A whole number of writes one run may plan, or `none` for no limit."""
+    if doc.get("max_writes") == "none":
+        return None
+    return int_field(ctx, doc, "", "max_writes", 1, MAX_WRITES_LIMIT, MAX_WRITES_DEFAULT)
+
+
 def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
     """The definition `doc` describes; WorkflowFileError listing every problem."""
     if doc is BAD:
@@ -477,6 +486,7 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
     pause = _pause(ctx, doc)
     rollback = text_field(ctx, doc, "", "rollback", what="rollback description")
     plan_timeout = number_field(ctx, doc, "", "plan_timeout_s", 0, 3600, None, above=True)
+    max_writes = _max_writes(ctx, doc)
     if ctx.errors:
         raise ctx.fail()
     return WorkflowDefinition(
@@ -495,4 +505,5 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
         pause=pause,
         rollback=rollback,
         plan_timeout_s=float(plan_timeout) if plan_timeout is not None else None,
+        max_writes=max_writes,
     )

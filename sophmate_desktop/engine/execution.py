@@ -4,9 +4,10 @@ one approved write. Cooperative checkpoints let a kill switch stop both."""
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from peewee import Database
@@ -26,7 +27,7 @@ from sophmate_desktop.engine.actions.base import (
 )
 from sophmate_desktop.engine.actions.registry import get_action, plugin_versions
 from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable, wait_reaped
-from sophmate_desktop.engine.inputs import read_input
+from sophmate_desktop.engine.inputs import check_max_writes, expected_writes, read_input
 from sophmate_desktop.engine.plan_guard import DEFAULT_PLAN_TIMEOUT_S, PlanGuard
 from sophmate_desktop.engine.plan_guard import guarded_plan_step as plan_step
 from sophmate_desktop.engine.replan import (
@@ -40,7 +41,6 @@ from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Run, Workflow
 from sophmate_desktop.store.sql import queued_transaction
 from sophmate_desktop.store.transitions.events import run_event
-from sophmate_desktop.store.transitions.intake import claim, store_plan
 from sophmate_desktop.store.transitions.killed import finish_killed
 from sophmate_desktop.store.transitions.outcomes import (
     auto_pause_workflow,
@@ -49,6 +49,7 @@ from sophmate_desktop.store.transitions.outcomes import (
     fail_run,
     finish_apply,
 )
+from sophmate_desktop.store.transitions.plans import Plan, claim_many, load_runs, store_plans
 from sophmate_desktop.store.transitions.recovery import requeue_stopped_run
 from sophmate_desktop.store.transitions.runs import hold_running_run
 from sophmate_desktop.store.transitions.stale import replace_stale
@@ -117,26 +118,74 @@ class Executor:
     def execute_run(self, run_id: int, item: InFlight | None = None) -> None:
         """Plan one run. `item`: the intake started it already (claimed, in flight and
         announced); otherwise claim it here."""
-        wf: LoadedWorkflow | None = None
-        if item is None:
-            claimed = self._claim_run(run_id)
-            if claimed is None:
-                return
-            run, wf, item = claimed
+        self.execute_runs([(run_id, item)])
+
+    def execute_runs(self, entries: Sequence[tuple[int, InFlight | None]]) -> None:
+        """Plan several runs: those without an item claimed in one transaction, each
+        planned in turn (its own cancel checkpoints and failure), and the plans that
+        reached the end recorded in one transaction."""
+        jobs = self._claim_runs([run_id for run_id, item in entries if item is None])
+        given = {run_id: item for run_id, item in entries if item is not None}
         try:
-            if wf is None:
-                run = Run.get_by_id(run_id)
-                wf = load_workflow_by_id(run.workflow_id)
-            self._check_plugins(wf, run_id)
-            self._plan(run, wf, item)
+            if given:
+                loaded = load_runs(self.db, list(given))
+                jobs += [(run, wf, given.pop(run.id)) for run, wf in loaded]
+        finally:
+            for item in given.values():  # a run that no longer exists
+                self._inflight.remove(item)
+        ready: list[tuple[Plan, InFlight]] = []
+        try:
+            clean: dict[int, int] = {}
+            for run, wf, item in jobs:
+                plan = self._plan_guarded(run, wf, item, clean)
+                if plan is not None:
+                    ready.append((plan, item))
+            self._store(ready)
+        finally:
+            for _, _, item in jobs:
+                self._inflight.remove(item)
+
+    def _plan_guarded(
+        self, run: Run, wf: LoadedWorkflow, item: InFlight, clean: dict[int, int]
+    ) -> Plan | None:
+        """The run's plan, or None when it ended otherwise (stopped, held, failed)."""
+        try:
+            self._check_plugins(wf, run.id)
+            return self._plan(run, wf, item, clean)
         except Cancelled:
-            self._stopped(run_id, item)
+            self._stopped(run.id, item)
         except PluginChanged:
             pass
         except Exception as exc:
-            self._record_failure(run_id, exc, item, wf)
-        finally:
-            self._inflight.remove(item)
+            self._record_failure(run.id, exc, item, wf)
+        return None
+
+    def _store(self, ready: list[tuple[Plan, InFlight]]) -> None:
+        """Record the plans in one transaction (one by one if that fails, so that one
+        run's failure is its own), then announce each run and queue what was approved."""
+        stopped = [(p, i) for p, i in ready if i.cancelled.is_set()]
+        for plan, item in stopped:
+            self._stopped(plan.run_id, item)
+        ready = [(p, i) for p, i in ready if not i.cancelled.is_set()]
+        if not ready:
+            return
+        try:
+            outcome = store_plans(self.db, [p for p, _ in ready])
+        except Exception:
+            if len(ready) == 1:
+                plan, item = ready[0]
+                self._record_failure(plan.run_id, sys.exc_info()[1], item, plan.wf)
+                return
+            for one in ready:
+                self._store([one])
+            return
+        auto: list[int] = []
+        for plan, _ in ready:
+            status, approved = outcome[plan.run_id]
+            self._publish(EventKind.for_run(status), run=plan.run_id, workflow=plan.wf.name)
+            auto += approved
+        if auto:
+            self._enqueue_writes(auto)
 
     def _stopped(self, run_id: int, item: InFlight) -> None:
         """Planning stopped: a shutdown queues the run again, a kill switch cancels it."""
@@ -146,27 +195,27 @@ class Executor:
         cancel_run(self.db, run_id, item.reason or "stopped by a kill switch")
         self._publish(EventKind.RUN_CANCELLED, run=run_id, workflow=item.workflow)
 
-    def _claim_run(self, run_id: int) -> tuple[Run, LoadedWorkflow, InFlight] | None:
-        """Claim the run, put it in flight and announce it; None if another host has it."""
-        added: list[InFlight] = []
+    def _claim_runs(self, run_ids: list[int]) -> list[tuple[Run, LoadedWorkflow, InFlight]]:
+        """Claim the runs in one transaction, put each in flight and announce it; a run
+        another worker or host has is left out."""
+        if not run_ids:
+            return []
+        added: dict[int, InFlight] = {}
 
-        def in_flight(loaded: LoadedWorkflow) -> None:
-            added.append(
-                self._inflight.add(InFlight("run", run_id, loaded.name, loaded.category, ()))
+        def in_flight(run: Run, loaded: LoadedWorkflow) -> None:
+            added[run.id] = self._inflight.add(
+                InFlight("run", run.id, loaded.name, loaded.category, ())
             )
 
         try:
-            claimed = claim(self.db, run_id, self._host, in_flight)
+            claimed = claim_many(self.db, run_ids, self._host, in_flight)
         except BaseException:
-            for i in added:
+            for i in added.values():
                 self._inflight.remove(i)
             raise
-        if claimed is None:
-            return None
-        run, wf = claimed
-        item = added[0]
-        self._publish(EventKind.RUN_STARTED, run=run_id, workflow=wf.name)
-        return run, wf, item
+        for run, wf in claimed:
+            self._publish(EventKind.RUN_STARTED, run=run.id, workflow=wf.name)
+        return [(run, wf, added[run.id]) for run, wf in claimed]
 
     def _record_failure(
         self, run_id: int, exc: Exception, item: InFlight, wf: LoadedWorkflow | None
@@ -265,8 +314,9 @@ class Executor:
         )
         return ctx, nbytes, changed
 
-    def _plan(self, run: Run, wf: LoadedWorkflow, item: InFlight) -> None:
+    def _plan(self, run: Run, wf: LoadedWorkflow, item: InFlight, clean: dict[int, int]) -> Plan:
         ctx, nbytes, changed = self._plan_context(run, wf)
+        check_max_writes(wf.definition, expected_writes(wf.definition, ctx.input))
         planned = []
         for index, step in enumerate(wf.definition.steps):
             if item.cancelled.is_set():
@@ -274,19 +324,17 @@ class Executor:
             planned.extend(plan_step(step, ctx, index))
         if item.cancelled.is_set():
             raise Cancelled(item.reason)
+        check_max_writes(wf.definition, len(planned))  # a step may make several
         record_connection_state(planned, changed)
         # Only the approval gate of a staged run reads it: a dry run plans, never applies.
-        clean = (
-            0
-            if run.mode == "dry_run"
-            else queries.count_clean_approved_runs(wf.id, wf.gate_tightened_at)
-        )
-        status, auto = store_plan(
-            self.db, run.id, wf, planned, nbytes, clean, affected_records(planned)
-        )
-        self._publish(EventKind.for_run(status), run=run.id, workflow=wf.name)
-        if auto:
-            self._enqueue_writes(auto)
+        # Counted once per workflow in a batch: a batch's runs are decided together.
+        if run.mode == "dry_run":
+            clean_runs = 0
+        else:
+            if wf.id not in clean:
+                clean[wf.id] = queries.count_clean_approved_runs(wf.id, wf.gate_tightened_at)
+            clean_runs = clean[wf.id]
+        return Plan(run.id, wf, planned, nbytes, clean_runs, affected_records(planned))
 
     # Writes ----------------------------------------------------------------
 

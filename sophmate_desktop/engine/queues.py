@@ -67,6 +67,19 @@ class RunQueue(_WorkQueue):
             self._idle_workers -= 1
         return entry
 
+    def take_batch(self, limit: int) -> list[Any]:
+        """For a worker: the next entry (blocks) and up to `limit - 1` more that are
+        waiting already (never waits for them), so a worker under load takes what has
+        piled up in one go and an idle one starts at once. STOP stays last: entries
+        after it are left for the other workers."""
+        batch = [self.take()]
+        while len(batch) < limit and batch[-1] is not STOP:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
     def done(self, run_id: int) -> None:
         # only now: the monitor must not queue it again while it is being claimed
         with self._lock:

@@ -69,6 +69,9 @@ NOTICE_EVENTS = frozenset(
         EventKind.SWITCHES_CHANGED,
     }
 )
+# Runs a worker takes at once when they have piled up: claimed in one transaction and
+# recorded in one more (a run waits for at most this many plans before its commit).
+WORKER_BATCH = 32
 RETRY_MARGIN_S = 0.005  # wake this much after a backoff ends, so that it has ended
 HEARTBEAT_S = 10.0  # the instance's heartbeat, the setting re-read, ended commands forgotten
 STOP_PLANS_S = 2.0  # at shutdown, plans still running after this are requeued from stop()
@@ -278,17 +281,19 @@ class Engine:
 
     def _worker_loop(self) -> None:
         while True:
-            entry = self.runs.take()
-            if entry is STOP:
-                return
-            run_id, item = entry if isinstance(entry, tuple) else (entry, None)
+            taken = self.runs.take_batch(WORKER_BATCH)
+            entries = [e if isinstance(e, tuple) else (e, None) for e in taken if e is not STOP]
             try:
-                self.executor.execute_run(run_id, item)
+                if entries:
+                    self.executor.execute_runs(entries)
             except Exception:
-                log.exception("run %s: unexpected engine error", run_id)
+                log.exception("runs %s: unexpected engine error", [r for r, _ in entries])
             finally:
-                self.runs.done(run_id)
+                for run_id, _ in entries:
+                    self.runs.done(run_id)
             self._notify_idle()
+            if taken[-1] is STOP:
+                return
 
     def _applier_loop(self) -> None:
         while True:

@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop import cli_format as fmt
+from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.domain.names import EventKind
 
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
+    from sophmate_desktop.domain.events import Event
 
 # The engine, the demo and the store are imported by the commands that use them: the
 # parser imports this module, and every CLI call builds the parser.
@@ -28,6 +31,14 @@ def data_dir_for(console: Console) -> Path:
     return path
 
 
+def _say_problems(event: Event) -> None:
+    """On stderr: the engine cannot write the database (it stopped applying), or can again."""
+    if event.kind == EventKind.DATABASE_UNWRITABLE:
+        fmt.err("problem", event.data.get("problem", "the engine cannot write the database"))
+    elif event.kind == EventKind.DATABASE_WRITABLE:
+        fmt.err("resolved", "the engine can write the database again; applying resumes")
+
+
 def cmd_engine(c: Console, a: argparse.Namespace) -> str:
     log_path = Path(a.log_file) if a.log_file else data_dir_for(c) / "engine.log"
     handler = logging.FileHandler(log_path)
@@ -40,8 +51,11 @@ def cmd_engine(c: Console, a: argparse.Namespace) -> str:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    engine = Engine(c.db, secrets=c.secrets, workers=a.workers)
+    if a.appliers < 1 or a.workers < 1:
+        raise BadInput("--workers and --appliers take a whole number of at least 1")
+    engine = Engine(c.db, secrets=c.secrets, workers=a.workers, appliers=a.appliers)
     c.events.subscribe(engine.wake)
+    engine.events.subscribe(_say_problems)
     engine.start()
     log.info("engine started on %s (pid host %s)", getattr(c.db, "url_display", "?"), engine.host)
     print(
@@ -139,6 +153,12 @@ def add_workflow_run(group: Any, leaf: Any) -> None:
 def add_commands(sub: Any, leaf: Any) -> None:
     p = leaf(sub, "engine", cmd_engine, "run watchers and runner headless until SIGTERM")
     p.add_argument("--workers", type=int, default=2, help="worker threads (default 2)")
+    p.add_argument(
+        "--appliers",
+        type=int,
+        default=2,
+        help="applier threads: writes to different targets applied in parallel (default 2)",
+    )
     p.add_argument(
         "--log-file", metavar="FILE", help="log here (default: engine.log in the data folder)"
     )

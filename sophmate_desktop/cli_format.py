@@ -213,7 +213,7 @@ WRITE_COLUMNS = (
     col("target", width=36),
     col("summary", width=40),
     Column("customer", lambda r: r.customer_facing),
-    col("status"),
+    Column("status", lambda r: getattr(r, "status_text", r.status), 40),
     Column("error", lambda r: r.error, 40),
 )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from peewee import Database
@@ -36,11 +36,13 @@ from sophmate_desktop.engine.preview import (
     file_sha256_or_none,
     plan_preview,
 )
-from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue
+from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue, target_key
+from sophmate_desktop.engine.recording import DB_FAULTS, DatabaseHealth, OutcomeRecorder
 from sophmate_desktop.engine.triggers import Triggers
 from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.store import instances, sql
 from sophmate_desktop.store.models import Run, Setting, Workflow, Write
+from sophmate_desktop.store.transitions.applying import replay_journal
 from sophmate_desktop.store.transitions.intake import Offer, next_queued, next_retry_in
 from sophmate_desktop.store.transitions.recovery import recover, requeue_stopped_run
 from sophmate_desktop.store.undo_blobs import prune_for
@@ -89,7 +91,8 @@ class Engine:
         watch: bool = True,
         polling_interval_s: float = 1.0,
         intake_batch: int = 500,
-        appliers: int = 1,
+        appliers: int = 2,
+        apply_batch: int = 64,
     ) -> None:
         self.db = db
         # This start of the engine: claims name it (host:pid#id); see store/instances.py.
@@ -102,14 +105,20 @@ class Engine:
         self.idle_tick_s = max(tick_s, IDLE_TICK_S) if idle_tick_s is None else idle_tick_s
         self.inflight = InFlightTable(on_process=self.lifeline.started)
         self.runs = RunQueue()
-        self.writes = WriteQueue()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._workers = max(1, workers)
-        # Several appliers let several approved writes (commands) run at once; each
-        # write is still claimed exactly once (approved -> applying in begin_apply).
+        # Appliers take approved writes in batches, one lane each: writes to one target
+        # (file path, HTTP URL) stay in order on one lane, other targets go in parallel,
+        # and writes without a shared target (commands) go to any free applier. Each
+        # write is still claimed exactly once (approved -> applying in begin_applies).
         self._appliers = max(1, appliers)
+        self.writes = WriteQueue(self._appliers, apply_batch)
+        self.health = DatabaseHealth(db, self.publish)
+        self.recorder = OutcomeRecorder(
+            db, health=self.health, publish=self.publish, stopping=self._stop, claimer=self.host
+        )
         self._fingerprint: object = None
         self._idle = threading.Condition()
         self.notices = NoticeDispatcher(db, self.secrets.get)
@@ -119,9 +128,10 @@ class Engine:
             inflight=self.inflight,
             secrets=self.secrets,
             publish=self.publish,
-            enqueue_writes=self.writes.enqueue,
+            enqueue_writes=self._enqueue_writes,
             notify_failure=self.notices.wake,
             stopping=self._stop,
+            recorder=self.recorder,
         )
         self.triggers = Triggers(
             db,
@@ -145,16 +155,19 @@ class Engine:
         self.started = True
         with self.db.connection_context():
             counts = self._recover()
+            replayed = counts.pop("outcomes_replayed")
             pruned = prune_for(self.db)
         if pruned:
             log.info("removed %d undo copies past their retention", pruned)
+        if replayed:
+            log.info("recorded %d outcomes a stopped engine had journaled", replayed)
         if any(counts.values()):
             log.info("recovered after a crash: %s", counts)
         self._spawn("sophmate-monitor", self._monitor_loop)
         for i in range(self._workers):
             self._spawn(f"sophmate-worker-{i}", self._worker_loop)
         for i in range(self._appliers):
-            self._spawn(f"sophmate-applier-{i}", self._applier_loop)
+            self._spawn(f"sophmate-applier-{i}", lambda lane=i: self._applier_loop(lane))
         self.triggers.start()
         self.notices.start()
         self.wake()
@@ -164,11 +177,14 @@ class Engine:
         killed, their runs requeued, their writes resumed or interrupted."""
         instances.register(self.db, self.instance_id)
         self._read_settings()
+        # outcomes a dead engine journaled land first: recorded, not interrupted
+        replayed = replay_journal(self.db, instances.judge(self.db, self.instance_id))
         dead = instances.dead_instances(self.db, self.instance_id)
         notes = kill_left_behind(self.db, dead)
         counts = recover(self.db, self.host, notes)
         counts["commands_killed"] = sum(1 for n in notes.values() if "was killed" in n)
         instances.prune(self.db, dead)
+        counts["outcomes_replayed"] = replayed
         return counts
 
     def _read_settings(self) -> None:
@@ -271,7 +287,9 @@ class Engine:
         """What this engine is doing now: {"run": runs being planned, "write": writes
         being applied}. Quitting the window asks first when either is not 0."""
         items = self.inflight.snapshot()
-        return {kind: sum(1 for i in items if i.kind == kind) for kind in ("run", "write")}
+        counts = {kind: sum(1 for i in items if i.kind == kind) for kind in ("run", "write")}
+        counts["write"] += len(self.recorder.pending())  # applied, not recorded yet
+        return counts
 
     def free_workers(self) -> int:
         """Workers waiting for a run right now, less the runs already queued for them."""
@@ -295,16 +313,30 @@ class Engine:
             if taken[-1] is STOP:
                 return
 
-    def _applier_loop(self) -> None:
+    def _applier_loop(self, lane: int) -> None:
         while True:
-            write_id = self.writes.take()
-            if write_id is STOP:
+            batch = self.writes.take(lane)
+            if batch is STOP:
                 return
             try:
-                self.executor.apply_write(write_id)
+                # claims nothing while the database refuses commits (probed meanwhile)
+                if self.health.wait_writable(self._stop):
+                    self.executor.apply_batch(batch)
+            except DB_FAULTS as exc:  # the claim could not commit: they stay approved
+                self.health.failed(exc)
             except Exception:
-                log.exception("write %s: unexpected engine error", write_id)
+                log.exception("writes %s: unexpected engine error", batch)
+            finally:
+                self.writes.done(batch)
             self._notify_idle()
+
+    def _enqueue_writes(self, write_ids: Iterable[int]) -> None:
+        """Writes a run's plan approved itself: queued on the lane of their target."""
+        ids = list(write_ids)
+        rows = Write.select(Write.id, Write.kind, Write.effect, Write.target).where(
+            Write.id.in_(ids)
+        )
+        self.writes.enqueue((w.id, target_key(w.kind, w.effect, w.target)) for w in rows)
 
     def _monitor_loop(self) -> None:
         last_version: int | None = None
@@ -363,7 +395,11 @@ class Engine:
 
     def _busy(self) -> bool:
         return bool(
-            len(self.inflight) or self.runs.busy() or self.writes.busy() or not self.triggers.idle()
+            len(self.inflight)
+            or self.runs.busy()
+            or self.writes.busy()
+            or self.recorder.pending()
+            or not self.triggers.idle()
         )
 
     def check_switches(self) -> list[policy.SwitchState]:
@@ -414,20 +450,23 @@ class Engine:
             self.runs.enqueue(runs)
         busy = self.inflight.ids("write")
         approved = (
-            Write.select(Write.id, Write.category, Write.effect, Write.customer_facing)
+            Write.select(
+                Write.id, Write.category, Write.kind, Write.effect, Write.target,
+                Write.customer_facing,
+            )
             .where(
                 Write.status == WriteStatus.APPROVED.value,
                 Write.next_attempt_at.is_null() | (Write.next_attempt_at <= utcnow()),
             )
             .order_by(Write.id)
-            .limit(200)
+            .limit(1000)
         )
         ready = []
         for w in approved:
             if w.id in busy:
                 continue
             if policy.blocking_switch(switches, category=w.category, effects=effects_of(w)) is None:
-                ready.append(w.id)
+                ready.append((w.id, target_key(w.kind, w.effect, w.target)))
         if ready:
             self.writes.enqueue(ready)
 
@@ -468,6 +507,7 @@ class Engine:
             self.runs.empty()
             and self.writes.empty()
             and len(self.inflight) == 0
+            and not self.recorder.pending()
             and self.triggers.idle()
         )
 

@@ -162,10 +162,16 @@ def write_row(w: Write, workflow: str) -> WriteRow:
         error=w.error,
         attempt=w.attempt,
         next_attempt_at=w.next_attempt_at,
+        claimed_by=w.claimed_by,
     )
 
 
-INBOX_STATUSES = (WriteStatus.PENDING.value, WriteStatus.INTERRUPTED.value)
+# applying: always shown, with its engine, so a write whose outcome waits is never hidden
+INBOX_STATUSES = (
+    WriteStatus.PENDING.value,
+    WriteStatus.INTERRUPTED.value,
+    WriteStatus.APPLYING.value,
+)
 
 
 def writes_query(

@@ -22,7 +22,6 @@ from sophmate_desktop.store.database import is_sqlite
 from sophmate_desktop.store.models import LedgerEntry, Run, Write
 from sophmate_desktop.store.sql import RawInsert, queued_transaction
 from sophmate_desktop.store.transitions.events import run_event
-from sophmate_desktop.store.transitions.refusals import fail_refused_run
 from sophmate_desktop.store.transitions.plans import (
     Plan,
     PlannedWrite,
@@ -31,6 +30,7 @@ from sophmate_desktop.store.transitions.plans import (
     started_event,
     store_plans,
 )
+from sophmate_desktop.store.transitions.refusals import fail_refused_run
 from sophmate_desktop.store.workflows import (
     LoadedWorkflow,
     WorkflowState,

@@ -25,6 +25,7 @@ from keyring.backends import chainer, fail, null
 from keyring.errors import KeyringLocked
 
 from sophmate_desktop.domain.errors import BadInput, SecretsUnavailable
+from sophmate_desktop.domain.secret_forms import mask_forms
 
 SERVICE = "sophmate-desktop"
 INSECURE_ENV = "SOPHMATE_ALLOW_INSECURE_KEYRING"
@@ -77,12 +78,11 @@ def _remember(value: str) -> None:
 
 
 def mask_known_values(text: str, placeholder: str = _MASK) -> str:
-    """Replace every secret value set or read in this process by ``placeholder``."""
+    """Replace every secret value set or read in this process, and every encoded
+    form of it (base64, URL, JSON, HTML, hex: `domain.secret_forms`), by ``placeholder``."""
     with _seen_lock:
-        values = sorted(_seen, key=len, reverse=True)
-    for value in values:
-        text = text.replace(value, placeholder)
-    return text
+        values = list(_seen)
+    return mask_forms(text, values, placeholder)
 
 
 # --- backend classification ----------------------------------------------------------

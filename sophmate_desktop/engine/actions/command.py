@@ -136,6 +136,17 @@ class _ExitWaiter:
             self.fd = None
 
 
+def _check_arg(i: int, arg: str) -> None:
+    if "\x00" in arg:
+        raise field_error(f"argv[{i}]", "contains a NUL character")
+    if secret_names(arg):  # a workflow stored before the schema refused it
+        raise field_error(
+            f"argv[{i}]",
+            "a secret in argv is visible to every user (/proc/PID/cmdline): "
+            "pass it in env or stdin",
+        )
+
+
 def _seconds(value: float) -> str:
     return f"{value:g} s"
 
@@ -155,14 +166,7 @@ class RunCommand:
         if not argv[0].strip():
             raise field_error("argv[0]", "the program is empty after rendering")
         for i, arg in enumerate(argv):
-            if "\x00" in arg:
-                raise field_error(f"argv[{i}]", "contains a NUL character")
-            if secret_names(arg):  # a workflow stored before the schema refused it
-                raise field_error(
-                    f"argv[{i}]",
-                    "a secret in argv is visible to every user (/proc/PID/cmdline): "
-                    "pass it in env or stdin",
-                )
+            _check_arg(i, arg)
         cwd = None
         if params.get("cwd") is not None:
             cwd = render_text(params["cwd"], variables, "cwd")

@@ -60,15 +60,6 @@ class RecordOps:
     def list_audit(self: Console, limit: int = 200, offset: int = 0, **filters) -> list[AuditRow]:
         return queries.list_audit(limit=limit, offset=offset, **filters)
 
-    def verify_audit(self: Console) -> audit.VerifyResult:
-        return audit.verify(self.db)
-
-    def export_audit(self: Console, fmt: str, out: TextIO, **filters) -> int:
-        if fmt not in ("jsonl", "csv"):
-            raise BadInput(f"--format: unknown export format {fmt!r} (use jsonl or csv)")
-        query = queries.audit_query(**filters).order_by(audit.AuditEvent.id)
-        return (audit.export_jsonl if fmt == "jsonl" else audit.export_csv)(out, query)
-
     # Secrets ---------------------------------------------------------------
 
     def secrets_status(self: Console):

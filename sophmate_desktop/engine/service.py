@@ -37,7 +37,8 @@ from sophmate_desktop.engine.preview import (
 from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue
 from sophmate_desktop.engine.triggers import Triggers
 from sophmate_desktop.secrets import SecretStore
-from sophmate_desktop.store import sql
+from sophmate_desktop.secrets import audit_key as secret_audit_key
+from sophmate_desktop.store import audit_key, checkpoints, sql
 from sophmate_desktop.store.models import Run, Workflow, Write
 from sophmate_desktop.store.transitions.intake import Offer, next_queued, next_retry_in
 from sophmate_desktop.store.transitions.recovery import host_id, recover
@@ -87,6 +88,11 @@ class Engine:
         self.db = db
         self.host = host_id()
         self.secrets = secrets or SecretStore()
+        store = self.secrets
+        audit_key.use_key_loader(
+            db, lambda: secret_audit_key(store, create=checkpoints.first_mac(db) is None)
+        )
+        self._checkpoints = checkpoints.Checkpointer.for_db(db)
         self.events = Listeners()
         self.tick_s = tick_s
         self.idle_tick_s = max(tick_s, IDLE_TICK_S) if idle_tick_s is None else idle_tick_s
@@ -250,6 +256,7 @@ class Engine:
         last_full = 0.0
         retry_due: float | None = None
         woken = True
+        audit_key.prime(self.db)
         while not self._stop.is_set():
             try:
                 version = sql.data_version(self.db)
@@ -273,6 +280,7 @@ class Engine:
                         retry_due += now
                     self._pick_up_work(self.check_switches())
                 self.triggers.tick()
+                self._checkpoints.monitor_tick()  # the engine's own commits, every 2 s
             except Exception:
                 log.exception("monitor tick failed")
                 if retry_due is not None:  # look again a tick later, not at once

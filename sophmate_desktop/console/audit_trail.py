@@ -11,7 +11,8 @@ from peewee import Database
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.secrets import SecretStore, audit_key
-from sophmate_desktop.store import audit, audit_export, audit_key as keys, checkpoints, queries
+from sophmate_desktop.store import audit, audit_export, checkpoints, queries
+from sophmate_desktop.store import audit_key as keys
 from sophmate_desktop.store.audit_verify import AuditReport, verify_database
 from sophmate_desktop.store.models import Setting
 

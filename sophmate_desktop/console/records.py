@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.errors import BadInput, SecretsUnavailable
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import POLICY_ACTOR, AuditAction, EventKind
-from sophmate_desktop.store import audit, queries
+from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Connection, SecretRef, Setting, Workflow
 from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.rows import AuditRow, ConnectionRow, RunRow, SecretRow, WriteRow

@@ -40,24 +40,24 @@ def _read(path: str) -> tuple[list[dict[str, Any]], list[Checkpoint]]:
     events: list[dict[str, Any]] = []
     points: list[Checkpoint] = []
     try:
-        handle = open(path, encoding="utf-8")
+        with open(path, encoding="utf-8") as handle:
+            lines = list(handle)
     except OSError as exc:
         raise BadInput(f"--export: cannot read {path}: {exc.strerror or exc}")
-    with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-                if "checkpoint" in data:
-                    points.append(Checkpoint.parse(json.dumps(data["checkpoint"])))
-                else:
-                    events.append(data)
-            except (ValueError, KeyError, TypeError):
-                raise BadInput(
-                    f"--export: line {number} of {path} is neither an event nor a "
-                    "checkpoint (export with `audit export --format jsonl`)"
-                )
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            if "checkpoint" in data:
+                points.append(Checkpoint.parse(json.dumps(data["checkpoint"])))
+            else:
+                events.append(data)
+        except (ValueError, KeyError, TypeError):
+            raise BadInput(
+                f"--export: line {number} of {path} is neither an event nor a "
+                "checkpoint (export with `audit export --format jsonl`)"
+            )
     return events, points
 
 
@@ -67,13 +67,19 @@ def _chain(events: list[dict[str, Any]]) -> tuple[list[Finding], dict[int, str]]
     for ev in events:
         seq = ev["id"]
         if seq != expected:
-            return [Finding("truncated", f"event {expected} is missing (next is {seq})", seq)], hashes
+            return [
+                Finding("truncated", f"event {expected} is missing (next is {seq})", seq)
+            ], hashes
         fields = tuple(ev[k] for k in _HEAD_FIELDS)
         digest = audit.event_hash(ev["prev_hash"], fields, audit.canonical_details(ev["details"]))
         if ev["prev_hash"] != prev and not (seq == events[0]["id"] and seq > 1):
-            return [Finding("edited", f"event {seq}: does not join the event before it", seq)], hashes
+            return [
+                Finding("edited", f"event {seq}: does not join the event before it", seq)
+            ], hashes
         if digest != ev["hash"]:
-            return [Finding("edited", f"event {seq}: its content does not match its hash", seq)], hashes
+            return [
+                Finding("edited", f"event {seq}: its content does not match its hash", seq)
+            ], hashes
         hashes[seq] = digest
         prev, expected = digest, seq + 1
     return [], hashes

@@ -98,3 +98,8 @@ def sign(key: bytes, text: str) -> str:
 
 def same(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and hmac.compare_digest(a, b)
+
+
+def key_id(key: bytes) -> str:
+    """A name for the key that gives nothing of it away."""
+    return hashlib.sha256(b"id:" + key).hexdigest()[:16]

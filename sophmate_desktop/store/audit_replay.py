@@ -140,11 +140,15 @@ def _tables(said: dict[tuple[str, str, str], Said | None]) -> dict[tuple[str, st
             out[("workflow", name, "paused")] = bool(paused)
             out[("workflow", name, "enabled")] = bool(enabled)
             out[("workflow", name, "stage")] = stage
+    _statuses(nouns, out)
+    return out
+
+
+def _statuses(nouns: set[str], out: dict[tuple[str, str, str], Any]) -> None:
     for noun, model in (("run", Run), ("write", Write)):
         if noun in nouns:
             for ident, status in model.select(model.id, model.status).tuples().iterator():
                 out[(noun, str(ident), "status")] = status
-    return out
 
 
 def replay(db: Database, limit: int = 200) -> tuple[list[Disagreement], int]:

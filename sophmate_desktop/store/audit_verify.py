@@ -22,7 +22,7 @@ from typing import Any
 from peewee import Database
 
 from sophmate_desktop.store import audit, audit_replay
-from sophmate_desktop.store.audit_key import event_mac, same, sign
+from sophmate_desktop.store.audit_key import event_mac, key_id, same, sign
 from sophmate_desktop.store.checkpoints import Checkpoint, first_mac
 from sophmate_desktop.store.models import AuditEvent, AuditHead
 
@@ -105,6 +105,8 @@ def check_checkpoints(
     findings: list[Finding] = []
     good: list[Checkpoint] = []
     for point in points:
+        if key is not None and point.key_id and point.key_id != key_id(key):
+            continue  # signed with another key (another keyring): cannot be judged here
         if key is not None and not same(point.sig, sign(key, point.signed_text())):
             findings.append(
                 Finding("checkpoint", f"the checkpoint of {point.at} has a wrong signature")
@@ -211,9 +213,15 @@ def verify_database(
     last = AuditEvent.select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1).scalar() or 0
     head = AuditHead.select(AuditHead.last_id, AuditHead.last_hash).tuples().first() or (0, "")
     seqs = sorted({p.seq for p in points})[-CHECKED_CHECKPOINTS:]
-    hashes = dict(
-        AuditEvent.select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(seqs)).tuples()
-    ) if seqs else {}
+    hashes = (
+        dict(
+            AuditEvent.select(AuditEvent.id, AuditEvent.hash)
+            .where(AuditEvent.id.in_(seqs))
+            .tuples()
+        )
+        if seqs
+        else {}
+    )
     found, newest = check_checkpoints(
         [p for p in points if p.seq in set(seqs) or p.seq > last],
         hashes,
@@ -225,8 +233,10 @@ def verify_database(
     report.findings += found
     report.checkpoint = None if newest is None else asdict(newest)
     report.mac_from = first_mac(db)
-    if newest is not None and newest.mac_from is not None and (
-        report.mac_from is None or report.mac_from > newest.mac_from
+    if (
+        newest is not None
+        and newest.mac_from is not None
+        and (report.mac_from is None or report.mac_from > newest.mac_from)
     ):
         report.findings.append(
             Finding(

@@ -28,7 +28,7 @@ from typing import Any
 from peewee import Database, SqliteDatabase
 
 from sophmate_desktop.store.audit import iso_at
-from sophmate_desktop.store.audit_key import cached_key, sign
+from sophmate_desktop.store.audit_key import cached_key, key_id, sign
 from sophmate_desktop.store.models import AuditEvent, AuditHead, Setting
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ class Checkpoint:
     at: str
     db: str
     mac_from: int | None
+    key_id: str = ""  # which audit key signed it (a checkpoint of another key is skipped)
     sig: str = ""
 
     def signed_text(self) -> str:
@@ -65,6 +66,7 @@ class Checkpoint:
             at=str(data["at"]),
             db=str(data["db"]),
             mac_from=None if data.get("mac_from") is None else int(data["mac_from"]),
+            key_id=str(data.get("key_id", "")),
             sig=str(data.get("sig", "")),
         )
 
@@ -74,7 +76,9 @@ def identity(db: Database) -> str:
     if isinstance(db, SqliteDatabase):
         return "sqlite:" + os.path.abspath(db.database)
     params = getattr(db, "connect_params", {}) or {}
-    return f"postgresql://{params.get('host', 'localhost')}:{params.get('port', 5432)}/{db.database}"
+    return (
+        f"postgresql://{params.get('host', 'localhost')}:{params.get('port', 5432)}/{db.database}"
+    )
 
 
 def default_path(db: Database) -> Path:
@@ -167,7 +171,9 @@ class Checkpointer:
                 return None
             if self._mac_from is None:
                 self._mac_from = first_mac(self.db)
-            point = Checkpoint(head[0], head[1], iso_at(), identity(self.db), self._mac_from)
+            point = Checkpoint(
+                head[0], head[1], iso_at(), identity(self.db), self._mac_from, key_id(key)
+            )
             point = Checkpoint(**{**asdict(point), "sig": sign(key, point.signed_text())})
             self._append(point.line())
             self._last = (head[0], head[1])

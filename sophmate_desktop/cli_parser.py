@@ -309,8 +309,14 @@ def _add_audit(sub: Any) -> None:
         parser.add_argument("--category", metavar="C")
         parser.add_argument("--since", type=fmt.iso_time, metavar="ISO", help="from (UTC)")
         parser.add_argument("--until", type=fmt.iso_time, metavar="ISO", help="before (UTC)")
-    text = "check the hash chain (exit 1 if it is broken)"
-    _leaf(g, "verify", history.cmd_audit_verify, text, json_flag=True)
+    text = "check the chain, its checkpoints, MACs and the state it implies (exit 1 if not)"
+    v = _leaf(g, "verify", history.cmd_audit_verify, text, json_flag=True)
+    v.add_argument(
+        "--export", metavar="FILE", help="verify an exported copy (audit export --format jsonl)"
+    )
+    text = "also copy each checkpoint to a folder or POST it to an http(s) URL ('' stops)"
+    m = _leaf(g, "checkpoint-mirror", history.cmd_audit_mirror, text)
+    m.add_argument("target", metavar="FOLDER|URL")
 
 
 def _add_settings(sub: Any) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.errors import BadInput, SecretsUnavailable
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import POLICY_ACTOR, AuditAction, EventKind
-from sophmate_desktop.store import audit, queries
+from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Connection, SecretRef, Setting, Workflow
 from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.rows import AuditRow, ConnectionRow, RunRow, SecretRow, WriteRow
@@ -59,15 +59,6 @@ class RecordOps:
 
     def list_audit(self: Console, limit: int = 200, offset: int = 0, **filters) -> list[AuditRow]:
         return queries.list_audit(limit=limit, offset=offset, **filters)
-
-    def verify_audit(self: Console) -> audit.VerifyResult:
-        return audit.verify(self.db)
-
-    def export_audit(self: Console, fmt: str, out: TextIO, **filters) -> int:
-        if fmt not in ("jsonl", "csv"):
-            raise BadInput(f"--format: unknown export format {fmt!r} (use jsonl or csv)")
-        query = queries.audit_query(**filters).order_by(audit.AuditEvent.id)
-        return (audit.export_jsonl if fmt == "jsonl" else audit.export_csv)(out, query)
 
     # Secrets ---------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.domain.secret_forms import mask_forms
 
 # The same rule as the keyring store (engine/secrets.py).
 SECRET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -219,9 +220,6 @@ def substitute_secrets(text: str, lookup: Callable[[str], str]) -> str:
 
 
 def mask_values(text: str, values: Iterable[str], mask: str = "••••••") -> str:
-    """`text` with every occurrence of each non-empty value replaced by `mask`."""
-    known = sorted({v for v in values if v}, key=len, reverse=True)
-    if not known:
-        return text
-    pattern = re.compile("|".join(re.escape(v) for v in known))
-    return pattern.sub(mask, text)
+    """`text` with every occurrence of each non-empty value, and of each encoded form
+    of it (`secret_forms`: base64, URL, JSON, HTML, hex), replaced by `mask`."""
+    return mask_forms(text, values, mask)

@@ -65,7 +65,9 @@ steps: each step is a mapping with `action` (required) and the common keys
                 cc (same); subject (template, required); body (template, required)
   run_command   argv (non-empty list of templates, required: there is no shell);
                 timeout_s 0<..86400 (default 60); cwd (template); env (mapping of
-                variable name to template)
+                variable name to template); stdin (template: text written to the
+                command's standard input). A secret goes in env or stdin, never in
+                argv (every user can read a process's arguments): refused there
   Any other action name (a slug not close to a built-in name) is a custom plug-in
   action; its keys are with (mapping; text leaves are templates) and effect
   (email|http|command|file: which kill switch covers it; default command).

@@ -53,6 +53,7 @@ from sophmate_desktop.domain.workflow_fields import (
     int_field,
     join_path,
     json_field,
+    no_secret_in_argv,
     number_field,
     section,
     short,
@@ -77,7 +78,7 @@ ACTION_KEYS: dict[str, tuple[str, ...]] = {
     "move_file": ("to",),
     "http_request": ("method", "url", "path", "headers", "body", "json", "timeout_s"),
     "send_email": ("to", "cc", "subject", "body"),
-    "run_command": ("argv", "timeout_s", "cwd", "env"),
+    "run_command": ("argv", "timeout_s", "cwd", "env", "stdin"),
 }
 CUSTOM_ACTION_KEYS = ("with", "effect")
 PARAM_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -326,12 +327,15 @@ def _run_command(ctx: Ctx, m: dict, p: str) -> None:
                 ctx.error(index_path(ap, i), "must not be empty: it names the program")
             else:
                 check_template(ctx, index_path(ap, i), arg)
+                no_secret_in_argv(ctx, index_path(ap, i), arg)
         check_argv_shell(ctx, argv, ap)
     elif argv is not MISSING and argv is not BAD:
         ctx.error(ap, f"expected a list of arguments, got {describe(argv)}")
     number_field(ctx, m, p, "timeout_s", 0, 86_400, 60, above=True)
     template_field(ctx, m, p, "cwd", blank_ok=False)
     template_map_field(ctx, m, p, "env", _ENV_NAME, "environment variable name")
+    template_field(ctx, m, p, "stdin")
+
 
 
 _BUILTIN_CHECKS: dict[str, Callable[[Ctx, dict, str], None]] = {

@@ -40,7 +40,8 @@ from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue, target_ke
 from sophmate_desktop.engine.recording import DB_FAULTS, DatabaseHealth, OutcomeRecorder
 from sophmate_desktop.engine.triggers import Triggers
 from sophmate_desktop.secrets import SecretStore
-from sophmate_desktop.store import instances, sql
+from sophmate_desktop.secrets import audit_key as secret_audit_key
+from sophmate_desktop.store import audit_key, checkpoints, instances, sql
 from sophmate_desktop.store.models import Run, Setting, Workflow, Write
 from sophmate_desktop.store.transitions.applying import replay_journal
 from sophmate_desktop.store.transitions.intake import Offer, next_queued, next_retry_in
@@ -100,6 +101,11 @@ class Engine:
         self.host = instances.claim_token(self.instance_id)
         self.lifeline = Lifeline(db, self.instance_id)
         self.secrets = secrets or SecretStore()
+        store = self.secrets
+        audit_key.use_key_loader(
+            db, lambda: secret_audit_key(store, create=checkpoints.first_mac(db) is None)
+        )
+        self._checkpoints = checkpoints.Checkpointer.for_db(db)
         self.events = Listeners()
         self.tick_s = tick_s
         self.idle_tick_s = max(tick_s, IDLE_TICK_S) if idle_tick_s is None else idle_tick_s
@@ -344,6 +350,7 @@ class Engine:
         last_beat = time.monotonic()
         retry_due: float | None = None
         woken = True
+        audit_key.prime(self.db)
         while not self._stop.is_set():
             self.executor.guard.enforce_deadlines()
             if time.monotonic() - last_beat >= HEARTBEAT_S:
@@ -371,6 +378,7 @@ class Engine:
                         retry_due += now
                     self._pick_up_work(self.check_switches())
                 self.triggers.tick()
+                self._checkpoints.monitor_tick()  # the engine's own commits, every 2 s
             except Exception:
                 log.exception("monitor tick failed")
                 if retry_due is not None:  # look again a tick later, not at once

@@ -194,6 +194,7 @@ class AuditEvent(BaseModel):
     reason = TextField(null=True)
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64)
+    mac = CharField(max_length=64, null=True)  # HMAC of `hash` under the audit key
 
     class Meta:
         indexes = (

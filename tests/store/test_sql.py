@@ -101,7 +101,7 @@ def test_audit_pages_and_schema_reads(db, console) -> None:
         (first, prev, digest, payload), _ = sql.audit_page(db, _COLUMNS, 0, 10, hashed_in_sql=True)
         assert (first, prev, digest) == (1, rows[0][10], rows[0][11])
         assert payload.startswith(prev)
-    assert sql.latest_migration(db, SCHEMA_TABLE)[0].startswith("000")
+    assert sql.latest_migration(db, SCHEMA_TABLE)[0][:5].rstrip("_").isdigit()
 
 
 def test_count_rows_through_a_plain_connection(sqlite_db, tmp_path) -> None:

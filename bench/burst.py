@@ -38,6 +38,12 @@ from sophmate_desktop.store.models import Run
 
 REPO = Path(__file__).resolve().parent.parent
 RATE_GOAL = 1000.0  # runs/s recorded
+COMPLETED_GOAL = 2000.0  # dry runs completed/s (issue 16)
+# n8n is not installed here: the anchor is the issue's measurement on this machine.
+N8N_VERSION = "2.8.4"
+N8N_COMPLETED_RATE = 208.0
+N8N_FILES = 1000
+N8N_GOAL_X = 10.0
 CPU_GOAL_PCT = 0.2
 RSS_GOAL_MIB = 120.0
 BASELINE_BATCH = 500
@@ -57,6 +63,7 @@ class Burst:
     doubled: int
     baseline_rate: float
     ratio: float  # baseline rate / recorded rate
+    cpu_us_per_run: float  # this process's CPU (all threads) from the burst's start to the last run
 
 
 class Counter:
@@ -67,7 +74,7 @@ class Counter:
 
     def __call__(self, event: Event) -> None:
         if event.kind == "runs.created":
-            now = time.perf_counter_ns()
+            now = time.monotonic_ns()
             with self.cond:
                 self.created += len(event.data["runs"])
                 self.last_ns = now
@@ -95,7 +102,52 @@ def baseline(tmp: Path, db) -> float:
     return len(rows) / elapsed
 
 
-def burst(tmp: Path, files: int) -> Burst:
+# The files are made by a separate process, so that this process's GIL is the engine's
+# alone: written in the engine's process, the writer capped the figure it measured.
+WRITER = """
+import os, sys, time
+folder, count = sys.argv[1], int(sys.argv[2])
+names = [os.path.join(folder, f"f{i:06d}.txt") for i in range(count)]
+sys.stdin.readline()
+t0 = time.monotonic_ns()
+for name in names:
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    os.write(fd, b"x")
+    os.close(fd)
+print(t0, time.monotonic_ns(), flush=True)
+"""
+
+
+def write_files(folder: Path, files: int) -> tuple[int, int]:
+    """Write the burst from a child process; (start, end) on CLOCK_MONOTONIC in ns, the
+    clock `time.monotonic_ns` reads in every process of the machine."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(folder), str(files)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    out, _ = proc.communicate("go\n", timeout=max(120, files / 100))
+    if proc.returncode != 0:
+        raise RuntimeError(f"the file writer exited {proc.returncode}")
+    start, end = (int(v) for v in out.split())
+    return start, end
+
+
+def _wait_succeeded(files: int, deadline: float) -> tuple[int, int]:
+    """(runs succeeded, monotonic ns when the count was last seen growing)."""
+    done, last = 0, time.monotonic_ns()
+    while time.monotonic() < deadline:
+        now = Run.select().where(Run.status == "succeeded").count()
+        if now != done:
+            done, last = now, time.monotonic_ns()
+        if done >= files:
+            break
+        time.sleep(0.01)
+    return done, last
+
+
+def burst(tmp: Path, files: int, workers: int = 2) -> Burst:
     root = tmp / "burst"
     folder, out = root / "in", root / "out"
     folder.mkdir(parents=True)
@@ -106,28 +158,21 @@ def burst(tmp: Path, files: int) -> Burst:
         console = Console(db, actor="bench")
         console.import_workflow(workflow_yaml("burst-bench", folder, out))
         console.enable_workflow("burst-bench")
-        engine = Engine(db, workers=2)
+        engine = Engine(db, workers=workers)
         counter = Counter()
         engine.events.subscribe(counter)
         engine.start()
         engine.wait_idle(timeout=60)
         names = [str(folder / f"f{i:06d}.txt") for i in range(files)]
-        t0 = time.perf_counter_ns()
-        for name in names:
-            with open(name, "wb") as fh:
-                fh.write(b"x")
-        create_s = (time.perf_counter_ns() - t0) / 1e9
+        cpu0 = time.process_time()
+        t0, t_end = write_files(folder, files)
+        create_s = (t_end - t0) / 1e9
         with counter.cond:
             counter.cond.wait_for(lambda: counter.created >= files, timeout=max(60, files / 50))
             recorded_s = (counter.last_ns - t0) / 1e9
-        deadline = time.monotonic() + max(120, files / 20)
-        done = 0
-        while time.monotonic() < deadline:
-            done = Run.select().where(Run.status == "succeeded").count()
-            if done >= files:
-                break
-            time.sleep(0.02)
-        completed_s = (time.perf_counter_ns() - t0) / 1e9
+        done, last_ns = _wait_succeeded(files, time.monotonic() + max(120, files / 20))
+        cpu_s = time.process_time() - cpu0
+        completed_s = (last_ns - t0) / 1e9
         engine.wait_idle(timeout=60)
         engine.stop()
         engine = None
@@ -151,6 +196,7 @@ def burst(tmp: Path, files: int) -> Burst:
             doubled=doubled,
             baseline_rate=base,
             ratio=base / recorded_rate if recorded_rate else float("inf"),
+            cpu_us_per_run=cpu_s / max(1, done) * 1e6,
         )
     finally:
         if engine is not None:
@@ -227,30 +273,56 @@ def idle(tmp: Path, folders: int, seconds: float) -> Idle:
 @dataclass
 class Figures:
     burst: Burst
-    idle: Idle
+    idle: Idle | None
 
     def checks(self) -> list[tuple[str, str, str, bool]]:
         b, i = self.burst, self.idle
-        return [
-            ("runs recorded/s", f"{b.recorded_rate:,.0f}/s", f">= {RATE_GOAL:,.0f}/s",
-             b.recorded_rate >= RATE_GOAL),
+        n8n = b.completed_rate / N8N_COMPLETED_RATE
+        checks = [
+            (
+                "runs recorded/s",
+                f"{b.recorded_rate:,.0f}/s",
+                f">= {RATE_GOAL:,.0f}/s",
+                b.recorded_rate >= RATE_GOAL,
+            ),
+            (
+                "dry runs completed/s",
+                f"{b.completed_rate:,.0f}/s",
+                f">= {COMPLETED_GOAL:,.0f}/s",
+                b.completed_rate >= COMPLETED_GOAL,
+            ),
+            ("completed/s against n8n", f"{n8n:.1f}x", f">= {N8N_GOAL_X:g}x", n8n >= N8N_GOAL_X),
             ("files without a run (lost)", f"{b.lost}", "0", b.lost == 0),
             ("paths with >1 run (doubled)", f"{b.doubled}", "0", b.doubled == 0),
-            (f"idle CPU, {i.folders} folders", f"{i.cpu_pct:.3f}%", f"< {CPU_GOAL_PCT:g}%",
-             i.cpu_pct < CPU_GOAL_PCT),
-            (f"idle RSS, {i.folders} folders", f"{i.rss_mib:.1f} MiB", f"< {RSS_GOAL_MIB:g} MiB",
-             i.rss_mib < RSS_GOAL_MIB),
-            ("exit code after SIGTERM", f"{i.exit_code}", "0", i.exit_code == 0),
-        ]  # fmt: skip
+        ]
+        if i is not None:
+            checks += [
+                (
+                    f"idle CPU, {i.folders} folders",
+                    f"{i.cpu_pct:.3f}%",
+                    f"< {CPU_GOAL_PCT:g}%",
+                    i.cpu_pct < CPU_GOAL_PCT,
+                ),
+                (
+                    f"idle RSS, {i.folders} folders",
+                    f"{i.rss_mib:.1f} MiB",
+                    f"< {RSS_GOAL_MIB:g} MiB",
+                    i.rss_mib < RSS_GOAL_MIB,
+                ),
+                ("exit code after SIGTERM", f"{i.exit_code}", "0", i.exit_code == 0),
+            ]
+        return checks  # fmt: skip
 
 
-def run(files: int, folders: int, seconds: float) -> Figures:
+def run(files: int, folders: int, seconds: float | None) -> Figures:
     with inmemory_keyring(), tempfile.TemporaryDirectory(prefix="sophmate-bench-") as t:
         tmp = Path(t)
         log(f"burst: {files:,} files")
         b = burst(tmp, files)
-        log(f"idle: {folders} watched folders, {seconds:g} s after a {WARMUP_S:g} s warm-up")
-        i = idle(tmp, folders, seconds)
+        i = None
+        if seconds is not None:
+            log(f"idle: {folders} watched folders, {seconds:g} s after a {WARMUP_S:g} s warm-up")
+            i = idle(tmp, folders, seconds)
         return Figures(b, i)
 
 
@@ -259,17 +331,23 @@ def table(f: Figures) -> str:
     lines = [
         f"burst benchmark: {b.files:,} files into one watched folder (dry run, settle_ms 0)",
         "",
-        f"files created                 {b.create_s:>8.2f} s  ({b.files / b.create_s:,.0f}/s)",
+        f"files created (writer process) {b.create_s:>7.2f} s  ({b.files / b.create_s:,.0f}/s)",
         f"all runs recorded (intake)    {b.recorded_s:>8.2f} s  ({b.recorded_rate:,.0f} runs/s)",
         f"all runs succeeded            {b.completed_s:>8.2f} s  ({b.completed_rate:,.0f} runs/s)",
+        f"n8n {N8N_VERSION}, measured here (issue 16): {N8N_COMPLETED_RATE:g} runs completed/s "
+        f"for {N8N_FILES:,} files",
+        f"engine process CPU per run    {b.cpu_us_per_run:>8,.0f} us (all threads; the "
+        "polling of this benchmark included)",
         f"runs {b.runs:,}, lost {b.lost}, doubled {b.doubled}",
         f"ceiling: sqlite3 executemany  {b.baseline_rate:>8,.0f} rows/s "
         f"({BASELINE_BATCH} per transaction; {b.ratio:.1f}x the intake)",
-        f"idle engine (CLI subprocess): {i.folders} folders, {i.seconds:.0f} s: "
-        f"{i.cpu_pct:.3f}% of a core, {i.rss_mib:.1f} MiB RSS, exit {i.exit_code}",
-        "",
-        f"{'goal':<32} {'measured':>14} {'target':>12}  result",
     ]
+    if i is not None:
+        lines.append(
+            f"idle engine (CLI subprocess): {i.folders} folders, {i.seconds:.0f} s: "
+            f"{i.cpu_pct:.3f}% of a core, {i.rss_mib:.1f} MiB RSS, exit {i.exit_code}"
+        )
+    lines += ["", f"{'goal':<32} {'measured':>14} {'target':>12}  result"]
     for name, value, target, ok in f.checks():
         lines.append(f"{name:<32} {value:>14} {target:>12}  {'PASS' if ok else 'FAIL'}")
     return "\n".join(lines)
@@ -280,12 +358,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--files", type=int, default=10_000, help="files in the burst (10000)")
     p.add_argument("--folders", type=int, default=50, help="watched folders when idle (50)")
     p.add_argument("--idle-s", type=float, default=30.0, help="idle sampling seconds (30)")
-    p.add_argument("--quick", action="store_true", help="1,000 files, 5 s idle sample")
+    p.add_argument("--no-idle", action="store_true", help="the burst only")
+    p.add_argument("--quick", action="store_true", help="2,000 files, 5 s idle sample")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     a = p.parse_args(argv)
     if a.quick:
-        a.files, a.idle_s = 1000, 5.0
-    f = run(a.files, a.folders, a.idle_s)
+        a.files, a.idle_s = 2000, 5.0
+    f = run(a.files, a.folders, None if a.no_idle else a.idle_s)
     return report(f, table, a.json, ("goal", "measured", "target", "pass"))
 
 

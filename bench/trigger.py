@@ -1,6 +1,7 @@
 """Benchmark of folder triggers: a file renamed into a watched folder -> run started.
 
     python -m bench.trigger [--files N] [--existing N] [--quick] [--json]
+    python -m bench.trigger --reconcile N [--json]   (see bench/trigger_reconcile.py)
 
 For each file: time.perf_counter_ns() just before os.rename into the watched folder,
 then the moment the intake publishes "runs.created" (the run is recorded) and the
@@ -373,7 +374,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--quick", action="store_true", help="100 files, 1,000 existing")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument(
+        "--reconcile",
+        type=int,
+        metavar="N",
+        help="only the start-up reconciliation of N existing files (seconds)",
+    )
     a = p.parse_args(argv)
+    if a.reconcile:
+        from bench.trigger_reconcile import reconcile_table, run_reconcile
+
+        with inmemory_keyring():
+            rf = run_reconcile(a.reconcile, workflow_yaml)
+        return report(rf, reconcile_table, a.json, ("goal", "measured_s", "target", "pass"))
     if a.quick:
         a.files, a.existing = 100, 1000
     f = run(a.files, a.existing)

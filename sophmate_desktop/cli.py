@@ -17,24 +17,19 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
-
-from peewee import Database
+from typing import TYPE_CHECKING, TextIO
 
 from sophmate_desktop.cli_format import PROG, err
 from sophmate_desktop.cli_parser import build_parser
-from sophmate_desktop.console import Console
 from sophmate_desktop.domain.errors import DatabaseError, ExitCode, SophmateError
-from sophmate_desktop.store.database import (
-    BUSY_TIMEOUT_S,
-    DatabaseUrl,
-    default_db_url,
-    local_db_path,
-    open_database,
-    parse_url,
-    user_config_file,
-)
-from sophmate_desktop.store.integrity import fault_of
+
+if TYPE_CHECKING:
+    from peewee import Database
+
+    from sophmate_desktop.store.database import DatabaseUrl
+
+# The store and the console (peewee, and through it the drivers) are imported once a
+# command is known to need the database: `--version` and `--help` never do.
 
 DEBUG_ENV = "SOPHMATE_DEBUG"
 # The only commands that may create a SQLite database that is not there yet; any other
@@ -49,6 +44,9 @@ def out(text: str = "") -> None:
 def _report(exc: BaseException, db_path: Path | None = None) -> int:
     if os.environ.get(DEBUG_ENV) == "1":
         traceback.print_exception(exc, file=sys.stderr)
+    from sophmate_desktop.store.database import BUSY_TIMEOUT_S
+    from sophmate_desktop.store.integrity import fault_of
+
     exc = fault_of(exc, db_path, busy_s=BUSY_TIMEOUT_S) or exc
     if isinstance(exc, SophmateError):
         err("refused" if exc.exit_code == 3 else "error", str(exc))
@@ -58,6 +56,8 @@ def _report(exc: BaseException, db_path: Path | None = None) -> int:
 
 
 def _sqlite_path(args: argparse.Namespace) -> Path | None:
+    from sophmate_desktop.store.database import default_db_url, parse_url
+
     try:
         target = parse_url(default_db_url() if args.db is None else args.db)
     except SophmateError:
@@ -73,8 +73,42 @@ def _silence_stdout() -> None:
         pass  # not a real file (tests capture stdout)
 
 
+def _sqlite_named(args: argparse.Namespace) -> bool:
+    """True when the command's database is surely SQLite (--db or SOPHMATE_DB says so, or
+    neither is set and no team database is remembered), read without the store."""
+    url = args.db if args.db is not None else os.environ.get("SOPHMATE_DB")
+    if url:
+        return url.strip().lower().startswith("sqlite:") or "://" not in url
+    import platformdirs
+
+    remembered = Path(platformdirs.user_config_dir("sophmate-desktop", appauthor=False))
+    return not (remembered / "config.json").exists()
+
+
+def _import_store_without_postgres_drivers() -> None:
+    """peewee and playhouse's migrations import psycopg (~90 ms) when they are first
+    imported, whatever the database (each guards it with `except ImportError`); a
+    command on SQLite hides the drivers from that one import of the store. A process
+    that has imported peewee already (tests, the window) is left as it is."""
+    if "peewee" in sys.modules:
+        return
+    hidden = {name: sys.modules.get(name) for name in ("psycopg", "psycopg2")}
+    try:
+        for name in hidden:
+            sys.modules[name] = None  # type: ignore[assignment]  # makes `import` fail
+        import sophmate_desktop.store.database  # noqa: F401
+    finally:
+        for name, module in hidden.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
 def _open(args: argparse.Namespace) -> Database:
     """The database the command names; `args.created` tells whether it was made now."""
+    from sophmate_desktop.store.database import default_db_url, open_database, parse_url
+
     url = default_db_url() if args.db is None else args.db
     target = parse_url(url)
     missing = target.kind == "sqlite" and target.path is not None and not target.path.exists()
@@ -85,6 +119,8 @@ def _open(args: argparse.Namespace) -> Database:
 
 
 def _no_database(args: argparse.Namespace, target: DatabaseUrl) -> str:
+    from sophmate_desktop.store.database import local_db_path, user_config_file
+
     if args.db is not None:
         named, init = "named by --db", f"{PROG} --db {target.display} init"
     elif os.environ.get("SOPHMATE_DB"):
@@ -119,6 +155,8 @@ def main(
             return no_command(args)
         parser.print_help()
         return 0
+    if _sqlite_named(args):
+        _import_store_without_postgres_drivers()
     if not getattr(args, "opens", True):  # `db` commands open the file themselves
         return _run(lambda: args.func(args), _sqlite_path(args))
     try:
@@ -128,6 +166,8 @@ def main(
         return ExitCode.BAD_INPUT if code == ExitCode.FAILED else code
     if getattr(db, "read_only", False):
         err("note", f"the database {db.url_display} is read-only: reading only", one_line=True)
+    from sophmate_desktop.console import Console
+
     try:
         return _run(lambda: args.func(Console(db, actor=args.actor), args), _sqlite_path(args))
     finally:

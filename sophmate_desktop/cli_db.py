@@ -105,22 +105,3 @@ def _details(restored: backups.Restored) -> dict[str, Any]:
         "restored_at": utcnow().isoformat(),
     }
 
-
-def add_commands(sub: Any, leaf: Any) -> None:
-    """The `db` noun; its handlers take only the arguments (`opens=False`)."""
-    g = sub.add_parser("db", help="the SQLite file: backups, restore, integrity check")
-    g = g.add_subparsers(dest="action", metavar="ACTION", required=True)
-    text = "take a backup now (online, verified; the newest N are kept)"
-    leaf(g, "backup", cmd_db_backup, text, json_flag=True).set_defaults(opens=False)
-    text = "list the backups, newest first, with whether each passed its check"
-    leaf(g, "backups", cmd_db_backups, text, json_flag=True).set_defaults(opens=False)
-    text = "run the full integrity check (PRAGMA integrity_check)"
-    leaf(g, "check", cmd_db_check, text).set_defaults(opens=False)
-    text = (
-        "replace the database with a backup (default: the newest verified one); the "
-        "current file is kept as NAME.corrupt-TIME; refused while an engine runs on it"
-    )
-    p = leaf(g, "restore", cmd_db_restore, text)
-    p.add_argument("backup", nargs="?", metavar="BACKUP", help="a path or a name from `db backups`")
-    p.add_argument("--reason", metavar="TEXT", help="why (kept in the audit trail)")
-    p.set_defaults(opens=False)

@@ -7,22 +7,36 @@ import logging
 import signal
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop import cli_format as fmt
-from sophmate_desktop.console import Console
-from sophmate_desktop.console.demo import load_demo
-from sophmate_desktop.domain import policy
-from sophmate_desktop.engine.service import Engine
-from sophmate_desktop.store.database import default_data_dir
+from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.domain.names import EventKind
+
+if TYPE_CHECKING:
+    from sophmate_desktop.console import Console
+    from sophmate_desktop.domain.events import Event
+
+# The engine, the demo and the store are imported by the commands that use them: the
+# parser imports this module, and every CLI call builds the parser.
 
 log = logging.getLogger("sophmate_desktop.engine")
 
 
 def data_dir_for(console: Console) -> Path:
+    from sophmate_desktop.store.database import default_data_dir
+
     path = default_data_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _say_problems(event: Event) -> None:
+    """On stderr: the engine cannot write the database (it stopped applying), or can again."""
+    if event.kind == EventKind.DATABASE_UNWRITABLE:
+        fmt.err("problem", event.data.get("problem", "the engine cannot write the database"))
+    elif event.kind == EventKind.DATABASE_WRITABLE:
+        fmt.err("resolved", "the engine can write the database again; applying resumes")
 
 
 def cmd_engine(c: Console, a: argparse.Namespace) -> str:
@@ -32,11 +46,16 @@ def cmd_engine(c: Console, a: argparse.Namespace) -> str:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    from sophmate_desktop.engine.service import Engine
+
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    engine = Engine(c.db, secrets=c.secrets, workers=a.workers)
+    if a.appliers < 1 or a.workers < 1:
+        raise BadInput("--workers and --appliers take a whole number of at least 1")
+    engine = Engine(c.db, secrets=c.secrets, workers=a.workers, appliers=a.appliers)
     c.events.subscribe(engine.wake)
+    engine.events.subscribe(_say_problems)
     engine.start()
     log.info("engine started on %s (pid host %s)", getattr(c.db, "url_display", "?"), engine.host)
     print(
@@ -55,6 +74,8 @@ def cmd_engine(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_workflow_run(c: Console, a: argparse.Namespace) -> tuple[str, int]:
+    from sophmate_desktop.engine.service import Engine
+
     engine = Engine(c.db, secrets=c.secrets, watch=False, workers=1)
     c.events.subscribe(engine.wake)
     engine.start()
@@ -92,12 +113,17 @@ def held_reason(c: Console, name: str) -> str:
     waits = c.waits_for_resume(name)
     if waits:
         return waits
+    from sophmate_desktop.domain import policy
+
     wf = c.get_workflow(name)
     sw = c.blocking_switch(wf.category, ())
     return policy.switch_refusal_text(sw) if sw else "a kill switch covering it is paused"
 
 
 def cmd_demo(c: Console, a: argparse.Namespace) -> str:
+    from sophmate_desktop.console import Console
+    from sophmate_desktop.console.demo import load_demo
+
     root = Path(a.folder) if a.folder else data_dir_for(c) / "demo"
     lead = Console(c.db, actor="demo-lead", secrets=c.secrets)
     approver = Console(c.db, actor="demo-approver", secrets=c.secrets)
@@ -127,6 +153,12 @@ def add_workflow_run(group: Any, leaf: Any) -> None:
 def add_commands(sub: Any, leaf: Any) -> None:
     p = leaf(sub, "engine", cmd_engine, "run watchers and runner headless until SIGTERM")
     p.add_argument("--workers", type=int, default=2, help="worker threads (default 2)")
+    p.add_argument(
+        "--appliers",
+        type=int,
+        default=2,
+        help="applier threads: writes to different targets applied in parallel (default 2)",
+    )
     p.add_argument(
         "--log-file", metavar="FILE", help="log here (default: engine.log in the data folder)"
     )

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sophmate_desktop.domain.errors import BadInput
-from sophmate_desktop.secrets import mask_known_values
 
 PROG = "sophmate-desktop"
 MAX_CELL = 48
@@ -101,6 +100,8 @@ def rows_json(rows: Iterable[Any]) -> str:
 def err(prefix: str, message: str, *, one_line: bool = False) -> None:
     """`prefix: message` on stderr; a message of several lines (all problems of a
     workflow file) gives one prefixed line each. Known secret values are masked."""
+    from sophmate_desktop.secrets import mask_known_values  # keyring: only for a message
+
     text = mask_known_values(str(message))
     lines = [text] if one_line else text.splitlines()
     for line in filter(None, (" ".join(part.split()) for part in lines)):
@@ -221,7 +222,7 @@ WRITE_COLUMNS = (
     col("target", width=36),
     col("summary", width=40),
     Column("customer", lambda r: r.customer_facing),
-    col("status"),
+    Column("status", lambda r: getattr(r, "status_text", r.status), 40),
     Column("error", lambda r: r.error, 40),
 )
 

@@ -59,10 +59,18 @@ def cmd_audit_export(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_audit_verify(c: Console, a: argparse.Namespace) -> tuple[str, int]:
-    c.check_integrity()  # the full PRAGMA integrity_check: a corrupt file exits 14
-    result = c.verify_audit()
-    text = fmt.to_json(dataclasses.asdict(result)) if a.json else result.describe()
+    if not a.export:
+        c.check_integrity()  # the full PRAGMA integrity_check: a corrupt file exits 14
+    result = c.verify_audit_export(a.export) if a.export else c.verify_audit()
+    text = fmt.to_json(result.to_dict()) if a.json else result.describe()
     return text, 0 if result.ok else 1
+
+
+def cmd_audit_mirror(c: Console, a: argparse.Namespace) -> str:
+    c.set_checkpoint_mirror(a.target)
+    if not a.target:
+        return "audit checkpoints are kept in the data folder only"
+    return f"audit checkpoints are also copied to {a.target}"
 
 
 def cmd_runs_retry(c: Console, a: argparse.Namespace) -> str:

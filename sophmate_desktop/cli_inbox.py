@@ -102,7 +102,7 @@ def cmd_inbox_show(c: Console, a: argparse.Namespace) -> str:
             ("target", row.target),
             ("summary", row.summary),
             ("customer-facing", row.customer_facing),
-            ("status", row.status),
+            ("status", row.status_text),
             ("created", row.created_at),
             ("decided", _decided(row)),
             ("applied", row.applied_at),

@@ -1,24 +1,25 @@
 """The command line's argument parser: every command, its options and its help text.
 
 Each leaf parser carries its handler as `func`; the handlers live in one module per
-noun (cli_workflow, cli_switches, cli_inbox, cli_history, cli_settings, cli_engine).
+noun (cli_workflow, cli_switches, cli_inbox, cli_history, cli_settings, cli_engine),
+named here and imported only when their command runs (`_Lazy`): building the parser
+imports no console, store or engine, so `--version` and `--help` start fast and a
+command pays only for what it uses.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sophmate_desktop import __version__, cli_db, cli_engine
+from sophmate_desktop import __version__, cli_engine
 from sophmate_desktop import cli_format as fmt
-from sophmate_desktop import cli_history as history
-from sophmate_desktop import cli_inbox as inbox
-from sophmate_desktop import cli_settings as settings
-from sophmate_desktop import cli_switches as switches
-from sophmate_desktop import cli_workflow as workflow
-from sophmate_desktop.console import Console
 from sophmate_desktop.domain.enums import EffectKind, ReviewKind, Stage
+
+if TYPE_CHECKING:
+    from sophmate_desktop.console import Console
 
 DESCRIPTION = """\
 SophMate Desktop: run operations automation safely. Workflows run read-only
@@ -44,7 +45,34 @@ another process), 12 database read-only (for a write), 13 disk full, 14 database
 corrupt (see `db restore`), 130 interrupted, 1 anything else."""
 
 # Each command returns the text for stdout, or (text, exit code).
-Handler = Callable[[Console, argparse.Namespace], "str | tuple[str, int]"]
+Handler = Callable[["Console", argparse.Namespace], "str | tuple[str, int]"]
+
+
+class _Lazy:
+    """`module.name`, imported on the first call (a handler, or a fetch of `listing`)."""
+
+    def __init__(self, module: str, name: str, *args: Any) -> None:
+        self.module, self.name, self.args = module, name, args
+
+    def __call__(self, *call_args: Any) -> Any:
+        target = getattr(importlib.import_module(f"sophmate_desktop.{self.module}"), self.name)
+        if self.args:  # a factory: switches_in("global", ...) builds the fetch
+            target = target(*self.args)
+        return target(*call_args)
+
+
+def _noun(module: str) -> Any:
+    """An object whose attributes are lazy handlers of `module` (cli_switches, ...)."""
+    return type("Noun", (), {"__getattr__": lambda self, name: _Lazy(module, name)})()
+
+
+workflow = _noun("cli_workflow")
+switches = _noun("cli_switches")
+inbox = _noun("cli_inbox")
+history = _noun("cli_history")
+settings = _noun("cli_settings")
+db_files = _noun("cli_db")
+FOUR_EYES_VALUES = ("on", "off", "auto")  # cli_settings.FOUR_EYES_VALUES' keys
 
 
 def listing(
@@ -134,7 +162,7 @@ def _add_workflow(sub: Any) -> None:
 
 def _add_category(sub: Any) -> None:
     g = _group(sub, "category", "kill switches of categories (and of everything: --all)")
-    fetch = switches.switches_in("global", "category")
+    fetch = _Lazy("cli_switches", "switches_in", "global", "category")
     categories = listing(fetch, fmt.SWITCH_COLUMNS, "No categories.")
     _leaf(g, "list", categories, "list categories and whether they run", json_flag=True)
     for verb, handler in (
@@ -165,7 +193,9 @@ def _add_category(sub: Any) -> None:
 
 def _add_effect_and_held(sub: Any) -> None:
     g = _group(sub, "effect", "kill switches of kinds of effect (all e-mail, all HTTP, ...)")
-    effects = listing(switches.switches_in("effect"), fmt.SWITCH_COLUMNS, "No effect switches.")
+    effects = listing(
+        _Lazy("cli_switches", "switches_in", "effect"), fmt.SWITCH_COLUMNS, "No effect switches."
+    )
     _leaf(g, "list", effects, "list effect switches", json_flag=True)
     kinds = [k.value for k in EffectKind]
     for verb, handler in (
@@ -282,8 +312,14 @@ def _add_audit(sub: Any) -> None:
         parser.add_argument("--category", metavar="C")
         parser.add_argument("--since", type=fmt.iso_time, metavar="ISO", help="from (UTC)")
         parser.add_argument("--until", type=fmt.iso_time, metavar="ISO", help="before (UTC)")
-    text = "check the hash chain (exit 1 if it is broken)"
-    _leaf(g, "verify", history.cmd_audit_verify, text, json_flag=True)
+    text = "check the chain, its checkpoints, MACs and the state it implies (exit 1 if not)"
+    v = _leaf(g, "verify", history.cmd_audit_verify, text, json_flag=True)
+    v.add_argument(
+        "--export", metavar="FILE", help="verify an exported copy (audit export --format jsonl)"
+    )
+    text = "also copy each checkpoint to a folder or POST it to an http(s) URL ('' stops)"
+    m = _leaf(g, "checkpoint-mirror", history.cmd_audit_mirror, text)
+    m.add_argument("target", metavar="FOLDER|URL")
 
 
 def _add_settings(sub: Any) -> None:
@@ -313,7 +349,7 @@ def _add_settings(sub: Any) -> None:
     g = _group(sub, "settings", "settings")
     text = "four eyes: who last changed a workflow may not approve its writes"
     p = _leaf(g, "four-eyes", settings.cmd_settings_four_eyes, text)
-    choices = list(settings.FOUR_EYES_VALUES)
+    choices = list(FOUR_EYES_VALUES)
     p.add_argument("value", nargs="?", choices=choices, help="omit to show it")
     text = "the SMTP connection that email: notice targets go through"
     p = _leaf(g, "notify-email", settings.cmd_settings_notify_email, text)
@@ -322,6 +358,9 @@ def _add_settings(sub: Any) -> None:
     text = "how many different people approve each customer-facing write (default 1)"
     p = _leaf(g, "customer-facing-approvers", settings.cmd_settings_customer_approvers, text)
     p.add_argument("value", nargs="?", type=fmt.positive_int, metavar="N", help="omit to show it")
+    text = "how long a run may plan before it fails, in seconds (default 30)"
+    p = _leaf(g, "plan-timeout", settings.cmd_settings_plan_timeout, text)
+    p.add_argument("seconds", nargs="?", type=float, metavar="S", help="omit to show it")
     text = "how many days previous file contents are kept for undo (default 30)"
     p = _leaf(g, "undo-retention", settings.cmd_settings_undo_retention, text)
     p.add_argument("days", nargs="?", type=fmt.positive_int, metavar="DAYS", help="omit to show it")
@@ -353,5 +392,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_audit(sub)
     _add_settings(sub)
     cli_engine.add_commands(sub, _leaf)
-    cli_db.add_commands(sub, _leaf)
+    _add_db(sub, _leaf)
     return parser
+
+
+def _add_db(sub: Any, leaf: Any) -> None:
+    """The `db` noun; its handlers take only the arguments (`opens=False`)."""
+    g = sub.add_parser("db", help="the SQLite file: backups, restore, integrity check")
+    g = g.add_subparsers(dest="action", metavar="ACTION", required=True)
+    text = "take a backup now (online, verified; the newest N are kept)"
+    leaf(g, "backup", db_files.cmd_db_backup, text, json_flag=True).set_defaults(opens=False)
+    text = "list the backups, newest first, with whether each passed its check"
+    leaf(g, "backups", db_files.cmd_db_backups, text, json_flag=True).set_defaults(opens=False)
+    text = "run the full integrity check (PRAGMA integrity_check)"
+    leaf(g, "check", db_files.cmd_db_check, text).set_defaults(opens=False)
+    text = (
+        "replace the database with a backup (default: the newest verified one); the "
+        "current file is kept as NAME.corrupt-TIME; refused while an engine runs on it"
+    )
+    p = leaf(g, "restore", db_files.cmd_db_restore, text)
+    p.add_argument("backup", nargs="?", metavar="BACKUP", help="a path or a name from `db backups`")
+    p.add_argument("--reason", metavar="TEXT", help="why (kept in the audit trail)")
+    p.set_defaults(opens=False)

@@ -89,6 +89,12 @@ def cmd_settings_customer_approvers(c: Console, a: argparse.Namespace) -> str:
     return f"customer-facing writes need {c.customer_facing_approvers()} approver(s)"
 
 
+def cmd_settings_plan_timeout(c: Console, a: argparse.Namespace) -> str:
+    if a.seconds is not None:
+        c.set_plan_timeout(a.seconds)
+    return f"a run may plan for {c.plan_timeout_s():g} s before it fails"
+
+
 def cmd_settings_undo_retention(c: Console, a: argparse.Namespace) -> str:
     if a.days is not None:
         c.set_undo_retention(a.days)

@@ -25,6 +25,7 @@ from keyring.backends import chainer, fail, null
 from keyring.errors import KeyringLocked
 
 from sophmate_desktop.domain.errors import BadInput, SecretsUnavailable
+from sophmate_desktop.domain.secret_forms import mask_forms
 
 SERVICE = "sophmate-desktop"
 INSECURE_ENV = "SOPHMATE_ALLOW_INSECURE_KEYRING"
@@ -77,12 +78,11 @@ def _remember(value: str) -> None:
 
 
 def mask_known_values(text: str, placeholder: str = _MASK) -> str:
-    """Replace every secret value set or read in this process by ``placeholder``."""
+    """Replace every secret value set or read in this process, and every encoded
+    form of it (base64, URL, JSON, HTML, hex: `domain.secret_forms`), by ``placeholder``."""
     with _seen_lock:
-        values = sorted(_seen, key=len, reverse=True)
-    for value in values:
-        text = text.replace(value, placeholder)
-    return text
+        values = list(_seen)
+    return mask_forms(text, values, placeholder)
 
 
 # --- backend classification ----------------------------------------------------------
@@ -370,3 +370,35 @@ def _check_name(name: object) -> None:
             f"invalid secret name {shown!r}: use 1 to 128 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
+
+
+# --- the audit key --------------------------------------------------------------------
+
+AUDIT_SERVICE = SERVICE + ".audit"
+AUDIT_KEY_NAME = "hmac-key"
+
+
+def audit_key(store: SecretStore, *, create: bool) -> bytes:
+    """The audit trail's HMAC key from the keyring (its own service name, so it is
+    never listed with the user's secrets); made on first use when `create`.
+
+    A missing key is SecretsUnavailable with what to do: without it the product
+    cannot sign checkpoints or MAC events, and a new key would make every earlier
+    MAC look forged, so one is only made for a trail that has none yet."""
+    keys = SecretStore(
+        service=AUDIT_SERVICE, timeout_s=store._timeout_s, allow_insecure=store._allow_insecure
+    )
+    try:
+        return bytes.fromhex(keys.get(AUDIT_KEY_NAME))
+    except SecretMissing:
+        if not create:
+            raise SecretsUnavailable(
+                f"the audit key is not in this keyring (service {AUDIT_SERVICE!r}, name "
+                f"{AUDIT_KEY_NAME!r}) although the audit trail has MACs made with one: copy "
+                "it from the machine that made it; until then events get no MAC and "
+                "checkpoints are not written"
+            ) from None
+    import secrets as random
+
+    keys.set(AUDIT_KEY_NAME, random.token_hex(32))
+    return bytes.fromhex(keys.get(AUDIT_KEY_NAME))  # another process may have won the race

@@ -14,6 +14,7 @@ from typing import Any
 
 from peewee import Database
 
+from sophmate_desktop.console.audit_trail import AuditTrailOps, attach_audit_key
 from sophmate_desktop.console.change_preview import ChangePreviewOps
 from sophmate_desktop.console.dashboard import DashboardOps
 from sophmate_desktop.console.database_health import DatabaseHealthOps
@@ -33,7 +34,7 @@ from sophmate_desktop.console.workflows import WorkflowOps
 from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.secrets import SecretStore
-from sophmate_desktop.store import audit
+from sophmate_desktop.store import audit, audit_key
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import AuditHead, Notification, Setting
 
@@ -62,6 +63,7 @@ class Console(
     SetupOps,
     ChangePreviewOps,
     DatabaseHealthOps,
+    AuditTrailOps,
 ):
     def __init__(
         self, db: Database, *, actor: str | None = None, secrets: SecretStore | None = None
@@ -70,6 +72,7 @@ class Console(
         self.actor = (actor or default_actor()).strip() or "unknown"
         self.secrets = secrets or SecretStore()
         self.events = Listeners()
+        attach_audit_key(db, self.secrets)
         # Per thread: the UI's background tasks run transactions next to the main thread's.
         self._local = threading.local()
 
@@ -90,9 +93,11 @@ class Console(
         outer = not self.db.in_transaction()
         if outer:
             self._pending_events = []
+            audit_key.prime(self.db)  # a keyring call, never inside the transaction
         with write_transaction(self.db):
             yield
         if outer:
+            self._checkpoint_after_commit()
             events, self._pending_events = self._pending_events, []
             for event in events:
                 self.events.publish(event)

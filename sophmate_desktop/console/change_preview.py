@@ -13,16 +13,11 @@ from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.domain.workflow_file import definition_from_dict
-from sophmate_desktop.engine.service import (
-    PreviewFailed,
-    PreviewInput,
-    file_sha256_or_none,
-    plan_preview,
-)
 from sophmate_desktop.store.models import Category, Run, Workflow
 
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
+    from sophmate_desktop.engine.service import PreviewInput
 
 DEFAULT_LAST = 10
 MAX_LAST = 500
@@ -124,6 +119,9 @@ def compare_writes(saved: list, edited: list, revision: int) -> tuple[int, list[
 
 
 def _plan_or_error(defn: WorkflowDefinition, item: PreviewInput) -> tuple[list, str]:
+    # The engine is imported when a preview runs: a pause from the CLI must not pay it.
+    from sophmate_desktop.engine.service import PreviewFailed, plan_preview
+
     try:
         return plan_preview(defn, item), ""
     except PreviewFailed as exc:
@@ -133,6 +131,8 @@ def _plan_or_error(defn: WorkflowDefinition, item: PreviewInput) -> tuple[list, 
 def preview_input(
     saved: WorkflowDefinition, edited: WorkflowDefinition, item: PreviewInput, revision: int
 ) -> InputPreview:
+    from sophmate_desktop.engine.service import file_sha256_or_none
+
     digest = file_sha256_or_none(item.path)
     if digest is None or digest != item.sha256:
         why = "missing" if digest is None else "changed since the run"
@@ -149,6 +149,8 @@ def preview_input(
 
 def recorded_inputs(workflow_id: int, last: int) -> list[PreviewInput]:
     """The trigger files of the workflow's last runs, newest first, each file once."""
+    from sophmate_desktop.engine.service import PreviewInput
+
     query = (
         Run.select(Run.id, Run.trigger_path, Run.trigger_hash, Run.mode)
         .where(

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop.console.approvals import ApprovalOps
+from sophmate_desktop.console.inbox_pages import with_recording
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import WriteStatus
@@ -76,6 +77,7 @@ class InboxOps(ApprovalOps):
         return row
 
     def _with_approval_states(self: Console, rows: list[WriteRow]) -> list[WriteRow]:
+        rows = with_recording(self.db, rows)
         states = self.approval_states(rows)
         return [
             dataclasses.replace(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from peewee import Expression
 
 from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.store import outcome_journal
 from sophmate_desktop.store.models import Workflow, Write
 from sophmate_desktop.store.queries import INBOX_STATUSES
 
@@ -41,9 +42,21 @@ class InboxRow:
     decided_at: datetime | None
     comment: str | None
     error: str | None
+    claimed_by: str | None = None  # the engine applying it
     approvals_given: int = 0
     approvals_needed: int = 1
     refusal: str | None = None  # why the current person may not approve it now
+    recording: str | None = None  # "applied, recording...": its outcome waits to land
+
+    @property
+    def status_text(self) -> str:
+        """The status as shown: an applying write names its engine, or what the engine
+        knows of it while the database has not taken its outcome yet."""
+        if self.recording:
+            return self.recording
+        if self.status == "applying":
+            return f"applying on {self.claimed_by or 'an engine'}"
+        return self.status
 
     @property
     def approvals(self) -> str:
@@ -69,6 +82,7 @@ _ROW_FIELDS = (
     Write.decided_at,
     Write.comment,
     Write.error,
+    Write.claimed_by,
 )
 
 
@@ -166,6 +180,19 @@ def _after(expr: Any, desc: bool, value: Any, write_id: int) -> Expression:
     return (expr > value) | ((expr == value) & (Write.id > write_id))
 
 
+def with_recording(db: Any, rows: list[InboxRow]) -> list[InboxRow]:
+    """Applying rows whose outcome waits in the engine's journal say so."""
+    if not any(row.status == "applying" for row in rows):
+        return rows
+    waiting = outcome_journal.recording(db)
+    return [
+        replace(row, recording=waiting[row.id])
+        if row.status == "applying" and row.id in waiting
+        else row
+        for row in rows
+    ]
+
+
 class InboxPageOps:
     def inbox_rows(
         self: Console,
@@ -205,6 +232,7 @@ class InboxPageOps:
     def _with_approvals(self: Console, rows: list[InboxRow]) -> list[InboxRow]:
         """The rows with their approvals and this person's refusal (one pass per page;
         only the rows that are not plain are rebuilt)."""
+        rows = with_recording(self.db, rows)
         states = self.approval_states(rows)
         if not states:
             return rows
@@ -221,7 +249,14 @@ class InboxPageOps:
 
     def inbox_choices(self: Console) -> InboxChoices:
         """Categories, workflows and kinds of the writes in the inbox, for the filters."""
-        rows = _base(None, Write.workflow, Write.category, Write.kind).distinct().tuples()
+        # One status at a time, on its partial index (covering; an IN list is not).
+        rows = {
+            row
+            for status in InboxFilters().statuses
+            for row in _base(None, Write.workflow, Write.category, Write.kind, statuses=[status])
+            .distinct()
+            .tuples()
+        }
         categories, workflow_ids, kinds = set(), set(), set()
         for workflow_id, category, kind in rows:
             categories.add(category)

@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from peewee import fn
-
 from sophmate_desktop.domain.clock import utcnow
-from sophmate_desktop.domain.enums import EffectKind, RunStatus, SwitchScope
+from sophmate_desktop.domain.enums import EffectKind, SwitchScope
 from sophmate_desktop.domain.errors import BadInput, Conflict, NotFound
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import AuditAction, EventKind
 from sophmate_desktop.store import queries
-from sophmate_desktop.store.models import Category, Notification, Run, Switch, Workflow, Write
+from sophmate_desktop.store.models import Category, Notification, Switch, Workflow, Write
 from sophmate_desktop.store.rows import SwitchRow
 
 if TYPE_CHECKING:
@@ -237,13 +235,8 @@ class NoticeOps:
             .where(Workflow.paused == True)
             .order_by(Workflow.name)
         )
-        held = dict(
-            Run.select(Workflow.name, fn.COUNT(Run.id))
-            .join(Workflow)
-            .where(Run.status == RunStatus.HELD.value, Workflow.paused == True)
-            .group_by(Workflow.name)
-            .tuples()
-        )
+        names = dict(Workflow.select(Workflow.id, Workflow.name).tuples())
+        held = {names.get(wf_id): n for wf_id, n in queries.held_by_workflow().items()}
         return [
             SwitchRow(
                 "workflow",

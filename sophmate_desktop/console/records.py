@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.errors import BadInput, SecretsUnavailable
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import POLICY_ACTOR, AuditAction, EventKind
-from sophmate_desktop.store import audit, queries
+from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Connection, SecretRef, Setting, Workflow
 from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.rows import AuditRow, ConnectionRow, RunRow, SecretRow, WriteRow
@@ -59,15 +59,6 @@ class RecordOps:
 
     def list_audit(self: Console, limit: int = 200, offset: int = 0, **filters) -> list[AuditRow]:
         return queries.list_audit(limit=limit, offset=offset, **filters)
-
-    def verify_audit(self: Console) -> audit.VerifyResult:
-        return audit.verify(self.db)
-
-    def export_audit(self: Console, fmt: str, out: TextIO, **filters) -> int:
-        if fmt not in ("jsonl", "csv"):
-            raise BadInput(f"--format: unknown export format {fmt!r} (use jsonl or csv)")
-        query = queries.audit_query(**filters).order_by(audit.AuditEvent.id)
-        return (audit.export_jsonl if fmt == "jsonl" else audit.export_csv)(out, query)
 
     # Secrets ---------------------------------------------------------------
 
@@ -216,6 +207,26 @@ class RecordOps:
         return note_id
 
     # Settings --------------------------------------------------------------
+
+    def plan_timeout_s(self: Console) -> float:
+        """How long a run may plan before it fails (a workflow's plan_timeout_s wins)."""
+        return float(self.setting("plan_timeout_s", 30.0))
+
+    def set_plan_timeout(self: Console, seconds: float) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise BadInput("plan_timeout_s: give a number of seconds")
+        if not 0 < seconds <= 3600:
+            raise BadInput("plan_timeout_s: give more than 0 and at most 3600 seconds")
+        with self.transaction():
+            old = self.setting("plan_timeout_s")
+            Setting.insert(key="plan_timeout_s", value=seconds).on_conflict(
+                conflict_target=[Setting.key], update={Setting.value: seconds}
+            ).execute()
+            self.audit(
+                AuditAction.SETTING_CHANGED,
+                subject="plan_timeout_s",
+                details={"from": old, "to": seconds},
+            )
 
     def set_four_eyes(self: Console, value: bool | str) -> None:
         if value not in (True, False, "auto"):

@@ -99,40 +99,34 @@ class ReviewPageOps:
     def runs_awaiting_review(self: Console) -> list[UnreviewedRunsRow]:
         """Workflows before production whose finished runs in their stage await a review
         (reviewed successful runs are what promotion counts)."""
-        before_production = [
-            wf.id
-            for wf in Workflow.select(Workflow.id).where(Workflow.stage != Stage.PRODUCTION.value)
-        ]
-        if not before_production:
+        stage_of = {
+            wf_id: stage
+            for wf_id, stage in Workflow.select(Workflow.id, Workflow.stage)
+            .where(Workflow.stage != Stage.PRODUCTION.value)
+            .tuples()
+        }
+        if not stage_of:
             return []
+        # Runs alone, on the partial index of unreviewed runs: its size is the runs
+        # waiting for a review (a review marks them), not the history. Run.mode ==
+        # Workflow.stage in SQL would join and let the planner walk every run.
         unreviewed: dict[int, dict[str, int]] = defaultdict(dict)
-        for wf_id, status, n in (
-            Run.select(Run.workflow, Run.status, fn.COUNT(Run.id))
-            .join(Workflow)
-            .where(
-                Run.workflow.in_(before_production),  # the (workflow, id) index
-                Run.reviewed_at.is_null(),
-                Run.status.in_(list(FINISHED)),
-                Run.mode == Workflow.stage,
-            )
-            .group_by(Run.workflow, Run.status)
+        for wf_id, mode, status, n in (
+            Run.select(Run.workflow, Run.mode, Run.status, fn.COUNT(Run.id))
+            .where(Run.workflow.in_(list(stage_of)), Run.reviewed_at.is_null())
+            .group_by(Run.workflow, Run.mode, Run.status)
             .tuples()
         ):
-            unreviewed[wf_id][status] = n
+            if mode == stage_of[wf_id] and status in FINISHED:
+                unreviewed[wf_id][status] = n
         if not unreviewed:
             return []
-        reviewed_ok = dict(
-            Run.select(Run.workflow, fn.COUNT(Run.id))
-            .join(Workflow)
-            .where(
-                Run.workflow.in_(list(unreviewed)),
-                Run.reviewed_at.is_null(False),
-                Run.status == RunStatus.SUCCEEDED.value,
-                Run.mode == Workflow.stage,
-            )
-            .group_by(Run.workflow)
-            .tuples()
-        )
+        # One count per workflow on (workflow_id, mode) of the reviewed-successful
+        # partial index; IN over the workflows lets the planner take the status index.
+        reviewed_ok = {
+            wf_id: queries.count_reviewed_successful_runs(wf_id, stage_of[wf_id])
+            for wf_id in unreviewed
+        }
         rows = []
         for wf in (
             Workflow.select().where(Workflow.id.in_(list(unreviewed))).order_by(Workflow.name)

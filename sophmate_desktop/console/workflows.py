@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +33,14 @@ MAX_WORKFLOW_FILE_BYTES = 1024 * 1024
 
 
 def definition_of(wf: Workflow) -> WorkflowDefinition:
-    return definition_from_dict(wf.definition)
+    """The parsed definition; parsing (templates included) costs ~1 ms, and the pages
+    read every workflow's on each refresh, so it is kept per stored text."""
+    return _parsed(json.dumps(wf.definition, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(text: str) -> WorkflowDefinition:
+    return definition_from_dict(json.loads(text))
 
 
 def workflows_using(connection: str) -> list[tuple[Workflow, WorkflowDefinition]]:
@@ -96,7 +105,7 @@ class WorkflowOps:
                     subject=defn.name,
                     category=defn.category,
                     workflow=defn.name,
-                    details={"revision": 1, "missing_checklist": missing},
+                    details={"revision": 1, "missing_checklist": missing, **_leaves(defn)},
                 )
             elif wf.definition == document:
                 return queries.workflow_row(wf, defn.category, missing)
@@ -116,6 +125,7 @@ class WorkflowOps:
                         "revision": wf.revision + 1,
                         "changed": changed,
                         "disabled_missing": missing if disabled else [],
+                        **_leaves(defn),
                     },
                 )
                 moved = gate.change_workflow(
@@ -168,6 +178,7 @@ class WorkflowOps:
                     subject=name,
                     category=defn.category,
                     workflow=name,
+                    details=_leaves(defn) or None,
                 )
                 gate.change_workflow(
                     self.db, wf.id, events=event, enabled=(False, True), updated_at=utcnow()
@@ -287,3 +298,11 @@ class WorkflowOps:
         document = definition_to_dict(defn)
         document["owner"] = owner.strip()
         return self.save_definition(definition_from_dict(document))
+
+
+def _leaves(defn: WorkflowDefinition) -> dict:
+    """What a workflow is allowed beyond the default input scope, named in the audit
+    events of its saves and enabling (a link resolving outside its watched folder)."""
+    if defn.trigger is not None and defn.trigger.follow_links_outside:
+        return {"follow_links_outside": True}
+    return {}

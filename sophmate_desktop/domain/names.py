@@ -103,6 +103,11 @@ class EventKind(StrEnum):
     NOTIFICATION = "notification"
     NOTICES_CHANGED = "notices.changed"
     DB_CHANGED = "db.changed"
+    # the engine cannot commit (locked, read-only, full): it stops applying until it can
+    DATABASE_UNWRITABLE = "engine.database_unwritable"
+    DATABASE_WRITABLE = "engine.database_writable"
+    # outcomes known to the engine, kept in the journal until the database takes them
+    WRITES_RECORDING = "writes.recording"
 
     @classmethod
     def for_run(cls, status: RunStatus | str) -> EventKind:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import secrets as _random
+import shlex
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -28,6 +29,7 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.domain.secret_forms import mask_forms
 
 # The same rule as the keyring store (engine/secrets.py).
 SECRET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -81,6 +83,22 @@ class _Sandbox(SandboxedEnvironment):
 ENVIRONMENT = _Sandbox(
     undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
 )
+
+SHELL_QUOTE = "shell_quote"
+
+
+def _shell_quote(value: Any) -> str:
+    """One POSIX shell word holding `value` verbatim (shlex.quote): the only way a
+    template may put data into a shell's `-c` script (domain/argv_shell.py)."""
+    text = str(value)
+    if "\x00" in text:  # a secret's marker: quoting would hide the token from the check
+        raise TemplateRenderError(
+            "a secret cannot go through shell_quote: give it to the command another way"
+        )
+    return shlex.quote(text)
+
+
+ENVIRONMENT.filters[SHELL_QUOTE] = _shell_quote
 
 
 @lru_cache(maxsize=1024)
@@ -145,14 +163,15 @@ class _SecretRefs:
 
 def _finish(output: str, refs: _SecretRefs) -> str:
     output = _LITERAL.sub(lambda m: "${secret!" + m.group(1) + ":", output)
-    marker = re.compile("\x00" + refs._nonce + r":([^\x00]*)\x00")
+    if "\x00" in output:  # a marker can be there: compiled per nonce, so only then
+        marker = re.compile("\x00" + refs._nonce + r":([^\x00]*)\x00")
 
-    def token(m: re.Match[str]) -> str:
-        if m.group(1) not in refs._used:
-            raise TemplateRenderError("a secret reference was changed by a filter or operation")
-        return "${secret:" + m.group(1) + "}"
+        def token(m: re.Match[str]) -> str:
+            if m.group(1) not in refs._used:
+                raise TemplateRenderError("a secret reference was changed by a filter or operation")
+            return "${secret:" + m.group(1) + "}"
 
-    output = marker.sub(token, output)
+        output = marker.sub(token, output)
     if refs._nonce in output:
         raise TemplateRenderError("a secret reference was changed by a filter or operation")
     return output
@@ -201,9 +220,6 @@ def substitute_secrets(text: str, lookup: Callable[[str], str]) -> str:
 
 
 def mask_values(text: str, values: Iterable[str], mask: str = "••••••") -> str:
-    """`text` with every occurrence of each non-empty value replaced by `mask`."""
-    known = sorted({v for v in values if v}, key=len, reverse=True)
-    if not known:
-        return text
-    pattern = re.compile("|".join(re.escape(v) for v in known))
-    return pattern.sub(mask, text)
+    """`text` with every occurrence of each non-empty value, and of each encoded form
+    of it (`secret_forms`: base64, URL, JSON, HTML, hex), replaced by `mask`."""
+    return mask_forms(text, values, mask)

@@ -25,6 +25,10 @@ class TriggerSpec:
     polling: bool = False  # polling observer for network shares
     interval_s: int | None = None  # an interval schedule (seconds), no file
     manual: bool = False  # only "Run on file..." / `workflow run`
+    # None: the default, left out of the stored document (older documents stay equal)
+    settle: str | None = None  # "closed": wait for the writer's close, not a timer
+    safety_scan_s: int | None = None  # periodic stat-only rescan (default 300, 0: off)
+    follow_links_outside: bool | None = None  # a link resolving outside is refused
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,10 @@ class PauseSpec:
     on_plugin_update: bool = True
 
 
+MAX_WRITES_DEFAULT = 10_000
+MAX_WRITES_LIMIT = 1_000_000_000
+
+
 @dataclass(frozen=True)
 class WorkflowDefinition:
     name: str
@@ -104,6 +112,8 @@ class WorkflowDefinition:
     notify: NotifySpec | None = None
     pause: PauseSpec | None = None
     rollback: str | None = None
+    plan_timeout_s: float | None = None  # None: the engine's setting (plan_timeout_s)
+    max_writes: int | None = MAX_WRITES_DEFAULT  # writes one run may plan; None: no limit
 
     @property
     def connections(self) -> tuple[str, ...]:

@@ -408,3 +408,19 @@ def _json_object(ctx: Ctx, value: dict, path: str, depth: int) -> None:
         if not isinstance(key, str):
             ctx.error(join_path(path, key), f"a key must be text, got {describe(key)}")
         json_field(ctx, item, join_path(path, key), depth + 1)
+
+
+def no_secret_in_argv(ctx: Ctx, path: str, arg: str) -> None:
+    """Every user can read a process's arguments (/proc/PID/cmdline, ps)."""
+    try:
+        names = referenced_secrets(arg)
+    except TemplateError:
+        return  # check_template has named it
+    if names:
+        listed = ", ".join(sorted(names))
+        ctx.error(
+            path,
+            f"a secret ({listed}) in argv is visible to every user of the machine "
+            "(ps, /proc/PID/cmdline): pass it in env (env: {NAME: \"{{ secret.NAME }}\"}) "
+            "or on standard input (stdin:)",
+        )

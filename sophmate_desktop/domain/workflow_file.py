@@ -28,6 +28,10 @@ Top level
   pause        mapping: consecutive_failures 1..100 (default 3);
                on_provider_change bool (true); on_plugin_update bool (true)
   rollback     non-empty text: how to undo what the workflow did
+  plan_timeout_s  0<..3600: planning a run longer than this fails it (default: the
+               engine's plan_timeout_s setting, 30)
+  max_writes   1..10**9 or `none` (default 10000): writes one run may plan; a run
+               over it fails before planning, with nothing stored
 
 trigger
   folder       a folder to watch (`~` is kept as written, expanded when watching)
@@ -37,6 +41,12 @@ trigger
   settle_ms    0..3600000 (default 500): size and mtime must be still this long
   recursive, polling, manual   true/false (default false)
   interval_s   1..31536000: run on an interval
+  settle       timer (default: settle_ms) or closed (wait until the writer closes
+               the file; not with polling)
+  safety_scan_s  0..86400 (default 300): a stat-only rescan of the folder catches
+               what events missed; 0 turns it off
+  follow_links_outside  true/false (default false): a file that resolves (a link)
+               outside the folder is refused unless true (audited when saved)
   At least one of folder, interval_s or `manual: true` is required.
 
 steps: each step is a mapping with `action` (required) and the common keys
@@ -55,7 +65,9 @@ steps: each step is a mapping with `action` (required) and the common keys
                 cc (same); subject (template, required); body (template, required)
   run_command   argv (non-empty list of templates, required: there is no shell);
                 timeout_s 0<..86400 (default 60); cwd (template); env (mapping of
-                variable name to template)
+                variable name to template); stdin (template: text written to the
+                command's standard input). A secret goes in env or stdin, never in
+                argv (every user can read a process's arguments): refused there
   Any other action name (a slug not close to a built-in name) is a custom plug-in
   action; its keys are with (mapping; text leaves are templates) and effect
   (email|http|command|file: which kill switch covers it; default command).
@@ -79,7 +91,12 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from sophmate_desktop.domain.workflow import StepSpec, TriggerSpec, WorkflowDefinition
+from sophmate_desktop.domain.workflow import (
+    MAX_WRITES_DEFAULT,
+    StepSpec,
+    TriggerSpec,
+    WorkflowDefinition,
+)
 from sophmate_desktop.domain.workflow_fields import (
     BAD,
     DOCUMENT,
@@ -320,12 +337,18 @@ def definition_to_dict(defn: WorkflowDefinition) -> dict[str, Any]:
         if getattr(defn, key) is not None:
             out[key] = _plain(getattr(defn, key))
     out["steps"] = [_step_to_dict(s) for s in defn.steps]
-    for key in ("approval", "graduation", "retry", "notify", "pause"):
-        if getattr(defn, key) is not None:
-            out[key] = _plain(getattr(defn, key))
-    if defn.rollback is not None:
-        out["rollback"] = defn.rollback
+    for key in ("approval", "graduation", "retry", "notify", "pause", "rollback", "plan_timeout_s"):
+        value = getattr(defn, key)
+        if value is not None:
+            out[key] = value if isinstance(value, str | float) else _plain(value)
+    out.update(_max_writes_entry(defn))
     return out
+
+
+def _max_writes_entry(defn: WorkflowDefinition) -> dict[str, Any]:
+    if defn.max_writes == MAX_WRITES_DEFAULT:
+        return {}
+    return {"max_writes": "none" if defn.max_writes is None else defn.max_writes}
 
 
 class _Dumper(yaml.SafeDumper):

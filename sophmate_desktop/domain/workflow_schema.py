@@ -24,6 +24,8 @@ from sophmate_desktop.domain.enums import (
     TriggerEvent,
 )
 from sophmate_desktop.domain.workflow import (
+    MAX_WRITES_DEFAULT,
+    MAX_WRITES_LIMIT,
     ApprovalSpec,
     GraduationSpec,
     InputSpec,
@@ -51,6 +53,7 @@ from sophmate_desktop.domain.workflow_fields import (
     int_field,
     join_path,
     json_field,
+    no_secret_in_argv,
     number_field,
     section,
     short,
@@ -61,6 +64,11 @@ from sophmate_desktop.domain.workflow_fields import (
     text_field,
     text_list_field,
 )
+from sophmate_desktop.domain.workflow_scope import (
+    check_addresses,
+    check_argv_shell,
+    check_notify_address,
+)
 
 TOP_LEVEL_KEYS = tuple(f.name for f in fields(WorkflowDefinition))
 COMMON_STEP_KEYS = ("action", "name", "connection", "for_each", "customer_facing")
@@ -70,7 +78,7 @@ ACTION_KEYS: dict[str, tuple[str, ...]] = {
     "move_file": ("to",),
     "http_request": ("method", "url", "path", "headers", "body", "json", "timeout_s"),
     "send_email": ("to", "cc", "subject", "body"),
-    "run_command": ("argv", "timeout_s", "cwd", "env"),
+    "run_command": ("argv", "timeout_s", "cwd", "env", "stdin"),
 }
 CUSTOM_ACTION_KEYS = ("with", "effect")
 PARAM_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -82,7 +90,6 @@ FOR_EACH = ("rows", "items")
 CUSTOM_EFFECTS = tuple(k.value for k in EffectKind if k is not EffectKind.CUSTOMER_FACING)
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 assert set(ACTION_KEYS) == set(BUILTIN_ACTION_EFFECTS)
 
 
@@ -107,7 +114,16 @@ def _trigger(ctx: Ctx, doc: dict) -> TriggerSpec | None:
         polling=bool_field(ctx, m, p, "polling", False),
         interval_s=int_field(ctx, m, p, "interval_s", 1, 31_536_000, None),
         manual=bool_field(ctx, m, p, "manual", False),
+        settle=choice_field(ctx, m, p, "settle", ("timer", "closed"), None),
+        safety_scan_s=int_field(ctx, m, p, "safety_scan_s", 0, 86_400, None),
+        follow_links_outside=bool_field(ctx, m, p, "follow_links_outside", False) or None,
     )
+    if spec.settle == "closed" and spec.polling:
+        ctx.error(
+            f"{p}.settle",
+            "closed needs the native watcher: a polling watcher cannot see a writer "
+            "close a file (use settle_ms, or polling: false)",
+        )
     given = {k for k in ("folder", "interval_s") if m.get(k) is not None}
     if not given and m.get("manual") is not True:
         ctx.error(p, "needs a folder, an interval_s or manual: true")
@@ -190,8 +206,7 @@ def _notify_target(ctx: Ctx, path: str, target: str) -> None:
     if target == "tray":
         return
     if sep and kind == "email":
-        if not _EMAIL.fullmatch(rest):
-            ctx.error(path, f"{short(rest)} is not an e-mail address")
+        check_notify_address(ctx, path, rest)
         return
     if sep and kind == "webhook":
         _check_url(ctx, path, rest)
@@ -285,6 +300,8 @@ def _send_email(ctx: Ctx, m: dict, p: str) -> None:
         )
     templates_field(ctx, m, p, "to", required=True)
     templates_field(ctx, m, p, "cc", required=False)
+    check_addresses(ctx, m, p, "to")
+    check_addresses(ctx, m, p, "cc")
     template_field(ctx, m, p, "subject", required=True)
     template_field(ctx, m, p, "body", required=True)
 
@@ -310,11 +327,15 @@ def _run_command(ctx: Ctx, m: dict, p: str) -> None:
                 ctx.error(index_path(ap, i), "must not be empty: it names the program")
             else:
                 check_template(ctx, index_path(ap, i), arg)
+                no_secret_in_argv(ctx, index_path(ap, i), arg)
+        check_argv_shell(ctx, argv, ap)
     elif argv is not MISSING and argv is not BAD:
         ctx.error(ap, f"expected a list of arguments, got {describe(argv)}")
     number_field(ctx, m, p, "timeout_s", 0, 86_400, 60, above=True)
     template_field(ctx, m, p, "cwd", blank_ok=False)
     template_map_field(ctx, m, p, "env", _ENV_NAME, "environment variable name")
+    template_field(ctx, m, p, "stdin")
+
 
 
 _BUILTIN_CHECKS: dict[str, Callable[[Ctx, dict, str], None]] = {
@@ -436,6 +457,13 @@ def _reads(raw_input: Any) -> str | None:
     return read if read in tuple(r.value for r in InputRead) else "?"
 
 
+def _max_writes(ctx: Ctx, doc: dict) -> int | None:
+    """A whole number of writes one run may plan, or `none` for no limit."""
+    if doc.get("max_writes") == "none":
+        return None
+    return int_field(ctx, doc, "", "max_writes", 1, MAX_WRITES_LIMIT, MAX_WRITES_DEFAULT)
+
+
 def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
     """The definition `doc` describes; WorkflowFileError listing every problem."""
     if doc is BAD:
@@ -461,6 +489,8 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
     notify = _notify(ctx, doc)
     pause = _pause(ctx, doc)
     rollback = text_field(ctx, doc, "", "rollback", what="rollback description")
+    plan_timeout = number_field(ctx, doc, "", "plan_timeout_s", 0, 3600, None, above=True)
+    max_writes = _max_writes(ctx, doc)
     if ctx.errors:
         raise ctx.fail()
     return WorkflowDefinition(
@@ -478,4 +508,6 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
         notify=notify,
         pause=pause,
         rollback=rollback,
+        plan_timeout_s=float(plan_timeout) if plan_timeout is not None else None,
+        max_writes=max_writes,
     )

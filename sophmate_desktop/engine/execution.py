@@ -4,9 +4,10 @@ one approved write. Cooperative checkpoints let a kill switch stop both."""
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from peewee import Database
@@ -15,57 +16,45 @@ from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import BUILTIN_ACTION_EFFECTS, RunStatus
 from sophmate_desktop.domain.names import AuditAction, EventKind
-from sophmate_desktop.domain.templates import mask_values
-from sophmate_desktop.engine.actions import affected_records, plan_step
+from sophmate_desktop.engine.actions import affected_records
 from sophmate_desktop.engine.actions.base import (
-    ApplyContext,
     Cancelled,
     PlanContext,
-    Stale,
     TriggerFile,
 )
-from sophmate_desktop.engine.actions.registry import get_action, plugin_versions
-from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable, wait_reaped
-from sophmate_desktop.engine.inputs import read_input
+from sophmate_desktop.engine.actions.registry import plugin_versions
+from sophmate_desktop.engine.handles import InFlight, InFlightTable, wait_reaped
+from sophmate_desktop.engine.inputs import check_max_writes, expected_writes, read_input
+from sophmate_desktop.engine.plan_guard import DEFAULT_PLAN_TIMEOUT_S, PlanGuard
+from sophmate_desktop.engine.plan_guard import guarded_plan_step as plan_step
+from sophmate_desktop.engine.recording import DatabaseHealth, OutcomeRecorder
 from sophmate_desktop.engine.replan import (
-    ConnectionStale,
-    check_connection,
     record_connection_state,
-    replan_from_steps,
 )
+from sophmate_desktop.engine.write_apply import WriteApplying, mask
 from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Run, Workflow
 from sophmate_desktop.store.sql import queued_transaction
 from sophmate_desktop.store.transitions.events import run_event
-from sophmate_desktop.store.transitions.intake import claim, store_plan
 from sophmate_desktop.store.transitions.killed import finish_killed
 from sophmate_desktop.store.transitions.outcomes import (
     auto_pause_workflow,
-    begin_apply,
     cancel_run,
     fail_run,
-    finish_apply,
 )
+from sophmate_desktop.store.transitions.plans import Plan, claim_many, load_runs, store_plans
 from sophmate_desktop.store.transitions.recovery import requeue_stopped_run
 from sophmate_desktop.store.transitions.runs import hold_running_run
-from sophmate_desktop.store.transitions.stale import replace_stale
-from sophmate_desktop.store.undo_blobs import undo_dir_of
 from sophmate_desktop.store.workflows import (
     LoadedWorkflow,
     connection_state,
-    effects_of,
-    load_workflow_by_id,
 )
 
 log = logging.getLogger(__name__)
 
 KILL_WAIT_S = 1.0  # a killed command's exit, before the monitor records it
 FINISH_WAIT_S = 30.0  # an applier thread waiting for the monitor's batch
-
-
-def mask(text: str) -> str:
-    return mask_values(text, SecretStore.values_seen())
 
 
 def output_paths(wf: LoadedWorkflow, mode: str) -> tuple[Path, ...]:
@@ -80,7 +69,7 @@ class PluginChanged(Exception):
     pass
 
 
-class Executor:
+class Executor(WriteApplying):
     """Plans runs and applies writes on the engine's worker and applier threads."""
 
     def __init__(
@@ -94,6 +83,7 @@ class Executor:
         enqueue_writes: Callable[[Iterable[int]], None],
         notify_failure: Callable[[LoadedWorkflow, int, str], None],
         stopping: threading.Event | None = None,
+        recorder: OutcomeRecorder | None = None,
     ) -> None:
         self.db = db
         self._host = host
@@ -103,32 +93,94 @@ class Executor:
         self._enqueue_writes = enqueue_writes
         self._notify_failure = notify_failure
         self._stopping = stopping or threading.Event()
+        # Planning renders in the guard, where a pause or the time limit ends it.
+        self.plan_timeout_s = DEFAULT_PLAN_TIMEOUT_S  # the setting; the engine refreshes it
+        self.guard = PlanGuard(inflight, self._plan_limit_s)
+        self._recorder = recorder or OutcomeRecorder(
+            db,
+            health=DatabaseHealth(db, publish),
+            publish=publish,
+            stopping=self._stopping,
+            claimer=host,
+        )
+        self._undo_dir: Path | None = None
+
+    def _plan_limit_s(self, ctx: PlanContext) -> float:
+        return getattr(ctx.workflow, "plan_timeout_s", None) or self.plan_timeout_s
 
     # Runs ------------------------------------------------------------------
 
     def execute_run(self, run_id: int, item: InFlight | None = None) -> None:
         """Plan one run. `item`: the intake started it already (claimed, in flight and
         announced); otherwise claim it here."""
-        wf: LoadedWorkflow | None = None
-        if item is None:
-            claimed = self._claim_run(run_id)
-            if claimed is None:
-                return
-            run, wf, item = claimed
+        self.execute_runs([(run_id, item)])
+
+    def execute_runs(self, entries: Sequence[tuple[int, InFlight | None]]) -> None:
+        """Plan several runs: those without an item claimed in one transaction, each
+        planned in turn (its own cancel checkpoints and failure), and the plans that
+        reached the end recorded in one transaction."""
+        jobs = self._claim_runs([run_id for run_id, item in entries if item is None])
+        given = {run_id: item for run_id, item in entries if item is not None}
         try:
-            if wf is None:
-                run = Run.get_by_id(run_id)
-                wf = load_workflow_by_id(run.workflow_id)
-            self._check_plugins(wf, run_id)
-            self._plan(run, wf, item)
+            if given:
+                loaded = load_runs(self.db, list(given))
+                jobs += [(run, wf, given.pop(run.id)) for run, wf in loaded]
+        finally:
+            for item in given.values():  # a run that no longer exists
+                self._inflight.remove(item)
+        ready: list[tuple[Plan, InFlight]] = []
+        try:
+            clean: dict[int, int] = {}
+            for run, wf, item in jobs:
+                plan = self._plan_guarded(run, wf, item, clean)
+                if plan is not None:
+                    ready.append((plan, item))
+            self._store(ready)
+        finally:
+            for _, _, item in jobs:
+                self._inflight.remove(item)
+
+    def _plan_guarded(
+        self, run: Run, wf: LoadedWorkflow, item: InFlight, clean: dict[int, int]
+    ) -> Plan | None:
+        """The run's plan, or None when it ended otherwise (stopped, held, failed)."""
+        try:
+            self._check_plugins(wf, run.id)
+            return self._plan(run, wf, item, clean)
         except Cancelled:
-            self._stopped(run_id, item)
+            self._stopped(run.id, item)
         except PluginChanged:
             pass
         except Exception as exc:
-            self._record_failure(run_id, exc, item, wf)
-        finally:
-            self._inflight.remove(item)
+            self._record_failure(run.id, exc, item, wf)
+        return None
+
+    def _store(self, ready: list[tuple[Plan, InFlight]]) -> None:
+        """Record the plans in one transaction (one by one if that fails, so that one
+        run's failure is its own), then announce each run and queue what was approved."""
+        stopped = [(p, i) for p, i in ready if i.cancelled.is_set()]
+        for plan, item in stopped:
+            self._stopped(plan.run_id, item)
+        ready = [(p, i) for p, i in ready if not i.cancelled.is_set()]
+        if not ready:
+            return
+        try:
+            outcome = store_plans(self.db, [p for p, _ in ready])
+        except Exception:
+            if len(ready) == 1:
+                plan, item = ready[0]
+                self._record_failure(plan.run_id, sys.exc_info()[1], item, plan.wf)
+                return
+            for one in ready:
+                self._store([one])
+            return
+        auto: list[int] = []
+        for plan, _ in ready:
+            status, approved = outcome[plan.run_id]
+            self._publish(EventKind.for_run(status), run=plan.run_id, workflow=plan.wf.name)
+            auto += approved
+        if auto:
+            self._enqueue_writes(auto)
 
     def _stopped(self, run_id: int, item: InFlight) -> None:
         """Planning stopped: a shutdown queues the run again, a kill switch cancels it."""
@@ -138,27 +190,27 @@ class Executor:
         cancel_run(self.db, run_id, item.reason or "stopped by a kill switch")
         self._publish(EventKind.RUN_CANCELLED, run=run_id, workflow=item.workflow)
 
-    def _claim_run(self, run_id: int) -> tuple[Run, LoadedWorkflow, InFlight] | None:
-        """Claim the run, put it in flight and announce it; None if another host has it."""
-        added: list[InFlight] = []
+    def _claim_runs(self, run_ids: list[int]) -> list[tuple[Run, LoadedWorkflow, InFlight]]:
+        """Claim the runs in one transaction, put each in flight and announce it; a run
+        another worker or host has is left out."""
+        if not run_ids:
+            return []
+        added: dict[int, InFlight] = {}
 
-        def in_flight(loaded: LoadedWorkflow) -> None:
-            added.append(
-                self._inflight.add(InFlight("run", run_id, loaded.name, loaded.category, ()))
+        def in_flight(run: Run, loaded: LoadedWorkflow) -> None:
+            added[run.id] = self._inflight.add(
+                InFlight("run", run.id, loaded.name, loaded.category, ())
             )
 
         try:
-            claimed = claim(self.db, run_id, self._host, in_flight)
+            claimed = claim_many(self.db, run_ids, self._host, in_flight)
         except BaseException:
-            for i in added:
+            for i in added.values():
                 self._inflight.remove(i)
             raise
-        if claimed is None:
-            return None
-        run, wf = claimed
-        item = added[0]
-        self._publish(EventKind.RUN_STARTED, run=run_id, workflow=wf.name)
-        return run, wf, item
+        for run, wf in claimed:
+            self._publish(EventKind.RUN_STARTED, run=run.id, workflow=wf.name)
+        return [(run, wf, added[run.id]) for run, wf in claimed]
 
     def _record_failure(
         self, run_id: int, exc: Exception, item: InFlight, wf: LoadedWorkflow | None
@@ -257,8 +309,9 @@ class Executor:
         )
         return ctx, nbytes, changed
 
-    def _plan(self, run: Run, wf: LoadedWorkflow, item: InFlight) -> None:
+    def _plan(self, run: Run, wf: LoadedWorkflow, item: InFlight, clean: dict[int, int]) -> Plan:
         ctx, nbytes, changed = self._plan_context(run, wf)
+        check_max_writes(wf.definition, expected_writes(wf.definition, ctx.input))
         planned = []
         for index, step in enumerate(wf.definition.steps):
             if item.cancelled.is_set():
@@ -266,125 +319,17 @@ class Executor:
             planned.extend(plan_step(step, ctx, index))
         if item.cancelled.is_set():
             raise Cancelled(item.reason)
+        check_max_writes(wf.definition, len(planned))  # a step may make several
         record_connection_state(planned, changed)
         # Only the approval gate of a staged run reads it: a dry run plans, never applies.
-        clean = (
-            0
-            if run.mode == "dry_run"
-            else queries.count_clean_approved_runs(wf.id, wf.gate_tightened_at)
-        )
-        status, auto = store_plan(
-            self.db, run.id, wf, planned, nbytes, clean, affected_records(planned)
-        )
-        self._publish(EventKind.for_run(status), run=run.id, workflow=wf.name)
-        if auto:
-            self._enqueue_writes(auto)
-
-    # Writes ----------------------------------------------------------------
-
-    def apply_write(self, write_id: int) -> None:
-        if self._stopping.is_set():
-            return  # stays approved: the next engine applies it
-        write, why = begin_apply(self.db, write_id, self._host)
-        if write is None:
-            log.debug("write %s not applied now: %s", write_id, why)
-            return
-        wf_name = Workflow.get_by_id(write.workflow_id).name
-        item = self._inflight.add(
-            InFlight("write", write_id, wf_name, write.category, tuple(effects_of(write)))
-        )
-        if self._stopping.is_set():  # the engine's stop did not see it in flight
-            item.cancel(SHUTDOWN_REASON, shutdown=True)
-        try:
-            status = self._apply(write, item)
-        finally:
-            self._inflight.remove(item)
-        if status is None:
-            return  # the monitor recorded the end and announced it
-        self._publish(EventKind.WRITE_FINISHED, write=write_id, run=write.run_id, status=status)
-        if status == RunStatus.FAILED:
-            self._publish(EventKind.RUN_FAILED, run=write.run_id, workflow=wf_name)
-
-    def _apply(self, write, item: InFlight) -> str | None:
-        """Apply the write and record how it ended; the run's status (None: the monitor
-        recorded it)."""
-        try:
-            action = get_action(write.kind)
-            ctx, changed = self._apply_context(write, item)
-            ctx.check()
-            check_connection(write.payload, changed)
-            result = action.apply(write.payload, ctx)
-        except Cancelled as exc:
-            if item.shutdown:  # its effect is unknown: resumed or interrupted, not failed
-                return self._finish(item, interrupted=True)
-            # a kill switch stopped it: not tried again by itself
-            return self._finish(item, error=mask(f"killed: {item.reason or exc}"), retry=False)
-        except Stale as exc:
-            return self._stale(item, action, write, exc)
-        except Exception as exc:
-            return self._finish(item, error=mask(str(exc) or type(exc).__name__))
-        return self._finish(
-            item, undo=result.undo, bytes_written=result.bytes_written, cost=result.cost
-        )
-
-    def _apply_context(self, write, item: InFlight) -> tuple[ApplyContext, dict]:
-        run = Run.get_by_id(write.run_id)
-        conn_names = [write.payload.get("connection")] if write.payload.get("connection") else []
-        # The settings sent with and their version come from one read: no window between
-        # the staleness check and the settings used.
-        settings, _, changed = connection_state(conn_names, run.mode)
-        context = ApplyContext(
-            idempotency_key=write.idempotency_key,
-            secret=self._secrets.get,
-            connections=settings,
-            cancelled=item.cancelled,
-            register_process=item.add_process,
-            undo_dir=undo_dir_of(self.db),
-        )
-        return context, changed
-
-    def _replan(self, action, write, stale: Stale):
-        if isinstance(stale, ConnectionStale):
-            run = Run.get_by_id(write.run_id)
-            ctx, _, changed = self._plan_context(run, load_workflow_by_id(run.workflow_id))
-            return replan_from_steps(write.payload, write.kind, ctx, changed)
-        replan = getattr(action, "replan", None)
-        if replan is None:
-            raise Stale(f"{write.kind} cannot be previewed again")
-        return replan(write.payload)
-
-    def _stale(self, item: InFlight, action, write, stale: Stale) -> str | None:
-        """Not applied: what it was previewed against changed. It is planned again with
-        a fresh preview, for a new decision; when it cannot be (the source is gone), it
-        fails with the reason."""
-        reason = mask(str(stale))
-        try:
-            planned = self._replan(action, write, stale)
-        except Exception as exc:
-            return self._finish(item, error=mask(f"{reason}; planning it again failed: {exc}"))
-        if not item.take_finish("thread"):
-            return self._finish(item, error=reason)  # the monitor records it
-        replanned = {
-            "target": planned.target,
-            "summary": planned.summary,
-            "preview": planned.preview,
-            "payload": planned.payload,
-        }
-        what = "file" if write.effect == "file" else "connection"
-        comment = f"the {what} changed since this preview"
-        new_id, status = replace_stale(self.db, item.id, reason, replanned, comment)
-        if new_id is not None:
-            self._publish(EventKind.for_run(status), run=write.run_id, workflow=item.workflow)
-        return status
-
-    def _finish(self, item: InFlight, **outcome) -> str | None:
-        """finish_apply, unless the monitor that killed this write's command records it
-        (in its batch): then wait for that and return None."""
-        if not item.take_finish("thread"):
-            item.finish_done.wait(FINISH_WAIT_S)
-            if item.finished_by_monitor:
-                return None
-        return finish_apply(self.db, item.id, **outcome)
+        # Counted once per workflow in a batch: a batch's runs are decided together.
+        if run.mode == "dry_run":
+            clean_runs = 0
+        else:
+            if wf.id not in clean:
+                clean[wf.id] = queries.count_clean_approved_runs(wf.id, wf.gate_tightened_at)
+            clean_runs = clean[wf.id]
+        return Plan(run.id, wf, planned, nbytes, clean_runs, affected_records(planned))
 
     def stop_items(self, stopping: list[tuple[InFlight, str]]) -> None:
         """On the monitor: stop what a pause covers. Every command is killed before any
@@ -402,6 +347,8 @@ class Executor:
         for item, _ in stopping:
             if not any(item is m for m in mine):
                 item.cancelled.set()
+            if item.kind == "run":
+                self.guard.stop(item)  # a plan rendering a runaway template ends now
         if mine:
             try:
                 self._finish_killed(mine)

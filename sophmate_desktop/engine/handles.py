@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,8 +36,13 @@ class InFlight:
     finish_done: threading.Event = field(default_factory=threading.Event)
     finished_by_monitor: bool = False
     shutdown: bool = False  # cancelled because the engine stops, not by a kill switch
+    started: float = field(default_factory=time.monotonic)  # the plan time limit counts from it
+    # Told of each command started, to record it in the database (engine/lifeline.py).
+    on_process: Callable[[InFlight, Any], None] | None = None
 
     def add_process(self, proc: Any) -> None:
+        if self.on_process is not None:
+            self.on_process(self, proc)
         with self.lock:
             self.processes.append(proc)
             cancelled = self.cancelled.is_set()
@@ -114,14 +120,21 @@ def wait_reaped(procs: list[Any], timeout: float) -> bool:
 
 
 class InFlightTable:
-    def __init__(self) -> None:
+    def __init__(self, on_process: Callable[[InFlight, Any], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._items: dict[tuple[str, int], InFlight] = {}
+        self._on_process = on_process
 
     def add(self, item: InFlight) -> InFlight:
+        if item.on_process is None:
+            item.on_process = self._on_process
         with self._lock:
             self._items[(item.kind, item.id)] = item
         return item
+
+    def get(self, kind: str, item_id: int) -> InFlight | None:
+        with self._lock:
+            return self._items.get((kind, item_id))
 
     def remove(self, item: InFlight) -> None:
         with self._lock:

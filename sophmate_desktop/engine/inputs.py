@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sophmate_desktop.domain.workflow import InputSpec
+from sophmate_desktop.domain.workflow import InputSpec, WorkflowDefinition
 
 
 class InputError(Exception):
@@ -74,4 +74,26 @@ def _parse_json(path: Path, text: str) -> Any:
         raise InputError(
             f"input file {path} is not valid JSON: {exc.msg} "
             f"(line {exc.lineno}, column {exc.colno})"
+        )
+
+
+class TooManyWrites(InputError):
+    """A run would plan more writes than its workflow's `max_writes`."""
+
+
+def expected_writes(defn: WorkflowDefinition, data: Any) -> int:
+    """The writes a plan of `defn` over `data` makes, counted before planning: one per
+    record for a `for_each` step, one for any other step."""
+    records = len(data) if isinstance(data, list) else 0
+    return sum(records if s.for_each else 1 for s in defn.steps)
+
+
+def check_max_writes(defn: WorkflowDefinition, writes: int) -> None:
+    """TooManyWrites when `writes` is over the workflow's limit (None: no limit)."""
+    limit = defn.max_writes
+    if limit is not None and writes > limit:
+        raise TooManyWrites(
+            f"this run would plan {writes} writes, over max_writes ({limit}) of workflow "
+            f"{defn.name}; nothing was planned. Raise `max_writes` in the workflow file "
+            "(a number, or `max_writes: none` for no limit) or split the input"
         )

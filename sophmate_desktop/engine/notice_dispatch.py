@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 
 from peewee import Database
 
+from sophmate_desktop.domain.addresses import AddressError, one_address
 from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.domain.templates import substitute_secrets
 from sophmate_desktop.secrets import mask_known_values
@@ -72,7 +73,10 @@ def apprise_url(target: str, secret: Callable[[str], str]) -> str:
     """The URL apprise sends `target` to (secrets expanded)."""
     kind, _, rest = target.strip().partition(":")
     if kind == "email" and "@" in rest and "/" not in rest:
-        return email_url(rest.strip(), secret)
+        try:
+            return email_url(one_address(rest.strip(), bare=True).addr_spec, secret)
+        except AddressError as exc:
+            raise NoticeTargetError(f"{target}: the address {exc}") from exc
     if kind == "webhook":
         rest = substitute_secrets(rest.strip(), secret)
         return re.sub(r"^http(s?)://", lambda m: f"json{m.group(1)}://", rest)

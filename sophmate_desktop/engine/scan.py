@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import stat
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch, fnmatchcase
@@ -43,6 +44,9 @@ class WatchSpec:
     recursive: bool = False
     settle_ms: int = 500
     polling: bool = False
+    settle_closed: bool = False  # wait for the writer's close (inotify), not the timer
+    follow_links_outside: bool = False
+    safety_scan_s: float = 300.0  # 0: no periodic rescan
     _prefix: str = field(init=False, repr=False, compare=False, default="")
 
     def __post_init__(self) -> None:
@@ -102,9 +106,16 @@ def file_stamp(path: str | os.PathLike[str]) -> FileStamp | None:
 
 
 def scan_folder(spec: WatchSpec) -> Iterator[Path]:
-    """The matching files in the spec's folder now (below it if recursive), sorted by
-    name per folder. Symlinked folders are not followed; unreadable subfolders are
-    skipped with a warning. An unreadable or missing watched folder raises OSError."""
+    """The matching files in the spec's folder now (below it if recursive)."""
+    for path, _ in scan_stamps(spec):
+        yield Path(path)
+
+
+def scan_stamps(spec: WatchSpec) -> Iterator[tuple[str, FileStamp]]:
+    """(path, (size, mtime_ns)) of the matching files in the spec's folder now (below
+    it if recursive), sorted by name per folder; one stat per file. Symlinked folders
+    are not followed; unreadable subfolders are skipped with a warning. An unreadable
+    or missing watched folder raises OSError."""
     root = str(spec.folder)
     stack = [root]
     while stack:
@@ -124,12 +135,105 @@ def scan_folder(spec: WatchSpec) -> Iterator[Path]:
                     if spec.recursive:
                         subfolders.append(entry.path)
                     continue
-                is_file = entry.is_file()
+                if not spec.matches_str(entry.path):
+                    continue
+                st = entry.stat()  # follows a link: the stamp of what it points at
             except OSError:
                 continue
-            if is_file and spec.matches_str(entry.path):
-                yield Path(entry.path)
+            if stat.S_ISREG(st.st_mode):
+                yield entry.path, (st.st_size, st.st_mtime_ns)
         stack.extend(reversed(subfolders))
+
+
+def escaped_path(path: str | os.PathLike[str]) -> str:
+    """The path as text that can be stored and shown: bytes that are not UTF-8 (a
+    surrogate-escaped str from os.fsdecode) written as backslash escapes (bad\\xff.csv)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def undecodable(path: str | os.PathLike[str]) -> bool:
+    """True for a path whose name is not valid UTF-8 (the database cannot store it)."""
+    try:
+        os.fspath(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+class LinkCheck:
+    """Does a file resolve (a symlink, or a path through a symlinked folder) outside
+    its watched folder? One realpath per folder, one lstat per file."""
+
+    def __init__(self) -> None:
+        self._real: dict[str, str] = {}
+
+    def _realdir(self, folder: str) -> str:
+        real = self._real.get(folder)
+        if real is None:
+            real = self._real[folder] = os.path.join(os.path.realpath(folder), "")
+        return real
+
+    def outside(self, spec: WatchSpec, path: str) -> str | None:
+        """The place `path` resolves to when that is outside spec.folder, else None."""
+        root = self._realdir(str(spec.folder))
+        try:
+            is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+        except OSError:
+            return None
+        if is_link:
+            target = os.path.realpath(path)
+        else:
+            parent, _, name = path.rpartition(os.sep)
+            target = self._realdir(parent or os.sep) + name
+        return None if target.startswith(root) else target
+
+
+def refusal(spec: WatchSpec | None, path: Path, links: LinkCheck) -> str | None:
+    """Why a file must not run (an undecodable name, a link resolving outside the
+    watched folder without the workflow's leave), or None."""
+    shown = escaped_path(path)
+    if undecodable(path):
+        return (
+            f"the file name {shown} is not valid UTF-8 (shown with backslash escapes): "
+            "it is not run; rename the file to run it"
+        )
+    if spec is None or spec.follow_links_outside:
+        return None
+    target = links.outside(spec, str(path))
+    if target is None:
+        return None
+    return (
+        f"{shown} resolves outside the watched folder {spec.folder} "
+        f"(to {escaped_path(target)}): refused; the workflow's "
+        "trigger.follow_links_outside allows it"
+    )
+
+
+class StampMemo:
+    """What the last scan of each watch saw, path -> (size, mtime_ns): the periodic
+    safety scan offers only files that are new or changed since (stat only)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, dict[str, FileStamp]] = {}
+        self._lock = threading.Lock()
+
+    def scan(self, spec: WatchSpec, *, only_changed: bool) -> list[tuple[Path, FileStamp]]:
+        """The matching files now (all, or only those new or changed since the last
+        scan of this spec); remembers what it saw."""
+        now = dict(scan_stamps(spec))
+        with self._lock:
+            before = self._seen.get(spec.key, {})
+            self._seen[spec.key] = now
+        return [
+            (Path(p), stamp)
+            for p, stamp in now.items()
+            if not only_changed or before.get(p) != stamp
+        ]
+
+    def forget(self, keys: Iterable[str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._seen.pop(key, None)
 
 
 class FileChanged(SophmateError):
@@ -152,8 +256,6 @@ def file_version(path: Path, chunk: int = 1024 * 1024) -> FileVersion:
         return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
     digest = hashlib.sha256()
-    buffer = bytearray(chunk)
-    view = memoryview(buffer)
     total = 0
     # O_NONBLOCK: opening a FIFO must not hang (it is refused just below).
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
@@ -161,6 +263,9 @@ def file_version(path: Path, chunk: int = 1024 * 1024) -> FileVersion:
         before = os.fstat(fd)
         if not stat.S_ISREG(before.st_mode):
             raise BadInput(f"{path} is not a regular file")
+        # sized to the file: a fresh 1 MB buffer per small file was most of a scan's hashing
+        buffer = bytearray(max(1, min(chunk, before.st_size + 1)))
+        view = memoryview(buffer)
         while n := f.readinto(buffer):
             digest.update(view[:n])
             total += n

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from peewee import Database
@@ -27,20 +27,25 @@ from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.engine.execution import Executor
 from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable
+from sophmate_desktop.engine.lifeline import Lifeline, kill_left_behind
 from sophmate_desktop.engine.notice_dispatch import NoticeDispatcher
+from sophmate_desktop.engine.plan_guard import PLAN_TIMEOUT_SETTING, bind_thread
 from sophmate_desktop.engine.preview import (
     PreviewFailed,
     PreviewInput,
     file_sha256_or_none,
     plan_preview,
 )
-from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue
+from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue, target_key
+from sophmate_desktop.engine.recording import DB_FAULTS, DatabaseHealth, OutcomeRecorder
 from sophmate_desktop.engine.triggers import Triggers
 from sophmate_desktop.secrets import SecretStore
-from sophmate_desktop.store import backups, sql
-from sophmate_desktop.store.models import Run, Workflow, Write
+from sophmate_desktop.secrets import audit_key as secret_audit_key
+from sophmate_desktop.store import audit_key, backups, checkpoints, instances, sql
+from sophmate_desktop.store.models import Run, Setting, Workflow, Write
+from sophmate_desktop.store.transitions.applying import replay_journal
 from sophmate_desktop.store.transitions.intake import Offer, next_queued, next_retry_in
-from sophmate_desktop.store.transitions.recovery import host_id, recover
+from sophmate_desktop.store.transitions.recovery import recover, requeue_stopped_run
 from sophmate_desktop.store.undo_blobs import prune_for
 from sophmate_desktop.store.workflows import effects_of, switch_states
 
@@ -67,7 +72,12 @@ NOTICE_EVENTS = frozenset(
         EventKind.SWITCHES_CHANGED,
     }
 )
+# Runs a worker takes at once when they have piled up: claimed in one transaction and
+# recorded in one more (a run waits for at most this many plans before its commit).
+WORKER_BATCH = 32
 RETRY_MARGIN_S = 0.005  # wake this much after a backoff ends, so that it has ended
+HEARTBEAT_S = 10.0  # the instance's heartbeat, the setting re-read, ended commands forgotten
+STOP_PLANS_S = 2.0  # at shutdown, plans still running after this are requeued from stop()
 
 
 class Engine:
@@ -82,24 +92,39 @@ class Engine:
         watch: bool = True,
         polling_interval_s: float = 1.0,
         intake_batch: int = 500,
-        appliers: int = 1,
+        appliers: int = 2,
+        apply_batch: int = 64,
     ) -> None:
         self.db = db
-        self.host = host_id()
+        # This start of the engine: claims name it (host:pid#id); see store/instances.py.
+        self.instance_id = instances.new_instance_id()
+        self.host = instances.claim_token(self.instance_id)
+        self.lifeline = Lifeline(db, self.instance_id)
         self.secrets = secrets or SecretStore()
+        store = self.secrets
+        audit_key.use_key_loader(
+            db, lambda: secret_audit_key(store, create=checkpoints.first_mac(db) is None)
+        )
+        self._checkpoints = checkpoints.Checkpointer.for_db(db)
         self.events = Listeners()
         self.tick_s = tick_s
         self.idle_tick_s = max(tick_s, IDLE_TICK_S) if idle_tick_s is None else idle_tick_s
-        self.inflight = InFlightTable()
+        self.inflight = InFlightTable(on_process=self.lifeline.started)
         self.runs = RunQueue()
-        self.writes = WriteQueue()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._workers = max(1, workers)
-        # Several appliers let several approved writes (commands) run at once; each
-        # write is still claimed exactly once (approved -> applying in begin_apply).
+        # Appliers take approved writes in batches, one lane each: writes to one target
+        # (file path, HTTP URL) stay in order on one lane, other targets go in parallel,
+        # and writes without a shared target (commands) go to any free applier. Each
+        # write is still claimed exactly once (approved -> applying in begin_applies).
         self._appliers = max(1, appliers)
+        self.writes = WriteQueue(self._appliers, apply_batch)
+        self.health = DatabaseHealth(db, self.publish)
+        self.recorder = OutcomeRecorder(
+            db, health=self.health, publish=self.publish, stopping=self._stop, claimer=self.host
+        )
         self._fingerprint: object = None
         self._idle = threading.Condition()
         self.notices = NoticeDispatcher(db, self.secrets.get)
@@ -109,9 +134,10 @@ class Engine:
             inflight=self.inflight,
             secrets=self.secrets,
             publish=self.publish,
-            enqueue_writes=self.writes.enqueue,
+            enqueue_writes=self._enqueue_writes,
             notify_failure=self.notices.wake,
             stopping=self._stop,
+            recorder=self.recorder,
         )
         self.triggers = Triggers(
             db,
@@ -134,10 +160,13 @@ class Engine:
             return
         self.started = True
         with self.db.connection_context():
-            counts = recover(self.db, self.host)
+            counts = self._recover()
+            replayed = counts.pop("outcomes_replayed")
             pruned = prune_for(self.db)
         if pruned:
             log.info("removed %d undo copies past their retention", pruned)
+        if replayed:
+            log.info("recorded %d outcomes a stopped engine had journaled", replayed)
         if any(counts.values()):
             log.info("recovered after a crash: %s", counts)
         self._spawn("sophmate-monitor", self._monitor_loop)
@@ -147,10 +176,30 @@ class Engine:
         for i in range(self._workers):
             self._spawn(f"sophmate-worker-{i}", self._worker_loop)
         for i in range(self._appliers):
-            self._spawn(f"sophmate-applier-{i}", self._applier_loop)
+            self._spawn(f"sophmate-applier-{i}", lambda lane=i: self._applier_loop(lane))
         self.triggers.start()
         self.notices.start()
         self.wake()
+
+    def _recover(self) -> dict[str, int]:
+        """Take over what dead engine instances left: their commands' process groups
+        killed, their runs requeued, their writes resumed or interrupted."""
+        instances.register(self.db, self.instance_id)
+        self._read_settings()
+        # outcomes a dead engine journaled land first: recorded, not interrupted
+        replayed = replay_journal(self.db, instances.judge(self.db, self.instance_id))
+        dead = instances.dead_instances(self.db, self.instance_id)
+        notes = kill_left_behind(self.db, dead)
+        counts = recover(self.db, self.host, notes)
+        counts["commands_killed"] = sum(1 for n in notes.values() if "was killed" in n)
+        instances.prune(self.db, dead)
+        counts["outcomes_replayed"] = replayed
+        return counts
+
+    def _read_settings(self) -> None:
+        row = Setting.get_or_none(Setting.key == PLAN_TIMEOUT_SETTING)
+        if row is not None and isinstance(row.value, int | float) and row.value > 0:
+            self.executor.plan_timeout_s = float(row.value)
 
     def stop(self, timeout: float = 10.0) -> None:
         if not self.started:
@@ -158,23 +207,55 @@ class Engine:
         self._stop.set()
         self._wake.set()
         # What is in flight is not failed by this: a write whose effect is unknown waits,
-        # interrupted, for a person; a run being planned goes back to the queue.
+        # interrupted, for a person; a run being planned goes back to the queue (its
+        # rendering is stopped from here: a runaway template does not hold the exit).
         for item in self.inflight.snapshot():
             item.cancel(SHUTDOWN_REASON, shutdown=True)
+            if item.kind == "run":
+                self.executor.guard.stop(item)
         self.triggers.stop(timeout)
         self.runs.stop(self._workers)
         self.writes.stop(self._appliers)
+        deadline = time.monotonic() + timeout
         for t in self._threads:
-            t.join(timeout)
+            if t.name.startswith("sophmate-worker"):
+                t.join(min(STOP_PLANS_S, max(0.0, deadline - time.monotonic())))
+        self._requeue_stuck_plans()
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
         self.notices.stop(timeout)
         alive = [t.name for t in self._threads if t.is_alive()]
         if alive:
             log.error("engine threads still alive after stop: %s", alive)
+        else:
+            self._mark_stopped()
         self._threads.clear()
         self.started = False
 
+    def _requeue_stuck_plans(self) -> None:
+        """Plans still running (stuck in C code, or in the database) go back to the
+        queue from here: shutdown never leaves a run `running`."""
+        stuck = [i for i in self.inflight.snapshot() if i.kind == "run"]
+        if not stuck:
+            return
+        with self.db.connection_context():
+            for item in stuck:
+                try:
+                    if requeue_stopped_run(self.db, item.id):
+                        log.warning("run %s requeued at shutdown while still planning", item.id)
+                except Exception:
+                    log.exception("could not requeue run %s at shutdown", item.id)
+
+    def _mark_stopped(self) -> None:
+        try:
+            with self.db.connection_context():
+                instances.mark_stopped(self.db, self.instance_id)
+        except Exception:
+            log.exception("could not record that the engine stopped")
+
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         def body() -> None:
+            bind_thread(self.executor.guard)  # plans on this thread can be stopped
             with self.db.connection_context():
                 try:
                     target()
@@ -215,7 +296,9 @@ class Engine:
         """What this engine is doing now: {"run": runs being planned, "write": writes
         being applied}. Quitting the window asks first when either is not 0."""
         items = self.inflight.snapshot()
-        return {kind: sum(1 for i in items if i.kind == kind) for kind in ("run", "write")}
+        counts = {kind: sum(1 for i in items if i.kind == kind) for kind in ("run", "write")}
+        counts["write"] += len(self.recorder.pending())  # applied, not recorded yet
+        return counts
 
     def free_workers(self) -> int:
         """Workers waiting for a run right now, less the runs already queued for them."""
@@ -225,35 +308,57 @@ class Engine:
 
     def _worker_loop(self) -> None:
         while True:
-            entry = self.runs.take()
-            if entry is STOP:
-                return
-            run_id, item = entry if isinstance(entry, tuple) else (entry, None)
+            taken = self.runs.take_batch(WORKER_BATCH)
+            entries = [e if isinstance(e, tuple) else (e, None) for e in taken if e is not STOP]
             try:
-                self.executor.execute_run(run_id, item)
+                if entries:
+                    self.executor.execute_runs(entries)
             except Exception:
-                log.exception("run %s: unexpected engine error", run_id)
+                log.exception("runs %s: unexpected engine error", [r for r, _ in entries])
             finally:
-                self.runs.done(run_id)
+                for run_id, _ in entries:
+                    self.runs.done(run_id)
+            self._notify_idle()
+            if taken[-1] is STOP:
+                return
+
+    def _applier_loop(self, lane: int) -> None:
+        while True:
+            batch = self.writes.take(lane)
+            if batch is STOP:
+                return
+            try:
+                # claims nothing while the database refuses commits (probed meanwhile)
+                if self.health.wait_writable(self._stop):
+                    self.executor.apply_batch(batch)
+            except DB_FAULTS as exc:  # the claim could not commit: they stay approved
+                self.health.failed(exc)
+            except Exception:
+                log.exception("writes %s: unexpected engine error", batch)
+            finally:
+                self.writes.done(batch)
             self._notify_idle()
 
-    def _applier_loop(self) -> None:
-        while True:
-            write_id = self.writes.take()
-            if write_id is STOP:
-                return
-            try:
-                self.executor.apply_write(write_id)
-            except Exception:
-                log.exception("write %s: unexpected engine error", write_id)
-            self._notify_idle()
+    def _enqueue_writes(self, write_ids: Iterable[int]) -> None:
+        """Writes a run's plan approved itself: queued on the lane of their target."""
+        ids = list(write_ids)
+        rows = Write.select(Write.id, Write.kind, Write.effect, Write.target).where(
+            Write.id.in_(ids)
+        )
+        self.writes.enqueue((w.id, target_key(w.kind, w.effect, w.target)) for w in rows)
 
     def _monitor_loop(self) -> None:
         last_version: int | None = None
         last_full = 0.0
+        last_beat = time.monotonic()
         retry_due: float | None = None
         woken = True
+        audit_key.prime(self.db)
         while not self._stop.is_set():
+            self.executor.guard.enforce_deadlines()
+            if time.monotonic() - last_beat >= HEARTBEAT_S:
+                last_beat = time.monotonic()
+                self._heartbeat()
             try:
                 version = sql.data_version(self.db)
                 now = time.monotonic()
@@ -276,12 +381,21 @@ class Engine:
                         retry_due += now
                     self._pick_up_work(self.check_switches())
                 self.triggers.tick()
+                self._checkpoints.monitor_tick()  # the engine's own commits, every 2 s
             except Exception:
                 log.exception("monitor tick failed")
                 if retry_due is not None:  # look again a tick later, not at once
                     retry_due = max(retry_due, time.monotonic() + self.tick_s)
             woken = self._wake.wait(self._next_wait(retry_due))
             self._wake.clear()
+
+    def _heartbeat(self) -> None:
+        try:
+            instances.heartbeat(self.db, self.instance_id)
+            self.lifeline.sweep()
+            self._read_settings()
+        except Exception:
+            log.exception("engine heartbeat failed")
 
     def _next_wait(self, retry_due: float | None) -> float:
         """Until the next tick, or just past the next backoff's end if that is sooner."""
@@ -292,7 +406,11 @@ class Engine:
 
     def _busy(self) -> bool:
         return bool(
-            len(self.inflight) or self.runs.busy() or self.writes.busy() or not self.triggers.idle()
+            len(self.inflight)
+            or self.runs.busy()
+            or self.writes.busy()
+            or self.recorder.pending()
+            or not self.triggers.idle()
         )
 
     def check_switches(self) -> list[policy.SwitchState]:
@@ -343,20 +461,23 @@ class Engine:
             self.runs.enqueue(runs)
         busy = self.inflight.ids("write")
         approved = (
-            Write.select(Write.id, Write.category, Write.effect, Write.customer_facing)
+            Write.select(
+                Write.id, Write.category, Write.kind, Write.effect, Write.target,
+                Write.customer_facing,
+            )
             .where(
                 Write.status == WriteStatus.APPROVED.value,
                 Write.next_attempt_at.is_null() | (Write.next_attempt_at <= utcnow()),
             )
             .order_by(Write.id)
-            .limit(200)
+            .limit(1000)
         )
         ready = []
         for w in approved:
             if w.id in busy:
                 continue
             if policy.blocking_switch(switches, category=w.category, effects=effects_of(w)) is None:
-                ready.append(w.id)
+                ready.append((w.id, target_key(w.kind, w.effect, w.target)))
         if ready:
             self.writes.enqueue(ready)
 
@@ -397,6 +518,7 @@ class Engine:
             self.runs.empty()
             and self.writes.empty()
             and len(self.inflight) == 0
+            and not self.recorder.pending()
             and self.triggers.idle()
         )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -17,13 +18,20 @@ log = logging.getLogger(__name__)
 
 
 class Pending:
-    __slots__ = ("deadline", "heap_deadline", "settle_s", "stamp")
+    __slots__ = ("closed_only", "deadline", "heap_deadline", "settle_s", "stamp")
 
-    def __init__(self, stamp: FileStamp, deadline: float, settle_s: float) -> None:
+    def __init__(
+        self, stamp: FileStamp, deadline: float, settle_s: float, closed_only: bool = False
+    ) -> None:
         self.stamp = stamp
         self.deadline = deadline
         self.heap_deadline: float | None = deadline  # its one live heap item, if any
         self.settle_s = settle_s
+        # `settle: closed`: no timer, only the writer's close ends settling
+        self.closed_only = closed_only
+
+    def rearm(self, now: float) -> None:
+        self.deadline = math.inf if self.closed_only else now + self.settle_s
 
 
 class Settler:
@@ -44,6 +52,11 @@ class Settler:
         if self._heap[0][2] is ident:
             self._cond.notify()
 
+    def waiting(self, ident: tuple[str, str]) -> bool:
+        """Whether ident is settling now (e.g. waiting for its writer to close it)."""
+        with self._cond:
+            return ident in self._pending
+
     def discard(self, ident: tuple[str, str]) -> bool:
         with self._cond:
             return self._pending.pop(ident, None) is not None
@@ -56,9 +69,11 @@ class Settler:
         *,
         trigger: bool,
         finished: bool,
+        closed_only: bool = False,
     ) -> None:
         """A new event for ident: start settling (trigger), or push its deadline.
-        `finished` (a close-after-write) completes settling if the stamp held."""
+        `finished` (a close-after-write) completes settling if the stamp held; with
+        `closed_only` only a close completes it (no timer)."""
         now = time.monotonic()
         with self._cond:
             entry = self._pending.get(ident)
@@ -69,14 +84,22 @@ class Settler:
             if entry is None:
                 if not trigger:
                     return
-                entry = self._pending[ident] = Pending(stamp, now + settle_s, settle_s)
-                self._push(entry.deadline, ident)
+                entry = self._pending[ident] = Pending(stamp, now, settle_s, closed_only)
+                entry.rearm(now)
+                entry.heap_deadline = entry.deadline
+                if finished and closed_only:
+                    entry.deadline = entry.heap_deadline = now
+                if entry.deadline != math.inf:
+                    self._push(entry.deadline, ident)
                 return
-            if finished and stamp == entry.stamp:
+            if finished and (stamp == entry.stamp or entry.closed_only):
+                entry.stamp = stamp
                 entry.deadline = now
             else:
                 entry.stamp = stamp
-                entry.deadline = now + entry.settle_s
+                entry.rearm(now)
+            if entry.deadline == math.inf:
+                return
             if entry.heap_deadline is None or entry.deadline < entry.heap_deadline:
                 entry.heap_deadline = entry.deadline
                 self._push(entry.deadline, ident)
@@ -123,10 +146,12 @@ class Settler:
                 elif stamp == entry.stamp:
                     del self._pending[ident]
                     deliver.append(ident)
-                else:
+                else:  # written again (with closed_only: after its close)
                     entry.stamp = stamp
-                    entry.deadline = entry.heap_deadline = time.monotonic() + entry.settle_s
-                    self._push(entry.deadline, ident)
+                    entry.rearm(time.monotonic())
+                    entry.heap_deadline = entry.deadline
+                    if entry.deadline != math.inf:
+                        self._push(entry.deadline, ident)
         for key, path in deliver:
             self._deliver(key, path)
 

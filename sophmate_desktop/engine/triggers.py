@@ -4,30 +4,36 @@ interval schedules and manual runs. One intake thread records offers in batches.
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from peewee import Database
+from peewee import Database, OperationalError
 
-from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import RunStatus
 from sophmate_desktop.domain.errors import BadInput, PolicyRefused
-from sophmate_desktop.domain.names import ENGINE_ACTOR, AuditAction, EventKind
+from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.engine.handles import InFlight, InFlightTable
 from sophmate_desktop.engine.later import Later
 from sophmate_desktop.engine.queues import RunQueue
-from sophmate_desktop.engine.scan import FileChanged, file_version, scan_folder
+from sophmate_desktop.engine.scan import (
+    FileChanged,
+    LinkCheck,
+    StampMemo,
+    escaped_path,
+    file_version,
+    refusal,
+    undecodable,
+)
 from sophmate_desktop.engine.watchers import WatchManager, WatchSpec
 from sophmate_desktop.store import sql
-from sophmate_desktop.store.audit import NewEvent
-from sophmate_desktop.store.models import Category, Run, Workflow
-from sophmate_desktop.store.notifications import record_notification
-from sophmate_desktop.store.sql import queued_transaction
-from sophmate_desktop.store.transitions import gate
+from sophmate_desktop.store.models import Workflow
 from sophmate_desktop.store.transitions.intake import Offer, Recorded, record_batch
+from sophmate_desktop.store.transitions.refusals import record_watch_problem
 from sophmate_desktop.store.workflows import LoadedWorkflow, load_workflows
 
 log = logging.getLogger(__name__)
@@ -35,6 +41,15 @@ _STOP = object()
 # How often the watch supervisor looks for dead observers and vanished folders. Each
 # look wakes a thread: at 1 s that alone was a quarter of the idle engine's CPU.
 SUPERVISE_S = 2.0
+SAFETY_SCAN_S = 300  # a workflow's trigger.safety_scan_s overrides it
+
+
+def _transient(exc: BaseException) -> bool:
+    """A database that is busy now (locked, a serialisation conflict): try again."""
+    text = str(exc).lower()
+    return isinstance(exc, OperationalError) and any(
+        m in text for m in ("locked", "busy", "could not serialize", "deadlock")
+    )
 
 
 def watch_spec(wf: LoadedWorkflow) -> WatchSpec | None:
@@ -50,6 +65,10 @@ def watch_spec(wf: LoadedWorkflow) -> WatchSpec | None:
         recursive=trig.recursive,
         settle_ms=trig.settle_ms,
         polling=trig.polling,
+        # only inotify reports a writer's close; elsewhere the settle timer applies
+        settle_closed=trig.settle == "closed" and sys.platform.startswith("linux"),
+        follow_links_outside=bool(trig.follow_links_outside),
+        safety_scan_s=float(SAFETY_SCAN_S if trig.safety_scan_s is None else trig.safety_scan_s),
     )
 
 
@@ -87,6 +106,9 @@ class Triggers:
         self._thread: threading.Thread | None = None
         self._rescans: list[threading.Thread] = []
         self.later = Later("sophmate-later")
+        self._memo = StampMemo()
+        self._safety_due: dict[str, float] = {}
+        self.safety_scans = 0  # started so far (for tests and the fault table)
         self._watching = False
         self.manager = (
             WatchManager(
@@ -158,6 +180,9 @@ class Triggers:
             changed = specs != self._specs
             fresh = [k for k, s in specs.items() if self._specs.get(k) != s]
             self._specs = specs
+            for key in fresh:
+                self._safety_due.pop(key, None)
+        self._memo.forget(fresh)
         if changed and self.manager is not None:
             self.manager.set_watches(specs.values())
             if self._watching:
@@ -175,6 +200,7 @@ class Triggers:
                     self._schedules[name] = (interval, now + interval)
         for name in due:
             self.submit(Offer(name, "schedule"))
+        self._safety_scans()
 
     # Offers --------------------------------------------------------------
 
@@ -184,32 +210,54 @@ class Triggers:
     def _on_file(self, key: str, path: Path) -> None:
         self.intake.put((key, path))
 
-    def _on_rescan(self, key: str | None) -> None:
+    def _on_rescan(self, key: str | None, *, only_changed: bool = False) -> None:
+        """A reconciliation scan (every file against the ledger), or with only_changed
+        the safety scan (files new or changed since the last scan, stat only)."""
         with self._lock:
             specs = [s for k, s in self._specs.items() if key is None or k == key]
         t = threading.Thread(
-            target=self._rescan, args=(specs,), name="sophmate-rescan", daemon=True
+            target=self._rescan, args=(specs, only_changed), name="sophmate-rescan", daemon=True
         )
         self._rescans = [r for r in self._rescans if r.is_alive()] + [t]
         t.start()
 
-    def _rescan(self, specs: list[WatchSpec]) -> None:
+    def _rescan(self, specs: list[WatchSpec], only_changed: bool = False) -> None:
         for spec in specs:
             try:
-                for path in scan_folder(spec):
-                    self._offer_settled(spec, path)
+                for path, (_, mtime_ns) in self._memo.scan(spec, only_changed=only_changed):
+                    self._offer_settled(spec, path, mtime_ns)
             except FileNotFoundError:
                 continue
             except Exception:
                 log.exception("rescan of %s failed", spec.folder)
 
-    def _offer_settled(self, spec: WatchSpec, path: Path) -> None:
+    def _safety_scans(self) -> None:
+        """Start the periodic safety scan of each watch whose interval has passed."""
+        now = time.monotonic()
+        due = []
+        with self._lock:
+            for key, spec in self._specs.items():
+                if spec.safety_scan_s <= 0:
+                    continue
+                at = self._safety_due.setdefault(key, now + spec.safety_scan_s)
+                if at <= now:
+                    self._safety_due[key] = now + spec.safety_scan_s
+                    due.append(key)
+        if self._watching and not any(t.is_alive() for t in self._rescans):
+            for key in due:
+                self.safety_scans += 1
+                self._on_rescan(key, only_changed=True)
+
+    def _offer_settled(self, spec: WatchSpec, path: Path, mtime_ns: int | None = None) -> None:
         """A rescan bypasses the watcher's settling: a file changed less than settle_ms
-        ago may still be being written, so look at it again once it could have settled."""
+        ago may still be being written, so look at it again once it could have settled
+        (with `settle: closed`, a file the watcher waits to see closed is left to it)."""
         if self._stopping.is_set():
             return
+        if self.manager is not None and self.manager.settling(spec.key, str(path)):
+            return
         try:
-            mtime_ns = path.stat().st_mtime_ns
+            mtime_ns = path.stat().st_mtime_ns if mtime_ns is None else mtime_ns
         except OSError:
             return
         young_ns = spec.settle_ms * 1_000_000 - (time.time_ns() - mtime_ns)
@@ -239,7 +287,7 @@ class Triggers:
                         break
                     batch.append(more)
                 try:
-                    self._record(batch)
+                    self._record_isolated(batch)
                 except Exception:
                     log.exception("recording %d trigger events failed", len(batch))
                 finally:
@@ -249,11 +297,53 @@ class Triggers:
                 if stop:
                     return
 
-    def _record(self, batch: list) -> None:
-        offers = []
-        retry = []
+    def _record_isolated(self, batch: list) -> None:
+        """Record a batch; when that fails, one offer cannot take the others with it:
+        a busy database is waited for (retried later, never dropped), anything else
+        splits the batch down to the one offer that fails, which is reported."""
+        try:
+            self._record(batch)
+        except Exception as exc:
+            if _transient(exc):
+                log.warning("database busy recording %d offers; retry in 0.5 s", len(batch))
+                for item in batch:
+                    self.later.call_later(0.5, self.intake.put, item)
+                return
+            if len(batch) == 1:
+                self._report_unrecordable(batch[0], exc)
+                return
+            log.warning("recording %d offers failed (%s); one by one", len(batch), exc)
+            for item in batch:
+                self._record_isolated([item])
+
+    def _report_unrecordable(self, item: object, exc: Exception) -> None:
+        log.error("cannot record %r: %s", item, exc, exc_info=exc)
+        if isinstance(item, Offer) or self._stopping.is_set():
+            return
+        key, path = item  # type: ignore[misc]
+        reason = f"{escaped_path(path)} could not be recorded: {exc}"
+        try:
+            st = path.stat()
+            shown = Path(escaped_path(path))
+            offer = Offer(key, "file", shown, st.st_size, st.st_mtime_ns, refused=reason)
+            self._record_offers([offer])
+        except Exception:
+            log.exception("reporting the unrecordable file %s failed", escaped_path(path))
+
+    def _vet(self, key: str, path: Path, st: os.stat_result, links: LinkCheck) -> Offer | None:
+        """A refused offer for a file that must not run, or None for one that may."""
+        reason = refusal(self._specs.get(key), path, links)
+        if reason is None:
+            return None
+        shown = Path(escaped_path(path))
+        return Offer(key, "file", shown, st.st_size, st.st_mtime_ns, refused=reason)
+
+    def _candidates(self, batch: list, offers: list[Offer]) -> list[tuple]:
+        """(item, workflow id, stat, refused offer or None) of the batch's files; its
+        other offers (schedules) go to `offers`."""
         ids = sql.workflow_ids(self.db)
         candidates = []
+        links = LinkCheck()
         for item in batch:
             if isinstance(item, Offer):
                 offers.append(item)
@@ -261,16 +351,27 @@ class Triggers:
             key, path = item
             try:
                 st = path.stat()
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError):
                 continue
             if key in ids:
-                candidates.append((item, ids[key], st))
+                candidates.append((item, ids[key], st, self._vet(key, path, st, links)))
+        return candidates
+
+    def _record(self, batch: list) -> None:
+        offers: list[Offer] = []
+        retry = []
+        candidates = self._candidates(batch, offers)
         known = sql.known_versions(
-            self.db, [(wf_id, str(item[1])) for item, wf_id, _ in candidates]
+            self.db,
+            [(wf_id, str(v.path if v else item[1])) for item, wf_id, _, v in candidates],
         )
-        for item, wf_id, st in candidates:
+        for item, wf_id, st, refused in candidates:
             key, path = item
-            if (wf_id, str(path), st.st_size, st.st_mtime_ns) in known:
+            shown = str(refused.path) if refused else str(path)
+            if (wf_id, shown, st.st_size, st.st_mtime_ns) in known:
+                continue
+            if refused is not None:
+                offers.append(refused)
                 continue
             try:
                 version = file_version(path)
@@ -336,6 +437,11 @@ class Triggers:
         offer = Offer(workflow, "manual", actor=actor, mode=mode)
         if file is not None:
             path = Path(file).expanduser().resolve()
+            if undecodable(path):
+                raise BadInput(
+                    f"--file: the name {escaped_path(path)} is not valid UTF-8 (shown with "
+                    "backslash escapes); rename the file to run it"
+                )
             if not path.is_file():
                 raise BadInput(f"--file: {path} is not a file")
             v = file_version(path)
@@ -347,50 +453,7 @@ class Triggers:
     # Problems and failure notices ------------------------------------------
 
     def _on_problem(self, key: str, message: str) -> None:
-        with self.db.connection_context(), queued_transaction(self.db):
-            wf = Workflow.get_or_none(Workflow.name == key)
-            if wf is None:
-                return
-            now = utcnow()
-            # A run that failed before it began: created queued, then failed through
-            # the gate like any run, so its trail has one event (the problem's).
-            run = Run.create(
-                workflow=wf.id,
-                revision=wf.revision,
-                trigger_kind="watch",
-                mode=wf.stage,
-                status=RunStatus.QUEUED.value,
-                queued_at=now,
-                host=self._host,
-            )
-            category = Category.get_by_id(wf.category_id).name
-            event = NewEvent(
-                actor=ENGINE_ACTOR,
-                action=AuditAction.WATCH_PROBLEM,
-                subject=key,
-                category=category,
-                workflow=key,
-                run=run.id,
-                reason=message,
-            )
-            gate.move_run(self.db, run.id, RunStatus.QUEUED, RunStatus.RUNNING, started_at=now)
-            gate.move_run(
-                self.db,
-                run.id,
-                RunStatus.RUNNING,
-                RunStatus.FAILED,
-                events=event,
-                finished_at=now,
-                error=message,
-            )
-            record_notification(
-                "error",
-                "watch_problem",
-                f"{key}: {message}",
-                "Files for this workflow are not being watched. Fix the "
-                "folder; the engine picks it up again by itself.",
-                workflow=key,
-                run=run.id,
-                group_key=f"watch:{key}",
-            )
-        self._publish(EventKind.NOTIFICATION, workflow=key)
+        with self.db.connection_context():
+            recorded = record_watch_problem(self.db, key, message, self._host)
+        if recorded:
+            self._publish(EventKind.NOTIFICATION, workflow=key)

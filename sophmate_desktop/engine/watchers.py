@@ -265,7 +265,7 @@ class WatchManager:
     def _route(
         self, spec: WatchSpec, kind: str, src: str, stamp: FileStamp | None, trigger: bool
     ) -> None:
-        if spec.settle_ms == 0:
+        if spec.settle_ms == 0 and not spec.settle_closed:
             if trigger and stamp is not None:
                 self._deliver(spec.key, src)
             return
@@ -276,8 +276,16 @@ class WatchManager:
                 stamp,
                 spec.settle_ms / 1000,
                 trigger=trigger,
-                finished=kind == "closed" and "closed" in spec.events,
+                finished=kind == "closed" and ("closed" in spec.events or spec.settle_closed),
+                # a rename brings a file its writer closed already: the timer it is
+                closed_only=spec.settle_closed and kind != "moved",
             )
+
+    def settling(self, key: str, path: str) -> bool:
+        """Whether the watcher is settling this file now (with `settle: closed`: it
+        waits for the writer to close it), so a rescan leaves it to the watcher."""
+        settler = self._settler
+        return settler is not None and settler.waiting((key, path))
 
     def _settler_discard(self, key: str, path: str) -> bool:
         settler = self._settler

@@ -22,6 +22,7 @@ import peewee
 
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.store import sql
+from sophmate_desktop.store.audit_key import cached_key, event_mac
 from sophmate_desktop.store.database import is_sqlite
 from sophmate_desktop.store.models import GENESIS_HASH, AuditEvent, AuditHead
 
@@ -38,6 +39,7 @@ EXPORT_FIELDS = (
     "details",
     "prev_hash",
     "hash",
+    "mac",
 )
 
 
@@ -119,6 +121,7 @@ _COLUMNS = (
     "details",
     "prev_hash",
     "hash",
+    "mac",
 )
 
 
@@ -136,8 +139,11 @@ def _lock_head(db: peewee.Database) -> tuple[int, str]:
     return query.tuples().get()
 
 
-def _rows(events: Iterable[NewEvent], last_id: int, last_hash: str) -> list[tuple]:
-    """The rows to insert, in _COLUMNS order, each hashed onto the one before."""
+def _rows(
+    events: Iterable[NewEvent], last_id: int, last_hash: str, key: bytes | None = None
+) -> list[tuple]:
+    """The rows to insert, in _COLUMNS order, each hashed onto the one before (and
+    MACed under the audit key when this process has it)."""
     rows = []
     for ev in events:
         last_id += 1
@@ -154,7 +160,8 @@ def _rows(events: Iterable[NewEvent], last_id: int, last_hash: str) -> list[tupl
         )
         details_text = canonical_details(ev.details)
         digest = event_hash(last_hash, fields, details_text)
-        rows.append((*fields, details_text, last_hash, digest))
+        mac = None if key is None else event_mac(key, digest)
+        rows.append((*fields, details_text, last_hash, digest, mac))
         last_hash = digest
     return rows
 
@@ -170,11 +177,11 @@ def append(db: peewee.Database, event: NewEvent | None = None, /, **fields: Any)
 def append_many(db: peewee.Database, events: Iterable[NewEvent], chunk: int = 1000) -> list[int]:
     """Append events in order, in the caller's write transaction on `db`; returns their ids."""
     last_id, last_hash = _lock_head(db)
-    rows = _rows(events, last_id, last_hash)
+    rows = _rows(events, last_id, last_hash, cached_key(db))
     if not rows:
         return []
     sql.insert_audit_rows(db, _COLUMNS, rows, chunk)
-    AuditHead.update(last_id=rows[-1][0], last_hash=rows[-1][-1]).where(AuditHead.id == 1).execute()
+    AuditHead.update(last_id=rows[-1][0], last_hash=rows[-1][-2]).where(AuditHead.id == 1).execute()
     return [row[0] for row in rows]
 
 

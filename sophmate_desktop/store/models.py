@@ -194,6 +194,7 @@ class AuditEvent(BaseModel):
     reason = TextField(null=True)
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64)
+    mac = CharField(max_length=64, null=True)  # HMAC of `hash` under the audit key
 
     class Meta:
         indexes = (
@@ -290,6 +291,35 @@ class LedgerEntry(BaseModel):
         indexes = ((("workflow", "path", "size", "mtime_ns"), True),)
 
 
+class EngineInstance(BaseModel):
+    """One start of an engine: recovery tells it is dead by its pid's start time."""
+
+    id = CharField(primary_key=True, max_length=32)
+    host = CharField(max_length=255)
+    pid = IntegerField()
+    pid_start = BigIntegerField(null=True)  # /proc/PID/stat starttime (clock ticks)
+    started_at = DateTimeField(default=utcnow)
+    heartbeat_at = DateTimeField(default=utcnow)
+    stopped_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "engine_instance"
+
+
+class EngineProcess(BaseModel):
+    """A command's process group, while it runs: killed if its engine died."""
+
+    instance = CharField(max_length=32, index=True)
+    write = IntegerField(null=True)
+    pid = IntegerField()
+    pgid = IntegerField()
+    pid_start = BigIntegerField(null=True)
+    started_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "engine_process"
+
+
 CORE_MODELS = [
     Category,
     Switch,
@@ -305,5 +335,7 @@ CORE_MODELS = [
     Setting,
     SecretRef,
     WriteApproval,
+    EngineInstance,
+    EngineProcess,
 ]
 ALL_MODELS = [*CORE_MODELS, LedgerEntry]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from peewee import fn
 
-from sophmate_desktop.domain.enums import SwitchScope, WriteStatus
+from sophmate_desktop.domain.enums import RunStatus, SwitchScope, WriteStatus
 from sophmate_desktop.domain.errors import NotFound
 from sophmate_desktop.store.models import (
     AuditEvent,
@@ -162,10 +162,16 @@ def write_row(w: Write, workflow: str) -> WriteRow:
         error=w.error,
         attempt=w.attempt,
         next_attempt_at=w.next_attempt_at,
+        claimed_by=w.claimed_by,
     )
 
 
-INBOX_STATUSES = (WriteStatus.PENDING.value, WriteStatus.INTERRUPTED.value)
+# applying: always shown, with its engine, so a write whose outcome waits is never hidden
+INBOX_STATUSES = (
+    WriteStatus.PENDING.value,
+    WriteStatus.INTERRUPTED.value,
+    WriteStatus.APPLYING.value,
+)
 
 
 def writes_query(
@@ -205,19 +211,27 @@ def get_write_row(write_id: int) -> WriteRow:
     return write_row(w, w.wf_name)
 
 
-def switch_rows() -> list[SwitchRow]:
-    held = (
-        Run.select(Workflow.category, fn.COUNT(Run.id).alias("n"))
-        .join(Workflow)
-        .where(Run.status == "held")
-        .group_by(Workflow.category)
-    )
-    held_by_cat = {r.workflow.category_id: r.n for r in held}
-    counts = dict(
-        Workflow.select(Workflow.category, fn.COUNT(Workflow.id))
-        .group_by(Workflow.category)
+def held_by_workflow() -> dict[int, int]:
+    """Held runs per workflow id. Runs alone (no join): the status index finds the few
+    held ones whatever the statistics say; a join lets the planner walk every run of
+    each workflow instead."""
+    return dict(
+        Run.select(Run.workflow, fn.COUNT(Run.id))
+        .where(Run.status == RunStatus.HELD.value)
+        .group_by(Run.workflow)
         .tuples()
     )
+
+
+def switch_rows() -> list[SwitchRow]:
+    category_of = dict(Workflow.select(Workflow.id, Workflow.category).tuples())
+    held_by_cat: dict[int, int] = {}
+    for wf_id, n in held_by_workflow().items():
+        cat_id = category_of.get(wf_id)
+        held_by_cat[cat_id] = held_by_cat.get(cat_id, 0) + n
+    counts: dict[int, int] = {}
+    for cat_id in category_of.values():
+        counts[cat_id] = counts.get(cat_id, 0) + 1
     total_held = sum(held_by_cat.values())
     rows: list[SwitchRow] = []
     for sw in Switch.select().order_by(Switch.scope.desc(), Switch.name):

@@ -103,6 +103,18 @@ class WriteRow(_Row):
     approvals_given: int = 0
     approvals_needed: int = 1
     refusal: str | None = None  # why the listing person may not approve it now
+    claimed_by: str | None = None  # the engine applying it
+    recording: str | None = None  # "applied, recording...": its outcome waits to land
+
+    @property
+    def status_text(self) -> str:
+        """The status as shown: an applying write names its engine, or what the engine
+        knows of it while the database has not taken its outcome yet."""
+        if self.recording:
+            return self.recording
+        if self.status == "applying":
+            return f"applying on {self.claimed_by or 'an engine'}"
+        return self.status
 
 
 @dataclass(frozen=True)

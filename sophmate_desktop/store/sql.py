@@ -93,6 +93,10 @@ class RawInsert:
         found = cursor.fetchone()
         return None if found is None else found[0]
 
+    def insert_many(self, db: Database, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert rows in one executemany, without their ids."""
+        cursor.executemany(self._statement(db, False), [self.values(r) for r in rows])
+
     def insert_counted(self, db: Database, cursor: Any, row: Mapping[str, Any]) -> bool:
         """Insert one row without asking for its id; False when a conflict was ignored."""
         cursor.execute(self._statement(db, False), self.values(row))
@@ -164,6 +168,49 @@ def link_ledger(db: Database, cursor: Any, links: Sequence[tuple]) -> None:
         f'AND "path" = {p} AND "size" = {p} AND "mtime_ns" = {p}',
         list(links),
     )
+
+
+def run_states(db: Database, run_ids: Sequence[int]) -> list[tuple]:
+    """(id, status, mode, started_at as stored) of the runs (one query per 500)."""
+    out: list[tuple] = []
+    for start in range(0, len(run_ids), CHUNK):
+        chunk = list(run_ids[start : start + CHUNK])
+        statement = (
+            'SELECT "id", "status", "mode", "started_at" FROM "run" '
+            f'WHERE "id" IN ({_params(db, len(chunk))})'
+        )
+        out += db.execute_sql(statement, chunk).fetchall()
+    return out
+
+
+def set_run_figures(db: Database, figures: Sequence[tuple]) -> None:
+    """A planned run's figures: (bytes_read, actions, affected_records, cost,
+    duration_ms, run id) each; never its status (that is the gate's)."""
+    if not figures:
+        return
+    p = db.param
+    cursor = db.cursor()
+    try:
+        cursor.executemany(
+            f'UPDATE "run" SET "bytes_read" = {p}, "actions" = {p}, "affected_records" = {p}, '
+            f'"cost" = {p}, "duration_ms" = {p} WHERE "id" = {p}',
+            list(figures),
+        )
+    finally:
+        cursor.close()
+
+
+def approved_writes_of(db: Database, run_ids: Sequence[int]) -> list[tuple[int, int]]:
+    """(write id, run id) of the approved writes of the runs, in write id order."""
+    out: list[tuple[int, int]] = []
+    for start in range(0, len(run_ids), CHUNK):
+        chunk = list(run_ids[start : start + CHUNK])
+        statement = (
+            'SELECT "id", "run_id" FROM "write" WHERE "status" = '
+            f'{db.param} AND "run_id" IN ({_params(db, len(chunk))}) ORDER BY "id"'
+        )
+        out += db.execute_sql(statement, ["approved", *chunk]).fetchall()
+    return out
 
 
 def data_version(db: Database) -> int | None:

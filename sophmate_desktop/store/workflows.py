@@ -80,6 +80,20 @@ def load_workflow_by_id(workflow_id: int) -> LoadedWorkflow:
     return load_workflow(wf, wf.cat)
 
 
+def load_workflows_by_id(db: Database, workflow_ids: Iterable[int]) -> dict[int, LoadedWorkflow]:
+    """The workflows by id, one query; each definition parsed once per revision."""
+    ids = list(workflow_ids)
+    if not ids:
+        return {}
+    query = (
+        Workflow.select(Workflow, Category.name.alias("cat"))
+        .join(Category)
+        .where(Workflow.id.in_(sql.id_list(db, ids)))
+        .objects()
+    )
+    return {wf.id: load_workflow(wf, wf.cat) for wf in query}
+
+
 def load_workflows(enabled_only: bool = False) -> list[LoadedWorkflow]:
     query = Workflow.select(Workflow, Category.name.alias("cat")).join(Category)
     if enabled_only:

@@ -1063,3 +1063,18 @@ def test_approvers_parse_and_round_trip() -> None:
     assert defn.approval.approvers == 2
     assert definition_from_dict(definition_to_dict(defn)).approval.approvers == 2
     assert parse_workflow_yaml(DESIGN_EXAMPLE).approval.approvers == 1
+
+
+def test_a_secret_in_argv_is_refused_and_env_or_stdin_named() -> None:
+    step = 'action: run_command\nargv: [tool, "--token={{ secret.api }}"]'
+    assert_error(with_step(step), "steps[0].argv[1]: a secret (api) in argv is visible")
+    assert_error(with_step(step), "pass it in env")
+
+
+def test_a_secret_in_env_or_stdin_is_accepted() -> None:
+    step = (
+        "action: run_command\nargv: [tool]\n"
+        'env: {TOKEN: "{{ secret.api }}"}\nstdin: "{{ secret.api }}\\n"'
+    )
+    (parsed,) = parse_workflow_yaml(with_step(step)).steps
+    assert parsed.params["stdin"] == "{{ secret.api }}\n"

@@ -101,7 +101,7 @@ def test_audit_pages_and_schema_reads(db, console) -> None:
         (first, prev, digest, payload), _ = sql.audit_page(db, _COLUMNS, 0, 10, hashed_in_sql=True)
         assert (first, prev, digest) == (1, rows[0][10], rows[0][11])
         assert payload.startswith(prev)
-    assert sql.latest_migration(db, SCHEMA_TABLE)[0].startswith("000")
+    assert sql.latest_migration(db, SCHEMA_TABLE)[0][:5].rstrip("_").isdigit()
 
 
 def test_count_rows_through_a_plain_connection(sqlite_db, tmp_path) -> None:
@@ -112,3 +112,34 @@ def test_count_rows_through_a_plain_connection(sqlite_db, tmp_path) -> None:
         assert sql.count_rows(conn, "audit_event") == 0
     finally:
         conn.close()
+
+
+def test_run_states_figures_and_approved_writes_of(db, console) -> None:
+    from sophmate_desktop.store.models import Write
+
+    console.import_workflow(workflow_yaml())
+    wf = Workflow.get(Workflow.name == "wf-one")
+    runs = [make_run(db, "wf-one", status="running", mode="dry_run") for _ in range(2)]
+    states = {row[0]: row[1:3] for row in sql.run_states(db, [r.id for r in runs] + [999999])}
+    assert states == {r.id: ("running", "dry_run") for r in runs}
+    (_, _, _, started) = sql.run_states(db, [runs[0].id])[0]
+    assert Run.started_at.python_value(started) == runs[0].started_at
+    insert = sql.RawInsert(Write)
+    now = utcnow()
+    rows = [
+        dict(run=r.id, workflow=wf.id, category="finance", seq=1, kind="write_file",
+             effect="file", target=f"/out/{r.id}", summary="s", preview="p", payload={},
+             status=status, idempotency_key=f"k{r.id}", created_at=now)
+        for r, status in zip(runs, ("approved", "planned"), strict=True)
+    ]  # fmt: skip
+    with write_transaction(db):
+        cursor = db.cursor()
+        insert.insert_many(db, cursor, rows)
+        cursor.close()
+        sql.set_run_figures(db, [(10, 1, 2, 0.5, 7, runs[0].id), (0, 1, 0, 0.0, None, runs[1].id)])
+    approved = sql.approved_writes_of(db, [r.id for r in runs])
+    assert approved == [(Write.get(Write.run == runs[0].id).id, runs[0].id)]
+    first = Run.get_by_id(runs[0].id)
+    assert (first.bytes_read, first.actions, first.affected_records, first.cost) == (10, 1, 2, 0.5)
+    assert first.duration_ms == 7 and first.status == "running"
+    assert Run.get_by_id(runs[1].id).duration_ms is None

@@ -1,8 +1,10 @@
 """run_command: an argv list run without a shell, killable by a kill switch.
 
 The process starts in its own session (process group), so a cancel or a timeout
-kills the command and everything it started. Secrets in argv, cwd or env are tokens
-in the plan and substituted only when the process starts; output is masked.
+kills the command and everything it started; it dies with the engine (a parent-death
+signal, launcher.py) and its group is recorded for the next engine to kill. Secrets
+reach it through env or stdin (never argv: every user can read /proc/PID/cmdline);
+they are tokens in the plan, substituted only when the process starts; output is masked.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sophmate_desktop.domain.enums import EffectKind
-from sophmate_desktop.domain.templates import mask_values
+from sophmate_desktop.domain.templates import mask_values, secret_names
 from sophmate_desktop.domain.workflow import StepSpec
 from sophmate_desktop.engine.actions._common import SecretLookup, field_error, render_text
 from sophmate_desktop.engine.actions.base import (
@@ -30,6 +32,7 @@ from sophmate_desktop.engine.actions.base import (
     PlanContext,
     PlannedWrite,
 )
+from sophmate_desktop.engine.actions.launcher import popen as launch
 
 TAIL_BYTES = 4096
 STDOUT_IN_ERROR = 500  # characters of stdout a failure message carries (stderr: its tail)
@@ -63,6 +66,25 @@ class _Tail(threading.Thread):
     def text(self) -> str:
         text = bytes(self.data).decode("utf-8", "replace")
         return ("..." + text) if self.total > TAIL_BYTES else text
+
+
+class _Feed(threading.Thread):
+    """Writes a command's standard input and closes it (a thread: a child that reads
+    slowly would block the writer on a full pipe)."""
+
+    def __init__(self, stream: Any, data: bytes) -> None:
+        super().__init__(daemon=True, name="run_command-input")
+        self.stream = stream
+        self.data = data
+
+    def run(self) -> None:
+        try:
+            self.stream.write(self.data)
+        except OSError:  # the child exited without reading it all
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                self.stream.close()
 
 
 def _kill_group(proc: subprocess.Popen[bytes], grace_s: float = _TERM_GRACE_S) -> None:
@@ -116,6 +138,17 @@ class _ExitWaiter:
             self.fd = None
 
 
+def _check_arg(i: int, arg: str) -> None:
+    if "\x00" in arg:
+        raise field_error(f"argv[{i}]", "contains a NUL character")
+    if secret_names(arg):  # a workflow stored before the schema refused it
+        raise field_error(
+            f"argv[{i}]",
+            "a secret in argv is visible to every user (/proc/PID/cmdline): "
+            "pass it in env or stdin",
+        )
+
+
 def _seconds(value: float) -> str:
     return f"{value:g} s"
 
@@ -135,8 +168,7 @@ class RunCommand:
         if not argv[0].strip():
             raise field_error("argv[0]", "the program is empty after rendering")
         for i, arg in enumerate(argv):
-            if "\x00" in arg:
-                raise field_error(f"argv[{i}]", "contains a NUL character")
+            _check_arg(i, arg)
         cwd = None
         if params.get("cwd") is not None:
             cwd = render_text(params["cwd"], variables, "cwd")
@@ -144,12 +176,17 @@ class RunCommand:
         if not isinstance(env_spec, Mapping):
             raise field_error("env", "expected a mapping of variable names to text")
         env = {str(k): render_text(v, variables, f"env.{k}") for k, v in env_spec.items()}
+        stdin = None
+        if params.get("stdin") is not None:
+            stdin = render_text(params["stdin"], variables, "stdin")
         timeout = float(params.get("timeout_s", 60))
         command = shlex.join(argv)
         lines = [command]
         if cwd:
             lines.append(f"in {cwd}")
         lines += [f"with {k}={v}" for k, v in env.items()]
+        if stdin is not None:
+            lines.append(f"standard input: {stdin}")
         lines.append(f"timeout {_seconds(timeout)}")
         return [
             PlannedWrite(
@@ -158,7 +195,13 @@ class RunCommand:
                 target=command if len(command) <= 200 else command[:197] + "...",
                 summary=f"run {os.path.basename(argv[0])}",
                 preview="\n".join(lines),
-                payload={"argv": argv, "cwd": cwd, "env": env, "timeout_s": timeout},
+                payload={
+                    "argv": argv,
+                    "cwd": cwd,
+                    "env": env,
+                    "stdin": stdin,
+                    "timeout_s": timeout,
+                },
                 customer_facing=step.customer_facing,
             )
         ]
@@ -170,13 +213,17 @@ class RunCommand:
         cwd = secrets.substitute(payload["cwd"]) if payload.get("cwd") else None
         env = dict(os.environ)
         env.update({k: secrets.substitute(v) for k, v in (payload.get("env") or {}).items()})
+        stdin = payload.get("stdin")
+        data = None if stdin is None else secrets.substitute(stdin).encode("utf-8")
         timeout = float(payload.get("timeout_s", 60))
         shown = shlex.join(payload["argv"])
 
         def masked(text: str) -> str:
             return mask_values(text, secrets.values)
 
-        proc = _start(argv, cwd, env, shown, masked)
+        proc = _start(argv, cwd, env, shown, masked, piped=data is not None)
+        if data is not None:
+            _Feed(proc.stdin, data).start()
         out, err = _Tail(proc.stdout), _Tail(proc.stderr)
         out.start()
         err.start()
@@ -195,6 +242,8 @@ def _start(
     env: dict[str, str],
     shown: str,
     masked: Callable[[str], str],
+    *,
+    piped: bool = False,
 ) -> subprocess.Popen[bytes]:
     options: dict[str, Any] = {}
     if _POSIX:
@@ -202,12 +251,12 @@ def _start(
     else:
         options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
     try:
-        return subprocess.Popen(
+        return launch(
             argv,
             cwd=cwd,
             env=env,
             shell=False,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             **options,

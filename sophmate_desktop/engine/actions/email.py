@@ -4,6 +4,11 @@ Connection settings: host, port, ssl (implicit TLS), starttls, username, from,
 timeout_s, and secret_ref (the keyring name of the password). The Message-ID is
 derived from the idempotency key, so a message sent twice by a retry can be recognised
 by the receiving side. Sending cannot be checked afterwards: idempotent is False.
+
+Each rendered `to`/`cc` value (and the connection's `from`) must be exactly one
+address (`domain.addresses.one_address`): a value such as "a@x, evil@y" fails the plan
+naming the step, the field, the record and the value. Several recipients are a list
+in the workflow file, one address per element.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ import smtplib
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, getaddresses
+from email.utils import formatdate
 from typing import Any
 
+from sophmate_desktop.domain.addresses import AddressError, one_address
 from sophmate_desktop.domain.enums import EffectKind
 from sophmate_desktop.domain.templates import mask_values
 from sophmate_desktop.domain.workflow import StepSpec
@@ -39,23 +46,24 @@ def message_id(idempotency_key: str) -> str:
     return f"<{idempotency_key}@sophmate-desktop>"
 
 
+def _address(text: str, field: str, what: str = "") -> Address:
+    try:
+        return one_address(text)
+    except AddressError as exc:
+        shown = text if len(text) <= 200 else text[:197] + "..."
+        raise field_error(field, f"{what}{shown!r} {exc}")
+
+
 def _addresses(value: Any, variables: dict[str, Any], field: str) -> list[str]:
-    """Rendered recipients; one template may list several, separated by commas."""
+    """Rendered recipients, exactly one address per template: a list of recipients is
+    a list in the workflow file, never one value that happens to hold commas."""
     if value is None:
         return []
     items = value if isinstance(value, list) else [value]
     found: list[str] = []
     for i, item in enumerate(items):
         f = f"{field}[{i}]" if isinstance(value, list) else field
-        text = render_text(item, variables, f)
-        if "\r" in text or "\n" in text:
-            raise field_error(f, "an address may not contain a line break")
-        for name, addr in getaddresses([text]):
-            if not addr:
-                continue
-            if "@" not in addr or addr.startswith("@") or addr.endswith("@"):
-                raise field_error(f, f"{addr!r} is not an e-mail address")
-            found.append(formataddr((name, addr)) if name else addr)
+        found.append(str(_address(render_text(item, variables, f), f)))
     return found
 
 
@@ -79,13 +87,15 @@ class SendEmail:
                 raise field_error(key, "required field is missing")
         to = _addresses(params["to"], variables, "to")
         if not to:
-            raise field_error("to", "no recipient after rendering")
+            raise field_error("to", "lists no recipient")
         cc = _addresses(params.get("cc"), variables, "cc")
         subject = _one_line(render_text(params["subject"], variables, "subject"), "subject")
         body = render_text(params["body"], variables, "body")
         sender = str(settings.get("from") or "")
         if settings and not sender:
             raise field_error("connection", f"connection {conn!r} has no `from` address")
+        if sender:
+            sender = str(_address(sender, "connection", f"the `from` of {conn!r}: "))
         lines = [
             f"From: {sender or f'(the {ctx.mode} sender of connection {conn!r})'}",
             f"To: {', '.join(to)}",
@@ -121,9 +131,11 @@ class SendEmail:
         settings = settings_for(payload["connection"], ctx)
         secrets = SecretLookup(ctx)
         server = _server(settings, payload["connection"])
-        sender = str(settings.get("from") or payload["from"])
-        msg = _message(payload, ctx, secrets, sender)
-        recipients = [a for _, a in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", []))]
+        sender = _applied_address(str(settings.get("from") or payload["from"]), "from")
+        to = [_applied_address(secrets.substitute(a), "to") for a in payload["to"]]
+        cc = [_applied_address(secrets.substitute(a), "cc") for a in payload["cc"]]
+        msg = _message(payload, ctx, secrets, sender, to, cc)
+        recipients = [a.addr_spec for a in to + cc]
         username = settings.get("username")
         password = None
         if username and settings.get("secret_ref"):
@@ -134,7 +146,7 @@ class SendEmail:
 
         ctx.check()
         login = (str(username), password) if username and password is not None else None
-        refused = _send(server, login, msg, sender, recipients, ctx, masked)
+        refused = _send(server, login, msg, sender.addr_spec, recipients, ctx, masked)
         sent = len(recipients) - len(refused)
         output = f"sent to {sent} recipient(s), Message-ID {msg['Message-ID']}"
         if refused:
@@ -162,14 +174,27 @@ def _server(settings: Mapping[str, Any], connection: str) -> _Server:
     return _Server(host, port, use_ssl, starttls, timeout)
 
 
+def _applied_address(text: str, field: str) -> Address:
+    """Checked again when sending: the payload is data read back from the database."""
+    try:
+        return one_address(text)
+    except AddressError as exc:
+        raise ActionError(f"{field}: {text!r} {exc}")
+
+
 def _message(
-    payload: dict[str, Any], ctx: ApplyContext, secrets: SecretLookup, sender: str
+    payload: dict[str, Any],
+    ctx: ApplyContext,
+    secrets: SecretLookup,
+    sender: Address,
+    to: list[Address],
+    cc: list[Address],
 ) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = ", ".join(secrets.substitute(a) for a in payload["to"])
-    if payload["cc"]:
-        msg["Cc"] = ", ".join(secrets.substitute(a) for a in payload["cc"])
+    msg["To"] = tuple(to)
+    if cc:
+        msg["Cc"] = tuple(cc)
     msg["Subject"] = secrets.substitute(payload["subject"])
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = message_id(ctx.idempotency_key)

@@ -5,31 +5,35 @@ appends its audit events in one write transaction; callers publish after the com
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from peewee import Database, fn
 
-from sophmate_desktop.domain import policy, states
+from sophmate_desktop.domain import states
 from sophmate_desktop.domain.clock import utcnow
-from sophmate_desktop.domain.enums import EffectKind, RunStatus, WriteStatus
+from sophmate_desktop.domain.enums import RunStatus, WriteStatus
 from sophmate_desktop.domain.names import ENGINE_ACTOR, AuditAction
 from sophmate_desktop.store import audit, sql
 from sophmate_desktop.store.audit import NewEvent
 from sophmate_desktop.store.database import is_sqlite
-from sophmate_desktop.store.models import LedgerEntry, Run, Workflow, Write
-from sophmate_desktop.store.notifications import record_notification
+from sophmate_desktop.store.models import LedgerEntry, Run, Write
 from sophmate_desktop.store.sql import RawInsert, queued_transaction
-from sophmate_desktop.store.transitions import gate
-from sophmate_desktop.store.transitions.budget import check_budget
 from sophmate_desktop.store.transitions.events import run_event
+from sophmate_desktop.store.transitions.plans import (
+    Plan,
+    PlannedWrite,
+    _duration,
+    claim_many,
+    started_event,
+    store_plans,
+)
+from sophmate_desktop.store.transitions.refusals import fail_refused_run
 from sophmate_desktop.store.workflows import (
     LoadedWorkflow,
     WorkflowState,
-    load_workflow_by_id,
     switch_states,
     workflow_block,
     workflow_states,
@@ -46,6 +50,9 @@ class Offer:
     sha256: str | None = None
     actor: str = ENGINE_ACTOR
     mode: str | None = None  # a manual dry run of a staged workflow
+    # Why this file version is refused (an undecodable name, a link outside the
+    # folder): recorded once through the ledger as a failed run, with a notice.
+    refused: str | None = None
 
 
 class Recorded(NamedTuple):
@@ -98,6 +105,7 @@ def record_batch(
             cursor.close()
         if batch.events:
             audit.append_many(db, batch.events)
+        batch.fail_refused()
         if batch.started and on_started is not None:
             on_started([r for r in batch.created if r.status == RunStatus.RUNNING.value])
     return batch.created
@@ -112,15 +120,21 @@ class _Batch:
         self.events: list[NewEvent] = []
         self.links: list[tuple] = []
         self.started: list[int] = []
+        self.refused: list[tuple[int, WorkflowState, Offer]] = []
+
+    def fail_refused(self) -> None:
+        for run_id, wf, offer in self.refused:
+            fail_refused_run(self.db, run_id, wf.name, wf.category, offer, self.now)
 
     def record(self, cursor: Any, offer: Offer, wf: WorkflowState, blocked: str | None) -> None:
         path = str(offer.path) if offer.path else None
         if offer.kind == "file" and not self._new_version(cursor, offer, wf, path):
             return  # this version already has its run
-        status = RunStatus.HELD if blocked else RunStatus.QUEUED
+        status = RunStatus.HELD if blocked and not offer.refused else RunStatus.QUEUED
         # A run started at once is queued and claimed in this one transaction:
         # its row is written running, its trail says queued, then started.
         begin = status is RunStatus.QUEUED and len(self.started) < self.start
+        begin = begin and not offer.refused
         mode = offer.mode or wf.stage
         states.check_run(None, status)
         run_id = _RUN_INSERT.insert(
@@ -150,6 +164,9 @@ class _Batch:
             status = states.check_run(status, RunStatus.RUNNING)
             self.started.append(run_id)
             self.events.append(_started_event(wf.name, wf.category, run_id, 1, mode, self.host))
+        if offer.refused:
+            self.refused.append((run_id, wf, offer))
+            return
         self.created.append(Recorded(run_id, status.value, wf.name, wf.category))
 
     def _new_version(self, cursor: Any, offer: Offer, wf: WorkflowState, path: str | None) -> bool:
@@ -158,7 +175,8 @@ class _Batch:
             path=path,
             size=offer.size,
             mtime_ns=offer.mtime_ns,
-            sha256=offer.sha256,
+            # a refused file is never read: its ledger row has no hash
+            sha256=offer.sha256 or ("-" if offer.refused else None),
             at=self.now,
         )
         return _LEDGER_INSERT.insert_counted(self.db, cursor, version)
@@ -184,16 +202,8 @@ class _Batch:
         )
 
 
-def _started_event(
-    workflow: str, category: str, run_id: int, attempt: int, mode: str, host: str
-) -> NewEvent:
-    return run_event(
-        AuditAction.RUN_STARTED,
-        run_id,
-        workflow=workflow,
-        category=category,
-        details={"attempt": attempt, "mode": mode, "host": host},
-    )
+_started_event = started_event
+__all__ = ["_duration"]  # outcomes.py reads it from here
 
 
 def claim(
@@ -205,28 +215,9 @@ def claim(
     """queued -> running for a worker: the run and its workflow, or None if it is not
     queued now (taken by another worker or engine, or its backoff has not ended).
     `on_claimed` runs before the commit (see record_batch's `on_started`)."""
-    now = utcnow()
-    with queued_transaction(db):
-        due = (Run.next_attempt_at.is_null()) | (Run.next_attempt_at <= now)
-        moved = gate.move_run(
-            db,
-            run_id,
-            RunStatus.QUEUED,
-            RunStatus.RUNNING,
-            where=[due],
-            started_at=now,
-            claimed_by=claimer,
-        )
-        if not moved:
-            return None
-        run = Run.get_by_id(run_id)
-        wf = load_workflow_by_id(run.workflow_id)
-        audit.append(
-            db, _started_event(wf.name, wf.category, run_id, run.attempt, run.mode, claimer)
-        )
-        if on_claimed is not None:
-            on_claimed(wf)
-    return run, wf
+    hook = None if on_claimed is None else (lambda _run, wf: on_claimed(wf))
+    claimed = claim_many(db, [run_id], claimer, hook)
+    return claimed[0] if claimed else None
 
 
 def claim_run(db: Database, run_id: int, claimer: str) -> bool:
@@ -268,20 +259,6 @@ def _earliest(column, waiting, now: dt.datetime) -> dt.datetime | None:
     return due
 
 
-class PlannedWrite(Protocol):
-    """What planning hands over of one write (engine.actions.base.PlannedWrite)."""
-
-    kind: str
-    effect: EffectKind
-    target: str
-    summary: str
-    preview: str
-    payload: dict
-    customer_facing: bool
-    sendable: bool
-    cost: float
-
-
 def store_plan(
     db: Database,
     run_id: int,
@@ -291,142 +268,8 @@ def store_plan(
     clean_runs: int,
     affected: int = 0,
 ) -> tuple[str, list[int]]:
-    """Record a run's planned writes and decide each per the approval gate.
-
-    `affected`: the records the plan affects. Returns (new run status, ids of writes
-    approved by the gate for applying).
-    """
-    now = utcnow()
-    with queued_transaction(db):
-        run = Run.get_by_id(run_id)
-        if run.status != RunStatus.RUNNING:
-            return run.status, []
-        rows = [
-            _write_row(run_id, wf, seq, pw, now, _gate(run.mode, wf, pw, clean_runs))
-            for seq, pw in enumerate(planned, start=1)
-        ]
-        for start in range(0, len(rows), 500):
-            Write.insert_many(rows[start : start + 500]).execute()
-        statuses = [WriteStatus(r["status"]) for r in rows]
-        pending = statuses.count(WriteStatus.PENDING)
-        approved = statuses.count(WriteStatus.APPROVED)
-        new = _planned_status(pending, approved)
-        cost = sum(p.cost for p in planned)
-        fields = dict(
-            bytes_read=bytes_read, actions=len(rows), affected_records=affected, cost=cost
-        )
-        if new is RunStatus.SUCCEEDED:
-            fields.update(finished_at=now, duration_ms=_duration(run.started_at, now))
-        planned_event = run_event(
-            AuditAction.RUN_PLANNED,
-            run_id,
-            workflow=wf.name,
-            category=wf.category,
-            details={
-                "writes": len(rows),
-                "pending": pending,
-                "auto_approved": approved,
-                "planned_only": statuses.count(WriteStatus.PLANNED),
-                "affected_records": affected,
-            },
-        )
-        events = [planned_event]
-        if new is RunStatus.SUCCEEDED:
-            events.append(_succeeded_event(wf, run_id))
-            Workflow.update(consecutive_failures=0).where(Workflow.id == wf.id).execute()
-        gate.move_run(db, run_id, RunStatus.RUNNING, new, events=events, **fields)
-        if pending:
-            _notify_pending(wf, run_id, pending)
-        if cost:
-            check_budget(db, wf.category, run_id=run_id)
-        auto = []
-        if approved:
-            auto = [
-                w.id
-                for w in Write.select(Write.id).where(
-                    Write.run == run_id, Write.status == WriteStatus.APPROVED.value
-                )
-            ]
-    return new.value, auto
-
-
-def _gate(
-    mode: str, wf: LoadedWorkflow, pw: PlannedWrite, clean_runs: int
-) -> tuple[WriteStatus, str | None, str]:
-    """(status, decided_by, reason) of one planned write under the approval gate."""
-    if mode == "dry_run":
-        return WriteStatus.PLANNED, None, "dry run: planned only"
-    if not pw.sendable:
-        return (
-            WriteStatus.PLANNED,
-            None,
-            "no staging settings for this connection: previewed, never sent",
-        )
-    decision = policy.approval_decision(
-        mode=mode,
-        approval=wf.definition.approval,
-        customer_facing=pw.customer_facing,
-        clean_approved_runs=clean_runs,
-        gate_tightened=wf.gate_tightened_at is not None and clean_runs == 0,
-    )
-    if decision.needs_approval:
-        return WriteStatus.PENDING, None, decision.reason
-    return WriteStatus.APPROVED, "policy:gate", decision.reason
-
-
-def _write_row(
-    run_id: int, wf: LoadedWorkflow, seq: int, pw: PlannedWrite, now, decision: tuple
-) -> dict:
-    status, decided_by, reason = decision
-    states.check_write(None, status)
-    return dict(
-        run=run_id,
-        workflow=wf.id,
-        category=wf.category,
-        seq=seq,
-        kind=pw.kind,
-        effect=pw.effect.value,
-        target=pw.target,
-        summary=pw.summary,
-        preview=pw.preview,
-        payload=pw.payload,
-        customer_facing=pw.customer_facing,
-        status=status.value,
-        decided_by=decided_by,
-        decided_at=now if decided_by else None,
-        idempotency_key=f"{run_id}-{seq}-{uuid.uuid4().hex[:16]}",
-        created_at=now,
-        cost=pw.cost,
-        comment=reason,
-    )
-
-
-def _planned_status(pending: int, approved: int) -> RunStatus:
-    if pending:
-        return RunStatus.AWAITING_APPROVAL
-    if approved:
-        return RunStatus.APPLYING
-    return RunStatus.SUCCEEDED
-
-
-def _notify_pending(wf: LoadedWorkflow, run_id: int, pending: int) -> None:
-    total = Write.select().where(Write.status == WriteStatus.PENDING.value).count()
-    record_notification(
-        "info",
-        "writes_pending",
-        f"{total} writes await approval",
-        f"Latest: {pending} from {wf.name} (run {run_id}).",
-        group_key="writes_pending",
-        replace_count=total,
-        run=run_id,
-    )
-
-
-def _duration(started, finished) -> int | None:
-    if started is None:
-        return None
-    return int((finished - started).total_seconds() * 1000)
-
-
-def _succeeded_event(wf: LoadedWorkflow, run_id: int) -> NewEvent:
-    return run_event(AuditAction.RUN_SUCCEEDED, run_id, workflow=wf.name, category=wf.category)
+    """Record a run's planned writes and decide each per the approval gate (one run of
+    `plans.store_plans`). `affected`: the records the plan affects. Returns (new run
+    status, ids of writes approved by the gate for applying)."""
+    plan = Plan(run_id, wf, planned, bytes_read, clean_runs, affected)
+    return store_plans(db, [plan])[run_id]

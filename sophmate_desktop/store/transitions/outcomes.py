@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from peewee import Database
+from peewee import Database, fn
 
 from sophmate_desktop.domain import policy, states
 from sophmate_desktop.domain.clock import utcnow
@@ -271,13 +271,16 @@ def settle_runs(
     killed its writes is cancelled instead (DESIGN 3): no failure, no failure count."""
     events = []
     now = utcnow()
-    for run in Run.select().where(Run.id.in_(list(set(run_ids)))):
-        if run.status not in (RunStatus.AWAITING_APPROVAL, RunStatus.APPLYING):
-            continue
-        statuses = [
-            WriteStatus(s)
-            for (s,) in Write.select(Write.status).where(Write.run == run.id).tuples()
-        ]
+    open_runs = list(
+        Run.select().where(
+            Run.id.in_(list(set(run_ids))),
+            Run.status.in_([RunStatus.AWAITING_APPROVAL.value, RunStatus.APPLYING.value]),
+        )
+    )
+    counts = _write_counts(db, [run.id for run in open_runs])
+    for run in open_runs:
+        statuses = list(counts.get(run.id, {}))
+        total = sum(counts.get(run.id, {}).values())
         outcome = states.run_outcome(statuses)
         if outcome is None:
             if run.status == RunStatus.APPLYING and not any(
@@ -295,7 +298,7 @@ def settle_runs(
             category=wf.category.name,
             actor=actor,
             reason=(reasons or {}).get(run.id) if outcome is failed_as else None,
-            details={"writes": len(statuses)},
+            details={"writes": total},
         )
         moved = gate.move_run(
             db,
@@ -312,6 +315,23 @@ def settle_runs(
             Workflow.update(consecutive_failures=0).where(Workflow.id == wf.id).execute()
         events.append(event)
     return events
+
+
+def _write_counts(db: Database, run_ids: list[int]) -> dict[int, dict[WriteStatus, int]]:
+    """How many writes of each run are in each status: one aggregate query (reading
+    every write of a run after each write made applying a run O(N^2))."""
+    counts: dict[int, dict[WriteStatus, int]] = {}
+    for start in range(0, len(run_ids), 500):
+        chunk = run_ids[start : start + 500]
+        query = (
+            Write.select(Write.run, Write.status, fn.COUNT(Write.id))
+            .where(Write.run.in_(chunk))
+            .group_by(Write.run, Write.status)
+            .tuples()
+        )
+        for run_id, status, n in query:
+            counts.setdefault(run_id, {})[WriteStatus(status)] = n
+    return counts
 
 
 def finish_apply(

@@ -1,17 +1,23 @@
 """After a crash or a shutdown: runs cut short while planning go back to the queue;
 writes cut short while applying are finished when their kind can be checked
-(idempotent) and otherwise wait, interrupted, for a person to decide."""
+(idempotent) and otherwise wait, interrupted, for a person to decide; the temporary
+files their copies left beside the target are removed. Who is dead is judged by
+engine instance (store/instances.py: the pid's start time, not a bare pid)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import socket
-from collections.abc import Callable
+from collections.abc import Mapping
+from pathlib import Path
 
 from peewee import Database
 
 from sophmate_desktop.domain.enums import IDEMPOTENT_WRITE_KINDS, RunStatus, WriteStatus
 from sophmate_desktop.domain.names import AuditAction
+from sophmate_desktop.store import instances
 from sophmate_desktop.store.models import Run, Workflow, Write
 from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.sql import queued_transaction
@@ -19,40 +25,55 @@ from sophmate_desktop.store.transitions import gate
 from sophmate_desktop.store.transitions.events import run_event, write_event
 
 
-def recover(db: Database, host: str) -> dict[str, int]:
+def recover(
+    db: Database, host: str, notes: Mapping[int, str] | None = None
+) -> dict[str, int]:
     """After a crash: requeue runs cut short while planning; finish idempotent writes,
-    mark the others interrupted. Only records claimed on this host by a dead process."""
+    mark the others interrupted; remove their temporary files. Only records claimed by
+    an engine instance that is dead (`host` is this engine's claim token). `notes`:
+    by write id, what was done to its command (named in the reason)."""
     counts = {"runs_requeued": 0, "writes_resumed": 0, "writes_interrupted": 0}
-    dead = _dead_claimer(host)
+    me = host.partition("#")[2] or None
+    dead = instances.judge(db, me)
+    temp_targets: list[str] = []
     with queued_transaction(db):
         for run in Run.select().where(Run.status == RunStatus.RUNNING.value):
             if dead(run.claimed_by) and _requeue(db, run):
                 counts["runs_requeued"] += 1
-        for w in Write.select().where(Write.status == WriteStatus.APPLYING.value):
+        applying = list(Write.select().where(Write.status == WriteStatus.APPLYING.value))
+        for w in applying:
             if dead(w.claimed_by):
-                counts[resume_or_interrupt(db, w)] += 1
+                counts[resume_or_interrupt(db, w, (notes or {}).get(w.id))] += 1
+                temp_targets.append(_target_path(w))
+        live = {_target_path(w) for w in applying if not dead(w.claimed_by)}
+    counts["temp_files_removed"] = remove_temp_files(
+        [t for t in temp_targets if t and t not in live]
+    )
     return counts
 
 
-def _dead_claimer(host: str) -> Callable[[str | None], bool]:
-    """Whether a claim was made by a process of this host that is gone."""
-    hostname = host.split(":", 1)[0]
+# atomic_write/atomic_copy (engine/actions/paths.py) write `.NAME.<12 hex>.sophmate-tmp`
+_TEMP = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{12}\.sophmate-tmp")
 
-    def dead(claimer: str | None) -> bool:
-        if not claimer:
-            return True
-        name, _, pid = claimer.partition(":")
-        if name != hostname or not pid.isdigit() or int(pid) == os.getpid():
-            return False
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
 
-    return dead
+def _target_path(w: Write) -> str:
+    payload = w.payload if isinstance(w.payload, dict) else {}
+    path = payload.get("path")
+    return path if isinstance(path, str) else ""
+
+
+def remove_temp_files(targets: list[str]) -> int:
+    """Remove the temporary files interrupted writes left beside these targets."""
+    removed = 0
+    for target in dict.fromkeys(targets):
+        path = Path(target)
+        with contextlib.suppress(OSError):
+            for entry in path.parent.iterdir():
+                m = _TEMP.fullmatch(entry.name)
+                if m and m.group("name") == path.name and entry.is_file():
+                    entry.unlink()
+                    removed += 1
+    return removed
 
 
 def requeue_stopped_run(db: Database, run_id: int) -> bool:
@@ -77,7 +98,7 @@ def _requeue(db: Database, run: Run) -> bool:
     )
 
 
-def resume_or_interrupt(db: Database, w: Write) -> str:
+def resume_or_interrupt(db: Database, w: Write, note: str | None = None) -> str:
     """An applying write of a dead engine: idempotent ones go back to approved, others
     wait as interrupted for a person. Returns the count it adds to."""
     wf = Workflow.get_by_id(w.workflow_id)
@@ -92,7 +113,7 @@ def resume_or_interrupt(db: Database, w: Write) -> str:
         w.run_id,
         workflow=wf.name,
         category=w.category,
-        reason=f"the engine {w.claimed_by} stopped while applying",
+        reason=f"the engine {w.claimed_by} stopped while applying" + (f"; {note}" if note else ""),
         details={"kind": w.kind, "target": w.target},
     )
     moved = gate.move_write(db, w.id, WriteStatus.APPLYING, new, events=event, claimed_by=None)

@@ -199,10 +199,14 @@ class AuditPage(QWidget):
     def _verified(self, result: Any) -> None:
         self.verify_button.setEnabled(True)
         if result.ok:
-            self._say(self.verify_result, f"Chain intact: {result.checked:,} events", "ok")
+            text = f"Chain intact: {result.checked:,} events"
+            if result.checkpoint:
+                text += f", agrees with the checkpoint of {result.checkpoint['at']}"
+            self._say(self.verify_result, text, "ok")
         else:
-            text = f"Broken at event {result.first_bad_id}: {result.problem}"
-            self._say(self.verify_result, text, "failed")
+            found = "\n".join(f"{f.kind}: {f.text}" for f in result.findings)
+            self._say(self.verify_result, f"NOT intact:\n{found}", "failed")
+        self.verify_result.setToolTip("\n".join(result.notes))
         self.verify_finished.emit(result.ok)
 
     def _verify_failed(self, exc: BaseException) -> None:

@@ -13,6 +13,7 @@ from sophmate_desktop.ui.models.base import Column
 CUSTOMER_BADGE = "customer"
 CUSTOMER_COLOUR = QColor("#b35900")
 INTERRUPTED_COLOUR = QColor("#c62828")
+APPLYING_COLOUR = QColor("#1565c0")
 MUTED_COLOUR = QColor("#8a8a8a")  # a write this person may not approve
 NOT_YOURS = "not yours"
 
@@ -34,10 +35,19 @@ def _badge(row: InboxRow) -> str:
 
 
 def _status_colour(row: InboxRow) -> QColor | None:
+    if row.status == "applying":
+        return APPLYING_COLOUR
     return INTERRUPTED_COLOUR if row.status == "interrupted" else None
 
 
 def _status_tip(row: InboxRow) -> str:
+    if row.recording:
+        return (
+            f"The engine {row.claimed_by} knows how it ended ({row.recording.split(',')[0]}) "
+            "and keeps trying to record it: the database does not take it now."
+        )
+    if row.status == "applying":
+        return f"Being applied by the engine {row.claimed_by}; waiting {age_text(row.created_at)}"
     if row.status == "interrupted":
         return (
             "Interrupted while applying: the app cannot tell whether it took effect. "
@@ -91,7 +101,7 @@ def inbox_columns() -> list[Column]:
             ),
             foreground=lambda r: CUSTOMER_COLOUR if r.customer_facing else None,
         ),
-        Column("Status", lambda r: r.status, "status", _status_tip, _status_colour),
+        Column("Status", lambda r: r.status_text, "status", _status_tip, _status_colour),
         Column("Approvals", lambda r: r.approvals, None, _approvals_tip),
         Column(
             "You",

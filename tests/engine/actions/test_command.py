@@ -55,13 +55,9 @@ def test_secrets_stay_tokens_in_the_plan_and_are_masked_in_the_output(
 ):
     w = _plan_one(
         make_plan_ctx,
-        argv=[
-            PY,
-            "-c",
-            "import os, sys; print(os.environ['DB_PASS'], sys.argv[1])",
-            "--token={{ secret['api-token'] }}",
-        ],
+        argv=[PY, "-c", "import os, sys; print(os.environ['DB_PASS'], sys.stdin.read())"],
         env={"DB_PASS": "{{ secret['db-pass'] }}"},
+        stdin="--token={{ secret['api-token'] }}",
     )
     planned = w.preview + json.dumps(w.payload)
     assert "${secret:db-pass}" in w.preview and "${secret:api-token}" in w.preview
@@ -70,6 +66,49 @@ def test_secrets_stay_tokens_in_the_plan_and_are_masked_in_the_output(
     assert "•••••• --token=••••••" in result.output
     assert SECRETS["db-pass"] not in result.output
     assert SECRETS["api-token"] not in result.output
+
+
+def test_a_secret_in_argv_is_refused_when_planned(make_plan_ctx):
+    with pytest.raises(ActionError, match=r"argv\[2\].*env or stdin"):
+        _plan_one(make_plan_ctx, argv=[PY, "-c", "--token={{ secret['api-token'] }}"])
+
+
+def test_the_secret_is_in_the_childs_environment_and_input_never_its_cmdline(
+    make_plan_ctx, make_apply_ctx, tmp_path: Path
+):
+    """The child waits on a file: while it runs, its /proc/PID/cmdline is read."""
+    go = tmp_path / "go"
+    script = (
+        "import os, sys, time, pathlib\n"
+        "seen = sys.stdin.read()\n"
+        f"pathlib.Path({str(tmp_path / 'pid')!r}).write_text(str(os.getpid()))\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.01)\n"
+        "print(os.environ['TOKEN'] == seen)\n"
+    )
+    w = _plan_one(
+        make_plan_ctx,
+        argv=[PY, "-c", script],
+        env={"TOKEN": "{{ secret['api-token'] }}"},
+        stdin="{{ secret['api-token'] }}",
+    )
+    box: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: box.append(apply_write(w.kind, w.payload, make_apply_ctx()))
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        pid = int((tmp_path / "pid").read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    finally:
+        go.touch()
+        thread.join(10)
+    assert SECRETS["api-token"].encode() not in cmdline
+    assert f"TOKEN={SECRETS['api-token']}".encode() in environ.split(b"\0")
+    assert box[0].output.split("stdout:\n", 1)[1].strip() == "True"
 
 
 def test_cwd_is_used(make_plan_ctx, make_apply_ctx, tmp_path: Path):

@@ -13,6 +13,7 @@ import pytest
 
 from sophmate_desktop.engine.actions import ActionError, apply_write, plan_step
 from tests.support.actions import SECRETS, step
+from tests.support.echo_server import echoed_forms, refusing_server
 
 TOKEN = SECRETS["api-token"]
 
@@ -199,3 +200,25 @@ def test_a_step_may_set_its_own_idempotency_key(make_plan_ctx, make_apply_ctx, s
     apply_write(w.kind, w.payload, make_apply_ctx("ignored"))
     (req,) = server.requests
     assert req.headers["Idempotency-Key"] == "order-7"
+
+
+def test_a_refusal_that_echoes_the_secret_in_six_encodings_is_masked_in_every_one(
+    make_plan_ctx, make_apply_ctx
+):
+    """A real server on 127.0.0.1 answers 401 with the credentials it got: as a Basic
+    header, URL-encoded, JSON-escaped, HTML-escaped, in hex and base64."""
+    secret = SECRETS["api-token"]
+    with refusing_server() as port:
+        params = dict(
+            url=f"http://127.0.0.1:{port}/login",
+            json={"user": "ops", "password": "{{ secret['api-token'] }}"},
+        )
+        (w,) = plan_step(step("http_request", **params), make_plan_ctx(), 0)
+        with pytest.raises(ActionError) as info:
+            apply_write(w.kind, w.payload, make_apply_ctx())
+    message = str(info.value)
+    assert "HTTP 401" in message and "basic=" in message
+    for name, form in echoed_forms("ops", secret).items():
+        shown = form if name != "json" else json.dumps(secret)[1:-1]
+        assert shown not in message, name
+    assert secret not in message

@@ -1,0 +1,102 @@
+"""The forms a secret's value travels in, so masking finds it in every one.
+
+A value leaves the process as itself and transformed: URL-encoded in a query string
+(quote, quote_plus), escaped inside JSON, HTML-escaped in an error page, in hex, and
+in base64 (standard and urlsafe, padded or not), often inside a longer encoded
+string, as in a Basic-auth header (`base64("user:" + secret)`).
+
+Base64 of a value embedded in a longer string depends on where the value starts
+modulo 3. For each of the three alignments the characters that only the value's bytes
+determine (the first and last character may mix in a neighbour's bits) are a fixed
+string: masking those cores masks the value wherever it sits in any base64 text, at
+the cost of leaving at most one character of mixed bits at either end. A core shorter
+than MIN_CORE characters would mask unrelated text, so short values are masked in
+base64 only as a whole encoding of themselves.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from urllib.parse import quote, quote_plus
+
+MIN_CORE = 6  # base64 characters a core needs before it is masked inside longer text
+
+# The characters of base64(b"\0" * a + value) that belong to the filler: with a bytes
+# before it, the value's bits begin 8a bits in, i.e. inside character (8a) // 6.
+_LEAD = {0: 0, 1: 2, 2: 3}
+
+
+def base64_cores(raw: bytes) -> set[str]:
+    """The base64 characters `raw` fixes at each of the three alignments (standard
+    and urlsafe alphabets)."""
+    cores: set[str] = set()
+    for align in (0, 1, 2):
+        encoded = base64.b64encode(b"\0" * align + raw).decode("ascii").rstrip("=")
+        bits = 8 * (align + len(raw))
+        full = bits // 6  # characters wholly inside the value and the filler
+        core = encoded[_LEAD[align] : full]
+        if len(core) >= MIN_CORE:
+            cores.add(core)
+            cores.add(core.translate(_URLSAFE))
+    return cores
+
+
+_URLSAFE = str.maketrans("+/", "-_")
+
+
+def _base64_whole(raw: bytes) -> set[str]:
+    padded = base64.b64encode(raw).decode("ascii")
+    forms = {padded, padded.rstrip("=")}
+    return forms | {f.translate(_URLSAFE) for f in forms}
+
+
+@lru_cache(maxsize=1024)
+def encoded_forms(value: str) -> frozenset[str]:
+    """`value` and each encoding of it that masking replaces (never the empty text)."""
+    if not value:
+        return frozenset()
+    raw = value.encode("utf-8", "surrogatepass")  # what a lone surrogate would become
+    forms = {
+        value,
+        quote(raw, safe=""),
+        quote(raw),
+        quote_plus(raw),
+        quote(raw, safe="").lower(),
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        html.escape(value),
+        html.escape(value, quote=False),
+        raw.hex(),
+        raw.hex().upper(),
+    }
+    forms |= _base64_whole(raw)
+    forms |= base64_cores(raw)
+    return frozenset(f for f in forms if f)
+
+
+def known_combinations(user: str, secret: str) -> set[str]:
+    """The Basic-auth token of `user:secret`, whole (the cores of `secret` cover it
+    inside longer text only when the secret is long enough)."""
+    return set(_base64_whole(f"{user}:{secret}".encode("utf-8", "surrogatepass")))
+
+
+def all_forms(values: Iterable[str]) -> list[str]:
+    """Every form of every value, longest first (so a longer form is masked whole)."""
+    forms: set[str] = set()
+    for value in values:
+        if isinstance(value, str) and value:
+            forms |= encoded_forms(value)
+    return sorted(forms, key=len, reverse=True)
+
+
+def mask_forms(text: str, values: Iterable[str], mask: str) -> str:
+    """`text` with every form of every value replaced by `mask`."""
+    known = all_forms(values)
+    if not known:
+        return text
+    return re.compile("|".join(re.escape(v) for v in known)).sub(mask, text)

@@ -1,0 +1,167 @@
+"""Engine instances and the command processes they started.
+
+Every engine start is a row (a random id, host, pid and the pid's start time from
+/proc/PID/stat); its claims read `host:pid#id`. An instance is dead when it stopped,
+when its pid is gone, when the pid now belongs to a process started at another time
+(a reused pid), or, for another host, when its heartbeat is older than the lease.
+Claims in the old `host:pid` form are judged by the pid alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+from collections.abc import Callable
+
+from peewee import Database
+
+from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.store.models import EngineInstance, EngineProcess
+
+LEASE_S = 120.0  # an engine of another host that has not heartbeaten for this long is dead
+KEEP_STOPPED = dt.timedelta(days=7)
+
+
+def new_instance_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def claim_token(instance_id: str) -> str:
+    return f"{socket.gethostname()}:{os.getpid()}#{instance_id}"
+
+
+def pid_start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (Linux), None if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # The name (field 2) may hold spaces and parentheses: fields follow the last ')'.
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    try:
+        return int(fields[19])  # field 22, starttime
+    except (IndexError, ValueError):
+        return None
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def register(db: Database, instance_id: str) -> None:
+    now = utcnow()
+    pid = os.getpid()
+    row = dict(
+        host=socket.gethostname(),
+        pid=pid,
+        pid_start=pid_start_time(pid),
+        started_at=now,
+        heartbeat_at=now,
+        stopped_at=None,
+    )
+    with db.atomic():
+        if not EngineInstance.update(**row).where(EngineInstance.id == instance_id).execute():
+            EngineInstance.insert(id=instance_id, **row).execute()
+
+
+def heartbeat(db: Database, instance_id: str) -> None:
+    EngineInstance.update(heartbeat_at=utcnow()).where(EngineInstance.id == instance_id).execute()
+
+
+def mark_stopped(db: Database, instance_id: str) -> None:
+    EngineInstance.update(stopped_at=utcnow()).where(EngineInstance.id == instance_id).execute()
+
+
+def is_dead(row: EngineInstance, me: str | None = None, now: dt.datetime | None = None) -> bool:
+    if row.id == me:
+        return False
+    if row.stopped_at is not None:
+        return True
+    if row.host != socket.gethostname():
+        age = ((now or utcnow()) - row.heartbeat_at).total_seconds()
+        return age > LEASE_S
+    if not pid_alive(row.pid):
+        return True
+    start = pid_start_time(row.pid)
+    return row.pid_start is not None and start is not None and start != row.pid_start
+
+
+def dead_instances(db: Database, me: str | None = None) -> set[str]:
+    """The ids of instances that are dead (stopped ones included)."""
+    now = utcnow()
+    return {row.id for row in EngineInstance.select() if is_dead(row, me, now)}
+
+
+def judge(db: Database, me: str | None) -> Callable[[str | None], bool]:
+    """`dead(claimed_by)`: whether the engine that made a claim is gone."""
+    dead = dead_instances(db, me)
+    known = {row.id for row in EngineInstance.select(EngineInstance.id)}
+    hostname = socket.gethostname()
+
+    def is_gone(claimer: str | None) -> bool:
+        if not claimer:
+            return True
+        where, _, key = claimer.partition("#")
+        if key and key in known:
+            return key in dead
+        name, _, pid = where.partition(":")
+        if name != hostname or not pid.isdigit() or int(pid) == os.getpid():
+            return False
+        return not pid_alive(int(pid))
+
+    return is_gone
+
+
+def prune(db: Database, dead: set[str]) -> int:
+    """Rows of dead instances that hold no process any more, stopped a while ago or
+    never stopped (crashed: recovery took their work)."""
+    busy = {p.instance for p in EngineProcess.select(EngineProcess.instance).distinct()}
+    old = utcnow() - KEEP_STOPPED
+    gone = [
+        row.id
+        for row in EngineInstance.select().where(EngineInstance.id.in_(list(dead) or [""]))
+        if row.id not in busy and (row.stopped_at is None or row.stopped_at < old)
+    ]
+    if not gone:
+        return 0
+    return EngineInstance.delete().where(EngineInstance.id.in_(gone)).execute()
+
+
+# Command processes ----------------------------------------------------------
+
+
+def record_process(
+    db: Database, instance_id: str, write_id: int | None, pid: int, pgid: int
+) -> int:
+    return EngineProcess.insert(
+        instance=instance_id,
+        write=write_id,
+        pid=pid,
+        pgid=pgid,
+        pid_start=pid_start_time(pid),
+        started_at=utcnow(),
+    ).execute()
+
+
+def forget_processes(db: Database, ids: list[int]) -> None:
+    if ids:
+        EngineProcess.delete().where(EngineProcess.id.in_(ids)).execute()
+
+
+def processes_of(db: Database, instances: set[str]) -> list[EngineProcess]:
+    if not instances:
+        return []
+    return list(
+        EngineProcess.select()
+        .where(EngineProcess.instance.in_(list(instances)))
+        .order_by(EngineProcess.id)
+    )

@@ -97,6 +97,7 @@ from sophmate_desktop.domain.workflow import (
     TriggerSpec,
     WorkflowDefinition,
 )
+from sophmate_desktop.domain.workflow_actions import ACTION_KEYS
 from sophmate_desktop.domain.workflow_fields import (
     BAD,
     DOCUMENT,
@@ -110,7 +111,7 @@ from sophmate_desktop.domain.workflow_fields import (
     join_path,
     short,
 )
-from sophmate_desktop.domain.workflow_schema import ACTION_KEYS, validate
+from sophmate_desktop.domain.workflow_schema import validate
 
 __all__ = [
     "DOCUMENT",

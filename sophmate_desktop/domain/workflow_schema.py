@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import codecs
 import copy
-import difflib
 import re
-from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
-from urllib.parse import urlsplit
 
 from sophmate_desktop.domain.enums import (
     BUILTIN_ACTION_EFFECTS,
     ApprovalMode,
-    EffectKind,
     InputRead,
     TriggerEvent,
 )
@@ -37,59 +33,42 @@ from sophmate_desktop.domain.workflow import (
     TriggerSpec,
     WorkflowDefinition,
 )
+from sophmate_desktop.domain.workflow_actions import (
+    ACTION_KEYS,
+    BUILTIN_CHECKS,
+    builtin_keys,
+    check_url,
+    custom_action,
+    has_value,
+)
 from sophmate_desktop.domain.workflow_fields import (
     BAD,
     DOCUMENT,
-    MISSING,
     SLUG,
-    SLUG_RULE,
     Ctx,
     bool_field,
     check_keys,
-    check_template,
     choice_field,
     describe,
     index_path,
     int_field,
     join_path,
-    json_field,
-    no_secret_in_argv,
     number_field,
     section,
     short,
-    take,
-    template_field,
-    template_map_field,
-    templates_field,
     text_field,
     text_list_field,
 )
 from sophmate_desktop.domain.workflow_scope import (
-    check_addresses,
-    check_argv_shell,
     check_notify_address,
 )
 
 TOP_LEVEL_KEYS = tuple(f.name for f in fields(WorkflowDefinition))
-COMMON_STEP_KEYS = ("action", "name", "connection", "for_each", "customer_facing")
-ACTION_KEYS: dict[str, tuple[str, ...]] = {
-    "write_file": ("to", "content"),
-    "copy_file": ("to",),
-    "move_file": ("to",),
-    "http_request": ("method", "url", "path", "headers", "body", "json", "timeout_s"),
-    "send_email": ("to", "cc", "subject", "body"),
-    "run_command": ("argv", "timeout_s", "cwd", "env", "stdin"),
-}
-CUSTOM_ACTION_KEYS = ("with", "effect")
 PARAM_DEFAULTS: dict[str, dict[str, Any]] = {
     "http_request": {"method": "POST", "timeout_s": 30},
     "run_command": {"timeout_s": 60},
 }
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 FOR_EACH = ("rows", "items")
-CUSTOM_EFFECTS = tuple(k.value for k in EffectKind if k is not EffectKind.CUSTOMER_FACING)
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 assert set(ACTION_KEYS) == set(BUILTIN_ACTION_EFFECTS)
 
 
@@ -188,16 +167,6 @@ def _retry(ctx: Ctx, doc: dict) -> RetrySpec | None:
     )
 
 
-def _check_url(ctx: Ctx, path: str, url: str) -> None:
-    try:
-        parts = urlsplit(url)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:
-        ok = False
-    if not ok:
-        ctx.error(path, f"{short(url)} is not an http:// or https:// URL")
-
-
 _APPRISE_URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+")
 
 
@@ -209,7 +178,7 @@ def _notify_target(ctx: Ctx, path: str, target: str) -> None:
         check_notify_address(ctx, path, rest)
         return
     if sep and kind == "webhook":
-        _check_url(ctx, path, rest)
+        check_url(ctx, path, rest)
         return
     if _APPRISE_URL.fullmatch(target.strip()):
         return  # an apprise URL (ntfy://, slack://, json://...): checked when sent
@@ -244,148 +213,6 @@ def _pause(ctx: Ctx, doc: dict) -> PauseSpec | None:
 # --- steps ----------------------------------------------------------------------------
 
 
-def _has(m: dict, key: str) -> bool:
-    return m.get(key) is not None
-
-
-def _write_file(ctx: Ctx, m: dict, p: str) -> None:
-    template_field(ctx, m, p, "to", required=True, blank_ok=False)
-    template_field(ctx, m, p, "content", required=True)
-
-
-def _copy_or_move(ctx: Ctx, m: dict, p: str) -> None:
-    template_field(ctx, m, p, "to", required=True, blank_ok=False)
-
-
-def _http_request(ctx: Ctx, m: dict, p: str) -> None:
-    choice_field(ctx, m, p, "method", HTTP_METHODS, "POST")
-    url = template_field(ctx, m, p, "url", blank_ok=False)
-    template_field(ctx, m, p, "path")
-    if not _has(m, "connection"):
-        if not _has(m, "url"):
-            ctx.error(
-                join_path(p, "url"), "required field is missing (or give a connection and a path)"
-            )
-        if _has(m, "path"):
-            ctx.error(
-                join_path(p, "path"),
-                "a path is relative to a connection's base URL: give a connection, or a url",
-            )
-    else:
-        if _has(m, "url"):
-            ctx.error(
-                join_path(p, "url"),
-                "with a connection, give path (relative to its base URL) instead of url",
-            )
-        if not _has(m, "path"):
-            ctx.error(
-                join_path(p, "path"),
-                "required with a connection: the path below its base URL ('/' for the base)",
-            )
-    if url is not None and "{" not in url:
-        _check_url(ctx, join_path(p, "url"), url)
-    template_map_field(ctx, m, p, "headers", _HEADER_NAME, "header name")
-    template_field(ctx, m, p, "body")
-    if _has(m, "json"):
-        json_field(ctx, m["json"], join_path(p, "json"))
-        if _has(m, "body"):
-            ctx.error(join_path(p, "json"), "give either body or json, not both")
-    number_field(ctx, m, p, "timeout_s", 0, 300, 30, above=True)
-
-
-def _send_email(ctx: Ctx, m: dict, p: str) -> None:
-    if not _has(m, "connection"):
-        ctx.error(
-            join_path(p, "connection"), "required: send_email sends through a mail connection"
-        )
-    templates_field(ctx, m, p, "to", required=True)
-    templates_field(ctx, m, p, "cc", required=False)
-    check_addresses(ctx, m, p, "to")
-    check_addresses(ctx, m, p, "cc")
-    template_field(ctx, m, p, "subject", required=True)
-    template_field(ctx, m, p, "body", required=True)
-
-
-def _run_command(ctx: Ctx, m: dict, p: str) -> None:
-    argv = take(ctx, m, p, "argv", True, nullable=True)
-    ap = join_path(p, "argv")
-    if isinstance(argv, str):
-        ctx.error(
-            ap,
-            "expected a list, got text: commands run without a shell, so give the program "
-            'and each argument separately, e.g. argv: ["python3", "script.py"]',
-        )
-    elif isinstance(argv, list):
-        if not argv:
-            ctx.error(ap, "must list at least the program to run")
-        for i, arg in enumerate(argv):
-            if arg is BAD:
-                continue
-            if not isinstance(arg, str):
-                ctx.error(index_path(ap, i), f"expected text (a template), got {describe(arg)}")
-            elif i == 0 and not arg.strip():
-                ctx.error(index_path(ap, i), "must not be empty: it names the program")
-            else:
-                check_template(ctx, index_path(ap, i), arg)
-                no_secret_in_argv(ctx, index_path(ap, i), arg)
-        check_argv_shell(ctx, argv, ap)
-    elif argv is not MISSING and argv is not BAD:
-        ctx.error(ap, f"expected a list of arguments, got {describe(argv)}")
-    number_field(ctx, m, p, "timeout_s", 0, 86_400, 60, above=True)
-    template_field(ctx, m, p, "cwd", blank_ok=False)
-    template_map_field(ctx, m, p, "env", _ENV_NAME, "environment variable name")
-    template_field(ctx, m, p, "stdin")
-
-
-
-_BUILTIN_CHECKS: dict[str, Callable[[Ctx, dict, str], None]] = {
-    "write_file": _write_file,
-    "copy_file": _copy_or_move,
-    "move_file": _copy_or_move,
-    "http_request": _http_request,
-    "send_email": _send_email,
-    "run_command": _run_command,
-}
-
-
-def _custom_action(ctx: Ctx, m: dict, p: str, action: str) -> str | None:
-    """Check a plug-in action's step; its effect kind (or None)."""
-    if not SLUG.fullmatch(action):
-        ctx.error(
-            join_path(p, "action"),
-            f"{short(action)} is not a valid action: use a built-in action "
-            f"({', '.join(ACTION_KEYS)}) or a plug-in name ({SLUG_RULE})",
-        )
-    else:
-        close = difflib.get_close_matches(action, list(ACTION_KEYS), n=1, cutoff=0.8)
-        if close:
-            # A misspelt built-in: its parameters are not "unknown keys" of a plug-in.
-            ctx.error(
-                join_path(p, "action"), f"unknown action {action!r} (did you mean {close[0]!r}?)"
-            )
-            return None
-    check_keys(ctx, m, p, COMMON_STEP_KEYS + CUSTOM_ACTION_KEYS)
-    args = take(ctx, m, p, "with", False, nullable=True)
-    if isinstance(args, dict):
-        json_field(ctx, args, join_path(p, "with"))
-    elif args is not MISSING and args is not BAD:
-        ctx.error(join_path(p, "with"), f"expected a mapping of arguments, got {describe(args)}")
-    return choice_field(ctx, m, p, "effect", CUSTOM_EFFECTS, None)
-
-
-def _builtin_keys(ctx: Ctx, m: dict, p: str, action: str) -> None:
-    kind = BUILTIN_ACTION_EFFECTS[action].value
-    for key in CUSTOM_ACTION_KEYS:
-        if key in m:
-            how = "; give its keys directly" if key == "with" else ""
-            ctx.error(
-                join_path(p, key),
-                f"only plug-in actions take {key!r}: {action} is a built-in {kind} action{how}",
-            )
-    rest = {k: v for k, v in m.items() if k not in CUSTOM_ACTION_KEYS}
-    check_keys(ctx, rest, p, COMMON_STEP_KEYS + ACTION_KEYS[action])
-
-
 def _step(ctx: Ctx, item: Any, p: str, reads: str | None) -> StepSpec | None:
     if item is BAD:
         return None
@@ -404,18 +231,18 @@ def _step(ctx: Ctx, item: Any, p: str, reads: str | None) -> StepSpec | None:
         ctx.error(join_path(p, "for_each"), f"needs input.read csv or json, not {reads!r}")
     effect = None
     if action in ACTION_KEYS:
-        _builtin_keys(ctx, item, p, action)
-        _BUILTIN_CHECKS[action](ctx, item, p)
+        builtin_keys(ctx, item, p, action)
+        BUILTIN_CHECKS[action](ctx, item, p)
     elif action is not None:
-        effect = _custom_action(ctx, item, p, action)
+        effect = custom_action(ctx, item, p, action)
     if action is None or len(ctx.errors) > before:
         return None
     if action in ACTION_KEYS:
         defaults = PARAM_DEFAULTS.get(action, {})
         params = {
-            k: copy.deepcopy(item[k]) if _has(item, k) else defaults[k]
+            k: copy.deepcopy(item[k]) if has_value(item, k) else defaults[k]
             for k in ACTION_KEYS[action]
-            if _has(item, k) or k in defaults
+            if has_value(item, k) or k in defaults
         }
     else:
         params = copy.deepcopy(item.get("with") or {})

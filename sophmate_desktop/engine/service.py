@@ -22,7 +22,7 @@ from peewee import Database
 
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
-from sophmate_desktop.domain.enums import RunStatus, WriteStatus
+from sophmate_desktop.domain.enums import WriteStatus
 from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.engine.execution import Executor
@@ -39,10 +39,11 @@ from sophmate_desktop.engine.preview import (
 from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue, target_key
 from sophmate_desktop.engine.recording import DB_FAULTS, DatabaseHealth, OutcomeRecorder
 from sophmate_desktop.engine.triggers import Triggers
+from sophmate_desktop.engine.waiting import EngineWaiting
 from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.secrets import audit_key as secret_audit_key
 from sophmate_desktop.store import audit_key, backups, checkpoints, instances, sql
-from sophmate_desktop.store.models import Run, Setting, Workflow, Write
+from sophmate_desktop.store.models import Setting, Workflow, Write
 from sophmate_desktop.store.transitions.applying import replay_journal
 from sophmate_desktop.store.transitions.intake import Offer, next_queued, next_retry_in
 from sophmate_desktop.store.transitions.recovery import recover, requeue_stopped_run
@@ -80,7 +81,7 @@ HEARTBEAT_S = 10.0  # the instance's heartbeat, the setting re-read, ended comma
 STOP_PLANS_S = 2.0  # at shutdown, plans still running after this are requeued from stop()
 
 
-class Engine:
+class Engine(EngineWaiting):
     def __init__(
         self,
         db: Database,
@@ -486,55 +487,3 @@ class Engine:
     def _notify_idle(self) -> None:
         with self._idle:
             self._idle.notify_all()
-
-    def wait_for_run(
-        self,
-        run_id: int,
-        timeout: float = 30.0,
-        until: tuple[str, ...] = (
-            "succeeded",
-            "failed",
-            "rejected",
-            "cancelled",
-            "awaiting_approval",
-            "held",
-        ),
-    ) -> str:
-        """Block until the run reaches one of `until`; returns its status."""
-        deadline = time.monotonic() + timeout
-        with self.db.connection_context():
-            while True:
-                status = Run.get_by_id(run_id).status
-                if status in until:
-                    return status
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"run {run_id} still {status} after {timeout} s")
-                with self._idle:
-                    self._idle.wait(min(remaining, 0.05))
-
-    def is_idle(self) -> bool:
-        return (
-            self.runs.empty()
-            and self.writes.empty()
-            and len(self.inflight) == 0
-            and not self.recorder.pending()
-            and self.triggers.idle()
-        )
-
-    def wait_idle(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while (
-            not self.is_idle()
-            or Run.select()
-            .where(
-                Run.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]),
-                Run.next_attempt_at.is_null(),
-            )
-            .exists()
-        ):
-            if time.monotonic() > deadline:
-                raise TimeoutError("the engine did not become idle")
-            self.wake()
-            with self._idle:
-                self._idle.wait(0.05)

@@ -25,6 +25,7 @@ PARTIAL_INDEXES = (
     "run_held",
     "write_pending",
     "write_interrupted",
+    "write_applying",
 )
 _ALIAS = re.compile(r'(?:FROM|JOIN)\s+"(\w+)"\s+AS\s+"(\w+)"')
 _BARE = re.compile(r'(?:FROM|JOIN)\s+"(\w+)"(?!\s+AS)')

@@ -24,6 +24,7 @@ INDEXES = (
     ('write_pending', '"write" ("category", "workflow_id", "kind") WHERE "status" = \'pending\''),
     ('write_interrupted', '"write" ("category", "workflow_id", "kind")'
      ' WHERE "status" = \'interrupted\''),
+    ('write_applying', '"write" ("category", "workflow_id", "kind") WHERE "status" = \'applying\''),
 )
 
 

@@ -48,7 +48,7 @@ def test_approve_one_write_and_see_it_applied(engine_services, make_page, qtbot,
 
     decide(qtbot, page, page.decisions.approve)  # one write: no confirmation
     assert page.confirmation is None
-    assert page.model.rowCount() == 0
+    qtbot.waitUntil(lambda: page.model.rowCount() == 0)  # applying, then applied: gone
     assert "approved" in page.decisions.message.text()
     wait_until(lambda: (out / "report.txt").read_text() == sample.read_text(), 1.0, "the write")
     assert engine.wait_for_run(run_id, 10, until=("succeeded", "failed")) == "succeeded"

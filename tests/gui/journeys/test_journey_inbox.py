@@ -228,13 +228,14 @@ def _approves_six_with_a(qtbot, page, first, lead):
         approved_ids.append(page.table.current_id())
         decide_with_key(qtbot, page, Qt.Key.Key_A)
         assert page.decisions.message.text() == f"Write {approved_ids[-1]} approved."
-        assert page.model.rowCount() == 11 - n
+        qtbot.waitUntil(lambda n=n: page.model.rowCount() == 11 - n)  # applying rows leave
     approved = [lead.get_write(i) for i in approved_ids]
     assert {w.run_id for w in approved} == {first} and all(w.decided_by == "ana" for w in approved)
     return approved, approved_ids
 
 
 def _rejects_three_emails_with_a_comment(qtbot, window, page):
+    qtbot.waitUntil(lambda: page.model.rowCount() == 6)  # the approved six applied
     assert page.model.row_at(0).kind == "write_file"
     click_row(qtbot, page.table, 1)
     click_row(qtbot, page.table, 3, SHIFT)
@@ -253,7 +254,7 @@ def _rejects_three_emails_with_a_comment(qtbot, window, page):
     assert page.decisions.message.text() == "3 writes rejected."
     shown(qtbot, window)  # the window manager gives the window back its activation
     assert page.table.hasFocus()
-    assert page.model.rowCount() == 3
+    qtbot.waitUntil(lambda: page.model.rowCount() == 3)
     return rejected_ids
 
 

@@ -171,6 +171,9 @@ def main(
     try:
         return _run(lambda: args.func(Console(db, actor=args.actor), args), _sqlite_path(args))
     finally:
+        from sophmate_desktop.store.database import optimize
+
+        optimize(db)
         db.close()
 
 

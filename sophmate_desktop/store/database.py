@@ -293,12 +293,24 @@ def open_database(url: str | None = None, *, create: bool = True) -> Database:
         if getattr(db, "read_only", False):
             integrity.refuse_pending(db, sqlite_path, _pending(db))
         else:
-            migrate(db, sqlite_path=sqlite_path)
+            if migrate(db, sqlite_path=sqlite_path):
+                optimize(db)
             _seed(db)
     except Exception as exc:
         db.close()
         raise integrity.fault_of(exc, sqlite_path) or exc
     return db
+
+
+def optimize(db: Database) -> None:
+    """SQLite's `PRAGMA optimize` (after a schema change and before a short-lived
+    connection closes, as sqlite.org/lang_analyze.html recommends), with an analysis
+    limit so that it never reads a whole big table; a no-op elsewhere or read-only."""
+    if not is_sqlite(db) or getattr(db, "read_only", False):
+        return
+    with contextlib.suppress(Exception):  # statistics are an optimisation, never a failure
+        db.execute_sql("PRAGMA analysis_limit=400")
+        db.execute_sql("PRAGMA optimize")
 
 
 def _pending(db: Database) -> list[str]:

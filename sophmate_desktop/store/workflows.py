@@ -5,6 +5,7 @@ with as little work as possible."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -13,9 +14,12 @@ from peewee import Database
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.enums import EffectKind, SwitchScope
 from sophmate_desktop.domain.workflow import WorkflowDefinition
+from sophmate_desktop.domain.workflow_fields import WorkflowFileError
 from sophmate_desktop.domain.workflow_file import definition_from_dict
 from sophmate_desktop.store import sql
 from sophmate_desktop.store.models import Category, Connection, Switch, Workflow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,15 @@ def load_workflows(enabled_only: bool = False) -> list[LoadedWorkflow]:
     query = Workflow.select(Workflow, Category.name.alias("cat")).join(Category)
     if enabled_only:
         query = query.where(Workflow.enabled == True)
-    return [load_workflow(wf, wf.cat) for wf in query.objects()]
+    loaded = []
+    for wf in query.objects():
+        try:
+            loaded.append(load_workflow(wf, wf.cat))
+        except WorkflowFileError as exc:
+            # stored before a rule it breaks existed (e.g. a shell script with a bare
+            # template): left out of the watches; its runs fail naming the rule
+            log.error("workflow %s no longer passes validation, not watched: %s", wf.name, exc)
+    return loaded
 
 
 def switch_states(db: Database) -> list[policy.SwitchState]:

@@ -142,13 +142,14 @@ def test_a_second_launch_raises_the_first_window(qtbot, make_window, sqlite_url,
 
 
 @pytest.mark.parametrize(
-    ("url", "message"),
+    ("url", "message", "code"),
     [
-        ("postgresql://nobody:hunter22@127.0.0.1:1/x", "cannot connect to postgresql://nobody:"),
-        ("sqlite:///{tmp}/notes.txt", "notes.txt is not a SQLite database"),
+        # an unreachable server is 10 (try again later), a file that is no database is 2
+        ("postgresql://nobody:hunter22@127.0.0.1:1/x", "cannot connect to postgresql://nobody:", 10),
+        ("sqlite:///{tmp}/notes.txt", "notes.txt is not a SQLite database", 2),
     ],
 )
-def test_a_database_that_cannot_be_opened_stops_the_launch(qtbot, tmp_path, url, message):
+def test_a_database_that_cannot_be_opened_stops_the_launch(qtbot, tmp_path, url, message, code):
     home = tmp_path / "home"
     home.mkdir()
     notes = tmp_path / "notes.txt"
@@ -161,7 +162,7 @@ def test_a_database_that_cannot_be_opened_stops_the_launch(qtbot, tmp_path, url,
         launch.kill()
         launch.communicate()
         pytest.fail("the launch is still waiting (for a click on a message box nobody sees?)")
-    assert launch.returncode == 2, err
+    assert launch.returncode == code, err
     assert err.startswith("error: ") and message in err
     assert "hunter22" not in err + out
     assert files_under(tmp_path) == before  # nothing created, nothing left behind

@@ -145,7 +145,11 @@ def test_a_second_launch_raises_the_first_window(qtbot, make_window, sqlite_url,
     ("url", "message", "code"),
     [
         # an unreachable server is 10 (try again later), a file that is no database is 2
-        ("postgresql://nobody:hunter22@127.0.0.1:1/x", "cannot connect to postgresql://nobody:", 10),
+        (
+            "postgresql://nobody:hunter22@127.0.0.1:1/x",
+            "cannot connect to postgresql://nobody:",
+            10,
+        ),
         ("sqlite:///{tmp}/notes.txt", "notes.txt is not a SQLite database", 2),
     ],
 )

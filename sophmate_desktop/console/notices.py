@@ -253,7 +253,9 @@ class NoticeOps:
 
     def tray_status(self: Console) -> TrayStatus:
         """Everything the tray icon and menu show, in a few small queries."""
-        pending = Write.select().where(Write.status.in_(queries.INBOX_STATUSES)).count()
+        pending = (
+            Write.select().where(Write.status.in_(queries.AWAITING_PERSON_STATUSES)).count()
+        )
         failures = _unacknowledged_failures_query().count()
         switches = list(
             Switch.select(Switch.scope, Switch.name).where(Switch.paused == True).tuples()

@@ -172,6 +172,8 @@ INBOX_STATUSES = (
     WriteStatus.INTERRUPTED.value,
     WriteStatus.APPLYING.value,
 )
+# what waits for a person (the tray's count): an applying write waits for the engine
+AWAITING_PERSON_STATUSES = (WriteStatus.PENDING.value, WriteStatus.INTERRUPTED.value)
 
 
 def writes_query(

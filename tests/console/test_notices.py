@@ -113,6 +113,8 @@ def test_tray_status_counts_and_state_priority(db, finance, make_console) -> Non
     make_write(db, run, seq=1)
     make_write(db, run, seq=2, status="interrupted")
     make_write(db, run, seq=3, status="applied")
+    # approved and being applied: it waits for the engine, not for a person
+    make_write(db, run, seq=4, status="applying")
     status = console.tray_status()
     assert (status.pending_writes, status.state) == (2, "pending")
 

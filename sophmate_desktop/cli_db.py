@@ -76,23 +76,32 @@ def cmd_db_check(a: argparse.Namespace) -> tuple[str, int]:
     return f"the database {path} is sound (integrity check ok)", 0
 
 
-def cmd_db_restore(a: argparse.Namespace) -> str:
-    path = _sqlite_path(a)
-    chosen = backups.pick(path, a.backup)
+def restore_recorded(
+    path: Path, chosen: backups.Backup, actor: str, reason: str | None
+) -> backups.Restored:
+    """Put `chosen` in place of the file at `path` and audit it in the restored file
+    (the command line's `db restore` and the window's Restore button)."""
     restored = backups.restore(path, chosen)
     db = open_database(f"sqlite:///{path}", create=False)
     try:
         with write_transaction(db):
             audit.append(
                 db,
-                actor=a.actor or default_actor(),
+                actor=actor,
                 action=AuditAction.DATABASE_RESTORED,
                 subject=str(path),
-                reason=a.reason,
+                reason=reason,
                 details=_details(restored),
             )
     finally:
         db.close()
+    return restored
+
+
+def cmd_db_restore(a: argparse.Namespace) -> str:
+    path = _sqlite_path(a)
+    chosen = backups.pick(path, a.backup)
+    restored = restore_recorded(path, chosen, a.actor or default_actor(), a.reason)
     aside = f"; the replaced file is kept as {restored.set_aside}" if restored.set_aside else ""
     return f"restored {path} from {chosen.path} (taken {chosen.taken_at:%Y-%m-%d %H:%M} UTC){aside}"
 
@@ -104,4 +113,3 @@ def _details(restored: backups.Restored) -> dict[str, Any]:
         "set_aside": str(restored.set_aside) if restored.set_aside else None,
         "restored_at": utcnow().isoformat(),
     }
-

@@ -8,10 +8,12 @@ from pathlib import Path
 from peewee import Database
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from sophmate_desktop.console import Console
-from sophmate_desktop.domain.errors import SophmateError
+from sophmate_desktop.cli_db import restore_recorded
+from sophmate_desktop.console import Console, default_actor
+from sophmate_desktop.domain.errors import DatabaseCorrupt, SophmateError
 from sophmate_desktop.engine.service import Engine
 from sophmate_desktop.secrets import SecretStore
+from sophmate_desktop.store import backups, integrity
 from sophmate_desktop.store.database import (
     default_db_url,
     local_db_path,
@@ -25,6 +27,7 @@ from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.single_instance import SingleInstance, normalised_url
 from sophmate_desktop.ui.style import apply_style
 from sophmate_desktop.ui.tasks import TaskRunner
+from sophmate_desktop.ui.widgets.corrupt_database import CorruptDatabaseDialog, CorruptFacts
 
 # The models are bound to one database per process (store.models.database_proxy).
 # Opening the same URL again for a second window would rebind them under the first
@@ -102,6 +105,8 @@ def _build(db: Database, actor: str | None, start_engine: bool, first_run: bool)
     return window
 
 
+RESTORED_AT_START = "restored from the window at start: the database was corrupt"
+
 # Where nobody can see (or close) a message box: the error goes to stderr only.
 HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal", "vnc"})
 
@@ -148,6 +153,59 @@ def may_create_database(app: QApplication, url: str) -> bool:
     return confirm_new_database(path, default=path == local_db_path())
 
 
+def open_window(
+    app: QApplication,
+    url: str,
+    actor: str | None = None,
+    *,
+    start_engine: bool = True,
+    ask: bool | None = None,
+) -> MainWindow | int:
+    """The window on `url`, or the exit code when it cannot open. A corrupt SQLite file
+    is named with its newest backup, and the window offers to restore it (`ask`: None
+    asks where someone can answer, i.e. not on a headless platform)."""
+    try:
+        return create_window(url, actor=actor, start_engine=start_engine)
+    except DatabaseCorrupt as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        path = parse_url(url).path
+        if ask is None:
+            ask = app.platformName() not in HEADLESS_PLATFORMS
+        if not ask or path is None:
+            return exc.exit_code
+        return _offer_restore(app, url, path, exc, actor, start_engine)
+    except SophmateError as exc:
+        return _cannot_start(app, exc)
+
+
+def _offer_restore(
+    app: QApplication,
+    url: str,
+    path: Path,
+    exc: DatabaseCorrupt,
+    actor: str | None,
+    start_engine: bool,
+) -> MainWindow | int:
+    newest = backups.newest_verified(path)
+    facts = CorruptFacts(
+        db_path=str(path),
+        problem=str(exc),
+        backup=str(newest.path) if newest else None,
+        backup_taken=f"{newest.taken_at:%Y-%m-%d %H:%M} UTC" if newest else None,
+        command=f"{integrity.PROG} --db sqlite:///{path} db restore"
+        + ("" if newest else " BACKUP"),
+    )
+    if not CorruptDatabaseDialog(facts).ask() or newest is None:
+        return exc.exit_code
+    try:
+        restore_recorded(path, newest, actor or default_actor(), RESTORED_AT_START)
+        window = create_window(url, actor=actor, start_engine=start_engine)
+    except SophmateError as again:
+        return _cannot_start(app, again)
+    print(f"note: restored {path} from {newest.path}", file=sys.stderr, flush=True)
+    return window
+
+
 def serve_later_launches(window: MainWindow, instance: SingleInstance) -> None:
     """A later launch on the same database raises `window` instead of opening another."""
     instance.raise_requested.connect(window.bring_to_front)
@@ -176,9 +234,12 @@ def run_gui(db_url: str | None = None, actor: str | None = None) -> int:
             print(f"error: no database at {path}; nothing was created", file=sys.stderr)
             instance.close()
             return 2
-        window = create_window(url, actor=actor)
     except SophmateError as exc:
         return _cannot_start(app, exc)
+    window = open_window(app, url, actor)
+    if not isinstance(window, MainWindow):
+        instance.close()
+        return window
     serve_later_launches(window, instance)
     window.quit_requested.connect(app.quit)
     window.show()

@@ -17,6 +17,7 @@ import peewee
 
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.store import outcome_journal
+from sophmate_desktop.store.integrity import driver_text
 from sophmate_desktop.store.outcome_journal import Outcome
 from sophmate_desktop.store.transitions.applying import finish_applies, probe_commit
 
@@ -28,7 +29,7 @@ DB_FAULTS = (peewee.OperationalError, peewee.InterfaceError, sqlite3.Operational
 
 
 def describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
+    text = driver_text(exc)  # "database or disk is full", not peewee's failed rollback
     return f"the engine cannot write the database ({text}); applying stopped until it can"
 
 

@@ -61,6 +61,15 @@ def _busy_timeout(db: peewee.Database, seconds: float) -> Iterator[None]:
 
 def until_committed(db: peewee.Database, work: Callable[[], T], wait: BusyWait) -> T:
     start = time.monotonic()
+    try:
+        return _attempts(db, work, wait, start)
+    except KeyboardInterrupt:
+        # Ctrl-C lands wherever Python is: in an attempt, or while the countdown prints
+        # (SQLite's busy wait is C code; the signal is raised once it returns).
+        raise _gave_up(db, start, "interrupted") from None
+
+
+def _attempts(db: peewee.Database, work: Callable[[], T], wait: BusyWait, start: float) -> T:
     while True:
         try:
             with _busy_timeout(db, wait.attempt_s):
@@ -68,8 +77,6 @@ def until_committed(db: peewee.Database, work: Callable[[], T], wait: BusyWait) 
         except peewee.OperationalError as exc:
             if not is_busy(exc):
                 raise
-        except KeyboardInterrupt:
-            raise _gave_up(db, start, "interrupted") from None
         waited = time.monotonic() - start
         wait.attempts.append(waited)
         if wait.cancelled():

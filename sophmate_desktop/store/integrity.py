@@ -105,6 +105,14 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+def driver_text(exc: BaseException) -> str:
+    """What the driver said that names the fault (locked, full, read-only, corrupt),
+    not the "cannot rollback - no transaction is active" peewee raises over it."""
+    named = next((e for e in _chain(exc) if _kind(e) is not None), exc)
+    text = str(named).strip()
+    return text.splitlines()[0] if text else type(named).__name__
+
+
 def fault_of(
     exc: BaseException, db_path: Path | None, *, busy_s: float = 10.0
 ) -> DatabaseError | None:
@@ -116,7 +124,7 @@ def fault_of(
     # SQLite rolls a full or corrupt transaction back itself; peewee's own rollback then
     # fails ("no transaction is active") over the error that says what happened.
     exc = next((e for e in _chain(exc) if _kind(e) is not None), exc)
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = driver_text(exc)
     where = f"the database {db_path}" if db_path is not None else "the database"
     kind = _kind(exc)
     if kind is DatabaseBusy:

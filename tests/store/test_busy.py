@@ -42,3 +42,22 @@ def test_giving_up_records_nothing_and_says_busy(tmp_path: Path) -> None:
         assert not Switch.get(Switch.name == "all").paused
     finally:
         db.close()
+
+
+def test_ctrl_c_while_the_countdown_prints_gives_up_and_records_nothing(tmp_path: Path) -> None:
+    # SQLite's busy wait is C code: Ctrl-C is raised once it returns, often while the
+    # countdown is printed, outside the attempt itself.
+    path = tmp_path / "sm.sqlite3"
+    db = open_database(f"sqlite:///{path}")
+
+    def ctrl_c(_seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        console = Console(db, actor="ana")
+        wait = BusyWait(waited=ctrl_c, attempt_s=0.2)
+        with write_lock_held(path, 3), pytest.raises(DatabaseBusy, match=r"interrupted.*NOT"):
+            until_committed(db, lambda: console.pause_all("incident"), wait)
+        assert not Switch.get(Switch.name == "all").paused
+    finally:
+        db.close()

@@ -53,6 +53,7 @@ class BusyPause(QObject):
         self._cancelled.clear()
         self.waiting = True
         dialog.show_error(waiting_text(0))
+        dialog.set_busy(True)  # OK stays off while it waits: one wait at a time; Cancel works
 
         def show(seconds: float) -> None:
             if shiboken6.isValid(dialog):
@@ -71,8 +72,16 @@ class BusyPause(QObject):
 
             return call
 
+        def not_recorded(exc: BaseException) -> None:
+            if shiboken6.isValid(dialog) and dialog.isVisible():  # not cancelled: say why
+                dialog.show_error(f"The pause was NOT recorded: {exc}")
+            failed(exc)
+
         self.services.tasks.run(
-            lambda: console.through_busy(work, wait), ended(done), ended(failed), report=False
+            lambda: console.through_busy(work, wait),
+            ended(done),
+            ended(not_recorded),
+            report=False,
         )
 
     def cancel(self) -> None:

@@ -10,13 +10,13 @@ a parent-death signal reaches the command only, and its children were left runni
 The supervisor gets a parent-death signal (PR_SET_PDEATHSIG, SIGTERM; other
 commands SIGKILL) set in the child before exec. The kernel sends it when the
 *thread* that forked the child exits, not the process. That thread is the one
-applying the write, and run_command never returns before its process has exited and been reaped (a cancel, a timeout
-or an error kill and wait for it), so the forking thread outlives the command by
-construction; only the engine's death (the process and every thread) fires the
-signal early. A child whose parent died before the signal was set (the race
-between fork and prctl) sees a new parent pid and exits. Elsewhere (or in a frozen
-build) commands start as before, and the next engine kills the group a dead one
-left (engine/lifeline.py).
+applying the write, and run_command never returns before its process has exited
+and been reaped (a cancel, a timeout or an error kill and wait for it), so the
+forking thread outlives the command by construction; only the engine's death (the
+process and every thread) fires the signal early. A child whose parent died before
+the signal was set (the race between fork and prctl) sees a new parent pid and
+exits. Elsewhere (or in a frozen build) commands start as before, and the next
+engine kills the group a dead one left (engine/lifeline.py).
 """
 
 from __future__ import annotations

@@ -1,0 +1,292 @@
+"""Crash faults (issue 14, items 4 and 5): kill -9 of real engine processes.
+
+- "kill -9 at random points of planning, approving and applying": one temporary
+  SQLite database, two workflows in staging watching folders: `crash-files` (a text
+  file -> a write_file and a run_command that appends a line to a counter file, so a
+  command run twice shows) and `crash-rows` (a CSV -> one write_file per row: planning
+  takes a while). Each trial feeds work to the running engine process, kills it
+  (SIGKILL) at a random moment of one phase, and starts a new engine:
+  planning (files dropped, killed 0-0.5 s after a run starts planning), approving
+  (a separate `inbox approve` CLI process deciding the pending writes, the engine
+  killed 0-0.6 s after it starts, and in half of these trials the approver killed
+  too) or applying (killed 0-0.5 s after a write is `applying`). After each restart
+  no run may be `running` and no write `applying` under a dead engine. At the end
+  every pending write is approved by the CLI and the last engine settles. Items:
+  file versions (exactly one run each: none = lost, more = doubled), CSV runs
+  (exactly one write per row), writes (applied once with the right content or the
+  counter line, or `interrupted` and in the inbox = held; more than one
+  write.applied event or counter line = doubled; still approved/applying/pending =
+  lost; failed = unexplained), temporary files left (leaked), `audit verify` not
+  intact (unexplained).
+- "a reused pid after a crash": the engine is killed while a command write is
+  `applying`; its instance row (and its command's process row) is then pointed at a
+  live unrelated `sleep` with another start time. The next engine must judge the
+  instance dead, make the write `interrupted` and visible, and not kill the sleep.
+- "orphaned commands after kill -9 (0 left)": a command `sh -c` with two children in
+  its group and one in a new session (setsid); the engine is killed mid-command.
+  Held: no process of the command left (a /proc scan for the command's environment
+  mark) within 3 s of the kill, before any restart, and after the restart the write
+  `interrupted` and in the inbox. Half of the trials also SIGKILL the supervisor
+  with the engine (the group's leader gone): then the restarted engine must kill the
+  group the dead instance left. Figures: the worst time from the kill to 0 left.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.fault_trials import FaultResult, Trial
+from bench.fault_trials.crash_rig import Rig, marked_processes, wait_for
+
+SEED = 14
+FILE_STEPS = """\
+  - action: write_file
+    to: "{{{{ output.path }}}}/{{{{ file.stem }}}}.txt"
+    content: "{{{{ input }}}}"
+  - action: run_command
+    argv: ["tee", "-a", "{counters}/{{{{ file.stem }}}}.count"]
+    stdin: "ran"
+    timeout_s: 60
+"""
+ROW_STEPS = """\
+  - action: write_file
+    for_each: rows
+    to: "{{ output.path }}/rows/{{ file.stem }}-{{ row.id }}.txt"
+    content: "{{ row.value }}"
+"""
+
+
+class KillRig(Rig):
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.files_in, self.rows_in = root / "in-files", root / "in-rows"
+        self.counters = root / "counters"
+        for d in (self.files_in, self.rows_in, self.counters, self.out / "rows"):
+            d.mkdir()
+        self.dropped: dict[str, str] = {}  # file name -> content
+        self.rows: dict[str, int] = {}  # CSV stem -> rows
+        self.n = 0
+
+    def prepare(self) -> None:
+        samples = self.root / "samples"
+        samples.mkdir()
+        (samples / "sample.txt").write_text("sample")
+        (samples / "sample.csv").write_text("id,value\n1,one\n")
+        files = self.workflow(
+            "crash-files", FILE_STEPS.format(counters=self.counters), folder=self.files_in,
+            read="text")
+        rows = self.workflow("crash-rows", ROW_STEPS, folder=self.rows_in, read="csv",
+                             patterns=("*.csv",))
+        self.set_up({"crash-files": files, "crash-rows": rows},
+                    {"crash-files": samples / "sample.txt", "crash-rows": samples / "sample.csv"})
+
+    def drop(self, rng: random.Random, texts: int, rows: int) -> None:
+        """Files arrive by rename (whole), as a writer that finishes them elsewhere."""
+        for _ in range(texts):
+            self.n += 1
+            name, content = f"t{self.n:05}.txt", f"text {self.n}"
+            self._arrive(self.files_in / name, content)
+            self.dropped[name] = content
+        if rows:
+            self.n += 1
+            stem = f"r{self.n:05}"
+            body = "id,value\n" + "".join(f"{i},value {stem} {i}\n" for i in range(rows))
+            self._arrive(self.rows_in / f"{stem}.csv", body)
+            self.rows[stem] = rows
+
+    def _arrive(self, path: Path, content: str) -> None:
+        part = path.parent.parent / f".{path.name}.part"
+        part.write_text(content)
+        part.rename(path)
+
+    def pending(self) -> list[int]:
+        return [r[0] for r in self.query("SELECT id FROM write WHERE status = 'pending'")]
+
+
+def _dead_claims(rig: Rig, engine_pid: int) -> int:
+    """Runs `running` and writes `applying` claimed by another engine than this one."""
+    mine = f"%:{engine_pid}#%"
+    runs = rig.count(
+        "SELECT COUNT(*) FROM run WHERE status = 'running' AND claimed_by NOT LIKE ?", (mine,))
+    writes = rig.count(
+        "SELECT COUNT(*) FROM write WHERE status = 'applying' AND claimed_by NOT LIKE ?", (mine,))
+    return runs + writes
+
+
+def _approve(rig: KillRig, ids: list[int]):
+    return rig.cli("inbox", "approve", *map(str, ids), "--comment", "fault trial")
+
+
+def _kill_while_planning(rig: KillRig, engine, rng: random.Random) -> str:
+    before = rig.count("SELECT COUNT(*) FROM run")
+    rig.drop(rng, texts=rng.randint(1, 3), rows=rng.randint(300, 1500))
+    wait_for(lambda: rig.count("SELECT COUNT(*) FROM run") > before, 30, "a run to start")
+    time.sleep(rng.uniform(0, 0.5))
+    rig.kill9(engine)
+    return "planning"
+
+
+def _kill_while_approving(rig: KillRig, engine, rng: random.Random) -> str:
+    ids = rig.pending()
+    if not ids:
+        return _kill_while_planning(rig, engine, rng)
+    approver = _approve(rig, ids)
+    kill_approver = rng.random() < 0.5
+    moments = sorted([rng.uniform(0, 0.6), rng.uniform(0, 0.6)])
+    time.sleep(moments[0])
+    if kill_approver:
+        rig.kill9(approver)
+    time.sleep(moments[1] - moments[0])
+    rig.kill9(engine)
+    if not kill_approver:
+        approver.communicate(timeout=120)
+    return "approving"
+
+
+def _kill_while_applying(rig: KillRig, engine, rng: random.Random) -> str:
+    ids = rig.pending()
+    if not ids:
+        return _kill_while_planning(rig, engine, rng)
+    approver = _approve(rig, ids)
+    approver.communicate(timeout=120)
+    try:
+        wait_for(lambda: rig.count("SELECT COUNT(*) FROM write WHERE status = 'applying'"),
+                 10, "a write applying")
+    except TimeoutError:
+        pass  # applied already: the kill lands after it
+    time.sleep(rng.uniform(0, 0.5))
+    rig.kill9(engine)
+    return "applying"
+
+
+PHASES = (_kill_while_planning, _kill_while_approving, _kill_while_applying)
+
+
+def _judge(rig: KillRig, inbox_ids: set[int]) -> dict[str, int]:
+    c = {"held": 0, "lost": 0, "doubled": 0, "leaked": 0, "unexplained": 0, "interrupted": 0}
+    runs: dict[str, list[int]] = {}
+    for run_id, path in rig.query("SELECT id, trigger_path FROM run WHERE trigger_kind = 'file'"):
+        runs.setdefault(Path(path).name, []).append(run_id)
+    for name in [*rig.dropped, *(f"{s}.csv" for s in rig.rows)]:
+        n = len(runs.get(name, []))
+        key = "held" if n == 1 else "lost" if n == 0 else "doubled"
+        c[key] += 1
+    for stem, rows in rig.rows.items():
+        got = rig.count(
+            "SELECT COUNT(DISTINCT w.seq) FROM write w JOIN run r ON r.id = w.run_id "
+            "WHERE r.trigger_path LIKE ? AND r.trigger_kind = 'file'", (f"%/{stem}.csv",))
+        total = rig.count(
+            "SELECT COUNT(*) FROM write w JOIN run r ON r.id = w.run_id "
+            "WHERE r.trigger_path LIKE ? AND r.trigger_kind = 'file'", (f"%/{stem}.csv",))
+        key = "held" if got == rows == total else "doubled" if total > rows else "lost"
+        c[key] += 1
+    applied: dict[str, int] = {}
+    for (subject,) in rig.query("SELECT subject FROM audit_event WHERE action = 'write.applied'"):
+        applied[subject] = applied.get(subject, 0) + 1
+    for wid, kind, status, payload in rig.query(
+            "SELECT w.id, w.kind, w.status, w.payload FROM write w JOIN run r ON r.id = w.run_id"
+            " WHERE r.trigger_kind = 'file' AND r.mode = 'staging'"):
+        c[_judge_write(wid, kind, status, json.loads(payload), applied.get(f"write {wid}", 0),
+                       wid in inbox_ids)] += 1
+        c["interrupted"] += status == "interrupted"
+    for counter in rig.counters.glob("*.count"):
+        if counter.read_text().count("ran") > 1:
+            c["doubled"] += 1
+    c["leaked"] += len(rig.temp_files())
+    return c
+
+
+def _judge_write(wid: int, kind: str, status: str, payload: dict, events: int,
+                 in_inbox: bool) -> str:
+    if events > 1:
+        return "doubled"
+    if status in ("pending", "approved", "applying"):
+        return "lost"
+    if status == "interrupted":
+        return "held" if in_inbox else "unexplained"
+    if status != "applied" or events != 1:
+        return "unexplained"
+    if kind == "write_file":
+        path = Path(payload["path"])
+        return "held" if path.is_file() and path.read_text() == payload["content"] else "lost"
+    counter = Path(payload["argv"][2])
+    return "held" if counter.is_file() and counter.read_text().count("ran") == 1 else "lost"
+
+
+def kill_at_random_points(trials: int, seed: int = SEED) -> FaultResult:
+    rng = random.Random(seed)
+    phases: dict[str, int] = {}
+    unexplained_after_restart = 0
+    with tempfile.TemporaryDirectory(prefix="sm-crash-") as tmp:
+        rig = KillRig(Path(tmp))
+        rig.prepare()
+        engine = rig.start_engine()
+        try:
+            for i in range(trials):
+                phase = PHASES[i % 3](rig, engine, rng)
+                phases[phase] = phases.get(phase, 0) + 1
+                engine = rig.start_engine()
+                if _dead_claims(rig, engine.pid):
+                    unexplained_after_restart += 1
+            code, said = _finish(rig)
+        finally:
+            if engine.poll() is None:
+                rig.stop(engine)
+        with rig.keyring():
+            inbox = _inbox_ids(rig)
+        c = _judge(rig, inbox)
+    c["unexplained"] += unexplained_after_restart + (0 if code == 0 and "intact" in said else 1)
+    by_phase = ", ".join(f"{n} {p}" for p, n in sorted(phases.items()))
+    detail = (
+        f"{trials} kills ({by_phase}), {len(rig.dropped)} text files and {len(rig.rows)} CSVs "
+        f"({sum(rig.rows.values())} rows): {c['interrupted']} writes interrupted (in the "
+        f"inbox), {unexplained_after_restart} restarts with work of a dead engine left, "
+        f"{len(rig.temp_files())} temp files, audit verify: {said.strip().splitlines()[0]}"
+    )
+    return FaultResult(trials, c["held"], lost=c["lost"], doubled=c["doubled"],
+                       leaked=c["leaked"], unexplained=c["unexplained"], detail=detail,
+                       extra={"interrupted": float(c["interrupted"])})
+
+
+def _finish(rig: KillRig) -> tuple[int, str]:
+    """Approve what is pending, let the last engine settle, stop it, verify the audit."""
+    engine = rig.start_engine()
+    try:
+        for _ in range(3):  # runs planned while approving add pending writes
+            wait_for(rig.settled, 180, "the engine to settle")
+            ids = rig.pending()
+            if not ids:
+                break
+            code, out = rig.run_cli("inbox", "approve", *map(str, ids))
+            if code != 0:
+                raise RuntimeError(f"inbox approve: {out}")
+        wait_for(rig.settled, 180, "the engine to settle")
+    finally:
+        rig.stop(engine)
+    return rig.run_cli("audit", "verify", actor="auditor")
+
+
+def _inbox_ids(rig: Rig) -> set[int]:
+    from sophmate_desktop.console import Console
+    from sophmate_desktop.store.database import open_database
+
+    db = open_database(rig.url)
+    try:
+        rows = Console(db, actor="auditor").list_inbox(limit=100000)
+        return {r.id for r in rows}
+    finally:
+        db.close()
+
+
+TRIALS = [
+    Trial("kill -9 at random points of planning, approving and applying", 100,
+          kill_at_random_points, 6),
+]
+
+if __name__ == "__main__":
+    print(kill_at_random_points(int(sys.argv[1]) if len(sys.argv) > 1 else 6))

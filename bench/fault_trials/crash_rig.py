@@ -58,8 +58,9 @@ class Rig:
         self.db_path = root / "crash.sqlite3"
         self.url = f"sqlite:///{self.db_path}"
         self.out = root / "out"
-        self.out.mkdir(exist_ok=True)
+        self.out.mkdir(parents=True, exist_ok=True)
         self.engines = 0
+        self.started: list[subprocess.Popen[str]] = []  # engines, killed by close()
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(root),
@@ -138,6 +139,7 @@ class Rig:
             cwd=str(REPO), env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True,
         )
+        self.started.append(proc)
         assert proc.stdout is not None
         line = proc.stdout.readline()
         if "engine running" not in line:
@@ -159,6 +161,12 @@ class Rig:
         proc = self.cli(*args, actor=actor)
         out, err = proc.communicate(timeout=timeout)
         return proc.returncode, out + err
+
+    def close(self) -> None:
+        """Kill the engines still running (a trial that failed half-way)."""
+        for proc in self.started:
+            if proc.poll() is None:
+                self.kill9(proc)
 
     @staticmethod
     def kill9(proc: subprocess.Popen[str]) -> None:

@@ -33,11 +33,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import random
+import signal
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.fault_trials import FaultResult, Trial
@@ -237,6 +242,7 @@ def kill_at_random_points(trials: int, seed: int = SEED) -> FaultResult:
         finally:
             if engine.poll() is None:
                 rig.stop(engine)
+            rig.close()
         with rig.keyring():
             inbox = _inbox_ids(rig)
         c = _judge(rig, inbox)
@@ -288,5 +294,180 @@ TRIALS = [
           kill_at_random_points, 6),
 ]
 
+
+
+# A reused pid and orphaned commands --------------------------------------------
+
+SLEEP_STEPS = """\
+  - action: run_command
+    argv: {argv}
+    env: {{TRIAL_MARK: "{{{{ file.stem }}}}"}}
+    timeout_s: 120
+"""
+GROUP = "sleep 300 & sleep 300 & setsid sleep 300 & wait"  # two in the group, one in a new session
+GROUP_ONLY = "sleep 300 & sleep 300 & wait"
+
+
+class CommandRig(Rig):
+    """A workflow whose command's processes carry TRIAL_MARK=<the trigger file's stem>."""
+
+    def __init__(self, root: Path, script: str) -> None:
+        super().__init__(root)
+        self.inputs = root / "inputs"
+        self.inputs.mkdir()
+        sample = root / "sample.txt"
+        sample.write_text("sample")
+        argv = json.dumps(["sh", "-c", script])
+        self.set_up({"crash-cmd": self.workflow("crash-cmd", SLEEP_STEPS.format(argv=argv),
+                                                folder=None, read="text")},
+                    {"crash-cmd": sample})
+
+    def applying_command(self, mark: str, processes: int) -> tuple[subprocess.Popen[str], int]:
+        """A started engine applying a command of `mark` with `processes` running."""
+        (self.inputs / f"{mark}.txt").write_text(mark)
+        code, out = self.run_cli("workflow", "run", "crash-cmd", "--file",
+                                 str(self.inputs / f"{mark}.txt"), actor="fault-lead")
+        if code != 0:
+            raise RuntimeError(f"workflow run: {out}")
+        [(write_id,)] = self.query(
+            "SELECT w.id FROM write w JOIN run r ON r.id = w.run_id "
+            "WHERE r.trigger_path LIKE ? AND w.status = 'pending'", (f"%/{mark}.txt",))
+        engine = self.start_engine()
+        code, out = self.run_cli("inbox", "approve", str(write_id))
+        if code != 0:
+            raise RuntimeError(f"inbox approve: {out}")
+        wait_for(lambda: len(marked_processes(mark)) >= processes, 30, "the command's processes")
+        wait_for(lambda: self.count("SELECT COUNT(*) FROM engine_process WHERE write = ?",
+                                    (write_id,)), 30, "the command's group recorded")
+        return engine, write_id
+
+    def trials(self, n: int) -> Iterator[int]:
+        """range(n), with every engine killed if a trial fails half-way."""
+        try:
+            yield from range(n)
+        finally:
+            self.close()
+
+    def interrupted_in_inbox(self, write_id: int) -> bool:
+        status = self.query("SELECT status FROM write WHERE id = ?", (write_id,))[0][0]
+        if status != "interrupted":
+            return False
+        with self.keyring():
+            return write_id in _inbox_ids(self)
+
+
+def reused_pid(trials: int) -> FaultResult:
+    held = unexplained = killed_unrelated = 0
+    with tempfile.TemporaryDirectory(prefix="sm-pid-") as tmp:
+        rig = CommandRig(Path(tmp), GROUP_ONLY)
+        with contextlib.closing(rig.trials(trials)) as numbers:
+            for i in numbers:
+                mark = f"pid{i:03}"
+                engine, write_id = rig.applying_command(mark, 4)
+                [(instance, pid_start)] = rig.query(
+                    "SELECT i.id, i.pid_start FROM engine_instance i JOIN engine_process p "
+                    "ON p.instance = i.id WHERE p.write = ?", (write_id,))
+                rig.kill9(engine)
+                wait_for(lambda mark=mark: not marked_processes(mark), 10, "the command to die")
+                unrelated = subprocess.Popen(["sleep", "300"], start_new_session=True)
+                try:
+                    _point_at(rig, instance, write_id, unrelated.pid, pid_start)
+                    engine = rig.start_engine()
+                    try:
+                        ok = rig.interrupted_in_inbox(write_id)
+                    finally:
+                        rig.stop(engine)
+                    alive = unrelated.poll() is None
+                finally:
+                    unrelated.kill()
+                    unrelated.wait()
+                killed_unrelated += not alive
+                if ok and alive:
+                    held += 1
+                else:
+                    unexplained += 1
+    return FaultResult(
+        trials, held, unexplained=unexplained,
+        detail=(f"instance and process rows pointed at a live unrelated sleep (another start "
+                f"time): {held} writes interrupted and in the inbox, {killed_unrelated} "
+                "unrelated processes killed"),
+        extra={"unrelated_killed": float(killed_unrelated)},
+    )
+
+
+def _point_at(rig: Rig, instance: str, write_id: int, pid: int, old_start: int) -> None:
+    """The crashed engine's rows now name `pid`, with the start time they recorded
+    (the dead engine's and its command's), which `pid` does not have."""
+    import sqlite3
+
+    from sophmate_desktop.store.instances import pid_start_time
+
+    assert pid_start_time(pid) != old_start
+    con = sqlite3.connect(rig.db_path, timeout=30)
+    try:
+        with con:
+            con.execute("UPDATE engine_instance SET pid = ? WHERE id = ?", (pid, instance))
+            con.execute("UPDATE engine_process SET pid = ?, pgid = ? WHERE write = ?",
+                        (pid, pid, write_id))
+    finally:
+        con.close()
+
+
+def orphaned_commands(trials: int) -> FaultResult:
+    held = left = unexplained = 0
+    worst_ms = 0.0
+    with tempfile.TemporaryDirectory(prefix="sm-orphan-") as tmp:
+        for kind, script, processes in (("session", GROUP, 5), ("group", GROUP_ONLY, 4)):
+            runs = (trials + 1) // 2 if kind == "session" else trials // 2
+            if not runs:
+                continue
+            rig = CommandRig(Path(tmp) / kind, script)
+            with contextlib.closing(rig.trials(runs)) as numbers:
+                for i in numbers:
+                    mark = f"{kind}{i:03}"
+                    engine, write_id = rig.applying_command(mark, processes)
+                    if kind == "group":  # the supervisor dies with the engine: the group stays
+                        [(sup,)] = rig.query("SELECT pid FROM engine_process WHERE write = ?",
+                                             (write_id,))
+                        os.kill(sup, signal.SIGKILL)
+                    t0 = time.perf_counter()
+                    rig.kill9(engine)
+                    if kind == "session":
+                        try:
+                            wait_for(lambda mark=mark: not marked_processes(mark), 3, "0 left")
+                            worst_ms = max(worst_ms, (time.perf_counter() - t0) * 1000)
+                        except TimeoutError:
+                            left += len(marked_processes(mark))
+                    engine = rig.start_engine()
+                    try:
+                        try:
+                            wait_for(lambda mark=mark: not marked_processes(mark), 10, "0 left")
+                        except TimeoutError:
+                            left += len(marked_processes(mark))
+                        explained = rig.interrupted_in_inbox(write_id)
+                    finally:
+                        rig.stop(engine)
+                    if explained and not marked_processes(mark):
+                        held += 1
+                    else:
+                        unexplained += not explained
+    return FaultResult(
+        trials, held, leaked=left, unexplained=unexplained,
+        detail=(f"{(trials + 1) // 2} engines killed alone (a command with 2 children in its "
+                f"group and 1 in a new session): 0 left within {worst_ms:.0f} ms at worst, no "
+                f"restart needed; {trials // 2} with the supervisor killed too: the restarted "
+                f"engine killed the group; {left} processes left in all"),
+        extra={"worst_ms_to_0_left": worst_ms, "left": float(left)},
+    )
+
+
+TRIALS += [
+    Trial("a reused pid after a crash", 10, reused_pid, 2),
+    Trial("orphaned commands after kill -9 (0 left)", 10, orphaned_commands, 2),
+]
+
+
 if __name__ == "__main__":
-    print(kill_at_random_points(int(sys.argv[1]) if len(sys.argv) > 1 else 6))
+    for t in TRIALS:
+        if len(sys.argv) < 2 or sys.argv[1] in t.name:
+            print(t.name, t.run(int(sys.argv[2]) if len(sys.argv) > 2 else t.quick_trials))

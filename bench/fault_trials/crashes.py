@@ -54,10 +54,11 @@ FILE_STEPS = """\
     to: "{{{{ output.path }}}}/{{{{ file.stem }}}}.txt"
     content: "{{{{ input }}}}"
   - action: run_command
-    argv: ["tee", "-a", "{counters}/{{{{ file.stem }}}}.count"]
-    stdin: "ran"
+    argv: {argv}
     timeout_s: 60
 """
+# a line in the counter, then a while (a kill may land before, while or after it)
+COUNT = "import sys, time; open(sys.argv[1], 'a').write('ran\\n'); time.sleep(0.3)"
 ROW_STEPS = """\
   - action: write_file
     for_each: rows
@@ -82,9 +83,9 @@ class KillRig(Rig):
         samples.mkdir()
         (samples / "sample.txt").write_text("sample")
         (samples / "sample.csv").write_text("id,value\n1,one\n")
-        files = self.workflow(
-            "crash-files", FILE_STEPS.format(counters=self.counters), folder=self.files_in,
-            read="text")
+        argv = [sys.executable, "-c", COUNT, f"{self.counters}/{{{{ file.stem }}}}.count"]
+        files = self.workflow("crash-files", FILE_STEPS.format(argv=json.dumps(argv)),
+                              folder=self.files_in, read="text")
         rows = self.workflow("crash-rows", ROW_STEPS, folder=self.rows_in, read="csv",
                              patterns=("*.csv",))
         self.set_up({"crash-files": files, "crash-rows": rows},
@@ -136,10 +137,16 @@ def _kill_while_planning(rig: KillRig, engine, rng: random.Random) -> str:
     return "planning"
 
 
+def _some_pending(rig: KillRig, rng: random.Random) -> list[int]:
+    """The pending writes; when there are none, new files planned until there are."""
+    if not rig.pending():
+        rig.drop(rng, texts=rng.randint(1, 3), rows=rng.randint(50, 400))
+        wait_for(rig.pending, 60, "writes to approve")
+    return rig.pending()
+
+
 def _kill_while_approving(rig: KillRig, engine, rng: random.Random) -> str:
-    ids = rig.pending()
-    if not ids:
-        return _kill_while_planning(rig, engine, rng)
+    ids = _some_pending(rig, rng)
     approver = _approve(rig, ids)
     kill_approver = rng.random() < 0.5
     moments = sorted([rng.uniform(0, 0.6), rng.uniform(0, 0.6)])
@@ -154,9 +161,7 @@ def _kill_while_approving(rig: KillRig, engine, rng: random.Random) -> str:
 
 
 def _kill_while_applying(rig: KillRig, engine, rng: random.Random) -> str:
-    ids = rig.pending()
-    if not ids:
-        return _kill_while_planning(rig, engine, rng)
+    ids = _some_pending(rig, rng)
     approver = _approve(rig, ids)
     approver.communicate(timeout=120)
     try:
@@ -219,7 +224,7 @@ def _judge_write(wid: int, kind: str, status: str, payload: dict, events: int,
     if kind == "write_file":
         path = Path(payload["path"])
         return "held" if path.is_file() and path.read_text() == payload["content"] else "lost"
-    counter = Path(payload["argv"][2])
+    counter = Path(payload["argv"][-1])
     return "held" if counter.is_file() and counter.read_text().count("ran") == 1 else "lost"
 
 

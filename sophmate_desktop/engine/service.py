@@ -161,6 +161,8 @@ class Engine(EngineWaiting):
             return
         self.started = True
         with self.db.connection_context():
+            # recovery appends events (write.resumed, ...): with the key, not unsigned
+            audit_key.prime(self.db)
             counts = self._recover()
             replayed = counts.pop("outcomes_replayed")
             pruned = prune_for(self.db)

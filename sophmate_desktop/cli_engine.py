@@ -39,10 +39,19 @@ def _say_problems(event: Event) -> None:
         fmt.err("resolved", "the engine can write the database again; applying resumes")
 
 
+def engine_log_handler(path: Path) -> logging.Handler:
+    """The engine's log file: every record's secrets masked (in all their forms)."""
+    from sophmate_desktop.secrets import MaskingFilter
+
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(MaskingFilter())
+    return handler
+
+
 def cmd_engine(c: Console, a: argparse.Namespace) -> str:
     log_path = Path(a.log_file) if a.log_file else data_dir_for(c) / "engine.log"
-    handler = logging.FileHandler(log_path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler = engine_log_handler(log_path)
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)

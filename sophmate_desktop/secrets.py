@@ -85,6 +85,27 @@ def mask_known_values(text: str, placeholder: str = _MASK) -> str:
     return mask_forms(text, values, placeholder)
 
 
+class MaskingFilter(logging.Filter):
+    """Masks every secret seen in this process, in each of its forms, in a log record
+    (its message, arguments and traceback): a library that logs a URL or a server's
+    reply (apprise, urllib) never writes a secret to a log file through a handler
+    that has this filter."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with _seen_lock:
+            if not _seen:
+                return True
+        record.msg = mask_known_values(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_known_values(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_known_values(record.stack_info)
+        return True
+
+
 # --- backend classification ----------------------------------------------------------
 
 

@@ -219,7 +219,15 @@ def substitute_secrets(text: str, lookup: Callable[[str], str]) -> str:
     return _ANY_TOKEN.sub(replace, text)
 
 
-def mask_values(text: str, values: Iterable[str], mask: str = "••••••") -> str:
+def mask_values(
+    text: str,
+    values: Iterable[str],
+    mask: str = "••••••",
+    *,
+    cut_start: bool = False,
+    cut_end: bool = False,
+) -> str:
     """`text` with every occurrence of each non-empty value, and of each encoded form
-    of it (`secret_forms`: base64, URL, JSON, HTML, hex), replaced by `mask`."""
-    return mask_forms(text, values, mask)
+    of it (`secret_forms`: base64, URL, JSON, HTML, hex), replaced by `mask`; a text
+    cut short masks the piece of a form left at the cut (`cut_start`, `cut_end`)."""
+    return mask_forms(text, values, mask, cut_start=cut_start, cut_end=cut_end)

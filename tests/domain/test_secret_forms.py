@@ -66,3 +66,23 @@ def test_a_short_value_is_masked_in_base64_only_as_a_whole() -> None:
 def test_unrelated_text_is_left_alone() -> None:
     text = "HTTP 401 Unauthorized: try again later (id 5f2c)"
     assert mask_values(text, ["correct horse battery"]) == text
+
+
+def test_a_reply_escaped_by_repr_is_masked() -> None:
+    from sophmate_desktop.domain.secret_forms import mask_forms
+
+    secret = "pa'ss\\wo\"rd-42"
+    reply = str((535, b"5.7.8 refused " + secret.encode()))
+    assert repr(secret.encode())[2:-1] in reply
+    assert "pa" not in mask_forms(reply, [secret], "#").replace("5.7.8", "")
+
+
+def test_a_form_cut_at_the_edge_of_a_shortened_text_is_masked() -> None:
+    from sophmate_desktop.domain.secret_forms import mask_forms
+
+    hexed = b"long-secret-value-17".hex()
+    tail = hexed[len(hexed) // 2 :] + " then the rest"
+    assert mask_forms(tail, ["long-secret-value-17"], "#", cut_start=True) == "# then the rest"
+    head = "start " + hexed[:20]
+    assert mask_forms(head, ["long-secret-value-17"], "#", cut_end=True) == "start #"
+    assert mask_forms(head, ["long-secret-value-17"], "#") == head  # no cut, no guess

@@ -63,9 +63,13 @@ class _Tail(threading.Thread):
         except OSError:
             pass
 
-    def text(self) -> str:
-        text = bytes(self.data).decode("utf-8", "replace")
-        return ("..." + text) if self.total > TAIL_BYTES else text
+    def text(self, masked: Callable[[str], str], masked_cut: Callable[[str], str]) -> str:
+        """The kept tail, secrets masked; where the front was cut off, a piece of a
+        secret's form left at the cut is masked too (`masked_cut`)."""
+        if self.total <= TAIL_BYTES:
+            return masked(bytes(self.data).decode("utf-8", "replace"))
+        data = bytes(self.data).lstrip(bytes(range(0x80, 0xC0)))  # a character cut in two
+        return "..." + masked_cut(data.decode("utf-8", "replace"))
 
 
 class _Feed(threading.Thread):
@@ -221,6 +225,9 @@ class RunCommand:
         def masked(text: str) -> str:
             return mask_values(text, secrets.values)
 
+        def masked_cut(text: str) -> str:
+            return mask_values(text, secrets.values, cut_start=True)
+
         proc = _start(argv, cwd, env, shown, masked, piped=data is not None)
         if data is not None:
             _Feed(proc.stdin, data).start()
@@ -233,7 +240,13 @@ class RunCommand:
             _wait(proc, exited, ctx, timeout, shown, masked)
         finally:
             _clean_up(proc, exited, out, err)
-        return _result(proc.returncode, out, err, shown, masked)
+        return _result(
+            proc.returncode,
+            out.text(masked, masked_cut),
+            err.text(masked, masked_cut),
+            shown,
+            masked,
+        )
 
 
 def _start(
@@ -307,9 +320,8 @@ def _clean_up(proc: subprocess.Popen[bytes], exited: _ExitWaiter, out: _Tail, er
 
 
 def _result(
-    code: int, out: _Tail, err: _Tail, shown: str, masked: Callable[[str], str]
+    code: int, stdout: str, stderr: str, shown: str, masked: Callable[[str], str]
 ) -> ApplyResult:
-    stdout, stderr = masked(out.text()), masked(err.text())
     if code != 0:
         how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
         # What another operator needs to judge it: the end of both streams, stderr last.

@@ -4,7 +4,9 @@ The plan renders the URL, headers and body with secrets left as `${secret:NAME}`
 tokens; apply substitutes them just before sending and masks their values in
 anything it reports. Redirects are not followed, so a credential is never sent on to
 another host. A connection's settings give `base_url` (the step's `path` is joined to
-it) and optional default `headers` (text; may hold secret tokens). The header
+it) and optional default `headers` (text; may hold secret tokens); `username` with the
+connection's `secret_ref` sends Basic auth (`Authorization: Basic base64(user:secret)`,
+built only when sending, previewed as the token, masked whole and in part). The header
 `Idempotency-Key` carries the write's key unless the step sets its own (e.g. derived
 from a row, to deduplicate across runs). A request without a connection is only sent
 in production: staging never sends to an address that has no staging settings.
@@ -12,6 +14,7 @@ in production: staging never sends to an address that has no staging settings.
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
 import urllib.request
@@ -102,6 +105,22 @@ def _has_header(headers: Mapping[str, str], name: str) -> bool:
     return any(h.lower() == name.lower() for h in headers)
 
 
+def _basic_auth(settings: Mapping[str, Any], headers: Mapping[str, str]) -> dict | None:
+    """The connection's Basic-auth credentials (user, secret name), unless the step or
+    the connection sets its own Authorization header."""
+    user, ref = settings.get("username"), settings.get("secret_ref")
+    if not user or not ref or _has_header(headers, "Authorization"):
+        return None
+    return {"user": str(user), "secret": str(ref)}
+
+
+def _preview(method: str, url: str, headers: Mapping[str, str], basic: dict | None) -> str:
+    lines = [f"{method} {url}"] + [f"{k}: {v}" for k, v in headers.items()]
+    if basic is not None:
+        lines.append(f"Authorization: Basic ({basic['user']}:${{secret:{basic['secret']}}})")
+    return "\n".join(lines)
+
+
 class HttpRequest:
     name = "http_request"
     effect = EffectKind.HTTP
@@ -129,8 +148,8 @@ class HttpRequest:
             body = render_text(step.params["body"], variables, "body")
             shown = body
         timeout = float(step.params.get("timeout_s", 30))
-        lines = [f"{method} {url}"] + [f"{k}: {v}" for k, v in headers.items()]
-        preview = "\n".join(lines) + "\n\n" + shown
+        basic = _basic_auth(settings, headers)
+        preview = _preview(method, url, headers, basic) + "\n\n" + shown
         if unsent:
             preview = f"(previewed, not sent: {unsent})\n" + preview
         payload: dict[str, Any] = {
@@ -142,6 +161,8 @@ class HttpRequest:
         }
         if "json" in step.params:
             payload["json"] = json_value
+        if basic is not None:
+            payload["basic_auth"] = basic
         if conn is not None:  # its settings shaped the preview: a change makes it stale
             payload["connection"] = conn
         return [
@@ -163,6 +184,8 @@ class HttpRequest:
         shown_url = payload["url"]
         url = secrets.substitute(shown_url)
         headers = _sendable_headers(payload, secrets)
+        if payload.get("basic_auth"):
+            headers["Authorization"] = _basic_header(payload["basic_auth"], secrets)
         data = _request_data(payload, secrets)
         if not _has_header(headers, "Idempotency-Key"):  # a step may derive its own
             headers["Idempotency-Key"] = ctx.idempotency_key
@@ -170,12 +193,12 @@ class HttpRequest:
             headers["User-Agent"] = USER_AGENT
         request = urllib.request.Request(url, data=data, headers=headers, method=payload["method"])
 
-        def masked(text: str) -> str:
-            return mask_values(text, secrets.values)
+        def masked(text: str, cut_end: bool = False) -> str:
+            return mask_values(text, secrets.values, cut_end=cut_end)
 
         ctx.check()
         status, reason, head = _send(request, payload, shown_url, masked)
-        text = head.decode("utf-8", "replace")
+        text = masked(_decoded(head), cut_end=len(head) >= OUTPUT_LIMIT)
         return ApplyResult(
             bytes_written=len(data or b""),
             output=masked(f"HTTP {status} {reason}\n{text}"),
@@ -190,6 +213,12 @@ def _sendable_headers(payload: dict[str, Any], secrets: SecretLookup) -> dict[st
     return headers
 
 
+def _basic_header(basic: Mapping[str, str], secrets: SecretLookup) -> str:
+    pair = f"{basic['user']}:{secrets(basic['secret'])}"
+    secrets.values.append(pair)  # its base64 is masked whole, not only the secret's cores
+    return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+
+
 def _request_data(payload: dict[str, Any], secrets: SecretLookup) -> bytes | None:
     if "json" in payload:
         value = map_tree(payload["json"], secrets.substitute)
@@ -199,11 +228,16 @@ def _request_data(payload: dict[str, Any], secrets: SecretLookup) -> bytes | Non
     return None
 
 
+def _decoded(head: bytes) -> str:
+    """A body's head as text; a character the read cut in two is dropped."""
+    return head.decode("utf-8", "ignore") if head else ""
+
+
 def _send(
     request: urllib.request.Request,
     payload: dict[str, Any],
     shown_url: str,
-    masked: Callable[[str], str],
+    masked: Callable[..., str],
 ) -> tuple[int, str, bytes]:
     """Returns (status, reason, head of the body); a 4xx/5xx or no answer raises ActionError."""
     try:
@@ -216,7 +250,9 @@ def _send(
         finally:
             exc.close()
         if status >= 400:
-            text = head.decode("utf-8", "replace")[:_ERROR_BODY_LIMIT].strip()
+            # Masked before it is shortened: a cut may not split a secret's form.
+            text = masked(_decoded(head), cut_end=len(head) >= OUTPUT_LIMIT)
+            text = text[:_ERROR_BODY_LIMIT].strip()
             raise ActionError(
                 masked(
                     f"{payload['method']} {shown_url} failed: HTTP {status} {reason}"

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-from jinja2 import nodes
+from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from sophmate_desktop.domain.errors import BadInput
@@ -106,6 +106,11 @@ def _compile(text: str) -> jinja2.Template:
     return ENVIRONMENT.from_string(text)
 
 
+@lru_cache(maxsize=1024)
+def _flat_globals(template: jinja2.Template) -> dict[str, Any]:
+    return dict(template.globals)
+
+
 def compile_template(text: str) -> jinja2.Template:
     """The compiled template, or TemplateError naming the problem and its line."""
     if not isinstance(text, str):
@@ -118,6 +123,14 @@ def compile_template(text: str) -> jinja2.Template:
         raise TemplateError(exc.message or type(exc).__name__)
     except RecursionError:
         raise TemplateError("the template is nested too deeply")
+
+
+@lru_cache(maxsize=1024)
+def referenced_names(text: str) -> frozenset[str]:
+    """The variables the template reads from its context (`row`, `input`, ...);
+    TemplateError on a syntax error."""
+    compile_template(text)
+    return frozenset(meta.find_undeclared_variables(ENVIRONMENT.parse(text)))
 
 
 def referenced_secrets(text: str) -> set[str]:
@@ -181,10 +194,15 @@ def render(text: str, context: Mapping[str, Any]) -> str:
     """Render `text` with `context` (plus `secret`); TemplateRenderError on failure."""
     template = compile_template(text)
     refs = _SecretRefs(str(_random.randbits(64)))
-    values = dict(context)
-    values["secret"] = refs
+    flat = _flat_globals(template)
+    values = {**flat, **context, "secret": refs}
     try:
-        output = template.render(values)
+        # Template.render's work, less its copy of the globals (a ChainMap, read twice
+        # per render): a plan of a million rows renders millions of times.
+        ctx = ENVIRONMENT.context_class(
+            ENVIRONMENT, values, template.name, template.blocks, globals=flat
+        )
+        output = ENVIRONMENT.concat(template.root_render_func(ctx))  # type: ignore[attr-defined]
     except TemplateRenderError:
         raise
     except jinja2.UndefinedError as exc:

@@ -16,6 +16,7 @@ from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import BUILTIN_ACTION_EFFECTS, RunStatus
 from sophmate_desktop.domain.names import AuditAction, EventKind
+from sophmate_desktop.engine import plan_stream
 from sophmate_desktop.engine.actions import affected_records
 from sophmate_desktop.engine.actions.base import (
     Cancelled,
@@ -46,6 +47,7 @@ from sophmate_desktop.store.transitions.outcomes import (
 from sophmate_desktop.store.transitions.plans import Plan, claim_many, load_runs, store_plans
 from sophmate_desktop.store.transitions.recovery import requeue_stopped_run
 from sophmate_desktop.store.transitions.runs import hold_running_run
+from sophmate_desktop.store.transitions.spooled import store_spooled_plan
 from sophmate_desktop.store.workflows import (
     LoadedWorkflow,
     connection_state,
@@ -104,6 +106,7 @@ class Executor(WriteApplying):
             claimer=host,
         )
         self._undo_dir: Path | None = None
+        self.stream_min_bytes = plan_stream.STREAM_MIN_BYTES  # inputs this big stream
 
     def _plan_limit_s(self, ctx: PlanContext) -> float:
         return getattr(ctx.workflow, "plan_timeout_s", None) or self.plan_timeout_s
@@ -146,6 +149,9 @@ class Executor(WriteApplying):
         """The run's plan, or None when it ended otherwise (stopped, held, failed)."""
         try:
             self._check_plugins(wf, run.id)
+            if plan_stream.streams(run, wf, self.stream_min_bytes):
+                self._plan_and_store_streamed(run, wf, item, clean)
+                return None
             return self._plan(run, wf, item, clean)
         except Cancelled:
             self._stopped(run.id, item)
@@ -283,11 +289,42 @@ class Executor(WriteApplying):
             self._publish(EventKind.WORKFLOW_AUTO_PAUSED, workflow=wf.name)
             raise PluginChanged(wf.name)
 
-    def _plan_context(self, run: Run, wf: LoadedWorkflow) -> tuple[PlanContext, int, dict]:
+    def _plan_and_store_streamed(
+        self, run: Run, wf: LoadedWorkflow, item: InFlight, clean: dict[int, int]
+    ) -> None:
+        """A run over a big input: planned in batches and stored on its own, in one
+        transaction, once whole (engine/plan_stream.py)."""
+        ctx, _, changed = self._plan_context(run, wf, read=False)
+        clean_runs = self._clean_runs(run, wf, clean)
+        plan = plan_stream.plan_in_batches(self.guard, ctx, item, wf, changed, clean_runs)
+        with plan.spool:
+
+            def check() -> None:
+                if item.cancelled.is_set():
+                    raise Cancelled(item.reason)
+
+            status, approved = store_spooled_plan(self.db, plan, check)
+        self._publish(EventKind.for_run(status), run=run.id, workflow=wf.name)
+        if approved:
+            self._enqueue_writes(approved)
+
+    def _clean_runs(self, run: Run, wf: LoadedWorkflow, clean: dict[int, int]) -> int:
+        # Only the approval gate of a staged run reads it: a dry run plans, never applies.
+        # Counted once per workflow in a batch: a batch's runs are decided together.
+        if run.mode == "dry_run":
+            return 0
+        if wf.id not in clean:
+            clean[wf.id] = queries.count_clean_approved_runs(wf.id, wf.gate_tightened_at)
+        return clean[wf.id]
+
+    def _plan_context(
+        self, run: Run, wf: LoadedWorkflow, read: bool = True
+    ) -> tuple[PlanContext, int, dict]:
         """What the run's steps plan with, the bytes read, and when each connection last
-        changed (read with its settings)."""
+        changed (read with its settings). `read`: False leaves the input to the steps
+        (a big input is read in batches)."""
         path = Path(run.trigger_path) if run.trigger_path else None
-        data, nbytes = read_input(path, wf.definition.input)
+        data, nbytes = read_input(path, wf.definition.input) if read else (None, 0)
         trigger = None
         if path is not None:
             trigger = TriggerFile(
@@ -321,14 +358,7 @@ class Executor(WriteApplying):
             raise Cancelled(item.reason)
         check_max_writes(wf.definition, len(planned))  # a step may make several
         record_connection_state(planned, changed)
-        # Only the approval gate of a staged run reads it: a dry run plans, never applies.
-        # Counted once per workflow in a batch: a batch's runs are decided together.
-        if run.mode == "dry_run":
-            clean_runs = 0
-        else:
-            if wf.id not in clean:
-                clean[wf.id] = queries.count_clean_approved_runs(wf.id, wf.gate_tightened_at)
-            clean_runs = clean[wf.id]
+        clean_runs = self._clean_runs(run, wf, clean)
         return Plan(run.id, wf, planned, nbytes, clean_runs, affected_records(planned))
 
     def stop_items(self, stopping: list[tuple[InFlight, str]]) -> None:

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sophmate_desktop.engine.actions import plan_step as _plan_step
 from sophmate_desktop.engine.actions.base import (
@@ -35,6 +36,7 @@ from sophmate_desktop.engine.handles import InFlight, InFlightTable
 
 DEFAULT_PLAN_TIMEOUT_S = 30.0
 PLAN_TIMEOUT_SETTING = "plan_timeout_s"
+T = TypeVar("T")
 
 
 class PlanStopped(BaseException):
@@ -73,15 +75,19 @@ class PlanGuard:
     # The planning thread -------------------------------------------------
 
     def plan_step(self, step, ctx: PlanContext, index: int) -> list[PlannedWrite]:
+        return self.armed(ctx, lambda: _plan_step(step, ctx, index))
+
+    def armed(self, ctx: PlanContext, render: Callable[[], T]) -> T:
+        """`render()` (planning of `ctx`'s run), stoppable by a pause or the time limit."""
         item = self._inflight.get("run", ctx.run_id)
         if item is None:  # a preview or a replan: not a run in flight
-            return _plan_step(step, ctx, index)
+            return render()
         limit = self._limit_s(ctx)
         entry = _Armed(item, threading.get_ident(), item.started + limit, limit)
         try:
             self._arm(entry)
             try:
-                planned = _plan_step(step, ctx, index)
+                planned = render()
             finally:
                 fired = self._disarm(entry)
             if fired:

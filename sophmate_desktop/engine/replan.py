@@ -17,9 +17,12 @@ class ConnectionStale(Stale):
     """The write's connection changed since its preview."""
 
 
-def record_connection_state(planned: Sequence[PlannedWrite], changed: Mapping[str, Any]) -> None:
-    """Inside the plan: note each connection write's connection version and place."""
-    for position, pw in enumerate(planned):
+def record_connection_state(
+    planned: Sequence[PlannedWrite], changed: Mapping[str, Any], start: int = 0
+) -> None:
+    """Inside the plan: note each connection write's connection version and place
+    (`start`: the place of the first of `planned`, for a plan made in batches)."""
+    for position, pw in enumerate(planned, start=start):
         conn = pw.payload.get("connection")
         if conn and changed.get(conn):
             expect = pw.payload.setdefault("expect", {})

@@ -11,7 +11,7 @@ and turns a plug-in's unexpected exception into an ActionError.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -47,6 +47,7 @@ __all__ = [
     "apply_write",
     "field_error",
     "get_action",
+    "plan_records",
     "plan_step",
     "plugin_errors",
     "plugin_versions",
@@ -61,14 +62,29 @@ class RecordContext(PlanContext):
     """A PlanContext whose templates also see the current record (`row` or `item`)."""
 
     record: Mapping[str, Any] = field(default_factory=dict)
+    # The step's template context without the record, built once for all its records
+    # (the same dict every row would build; its values are shared by the rows).
+    base: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def template_context(self, **extra: Any) -> dict[str, Any]:
+        if self.base is not None:
+            return {**self.base, **self.record, **extra}
         return super().template_context(**{**self.record, **extra})
 
 
-def _with_record(ctx: PlanContext, name: str, value: Any) -> RecordContext:
-    base = {f.name: getattr(ctx, f.name) for f in fields(PlanContext)}
-    return RecordContext(**base, record={name: value})
+def _record_contexts(ctx: PlanContext, name: str) -> Callable[[Any], RecordContext]:
+    """A maker of `ctx` with one record: the fields are copied and the template
+    context is built once, not once per record."""
+    values = {f.name: getattr(ctx, f.name) for f in fields(PlanContext)}
+    values["base"] = PlanContext.template_context(ctx)
+
+    def with_record(value: Any) -> RecordContext:
+        sub = RecordContext.__new__(RecordContext)
+        sub.__dict__.update(values)
+        sub.record = {name: value}
+        return sub
+
+    return with_record
 
 
 def _located(exc: BaseException, path: str, suffix: str = "") -> ActionError:
@@ -108,21 +124,26 @@ def _plan_once(
         except (TypeError, ValueError) as exc:
             raise ActionError(f"{path}: the payload of a write is not JSON: {exc}")
         # The approval gate reads customer_facing; a step's flag always counts.
-        checked.append(
-            replace(w, kind=step.action, customer_facing=w.customer_facing or step.customer_facing)
-        )
+        if w.kind != step.action or (step.customer_facing and not w.customer_facing):
+            w = replace(
+                w, kind=step.action, customer_facing=w.customer_facing or step.customer_facing
+            )
+        checked.append(w)
     return checked
+
+
+def _step_action(step: StepSpec, path: str) -> Action:
+    try:
+        return get_action(step.action)
+    except ActionError as exc:
+        raise ActionError(f"{path}.action: {exc}")
 
 
 def plan_step(step: StepSpec, ctx: PlanContext, index: int) -> list[PlannedWrite]:
     """The writes step number `index` (from 0) wants to make; read-only."""
     path = f"steps[{index}]"
-    try:
-        action = get_action(step.action)
-    except ActionError as exc:
-        raise ActionError(f"{path}.action: {exc}")
     if step.for_each is None:
-        return _plan_once(action, step, ctx, path, "")
+        return _plan_once(_step_action(step, path), step, ctx, path, "")
     name = RECORD_NAMES.get(step.for_each)
     if name is None:
         raise ActionError(f"{path}.for_each: expected rows or items, got {step.for_each!r}")
@@ -137,14 +158,22 @@ def plan_step(step: StepSpec, ctx: PlanContext, index: int) -> list[PlannedWrite
             f"{path}.for_each: the input is not a list of items "
             "(read the input as json; its top level must be a list)"
         )
+    return plan_records(step, ctx, index, records)
+
+
+def plan_records(
+    step: StepSpec, ctx: PlanContext, index: int, records: Iterable[Any], first: int = 1
+) -> list[PlannedWrite]:
+    """The writes of `for_each` step number `index` for `records`, the first of which
+    is record number `first` of the input (a big input is planned a batch at a time)."""
+    path = f"steps[{index}]"
+    action = _step_action(step, path)
+    name = RECORD_NAMES[step.for_each or "rows"]
+    with_record = _record_contexts(ctx, name)
     writes: list[PlannedWrite] = []
-    for number, record in enumerate(records, start=1):
-        sub = _with_record(ctx, name, record)
-        suffix = f" ({name} {number})"
-        writes += [
-            replace(w, records=1, record_number=number)
-            for w in _plan_once(action, step, sub, path, suffix)
-        ]
+    for number, record in enumerate(records, start=first):
+        for w in _plan_once(action, step, with_record(record), path, f" ({name} {number})"):
+            writes.append(replace(w, records=1, record_number=number))
     return writes
 
 

@@ -56,6 +56,9 @@ class PlanContext:
     output_paths: tuple[Path, ...]  # resolved: staging paths in staging mode
     connections: Mapping[str, Mapping[str, Any]]  # name -> settings for this mode (or {})
     connection_kinds: Mapping[str, str] = field(default_factory=dict)
+    # Folders of targets resolved so far (engine/actions/paths.py): one plan resolves
+    # each folder once, however many targets it has there.
+    resolved_folders: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def template_context(self, **extra: Any) -> dict[str, Any]:
         f = self.file

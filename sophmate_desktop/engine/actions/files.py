@@ -53,18 +53,30 @@ _NO_SECRETS = "a file's content and path are stored in the run's writes"
 
 
 def _target(step: StepSpec, ctx: PlanContext, variables: dict[str, Any]) -> Path:
+    return _target_state(step, ctx, variables)[0]
+
+
+def _target_state(step: StepSpec, ctx: PlanContext, variables: dict[str, Any]) -> tuple[Path, bool]:
+    """The resolved target and whether it is certainly missing (one stat for the
+    common case of a new file: no other look at it is needed)."""
     if "to" not in step.params:
         raise field_error("to", "required field is missing")
     text = literal_text(render_text(step.params["to"], variables, "to"), "to", _NO_SECRETS)
     if "\n" in text or "\r" in text:
         raise field_error("to", f"the path {text!r} contains a line break")
     try:
-        target = resolve_in_scope(text, ctx.output_paths)
+        target = resolve_in_scope(text, ctx.output_paths, ctx.resolved_folders)
     except ScopeError as exc:
         raise field_error("to", str(exc), ScopeError)
+    try:
+        os.stat(target)
+    except FileNotFoundError:
+        return target, True
+    except OSError:
+        pass
     if target.is_dir():
         raise field_error("to", f"{target} is a folder; name a file")
-    return target
+    return target, False
 
 
 def _scope(ctx: PlanContext) -> list[str]:
@@ -162,33 +174,42 @@ class WriteFile:
 
     def plan(self, step: StepSpec, ctx: PlanContext) -> list[PlannedWrite]:
         variables = ctx.template_context()
-        target = _target(step, ctx, variables)
+        target, missing = _target_state(step, ctx, variables)
         if "content" not in step.params:
             raise field_error("content", "required field is missing")
         content = render_text(step.params["content"], variables, "content")
         content = literal_text(content, "content", _NO_SECRETS)
-        return [self._planned(target, content, _scope(ctx))]
+        return [self._planned(target, content, _scope(ctx), missing)]
 
     def replan(self, payload: dict[str, Any]) -> PlannedWrite:
         """The same write previewed again against the target as it is now."""
         path = recheck_target(payload["path"], payload.get("scope"))
         return self._planned(path, payload["content"], payload.get("scope"))
 
-    def _planned(self, target: Path, content: str, scope: list[str] | None) -> PlannedWrite:
+    def _planned(
+        self, target: Path, content: str, scope: list[str] | None, missing: bool = False
+    ) -> PlannedWrite:
+        """`missing`: the target was just found missing (what the preview and the
+        expected state of a new file say, without looking again)."""
         data = content.encode("utf-8")
         sha = hashlib.sha256(data).hexdigest()
+        path = str(target)
+        if missing:
+            preview, state = f"new file: {path}\n{content}", {"exists": False}
+        else:
+            preview, state = self._preview(target, content, sha), file_state(target)
         return PlannedWrite(
             kind=self.name,
             effect=self.effect,
-            target=str(target),
-            summary=f"write {target} ({len(data)} bytes)",
-            preview=self._preview(target, content, sha),
+            target=path,
+            summary=f"write {path} ({len(data)} bytes)",
+            preview=preview,
             payload={
-                "path": str(target),
+                "path": path,
                 "content": content,
                 "sha256": sha,
                 "scope": scope,
-                "expect": {"target": file_state(target)},
+                "expect": {"target": state},
             },
         )
 

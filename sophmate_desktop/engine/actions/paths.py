@@ -13,6 +13,7 @@ import secrets
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from sophmate_desktop.engine.actions.base import ScopeError, Stale
 
@@ -23,18 +24,65 @@ def _resolve(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(os.path.abspath(os.path.expanduser(os.fspath(path)))))
 
 
-def resolve_in_scope(target: str | os.PathLike[str], roots: Sequence[Path]) -> Path:
-    """`target` resolved; ScopeError unless it lies inside one of `roots`."""
+def _resolve_with(path: str, folders: dict[str, str]) -> str:
+    """`_resolve(path)` as text, its folder's resolution taken from (or kept in)
+    `folders`: only the last part is looked at again (followed if it is a link)."""
+    absolute = os.path.abspath(os.path.expanduser(path))
+    head, tail = os.path.split(absolute)
+    if not tail:
+        return os.path.realpath(absolute)
+    real_head = folders.get(head)
+    if real_head is None:
+        real_head = folders[head] = os.path.realpath(head)
+    joined = os.path.join(real_head, tail)
+    if os.path.islink(joined):
+        return os.path.realpath(joined)
+    return joined
+
+
+def _resolved_root(root: Path, folders: dict[str, str]) -> str:
+    key = "\x00root:" + os.fspath(root)  # no folder's path holds a NUL
+    real = folders.get(key)
+    if real is None:
+        real = folders[key] = str(_resolve(root))
+    return real
+
+
+def _inside_text(resolved: str, root: str) -> bool:
+    """`Path(resolved).is_relative_to(root)` and not `root` itself, for two resolved
+    (normalised, absolute) paths."""
+    if resolved == root:
+        return False
+    return resolved.startswith(root if root.endswith(os.sep) else root + os.sep)
+
+
+def resolve_in_scope(
+    target: str | os.PathLike[str],
+    roots: Sequence[Path],
+    folders: dict[str, str] | None = None,
+) -> Path:
+    """`target` resolved; ScopeError unless it lies inside one of `roots`. `folders`:
+    the folders resolved so far in this plan (a plan of many targets in few folders
+    resolves each folder once; apply resolves the whole path again)."""
     text = os.fspath(target)
     if not text.strip():
         raise ScopeError("the target path is empty")
     if "\x00" in text:
         raise ScopeError("the target path contains a NUL character")
+    if folders is not None:
+        found = _resolve_with(text, folders)
+        if any(_inside_text(found, _resolved_root(r, folders)) for r in roots):
+            return Path(found)
+        _outside(text, Path(found), roots)
     resolved = _resolve(text)
     for root in roots:
         real_root = _resolve(root)
         if resolved != real_root and resolved.is_relative_to(real_root):
             return resolved
+    _outside(text, resolved, roots)
+
+
+def _outside(text: str, resolved: Path, roots: Sequence[Path]) -> NoReturn:
     scope = ", ".join(str(r) for r in roots) or "none declared"
     shown = text if text == str(resolved) else f"{text} (resolves to {resolved})"
     raise ScopeError(f"target {shown} is outside the output scope ({scope})")

@@ -430,6 +430,8 @@ def audit_key(store: SecretStore, *, create: bool) -> bytes:
             keyring_memo.remember(str(exc))
         raise
     except SecretMissing:
+        if pending:  # the keyring works (it only lacks the key)
+            keyring_memo.forget()
         if not create:
             raise SecretsUnavailable(
                 f"the audit key is not in this keyring (service {AUDIT_SERVICE!r}, name "

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from sophmate_desktop.cli_format import PROG, err
-from sophmate_desktop.cli_parser import build_parser
+from sophmate_desktop.cli_parser import SWITCHES_CONSOLE, build_parser
 from sophmate_desktop.domain.errors import DatabaseError, ExitCode, SophmateError
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ def main(
     no_command: Callable[[argparse.Namespace], int] | None = None,
 ) -> int:
     """Run one command; returns the exit code. `no_command(args)` runs when none is given."""
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version or a usage error
@@ -166,15 +166,30 @@ def main(
         return ExitCode.BAD_INPUT if code == ExitCode.FAILED else code
     if getattr(db, "read_only", False):
         err("note", f"the database {db.url_display} is read-only: reading only", one_line=True)
-    from sophmate_desktop.console import Console
-
+    console_class = _console_class(args)
     try:
-        return _run(lambda: args.func(Console(db, actor=args.actor), args), _sqlite_path(args))
+        return _run(
+            lambda: args.func(console_class(db, actor=args.actor), args), _sqlite_path(args)
+        )
     finally:
         from sophmate_desktop.store.database import optimize
 
         optimize(db)
         db.close()
+
+
+def _console_class(args: argparse.Namespace) -> type:
+    """The console the command's handler gets: all of it, unless its noun says that it
+    needs only some groups of operations (cli_parser.SWITCHES_CONSOLE)."""
+    if getattr(args, "console", None) == SWITCHES_CONSOLE:
+        from sophmate_desktop.console.core import console_with
+        from sophmate_desktop.console.database_health import DatabaseHealthOps
+        from sophmate_desktop.console.switches import SwitchOps
+
+        return console_with(SwitchOps, DatabaseHealthOps)
+    from sophmate_desktop.console import Console
+
+    return Console
 
 
 def _run(command: Callable[[], object], db_path: Path | None) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop import __version__, cli_engine
@@ -72,7 +72,11 @@ inbox = _noun("cli_inbox")
 history = _noun("cli_history")
 settings = _noun("cli_settings")
 db_files = _noun("cli_db")
-FOUR_EYES_VALUES = ("on", "off", "auto")  # cli_settings.FOUR_EYES_VALUES' keys
+FOUR_EYES_VALUES = ("on", "off", "auto")
+# The kill-switch nouns' handlers use only the switch operations (and the busy wait):
+# their console is made of those groups alone (`args.console`, see cli._console_class),
+# so that a pause during an incident imports nothing else of the console.
+SWITCHES_CONSOLE = "switches"  # cli_settings.FOUR_EYES_VALUES' keys
 
 
 def listing(
@@ -87,8 +91,9 @@ def listing(
     return handler
 
 
-def _group(sub: Any, name: str, help_text: str) -> Any:
+def _group(sub: Any, name: str, help_text: str, **defaults: Any) -> Any:
     parser = sub.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(**defaults)
     return parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
 
@@ -161,7 +166,8 @@ def _add_workflow(sub: Any) -> None:
 
 
 def _add_category(sub: Any) -> None:
-    g = _group(sub, "category", "kill switches of categories (and of everything: --all)")
+    text = "kill switches of categories (and of everything: --all)"
+    g = _group(sub, "category", text, console=SWITCHES_CONSOLE)
     fetch = _Lazy("cli_switches", "switches_in", "global", "category")
     categories = listing(fetch, fmt.SWITCH_COLUMNS, "No categories.")
     _leaf(g, "list", categories, "list categories and whether they run", json_flag=True)
@@ -192,7 +198,8 @@ def _add_category(sub: Any) -> None:
 
 
 def _add_effect_and_held(sub: Any) -> None:
-    g = _group(sub, "effect", "kill switches of kinds of effect (all e-mail, all HTTP, ...)")
+    text = "kill switches of kinds of effect (all e-mail, all HTTP, ...)"
+    g = _group(sub, "effect", text, console=SWITCHES_CONSOLE)
     effects = listing(
         _Lazy("cli_switches", "switches_in", "effect"), fmt.SWITCH_COLUMNS, "No effect switches."
     )
@@ -206,7 +213,9 @@ def _add_effect_and_held(sub: Any) -> None:
         p.add_argument("kind", metavar="KIND", choices=kinds, help=", ".join(kinds))
         _reason(p)
 
-    g = _group(sub, "held", "runs held while paused: replay or discard them")
+    g = _group(
+        sub, "held", "runs held while paused: replay or discard them", console=SWITCHES_CONSOLE
+    )
     held_runs = listing(lambda c, a: c.list_held(), fmt.RUN_COLUMNS, "No held runs.")
     _leaf(g, "list", held_runs, "list held runs", json_flag=True)
     for verb, handler in (
@@ -366,7 +375,55 @@ def _add_settings(sub: Any) -> None:
     p.add_argument("days", nargs="?", type=fmt.positive_int, metavar="DAYS", help="omit to show it")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_engine(sub: Any) -> None:
+    cli_engine.add_commands(sub, _leaf)
+
+
+def _add_db_files(sub: Any) -> None:
+    _add_db(sub, _leaf)
+
+
+# Each builder and the commands it adds, in the order `--help` lists them. Parsing a
+# command builds only its own builder's parsers: the whole tree is ~60 parsers, a
+# sizeable part of a short command's start-up (argparse looks up every help text in
+# gettext's catalogues). test_cli_parser checks this table against what each adds.
+BUILDERS: tuple[tuple[Callable[[Any], None], tuple[str, ...]], ...] = (
+    (_add_workflow, ("workflow",)),
+    (_add_category, ("category",)),
+    (_add_effect_and_held, ("effect", "held")),
+    (_add_inbox, ("inbox",)),
+    (_add_runs_and_review, ("runs", "reviews", "notifications", "review")),
+    (_add_audit, ("audit",)),
+    (_add_settings, ("init", "secret", "connection", "settings")),
+    (_add_engine, ("engine", "demo")),
+    (_add_db_files, ("db",)),
+)
+_GLOBAL_WITH_VALUE = ("--db", "--actor")
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command word of `argv` when it can be told without argparse, else None
+    (then the whole parser is built: for --help, --version and every usage error)."""
+    tokens = iter(argv)
+    for token in tokens:
+        if not token.startswith("-"):
+            return token
+        if "=" in token:
+            continue
+        # argparse also takes an unambiguous prefix of a long option (--ac for --actor)
+        named = [o for o in _GLOBAL_WITH_VALUE if len(token) > 2 and o.startswith(token)]
+        if len(named) != 1:
+            return None
+        next(tokens, None)
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the arguments to parse, only the parsers of their command."""
+    command = None if argv is None else command_of(argv)
+    builders = [b for b, commands in BUILDERS if command in commands]
+    if argv is not None and list(argv) == ["--version"]:
+        builders = [lambda sub: None]  # argparse prints the version before any command
     parser = argparse.ArgumentParser(
         prog=fmt.PROG,
         description=DESCRIPTION,
@@ -384,15 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{fmt.PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    _add_workflow(sub)
-    _add_category(sub)
-    _add_effect_and_held(sub)
-    _add_inbox(sub)
-    _add_runs_and_review(sub)
-    _add_audit(sub)
-    _add_settings(sub)
-    cli_engine.add_commands(sub, _leaf)
-    _add_db(sub, _leaf)
+    for build in builders or [b for b, _ in BUILDERS]:
+        build(sub)
     return parser
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop import cli_format as fmt
-from sophmate_desktop.console import Console
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.store.busy import BusyWait
+
+if TYPE_CHECKING:
+    from sophmate_desktop.console import Console
 
 
 def _some_or_all(given: Any, use_all: bool, what: str) -> Any:

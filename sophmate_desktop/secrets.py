@@ -13,19 +13,22 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import keyring
-from keyring.backend import KeyringBackend
-from keyring.backends import chainer, fail, null
-from keyring.errors import KeyringLocked
+from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop.domain.errors import BadInput, SecretsUnavailable
 from sophmate_desktop.domain.secret_forms import mask_forms
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+    from keyring.backends.chainer import ChainerBackend
+
+# keyring is imported by the first keyring call, not with this module: a command that
+# never reads a secret does not pay for it (see `_backend`).
 
 SERVICE = "sophmate-desktop"
 INSECURE_ENV = "SOPHMATE_ALLOW_INSECURE_KEYRING"
@@ -49,6 +52,10 @@ class SecretMissing(BadInput):
             f"secret {name!r} is not set; set it with `sophmate-desktop secret set {name}`"
         )
         self.name = name
+
+
+class KeyringUnusable(SecretsUnavailable):
+    """keyring's backend cannot keep secrets (none, or an insecure one not allowed)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,8 @@ def _is_plaintext(backend: KeyringBackend) -> bool:
 
 def _classify(backend: KeyringBackend) -> tuple[str, str]:
     """("ok" | "insecure" | "unusable", detail) for one backend."""
+    from keyring.backends import chainer, fail, null
+
     path = _class_path(backend)
     if isinstance(backend, fail.Keyring):
         return "unusable", f"keyring picked {path}"
@@ -139,7 +148,7 @@ def _classify(backend: KeyringBackend) -> tuple[str, str]:
     return "ok", path
 
 
-def _classify_chain(backend: chainer.ChainerBackend, path: str) -> tuple[str, str]:
+def _classify_chain(backend: ChainerBackend, path: str) -> tuple[str, str]:
     """A chain writes every secret to its first backend (keyring/backends/chainer.py
     moves on only past NotImplementedError), so that one decides; the others are
     only read from when it lacks a name."""
@@ -184,6 +193,24 @@ def _env_allows_insecure() -> bool:
 
 
 # --- running keyring calls off the caller's thread ---------------------------------
+
+# keyring picks its backend on first use by importing every backend it ships. Its macOS
+# backend loads the Security framework at import through ctypes.util.find_library,
+# which off macOS runs ldconfig, gcc and ld as subprocesses (~50 ms) only to fail (the
+# import then raises AttributeError, which keyring swallows), and keyring refuses that
+# backend off macOS anyway (its priority raises "macOS required"). So off macOS that
+# import is made to fail at once: the same backend is chosen, without the subprocesses.
+_MACOS_API = "keyring.backends.macOS.api"
+
+
+def _backend() -> KeyringBackend:
+    """keyring's current backend (chosen on the first call in this process)."""
+    if sys.platform != "darwin":
+        sys.modules.setdefault(_MACOS_API, None)  # type: ignore[arg-type]
+    import keyring
+
+    return keyring.get_keyring()
+
 
 _stuck_lock = threading.Lock()
 _stuck: set[threading.Thread] = set()
@@ -233,7 +260,7 @@ class SecretStore:
         """The current backend and whether secrets can be stored; never raises."""
 
         def work() -> BackendStatus:
-            backend = keyring.get_keyring()
+            backend = _backend()
             status = _status_of(backend, self._allow_insecure)
             self._warn_if_insecure(status, backend)
             return status
@@ -296,7 +323,7 @@ class SecretStore:
         value: str | None = None,
     ) -> Any:
         def work() -> Any:
-            backend = keyring.get_keyring()
+            backend = _backend()
             status = _status_of(backend, self._allow_insecure)
             if not status.usable:
                 return _Refused(status)
@@ -305,7 +332,7 @@ class SecretStore:
 
         result = self._run(work, verb=verb, name=name, value=value)
         if isinstance(result, _Refused):
-            raise SecretsUnavailable(result.status.message)
+            raise KeyringUnusable(result.status.message)
         return result
 
     @staticmethod
@@ -369,6 +396,8 @@ class SecretStore:
 def _translate(
     exc: BaseException, verb: str, name: str | None, value: str | None
 ) -> SecretsUnavailable:
+    from keyring.errors import KeyringLocked
+
     what = f"secret {name!r}" if name else "the keyring"
     if isinstance(exc, KeyringLocked):
         return SecretsUnavailable(
@@ -406,12 +435,24 @@ def audit_key(store: SecretStore, *, create: bool) -> bytes:
     A missing key is SecretsUnavailable with what to do: without it the product
     cannot sign checkpoints or MAC events, and a new key would make every earlier
     MAC look forged, so one is only made for a trail that has none yet."""
+    from sophmate_desktop import keyring_memo
+
+    unusable = keyring_memo.recall()  # no backend was usable a moment ago: not again yet
+    if unusable is not None:
+        raise KeyringUnusable(unusable)
     keys = SecretStore(
         service=AUDIT_SERVICE, timeout_s=store._timeout_s, allow_insecure=store._allow_insecure
     )
+    pending = keyring_memo.backend_pending()
     try:
-        return bytes.fromhex(keys.get(AUDIT_KEY_NAME))
+        key = bytes.fromhex(keys.get(AUDIT_KEY_NAME))
+    except KeyringUnusable as exc:
+        if pending:  # keyring's own discovery found nothing usable: tell the next commands
+            keyring_memo.remember(str(exc))
+        raise
     except SecretMissing:
+        if pending:  # the keyring works (it only lacks the key)
+            keyring_memo.forget()
         if not create:
             raise SecretsUnavailable(
                 f"the audit key is not in this keyring (service {AUDIT_SERVICE!r}, name "
@@ -419,6 +460,10 @@ def audit_key(store: SecretStore, *, create: bool) -> bytes:
                 "it from the machine that made it; until then events get no MAC and "
                 "checkpoints are not written"
             ) from None
+    else:
+        if pending:
+            keyring_memo.forget()
+        return key
     import secrets as random
 
     keys.set(AUDIT_KEY_NAME, random.token_hex(32))

@@ -11,13 +11,16 @@ from peewee import Database
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.secrets import SecretStore, audit_key
-from sophmate_desktop.store import audit, audit_export, checkpoints, queries
+from sophmate_desktop.store import audit, checkpoints, queries
 from sophmate_desktop.store import audit_key as keys
-from sophmate_desktop.store.audit_verify import AuditReport, verify_database
 from sophmate_desktop.store.models import Setting
 
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
+    from sophmate_desktop.store.audit_verify import AuditReport
+
+# Verifying and exporting (audit_verify, audit_replay, audit_export) are imported by
+# the calls that do them: every other command appends events and never needs them.
 
 
 def attach_audit_key(db: Database, secrets: SecretStore) -> None:
@@ -28,6 +31,8 @@ def attach_audit_key(db: Database, secrets: SecretStore) -> None:
 class AuditTrailOps:
     def verify_audit(self: Console) -> AuditReport:
         """The chain, its checkpoints, the MACs and the state the events imply."""
+        from sophmate_desktop.store.audit_verify import verify_database
+
         key = keys.prime(self.db)
         path = checkpoints.Checkpointer.for_db(self.db).path
         points, bad = checkpoints.read(path)
@@ -46,6 +51,8 @@ class AuditTrailOps:
 
     def verify_audit_export(self: Console, path: str) -> AuditReport:
         """An exported copy verified alone (with this keyring's audit key if it has one)."""
+        from sophmate_desktop.store import audit_export
+
         return audit_export.verify_export(path, keys.prime(self.db))
 
     def export_audit(self: Console, fmt: str, out: TextIO, **filters: Any) -> int:
@@ -56,6 +63,8 @@ class AuditTrailOps:
         query = queries.audit_query(**filters).order_by(audit.AuditEvent.id)
         count = (audit.export_jsonl if fmt == "jsonl" else audit.export_csv)(out, query)
         if fmt == "jsonl" and not any(v not in (None, "") for v in filters.values()):
+            from sophmate_desktop.store import audit_export
+
             path = checkpoints.Checkpointer.for_db(self.db).path
             audit_export.write_checkpoints(out, checkpoints.read(path)[0][-50:])
         return count

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.domain.workflow import WorkflowDefinition
-from sophmate_desktop.domain.workflow_file import definition_from_dict
 from sophmate_desktop.store.models import Category, Run, Workflow
 
 if TYPE_CHECKING:
@@ -184,6 +183,8 @@ class ChangePreviewOps:
         wf = Workflow.get_or_none(Workflow.name == edited.name)
         if wf is None:
             raise BadInput(f"name: no saved workflow named {edited.name!r} to compare with")
+        from sophmate_desktop.domain.workflow_file import definition_from_dict
+
         saved = definition_from_dict(wf.definition)
         items = recorded_inputs(wf.id, last)
         inputs = tuple(preview_input(saved, edited, item, wf.revision) for item in items)

@@ -26,7 +26,6 @@ from sophmate_desktop.domain.errors import BadInput, Conflict, NotFound, PolicyR
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import AuditAction, EventKind
 from sophmate_desktop.domain.run_account import RunAccount
-from sophmate_desktop.domain.workflow_file import definition_from_dict
 from sophmate_desktop.secrets import mask_known_values
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import AuditEvent, Category, Run, Workflow, Write
@@ -138,6 +137,8 @@ class HistoryPageOps:
         wf = Workflow.get_or_none(Workflow.name == run.workflow)
         if wf is not None:
             stage = wf.stage
+            from sophmate_desktop.domain.workflow_file import definition_from_dict
+
             try:
                 defn = definition_from_dict(wf.definition)
             except Exception:  # an account must not fail on an old definition

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.errors import BadInput, DatabaseError
-from sophmate_desktop.domain.workflow_file import parse_workflow_yaml
 from sophmate_desktop.store import sql
 from sophmate_desktop.store.database import (
     MIGRATIONS_DIR,
@@ -223,6 +222,7 @@ class SetupOps:
 
     def import_example_workflows(self: Console) -> list[ExampleImport]:
         """Import the shipped examples; a workflow of the same name is left as it is."""
+        from sophmate_desktop.domain.workflow_file import parse_workflow_yaml
         from sophmate_desktop.resources import example_workflows
 
         results = []

@@ -16,7 +16,6 @@ from sophmate_desktop.domain.run_account import plural
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Run, Switch, Workflow
 from sophmate_desktop.store.rows import SwitchRow
-from sophmate_desktop.store.transitions.budget import check_budget
 from sophmate_desktop.store.transitions.runs import decide_held, hold_queued_runs
 from sophmate_desktop.store.workflows import switch_states
 
@@ -196,6 +195,9 @@ class SwitchOps:
                 details={"per_day": day, "per_month": month, "before": before},
             )
             # A budget set below what was spent already pauses at once, not at the next cost.
+            # (imported here: the notices it may record are not a pause's business)
+            from sophmate_desktop.store.transitions.budget import check_budget
+
             pause = check_budget(self.db, cat.name)
         return BudgetRow(cat.name, day, month, pause.reason if pause else None)
 

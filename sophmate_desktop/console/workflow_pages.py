@@ -22,7 +22,6 @@ from sophmate_desktop.domain.enums import RunStatus, Stage
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.workflow import WorkflowDefinition
-from sophmate_desktop.domain.workflow_file import definition_from_dict
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Run, Workflow
 from sophmate_desktop.store.rows import RunRow, WorkflowRow, WriteRow
@@ -135,6 +134,8 @@ def _recent_health(ids: list[int]) -> dict[int, dict[str, int | str]]:
 
 
 def _definition(wf: Workflow) -> WorkflowDefinition | None:
+    from sophmate_desktop.domain.workflow_file import definition_from_dict
+
     try:
         return definition_from_dict(wf.definition)
     except BadInput:  # a stored definition is validated on save; never fail the table

@@ -6,6 +6,7 @@ import functools
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from sophmate_desktop.console.review_runs import chosen_runs, unreviewed_runs
@@ -15,12 +16,6 @@ from sophmate_desktop.domain.enums import ReviewKind, RunMode, Stage
 from sophmate_desktop.domain.errors import BadInput, Conflict, PolicyRefused
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.domain.workflow import WorkflowDefinition
-from sophmate_desktop.domain.workflow_file import (
-    definition_from_dict,
-    definition_to_dict,
-    definition_to_yaml,
-    parse_workflow_yaml,
-)
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Review, Run, Workflow
 from sophmate_desktop.store.rows import ReviewRow, WorkflowRow
@@ -40,7 +35,15 @@ def definition_of(wf: Workflow) -> WorkflowDefinition:
 
 @functools.lru_cache(maxsize=512)
 def _parsed(text: str) -> WorkflowDefinition:
-    return definition_from_dict(json.loads(text))
+    return _files().definition_from_dict(json.loads(text))
+
+
+def _files() -> ModuleType:
+    """The workflow-file parser, imported on first use: with its yaml and jinja2 it is
+    ~60 ms that a command touching no workflow document (a pause) should not pay."""
+    from sophmate_desktop.domain import workflow_file
+
+    return workflow_file
 
 
 def workflows_using(connection: str) -> list[tuple[Workflow, WorkflowDefinition]]:
@@ -76,11 +79,11 @@ class WorkflowOps:
     def import_workflow(self: Console, source: str | bytes | Path) -> WorkflowRow:
         """Import YAML text/bytes, or a file path given as Path."""
         data = read_workflow_file(source) if isinstance(source, Path) else source
-        defn = parse_workflow_yaml(data)
+        defn = _files().parse_workflow_yaml(data)
         return self.save_definition(defn)
 
     def save_definition(self: Console, defn: WorkflowDefinition) -> WorkflowRow:
-        document = definition_to_dict(defn)
+        document = _files().definition_to_dict(defn)
         now = utcnow()
         with self.transaction():
             cat = self._ensure_category(defn.category)
@@ -148,7 +151,7 @@ class WorkflowOps:
         return queries.workflow_row(wf, defn.category, missing)
 
     def export_workflow(self: Console, name: str) -> str:
-        return definition_to_yaml(definition_of(queries.get_workflow(name)))
+        return _files().definition_to_yaml(definition_of(queries.get_workflow(name)))
 
     def list_workflows(self: Console, category: str | None = None) -> list[WorkflowRow]:
         return [
@@ -295,9 +298,9 @@ class WorkflowOps:
         if not owner.strip():
             raise BadInput("owner: must not be empty")
         defn = self.get_definition(name)
-        document = definition_to_dict(defn)
+        document = _files().definition_to_dict(defn)
         document["owner"] = owner.strip()
-        return self.save_definition(definition_from_dict(document))
+        return self.save_definition(_files().definition_from_dict(document))
 
 
 def _leaves(defn: WorkflowDefinition) -> dict:

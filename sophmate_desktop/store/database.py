@@ -20,7 +20,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
-from playhouse.migrations import Runner
 
 from sophmate_desktop import __version__
 from sophmate_desktop.domain.clock import utcnow
@@ -223,8 +222,28 @@ def _backup_sqlite(path: Path, applied: int) -> Path:
     return dest
 
 
+def _sqlite_schema_current(db: Database) -> bool:
+    """True when a SQLite database has applied exactly the migration files there are:
+    the answer of the migration runner's status when nothing is pending and nothing is
+    unknown, read without importing playhouse.migrations (~10 ms of a short command)."""
+    if not is_sqlite(db):
+        return False
+    exists = db.execute_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SCHEMA_TABLE,)
+    ).fetchone()
+    if exists is None:
+        return False
+    applied = {name for (name,) in db.execute_sql(f'SELECT "name" FROM "{SCHEMA_TABLE}"')}
+    files = {path.stem for path in MIGRATIONS_DIR.glob("[0-9]*.py")}
+    return applied == files
+
+
 def migrate(db: Database, *, sqlite_path: Path | None = None) -> list[str]:
     """Apply pending migrations; refuse a schema newer than this code."""
+    if _sqlite_schema_current(db):
+        return []
+    from playhouse.migrations import Runner
+
     runner = Runner(db, directory=str(MIGRATIONS_DIR), table_name=SCHEMA_TABLE)
     status = runner.status()
     unknown = [m.name for m in status if m.applied and m.path is None]
@@ -314,6 +333,8 @@ def optimize(db: Database) -> None:
 
 
 def _pending(db: Database) -> list[str]:
+    from playhouse.migrations import Runner
+
     runner = Runner(db, directory=str(MIGRATIONS_DIR), table_name=SCHEMA_TABLE)
     return [m.name for m in runner.status() if not m.applied]
 

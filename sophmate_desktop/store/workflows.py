@@ -8,16 +8,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from peewee import Database
 
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.enums import EffectKind, SwitchScope
-from sophmate_desktop.domain.workflow import WorkflowDefinition
-from sophmate_desktop.domain.workflow_fields import WorkflowFileError
-from sophmate_desktop.domain.workflow_file import definition_from_dict
 from sophmate_desktop.store import sql
 from sophmate_desktop.store.models import Category, Connection, Switch, Workflow
+
+if TYPE_CHECKING:
+    from sophmate_desktop.domain.workflow import WorkflowDefinition
+
+# The workflow-file parser (yaml, jinja2: ~60 ms) is imported where a definition is
+# parsed, so that a command that only reads switches (a pause) never pays for it.
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,8 @@ def _definition(wf: Workflow) -> WorkflowDefinition:
     cached = _definitions.get(key)
     if cached is not None and cached[0] == wf.definition:
         return cached[1]
+    from sophmate_desktop.domain.workflow_file import definition_from_dict
+
     parsed = definition_from_dict(wf.definition)
     if len(_definitions) > 1000:
         _definitions.clear()
@@ -99,6 +105,8 @@ def load_workflows_by_id(db: Database, workflow_ids: Iterable[int]) -> dict[int,
 
 
 def load_workflows(enabled_only: bool = False) -> list[LoadedWorkflow]:
+    from sophmate_desktop.domain.workflow_fields import WorkflowFileError
+
     query = Workflow.select(Workflow, Category.name.alias("cat")).join(Category)
     if enabled_only:
         query = query.where(Workflow.enabled == True)

@@ -224,6 +224,7 @@ class Engine(EngineWaiting):
         self._requeue_stuck_plans()
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
+        self.executor.close_io()
         self.notices.stop(timeout)
         alive = [t.name for t in self._threads if t.is_alive()]
         if alive:

@@ -5,6 +5,9 @@ writes show "applied, recording..." meanwhile and end applied exactly once."""
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from bench.fault_trials import applies
@@ -17,6 +20,8 @@ from sophmate_desktop.store import workflows as store_workflows
 from sophmate_desktop.store.database import open_database, write_transaction
 from sophmate_desktop.store.models import Workflow, Write
 from sophmate_desktop.store.transitions import intake
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_writes_to_one_target_stay_in_one_lane_in_order():
@@ -98,4 +103,42 @@ def test_one_batch_applies_each_files_writes_in_order_and_others_side_by_side(tm
             previous = [w.undo["previous"] for w in mine]
             assert previous == [None] + [f"{name} version {v}\n" for v in range(3)]
         assert {w.status for w in writes} == {"applied"}
+    db.close()
+
+
+def test_an_idle_engine_sees_an_approval_made_in_another_process_before_its_tick(
+    tmp_path: Path,
+):
+    from bench.apply import _pending_run
+    from tests.support.engine import wait_until
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    db = open_database(url)
+    out = tmp_path / "out"
+    out.mkdir()
+    ids = _pending_run(db, out, 3)
+    # Idle, the monitor ticks every 60 s here; only following SQLite's data_version
+    # (every FOLLOW_S) can see the CLI's approval within the wait below.
+    engine = Engine(db, watch=False, tick_s=0.05, idle_tick_s=60.0)
+    engine.start()
+    try:
+        engine.wait_idle(10)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(tmp_path),
+            "PYTHONPATH": str(REPO),
+            "PYTHON_KEYRING_BACKEND": "tests.support.inmemory_keyring.InMemoryKeyring",
+        }
+        argv = [sys.executable, "-m", "sophmate_desktop", "--db", url, "inbox", "approve"]
+        done = subprocess.run(
+            argv + [str(i) for i in ids], cwd=REPO, env=env, capture_output=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        wait_until(
+            lambda: {w.status for w in Write.select().where(Write.id.in_(ids))} == {"applied"},
+            20,
+            "the approved writes applied",
+        )
+    finally:
+        engine.stop()
     db.close()

@@ -55,7 +55,9 @@ class ChainPool:
             return self._pool
 
     def shutdown(self) -> None:
+        """Idle threads end now; a chain still running (an applier the engine's stop
+        gave up waiting for) ends on its own, without holding the stop up."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=True)
+            pool.shutdown(wait=False)

@@ -24,6 +24,7 @@ from sophmate_desktop.engine.actions.base import (
     TriggerFile,
 )
 from sophmate_desktop.engine.actions.registry import plugin_versions
+from sophmate_desktop.engine.apply_io import ChainPool
 from sophmate_desktop.engine.handles import InFlight, InFlightTable, wait_reaped
 from sophmate_desktop.engine.inputs import check_max_writes, expected_writes, read_input
 from sophmate_desktop.engine.plan_guard import DEFAULT_PLAN_TIMEOUT_S, PlanGuard
@@ -107,6 +108,7 @@ class Executor(WriteApplying):
         )
         self._undo_dir: Path | None = None
         self.stream_min_bytes = plan_stream.STREAM_MIN_BYTES  # inputs this big stream
+        self._io = ChainPool()
 
     def _plan_limit_s(self, ctx: PlanContext) -> float:
         return getattr(ctx.workflow, "plan_timeout_s", None) or self.plan_timeout_s

@@ -5,9 +5,10 @@ Plain threads, no Qt. Each thread owns its own database connection. The database
 is the source of truth: a pause made by another process reaches the monitor on its
 next tick (every `tick_s` while anything is queued or in flight, every `idle_tick_s`
 otherwise, when there is nothing to stop); a pause made in this process wakes it at
-once. A run that a waiting worker can take is started by the intake in the
-transaction that records it; the writes of commands a pause killed are ended by the
-monitor in one transaction.
+once. An idle engine on SQLite sees another process's commit (an approval made in
+the CLI) within FOLLOW_S: it asks SQLite's data_version that often between ticks.
+A run that a waiting worker can take is started by the intake in the transaction
+that records it; the writes of commands a pause killed end in one transaction.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from sophmate_desktop.engine.preview import (
 from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue, target_key
 from sophmate_desktop.engine.recording import DB_FAULTS, DatabaseHealth, OutcomeRecorder
 from sophmate_desktop.engine.triggers import Triggers
-from sophmate_desktop.engine.waiting import EngineWaiting
+from sophmate_desktop.engine.waiting import EngineWaiting, wait_for_commit
 from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.secrets import audit_key as secret_audit_key
 from sophmate_desktop.store import audit_key, backups, checkpoints, instances, sql
@@ -62,6 +63,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 IDLE_TICK_S = 0.5  # the monitor's tick while nothing is queued or in flight
+FOLLOW_S = 0.05  # idle, SQLite: how often the monitor asks whether anyone committed
 SAFETY_FULL_S = 30.0  # a full look even when SQLite reports no commit (a safety net)
 # Events after which a notice may wait in the outbox (the dispatcher also polls).
 NOTICE_EVENTS = frozenset(
@@ -226,6 +228,7 @@ class Engine(EngineWaiting):
         self._requeue_stuck_plans()
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
+        self.executor.close_io()
         self.notices.stop(timeout)
         alive = [t.name for t in self._threads if t.is_alive()]
         if alive:
@@ -389,7 +392,7 @@ class Engine(EngineWaiting):
                 log.exception("monitor tick failed")
                 if retry_due is not None:  # look again a tick later, not at once
                     retry_due = max(retry_due, time.monotonic() + self.tick_s)
-            woken = self._wake.wait(self._next_wait(retry_due))
+            woken = self._wait(retry_due, last_version)
             self._wake.clear()
 
     def _heartbeat(self) -> None:
@@ -399,6 +402,14 @@ class Engine(EngineWaiting):
             self._read_settings()
         except Exception:
             log.exception("engine heartbeat failed")
+
+    def _wait(self, retry_due: float | None, last_version: int | None) -> bool:
+        """Until the next tick; True when woken sooner (idle on SQLite: also by another
+        connection's commit; busy, the engine's own threads commit all the time)."""
+        timeout = self._next_wait(retry_due)
+        if last_version is None or self._busy():
+            return self._wake.wait(timeout)
+        return wait_for_commit(self.db, self._wake, last_version, timeout, FOLLOW_S)
 
     def _next_wait(self, retry_due: float | None) -> float:
         """Until the next tick, or just past the next backoff's end if that is sooner."""

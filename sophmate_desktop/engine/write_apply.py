@@ -10,15 +10,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from peewee import Database
 
 from sophmate_desktop.domain.enums import RunStatus
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.domain.templates import mask_values
-from sophmate_desktop.engine.actions.base import ApplyContext, Cancelled, Stale
+from sophmate_desktop.engine.actions.base import ApplyContext, ApplyResult, Cancelled, Stale
+from sophmate_desktop.engine.actions.paths import DirSync
 from sophmate_desktop.engine.actions.registry import get_action
+from sophmate_desktop.engine.apply_io import ChainPool
 from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable
 from sophmate_desktop.engine.recording import OutcomeRecorder
 from sophmate_desktop.engine.replan import ConnectionStale, check_connection, replan_from_steps
@@ -33,7 +37,21 @@ from sophmate_desktop.store.workflows import connection_state, effects_of, load_
 
 log = logging.getLogger(__name__)
 
+
+@dataclass
+class _Attempt:
+    """What applying one write did: its result or the exception it raised."""
+
+    action: Any = None
+    result: ApplyResult | None = None
+    error: Exception | None = None
+    started: bool = True
+
+
 FINISH_WAIT_S = 30.0  # an applier thread waiting for the monitor's batch
+# The built-in file actions: applied side by side within a batch (a plug-in's apply
+# is not known to be safe on more threads than the appliers').
+SIDE_BY_SIDE = frozenset({"write_file", "copy_file", "move_file", "undo_file"})
 
 
 def mask(text: str) -> str:
@@ -52,8 +70,13 @@ class WriteApplying:
     _stopping: threading.Event
     _recorder: OutcomeRecorder
     _undo_dir: Path | None
+    _io: ChainPool  # file writes of a batch side by side (engine/apply_io.py)
 
     _plan_context: Callable[..., tuple]  # the Executor's: planning a stale write again
+
+    def close_io(self) -> None:
+        """End the file-write threads (the engine's stop, once the appliers ended)."""
+        self._io.shutdown()
 
     def apply_write(self, write_id: int) -> None:
         self.apply_batch([write_id])
@@ -85,20 +108,48 @@ class WriteApplying:
                 item.cancel(SHUTDOWN_REASON, shutdown=True)
         outcomes: list[Outcome] = []
         ended: dict[int, str] = {}  # recorded on their own (stale) or by the monitor
-        modes: dict[int, str] = {}
+        dirs = DirSync()
         try:
-            for w, item in zip(writes, items, strict=True):
-                outcome = self._apply(w, item, modes, ended)
+            for w, item, attempt in self._apply_all(writes, items, dirs):
+                outcome = self._conclude(w, item, attempt, ended)
                 if outcome is not None:
                     outcomes.append(outcome)
         finally:
             for item in items:
                 self._inflight.remove(item)
+        # The renames are durable before any outcome says so (the journal, the database).
+        dirs.flush()
         statuses = self._recorder.record(outcomes)
         if statuses is None:
             return  # the engine stops: the journal keeps them for the next engine
         recorded = {o.write_id: statuses[o.write_id] for o in outcomes if o.write_id in statuses}
         self._announce(writes, names, {**recorded, **ended})
+
+    def _apply_all(self, writes: list, items: list[InFlight], dirs: DirSync):
+        """(write, item, attempt) for each write of a batch: the file writes applied side
+        by side first (engine/apply_io.py: one chain per target, in batch order), then
+        the others in order on this thread, each concluded before the next starts."""
+        if self._undo_dir is None:
+            self._undo_dir = undo_dir_of(self.db)
+        chains: dict[str, list[tuple[Any, InFlight]]] = {}
+        others = []
+        for w, item in zip(writes, items, strict=True):
+            if w.kind in SIDE_BY_SIDE and not w.payload.get("connection"):
+                chains.setdefault(w.target, []).append((w, item))
+            else:
+                others.append((w, item))
+        done = self._io.run(list(chains.values()), lambda wi: self._attempt(*wi, {}, dirs))
+        attempts = {
+            w.id: a
+            for chain, results in zip(chains.values(), done, strict=True)
+            for (w, _), a in zip(chain, results, strict=True)
+        }
+        for w, item in zip(writes, items, strict=True):
+            if w.id in attempts:
+                yield w, item, attempts[w.id]
+        modes: dict[int, str] = {}
+        for w, item in others:
+            yield w, item, self._attempt(w, item, modes, None)
 
     def _announce(self, writes, names: dict, statuses: dict[int, str]) -> None:
         failed: dict[int, str] = {}
@@ -112,28 +163,38 @@ class WriteApplying:
         for run_id, workflow in failed.items():
             self._publish(EventKind.RUN_FAILED, run=run_id, workflow=workflow)
 
-    def _apply(self, write, item: InFlight, modes: dict, ended: dict) -> Outcome | None:
-        """Apply one write of a batch; its outcome (None: recorded already, in `ended`
-        when it was this thread that recorded it)."""
+    def _attempt(self, write, item: InFlight, modes: dict, dirs: DirSync | None) -> _Attempt:
+        """Apply one write (on an applier or an I/O thread: no database here for a file
+        write); what happened, to conclude on the applier thread."""
         if item.cancelled.is_set():  # a pause or a shutdown came before it started
-            return self._outcome(item, released=item.reason or "stopped")
+            return _Attempt(started=False)
+        action = None
         try:
             action = get_action(write.kind)
-            ctx, changed = self._apply_context(write, item, modes)
+            ctx, changed = self._apply_context(write, item, modes, dirs)
             ctx.check()
             check_connection(write.payload, changed)
-            result = action.apply(write.payload, ctx)
-        except Cancelled as exc:
+            return _Attempt(action, action.apply(write.payload, ctx))
+        except Exception as exc:
+            return _Attempt(action, error=exc)
+
+    def _conclude(self, write, item: InFlight, attempt: _Attempt, ended: dict) -> Outcome | None:
+        """The outcome of one attempted write (None: recorded already, in `ended` when it
+        was this thread that recorded it)."""
+        if not attempt.started:
+            return self._outcome(item, released=item.reason or "stopped")
+        exc, result = attempt.error, attempt.result
+        if isinstance(exc, Cancelled):
             if item.shutdown:  # its effect is unknown: resumed or interrupted, not failed
                 return self._outcome(item, interrupted=True)
             # a kill switch stopped it: not tried again by itself
             return self._outcome(item, error=mask(f"killed: {item.reason or exc}"), retry=False)
-        except Stale as exc:
-            status = self._stale(item, action, write, exc)
+        if isinstance(exc, Stale):
+            status = self._stale(item, attempt.action, write, exc)
             if status is not None:
                 ended[write.id] = status
             return None
-        except Exception as exc:
+        if exc is not None or result is None:
             return self._outcome(item, error=mask(str(exc) or type(exc).__name__))
         return self._outcome(
             item, undo=result.undo, bytes_written=result.bytes_written, cost=result.cost
@@ -148,17 +209,19 @@ class WriteApplying:
                 return None
         return Outcome(item.id, **outcome)
 
-    def _apply_context(self, write, item: InFlight, modes: dict) -> tuple[ApplyContext, dict]:
-        if write.run_id not in modes:
-            modes[write.run_id] = Run.get_by_id(write.run_id).mode
-        conn_names = [write.payload.get("connection")] if write.payload.get("connection") else []
-        # The settings sent with and their version come from one read: no window between
-        # the staleness check and the settings used.
-        settings, _, changed = (
-            connection_state(conn_names, modes[write.run_id]) if conn_names else ({}, {}, {})
-        )
-        if self._undo_dir is None:
-            self._undo_dir = undo_dir_of(self.db)
+    def _apply_context(
+        self, write, item: InFlight, modes: dict, dirs: DirSync | None
+    ) -> tuple[ApplyContext, dict]:
+        settings: dict = {}
+        changed: dict = {}
+        if write.payload.get("connection"):
+            if write.run_id not in modes:
+                modes[write.run_id] = Run.get_by_id(write.run_id).mode
+            # The settings sent with and their version come from one read: no window
+            # between the staleness check and the settings used.
+            settings, _, changed = connection_state(
+                [write.payload["connection"]], modes[write.run_id]
+            )
         context = ApplyContext(
             idempotency_key=write.idempotency_key,
             secret=self._secrets.get,
@@ -166,6 +229,7 @@ class WriteApplying:
             cancelled=item.cancelled,
             register_process=item.add_process,
             undo_dir=self._undo_dir,
+            sync_dir=dirs.defer if dirs is not None else None,
         )
         return context, changed
 
@@ -211,4 +275,3 @@ class WriteApplying:
             if item.finished_by_monitor:
                 return None
         return finish_apply(self.db, item.id, **outcome)
-

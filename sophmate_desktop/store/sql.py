@@ -200,6 +200,42 @@ def set_run_figures(db: Database, figures: Sequence[tuple]) -> None:
         cursor.close()
 
 
+def set_write_results(db: Database, results: Sequence[tuple[str | None, float, int]]) -> None:
+    """What applied writes left: (undo as stored, i.e. `Write.undo.db_value`, cost added,
+    write id) each, in one executemany; never a write's status (that is the gate's)."""
+    if not results:
+        return
+    p = db.param
+    cursor = db.cursor()
+    try:
+        cursor.executemany(
+            f'UPDATE "write" SET "undo" = {p}, "cost" = "cost" + {p} WHERE "id" = {p}',
+            list(results),
+        )
+    finally:
+        cursor.close()
+
+
+def open_writes(
+    db: Database, run_ids: Sequence[int], moving: Sequence[str], waiting: Sequence[str]
+) -> dict[int, tuple[bool, bool]]:
+    """For each run (of those that exist): (a write of it is in one of the `moving`
+    statuses, one is in a `waiting` status), each an index seek (write_run_status), not a
+    read of the run's writes: settling asks this after every applied batch."""
+    out: dict[int, tuple[bool, bool]] = {}
+    probe = 'EXISTS (SELECT 1 FROM "write" AS w WHERE w."run_id" = r."id" AND w."status" IN ({}))'
+    for start in range(0, len(run_ids), CHUNK):
+        chunk = list(run_ids[start : start + CHUNK])
+        statement = (
+            f'SELECT r."id", {probe.format(_params(db, len(moving)))}, '
+            f"{probe.format(_params(db, len(waiting)))} "
+            f'FROM "run" AS r WHERE r."id" IN ({_params(db, len(chunk))})'
+        )
+        rows = db.execute_sql(statement, [*moving, *waiting, *chunk]).fetchall()
+        out.update({run_id: (bool(m), bool(w)) for run_id, m, w in rows})
+    return out
+
+
 def approved_writes_of(db: Database, run_ids: Sequence[int]) -> list[tuple[int, int]]:
     """(write id, run id) of the approved writes of the runs, in write id order."""
     out: list[tuple[int, int]] = []

@@ -311,6 +311,8 @@ def test_the_monitor_ticks_slower_when_idle(sqlite_db, sconsole, make_engine, tm
         original()
 
     engine.triggers.tick = counting
-    wait_until(lambda: len(ticks) >= 4, 10, "four ticks")
+    wait_until(lambda: len(ticks) >= 5, 10, "five ticks")
     gaps = [b - a for a, b in itertools.pairwise(ticks)]
-    assert min(gaps) > 0.3, gaps
+    # A commit by another connection brings one look forward (idle, the monitor follows
+    # SQLite's data_version): the start-up's last commits may; nothing commits after.
+    assert sorted(gaps)[1] > 0.3, gaps

@@ -143,3 +143,37 @@ def test_run_states_figures_and_approved_writes_of(db, console) -> None:
     assert (first.bytes_read, first.actions, first.affected_records, first.cost) == (10, 1, 2, 0.5)
     assert first.duration_ms == 7 and first.status == "running"
     assert Run.get_by_id(runs[1].id).duration_ms is None
+
+
+def test_write_results_and_open_writes_of_runs(db, console) -> None:
+    from sophmate_desktop.store.models import Write
+
+    console.import_workflow(workflow_yaml())
+    wf = Workflow.get(Workflow.name == "wf-one")
+    runs = [make_run(db, "wf-one", status="applying") for _ in range(3)]
+    statuses = [("approved", "applied"), ("pending", "failed"), ("applied", "cancelled")]
+    insert = sql.RawInsert(Write)
+    now = utcnow()
+    rows = [
+        dict(run=r.id, workflow=wf.id, category="finance", seq=seq, kind="write_file",
+             effect="file", target=f"/out/{r.id}-{seq}", summary="s", preview="p",
+             payload={}, status=status, idempotency_key=f"k{r.id}-{seq}", created_at=now,
+             cost=0.5)
+        for r, pair in zip(runs, statuses, strict=True) for seq, status in enumerate(pair)
+    ]  # fmt: skip
+    with write_transaction(db):
+        cursor = db.cursor()
+        insert.insert_many(db, cursor, rows)
+        cursor.close()
+    moving, waiting = ("approved", "applying"), ("interrupted", "pending")
+    flags = sql.open_writes(db, [r.id for r in runs] + [999999], moving, waiting)
+    assert flags == {
+        runs[0].id: (True, False), runs[1].id: (False, True), runs[2].id: (False, False)
+    }
+    w1, w2 = Write.select().where(Write.run == runs[2].id).order_by(Write.seq)
+    with write_transaction(db):
+        undo = {"path": "/out/x", "previous": "é"}
+        sql.set_write_results(db, [(Write.undo.db_value(undo), 1.25, w1.id), (None, 0.0, w2.id)])
+    assert Write.get_by_id(w1.id).undo == undo and Write.get_by_id(w1.id).cost == 1.75
+    assert Write.get_by_id(w2.id).undo is None and Write.get_by_id(w2.id).cost == 0.5
+    assert Write.get_by_id(w1.id).status == "applied"  # never the status

@@ -122,6 +122,9 @@ class ApplyContext:
     cancelled: threading.Event = field(default_factory=threading.Event)
     register_process: Callable[[Any], None] = lambda proc: None  # to be killed on pause
     undo_dir: Path | None = None  # previous file contents are kept here (store/undo_blobs)
+    # Makes a rename durable; None: the folder is fsynced at once. A batch passes its
+    # DirSync.defer and flushes before it records the outcomes (engine/write_apply.py).
+    sync_dir: Callable[[Path], None] | None = None
 
     def check(self) -> None:
         if self.cancelled.is_set():

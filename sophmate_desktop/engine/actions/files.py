@@ -245,7 +245,7 @@ class WriteFile:
             raise ActionError(f"{path} is a folder")
         undo = _previous(path, ctx.undo_dir)
         try:
-            atomic_write(path, data, _checker(payload, path))
+            atomic_write(path, data, _checker(payload, path), ctx.sync_dir)
         except OSError as exc:
             raise ActionError(f"could not write {path}: {exc.strerror or exc}") from exc
         undo = _applied(undo, path, payload["sha256"], len(data))
@@ -318,11 +318,13 @@ class _Transfer:
         )
 
     @staticmethod
-    def _copy(payload: dict[str, Any], source: Path, path: Path, sha: str) -> int:
+    def _copy(
+        payload: dict[str, Any], source: Path, path: Path, sha: str, ctx: ApplyContext
+    ) -> int:
         if not source.is_file():
             raise ActionError(f"the source {source} no longer exists")
         try:
-            return atomic_copy(source, path, sha, _checker(payload, path, source))
+            return atomic_copy(source, path, sha, _checker(payload, path, source), ctx.sync_dir)
         except OSError as exc:
             raise ActionError(f"could not copy {source} to {path}: {exc.strerror or exc}")
 
@@ -343,7 +345,7 @@ class CopyFile(_Transfer):
             raise ActionError(f"{path} is a folder")
         previous = _previous(path, ctx.undo_dir)
         undo = previous if previous["existed"] else {"created": str(path), "action": "delete"}
-        size = self._copy(payload, source, path, sha)
+        size = self._copy(payload, source, path, sha, ctx)
         undo = _applied(undo, path, sha, size)
         return ApplyResult(undo=undo, bytes_written=size, output=f"copied to {path}")
 
@@ -374,7 +376,7 @@ class MoveFile(_Transfer):
                 "note": "the target already had the source's content",
             }
         else:
-            size = self._copy(payload, source, path, sha)
+            size = self._copy(payload, source, path, sha, ctx)
         undo = _applied({**undo, "action": "move_back"}, path, sha, size or _size(path))
         try:
             source.unlink()

@@ -11,6 +11,7 @@ import hashlib
 import os
 import secrets
 import shutil
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -116,6 +117,34 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+SyncDir = Callable[[Path], None]  # makes a rename in a folder durable (now or later)
+
+
+class DirSync:
+    """The folders a batch of writes renamed files in, each fsynced once by `flush`.
+
+    A rename is durable only once its folder is fsynced; doing that once per folder
+    per batch instead of once per file is what lets a batch of writes to one folder
+    approach the cost of the files' own fsyncs. Whoever defers must flush before it
+    says the writes are done (journal, database). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._folders: dict[Path, None] = {}
+        self._lock = threading.Lock()
+
+    def defer(self, folder: Path) -> None:
+        with self._lock:
+            self._folders[folder] = None
+
+    def flush(self) -> int:
+        """fsync every deferred folder once; returns how many."""
+        with self._lock:
+            folders, self._folders = list(self._folders), {}
+        for folder in folders:
+            _fsync_dir(folder)
+        return len(folders)
+
+
 def _temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(6)}.sophmate-tmp")
 
@@ -150,7 +179,12 @@ class _Temp:
             self.open = False
             os.close(self.fd)
 
-    def commit(self, path: Path, before_replace: Callable[[], None] | None = None) -> None:
+    def commit(
+        self,
+        path: Path,
+        before_replace: Callable[[], None] | None = None,
+        sync_dir: SyncDir | None = None,
+    ) -> None:
         os.fsync(self.fd)
         self.close()
         if before_replace is not None:
@@ -159,7 +193,7 @@ class _Temp:
             # without a lock the target's writers honour, no check can close it.
             before_replace()
         os.replace(self.path, path)
-        _fsync_dir(path.parent)
+        (sync_dir or _fsync_dir)(path.parent)
 
     def discard(self) -> None:
         try:
@@ -172,18 +206,25 @@ class _Temp:
             pass
 
 
-def atomic_write(path: Path, data: bytes, before_replace: Callable[[], None] | None = None) -> None:
+def atomic_write(
+    path: Path,
+    data: bytes,
+    before_replace: Callable[[], None] | None = None,
+    sync_dir: SyncDir | None = None,
+) -> None:
     """Write `data` to `path` through a temporary file, fsync and rename.
 
     Missing parent folders are created (the caller checked the scope). A reader sees
     the old content or the new one, never a mix; a crash leaves at most a temporary
     file beside the target. `before_replace` runs just before the rename and may raise
-    to leave the target as it was (the preview check of a write).
+    to leave the target as it was (the preview check of a write). `sync_dir` makes the
+    rename durable: by default the folder is fsynced at once; a `DirSync.defer` leaves
+    that to the batch's flush.
     """
     temp = _Temp(path)
     try:
         temp.write(data)
-        temp.commit(path, before_replace)
+        temp.commit(path, before_replace, sync_dir)
     except BaseException:
         temp.discard()
         raise
@@ -194,11 +235,12 @@ def atomic_copy(
     path: Path,
     expected_sha256: str | None = None,
     before_replace: Callable[[], None] | None = None,
+    sync_dir: SyncDir | None = None,
 ) -> int:
     """Copy `source` to `path` atomically; returns the bytes copied.
 
     With `expected_sha256` the copy is refused (nothing replaced) when the source no
-    longer has the content that was planned and approved.
+    longer has the content that was planned and approved. `sync_dir`: as atomic_write.
     """
     temp = _Temp(path)
     digest = hashlib.sha256()
@@ -218,7 +260,7 @@ def atomic_copy(
             shutil.copystat(source, temp.path)
         except OSError:
             pass
-        temp.commit(path, before_replace)
+        temp.commit(path, before_replace, sync_dir)
     except BaseException:
         temp.discard()
         raise

@@ -17,7 +17,7 @@ from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import RunStatus, WriteStatus
 from sophmate_desktop.domain.names import ENGINE_ACTOR, AuditAction
-from sophmate_desktop.store import outcome_journal
+from sophmate_desktop.store import outcome_journal, sql
 from sophmate_desktop.store.audit import NewEvent
 from sophmate_desktop.store.models import AuditHead, Run, Workflow, Write
 from sophmate_desktop.store.outcome_journal import Outcome
@@ -172,9 +172,11 @@ class _Batch:
                 claimed_by=None,
                 applied_at=now,
             )
+        # Not a state change: what each apply left (its undo) and cost, one statement.
+        sql.set_write_results(
+            self.db, [(Write.undo.db_value(o.undo), o.cost, w.id) for w, o in self.applied]
+        )
         for w, o in self.applied:
-            # Not a state change: what the apply left (its undo) and cost, per write.
-            Write.update(undo=o.undo, cost=Write.cost + o.cost).where(Write.id == w.id).execute()
             self._count(w, o.bytes_written, o.cost)
         for w, o in self.failed:
             gate.move_write(

@@ -14,6 +14,7 @@ from sophmate_desktop.domain import policy, states
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import RunStatus, WriteStatus
 from sophmate_desktop.domain.names import ENGINE_ACTOR, POLICY_ACTOR, AuditAction
+from sophmate_desktop.store import sql
 from sophmate_desktop.store.audit import NewEvent
 from sophmate_desktop.store.models import Run, Workflow, Write
 from sophmate_desktop.store.notifications import record_notification
@@ -257,6 +258,10 @@ def begin_apply(db: Database, write_id: int, claimer: str) -> tuple[Write | None
         return Write.get_by_id(write_id), None
 
 
+_MOVING = (WriteStatus.APPROVED.value, WriteStatus.APPLYING.value)
+_WAITING = tuple(sorted(s.value for s in states.RUN_OPEN_WRITE_STATUSES if s.value not in _MOVING))
+
+
 def settle_runs(
     db: Database,
     run_ids,
@@ -277,16 +282,22 @@ def settle_runs(
             Run.status.in_([RunStatus.AWAITING_APPROVAL.value, RunStatus.APPLYING.value]),
         )
     )
-    counts = _write_counts(db, [run.id for run in open_runs])
+    # Most calls settle nothing (a batch of a long run): whether a run still has open
+    # writes is an index seek per run; only a run with none left has its writes counted.
+    flags = sql.open_writes(db, [run.id for run in open_runs], _MOVING, _WAITING)
+    done = []
     for run in open_runs:
+        moving, waiting = flags.get(run.id, (False, False))
+        if not moving and not waiting:
+            done.append(run)
+        elif run.status == RunStatus.APPLYING and not moving:
+            gate.move_run(db, run.id, RunStatus.APPLYING, RunStatus.AWAITING_APPROVAL)
+    counts = _write_counts(db, [run.id for run in done])
+    for run in done:
         statuses = list(counts.get(run.id, {}))
         total = sum(counts.get(run.id, {}).values())
         outcome = states.run_outcome(statuses)
-        if outcome is None:
-            if run.status == RunStatus.APPLYING and not any(
-                s in (WriteStatus.APPROVED, WriteStatus.APPLYING) for s in statuses
-            ):
-                gate.move_run(db, run.id, RunStatus.APPLYING, RunStatus.AWAITING_APPROVAL)
+        if outcome is None:  # not after the probe above, in the same transaction
             continue
         if outcome is RunStatus.FAILED:
             outcome = failed_as

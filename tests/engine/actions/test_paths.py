@@ -10,6 +10,7 @@ import pytest
 
 from sophmate_desktop.engine.actions import ScopeError
 from sophmate_desktop.engine.actions.paths import (
+    DirSync,
     atomic_copy,
     atomic_write,
     recheck_target,
@@ -107,3 +108,16 @@ def test_atomic_copy_refuses_a_source_that_changed(out_dir: Path, tmp_path: Path
     with pytest.raises(Exception, match="changed since it was planned"):
         atomic_copy(source, target, "0" * 64)
     assert list(out_dir.iterdir()) == []
+
+
+def test_a_dir_sync_fsyncs_each_folder_once_at_its_flush(out_dir: Path) -> None:
+    dirs = DirSync()
+    for name in ("a/1.txt", "a/2.txt", "b/3.txt"):
+        atomic_write(out_dir / name, name.encode(), sync_dir=dirs.defer)
+    source = out_dir / "a" / "1.txt"
+    atomic_copy(source, out_dir / "b" / "4.txt", sync_dir=dirs.defer)
+    assert (out_dir / "b" / "4.txt").read_bytes() == b"a/1.txt"
+    assert dirs.flush() == 2  # a and b, once each
+    assert dirs.flush() == 0  # nothing deferred since
+    names = sorted(p.name for p in out_dir.rglob("*"))
+    assert names == ["1.txt", "2.txt", "3.txt", "4.txt", "a", "b"]  # no temporary file

@@ -3,11 +3,9 @@ writes, and a monitor that enforces kill switches and follows the database.
 
 Plain threads, no Qt. Each thread owns its own database connection. The database
 is the source of truth: a pause made by another process reaches the monitor on its
-next tick (every `tick_s` while anything is queued or in flight, every `idle_tick_s`
-otherwise, when there is nothing to stop); a pause made in this process wakes it at
-once. An idle engine on SQLite sees another process's commit (an approval made in
-the CLI) within FOLLOW_S: it asks SQLite's data_version that often between ticks.
-A run that a waiting worker can take is started by the intake in the transaction
+next tick (`tick_s` while anything is queued or in flight, else `idle_tick_s`); a
+pause made in this process wakes it at once; an idle engine on SQLite sees another process's commit within FOLLOW_S
+(data_version). The intake starts a run a waiting worker can take in the transaction
 that records it; the writes of commands a pause killed end in one transaction.
 """
 

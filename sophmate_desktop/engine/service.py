@@ -3,10 +3,10 @@ writes, and a monitor that enforces kill switches and follows the database.
 
 Plain threads, no Qt. Each thread owns its own database connection. The database
 is the source of truth: a pause made by another process reaches the monitor on its
-next tick (`tick_s` while anything is queued or in flight, else `idle_tick_s`); a
-pause made in this process wakes it at once; an idle engine on SQLite sees another process's commit within FOLLOW_S
-(data_version). The intake starts a run a waiting worker can take in the transaction
-that records it; the writes of commands a pause killed end in one transaction.
+next tick (`tick_s` while anything is queued or in flight, else `idle_tick_s`); one
+made here wakes it at once; an idle SQLite engine sees other commits within FOLLOW_S.
+The intake starts a run a waiting worker can take in the transaction that records it;
+the writes of commands a pause killed end in one transaction.
 """
 
 from __future__ import annotations

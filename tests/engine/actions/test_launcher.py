@@ -59,6 +59,17 @@ def _marked(mark: str) -> list[int]:
     return marked_processes(mark)
 
 
+def _sleeping(pids: list[int]) -> int:
+    """How many of pids already run `sleep` (a forked shell has not exec'd yet)."""
+    count = 0
+    for pid in pids:
+        try:
+            count += Path(f"/proc/{pid}/comm").read_text().strip() == "sleep"
+        except OSError:
+            continue
+    return count
+
+
 @pytest.mark.skipif(not supervises(), reason="Linux only")
 def test_the_whole_group_and_new_sessions_die_when_the_engine_is_killed() -> None:
     mark = uuid.uuid4().hex
@@ -68,8 +79,12 @@ def test_the_whole_group_and_new_sessions_die_when_the_engine_is_killed() -> Non
     )
     int(parent.stdout.readline())
     deadline = time.monotonic() + 10
-    # supervisor, sh, two sleeps in the group, two in new sessions
-    while len(_marked(mark)) < 6 and time.monotonic() < deadline:
+    # supervisor, sh, two sleeps in the group, two in new sessions; the subshell of
+    # `(setsid sleep 60 &)` lives briefly, so wait for all four sleeps to have exec'd
+    while _sleeping(_marked(mark)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _sleeping(_marked(mark)) == 4
+    while len(_marked(mark)) > 6 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert len(_marked(mark)) == 6
     parent.send_signal(signal.SIGKILL)

@@ -13,9 +13,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from peewee import SQL, Case, fn
+from peewee import Case, fn
 
 from sophmate_desktop.console.workflow_rules import escalation_flags, reviews_owed
+from sophmate_desktop.console.workflows import definition_of
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import RunStatus, Stage
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from sophmate_desktop.engine.service import Engine
 
 RECENT_RUNS = 10  # the health column summarises this many finished runs
+HEALTH_CHUNK = 100  # workflows per statement (SQLite allows 500 compound members)
 FINISHED = (
     RunStatus.SUCCEEDED.value,
     RunStatus.FAILED.value,
@@ -105,39 +107,37 @@ def _order(sort_key: str | None, descending: bool) -> list:
 
 
 def _recent_health(ids: list[int]) -> dict[int, dict[str, int | str]]:
-    """Per workflow: counts of statuses over its last RECENT_RUNS finished runs."""
-    if not ids:
-        return {}
-    ranked = (
-        Run.select(
-            Run.workflow.alias("wf"),
-            Run.status.alias("st"),
-            fn.ROW_NUMBER().over(partition_by=[Run.workflow], order_by=[Run.id.desc()]).alias("rn"),
-        )
-        .where(Run.workflow.in_(ids), Run.status.in_(FINISHED))
-        .alias("ranked")
-    )
-    counts = (
-        Run.select(ranked.c.wf, ranked.c.st, fn.COUNT(SQL("*")), fn.MIN(ranked.c.rn))
-        .from_(ranked)
-        .where(ranked.c.rn <= RECENT_RUNS)
-        .group_by(ranked.c.wf, ranked.c.st)
-        .tuples()
-    )
+    """Per workflow: counts of statuses over its last RECENT_RUNS finished runs.
+
+    One LIMITed SELECT per workflow on its (workflow_id, id) index, joined by UNION
+    ALL: each reads RECENT_RUNS rows whatever the history holds (a window over the
+    workflows' runs numbered every finished run, a million at a million runs). The
+    member's SQL is built once: peewee building 60 members cost ~25 ms a page."""
     out: dict[int, dict[str, int | str]] = {}
-    for wf_id, status, count, first in counts:
-        entry = out.setdefault(wf_id, {})
-        entry[status] = count
-        if first == 1:
-            entry["last"] = status
+    member = (
+        Run.select(Run.workflow, Run.status, Run.id)
+        .where(Run.workflow == 0, Run.status.in_(FINISHED))
+        .order_by(Run.id.desc())
+        .limit(RECENT_RUNS)
+    )
+    member_sql, member_params = member.sql()  # the workflow id is the first parameter
+    db = Run._meta.database
+    for start in range(0, len(ids), HEALTH_CHUNK):
+        chunk = ids[start : start + HEALTH_CHUNK]
+        sql = " UNION ALL ".join(f"SELECT * FROM ({member_sql}) AS h{i}" for i in range(len(chunk)))
+        params = [value for wf_id in chunk for value in (wf_id, *member_params[1:])]
+        newest: dict[int, int] = {}
+        for wf_id, status, run_id in db.execute_sql(sql, params).fetchall():
+            entry = out.setdefault(wf_id, {})
+            entry[status] = int(entry.get(status, 0)) + 1
+            if run_id > newest.get(wf_id, 0):
+                newest[wf_id], entry["last"] = run_id, status
     return out
 
 
 def _definition(wf: Workflow) -> WorkflowDefinition | None:
-    from sophmate_desktop.domain.workflow_file import definition_from_dict
-
     try:
-        return definition_from_dict(wf.definition)
+        return definition_of(wf)
     except BadInput:  # a stored definition is validated on save; never fail the table
         return None
 

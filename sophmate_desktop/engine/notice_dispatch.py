@@ -23,6 +23,7 @@ from sophmate_desktop.domain.addresses import AddressError, one_address
 from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.domain.templates import substitute_secrets
 from sophmate_desktop.secrets import mask_known_values
+from sophmate_desktop.store import busy
 from sophmate_desktop.store.escalations import raise_escalations
 from sophmate_desktop.store.models import Setting
 from sophmate_desktop.store.notice_outbox import Delivery, claim_due, next_due_in, record_outcome
@@ -165,8 +166,11 @@ class NoticeDispatcher:
                     wait = POLL_S if due is None else min(POLL_S, max(due, 0.01))
                     if self._events_since_escalation:  # the check waits out its minimum
                         wait = min(wait, ESCALATION_MIN_S)
-                except Exception:
-                    log.exception("notice delivery tick failed")
+                except Exception as exc:
+                    if busy.is_busy(exc):  # the next tick tries again; nothing is lost
+                        log.warning("notice delivery waits for a busy database: %s", exc)
+                    else:
+                        log.exception("notice delivery tick failed")
                 self._wake.wait(wait)
                 self._wake.clear()
 

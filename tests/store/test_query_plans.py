@@ -59,7 +59,9 @@ def test_the_statistics_are_the_ones_asked_for(console) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_hot_query_plan_has_no_full_scan(console, name: str) -> None:
     c, filled, _stats = console
-    call = hot_queries(filled.production_workflow, filled.staging_workflow, RUNS // 2)[name]
+    call = hot_queries(
+        filled.production_workflow, filled.staging_workflow, RUNS // 2, now=filled.now
+    )[name]
     statements = plans(c.db, lambda: call(c))
     assert statements, f"{name} ran no SELECT"
     bad = {s.sql: s.full_scans() for s in statements if s.full_scans()}

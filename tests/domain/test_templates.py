@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.templates import (
+    MAX_RENDERED_CHARS,
     SECRET_TOKEN,
     TemplateError,
     TemplateRenderError,
@@ -98,6 +99,15 @@ def test_huge_results_are_refused_without_being_built() -> None:
     with pytest.raises(TemplateRenderError, match="more than"):
         render("{{ [1] * 10 ** 9 }}", {})
     assert render("{{ 'ab' * 3 }} {{ 2 ** 10 }} {{ 3 * 4 }}", {}) == "ababab 1024 12"
+
+
+def test_a_loop_that_renders_too_much_text_is_stopped_naming_the_limit() -> None:
+    # 1,000 characters 100,000 times: over the limit long before the loop ends
+    runaway = "{% for a in range(100000) %}{{ 'x' * 1000 }}{% endfor %}"
+    with pytest.raises(TemplateRenderError, match=f"longer than {MAX_RENDERED_CHARS:,}"):
+        render(runaway, {})
+    many = "{% for a in range(20000) %}{{ a % 10 }}{% endfor %}"  # joined in chunks
+    assert render(many, {}) == "0123456789" * 2000
 
 
 def test_secrets_render_as_tokens_never_values() -> None:

@@ -14,8 +14,8 @@ from tests.support.engine import wait_until, workflow_doc
 RUNAWAY = """\
   - action: write_file
     to: "{{ output.path }}/x.txt"
-    content: "{% for a in range(100000) %}{% for b in range(100000) %}{{ a }}{% endfor %}\
-{% endfor %}"
+    content: "{% for a in range(100000) %}{% for b in range(100000) %}{% if a < 0 %}{{ a }}\
+{% endif %}{% endfor %}{% endfor %}"
 """
 
 
@@ -27,15 +27,22 @@ def runaway(console, tmp_path, name="runaway", extra=""):
     console.enable_workflow(name)
 
 
-def rendering(engine, n=1):
-    wait_until(lambda: engine.executor.guard.rendering() >= n, 10, "the plan to render")
+def rendering(engine, runs=()):
+    """One plan renders and every run of `runs` is in flight (a worker may take two
+    runs in one batch: the second waits behind the first)."""
+    wait_until(
+        lambda: engine.executor.guard.rendering() >= 1
+        and all(engine.inflight.get("run", r) is not None for r in runs),
+        10,
+        "the plan to render",
+    )
 
 
 def test_pause_ends_a_runaway_plan_cancelled(sqlite_db, sconsole, make_engine, tmp_path):
     runaway(sconsole, tmp_path)
     engine = make_engine(sqlite_db, sconsole, watch=False)
     runs = [engine.run_now("runaway") for _ in range(2)]
-    rendering(engine, 2)
+    rendering(engine, runs)
     sconsole.pause_all("stop everything")
     for run_id in runs:
         assert engine.wait_for_run(run_id, 5) == "cancelled"

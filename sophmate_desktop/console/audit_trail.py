@@ -40,6 +40,17 @@ class AuditTrailOps:
         if mirror is not None:
             more, bad_more = checkpoints.read(mirror)
             points, bad = points + more, bad + bad_more
+        unread: list[str] = []
+        url = checkpoints.http_mirror(self.db)
+        if url is not None:
+            try:
+                more, bad_more = checkpoints.read_http_mirror(url)
+                points, bad = points + more, bad + bad_more
+            except checkpoints.MirrorUnreadable as exc:
+                unread.append(
+                    f"the checkpoint mirror {url} could not be read ({exc}): a rollback of "
+                    "both the database and the local checkpoint file cannot be ruled out"
+                )
         return verify_database(
             self.db,
             points,
@@ -47,6 +58,7 @@ class AuditTrailOps:
             key_problem=keys.key_problem(self.db),
             db_identity=checkpoints.identity(self.db),
             bad_lines=bad,
+            mirror_problems=unread,
         )
 
     def verify_audit_export(self: Console, path: str) -> AuditReport:

@@ -111,8 +111,10 @@ def check_checkpoints(
     head: tuple[int, str],
     key: bytes | None,
     db_identity: str | None,
+    what: str = "the database",
 ) -> tuple[list[Finding], Checkpoint | None]:
-    """Compare the events' hashes (`hashes`: seq -> hash) with the checkpoints."""
+    """Compare the events' hashes (`hashes`: seq -> hash) with the checkpoints
+    (`what` holds the events: the database, or an export)."""
     findings: list[Finding] = []
     good: list[Checkpoint] = []
     for point in points:
@@ -133,9 +135,9 @@ def check_checkpoints(
         findings.append(
             Finding(
                 "truncated",
-                f"the database ends at event {last_seq} but the checkpoint of {newest.at} "
+                f"{what} ends at event {last_seq} but the checkpoint of {newest.at} "
                 f"recorded event {newest.seq}: {newest.seq - last_seq} events are missing "
-                "from the end (cut off, or the database was rolled back to an older copy)",
+                f"from the end (cut off, or {what} was rolled back to an older copy)",
                 last_seq + 1,
             )
         )

@@ -107,6 +107,8 @@ def test_a_rollback_of_the_database_and_the_local_checkpoints_is_seen_by_the_mir
     assert verdict.code == 1
     assert "truncated:" in verdict.out and "rolled back" in verdict.out, verdict.out
     assert "6 events are missing from the end" in verdict.out  # 3 pauses + 3 resumes
+    assert f"note: the mirror {mirror.url} holds a checkpoint of event" in verdict.out
+    assert "local checkpoint file" in verdict.out and "(rolled back or lost" in verdict.out
 
 
 def test_the_same_rollback_without_the_mirror_is_not_seen(cli: Cli, tmp_path: Path) -> None:
@@ -156,3 +158,17 @@ def test_a_line_from_the_mirror_that_is_no_checkpoint_is_named(
     verdict = cli("audit", "verify")
     assert verdict.code == 1
     assert f"from the mirror {mirror.url} is not a checkpoint" in verdict.out
+
+
+def test_a_folder_mirror_sees_the_same_rollback(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "other-disk"
+    assert cli("audit", "checkpoint-mirror", folder).code == 0
+    changes(cli, 1, "before the copy")
+    path = db_path(cli)
+    snapshot(path, tmp_path / "older")
+    changes(cli, 1, "after the copy")
+    restore(tmp_path / "older", path)
+    verdict = cli("audit", "verify")
+    assert verdict.code == 1
+    assert "2 events are missing from the end" in verdict.out
+    assert f"note: the mirror {folder.resolve()}" in verdict.out

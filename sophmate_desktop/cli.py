@@ -159,6 +159,9 @@ def main(
         _import_store_without_postgres_drivers()
     if not getattr(args, "opens", True):  # `db` commands open the file themselves
         return _run(lambda: args.func(args), _sqlite_path(args))
+    alone = getattr(args, "alone_if", None)  # (argument, handler): given it, no database
+    if alone is not None and getattr(args, alone[0], None):
+        return _run(lambda: alone[1](args), None)
     try:
         db = _open(args)
     except Exception as exc:

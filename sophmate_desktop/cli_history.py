@@ -59,9 +59,26 @@ def cmd_audit_export(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_audit_verify(c: Console, a: argparse.Namespace) -> tuple[str, int]:
-    if not a.export:
-        c.check_integrity()  # the full PRAGMA integrity_check: a corrupt file exits 14
-    result = c.verify_audit_export(a.export) if a.export else c.verify_audit()
+    c.check_integrity()  # the full PRAGMA integrity_check: a corrupt file exits 14
+    result = c.verify_audit()
+    text = fmt.to_json(result.to_dict()) if a.json else result.describe()
+    return text, 0 if result.ok else 1
+
+
+def cmd_audit_verify_export(a: argparse.Namespace) -> tuple[str, int]:
+    """`audit verify --export FILE`: the copy alone, no database opened (an auditor's
+    machine has none); the audit key comes from this keyring when it holds it."""
+    from sophmate_desktop.secrets import SecretStore, SecretsUnavailable, audit_key
+    from sophmate_desktop.store import audit_export
+
+    try:
+        key: bytes | None = audit_key(SecretStore(), create=False)
+        why = None
+    except SecretsUnavailable as exc:
+        key, why = None, str(exc)
+    result = audit_export.verify_export(a.export, key)
+    if why is not None:
+        result.notes.insert(0, f"no audit key: {why}")
     text = fmt.to_json(result.to_dict()) if a.json else result.describe()
     return text, 0 if result.ok else 1
 

@@ -326,6 +326,7 @@ def _add_audit(sub: Any) -> None:
     v.add_argument(
         "--export", metavar="FILE", help="verify an exported copy (audit export --format jsonl)"
     )
+    v.set_defaults(alone_if=("export", history.cmd_audit_verify_export))  # opens no database
     text = "also copy each checkpoint to a folder or POST it to an http(s) URL ('' stops)"
     m = _leaf(g, "checkpoint-mirror", history.cmd_audit_mirror, text)
     m.add_argument("target", metavar="FOLDER|URL")

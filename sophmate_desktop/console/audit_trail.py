@@ -28,26 +28,57 @@ def attach_audit_key(db: Database, secrets: SecretStore) -> None:
     keys.use_key_loader(db, lambda: audit_key(secrets, create=checkpoints.first_mac(db) is None))
 
 
+def _read_mirror(
+    db: Database, path: Path
+) -> tuple[str | None, list[checkpoints.Checkpoint], list[str], list[str]]:
+    """(where the mirror is, its checkpoints, lines that are not, why it is unreadable)."""
+    folder = checkpoints.mirror_path(db, path)
+    if folder is not None:
+        points, bad = checkpoints.read(folder)
+        return str(folder), points, bad, []
+    url = checkpoints.http_mirror(db)
+    if url is None:
+        return None, [], [], []
+    try:
+        points, bad = checkpoints.read_http_mirror(url)
+    except checkpoints.MirrorUnreadable as exc:
+        why = (
+            f"the checkpoint mirror {url} could not be read ({exc}): a rollback of both "
+            "the database and the local checkpoint file cannot be ruled out"
+        )
+        return url, [], [], [why]
+    return url, points, bad, []
+
+
 class AuditTrailOps:
     def verify_audit(self: Console) -> AuditReport:
         """The chain, its checkpoints, the MACs and the state the events imply."""
         from sophmate_desktop.store.audit_verify import verify_database
 
         key = keys.prime(self.db)
+        identity = checkpoints.identity(self.db)
         path = checkpoints.Checkpointer.for_db(self.db).path
-        points, bad = checkpoints.read(path)
-        mirror = checkpoints.mirror_path(self.db, path)
-        if mirror is not None:
-            more, bad_more = checkpoints.read(mirror)
-            points, bad = points + more, bad + bad_more
-        return verify_database(
+        local, bad = checkpoints.read(path)
+        where, mirrored, bad_more, unread = _read_mirror(self.db, path)
+        report = verify_database(
             self.db,
-            points,
+            local + mirrored,
             key,
             key_problem=keys.key_problem(self.db),
-            db_identity=checkpoints.identity(self.db),
-            bad_lines=bad,
+            db_identity=identity,
+            bad_lines=bad + bad_more,
+            mirror_problems=unread,
         )
+        local_seq = max((p.seq for p in local if p.db == identity), default=0)
+        mirror_seq = max((p.seq for p in mirrored if p.db == identity), default=0)
+        if mirror_seq > local_seq:  # expected only where another machine's file wrote it
+            report.notes.insert(
+                0,
+                f"the mirror {where} holds a checkpoint of event {mirror_seq}; the local "
+                f"checkpoint file {path} ends at event {local_seq or 'none'} (rolled back "
+                "or lost, unless another machine writes this database)",
+            )
+        return report
 
     def verify_audit_export(self: Console, path: str) -> AuditReport:
         """An exported copy verified alone (with this keyring's audit key if it has one)."""

@@ -91,7 +91,7 @@ def verify_export(path: str, key: bytes | None) -> AuditReport:
     report = AuditReport(len(events), findings)
     last = events[-1]["id"] if events else 0
     head = (last, events[-1]["hash"] if events else GENESIS_HASH)
-    found, newest = check_checkpoints(points, hashes, last, head, key, None)
+    found, newest = check_checkpoints(points, hashes, last, head, key, None, "the export")
     report.findings += found
     report.checkpoint = None if newest is None else json.loads(newest.line())
     macs = [(ev["id"], ev["hash"], ev.get("mac")) for ev in events]

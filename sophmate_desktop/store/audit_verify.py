@@ -7,7 +7,9 @@ What is found (`Finding.kind`):
   head_moved    the chain head row disagrees with the events (moved back or forward)
   recomputed    the hash at a checkpointed seq differs: the chain was rebuilt
   forged        an event's MAC is missing or wrong (appended behind the product's back)
-  checkpoint    a checkpoint's signature is wrong, or it names another database
+  checkpoint    a checkpoint's signature is wrong, or a line is not a checkpoint
+  mirror        the checkpoint mirror could not be read back: a rollback of both the
+                database and the local checkpoint file cannot be ruled out
   state         a row disagrees with the last event about it (changed by direct SQL)
 Without the audit key the chain and its agreement with the checkpoint hashes are still
 checked; signatures and MACs are not (a note says so).
@@ -26,7 +28,16 @@ from sophmate_desktop.store.audit_key import event_mac, key_id, same, sign
 from sophmate_desktop.store.checkpoints import Checkpoint, first_mac
 from sophmate_desktop.store.models import AuditEvent, AuditHead
 
-KINDS = ("edited", "truncated", "head_moved", "recomputed", "forged", "checkpoint", "state")
+KINDS = (
+    "edited",
+    "truncated",
+    "head_moved",
+    "recomputed",
+    "forged",
+    "checkpoint",
+    "mirror",
+    "state",
+)
 CHECKED_CHECKPOINTS = 64  # the newest ones compared hash by hash
 _SHOWN = 10  # events named one by one in a finding
 
@@ -100,8 +111,10 @@ def check_checkpoints(
     head: tuple[int, str],
     key: bytes | None,
     db_identity: str | None,
+    what: str = "the database",
 ) -> tuple[list[Finding], Checkpoint | None]:
-    """Compare the events' hashes (`hashes`: seq -> hash) with the checkpoints."""
+    """Compare the events' hashes (`hashes`: seq -> hash) with the checkpoints
+    (`what` holds the events: the database, or an export)."""
     findings: list[Finding] = []
     good: list[Checkpoint] = []
     for point in points:
@@ -122,9 +135,9 @@ def check_checkpoints(
         findings.append(
             Finding(
                 "truncated",
-                f"the database ends at event {last_seq} but the checkpoint of {newest.at} "
+                f"{what} ends at event {last_seq} but the checkpoint of {newest.at} "
                 f"recorded event {newest.seq}: {newest.seq - last_seq} events are missing "
-                "from the end (cut off, or the database was rolled back to an older copy)",
+                f"from the end (cut off, or {what} was rolled back to an older copy)",
                 last_seq + 1,
             )
         )
@@ -205,6 +218,7 @@ def verify_database(
     key_problem: str | None = None,
     db_identity: str | None = None,
     bad_lines: Sequence[str] = (),
+    mirror_problems: Sequence[str] = (),
 ) -> AuditReport:
     chain = audit.verify(db)
     report = AuditReport(chain.checked)
@@ -257,6 +271,7 @@ def verify_database(
     disagreements, report.compared_rows = audit_replay.replay(db)
     report.findings += [Finding("state", d.describe(), d.said.seq) for d in disagreements]
     report.findings += [Finding("checkpoint", line) for line in bad_lines]
+    report.findings += [Finding("mirror", text) for text in mirror_problems]
     _describe_start(report, points)
     return report
 

@@ -7,8 +7,11 @@ the local data folder) after commits: by the console after each state-changing c
 and by the engine's monitor every few seconds, only when the head moved. The file
 keeps the newest KEEP lines. Where the setting `audit.checkpoint_mirror` names a
 folder (another disk) or an http(s):// URL, each checkpoint is also copied there (a
-POST of the JSON line). Someone who rewrites the database cannot move these back
-without the key, so `audit verify` compares the chain with them.
+POST of the JSON line); `audit verify` reads the mirror back (the folder's file, or
+a GET of the URL, which answers the lines it was sent, one per line), so a rollback of
+both the database and the local checkpoint file still shows. Someone who rewrites the
+database cannot move these back without the key, so `audit verify` compares the chain
+with them.
 """
 
 from __future__ import annotations
@@ -95,6 +98,10 @@ def read(path: Path) -> tuple[list[Checkpoint], list[str]]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return [], []
+    return _parse(text, f"of {path}")
+
+
+def _parse(text: str, where: str) -> tuple[list[Checkpoint], list[str]]:
     found: list[Checkpoint] = []
     bad: list[str] = []
     for number, line in enumerate(text.splitlines(), 1):
@@ -103,8 +110,31 @@ def read(path: Path) -> tuple[list[Checkpoint], list[str]]:
         try:
             found.append(Checkpoint.parse(line))
         except (ValueError, KeyError, TypeError):
-            bad.append(f"line {number} of {path} is not a checkpoint")
+            bad.append(f"line {number} {where} is not a checkpoint")
     return found, bad
+
+
+class MirrorUnreadable(Exception):
+    """The HTTP mirror did not answer with its checkpoints (down, refused, an error)."""
+
+
+def read_http_mirror(url: str) -> tuple[list[Checkpoint], list[str]]:
+    """The checkpoints an HTTP mirror kept: a GET of `url` answers the lines it was
+    POSTed, one per line (raises MirrorUnreadable saying why it could not be read)."""
+    import urllib.error
+    import urllib.request  # http.client, email, ssl: ~20 ms, only for a URL mirror
+
+    request = urllib.request.Request(url, headers={"Accept": "application/x-ndjson"})
+    try:
+        with urllib.request.urlopen(request, timeout=_MIRROR_TIMEOUT_S) as resp:
+            text = resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        raise MirrorUnreadable(f"it answered HTTP {exc.code} {exc.reason}") from exc
+    except urllib.error.URLError as exc:
+        raise MirrorUnreadable(str(exc.reason)) from exc
+    except (OSError, ValueError) as exc:
+        raise MirrorUnreadable(str(exc) or type(exc).__name__) from exc
+    return _parse(text, f"from the mirror {url}")
 
 
 def first_mac(db: Database) -> int | None:
@@ -200,19 +230,18 @@ class Checkpointer:
         self._lines = len(lines)
 
     def _mirror(self, point: Checkpoint) -> None:
-        row = Setting.get_or_none(Setting.key == MIRROR_SETTING)
-        target = None if row is None else row.value
-        if not target:
+        target = mirror_target(self.db)
+        if target is None:
             return
         try:
-            send_to_mirror(str(target), point, self.path.name)
+            send_to_mirror(target, point, self.path.name)
         except Exception as exc:  # a mirror that is down must not stop the product
             log.warning("could not copy an audit checkpoint to %s: %s", target, exc)
 
 
 def send_to_mirror(target: str, point: Checkpoint, name: str) -> None:
     """Append to `target`/`name` (a folder), or POST the line to `target` (a URL)."""
-    if target.startswith(("http://", "https://")):
+    if is_url(target):
         import urllib.request  # http.client, email, ssl: ~20 ms, only for a URL mirror
 
         request = urllib.request.Request(
@@ -232,11 +261,27 @@ def send_to_mirror(target: str, point: Checkpoint, name: str) -> None:
         os.fsync(fh.fileno())
 
 
-def mirror_path(db: Database, path: Path) -> Path | None:
-    """The mirror's checkpoint file, when the mirror is a folder."""
+def mirror_target(db: Database) -> str | None:
+    """The setting `audit.checkpoint_mirror`: a folder, an http(s) URL, or None."""
     del db
     row = Setting.get_or_none(Setting.key == MIRROR_SETTING)
     target: Any = None if row is None else row.value
-    if not target or str(target).startswith(("http://", "https://")):
+    return str(target) if target else None
+
+
+def is_url(target: str) -> bool:
+    return target.startswith(("http://", "https://"))
+
+
+def mirror_path(db: Database, path: Path) -> Path | None:
+    """The mirror's checkpoint file, when the mirror is a folder."""
+    target = mirror_target(db)
+    if target is None or is_url(target):
         return None
-    return Path(str(target)).expanduser() / path.name
+    return Path(target).expanduser() / path.name
+
+
+def http_mirror(db: Database) -> str | None:
+    """The mirror's URL, when the mirror is an HTTP endpoint."""
+    target = mirror_target(db)
+    return target if target is not None and is_url(target) else None

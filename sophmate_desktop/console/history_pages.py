@@ -102,10 +102,11 @@ class HistoryPageOps:
         `since`/`until` bound the time the run was queued (until is exclusive)."""
         if sort_key is not None and sort_key not in RUN_SORT_KEYS:
             raise BadInput(f"sort: unknown key {sort_key!r} (use {', '.join(RUN_SORT_KEYS)})")
-        query = queries.runs_query()
+        statuses = _as_list(status)
+        query = queries.runs_query(runs_first=not workflow and not statuses)
         if workflow:
             query = query.where(Workflow.name == workflow)
-        if statuses := _as_list(status):
+        if statuses:
             query = query.where(Run.status.in_(statuses))
         if mode:
             query = query.where(Run.mode == mode)
@@ -168,15 +169,17 @@ class HistoryPageOps:
         start_id = created.id if created else 0
         fields = queries.AUDIT_ROW_FIELDS
         out: list[AuditRow] = []
-        # LIKE narrows the candidates; the runs list in the details decides.
+        # LIKE narrows the candidates; the runs list in the details decides. `id + 0`:
+        # with ANALYZE statistics SQLite walked every event since the run's first
+        # (rowid > ?, in ORDER BY order); the (action, id) index reads only decisions.
         decisions = (
             AuditEvent.select(*fields)
             .where(
                 AuditEvent.action.in_(HELD_DECISIONS),
-                AuditEvent.id > start_id,
+                (AuditEvent.id + 0) > start_id,
                 AuditEvent.details.coerce(False).contains(str(run.id)),
             )
-            .order_by(AuditEvent.id)
+            .order_by(AuditEvent.id + 0)
             .limit(50)
             .tuples()
         )

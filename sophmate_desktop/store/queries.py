@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from sophmate_desktop.domain.enums import RunStatus, SwitchScope, WriteStatus
 from sophmate_desktop.domain.errors import NotFound
@@ -103,17 +103,23 @@ def run_row(run: Run, workflow: str, category: str, writes: int) -> RunRow:
     )
 
 
-def _runs_query():
+def _runs_query(*, runs_first: bool = False):
+    """`runs_first`: a page of all runs walks the run table in its order. SQLite keeps
+    a CROSS JOIN's order; with the partial statistics of `PRAGMA optimize` it put the
+    60 workflows outside and sorted every run (66 ms at 100k runs, 2.6 ms so)."""
     writes = Write.select(fn.COUNT(Write.id)).where(Write.run == Run.id)
+    query = Run.select(
+        Run,
+        Workflow.name.alias("wf_name"),
+        Category.name.alias("cat_name"),
+        writes.alias("write_count"),
+    )
+    if not runs_first:
+        return query.join(Workflow).join(Category)
     return (
-        Run.select(
-            Run,
-            Workflow.name.alias("wf_name"),
-            Category.name.alias("cat_name"),
-            writes.alias("write_count"),
-        )
-        .join(Workflow)
-        .join(Category)
+        query.join(Workflow, JOIN.CROSS)
+        .join(Category, JOIN.CROSS)
+        .where(Run.workflow == Workflow.id, Workflow.category == Category.id)
     )
 
 
@@ -124,7 +130,7 @@ def list_runs(
     limit: int = 200,
     offset: int = 0,
 ) -> list[RunRow]:
-    query = _runs_query()
+    query = _runs_query(runs_first=not workflow and not status)
     if workflow:
         query = query.where(Workflow.name == workflow)
     if status:
@@ -393,8 +399,8 @@ def count_clean_approved_runs(workflow_id: int, since: datetime | None) -> int:
     return query.count()
 
 
-def runs_query():
+def runs_query(*, runs_first: bool = False):
     """Runs with their workflow's and category's names and their count of writes
     (`wf_name`, `cat_name`, `write_count`), for a page to filter, sort and page;
     `run_row(r, r.wf_name, r.cat_name, r.write_count)` makes the rows."""
-    return _runs_query()
+    return _runs_query(runs_first=runs_first)

@@ -12,7 +12,9 @@ fresh child process, which records a manual run of the CSV and plans it with the
 engine's executor (claim, read, plan, record every planned write); this process
 times the child from its start to the run's end, and the child reports its own peak
 RSS (`ru_maxrss`) and its RSS before planning (the floor: Python, the engine, the
-database open). rows/s counts the planning call only (`execute_run`).
+database open). rows/s counts the planning call only (`execute_run`). The floor ("raw s"): the same
+CSV read and inserted raw into SQLite by another child in the same run (FLOOR), so
+the ratio plan s / raw s can be compared between a loaded and a quiet machine.
 The memory figure: tracemalloc's peak over `execute_run` at A and at B rows (both
 streamed: the executor's streaming threshold set to 0); streaming holds one batch,
 so the peak must not grow with the rows (goal: peak at B < 2 x peak at A).
@@ -88,6 +90,31 @@ print(json.dumps({"status": run.status, "actions": run.actions, "error": run.err
                   "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
 
+# The floor a plan of the same CSV is measured against (run in the same bench, so the
+# ratio holds on a loaded machine): the rows read with csv.DictReader and inserted
+# with one executemany per 2,000 rows into a table of three columns and no index, in
+# one transaction of a SQLite file opened as the product opens it.
+FLOOR = """
+import csv, sys, time
+from sophmate_desktop.store.database import open_database
+url, csv_path = sys.argv[1:3]
+db = open_database(url)
+conn = db.connection()
+conn.execute("CREATE TABLE floor (id TEXT, name TEXT, amount TEXT)")
+t0 = time.monotonic()
+conn.execute("BEGIN")
+with open(csv_path, newline="", encoding="utf-8") as fh:
+    batch = []
+    for row in csv.DictReader(fh):
+        batch.append((row["id"], row["name"], row["amount"]))
+        if len(batch) == 2000:
+            conn.executemany("INSERT INTO floor VALUES (?, ?, ?)", batch)
+            batch = []
+    conn.executemany("INSERT INTO floor VALUES (?, ?, ?)", batch)
+conn.execute("COMMIT")
+print(time.monotonic() - t0)
+"""
+
 
 @dataclass
 class Size:
@@ -101,6 +128,7 @@ class Size:
     status: str
     writes: int
     error: str | None
+    floor_seconds: float = 0.0  # the same CSV read and inserted raw (FLOOR)
 
 
 @dataclass
@@ -139,8 +167,9 @@ def write_csv(path: Path, rows: int) -> None:
             fh.write(f"{i},customer-{i},{i % 997}.50\n")
 
 
-def plan_child(rows: int, traced: bool = False) -> tuple[dict, float, float]:
-    """(the child's report, its seconds, the CSV's MiB) for a CSV of `rows` rows."""
+def plan_child(rows: int, traced: bool = False) -> tuple[dict, float, float, float]:
+    """(the child's report, its seconds, the CSV's MiB, the floor's seconds) for a CSV
+    of `rows` rows."""
     with tempfile.TemporaryDirectory(prefix="sophmate-bench-") as t:
         tmp = Path(t)
         out = tmp / "out"
@@ -149,6 +178,16 @@ def plan_child(rows: int, traced: bool = False) -> tuple[dict, float, float]:
         write_csv(csv_path, rows)
         doc.write_text(WORKFLOW.format(out=out))
         env = dict(os.environ, PYTHONPATH=str(REPO))
+        floor = 0.0
+        if not traced:
+            raw = subprocess.run(
+                [sys.executable, "-c", FLOOR, f"sqlite:///{tmp / 'floor.sqlite3'}", str(csv_path)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            floor = float(raw.stdout.strip().splitlines()[-1])
         cmd = [sys.executable, "-c", CHILD, f"sqlite:///{tmp / 'db.sqlite3'}", str(doc)]
         t0 = time.monotonic()
         done = subprocess.run(
@@ -162,11 +201,11 @@ def plan_child(rows: int, traced: bool = False) -> tuple[dict, float, float]:
         if done.returncode != 0:
             raise RuntimeError(f"the planning process failed: {done.stderr[-2000:]}")
         result = json.loads(done.stdout.strip().splitlines()[-1])
-        return result, seconds, csv_path.stat().st_size / 2**20
+        return result, seconds, csv_path.stat().st_size / 2**20, floor
 
 
 def size(rows: int) -> Size:
-    r, seconds, mib = plan_child(rows)
+    r, seconds, mib, floor = plan_child(rows)
     return Size(
         rows,
         mib,
@@ -178,6 +217,7 @@ def size(rows: int) -> Size:
         r["status"],
         r["actions"] or 0,
         r["error"],
+        floor,
     )
 
 
@@ -192,14 +232,20 @@ def table(f: Figures) -> str:
     lines = [f"big input: CSV rows, for_each rows, dry run (load average {f.load_average})", ""]
     lines.append(
         f"{'rows':>10} {'CSV MiB':>8} {'process s':>10} {'plan s':>7} {'rows/s':>8} "
-        f"{'peak RSS':>9} {'floor RSS':>9}  status"
+        f"{'peak RSS':>9} {'floor RSS':>9} {'raw s':>6} {'x raw':>6}  status"
     )
     for s in f.sizes:
+        ratio = s.plan_seconds / s.floor_seconds if s.floor_seconds else 0.0
         lines.append(
             f"{s.rows:>10,} {s.csv_mib:>8.1f} {s.seconds:>10.1f} {s.plan_seconds:>7.1f} "
-            f"{s.rows_per_s:>8,.0f} {s.peak_rss_mib:>6.0f} MiB {s.floor_rss_mib:>5.0f} MiB  "
+            f"{s.rows_per_s:>8,.0f} {s.peak_rss_mib:>6.0f} MiB {s.floor_rss_mib:>5.0f} MiB "
+            f"{s.floor_seconds:>6.2f} {ratio:>6.1f}  "
             f"{s.status}" + (f" ({s.error})" if s.error else "")
         )
+    lines.append(
+        "raw s: the same CSV read with csv.DictReader and inserted raw (3 columns, no\n"
+        "index, one transaction); x raw: plan s / raw s, which holds under load"
+    )
     (ra, rb), (pa, pb) = f.memory_rows, f.traced_peak_mib
     lines += [
         "",

@@ -217,19 +217,84 @@ def _joined(pieces: Iterator[str]) -> str:
     return "".join(chunks)
 
 
+# Names the compiled template treats apart (or, `secret`, that `render` provides).
+_SPECIAL_NAMES = frozenset({"secret", "self", "loop", "caller", "varargs", "kwargs", "super"})
+# `row.items` is the method, not the column "items": only other keys are looked up
+# directly in a dict.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+# A part of a plain template: literal text, or a variable and its attribute/item path.
+_Part = str | tuple[str, tuple[tuple[bool, Any], ...]]
+
+
+@lru_cache(maxsize=1024)
+def _plain_parts(text: str) -> tuple[_Part, ...] | None:
+    """`text` as literal text and `{{ name.attr }}` / `{{ name['key'] }}` outputs, or
+    None when it holds anything else (a filter, a tag, an operator, `secret`). A plain
+    template is rendered by `_render_plain` with the same lookups the compiled one
+    makes (the sandbox's getattr/getitem, strict undefined), without building a jinja
+    context per render: a plan of a million rows renders millions of times."""
+    parts: list[_Part] = []
+    for output in ENVIRONMENT.parse(text).body:
+        if not isinstance(output, nodes.Output):
+            return None
+        for node in output.nodes:
+            if isinstance(node, nodes.TemplateData):
+                parts.append(node.data)
+                continue
+            if isinstance(node, nodes.Const) and isinstance(node.value, str):
+                parts.append(node.value)
+                continue
+            path: list[tuple[bool, Any]] = []
+            while isinstance(node, nodes.Getattr | nodes.Getitem):
+                if isinstance(node, nodes.Getattr):
+                    path.append((True, node.attr))
+                elif isinstance(node.arg, nodes.Const) and type(node.arg.value) in (str, int):
+                    path.append((False, node.arg.value))
+                else:
+                    return None
+                node = node.node
+            if not isinstance(node, nodes.Name) or node.name in _SPECIAL_NAMES:
+                return None
+            parts.append((node.name, tuple(reversed(path))))
+    return tuple(parts)
+
+
+def _render_plain(
+    parts: tuple[_Part, ...], context: Mapping[str, Any], flat: Mapping[str, Any]
+) -> str:
+    out = []
+    getattr_, getitem = ENVIRONMENT.getattr, ENVIRONMENT.getitem
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        name, path = part
+        if name in context:
+            value = context[name]
+        elif name in flat:
+            value = flat[name]
+        else:
+            value = ENVIRONMENT.undefined(name=name)
+        for is_attr, key in path:
+            if type(value) is dict and key in value and key not in _DICT_ATTRIBUTES:
+                value = value[key]  # what the sandbox's getattr and getitem find
+            else:
+                value = getattr_(value, key) if is_attr else getitem(value, key)
+        out.append(str(value))  # what the compiled template does (no finalize, no escape)
+    return "".join(out)
+
+
 def render(text: str, context: Mapping[str, Any]) -> str:
     """Render `text` with `context` (plus `secret`); TemplateRenderError on failure."""
     template = compile_template(text)
-    refs = _SecretRefs(str(_random.randbits(64)))
     flat = _flat_globals(template)
-    values = {**flat, **context, "secret": refs}
+    plain = _plain_parts(text)
     try:
-        # Template.render's work, less its copy of the globals (a ChainMap, read twice
-        # per render): a plan of a million rows renders millions of times.
-        ctx = ENVIRONMENT.context_class(
-            ENVIRONMENT, values, template.name, template.blocks, globals=flat
-        )
-        output = _joined(template.root_render_func(ctx))  # type: ignore[attr-defined]
+        if plain is not None:
+            # No secret reference can be in it: only escape what looks like a token.
+            output = _render_plain(plain, context, flat)
+            return _LITERAL.sub(lambda m: "${secret!" + m.group(1) + ":", output)
+        return _render_compiled(template, flat, context)
     except TemplateRenderError:
         raise
     except jinja2.UndefinedError as exc:
@@ -242,6 +307,19 @@ def render(text: str, context: Mapping[str, Any]) -> str:
         raise TemplateRenderError("the template recursed too deeply")
     except Exception as exc:  # any error inside a user's expression, e.g. 1/0
         raise TemplateRenderError(f"{type(exc).__name__}: {exc}")
+
+
+def _render_compiled(
+    template: jinja2.Template, flat: dict[str, Any], context: Mapping[str, Any]
+) -> str:
+    refs = _SecretRefs(str(_random.randbits(64)))
+    values = {**flat, **context, "secret": refs}
+    # Template.render's work, less its copy of the globals (a ChainMap, read twice
+    # per render): a plan of a million rows renders millions of times.
+    ctx = ENVIRONMENT.context_class(
+        ENVIRONMENT, values, template.name, template.blocks, globals=flat
+    )
+    output = _joined(template.root_render_func(ctx))  # type: ignore[attr-defined]
     return _finish(output, refs)
 
 

@@ -29,13 +29,18 @@ database_proxy = DatabaseProxy()
 GENESIS_HASH = "0" * 64
 
 
+# json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False), without
+# building an encoder per value (a big plan stores a million payloads).
+_JSON_TEXT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 class JSONField(TextField):
     """JSON stored as text: portable between SQLite and PostgreSQL."""
 
     def db_value(self, value: Any) -> str | None:
         if value is None:
             return None
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return _JSON_TEXT.encode(value)
 
     def python_value(self, value: str | None) -> Any:
         return None if value is None else json.loads(value)

@@ -5,6 +5,7 @@ plan. (Speed and memory are bench figures: bench/big_input.py.)"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sophmate_desktop.engine import plan_stream
@@ -143,3 +144,35 @@ def test_a_bad_row_far_into_a_streamed_input_fails_the_run_naming_it(
     offset = source.read_bytes().index(b"\xff")
     assert f"is not valid utf-8 text (byte {offset}:" in error, error
     assert Write.select().where(Write.run == run_id).count() == 0
+
+
+def every_column_of(run_id: int) -> list[dict]:
+    """Each write of the run as stored, less what differs between two runs."""
+    differ = {"id", "run", "idempotency_key", "created_at"}
+    names = [f.name for f in Write._meta.sorted_fields if f.name not in differ]
+    query = Write.select().where(Write.run == run_id).order_by(Write.seq)
+    return [{n: getattr(w, n) for n in names} for w in query]
+
+
+def test_a_streamed_staging_plan_stores_every_column_as_the_whole_input_plan(
+    sqlite_db, sconsole, make_engine, tmp_path
+):
+    steps = STEPS.replace(
+        "  - action: copy_file\n", "  - action: copy_file\n    customer_facing: true\n"
+    )
+    import_workflow(sconsole, tmp_path, "rows", steps, "max_writes: none\n")
+    engine = make_engine(sqlite_db, sconsole, watch=False, workers=1)
+    source = csv_file(tmp_path / "big.csv", 2_500)
+    whole = engine.run_now("rows", source, mode="staging")
+    assert engine.wait_for_run(whole, 60) == "awaiting_approval"
+    engine.executor.stream_min_bytes = 0
+    streamed = engine.run_now("rows", source, mode="staging")
+    assert engine.wait_for_run(streamed, 60) == "awaiting_approval"
+
+    expected, got = every_column_of(whole), every_column_of(streamed)
+    assert len(got) == 2 * 2_500 + 1
+    assert got == expected
+    assert [w["customer_facing"] for w in got[2_499:2_502]] == [False, True, False]
+    keys = [w.idempotency_key for w in Write.select().where(Write.run == streamed)]
+    assert len(set(keys)) == len(keys)
+    assert all(re.fullmatch(rf"{streamed}-\d+-[0-9a-f]{{16}}", k) for k in keys), keys[:3]

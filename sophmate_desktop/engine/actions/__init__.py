@@ -29,6 +29,7 @@ from sophmate_desktop.engine.actions.base import (
     ScopeError,
 )
 from sophmate_desktop.engine.actions.registry import (
+    BUILTINS,
     get_action,
     plugin_errors,
     plugin_versions,
@@ -117,12 +118,16 @@ def _plan_once(
         raise _located(ActionError(f"{type(exc).__name__}: {exc}"), path, suffix)
     if not isinstance(writes, list) or not all(isinstance(w, PlannedWrite) for w in writes):
         raise ActionError(f"{path}: action {step.action!r} did not return a list of writes")
+    # A built-in action that builds its payloads of text, numbers and lists only
+    # needs no proof per write (a plug-in's payload is checked).
+    trusted = BUILTINS.get(step.action) is action and getattr(action, "payload_is_json", False)
     checked = []
     for w in writes:
-        try:
-            json.dumps(w.payload)
-        except (TypeError, ValueError) as exc:
-            raise ActionError(f"{path}: the payload of a write is not JSON: {exc}")
+        if not trusted:
+            try:
+                json.dumps(w.payload)
+            except (TypeError, ValueError) as exc:
+                raise ActionError(f"{path}: the payload of a write is not JSON: {exc}")
         # The approval gate reads customer_facing; a step's flag always counts.
         if w.kind != step.action or (step.customer_facing and not w.customer_facing):
             w = replace(
@@ -173,8 +178,16 @@ def plan_records(
     writes: list[PlannedWrite] = []
     for number, record in enumerate(records, start=first):
         for w in _plan_once(action, step, with_record(record), path, f" ({name} {number})"):
-            writes.append(replace(w, records=1, record_number=number))
+            writes.append(_of_record(w, number))
     return writes
+
+
+def _of_record(w: PlannedWrite, number: int) -> PlannedWrite:
+    """`replace(w, records=1, record_number=number)`, without its per-call field
+    inspection and checks (a copy of a frozen dataclass of plain fields)."""
+    copy = object.__new__(PlannedWrite)
+    copy.__dict__.update(w.__dict__, records=1, record_number=number)
+    return copy
 
 
 def affected_records(planned: list[PlannedWrite]) -> int:

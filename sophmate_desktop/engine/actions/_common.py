@@ -68,6 +68,8 @@ def _no_lookup(name: str) -> str:  # pragma: no cover - callers check for tokens
 
 def literal_text(text: str, field: str, why: str) -> str:
     """Rendered text that may not hold secret references, with escapes undone."""
+    if "${secret" not in text:  # neither a reference nor an escape: nothing to undo
+        return text
     names = secret_names(text)
     if names:
         listed = ", ".join(sorted(names))

@@ -43,7 +43,7 @@ from sophmate_desktop.engine.actions.paths import (
     atomic_write,
     file_sha256_or_none,
     recheck_target,
-    resolve_in_scope,
+    resolve_text_in_scope,
 )
 from sophmate_desktop.store.undo_blobs import put_file
 
@@ -53,28 +53,30 @@ _NO_SECRETS = "a file's content and path are stored in the run's writes"
 
 
 def _target(step: StepSpec, ctx: PlanContext, variables: dict[str, Any]) -> Path:
-    return _target_state(step, ctx, variables)[0]
+    return Path(_target_state(step, ctx, variables)[0])
 
 
-def _target_state(step: StepSpec, ctx: PlanContext, variables: dict[str, Any]) -> tuple[Path, bool]:
-    """The resolved target and whether it is certainly missing (one stat for the
-    common case of a new file: no other look at it is needed)."""
+def _target_state(step: StepSpec, ctx: PlanContext, variables: dict[str, Any]) -> tuple[str, bool]:
+    """The resolved target (as text) and whether it is certainly missing (one lstat
+    for the common case of a new file: no other look at it is needed)."""
     if "to" not in step.params:
         raise field_error("to", "required field is missing")
     text = literal_text(render_text(step.params["to"], variables, "to"), "to", _NO_SECRETS)
     if "\n" in text or "\r" in text:
         raise field_error("to", f"the path {text!r} contains a line break")
     try:
-        target = resolve_in_scope(text, ctx.output_paths, ctx.resolved_folders)
+        target, missing = resolve_text_in_scope(text, ctx.output_paths, ctx.resolved_folders)
     except ScopeError as exc:
         raise field_error("to", str(exc), ScopeError)
+    if missing:
+        return target, True
     try:
         os.stat(target)
     except FileNotFoundError:
         return target, True
     except OSError:
         pass
-    if target.is_dir():
+    if os.path.isdir(target):
         raise field_error("to", f"{target} is a folder; name a file")
     return target, False
 
@@ -171,6 +173,7 @@ class WriteFile:
     name = "write_file"
     effect = EffectKind.FILE
     idempotent = True
+    payload_is_json = True  # text, numbers and dicts of them: no JSON check per write
 
     def plan(self, step: StepSpec, ctx: PlanContext) -> list[PlannedWrite]:
         variables = ctx.template_context()
@@ -187,7 +190,7 @@ class WriteFile:
         return self._planned(path, payload["content"], payload.get("scope"))
 
     def _planned(
-        self, target: Path, content: str, scope: list[str] | None, missing: bool = False
+        self, target: Path | str, content: str, scope: list[str] | None, missing: bool = False
     ) -> PlannedWrite:
         """`missing`: the target was just found missing (what the preview and the
         expected state of a new file say, without looking again)."""
@@ -197,7 +200,8 @@ class WriteFile:
         if missing:
             preview, state = f"new file: {path}\n{content}", {"exists": False}
         else:
-            preview, state = self._preview(target, content, sha), file_state(target)
+            found = Path(target)
+            preview, state = self._preview(found, content, sha), file_state(found)
         return PlannedWrite(
             kind=self.name,
             effect=self.effect,
@@ -275,6 +279,7 @@ class _Transfer:
     verb = ""
     effect = EffectKind.FILE
     idempotent = True
+    payload_is_json = True  # text, numbers and dicts of them: no JSON check per write
 
     def plan(self, step: StepSpec, ctx: PlanContext) -> list[PlannedWrite]:
         source, sha, size = _source(ctx, self.name)

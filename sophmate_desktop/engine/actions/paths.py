@@ -11,6 +11,7 @@ import hashlib
 import os
 import secrets
 import shutil
+import stat
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,20 +26,27 @@ def _resolve(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(os.path.abspath(os.path.expanduser(os.fspath(path)))))
 
 
-def _resolve_with(path: str, folders: dict[str, str]) -> str:
+def _resolve_with(path: str, folders: dict[str, str]) -> tuple[str, bool]:
     """`_resolve(path)` as text, its folder's resolution taken from (or kept in)
-    `folders`: only the last part is looked at again (followed if it is a link)."""
+    `folders`: only the last part is looked at again (followed if it is a link); and
+    whether that look found nothing there (the target certainly does not exist)."""
     absolute = os.path.abspath(os.path.expanduser(path))
     head, tail = os.path.split(absolute)
     if not tail:
-        return os.path.realpath(absolute)
+        return os.path.realpath(absolute), False
     real_head = folders.get(head)
     if real_head is None:
         real_head = folders[head] = os.path.realpath(head)
     joined = os.path.join(real_head, tail)
-    if os.path.islink(joined):
-        return os.path.realpath(joined)
-    return joined
+    try:  # one lstat: is it a link, and is anything there at all
+        mode = os.lstat(joined).st_mode
+    except FileNotFoundError:
+        return joined, True
+    except OSError:  # not a link as far as can be seen (os.path.islink says False)
+        return joined, False
+    if stat.S_ISLNK(mode):
+        return os.path.realpath(joined), False
+    return joined, False
 
 
 def _resolved_root(root: Path, folders: dict[str, str]) -> str:
@@ -65,22 +73,37 @@ def resolve_in_scope(
     """`target` resolved; ScopeError unless it lies inside one of `roots`. `folders`:
     the folders resolved so far in this plan (a plan of many targets in few folders
     resolves each folder once; apply resolves the whole path again)."""
-    text = os.fspath(target)
-    if not text.strip():
-        raise ScopeError("the target path is empty")
-    if "\x00" in text:
-        raise ScopeError("the target path contains a NUL character")
+    text = _target_text(target)
     if folders is not None:
-        found = _resolve_with(text, folders)
-        if any(_inside_text(found, _resolved_root(r, folders)) for r in roots):
-            return Path(found)
-        _outside(text, Path(found), roots)
+        return Path(resolve_text_in_scope(text, roots, folders)[0])
     resolved = _resolve(text)
     for root in roots:
         real_root = _resolve(root)
         if resolved != real_root and resolved.is_relative_to(real_root):
             return resolved
     _outside(text, resolved, roots)
+
+
+def resolve_text_in_scope(
+    target: str, roots: Sequence[Path], folders: dict[str, str]
+) -> tuple[str, bool]:
+    """`resolve_in_scope(target, roots, folders)` as text, and whether the target was
+    seen missing on the way (no second look at it is needed then): a plan of many
+    targets makes no Path per target."""
+    text = _target_text(target)
+    found, missing = _resolve_with(text, folders)
+    if any(_inside_text(found, _resolved_root(r, folders)) for r in roots):
+        return found, missing
+    _outside(text, Path(found), roots)
+
+
+def _target_text(target: str | os.PathLike[str]) -> str:
+    text = os.fspath(target)
+    if not text.strip():
+        raise ScopeError("the target path is empty")
+    if "\x00" in text:
+        raise ScopeError("the target path contains a NUL character")
+    return text
 
 
 def _outside(text: str, resolved: Path, roots: Sequence[Path]) -> NoReturn:

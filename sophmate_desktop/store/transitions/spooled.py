@@ -13,6 +13,7 @@ for the inserts only, never while templates render.
 
 from __future__ import annotations
 
+import os
 import pickle
 import struct
 import tempfile
@@ -98,19 +99,23 @@ class WriteRows:
     cost: float = 0.0
 
     def __post_init__(self) -> None:
-        self._decisions: dict[tuple[bool, bool], tuple] = {}
-        self._layout: _RowLayout | None = None
+        # By what the gate reads of a write: its decision and the layout of its rows.
+        self._layouts: dict[tuple[bool, bool], _RowLayout] = {}
 
     def rows(self, planned: list[PlannedWrite]) -> list[tuple]:
         out = []
         counts = self.counts
-        for pw in planned:
+        keys = os.urandom(8 * len(planned)).hex()  # the random part of each write's key
+        for n, pw in enumerate(planned):
             counts["writes"] += 1
-            key = (pw.sendable, pw.customer_facing)  # all the gate reads of a write
-            decision = self._decisions.get(key)
-            if decision is None:
-                decision = self._decisions[key] = _gate(self.mode, self.wf, pw, self.clean_runs)
-            status = decision[0]
+            seq = counts["writes"]
+            gate_key = (pw.sendable, pw.customer_facing)  # all the gate reads of a write
+            layout = self._layouts.get(gate_key)
+            if layout is None:
+                decision = _gate(self.mode, self.wf, pw, self.clean_runs)
+                first = _write_row(self.run_id, self.wf, seq, pw, self.now, decision)
+                layout = self._layouts[gate_key] = _RowLayout(first, decision[0])
+            status = layout.status
             if status is WriteStatus.PENDING:
                 counts["pending"] += 1
             elif status is WriteStatus.APPROVED:
@@ -118,32 +123,57 @@ class WriteRows:
             else:
                 counts["planned_only"] += 1
             self.cost += pw.cost
-            row = _write_row(self.run_id, self.wf, counts["writes"], pw, self.now, decision)
-            if self._layout is None:
-                self._layout = _RowLayout(row)
-            out.append(self._layout.values(row))
+            key = f"{self.run_id}-{seq}-{keys[16 * n : 16 * n + 16]}"
+            out.append(layout.values(seq, pw, key))
         return out
 
 
 class _RowLayout:
-    """`RawInsert(Write).values(row)` for the rows of one plan: the columns every row
-    of the plan shares converted once (from the first row), the others per row."""
+    """`RawInsert(Write).values(_write_row(...))` for the writes of one plan that share
+    a gate decision: the columns they share (the run, the decision, the time) converted
+    once, from the first such row; only the columns a write sets itself per write."""
 
-    SHARED = ("run", "workflow", "category", "created_at")
+    OWN = (
+        "seq",
+        "kind",
+        "effect",
+        "target",
+        "summary",
+        "preview",
+        "payload",
+        "customer_facing",
+        "idempotency_key",
+        "cost",
+    )
+    TEXT = ("kind", "target", "summary", "preview")
 
-    def __init__(self, first: dict) -> None:
+    def __init__(self, first: dict, status: WriteStatus) -> None:
         fields = _WRITE_INSERT._fields
+        self.status = status
         self._shared = list(_WRITE_INSERT.values(first))
-        self._own = [
-            (i, f.name, f.db_value)
-            for i, f in enumerate(fields)
-            if f.name in first and f.name not in self.SHARED
-        ]
+        at = {f.name: i for i, f in enumerate(fields)}
+        self._at = tuple(at[name] for name in self.OWN)
+        self._text = [(at[name], name, fields[at[name]].db_value) for name in self.TEXT]
+        self._payload = fields[at["payload"]].db_value
 
-    def values(self, row: dict) -> tuple:
+    def values(self, seq: int, pw: PlannedWrite, key: str) -> tuple:
         out = self._shared[:]
-        for i, name, db_value in self._own:
-            out[i] = db_value(row[name])
+        i_seq, i_kind, i_effect, i_target, i_summary, i_preview, i_payload, i_cf, i_key, i_cost = (
+            self._at
+        )
+        out[i_seq] = seq
+        out[i_kind] = pw.kind
+        out[i_effect] = pw.effect.value
+        out[i_target] = pw.target
+        out[i_summary] = pw.summary
+        out[i_preview] = pw.preview
+        out[i_payload] = self._payload(pw.payload)
+        out[i_cf] = bool(pw.customer_facing)
+        out[i_key] = key
+        out[i_cost] = float(pw.cost)
+        for i, name, db_value in self._text:
+            if type(out[i]) is not str:  # a plug-in's odd value: as peewee converts it
+                out[i] = db_value(getattr(pw, name))
         return tuple(out)
 
 

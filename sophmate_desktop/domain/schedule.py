@@ -20,6 +20,7 @@ from sophmate_desktop.domain.workflow import TriggerSpec
 CATCH_UP = ("latest", "none", "all")
 CATCH_UP_DEFAULT = "latest"
 CATCH_UP_ALL_LIMIT = 100  # catch_up: all runs at most this many missed slots (the newest)
+COUNT_LIMIT = 10_000  # missed cron slots are counted up to this (walking them costs)
 _EPOCH = dt.datetime(1970, 1, 1)
 _UTC = dt.UTC
 
@@ -95,7 +96,8 @@ def newest_slots(
 ) -> tuple[list[dt.datetime], int]:
     """The newest `count` slots in (after, until], oldest first, and how many older ones
     there were. Walks backwards from `until`, so three days of one-second slots cost
-    `count` steps, not 259,200 (the older ones are counted arithmetically when cheap)."""
+    `count` steps; older interval slots are counted exactly, older cron slots up to
+    COUNT_LIMIT."""
     newest: list[dt.datetime] = []
     for slot in _slots_before(trigger, until):
         if slot <= after or len(newest) >= count:
@@ -118,7 +120,7 @@ def _count_between(trigger: TriggerSpec, after: dt.datetime, before: dt.datetime
         return max(0, last - first + 1)
     n = 0
     for slot in iter_slots(trigger, after):
-        if slot >= before:
+        if slot >= before or n >= COUNT_LIMIT:
             break
         n += 1
     return n

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sophmate_desktop.domain.schedule import (
+    COUNT_LIMIT,
     describe,
     newest_slots,
     next_slot,
@@ -74,10 +75,11 @@ def test_newest_slots_after_three_days_of_seconds() -> None:
     after, until = D(2026, 1, 1), D(2026, 1, 4)
     newest, older = newest_slots(trig, after, until, 3)
     assert newest == [until - dt.timedelta(seconds=s) for s in (2, 1, 0)]
-    assert older == 3 * 86400 - 3
+    assert older == COUNT_LIMIT  # older cron slots are counted up to the limit, not walked
     newest, older = newest_slots(TriggerSpec(interval_s=1), after, until, 100)
     assert len(newest) == 100 and older == 3 * 86400 - 100
     assert newest_slots(trig, until, until, 5) == ([], 0)
+    assert newest_slots(trig, until - dt.timedelta(seconds=10), until, 4)[1] == 6
 
 
 ZONES = st.sampled_from([BERLIN, "America/New_York", "Australia/Lord_Howe", "UTC"])

@@ -310,7 +310,9 @@ def timeline_line(ev: Any) -> str:
     return text
 
 
-def workflow_text(row: Any, steps: Sequence[Any], trigger: Any, promotion: str) -> str:
+def workflow_text(
+    row: Any, steps: Sequence[Any], trigger: Any, promotion: str, schedule: Any = None
+) -> str:
     paused = "no"
     if row.paused:
         paused = f"yes: {row.paused_reason}" if row.paused_reason else "yes"
@@ -324,8 +326,8 @@ def workflow_text(row: Any, steps: Sequence[Any], trigger: Any, promotion: str) 
         trigger_text = None
     elif trigger.folder:
         trigger_text = f"folder {trigger.folder} ({', '.join(trigger.patterns)})"
-    elif trigger.interval_s:
-        trigger_text = f"every {trigger.interval_s} s"
+    elif schedule is not None:
+        trigger_text = f"{schedule.reading}: {schedule.expression} (catch_up {schedule.catch_up})"
     else:
         trigger_text = "manual"
     return fields(
@@ -342,6 +344,7 @@ def workflow_text(row: Any, steps: Sequence[Any], trigger: Any, promotion: str) 
             ("last reviewed", row.last_reviewed_at),
             ("updated", f"{cell(row.updated_at)} by {row.updated_by}"),
             ("trigger", trigger_text),
+            *([("next run", schedule.next_text())] if schedule is not None else []),
             ("steps", step_text or None),
             ("checklist", checklist_text(row.missing_checklist)),
             ("promotion", promotion),

@@ -59,6 +59,7 @@ def cmd_workflow_show(c: Console, a: argparse.Namespace) -> str:
     defn = c.get_definition(a.name)
     target = NEXT_STAGE.get(Stage(row.stage))
     refusal = c.graduation_status(row.name, target) if target else None
+    schedule = c.schedule_of(a.name)
     if a.json:
         keys = ("action", "connection", "customer_facing")
         steps = [
@@ -66,12 +67,15 @@ def cmd_workflow_show(c: Console, a: argparse.Namespace) -> str:
         ]
         to = target.value if target else None
         promotion = {"to": to, "allowed": bool(target) and refusal is None, "refusal": refusal}
-        return fmt.to_json({"workflow": row.to_dict(), "steps": steps, "promotion": promotion})
+        doc = {"workflow": row.to_dict(), "steps": steps, "promotion": promotion}
+        if schedule is not None:
+            doc["schedule"] = schedule.to_dict()
+        return fmt.to_json(doc)
     if target is None:
         status = "in production, the last stage"
     else:
         status = f"ready for {target}" if refusal is None else f"not yet: {refusal}"
-    return fmt.workflow_text(row, defn.steps, defn.trigger, status)
+    return fmt.workflow_text(row, defn.steps, defn.trigger, status, schedule)
 
 
 def cmd_workflow_enable(c: Console, a: argparse.Namespace) -> str:

@@ -15,6 +15,7 @@ from sophmate_desktop.console.notice_delivery import NoticeDeliveryOps
 from sophmate_desktop.console.notices import NoticeOps
 from sophmate_desktop.console.records import RecordOps
 from sophmate_desktop.console.review_pages import ReviewPageOps
+from sophmate_desktop.console.schedules import ScheduleOps
 from sophmate_desktop.console.setup import SetupOps
 from sophmate_desktop.console.switches import SwitchOps
 from sophmate_desktop.console.undo import UndoOps
@@ -42,5 +43,6 @@ class Console(
     ChangePreviewOps,
     DatabaseHealthOps,
     AuditTrailOps,
+    ScheduleOps,
 ):
     """Every operation of the console (see console/__init__.py)."""

@@ -41,6 +41,7 @@ class AuditAction(StrEnum):
     RUN_REQUEUED = "run.requeued"
     RUN_RETRIED = "run.retried"
     RUN_RETRY_SCHEDULED = "run.retry_scheduled"
+    SCHEDULE_SKIPPED = "schedule.skipped"
     SECRET_SET = "secret.set"
     SECRET_REPLACED = "secret.replaced"
     SECRET_DELETED = "secret.deleted"

@@ -24,6 +24,9 @@ class TriggerSpec:
     recursive: bool = False
     polling: bool = False  # polling observer for network shares
     interval_s: int | None = None  # an interval schedule (seconds), no file
+    cron: str | None = None  # a cron schedule (croniter: 5 fields, or 6 with seconds last)
+    timezone: str | None = None  # the cron's IANA zone (None: UTC)
+    catch_up: str | None = None  # missed slots: latest (None: the default) | none | all
     manual: bool = False  # only "Run on file..." / `workflow run`
     # None: the default, left out of the stored document (older documents stay equal)
     settle: str | None = None  # "closed": wait for the writer's close, not a timer

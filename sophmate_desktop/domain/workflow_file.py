@@ -40,14 +40,19 @@ trigger
   events       non-empty subset of created, modified, moved (default [created, moved])
   settle_ms    0..3600000 (default 500): size and mtime must be still this long
   recursive, polling, manual   true/false (default false)
-  interval_s   1..31536000: run on an interval
+  interval_s   1..31536000: run at each multiple of interval_s seconds since the epoch
+  cron         a cron expression: 5 fields, or 6 with seconds last ("0 7 * * mon-fri")
+  timezone     the cron's IANA zone (default UTC); a wall time skipped by DST has no
+               run, one repeated by DST runs once
+  catch_up     latest (default) | none | all: slots missed while no engine ran get one
+               run (the newest), none (recorded as skipped) or one each (newest 100)
   settle       timer (default: settle_ms) or closed (wait until the writer closes
                the file; not with polling)
   safety_scan_s  0..86400 (default 300): a stat-only rescan of the folder catches
                what events missed; 0 turns it off
   follow_links_outside  true/false (default false): a file that resolves (a link)
                outside the folder is refused unless true (audited when saved)
-  At least one of folder, interval_s or `manual: true` is required.
+  At least one of folder, interval_s, cron or `manual: true` is required.
 
 steps: each step is a mapping with `action` (required) and the common keys
   name (a label), connection (a connection name), for_each (rows|items: one write per

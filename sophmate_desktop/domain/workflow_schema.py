@@ -19,6 +19,7 @@ from sophmate_desktop.domain.enums import (
     InputRead,
     TriggerEvent,
 )
+from sophmate_desktop.domain.schedule import CATCH_UP, cron_problem, zone_problem
 from sophmate_desktop.domain.workflow import (
     MAX_WRITES_DEFAULT,
     MAX_WRITES_LIMIT,
@@ -92,6 +93,9 @@ def _trigger(ctx: Ctx, doc: dict) -> TriggerSpec | None:
         recursive=bool_field(ctx, m, p, "recursive", False),
         polling=bool_field(ctx, m, p, "polling", False),
         interval_s=int_field(ctx, m, p, "interval_s", 1, 31_536_000, None),
+        cron=text_field(ctx, m, p, "cron", what="cron expression"),
+        timezone=text_field(ctx, m, p, "timezone", what="time zone name"),
+        catch_up=choice_field(ctx, m, p, "catch_up", CATCH_UP, None),
         manual=bool_field(ctx, m, p, "manual", False),
         settle=choice_field(ctx, m, p, "settle", ("timer", "closed"), None),
         safety_scan_s=int_field(ctx, m, p, "safety_scan_s", 0, 86_400, None),
@@ -103,10 +107,28 @@ def _trigger(ctx: Ctx, doc: dict) -> TriggerSpec | None:
             "closed needs the native watcher: a polling watcher cannot see a writer "
             "close a file (use settle_ms, or polling: false)",
         )
-    given = {k for k in ("folder", "interval_s") if m.get(k) is not None}
+    _check_schedule(ctx, spec)
+    given = {k for k in ("folder", "interval_s", "cron") if m.get(k) is not None}
     if not given and m.get("manual") is not True:
-        ctx.error(p, "needs a folder, an interval_s or manual: true")
+        ctx.error(p, "needs a folder, an interval_s, a cron or manual: true")
     return spec
+
+
+def _check_schedule(ctx: Ctx, spec: TriggerSpec) -> None:
+    if spec.cron is not None:
+        problem = cron_problem(spec.cron)
+        if problem:
+            ctx.error("trigger.cron", problem)
+        if spec.interval_s is not None:
+            ctx.error("trigger", "has both cron and interval_s: use one schedule")
+    if spec.timezone is not None:
+        problem = zone_problem(spec.timezone)
+        if problem:
+            ctx.error("trigger.timezone", problem)
+        elif spec.cron is None:
+            ctx.error("trigger.timezone", "applies to a cron schedule only")
+    if spec.catch_up is not None and spec.cron is None and spec.interval_s is None:
+        ctx.error("trigger.catch_up", "applies to a schedule (cron or interval_s) only")
 
 
 def _input(ctx: Ctx, doc: dict) -> InputSpec | None:

@@ -11,6 +11,7 @@ the writes of commands a pause killed end in one transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -49,14 +50,8 @@ from sophmate_desktop.store.transitions.recovery import recover, requeue_stopped
 from sophmate_desktop.store.undo_blobs import prune_for
 from sophmate_desktop.store.workflows import effects_of, switch_states
 
-__all__ = [
-    "Engine",
-    "Offer",
-    "PreviewFailed",
-    "PreviewInput",
-    "file_sha256_or_none",
-    "plan_preview",
-]
+__all__ = ["Engine", "Offer", "PreviewFailed", "PreviewInput", "file_sha256_or_none"]
+__all__ += ["plan_preview"]
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +90,7 @@ class Engine(EngineWaiting):
         intake_batch: int = 500,
         appliers: int = 2,
         apply_batch: int = 64,
+        clock: Callable[[], dt.datetime] | None = None,  # schedules' clock (naive UTC)
     ) -> None:
         self.db = db
         # This start of the engine: claims name it (host:pid#id); see store/instances.py.
@@ -151,6 +147,7 @@ class Engine(EngineWaiting):
             watch=watch,
             polling_interval_s=polling_interval_s,
             intake_batch=intake_batch,
+            clock=clock,
         )
         self.started = False
 

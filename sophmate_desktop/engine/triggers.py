@@ -1,5 +1,6 @@
 """Where runs come from: watched folders (with reconciliation against the ledger),
-interval schedules and manual runs. One intake thread records offers in batches."""
+time triggers (engine/schedules.py) and manual runs. One intake thread records offers
+in batches."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from peewee import Database, OperationalError
@@ -29,6 +31,7 @@ from sophmate_desktop.engine.scan import (
     refusal,
     undecodable,
 )
+from sophmate_desktop.engine.schedules import Scheduler
 from sophmate_desktop.engine.watchers import WatchManager, WatchSpec
 from sophmate_desktop.store import sql
 from sophmate_desktop.store.models import Workflow
@@ -89,6 +92,7 @@ class Triggers:
         watch: bool,
         polling_interval_s: float,
         intake_batch: int = 500,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.db = db
         self._host = host
@@ -101,11 +105,13 @@ class Triggers:
         self.watch = watch
         self.intake: queue.Queue = queue.Queue()
         self._specs: dict[str, WatchSpec] = {}
-        self._schedules: dict[str, tuple[float, float]] = {}  # name -> (interval, next due)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._rescans: list[threading.Thread] = []
         self.later = Later("sophmate-later")
+        self.scheduler = Scheduler(db, submit=self.submit, stopping=stopping)
+        if clock is not None:
+            self.scheduler.now = clock
         self._memo = StampMemo()
         self._safety_due: dict[str, float] = {}
         self.safety_scans = 0  # started so far (for tests and the fault table)
@@ -132,6 +138,7 @@ class Triggers:
         self.later.start()
         with self.db.connection_context():
             self.refresh()
+        self.scheduler.start()
         if self.manager is not None:
             self.manager.start()
             self._watching = True
@@ -142,6 +149,7 @@ class Triggers:
         if self.manager is not None:
             self.manager.stop(timeout)
         self.later.stop(timeout)
+        self.scheduler.stop(timeout)
         self.intake.put(_STOP)
         if self._thread is not None:
             self._thread.join(timeout)
@@ -159,24 +167,13 @@ class Triggers:
 
     def refresh(self) -> None:
         """Follow enabled workflows: watches and schedules (called when anything changed)."""
-        workflows = load_workflows(enabled_only=True)
+        self.scheduler.refresh()
         specs = {}
-        schedules = {}
-        for wf in workflows:
+        for wf in load_workflows(enabled_only=True):
             spec = watch_spec(wf)
             if spec is not None:
                 specs[wf.name] = spec
-            trig = wf.definition.trigger
-            if trig is not None and trig.interval_s:
-                old = self._schedules.get(wf.name)
-                due = (
-                    old[1]
-                    if old and old[0] == trig.interval_s
-                    else time.monotonic() + trig.interval_s
-                )
-                schedules[wf.name] = (trig.interval_s, due)
         with self._lock:
-            self._schedules = schedules
             changed = specs != self._specs
             fresh = [k for k, s in specs.items() if self._specs.get(k) != s]
             self._specs = specs
@@ -191,15 +188,6 @@ class Triggers:
                     self._on_rescan(key)
 
     def tick(self) -> None:
-        now = time.monotonic()
-        due = []
-        with self._lock:
-            for name, (interval, at) in self._schedules.items():
-                if at <= now:
-                    due.append(name)
-                    self._schedules[name] = (interval, now + interval)
-        for name in due:
-            self.submit(Offer(name, "schedule"))
         self._safety_scans()
 
     # Offers --------------------------------------------------------------

@@ -325,6 +325,34 @@ class EngineProcess(BaseModel):
         table_name = "engine_process"
 
 
+class ScheduleSlot(BaseModel):
+    """A claimed slot of a time trigger: one row per (workflow, slot) whichever engine
+    claims it, so any number of engines start one run per slot (store/schedules.py)."""
+
+    workflow = ForeignKeyField(Workflow, backref="slots", on_delete="CASCADE")
+    slot_at = DateTimeField()  # the slot's time (UTC)
+    outcome = CharField(max_length=16)  # run | catch_up | skipped
+    run_id = IntegerField(null=True)  # the run that serves it (none when skipped)
+    claimed_by = CharField(null=True)
+    at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "schedule_slot"
+        indexes = ((("workflow", "slot_at"), True),)
+
+
+class ScheduleState(BaseModel):
+    """A scheduled workflow's next slot: slots before it are decided (run or skipped)."""
+
+    workflow = ForeignKeyField(Workflow, primary_key=True, on_delete="CASCADE")
+    schedule = CharField(max_length=255)  # domain.schedule.schedule_key: what it is for
+    next_slot_at = DateTimeField()
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "schedule_state"
+
+
 CORE_MODELS = [
     Category,
     Switch,
@@ -342,5 +370,7 @@ CORE_MODELS = [
     WriteApproval,
     EngineInstance,
     EngineProcess,
+    ScheduleSlot,
+    ScheduleState,
 ]
 ALL_MODELS = [*CORE_MODELS, LedgerEntry]

@@ -409,8 +409,8 @@ TOP_LEVEL_CASES = [
 
 SECTION_CASES = [
     ("trigger: []", "trigger: expected a mapping, got a list"),
-    ("trigger: {}", "trigger: needs a folder, an interval_s or manual: true"),
-    ("trigger: {manual: false}", "trigger: needs a folder, an interval_s or manual: true"),
+    ("trigger: {}", "trigger: needs a folder, an interval_s, a cron or manual: true"),
+    ("trigger: {manual: false}", "trigger: needs a folder, an interval_s, a cron or manual: true"),
     ("trigger: {folder: 5}", "trigger.folder: expected folder path, got a number (5)"),
     ("trigger: {folder: ''}", "trigger.folder: must not be empty"),
     ("trigger: {folder: in, patterns: []}", "trigger.patterns: must list at least one entry"),

@@ -20,6 +20,7 @@ from sophmate_desktop.store import audit, sql
 from sophmate_desktop.store.audit import NewEvent
 from sophmate_desktop.store.database import is_sqlite
 from sophmate_desktop.store.models import LedgerEntry, Run, Write
+from sophmate_desktop.store.schedules import Slot, claim_slot, link_run
 from sophmate_desktop.store.sql import RawInsert, queued_transaction
 from sophmate_desktop.store.transitions.events import run_event
 from sophmate_desktop.store.transitions.plans import (
@@ -53,6 +54,7 @@ class Offer:
     # Why this file version is refused (an undecodable name, a link outside the
     # folder): recorded once through the ledger as a failed run, with a notice.
     refused: str | None = None
+    slot: Slot | None = None  # a time trigger's slot, claimed once (store/schedules.py)
 
 
 class Recorded(NamedTuple):
@@ -130,6 +132,13 @@ class _Batch:
         path = str(offer.path) if offer.path else None
         if offer.kind == "file" and not self._new_version(cursor, offer, wf, path):
             return  # this version already has its run
+        slot = offer.slot
+        if slot is not None:
+            if not claim_slot(self.db, cursor, wf.id, slot, self.host, self.now):
+                return  # decided already, here or by another engine
+            if slot.skip:
+                self.events.append(_skipped_event(wf, slot))
+                return
         status = RunStatus.HELD if blocked and not offer.refused else RunStatus.QUEUED
         # A run started at once is queued and claimed in this one transaction:
         # its row is written running, its trail says queued, then started.
@@ -157,9 +166,12 @@ class _Batch:
                     "size": offer.size,
                     "sha256": offer.sha256,
                     "mode": mode,
+                    **(slot.details() if slot is not None else {}),
                 },
             )
         )
+        if slot is not None:
+            link_run(wf.id, slot.at, run_id)
         if begin:
             status = states.check_run(status, RunStatus.RUNNING)
             self.started.append(run_id)
@@ -200,6 +212,18 @@ class _Batch:
             host=self.host,
             created_by=offer.actor,
         )
+
+
+def _skipped_event(wf: WorkflowState, slot: Slot) -> NewEvent:
+    return NewEvent(
+        actor=ENGINE_ACTOR,
+        action=AuditAction.SCHEDULE_SKIPPED,
+        subject=f"workflow {wf.name}",
+        category=wf.category,
+        workflow=wf.name,
+        reason="catch_up: none (slots missed while no engine ran are not run)",
+        details={**slot.details(), "missed_not_run": slot.passed + 1},
+    )
 
 
 _started_event = started_event

@@ -29,6 +29,7 @@ from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.widgets.dash_chart import RunsPerDayChart
+from sophmate_desktop.ui.widgets.dash_schedules import UpcomingSchedules
 from sophmate_desktop.ui.widgets.dash_tables import (
     CategoryHealthTable,
     EscalationTable,
@@ -99,6 +100,8 @@ class DashboardPage(QWidget):
         self.chart = RunsPerDayChart()
 
         failures_box = self._build_failures_box()
+        self.schedules = UpcomingSchedules()
+        self.schedules.activated_workflow.connect(self.services.navigator.show_workflow)
 
         self.escalations_box = _section("Escalations", self.escalations)
         self.reviews_box = _section("Reviews due", self.reviews)
@@ -108,6 +111,7 @@ class DashboardPage(QWidget):
         grid.addWidget(self.reviews_box, 1, 0)
         grid.addWidget(_section("Categories", self.health), 1, 1)
         grid.addWidget(failures_box, 2, 0, 1, 2)
+        grid.addWidget(_section("Next scheduled runs", self.schedules), 3, 0, 1, 2)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         for row, stretch in enumerate((3, 2, 2)):
@@ -171,18 +175,19 @@ class DashboardPage(QWidget):
         self._stale = False
         self._reader.request()
 
-    def _read(self) -> tuple[DashboardData, list[Any] | None]:
+    def _read(self) -> tuple[DashboardData, list[Any] | None, list[Any]]:
         console = self.services.console
         failures = None
         if hasattr(console, "unacknowledged_failures"):
             failures = console.unacknowledged_failures()
-        return console.dashboard(), failures
+        return console.dashboard(), failures, console.upcoming_schedules(5)
 
-    def _loaded(self, result: tuple[DashboardData, list[Any] | None]) -> None:
-        data, failures = result
+    def _loaded(self, result: tuple[DashboardData, list[Any] | None, list[Any]]) -> None:
+        data, failures, schedules = result
         self.data = data
         self.status.setText("")
         self._show(data, failures)
+        self.schedules.show_rows(schedules)
         self.refreshed.emit()
 
     def _load_failed(self, error: BaseException) -> None:

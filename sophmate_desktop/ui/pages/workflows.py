@@ -41,6 +41,7 @@ from sophmate_desktop.ui.widgets.wf_dryrun import DryRunner, DryRunPanel
 from sophmate_desktop.ui.widgets.wf_editor import WorkflowEditor
 from sophmate_desktop.ui.widgets.wf_lifecycle import WorkflowLifecycle, explain
 from sophmate_desktop.ui.widgets.wf_preview import ChangePreviewer
+from sophmate_desktop.ui.widgets.wf_schedule import ScheduleStrip
 from sophmate_desktop.ui.widgets.workflow_switch import WorkflowSwitchControl
 
 DRY_RUN_HEIGHT = 440  # the table and the dry-run panel, while a dry run is shown
@@ -89,6 +90,8 @@ class WorkflowsPage(QWidget):
         self.editor.save_requested.connect(self._save)
         self.addAction(self.editor.save_action)
         self.previewer = ChangePreviewer(self.console, services.tasks, self.editor, self)
+        self.schedule = ScheduleStrip(services, self)
+        self.schedule.said.connect(self.say)
 
         self._lay_out(toolbar)
 
@@ -149,6 +152,7 @@ class WorkflowsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(toolbar)
         layout.addWidget(self.message)
+        layout.addWidget(self.schedule)
         layout.addWidget(self.splitter, 1)
 
     # Building ----------------------------------------------------------------
@@ -252,6 +256,7 @@ class WorkflowsPage(QWidget):
 
     def _update_actions(self) -> None:
         row = self.selected()
+        self.schedule.show_for(row.name if row is not None else None)
         self.export_action.setEnabled(row is not None)
         self.dry_run_action.setEnabled(row is not None and not self.dry_runner.busy)
         self.last_run_action.setEnabled(row is not None)

@@ -19,6 +19,7 @@ from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Review, Run, Workflow
 from sophmate_desktop.store.rows import ReviewRow, WorkflowRow
+from sophmate_desktop.store.schedules import forget_schedule
 from sophmate_desktop.store.transitions import gate
 
 if TYPE_CHECKING:
@@ -186,6 +187,7 @@ class WorkflowOps:
                 gate.change_workflow(
                     self.db, wf.id, events=event, enabled=(False, True), updated_at=utcnow()
                 )
+                forget_schedule(wf.id)
         return self.get_workflow(name)
 
     def disable_workflow(self: Console, name: str, reason: str | None = None) -> WorkflowRow:

@@ -4,7 +4,8 @@ writes, and a monitor that enforces kill switches and follows the database.
 Plain threads, no Qt. Each thread owns its own database connection. The database
 is the source of truth: a pause made by another process reaches the monitor on its
 next tick (`tick_s` while anything is queued or in flight, else `idle_tick_s`); one
-made here wakes it at once; an idle SQLite engine sees other commits within FOLLOW_S.
+made here wakes it at once; an idle SQLite engine is woken by other processes' commits
+(engine/monitor_wait.py).
 The intake starts a run a waiting worker can take in the transaction that records it;
 the writes of commands a pause killed end in one transaction.
 """
@@ -28,6 +29,7 @@ from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.engine.execution import Executor
 from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable
 from sophmate_desktop.engine.lifeline import Lifeline, kill_left_behind
+from sophmate_desktop.engine.monitor_wait import MonitorWait
 from sophmate_desktop.engine.notice_dispatch import NoticeDispatcher
 from sophmate_desktop.engine.plan_guard import PLAN_TIMEOUT_SETTING, bind_thread
 from sophmate_desktop.engine.preview import (
@@ -39,7 +41,7 @@ from sophmate_desktop.engine.preview import (
 from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue, target_key
 from sophmate_desktop.engine.recording import DB_FAULTS, DatabaseHealth, OutcomeRecorder
 from sophmate_desktop.engine.triggers import Triggers
-from sophmate_desktop.engine.waiting import EngineWaiting, wait_for_commit
+from sophmate_desktop.engine.waiting import EngineWaiting
 from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.secrets import audit_key as secret_audit_key
 from sophmate_desktop.store import audit_key, backups, checkpoints, instances, sql
@@ -56,7 +58,6 @@ __all__ += ["plan_preview"]
 log = logging.getLogger(__name__)
 
 IDLE_TICK_S = 0.5  # the monitor's tick while nothing is queued or in flight
-FOLLOW_S = 0.05  # idle, SQLite: how often the monitor asks whether anyone committed
 SAFETY_FULL_S = 30.0  # a full look even when SQLite reports no commit (a safety net)
 # Events after which a notice may wait in the outbox (the dispatcher also polls).
 NOTICE_EVENTS = frozenset(
@@ -71,7 +72,6 @@ NOTICE_EVENTS = frozenset(
 # Runs a worker takes at once when they have piled up: claimed in one transaction and
 # recorded in one more (a run waits for at most this many plans before its commit).
 WORKER_BATCH = 32
-RETRY_MARGIN_S = 0.005  # wake this much after a backoff ends, so that it has ended
 HEARTBEAT_S = 10.0  # the instance's heartbeat, the setting re-read, ended commands forgotten
 STOP_PLANS_S = 2.0  # at shutdown, plans still running after this are requeued from stop()
 
@@ -109,7 +109,13 @@ class Engine(EngineWaiting):
         self.inflight = InFlightTable(on_process=self.lifeline.started)
         self.runs = RunQueue()
         self._stop = threading.Event()
-        self._wake = threading.Event()
+        self._waits = MonitorWait(
+            db,
+            busy=self._busy,
+            tick_s=tick_s,
+            idle_tick_s=self.idle_tick_s,
+            sqlite_path=getattr(db, "sqlite_path", None),
+        )
         self._threads: list[threading.Thread] = []
         self._workers = max(1, workers)
         # Appliers take approved writes in batches, one lane each: writes to one target
@@ -205,7 +211,7 @@ class Engine(EngineWaiting):
         if not self.started:
             return
         self._stop.set()
-        self._wake.set()
+        self._waits.ask()
         # What is in flight is not failed by this: a write whose effect is unknown waits,
         # interrupted, for a person; a run being planned goes back to the queue (its
         # rendering is stopped from here: a runaway template does not hold the exit).
@@ -225,6 +231,7 @@ class Engine(EngineWaiting):
             t.join(max(0.0, deadline - time.monotonic()))
         self.executor.close_io()
         self.notices.stop(timeout)
+        self._waits.close()
         alive = [t.name for t in self._threads if t.is_alive()]
         if alive:
             log.error("engine threads still alive after stop: %s", alive)
@@ -269,7 +276,7 @@ class Engine(EngineWaiting):
 
     def wake(self, _event: Event | None = None) -> None:
         """Re-read switches and queues now (a pause in this process, a new approval)."""
-        self._wake.set()
+        self._waits.ask()
         self.notices.wake()  # a console call may have recorded a notice or raised a flag
 
     def publish(self, kind: EventKind, **data) -> None:
@@ -387,8 +394,7 @@ class Engine(EngineWaiting):
                 log.exception("monitor tick failed")
                 if retry_due is not None:  # look again a tick later, not at once
                     retry_due = max(retry_due, time.monotonic() + self.tick_s)
-            woken = self._wait(retry_due, last_version)
-            self._wake.clear()
+            woken = self._waits.wait(retry_due, last_version)
 
     def _heartbeat(self) -> None:
         try:
@@ -397,21 +403,6 @@ class Engine(EngineWaiting):
             self._read_settings()
         except Exception:
             log.exception("engine heartbeat failed")
-
-    def _wait(self, retry_due: float | None, last_version: int | None) -> bool:
-        """Until the next tick; True when woken sooner (idle on SQLite: also by another
-        connection's commit; busy, the engine's own threads commit all the time)."""
-        timeout = self._next_wait(retry_due)
-        if last_version is None or self._busy():
-            return self._wake.wait(timeout)
-        return wait_for_commit(self.db, self._wake, last_version, timeout, FOLLOW_S)
-
-    def _next_wait(self, retry_due: float | None) -> float:
-        """Until the next tick, or just past the next backoff's end if that is sooner."""
-        wait = self.tick_s if self._busy() else self.idle_tick_s
-        if retry_due is not None:
-            wait = min(wait, max(0.0, retry_due - time.monotonic()) + RETRY_MARGIN_S)
-        return wait
 
     def _busy(self) -> bool:
         return bool(
@@ -471,7 +462,11 @@ class Engine(EngineWaiting):
         busy = self.inflight.ids("write")
         approved = (
             Write.select(
-                Write.id, Write.category, Write.kind, Write.effect, Write.target,
+                Write.id,
+                Write.category,
+                Write.kind,
+                Write.effect,
+                Write.target,
                 Write.customer_facing,
             )
             .where(

@@ -11,29 +11,10 @@ from typing import TYPE_CHECKING
 from peewee import Database
 
 from sophmate_desktop.domain.enums import RunStatus
-from sophmate_desktop.store import sql
 from sophmate_desktop.store.models import Run
 
 if TYPE_CHECKING:
     from sophmate_desktop.engine.queues import RunQueue, WriteQueue
-
-
-def wait_for_commit(
-    db: Database, wake: threading.Event, version: int, timeout: float, period: float
-) -> bool:
-    """Up to `timeout`: True as soon as `wake` is set or SQLite's data_version (asked
-    every `period`: one pragma, no lock, no table read) differs from `version`, that is
-    another connection committed, such as an approval made in another process."""
-    deadline = time.monotonic() + timeout
-    while (left := deadline - time.monotonic()) > 0:
-        if wake.wait(min(period, left)):
-            return True
-        try:
-            if sql.data_version(db) != version:
-                return True
-        except Exception:  # the monitor's next look reports it
-            return wake.wait(max(0.0, deadline - time.monotonic()))
-    return False
 
 
 class EngineWaiting:

@@ -122,3 +122,10 @@ def schedule_states(db: Database) -> dict[str, tuple[str, dt.datetime]]:
 def slot_of_run(db: Database, run_id: int) -> ScheduleSlot | None:
     """The slot a run serves (None: not a scheduled run)."""
     return ScheduleSlot.get_or_none(ScheduleSlot.run_id == run_id)
+
+
+def forget_schedule(workflow_id: int) -> None:
+    """A workflow enabled again starts its schedule from its next slot after now: the
+    slots that fell while it was disabled were not missed, they were not wanted. (Its
+    claimed slots stay: they are history, and they still stop a slot running twice.)"""
+    ScheduleState.delete().where(ScheduleState.workflow == workflow_id).execute()

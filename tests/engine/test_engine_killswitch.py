@@ -25,7 +25,6 @@ TWO_WRITES = """\
 """
 
 
-
 def no_write_in_flight() -> bool:
     return not Write.select().where(Write.status == "applying").exists()
 

@@ -120,6 +120,27 @@ def test_a_restart_does_not_restart_an_interval(make_engine, db, console, tmp_pa
     assert slot_runs() == [(D(2026, 1, 5, 10), "run", False)]
 
 
+def test_enabling_again_starts_after_now_without_catching_up(
+    make_engine, db, console, tmp_path
+) -> None:
+    scheduled(console, tmp_path, cron="0 * * * *", catch_up="latest")
+    clock = Clock(D(2026, 1, 5, 9, 30))
+    engine = make_engine(db, console, watch=False, clock=clock)
+    wait_until(lambda: next_slot(engine) == D(2026, 1, 5, 10), 10, "the schedule loaded")
+    console.disable_workflow("hourly", reason="holiday")
+    engine.wake()
+    wait_until(lambda: next_slot(engine) is None, 10, "the disabled schedule dropped")
+    clock.set(D(2026, 1, 8, 9, 30), engine)  # three days disabled
+    console.enable_workflow("hourly")
+    engine.wake()
+    wait_until(lambda: next_slot(engine) == D(2026, 1, 8, 10), 10, "the schedule from now")
+    assert Run.select().count() == 0  # the disabled days were not wanted, not missed
+    assert ScheduleSlot.select().count() == 0
+    clock.set(D(2026, 1, 8, 10, 0, 1), engine)
+    wait_until(lambda: Run.select().count() == 1, 20, "the next slot's run")
+    assert slot_runs() == [(D(2026, 1, 8, 10), "run", False)]
+
+
 def test_dst_spring_forward_skips_the_missing_wall_time(make_engine, db, console, tmp_path):
     scheduled(console, tmp_path, cron="30 2 * * *", timezone="Europe/Berlin")
     clock = Clock(D(2026, 3, 28, 12))

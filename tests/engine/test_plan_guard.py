@@ -31,8 +31,10 @@ def rendering(engine, runs=()):
     """One plan renders and every run of `runs` is in flight (a worker may take two
     runs in one batch: the second waits behind the first)."""
     wait_until(
-        lambda: engine.executor.guard.rendering() >= 1
-        and all(engine.inflight.get("run", r) is not None for r in runs),
+        lambda: (
+            engine.executor.guard.rendering() >= 1
+            and all(engine.inflight.get("run", r) is not None for r in runs)
+        ),
         10,
         "the plan to render",
     )
@@ -48,9 +50,11 @@ def test_pause_ends_a_runaway_plan_cancelled(sqlite_db, sconsole, make_engine, t
         assert engine.wait_for_run(run_id, 5) == "cancelled"
         run = Run.get_by_id(run_id)
         assert "paused" in run.error and "stop everything" in run.error, run.error
-        assert AuditEvent.select().where(
-            AuditEvent.run == run_id, AuditEvent.action == "run.cancelled"
-        ).exists()
+        assert (
+            AuditEvent.select()
+            .where(AuditEvent.run == run_id, AuditEvent.action == "run.cancelled")
+            .exists()
+        )
     assert engine.executor.guard.rendering() == 0
     # the workers are free again: nothing is still burning the CPU
     wait_until(lambda: engine.free_workers() == 2, 5, "both workers free")

@@ -97,8 +97,12 @@ def test_the_whole_group_and_new_sessions_die_when_the_engine_is_killed() -> Non
 
 @pytest.mark.skipif(not supervises(), reason="Linux only")
 def test_the_supervisor_passes_exit_codes_signals_input_and_exec_failures() -> None:
-    done = popen(["sh", "-c", "cat; exit 3"], start_new_session=True,
-                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    done = popen(
+        ["sh", "-c", "cat; exit 3"],
+        start_new_session=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     assert done.communicate(b"fed", timeout=10) == (b"fed", None)
     assert done.returncode == 3
     killed = popen(["sh", "-c", "kill -TERM $$"], start_new_session=True)

@@ -83,3 +83,22 @@ def test_a_page_in_key_order_is_not_a_full_scan() -> None:
     sorted_page = Statement(page.sql, (100,), ("SCAN t1", "USE TEMP B-TREE FOR ORDER BY"))
     assert page.full_scans() == []
     assert sorted_page.full_scans() == ["SCAN t1"]
+
+
+# One workflow's runs: a seek on an index that also gives the page's order (migration
+# 0024). Without it, the first page read every run of the workflow and sorted them.
+SEEKS = {
+    "runs: one workflow by start time": "run_workflow_started",
+    "runs: one workflow, failed": "run_workflow_status_id",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEEKS))
+def test_one_workflows_runs_seek_their_index_without_sorting(console, name: str) -> None:
+    c, filled, _stats = console
+    call = hot_queries(
+        filled.production_workflow, filled.staging_workflow, RUNS // 2, now=filled.now
+    )[name]
+    steps = [step for s in plans(c.db, lambda: call(c)) for step in s.plan]
+    assert any(f"USING INDEX {SEEKS[name]} " in step for step in steps), steps
+    assert not any("TEMP B-TREE" in step for step in steps), steps

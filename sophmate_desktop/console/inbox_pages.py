@@ -174,6 +174,13 @@ def _before(expr: Any, desc: bool, value: Any, write_id: int) -> Expression:
     return (expr < value) | ((expr == value) & (Write.id < write_id))
 
 
+def _sort_value(row: InboxRow, attribute: str) -> tuple[bool, Any, int]:
+    """The row's place in SQL's order: NULL first ascending (SQLite), then the value
+    (TEXT compares by code point, as SQLite's BINARY collation does), then the id."""
+    value = getattr(row, attribute)
+    return (value is not None, value, row.id)
+
+
 def _after(expr: Any, desc: bool, value: Any, write_id: int) -> Expression:
     if desc:
         return (expr < value) | ((expr == value) & (Write.id < write_id))
@@ -221,12 +228,15 @@ class InboxPageOps:
             query = query.order_by(*keys).limit(limit).offset(offset)
             return [InboxRow(*row) for row in query.tuples()]
 
-        if expr is not Write.id:
-            return self._with_approvals(page(shown, offset, limit))
-        # In id order, one query per status walks the (status, id) index in order and
-        # stops at the page's end; `status IN (...)` would sort every waiting write.
+        # One query per status, merged here: with `status = ?` each walks an index in
+        # the page's order and stops at its end. `status IN (...)` sorted every waiting
+        # write, or (with ANALYZE statistics, which cannot see how few writes wait)
+        # walked every write of each workflow: 476 ms at 1,000,000 writes, 1.9 ms so.
         rows = [row for status in shown for row in page([status], 0, offset + limit)]
-        rows.sort(key=lambda row: row.id, reverse=desc)
+        if expr is Write.id:
+            rows.sort(key=lambda row: row.id, reverse=desc)
+        else:
+            rows.sort(key=lambda row: _sort_value(row, attribute), reverse=desc)
         return self._with_approvals(rows[offset : offset + limit])
 
     def _with_approvals(self: Console, rows: list[InboxRow]) -> list[InboxRow]:

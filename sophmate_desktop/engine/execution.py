@@ -8,6 +8,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from peewee import Database
@@ -70,6 +71,15 @@ def output_paths(wf: LoadedWorkflow, mode: str) -> tuple[Path, ...]:
 
 class PluginChanged(Exception):
     pass
+
+
+@dataclass
+class BatchMemo:
+    """What the runs of one batch look up once: each workflow's count of clean approved
+    runs, and the output folders resolved (each apply resolves its target again)."""
+
+    clean: dict[int, int] = field(default_factory=dict)
+    folders: dict[str, str] = field(default_factory=dict)
 
 
 class Executor(WriteApplying):
@@ -135,9 +145,9 @@ class Executor(WriteApplying):
                 self._inflight.remove(item)
         ready: list[tuple[Plan, InFlight]] = []
         try:
-            clean: dict[int, int] = {}
+            memo = BatchMemo()
             for run, wf, item in jobs:
-                plan = self._plan_guarded(run, wf, item, clean)
+                plan = self._plan_guarded(run, wf, item, memo)
                 if plan is not None:
                     ready.append((plan, item))
             self._store(ready)
@@ -146,15 +156,15 @@ class Executor(WriteApplying):
                 self._inflight.remove(item)
 
     def _plan_guarded(
-        self, run: Run, wf: LoadedWorkflow, item: InFlight, clean: dict[int, int]
+        self, run: Run, wf: LoadedWorkflow, item: InFlight, memo: BatchMemo
     ) -> Plan | None:
         """The run's plan, or None when it ended otherwise (stopped, held, failed)."""
         try:
             self._check_plugins(wf, run.id)
             if plan_stream.streams(run, wf, self.stream_min_bytes):
-                self._plan_and_store_streamed(run, wf, item, clean)
+                self._plan_and_store_streamed(run, wf, item, memo.clean)
                 return None
-            return self._plan(run, wf, item, clean)
+            return self._plan(run, wf, item, memo)
         except Cancelled:
             self._stopped(run.id, item)
         except PluginChanged:
@@ -320,11 +330,15 @@ class Executor(WriteApplying):
         return clean[wf.id]
 
     def _plan_context(
-        self, run: Run, wf: LoadedWorkflow, read: bool = True
+        self,
+        run: Run,
+        wf: LoadedWorkflow,
+        read: bool = True,
+        folders: dict[str, str] | None = None,
     ) -> tuple[PlanContext, int, dict]:
         """What the run's steps plan with, the bytes read, and when each connection last
         changed (read with its settings). `read`: False leaves the input to the steps
-        (a big input is read in batches)."""
+        (a big input is read in batches); `folders`: output folders resolved so far."""
         path = Path(run.trigger_path) if run.trigger_path else None
         data, nbytes = read_input(path, wf.definition.input) if read else (None, 0)
         trigger = None
@@ -345,11 +359,12 @@ class Executor(WriteApplying):
             output_paths=output_paths(wf, run.mode),
             connections=settings,
             connection_kinds=kinds,
+            resolved_folders={} if folders is None else folders,
         )
         return ctx, nbytes, changed
 
-    def _plan(self, run: Run, wf: LoadedWorkflow, item: InFlight, clean: dict[int, int]) -> Plan:
-        ctx, nbytes, changed = self._plan_context(run, wf)
+    def _plan(self, run: Run, wf: LoadedWorkflow, item: InFlight, memo: BatchMemo) -> Plan:
+        ctx, nbytes, changed = self._plan_context(run, wf, folders=memo.folders)
         check_max_writes(wf.definition, expected_writes(wf.definition, ctx.input))
         planned = []
         for index, step in enumerate(wf.definition.steps):
@@ -360,7 +375,7 @@ class Executor(WriteApplying):
             raise Cancelled(item.reason)
         check_max_writes(wf.definition, len(planned))  # a step may make several
         record_connection_state(planned, changed)
-        clean_runs = self._clean_runs(run, wf, clean)
+        clean_runs = self._clean_runs(run, wf, memo.clean)
         return Plan(run.id, wf, planned, nbytes, clean_runs, affected_records(planned))
 
     def stop_items(self, stopping: list[tuple[InFlight, str]]) -> None:

@@ -126,8 +126,11 @@ _COLUMNS = (
 
 
 def _text(value: Any) -> str | None:
-    # What the text columns store (peewee's adaptation), so the hash covers exactly that.
-    return None if value is None else AuditEvent.actor.adapt(value)
+    # What the text columns store (peewee's adaptation), so the hash covers exactly that;
+    # a str is stored as it is (the common case, on every event's path).
+    if value is None or value.__class__ is str:
+        return value
+    return AuditEvent.actor.adapt(value)
 
 
 def _lock_head(db: peewee.Database) -> tuple[int, str]:

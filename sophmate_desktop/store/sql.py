@@ -17,7 +17,16 @@ import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from peewee import SQL, Database, Model
+from peewee import (
+    SQL,
+    CharField,
+    Database,
+    Field,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
 
 from sophmate_desktop.store.database import is_sqlite, write_transaction
 
@@ -49,6 +58,23 @@ def queued_transaction(db: Database) -> Iterator[None]:
         yield
 
 
+_MISSING = object()
+
+
+def _stored_as_is(field: Field) -> type | None:
+    """The Python type whose values (and None) this field's db_value returns unchanged:
+    int for integer and foreign-key fields, str for text; None when it converts."""
+    if isinstance(field, ForeignKeyField):
+        field = field.rel_field
+    if type(field).db_value is not Field.db_value:
+        return None
+    if isinstance(field, IntegerField):
+        return int
+    if isinstance(field, CharField | TextField):
+        return str
+    return None
+
+
 class RawInsert:
     """INSERT of one model's rows with every column, defaults filled in as peewee does."""
 
@@ -59,6 +85,12 @@ class RawInsert:
         self._table = meta.table_name
         self._ignore = ignore_conflicts
         self._sql: dict[str, str] = {}
+        # (name, default, default is a factory, db_value, type stored as is): looked up
+        # once, not per row.
+        self._columns = [
+            (f.name, f.default, callable(f.default), f.db_value, _stored_as_is(f))
+            for f in self._fields
+        ]
 
     def _statement(self, db: Database, returning: bool) -> str:
         key = f"{db.param}{returning}"
@@ -76,12 +108,16 @@ class RawInsert:
 
     def values(self, row: Mapping[str, Any]) -> tuple:
         out = []
-        for f in self._fields:
-            if f.name in row:
-                value = row[f.name]
+        append = out.append
+        missing = _MISSING
+        for name, default, factory, db_value, as_is in self._columns:
+            value = row.get(name, missing)
+            if value is missing:
+                value = default() if factory else default
+            if as_is is not None and (value is None or value.__class__ is as_is):
+                append(value)  # what db_value would return, without the calls
             else:
-                value = f.default() if callable(f.default) else f.default
-            out.append(f.db_value(value))
+                append(db_value(value))
         return tuple(out)
 
     def insert(self, db: Database, cursor: Any, row: Mapping[str, Any]) -> int | None:

@@ -496,3 +496,73 @@ def test_renames_with_settle_zero_are_each_reported_once_in_order(
     sentinel = write(watched_folder / "zz.csv")
     assert reports_until(col, sentinel) == [("w", sentinel)]  # none of the 200 twice
     assert len(set(renamed)) == 200 and not list(outside.iterdir())
+
+
+def test_a_folder_watched_for_arrivals_alone_is_not_sent_writes_and_closes(
+    make_manager, tmp_path: Path
+) -> None:
+    """settle_ms 0 and only created/moved on every spec of a folder: the kernel is not
+    asked for the write and close events that follow each create (two of a burst's
+    three events per file); a folder with a settling spec still gets them."""
+    instant_dir, settling_dir = tmp_path / "instant", tmp_path / "settling"
+    instant_dir.mkdir()
+    settling_dir.mkdir()
+    manager, col = make_manager()
+    seen: list[tuple[str, str]] = []
+    on_event = manager._on_event
+
+    def counting(gkey, event) -> None:
+        seen.append((Path(gkey.folder).name, event.event_type))
+        on_event(gkey, event)
+
+    manager._on_event = counting  # type: ignore[method-assign]
+    manager.set_watches(
+        [
+            WatchSpec("instant", instant_dir, settle_ms=0),
+            WatchSpec("instant-too", instant_dir, patterns=("*.csv",), settle_ms=0),
+            WatchSpec("settling", settling_dir, settle_ms=50),
+        ]
+    )
+    manager.start()
+    fast = write(instant_dir / "a.csv", b"x" * 10)
+    slow = write(settling_dir / "b", b"y" * 10)
+    got = take_until(col.files, lambda item: item[1] == slow)
+    got += take_until(col.files, lambda item: item[1] == fast) if len(got) < 3 else []
+    assert sorted((k, p.name) for k, p, _, _ in got) == [
+        ("instant", "a.csv"),
+        ("instant-too", "a.csv"),
+        ("settling", "b"),
+    ]
+    assert {kind for folder, kind in seen if folder == "instant"} == {"created"}
+    assert {"created", "modified", "closed"} <= {k for f, k in seen if f == "settling"}
+
+
+def test_a_folder_that_gains_a_settling_spec_is_watched_for_writes_again(
+    make_manager, watched_folder: Path
+) -> None:
+    manager, col = make_manager()
+    manager.set_watches([WatchSpec("w", watched_folder, settle_ms=0)])
+    manager.start()
+    first = write(watched_folder / "1")
+    assert reports_until(col, first) == [("w", first)]
+
+    # Another workflow settles on the same folder: both groups ask for every event.
+    both = [
+        WatchSpec("w", watched_folder, settle_ms=0),
+        WatchSpec("slow", watched_folder, patterns=("*.slow",), settle_ms=50),
+    ]
+    manager.set_watches(both)
+    assert {g.arrivals_only for g in manager._groups} == {False}
+    path = watched_folder / "grows.slow"
+    with open(path, "wb") as f:  # a slow writer: "slow" settles on its writes
+        for _ in range(3):
+            f.write(b"chunk")
+            f.flush()
+            time.sleep(0.03)
+    got = take_until(col.files, lambda item: item[:2] == ("slow", path))
+    assert [k for k, p, _, _ in got if p == path].count("slow") == 1
+
+    manager.set_watches([WatchSpec("w", watched_folder, settle_ms=0)])
+    assert {g.arrivals_only for g in manager._groups} == {True}
+    third = write(watched_folder / "3")
+    assert reports_until(col, third) == [("w", third)]

@@ -89,13 +89,16 @@ class InboxOps(ApprovalOps):
         ]
 
     def _lock_writes(self: Console, ids: list[int]) -> dict[int, Any]:
-        """The writes' decision fields by id (named tuples), locked on PostgreSQL."""
+        """The writes' decision fields by id (named tuples), locked on PostgreSQL in
+        ascending id order whatever order they were asked in: two approvers' bulk
+        decisions then wait for each other instead of deadlocking."""
         found: dict[int, Any] = {}
-        for start in range(0, len(ids), CHUNK):
-            chunk = id_list(self.db, ids[start : start + CHUNK])
+        ordered = sorted(set(ids))
+        for start in range(0, len(ordered), CHUNK):
+            chunk = id_list(self.db, ordered[start : start + CHUNK])
             query = Write.select(*_DECISION_FIELDS).where(Write.id.in_(chunk))
             if not is_sqlite(self.db):
-                query = query.for_update()
+                query = query.order_by(Write.id).for_update()
             found.update({w.id: w for w in query.namedtuples()})
         return found
 

@@ -118,7 +118,8 @@ def many_writes(db, workflow: str, n: int) -> list[int]:
         for i in range(n)
     ]
     with write_transaction(db):
-        Write.insert_many(rows).execute()
+        for start in range(0, len(rows), 1000):  # PostgreSQL takes 65,535 parameters
+            Write.insert_many(rows[start : start + 1000]).execute()
     return [w.id for w in Write.select(Write.id).where(Write.run == run.id).order_by(Write.id)]
 
 

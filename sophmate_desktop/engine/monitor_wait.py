@@ -12,6 +12,10 @@ An idle engine is thus not woken at all between its ticks unless something chang
 (the 20-a-second data_version polling this replaces was 0.3% of a core, most of an
 idle engine's CPU). Where the folder cannot be watched the monitor falls back to that
 polling (`FOLLOW_S`).
+
+On PostgreSQL the database announces each commit that matters (LISTEN/NOTIFY,
+engine/change_listener.py): a notification is a hint as well, busy or idle, so that a
+pause from another desktop reaches this engine's running commands at once.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
+from sophmate_desktop.engine.change_listener import ChangeListener
 from sophmate_desktop.store import sql
 
 log = logging.getLogger(__name__)
@@ -164,6 +169,11 @@ class MonitorWait:
         self.idle_tick_s = idle_tick_s
         self.bell = Bell()
         self._follower = CommitFollower(sqlite_path, self.bell.hint) if sqlite_path else None
+        self._listener = ChangeListener.for_db(db, lambda _table: self.bell.hint())
+
+    def start(self) -> None:
+        if self._listener is not None:
+            self._listener.start()
 
     def ask(self) -> None:
         self.bell.ask()
@@ -176,7 +186,9 @@ class MonitorWait:
         timeout = self.tick_s if busy else self.idle_tick_s
         if retry_due is not None:
             timeout = min(timeout, max(0.0, retry_due - time.monotonic()) + RETRY_MARGIN_S)
-        if busy or last_version is None:  # busy, or PostgreSQL (no data_version)
+        if last_version is None:  # PostgreSQL: no data_version; its NOTIFY hints
+            return self.bell.wait(timeout, hints=self._listener is not None)
+        if busy:
             if self._follower is not None:
                 self._follower.rest()
             return self.bell.wait(timeout, hints=False)
@@ -202,3 +214,5 @@ class MonitorWait:
     def close(self) -> None:
         if self._follower is not None:
             self._follower.close()
+        if self._listener is not None:
+            self._listener.close()

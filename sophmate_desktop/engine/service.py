@@ -177,6 +177,7 @@ class Engine(EngineWaiting):
             log.info("recorded %d outcomes a stopped engine had journaled", replayed)
         if any(counts.values()):
             log.info("recovered after a crash: %s", counts)
+        self._waits.start()
         self._spawn("sophmate-monitor", self._monitor_loop)
         if getattr(self.db, "sqlite_path", None) and not getattr(self.db, "read_only", False):
             path, every = self.db.sqlite_path, backups.schedule_settings

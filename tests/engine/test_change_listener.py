@@ -1,0 +1,105 @@
+"""LISTEN/NOTIFY on a real PostgreSQL: the database announces each commit that
+changes switches, workflows, runs, writes or settings (migration 0026), and an engine
+whose ticks are a minute apart still kills a running command the moment another
+person's pause commits."""
+
+from __future__ import annotations
+
+import queue
+
+import psycopg
+import pytest
+
+from sophmate_desktop.console import Console
+from sophmate_desktop.engine.change_listener import ChangeListener
+from sophmate_desktop.store.database import open_database
+from sophmate_desktop.store.models import Write
+from tests.support.engine import wait_until
+
+pytestmark = pytest.mark.postgres
+
+WAIT = 10.0  # far below the engine's 60 s tick: only a notification can be this fast
+
+
+@pytest.fixture
+def pg_db(pg_url):
+    db = open_database(pg_url)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def listener(pg_db):
+    seen: queue.Queue[str | None] = queue.Queue()
+    made = ChangeListener.for_db(pg_db, seen.put)
+    assert made is not None
+    made.start()
+    assert seen.get(timeout=WAIT) is None  # rung once on connect: look at what was missed
+    yield made, seen
+    made.close()
+
+
+def test_a_committed_pause_is_announced_and_a_rolled_back_one_is_not(pg_url, listener):
+    _, seen = listener
+    with psycopg.connect(pg_url) as conn:  # psql's view: no SophMate code on this side
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO category (name, description, paused, created_at) "
+                "VALUES ('late', '', false, now())"
+            )
+            conn.execute("UPDATE category SET paused = true WHERE name = 'late'")
+            conn.execute("UPDATE category SET paused = false WHERE name = 'late'")
+        with pytest.raises(psycopg.errors.DivisionByZero), conn.transaction():
+            conn.execute("UPDATE switch SET paused = true")
+            conn.execute("SELECT 1/0")
+        with conn.transaction():
+            conn.execute("UPDATE workflow SET paused = paused")
+    got = [seen.get(timeout=WAIT), seen.get(timeout=WAIT)]
+    assert got == ["category", "workflow"]  # one per table and commit; none for the rollback
+    assert seen.empty()
+
+
+def test_the_listener_reconnects_and_rings_after_its_connection_is_cut(pg_url, listener):
+    made, seen = listener
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE query LIKE 'LISTEN sophmate_changes%' AND pid <> pg_backend_pid()"
+        )
+    assert seen.get(timeout=WAIT) is None  # reconnected: what changed meanwhile is looked at
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE setting SET key = key")
+    assert seen.get(timeout=WAIT) == "setting"
+    assert made.connected.is_set()
+
+
+def test_a_pause_from_another_console_kills_a_command_on_a_slow_ticking_engine(
+    pg_db, make_engine, tmp_path
+):
+    from tests.support.engine import SLEEPER, pending_run, staging_workflow
+
+    lead = Console(pg_db, actor="ana")
+    engine = make_engine(pg_db, lead, tick_s=60.0, idle_tick_s=60.0)
+    staging_workflow(lead, engine, tmp_path, "sleeper", SLEEPER)
+    [write_id] = pending_run(lead, engine, tmp_path, "sleeper", "go")
+    approver = Console(pg_db, actor="cy")  # four eyes on a team database
+    approver.events.subscribe(engine.wake)
+    assert approver.approve([write_id])[0].ok
+    wait_until(lambda: engine.inflight.ids("write") == {write_id}, WAIT, "the command to start")
+    wait_until(lambda: engine.inflight.snapshot()[0].processes, WAIT, "its process")
+    [proc] = engine.inflight.snapshot()[0].processes
+
+    # Another person's console: nothing in this process tells the engine about it.
+    other_db = open_database(pg_db_url(pg_db))
+    try:
+        Console(other_db, actor="bob").pause_category("finance", "stop it")
+    finally:
+        other_db.close()
+    wait_until(lambda: Write.get_by_id(write_id).status == "failed", WAIT, "the kill")
+    assert proc.poll() is not None and proc.returncode < 0  # killed, not its sleep ended
+    assert engine.wait_for_run(Write.get_by_id(write_id).run_id, WAIT) == "cancelled"
+
+
+def pg_db_url(db) -> str:
+    p = db.connect_params
+    return f"postgresql://{p['user']}:{p['password']}@{p['host']}:{p['port']}/{db.database}"

@@ -159,7 +159,28 @@ def add_workflow_run(group: Any, leaf: Any) -> None:
     )
 
 
+ENGINE_COLUMNS = (
+    fmt.col("state"),
+    fmt.col("host", width=24),
+    fmt.Column("pid", lambda r: r.pid),
+    fmt.Column("silent", lambda r: f"{r.silent_s:g} s"),
+    fmt.Column("runs", lambda r: r.runs_held),
+    fmt.Column("writes", lambda r: r.writes_held),
+    fmt.Column("started", lambda r: r.started_at.isoformat(timespec="seconds")),
+    fmt.col("id"),
+)
+
+
+def cmd_engines(c: Console, a: argparse.Namespace) -> str:
+    rows = c.engines()
+    if a.json:
+        return fmt.rows_json(rows)
+    return fmt.table_or(rows, ENGINE_COLUMNS, "No engine has run on this database yet.")
+
+
 def add_commands(sub: Any, leaf: Any) -> None:
+    text = "the engines sharing this database: up, down or stopped, and what each holds"
+    leaf(sub, "engines", cmd_engines, text, json_flag=True)
     p = leaf(sub, "engine", cmd_engine, "run watchers and runner headless until SIGTERM")
     p.add_argument("--workers", type=int, default=2, help="worker threads (default 2)")
     p.add_argument(

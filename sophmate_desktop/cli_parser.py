@@ -396,7 +396,7 @@ BUILDERS: tuple[tuple[Callable[[Any], None], tuple[str, ...]], ...] = (
     (_add_runs_and_review, ("runs", "reviews", "notifications", "review")),
     (_add_audit, ("audit",)),
     (_add_settings, ("init", "secret", "connection", "settings")),
-    (_add_engine, ("engine", "demo")),
+    (_add_engine, ("engines", "engine", "demo")),
     (_add_db_files, ("db",)),
 )
 _GLOBAL_WITH_VALUE = ("--db", "--actor")

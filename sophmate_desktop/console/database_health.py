@@ -1,13 +1,15 @@
 """The database's health as the console offers it: the full integrity check (audit
-verify), and a kill switch that waits for a busy database until it commits."""
+verify), a kill switch that waits for a busy database until it commits, and the
+engines that share the database (which are up, which went down, what they hold)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from sophmate_desktop.store import integrity
+from sophmate_desktop.store import instances, integrity
 from sophmate_desktop.store.busy import BusyWait, until_committed
+from sophmate_desktop.store.rows import EngineRow
 
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
@@ -28,3 +30,9 @@ class DatabaseHealthOps:
         """`work` (a pause) retried while another process holds the database, until it
         commits or `wait.cancelled()`; see store/busy.py."""
         return until_committed(self.db, work, wait)
+
+    def engines(self: Console) -> list[EngineRow]:
+        """Every engine known to this database: up, down (its work is taken over by a
+        living engine at its next heartbeat) or stopped, with the runs and writes it
+        holds now."""
+        return instances.instance_rows(self.db)

@@ -28,7 +28,7 @@ from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.engine.execution import Executor
 from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable
-from sophmate_desktop.engine.lifeline import Lifeline, kill_left_behind
+from sophmate_desktop.engine.lifeline import Lifeline
 from sophmate_desktop.engine.monitor_wait import MonitorWait
 from sophmate_desktop.engine.notice_dispatch import NoticeDispatcher
 from sophmate_desktop.engine.plan_guard import PLAN_TIMEOUT_SETTING, bind_thread
@@ -40,15 +40,15 @@ from sophmate_desktop.engine.preview import (
 )
 from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue, target_key
 from sophmate_desktop.engine.recording import DB_FAULTS, DatabaseHealth, OutcomeRecorder
+from sophmate_desktop.engine.takeover import held_by_dead, take_over
 from sophmate_desktop.engine.triggers import Triggers
 from sophmate_desktop.engine.waiting import EngineWaiting
 from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.secrets import audit_key as secret_audit_key
 from sophmate_desktop.store import audit_key, backups, checkpoints, instances, sql
 from sophmate_desktop.store.models import Setting, Workflow, Write
-from sophmate_desktop.store.transitions.applying import replay_journal
 from sophmate_desktop.store.transitions.intake import Offer, next_queued, next_retry_in
-from sophmate_desktop.store.transitions.recovery import recover, requeue_stopped_run
+from sophmate_desktop.store.transitions.recovery import requeue_stopped_run
 from sophmate_desktop.store.undo_blobs import prune_for
 from sophmate_desktop.store.workflows import effects_of, switch_states
 
@@ -195,14 +195,8 @@ class Engine(EngineWaiting):
         killed, their runs requeued, their writes resumed or interrupted."""
         instances.register(self.db, self.instance_id)
         self._read_settings()
-        # outcomes a dead engine journaled land first: recorded, not interrupted
-        replayed = replay_journal(self.db, instances.judge(self.db, self.instance_id))
-        dead = instances.dead_instances(self.db, self.instance_id)
-        notes = kill_left_behind(self.db, dead)
-        counts = recover(self.db, self.host, notes)
-        counts["commands_killed"] = sum(1 for n in notes.values() if "was killed" in n)
-        instances.prune(self.db, dead)
-        counts["outcomes_replayed"] = replayed
+        counts = take_over(self.db, self.instance_id, self.host)
+        instances.prune(self.db, instances.dead_instances(self.db, self.instance_id))
         return counts
 
     def _read_settings(self) -> None:
@@ -404,6 +398,10 @@ class Engine(EngineWaiting):
             instances.heartbeat(self.db, self.instance_id)
             self.lifeline.sweep()
             self._read_settings()
+            if held_by_dead(self.db, self.instance_id):  # an engine died while we run
+                counts = take_over(self.db, self.instance_id, self.host)
+                log.warning("took over from engines that stopped answering: %s", counts)
+                self._waits.ask()  # the requeued runs and resumed writes: look now
         except Exception:
             log.exception("engine heartbeat failed")
 

@@ -15,12 +15,13 @@ import socket
 import uuid
 from collections.abc import Callable
 
-from peewee import Database
+from peewee import Database, fn
 
 from sophmate_desktop.domain.clock import utcnow
-from sophmate_desktop.store.models import EngineInstance, EngineProcess
+from sophmate_desktop.store.models import EngineInstance, EngineProcess, Run, Write
+from sophmate_desktop.store.rows import EngineRow
 
-LEASE_S = 120.0  # an engine of another host that has not heartbeaten for this long is dead
+LEASE_S = 30.0  # an engine of another host silent this long is dead (its work is taken over)
 KEEP_STOPPED = dt.timedelta(days=7)
 
 
@@ -165,3 +166,38 @@ def processes_of(db: Database, instances: set[str]) -> list[EngineProcess]:
         .where(EngineProcess.instance.in_(list(instances)))
         .order_by(EngineProcess.id)
     )
+
+
+def instance_rows(db: Database) -> list[EngineRow]:
+    """Every known engine instance, newest first, with what it holds now."""
+    held: dict[str, list[int]] = {}
+    for model, status, slot in ((Run, "running", 0), (Write, "applying", 1)):
+        query = (
+            model.select(model.claimed_by, fn.COUNT(model.id))
+            .where(model.status == status)
+            .group_by(model.claimed_by)
+            .tuples()
+        )
+        for claimer, count in query:
+            key = (claimer or "").partition("#")[2]
+            held.setdefault(key, [0, 0])[slot] += count
+    now = utcnow()
+    rows = []
+    for row in EngineInstance.select().order_by(EngineInstance.started_at.desc()):
+        state = "stopped" if row.stopped_at else ("down" if is_dead(row, None, now) else "up")
+        runs, writes = held.get(row.id, (0, 0))
+        rows.append(
+            EngineRow(
+                row.id,
+                row.host,
+                row.pid,
+                row.started_at,
+                row.heartbeat_at,
+                row.stopped_at,
+                state,
+                round((now - row.heartbeat_at).total_seconds(), 1),
+                runs,
+                writes,
+            )
+        )
+    return rows

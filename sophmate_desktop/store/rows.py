@@ -168,3 +168,20 @@ class DecisionResult(_Row):
     status: str
     message: str = ""
     exit_code: int = 0
+
+
+@dataclass(frozen=True)
+class EngineRow(_Row):
+    """One engine instance as every console sees it: up, down (silent or its process
+    gone, its work not yet taken over or taken over), or stopped; and what it holds."""
+
+    id: str
+    host: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+    stopped_at: datetime | None
+    state: str  # up | down | stopped
+    silent_s: float  # since its last heartbeat
+    runs_held: int  # runs it is planning
+    writes_held: int  # writes it is applying

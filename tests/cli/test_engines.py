@@ -1,0 +1,38 @@
+"""`engines`: which engines share the database, up, down or stopped, and what each
+holds: the way out of "is anything still working on this?" from a terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+
+from sophmate_desktop.console import Console
+from sophmate_desktop.store.database import open_database, write_transaction
+from sophmate_desktop.store.models import EngineInstance
+from tests.support.factories import make_run, make_write, workflow_yaml
+
+
+def test_engines_lists_each_instance_with_its_state_and_what_it_holds(any_cli):
+    assert any_cli("engines").out.strip() == "No engine has run on this database yet."
+    db = open_database(any_cli.url)  # the CLI opens its own each call: closed before it runs
+    Console(db, actor="lead").import_workflow(workflow_yaml("wf-one"))
+    run = make_run(db, "wf-one", status="running")
+    write = make_write(db, run, status="applying")
+    with write_transaction(db):
+        EngineInstance.create(id="up1", host=socket.gethostname(), pid=os.getpid())
+        # a pid that cannot be alive: this host's engine that died mid-apply
+        EngineInstance.create(id="dead1", host=socket.gethostname(), pid=2**22 + 7)
+        EngineInstance.create(id="gone1", host="elsewhere", pid=1, stopped_at=run.queued_at)
+        type(run).update(claimed_by="vm:1#dead1").where(type(run).id == run.id).execute()
+        type(write).update(claimed_by="vm:1#dead1").where(type(write).id == write.id).execute()
+    db.close()
+
+    rows = {r["id"]: r for r in json.loads(any_cli("engines", "--json").out)}
+    assert {k: (r["state"], r["runs_held"], r["writes_held"]) for k, r in rows.items()} == {
+        "up1": ("up", 0, 0),
+        "dead1": ("down", 1, 1),
+        "gone1": ("stopped", 0, 0),
+    }
+    table = any_cli("engines").out
+    assert "down" in table and "stopped" in table and "elsewhere" in table

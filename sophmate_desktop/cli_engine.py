@@ -55,20 +55,26 @@ def cmd_engine(c: Console, a: argparse.Namespace) -> str:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    from sophmate_desktop.engine.binding import EngineIdentity
     from sophmate_desktop.engine.service import Engine
 
+    if a.appliers < 1 or a.workers < 1:
+        raise BadInput("--workers and --appliers take a whole number of at least 1")
+    identity = EngineIdentity.of(a.engine_name, a.pool or ())
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    if a.appliers < 1 or a.workers < 1:
-        raise BadInput("--workers and --appliers take a whole number of at least 1")
-    engine = Engine(c.db, secrets=c.secrets, workers=a.workers, appliers=a.appliers)
+    engine = Engine(
+        c.db, secrets=c.secrets, workers=a.workers, appliers=a.appliers, identity=identity
+    )
     c.events.subscribe(engine.wake)
     engine.events.subscribe(_say_problems)
     engine.start()
     log.info("engine started on %s (pid host %s)", getattr(c.db, "url_display", "?"), engine.host)
+    pools = f" (pools {', '.join(sorted(identity.pools))})" if identity.pools else ""
     print(
-        f"engine running on {getattr(c.db, 'url_display', '?')}; log: {log_path}; "
+        f"engine {identity.name}{pools} running on {getattr(c.db, 'url_display', '?')}; "
+        f"log: {log_path}; "
         "stop with Ctrl+C or SIGTERM",
         flush=True,
     )
@@ -161,6 +167,8 @@ def add_workflow_run(group: Any, leaf: Any) -> None:
 
 ENGINE_COLUMNS = (
     fmt.col("state"),
+    fmt.col("name", width=24),
+    fmt.col("pools", width=24),
     fmt.col("host", width=24),
     fmt.Column("pid", lambda r: r.pid),
     fmt.Column("silent", lambda r: f"{r.silent_s:g} s"),
@@ -191,6 +199,19 @@ def add_commands(sub: Any, leaf: Any) -> None:
     )
     p.add_argument(
         "--log-file", metavar="FILE", help="log here (default: engine.log in the data folder)"
+    )
+    p.add_argument(
+        "--engine-name",
+        metavar="NAME",
+        help="this engine's name, which a workflow's runs_on may name "
+        "(default: $SOPHMATE_ENGINE_NAME, else the host's name)",
+    )
+    p.add_argument(
+        "--pool",
+        action="append",
+        metavar="NAME",
+        help="a pool this engine belongs to (repeat for several; default: "
+        "$SOPHMATE_ENGINE_POOLS, comma-separated)",
     )
     p = leaf(sub, "demo", cmd_demo, "fill the database with example data, run by the engine")
     p.add_argument(

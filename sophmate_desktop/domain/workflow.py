@@ -117,6 +117,9 @@ class WorkflowDefinition:
     rollback: str | None = None
     plan_timeout_s: float | None = None  # None: the engine's setting (plan_timeout_s)
     max_writes: int | None = MAX_WRITES_DEFAULT  # writes one run may plan; None: no limit
+    # The engine (or pool of engines) that watches its folder, plans its runs and applies
+    # its writes; None: any engine of the database (a single desktop).
+    runs_on: str | None = None
 
     @property
     def connections(self) -> tuple[str, ...]:

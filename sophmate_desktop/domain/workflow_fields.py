@@ -19,6 +19,9 @@ from sophmate_desktop.domain.templates import SECRET_NAME, TemplateError, refere
 DOCUMENT = "(document)"
 SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 SLUG_RULE = "use 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
+# An engine's or a pool's name (a host name by default): letters of either case too.
+ENGINE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+ENGINE_NAME_RULE = "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
 MAX_DEPTH = 64
 MAX_VALUES = 100_000  # values one document may expand to (YAML aliases multiply them)
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -178,7 +181,8 @@ def text_field(
     elif not blank_ok and not value.strip():
         ctx.error(p, "must not be empty")
     elif pattern is not None and not pattern.fullmatch(value):
-        ctx.error(p, f"{short(value)} is not a valid {what}: {SLUG_RULE}")
+        rule = ENGINE_NAME_RULE if pattern is ENGINE_NAME else SLUG_RULE
+        ctx.error(p, f"{short(value)} is not a valid {what}: {rule}")
     else:
         return value
     return default

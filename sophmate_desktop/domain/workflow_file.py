@@ -348,6 +348,8 @@ def definition_to_dict(defn: WorkflowDefinition) -> dict[str, Any]:
         if value is not None:
             out[key] = value if isinstance(value, str | float) else _plain(value)
     out.update(_max_writes_entry(defn))
+    if defn.runs_on is not None:
+        out["runs_on"] = defn.runs_on
     return out
 
 

@@ -45,6 +45,7 @@ from sophmate_desktop.domain.workflow_actions import (
 from sophmate_desktop.domain.workflow_fields import (
     BAD,
     DOCUMENT,
+    ENGINE_NAME,
     SLUG,
     Ctx,
     bool_field,
@@ -340,6 +341,7 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
     rollback = text_field(ctx, doc, "", "rollback", what="rollback description")
     plan_timeout = number_field(ctx, doc, "", "plan_timeout_s", 0, 3600, None, above=True)
     max_writes = _max_writes(ctx, doc)
+    runs_on = text_field(ctx, doc, "", "runs_on", pattern=ENGINE_NAME, what="engine or pool name")
     if ctx.errors:
         raise ctx.fail()
     return WorkflowDefinition(
@@ -359,4 +361,5 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
         rollback=rollback,
         plan_timeout_s=float(plan_timeout) if plan_timeout is not None else None,
         max_writes=max_writes,
+        runs_on=runs_on,
     )

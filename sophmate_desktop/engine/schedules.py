@@ -59,9 +59,11 @@ class Scheduler:
         stopping: threading.Event,
         now: Callable[[], dt.datetime] = utcnow,
         grace_s: float = GRACE_S,
+        serves: Callable[[str | None], bool] = lambda runs_on: True,
     ) -> None:
         self.db = db
         self._submit = submit
+        self._serves = serves  # a workflow another engine runs is not scheduled here
         self._stopping = stopping
         self.now = now
         self._grace = dt.timedelta(seconds=grace_s)
@@ -121,7 +123,7 @@ class Scheduler:
         found = {
             wf.name: (wf.id, wf.definition.trigger)
             for wf in load_workflows(enabled_only=True)
-            if is_scheduled(wf.definition.trigger)
+            if is_scheduled(wf.definition.trigger) and self._serves(wf.definition.runs_on)
         }
         states = schedule_states(self.db)
         for name, (wf_id, trig) in found.items():

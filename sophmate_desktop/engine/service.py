@@ -26,6 +26,7 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import WriteStatus
 from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.domain.names import EventKind
+from sophmate_desktop.engine.binding import EngineIdentity
 from sophmate_desktop.engine.execution import Executor
 from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable
 from sophmate_desktop.engine.lifeline import Lifeline
@@ -93,11 +94,13 @@ class Engine(EngineWaiting):
         appliers: int = 2,
         apply_batch: int = 64,
         clock: Callable[[], dt.datetime] | None = None,  # schedules' clock (naive UTC)
+        identity: EngineIdentity | None = None,  # its name and pools (engine/binding.py)
     ) -> None:
         self.db = db
-        # This start of the engine: claims name it (host:pid#id); see store/instances.py.
+        self.identity = identity or EngineIdentity.of()
+        # This start of the engine: claims name it (name:pid#id); see store/instances.py.
         self.instance_id = instances.new_instance_id()
-        self.host = instances.claim_token(self.instance_id)
+        self.host = instances.claim_token(self.instance_id, self.identity.name)
         self.lifeline = Lifeline(db, self.instance_id)
         self.secrets = secrets or SecretStore()
         store = self.secrets
@@ -156,6 +159,7 @@ class Engine(EngineWaiting):
             polling_interval_s=polling_interval_s,
             intake_batch=intake_batch,
             clock=clock,
+            serves=self.identity.serves,
         )
         self.started = False
 
@@ -193,7 +197,7 @@ class Engine(EngineWaiting):
     def _recover(self) -> dict[str, int]:
         """Take over what dead engine instances left: their commands' process groups
         killed, their runs requeued, their writes resumed or interrupted."""
-        instances.register(self.db, self.instance_id)
+        instances.register(self.db, self.instance_id, *self.identity.labels())
         self._read_settings()
         counts = take_over(self.db, self.instance_id, self.host)
         instances.prune(self.db, instances.dead_instances(self.db, self.instance_id))
@@ -457,7 +461,8 @@ class Engine(EngineWaiting):
         """Runs queued and writes approved by anyone (another process, a replay, a retry),
         once any backoff of theirs has ended."""
         busy_runs = self.inflight.ids("run")
-        runs = [r for r in next_queued(self.db) if r not in busy_runs]
+        elsewhere = self.triggers.served_elsewhere()  # workflows other engines run
+        runs = [r for r in next_queued(self.db, skip=elsewhere) if r not in busy_runs]
         if runs:
             self.runs.enqueue(runs)
         busy = self.inflight.ids("write")
@@ -473,6 +478,7 @@ class Engine(EngineWaiting):
             .where(
                 Write.status == WriteStatus.APPROVED.value,
                 Write.next_attempt_at.is_null() | (Write.next_attempt_at <= utcnow()),
+                Write.workflow.not_in(list(elsewhere)) if elsewhere else True,
             )
             .order_by(Write.id)
             .limit(1000)

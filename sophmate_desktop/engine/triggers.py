@@ -93,8 +93,13 @@ class Triggers:
         polling_interval_s: float,
         intake_batch: int = 500,
         clock: Callable[[], datetime] | None = None,
+        serves: Callable[[str | None], bool] = lambda runs_on: True,
     ) -> None:
         self.db = db
+        # A workflow whose `runs_on` names another engine or pool: not watched here, and
+        # its queued runs and approved writes are left to that engine (binding.py).
+        self._serves = serves
+        self._elsewhere: frozenset[int] = frozenset()
         self._host = host
         self._inflight = inflight
         self._runs = runs
@@ -109,7 +114,7 @@ class Triggers:
         self._thread: threading.Thread | None = None
         self._rescans: list[threading.Thread] = []
         self.later = Later("sophmate-later")
-        self.scheduler = Scheduler(db, submit=self.submit, stopping=stopping)
+        self.scheduler = Scheduler(db, submit=self.submit, stopping=stopping, serves=serves)
         if clock is not None:
             self.scheduler.now = clock
         self._memo = StampMemo()
@@ -169,10 +174,15 @@ class Triggers:
         """Follow enabled workflows: watches and schedules (called when anything changed)."""
         self.scheduler.refresh()
         specs = {}
-        for wf in load_workflows(enabled_only=True):
-            spec = watch_spec(wf)
+        elsewhere = set()
+        for wf in load_workflows(enabled_only=False):
+            if not self._serves(wf.definition.runs_on):
+                elsewhere.add(wf.id)
+                continue
+            spec = watch_spec(wf) if wf.enabled else None
             if spec is not None:
                 specs[wf.name] = spec
+        self._elsewhere = frozenset(elsewhere)
         with self._lock:
             changed = specs != self._specs
             fresh = [k for k, s in specs.items() if self._specs.get(k) != s]
@@ -189,6 +199,10 @@ class Triggers:
 
     def tick(self) -> None:
         self._safety_scans()
+
+    def served_elsewhere(self) -> frozenset[int]:
+        """Ids of the workflows another engine or pool runs (their `runs_on`)."""
+        return self._elsewhere
 
     # Offers --------------------------------------------------------------
 
@@ -374,9 +388,12 @@ class Triggers:
             self.later.call_later(0.2, self.intake.put, item)
         self._dispatch(created, started)
 
-    def _record_offers(self, offers: list[Offer]) -> tuple[list[Recorded], list[InFlight]]:
+    def _record_offers(
+        self, offers: list[Offer], start: bool = True
+    ) -> tuple[list[Recorded], list[InFlight]]:
         """Record offers; runs that idle workers can take are started in the same
-        transaction and registered in flight before it commits."""
+        transaction and registered in flight before it commits (`start`: False leaves
+        them queued, for another engine)."""
         items: list[InFlight] = []
 
         def in_flight(started: list[Recorded]) -> None:
@@ -390,7 +407,7 @@ class Triggers:
                 self.db,
                 offers,
                 self._host,
-                start=self._runs.free_workers(),
+                start=self._runs.free_workers() if start else 0,
                 on_started=in_flight,
             )
         except BaseException:
@@ -434,6 +451,10 @@ class Triggers:
                 raise BadInput(f"--file: {path} is not a file")
             v = file_version(path)
             offer = Offer(workflow, "manual", path, v.size, v.mtime_ns, v.sha256, actor, mode)
+        if not self._serves((wf.definition or {}).get("runs_on")):  # queued for its engine
+            created, _ = self._record_offers([offer], start=False)
+            self._publish(EventKind.RUNS_CREATED, runs=[r.run_id for r in created])
+            return created[0].run_id
         created, started = self._record_offers([offer])
         self._dispatch(created, started)
         return created[0].run_id

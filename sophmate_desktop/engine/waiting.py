@@ -60,16 +60,18 @@ class EngineWaiting:
         )
 
     def wait_idle(self, timeout: float = 30.0) -> None:
+        """Until nothing is in flight here and no run this engine would take waits (the
+        runs of workflows bound to another engine are that engine's)."""
         deadline = time.monotonic() + timeout
-        while (
-            not self.is_idle()
-            or Run.select()
-            .where(
+        while True:
+            elsewhere = list(self.triggers.served_elsewhere())
+            waiting = Run.select().where(
                 Run.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]),
                 Run.next_attempt_at.is_null(),
+                Run.workflow.not_in(elsewhere) if elsewhere else True,
             )
-            .exists()
-        ):
+            if self.is_idle() and not waiting.exists():
+                return
             if time.monotonic() > deadline:
                 raise TimeoutError("the engine did not become idle")
             self.wake()

@@ -29,8 +29,8 @@ def new_instance_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def claim_token(instance_id: str) -> str:
-    return f"{socket.gethostname()}:{os.getpid()}#{instance_id}"
+def claim_token(instance_id: str, name: str | None = None) -> str:
+    return f"{name or socket.gethostname()}:{os.getpid()}#{instance_id}"
 
 
 def pid_start_time(pid: int) -> int | None:
@@ -58,7 +58,9 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def register(db: Database, instance_id: str) -> None:
+def register(
+    db: Database, instance_id: str, name: str | None = None, pools: str | None = None
+) -> None:
     now = utcnow()
     pid = os.getpid()
     row = dict(
@@ -68,6 +70,8 @@ def register(db: Database, instance_id: str) -> None:
         started_at=now,
         heartbeat_at=now,
         stopped_at=None,
+        name=name,
+        pools=pools or None,
     )
     with db.atomic():
         if not EngineInstance.update(**row).where(EngineInstance.id == instance_id).execute():
@@ -189,6 +193,7 @@ def instance_rows(db: Database) -> list[EngineRow]:
         rows.append(
             EngineRow(
                 row.id,
+                row.name or row.host,
                 row.host,
                 row.pid,
                 row.started_at,
@@ -198,6 +203,7 @@ def instance_rows(db: Database) -> list[EngineRow]:
                 round((now - row.heartbeat_at).total_seconds(), 1),
                 runs,
                 writes,
+                row.pools or "",
             )
         )
     return rows

@@ -306,6 +306,8 @@ class EngineInstance(BaseModel):
     started_at = DateTimeField(default=utcnow)
     heartbeat_at = DateTimeField(default=utcnow)
     stopped_at = DateTimeField(null=True)
+    name = CharField(max_length=64, null=True)  # the engine's name (the host's by default)
+    pools = CharField(max_length=1024, null=True)  # the pools it belongs to, comma-separated
 
     class Meta:
         table_name = "engine_instance"

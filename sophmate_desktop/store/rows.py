@@ -176,6 +176,7 @@ class EngineRow(_Row):
     gone, its work not yet taken over or taken over), or stopped; and what it holds."""
 
     id: str
+    name: str  # the engine's name (its host's when it was not given one)
     host: str
     pid: int
     started_at: datetime
@@ -185,3 +186,4 @@ class EngineRow(_Row):
     silent_s: float  # since its last heartbeat
     runs_held: int  # runs it is planning
     writes_held: int  # writes it is applying
+    pools: str = ""  # the pools it belongs to, comma-separated

@@ -5,7 +5,7 @@ appends its audit events in one write transaction; callers publish after the com
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -248,13 +248,16 @@ def claim_run(db: Database, run_id: int, claimer: str) -> bool:
     return claim(db, run_id, claimer) is not None
 
 
-def next_queued(db: Database, limit: int = 50) -> list[int]:
+def next_queued(db: Database, limit: int = 50, skip: Collection[int] = ()) -> list[int]:
+    """Queued runs whose backoff has ended, oldest first; `skip`: workflows whose runs
+    another engine takes (their `runs_on`)."""
     now = utcnow()
     query = (
         Run.select(Run.id)
         .where(
             Run.status == RunStatus.QUEUED.value,
             (Run.next_attempt_at.is_null()) | (Run.next_attempt_at <= now),
+            Run.workflow.not_in(list(skip)) if skip else True,
         )
         .order_by(Run.id)
         .limit(limit)

@@ -73,7 +73,7 @@ def cmd_engine(c: Console, a: argparse.Namespace) -> str:
     log.info("engine started on %s (pid host %s)", getattr(c.db, "url_display", "?"), engine.host)
     pools = f" (pools {', '.join(sorted(identity.pools))})" if identity.pools else ""
     print(
-        f"engine {identity.name}{pools} running on {getattr(c.db, 'url_display', '?')}; "
+        f"engine running on {getattr(c.db, 'url_display', '?')} as {identity.name}{pools}; "
         f"log: {log_path}; "
         "stop with Ctrl+C or SIGTERM",
         flush=True,

@@ -22,6 +22,7 @@ from sophmate_desktop.domain.enums import (
 from sophmate_desktop.domain.schedule import CATCH_UP, cron_problem, zone_problem
 from sophmate_desktop.domain.workflow import (
     MAX_WRITES_DEFAULT,
+    step_reads_answers,
     MAX_WRITES_LIMIT,
     ApprovalSpec,
     GraduationSpec,
@@ -68,6 +69,7 @@ TOP_LEVEL_KEYS = tuple(f.name for f in fields(WorkflowDefinition))
 PARAM_DEFAULTS: dict[str, dict[str, Any]] = {
     "http_request": {"method": "POST", "timeout_s": 30},
     "run_command": {"timeout_s": 60},
+    "prompt": {"max_tokens": 1024},
 }
 FOR_EACH = ("rows", "items")
 assert set(ACTION_KEYS) == set(BUILTIN_ACTION_EFFECTS)
@@ -292,7 +294,29 @@ def _steps(ctx: Ctx, doc: dict, reads: str | None) -> tuple[StepSpec, ...]:
     if not value:
         ctx.error("steps", "must list at least one step")
     steps = [_step(ctx, item, index_path("steps", i), reads) for i, item in enumerate(value)]
+    _check_answer_names(ctx, steps)
     return tuple(s for s in steps if s is not None)
+
+
+def _check_answer_names(ctx: Ctx, steps: list[StepSpec | None]) -> None:
+    """Each prompt's `as` names one answer; a step reads `steps` only after a prompt."""
+    seen: dict[str, int] = {}
+    for i, step in enumerate(steps):
+        if step is None:  # its errors are reported; what follows it is not judged
+            return
+        name = step.params.get("as") if step.action == "prompt" else None
+        if name is not None and name in seen:
+            ctx.error(
+                join_path(index_path("steps", i), "as"),
+                f"{name!r} already names the answer of steps[{seen[name]}]",
+            )
+        if step.action != "prompt" and not seen and step_reads_answers(step):
+            ctx.error(
+                index_path("steps", i),
+                "reads steps.NAME, but no earlier prompt step names its answer with `as`",
+            )
+        if name is not None:
+            seen.setdefault(name, i)
 
 
 # --- the document ---------------------------------------------------------------------
@@ -340,6 +364,7 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
     rollback = text_field(ctx, doc, "", "rollback", what="rollback description")
     plan_timeout = number_field(ctx, doc, "", "plan_timeout_s", 0, 3600, None, above=True)
     max_writes = _max_writes(ctx, doc)
+    dry_run_prompts = bool_field(ctx, doc, "", "dry_run_prompts", False)
     if ctx.errors:
         raise ctx.fail()
     return WorkflowDefinition(
@@ -359,4 +384,5 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
         rollback=rollback,
         plan_timeout_s=float(plan_timeout) if plan_timeout is not None else None,
         max_writes=max_writes,
+        dry_run_prompts=dry_run_prompts,
     )

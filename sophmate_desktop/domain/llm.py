@@ -103,6 +103,14 @@ def is_provider_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     return False
 
 
+def changes_provider(old_kind: str, new_kind: str, old: Mapping, new: Mapping) -> bool:
+    """Whether a connection change is a provider change: always for SMTP, HTTP and
+    commands; for an llm, a change of endpoint, model or key (not of price or timeout)."""
+    if new_kind != "llm" or old_kind != new_kind:
+        return True
+    return is_provider_change(old, new)
+
+
 def placeholder_json(schema: Any, depth: int = 0) -> Any:
     """A value of the shape `schema` describes, marked as a placeholder, so that later
     steps' templates (`steps.NAME.json.field`) plan in a dry run without a call."""

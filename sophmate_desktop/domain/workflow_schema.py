@@ -22,7 +22,6 @@ from sophmate_desktop.domain.enums import (
 from sophmate_desktop.domain.schedule import CATCH_UP, cron_problem, zone_problem
 from sophmate_desktop.domain.workflow import (
     MAX_WRITES_DEFAULT,
-    step_reads_answers,
     MAX_WRITES_LIMIT,
     ApprovalSpec,
     GraduationSpec,
@@ -34,6 +33,7 @@ from sophmate_desktop.domain.workflow import (
     StepSpec,
     TriggerSpec,
     WorkflowDefinition,
+    step_reads_answers,
 )
 from sophmate_desktop.domain.workflow_actions import (
     ACTION_KEYS,

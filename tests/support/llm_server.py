@@ -56,7 +56,7 @@ class Received:
     """One request as the server saw it."""
 
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # lower-case names
     body: dict[str, Any]
     request_id: str
     status: int
@@ -172,14 +172,15 @@ def _handler(server: LlmServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802 (the http.server hook)
+        def do_POST(self) -> None:
             started = time.perf_counter()
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
             anthropic = self.path.rstrip("/").endswith("/messages")
             request_id = f"req_{next(_ids):06d}"
             status, doc, extra = self._decide(body, anthropic, request_id)
-            seen = Received(self.path, dict(self.headers), body, request_id, status)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            seen = Received(self.path, headers, body, request_id, status)
             with server._lock:
                 server.received.append(seen)
             payload = json.dumps(doc).encode()
@@ -206,7 +207,11 @@ def _handler(server: LlmServer) -> type[BaseHTTPRequestHandler]:
                 extra = {}
                 if failure.retry_after is not None:
                     extra["retry-after"] = f"{failure.retry_after:g}"
-                return failure.status, _error_body(anthropic, failure.status, failure.message), extra
+                return (
+                    failure.status,
+                    _error_body(anthropic, failure.status, failure.message),
+                    extra,
+                )
             if server.delay_s:
                 time.sleep(server.delay_s)
             text = server._next_text(_messages_of(body, anthropic))

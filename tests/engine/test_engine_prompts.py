@@ -1,0 +1,117 @@
+"""Prompt steps in a real engine against the local AI stand-in, through the real
+`openai` and `anthropic` clients: answers flow into later writes (AI-drafted), every
+call is recorded on the run with tokens, latency and cost, json_schema is enforced,
+and provider failures fail the run with the provider's message and request id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sophmate_desktop.store.models import AuditEvent, PromptCall, Run, Write
+from tests.support.engine import to_staging
+from tests.support.llm_server import llm_server
+from tests.support.prompts import (
+    JSON_STEPS,
+    add_llm,
+    add_smtp,
+    invoices_csv,
+    prompt_workflow,
+)
+
+
+@pytest.fixture
+def server():
+    with llm_server(api_key="sk-test-drafting-llm") as s:
+        yield s
+
+
+def _staged(sconsole, engine, tmp_path: Path, name: str = "drafts", **kw) -> Path:
+    out = tmp_path / "out"
+    out.mkdir(exist_ok=True)
+    sconsole.import_workflow(prompt_workflow(name, out, **kw))
+    to_staging(sconsole, engine, name, invoices_csv(tmp_path / "sample", 1))
+    return out
+
+
+def test_drafted_replies_wait_in_the_inbox_with_the_calls_on_the_run(
+    sconsole, sqlite_db, make_engine, tmp_path: Path, server
+) -> None:
+    add_llm(sconsole, server.base_url)
+    add_smtp(sconsole)
+    engine = make_engine(sqlite_db, sconsole)
+    _staged(sconsole, engine, tmp_path)
+    server.received.clear()
+    server.queue("Dear Supplier 1, thanks.", "Dear Supplier 2, thanks.", "Dear Supplier 3.")
+    run_id = engine.run_now("drafts", invoices_csv(tmp_path / "in", 3))
+    assert engine.wait_for_run(run_id, 30) == "awaiting_approval", sconsole.get_run(run_id).error
+
+    writes = list(Write.select().where(Write.run == run_id).order_by(Write.seq))
+    assert [w.payload["body"] for w in writes] == [
+        "Dear Supplier 1, thanks.",
+        "Dear Supplier 2, thanks.",
+        "Dear Supplier 3.",
+    ]
+    assert all(w.ai_drafted and w.customer_facing and w.status == "pending" for w in writes)
+    calls = list(PromptCall.select().where(PromptCall.run_id == run_id).order_by(PromptCall.seq))
+    assert [c.record_number for c in calls] == [1, 2, 3]
+    assert [c.request_id for c in calls] == [r.request_id for r in server.received]
+    assert "Supplier 2" in calls[1].prompt and calls[1].answer == "Dear Supplier 2, thanks."
+    first = server.received[0]
+    assert first.headers["authorization"] == "Bearer sk-test-drafting-llm"
+    assert first.body["messages"][0] == {
+        "role": "system",
+        "content": "You draft short, polite replies to suppliers.",
+    }
+    assert first.body["max_tokens"] == 200 and first.body["model"] == "gpt-x"
+    cost = sum(c.cost for c in calls)
+    expected = sum(c.tokens_in * 2.5 + c.tokens_out * 10.0 for c in calls) / 1e6
+    assert cost == pytest.approx(expected) and cost > 0
+    assert Run.get_by_id(run_id).cost == pytest.approx(cost)
+    events = AuditEvent.select().where(
+        AuditEvent.run == run_id, AuditEvent.action == "prompt.called"
+    )
+    assert events.count() == 3
+    assert "sk-test" not in "".join(c.prompt + c.answer + c.system for c in calls)
+
+
+def test_anthropic_connection_and_json_answers_feed_file_writes(
+    sconsole, sqlite_db, make_engine, tmp_path: Path, server
+) -> None:
+    add_llm(sconsole, server.anthropic_url, provider="anthropic", model="claude-x")
+    engine = make_engine(sqlite_db, sconsole)
+    out = _staged(sconsole, engine, tmp_path, steps=JSON_STEPS)
+    server.received.clear()
+    server.queue(
+        '{"category": "freight", "urgent": true}',
+        '```json\n{"category": "office", "urgent": false}\n```',
+    )
+    run_id = engine.run_now("drafts", invoices_csv(tmp_path / "in", 2))
+    assert engine.wait_for_run(run_id, 30) == "awaiting_approval", sconsole.get_run(run_id).error
+    previews = [w.preview for w in Write.select().where(Write.run == run_id).order_by(Write.seq)]
+    assert "freight urgent=True" in previews[0] and "office urgent=False" in previews[1]
+    assert server.received[0].path == "/v1/messages"
+    headers = server.received[0].headers  # the client's way to send the key
+    assert "sk-test-drafting-llm" in (headers.get("x-api-key") or headers["authorization"])
+    calls = PromptCall.select().where(PromptCall.run_id == run_id)
+    assert {c.provider for c in calls} == {"anthropic"}
+    assert all(c.request_id.startswith("req_") for c in calls)
+    assert out.exists()
+
+
+def test_an_answer_that_breaks_the_schema_fails_the_run_naming_it(
+    sconsole, sqlite_db, make_engine, tmp_path: Path, server
+) -> None:
+    add_llm(sconsole, server.base_url)
+    engine = make_engine(sqlite_db, sconsole)
+    _staged(sconsole, engine, tmp_path, steps=JSON_STEPS)
+    server.queue('{"category": "freight"}')
+    run_id = engine.run_now("drafts", invoices_csv(tmp_path / "in", 1))
+    assert engine.wait_for_run(run_id, 30) == "failed"
+    error = sconsole.get_run(run_id).error
+    assert "steps[0]" in error and "json_schema" in error and "'urgent' is a required" in error
+    assert "model gpt-x" in error and "request id req_" in error
+    [call] = PromptCall.select().where(PromptCall.run_id == run_id)
+    assert call.status == "failed" and call.tokens_in > 0
+    assert Run.get_by_id(run_id).cost == pytest.approx(call.cost) and call.cost > 0

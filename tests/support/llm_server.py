@@ -168,6 +168,28 @@ def _messages_body(req: dict, text: str, request_id: str) -> dict:
     }
 
 
+def _decide(server: LlmServer, headers, body: dict, anthropic: bool, request_id: str) -> tuple:
+    """(status, JSON body, extra headers) of one answer."""
+    key = headers.get("x-api-key") if anthropic else None
+    if key is None:
+        key = (headers.get("Authorization") or "").removeprefix("Bearer ")
+    if server.api_key is not None and key != server.api_key:
+        return 401, _error_body(anthropic, 401, "Incorrect API key provided."), {}
+    failure = server._next_failure()
+    if failure is not None:
+        if failure.delay_s:
+            time.sleep(failure.delay_s)
+        extra = {}
+        if failure.retry_after is not None:
+            extra["retry-after"] = f"{failure.retry_after:g}"
+        return failure.status, _error_body(anthropic, failure.status, failure.message), extra
+    if server.delay_s:
+        time.sleep(server.delay_s)
+    text = server._next_text(_messages_of(body, anthropic))
+    make = _messages_body if anthropic else _chat_body
+    return 200, make(body, text, request_id), {}
+
+
 def _handler(server: LlmServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -178,7 +200,7 @@ def _handler(server: LlmServer) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(length) or b"{}")
             anthropic = self.path.rstrip("/").endswith("/messages")
             request_id = f"req_{next(_ids):06d}"
-            status, doc, extra = self._decide(body, anthropic, request_id)
+            status, doc, extra = _decide(server, self.headers, body, anthropic, request_id)
             headers = {k.lower(): v for k, v in self.headers.items()}
             seen = Received(self.path, headers, body, request_id, status)
             with server._lock:
@@ -193,30 +215,6 @@ def _handler(server: LlmServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
             seen.server_s = time.perf_counter() - started
-
-        def _decide(self, body: dict, anthropic: bool, request_id: str) -> tuple:
-            key = self.headers.get("x-api-key") if anthropic else None
-            if key is None:
-                key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
-            if server.api_key is not None and key != server.api_key:
-                return 401, _error_body(anthropic, 401, "Incorrect API key provided."), {}
-            failure = server._next_failure()
-            if failure is not None:
-                if failure.delay_s:
-                    time.sleep(failure.delay_s)
-                extra = {}
-                if failure.retry_after is not None:
-                    extra["retry-after"] = f"{failure.retry_after:g}"
-                return (
-                    failure.status,
-                    _error_body(anthropic, failure.status, failure.message),
-                    extra,
-                )
-            if server.delay_s:
-                time.sleep(server.delay_s)
-            text = server._next_text(_messages_of(body, anthropic))
-            make = _messages_body if anthropic else _chat_body
-            return 200, make(body, text, request_id), {}
 
         def log_message(self, *args: object) -> None:
             pass

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sophmate_desktop.store.models import AuditEvent, PromptCall, Run, Write
-from tests.support.engine import to_staging
+from tests.support.engine import to_staging, wait_until
 from tests.support.llm_server import llm_server
 from tests.support.prompts import (
     JSON_STEPS,
@@ -115,3 +115,149 @@ def test_an_answer_that_breaks_the_schema_fails_the_run_naming_it(
     [call] = PromptCall.select().where(PromptCall.run_id == run_id)
     assert call.status == "failed" and call.tokens_in > 0
     assert Run.get_by_id(run_id).cost == pytest.approx(call.cost) and call.cost > 0
+
+
+def test_a_rate_limit_is_retried_per_retry_no_sooner_than_retry_after(
+    sconsole, sqlite_db, make_engine, tmp_path: Path, server
+) -> None:
+    add_llm(sconsole, server.base_url)
+    add_smtp(sconsole)
+    engine = make_engine(sqlite_db, sconsole)
+    _staged(sconsole, engine, tmp_path, retry=2, backoff=0)
+    server.fail(429, retry_after=1)
+    run_id = engine.run_now("drafts", invoices_csv(tmp_path / "in", 2))
+    assert engine.wait_for_run(run_id, 30) == "awaiting_approval", sconsole.get_run(run_id).error
+    run = Run.get_by_id(run_id)
+    assert run.attempt == 2
+    retry = AuditEvent.get(AuditEvent.run == run_id, AuditEvent.action == "run.retry_scheduled")
+    assert "HTTP 429" in retry.reason and "retry after 1 s" in retry.reason
+    assert retry.details["backoff_s"] == 1
+    calls = list(PromptCall.select().where(PromptCall.run_id == run_id).order_by(PromptCall.seq))
+    assert [(c.attempt, c.status) for c in calls] == [
+        (1, "failed"),
+        (2, "answered"),
+        (2, "answered"),
+    ]
+    assert Run.get_by_id(run_id).cost == pytest.approx(sum(c.cost for c in calls))
+
+
+def test_a_refused_key_fails_at_once_with_the_providers_message(
+    sconsole, sqlite_db, make_engine, tmp_path: Path, server
+) -> None:
+    add_llm(sconsole, server.base_url)
+    add_smtp(sconsole)
+    engine = make_engine(sqlite_db, sconsole)
+    _staged(sconsole, engine, tmp_path, retry=3, backoff=0)
+    sconsole.set_secret("llm-key", "sk-wrong")
+    run_id = engine.run_now("drafts", invoices_csv(tmp_path / "in", 1))
+    assert engine.wait_for_run(run_id, 30) == "failed"
+    run = Run.get_by_id(run_id)
+    assert run.attempt == 1  # a 401 is not worth another attempt
+    assert "HTTP 401: Incorrect API key provided." in run.error
+    assert "model gpt-x" in run.error and "request id req_" in run.error
+    assert "sk-wrong" not in run.error + str(run.diagnostics)
+    assert run.diagnostics["provider"]["status"] == 401
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors_then_success(
+    sconsole, sqlite_db, make_engine, tmp_path: Path, server, status: int
+) -> None:
+    add_llm(sconsole, server.base_url)
+    add_smtp(sconsole)
+    engine = make_engine(sqlite_db, sconsole)
+    _staged(sconsole, engine, tmp_path, retry=1, backoff=0)
+    server.fail(status)
+    run_id = engine.run_now("drafts", invoices_csv(tmp_path / "in", 1))
+    assert engine.wait_for_run(run_id, 30) == "awaiting_approval"
+    assert Run.get_by_id(run_id).attempt == 2
+
+
+def test_a_timeout_fails_the_last_attempt_saying_so(
+    sconsole, sqlite_db, make_engine, tmp_path: Path, server
+) -> None:
+    add_llm(sconsole, server.base_url, timeout_s=0.3)
+    add_smtp(sconsole)
+    engine = make_engine(sqlite_db, sconsole)
+    _staged(sconsole, engine, tmp_path)
+    server.fail(200, delay_s=1.5)
+    run_id = engine.run_now("drafts", invoices_csv(tmp_path / "in", 1))
+    assert engine.wait_for_run(run_id, 30) == "failed"
+    error = Run.get_by_id(run_id).error
+    assert "timed out" in error and "model gpt-x" in error and "timeout 0.3 s" in error
+
+
+def test_a_dry_run_plans_with_a_marked_placeholder_and_sends_nothing(
+    sconsole, sqlite_db, make_engine, tmp_path: Path, server
+) -> None:
+    add_llm(sconsole, server.base_url)
+    add_smtp(sconsole)
+    engine = make_engine(sqlite_db, sconsole)
+    out = tmp_path / "out"
+    out.mkdir()
+    sconsole.import_workflow(prompt_workflow("drafts", out))
+    run_id = engine.run_now("drafts", invoices_csv(tmp_path / "in", 2), mode="dry_run")
+    assert engine.wait_for_run(run_id, 30) == "succeeded"
+    assert server.received == []
+    calls = list(PromptCall.select().where(PromptCall.run_id == run_id))
+    assert [c.status for c in calls] == ["placeholder", "placeholder"]
+    assert "Supplier 2" in calls[1].prompt  # what would be sent, seen before any call
+    bodies = [w.payload["body"] for w in Write.select().where(Write.run == run_id)]
+    assert all(b.startswith("[placeholder answer") for b in bodies)
+    assert Run.get_by_id(run_id).cost == 0
+
+
+def test_dry_run_prompts_asks_the_provider_and_the_cost_counts(
+    sconsole, sqlite_db, make_engine, tmp_path: Path, server
+) -> None:
+    add_llm(sconsole, server.base_url)
+    add_smtp(sconsole)
+    engine = make_engine(sqlite_db, sconsole)
+    out = tmp_path / "out"
+    out.mkdir()
+    sconsole.import_workflow(prompt_workflow("drafts", out, extra="dry_run_prompts: true\n"))
+    run_id = engine.run_now("drafts", invoices_csv(tmp_path / "in", 2), mode="dry_run")
+    assert engine.wait_for_run(run_id, 30) == "succeeded"
+    assert len(server.received) == 2
+    assert all(w.status == "planned" for w in Write.select().where(Write.run == run_id))
+    assert Run.get_by_id(run_id).cost > 0
+
+
+def test_the_ai_switch_holds_a_run_that_reaches_a_prompt(
+    sconsole, sqlite_db, make_engine, tmp_path: Path, server
+) -> None:
+    add_llm(sconsole, server.base_url)
+    add_smtp(sconsole)
+    engine = make_engine(sqlite_db, sconsole)
+    _staged(sconsole, engine, tmp_path)
+    server.received.clear()
+    sconsole.pause_effect("ai", "provider incident")
+    run_id = engine.run_now("drafts", invoices_csv(tmp_path / "in", 1))
+    assert engine.wait_for_run(run_id, 30) == "held"
+    assert server.received == []
+    held = AuditEvent.get(AuditEvent.run == run_id, AuditEvent.action == "run.held")
+    assert "provider incident" in held.reason
+    sconsole.resume_effect("ai", "incident over")
+    assert sconsole.replay_held([run_id], "incident over") == 1
+    assert engine.wait_for_run(run_id, 30) == "awaiting_approval"
+    assert len(server.received) == 1
+
+
+def test_the_ai_switch_stops_a_run_in_flight_between_calls(
+    sconsole, sqlite_db, make_engine, tmp_path: Path, server
+) -> None:
+    add_llm(sconsole, server.base_url)
+    add_smtp(sconsole)
+    engine = make_engine(sqlite_db, sconsole)
+    _staged(sconsole, engine, tmp_path)
+    server.received.clear()
+    server.delay_s = 0.2
+    run_id = engine.run_now("drafts", invoices_csv(tmp_path / "in", 50))
+    wait_until(lambda: len(server.received) >= 2, 20, "two calls")
+    sconsole.pause_effect("ai", "runaway drafts")
+    assert engine.wait_for_run(run_id, 30) == "held"
+    sent = len(server.received)
+    assert sent < 50
+    recorded = PromptCall.select().where(PromptCall.run_id == run_id).count()
+    assert recorded >= sent - 1  # the call in progress when it stopped may go unrecorded
+    assert Run.get_by_id(run_id).cost > 0

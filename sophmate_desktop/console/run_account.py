@@ -292,7 +292,12 @@ class _Story(Story):
                 state += f" by {w.decided_by}"
             elif w.status == "pending":
                 state = "waiting for approval"
-            extra = " (customer-facing)" if w.customer_facing else ""
+            marks = [
+                m
+                for m, on in (("customer-facing", w.customer_facing), ("AI-drafted", w.ai_drafted))
+                if on
+            ]
+            extra = f" ({', '.join(marks)})" if marks else ""
             lines.append(f"{w.kind} to {w.target}{extra}: {state}")
         if len(self.writes) > MAX_BULLETS:
             lines.append(f"… and {len(self.writes) - MAX_BULLETS} more")
@@ -326,6 +331,41 @@ def _headline(story: _Story) -> str:
     return text
 
 
+MAX_PROMPT_LINES = 3
+
+
+def _call_words(details: dict[str, Any]) -> str:
+    """'asked gpt-x about row 3: 412 tokens, 0.0021' (or why it did not ask)."""
+    record = details.get("record_number")
+    about = f"row {record}" if record is not None else "the input"
+    model = details.get("model") or "the model"
+    status = details.get("status")
+    if status == "placeholder":
+        return f"planned with a placeholder answer about {about} (no prompt sent)"
+    tokens = int(details.get("tokens_in") or 0) + int(details.get("tokens_out") or 0)
+    text = f"asked {model} about {about}: {tokens:,} tokens, {float(details.get('cost') or 0):.4f}"
+    if status == "failed":
+        text += " (failed)"
+    return text
+
+
+def prompt_sentences(calls: Sequence[AuditRow]) -> list[str]:
+    """What the run's prompt steps asked, in a sentence or two."""
+    if not calls:
+        return []
+    details = [ev.details or {} for ev in calls]
+    shown = "; ".join(_call_words(d) for d in details[:MAX_PROMPT_LINES])
+    if len(calls) <= MAX_PROMPT_LINES:
+        return [f"Its prompt steps {shown}."]
+    asked = [d for d in details if d.get("status") != "placeholder"]
+    tokens = sum(int(d.get("tokens_in") or 0) + int(d.get("tokens_out") or 0) for d in asked)
+    cost = sum(float(d.get("cost") or 0) for d in asked)
+    return [
+        f"Its prompt steps made {plural(len(calls), 'call')} ({tokens:,} tokens, cost "
+        f"{cost:.4f}): {shown}; … and {len(calls) - MAX_PROMPT_LINES} more."
+    ]
+
+
 def build_account(
     run: RunRow,
     writes: Sequence[WriteRow],
@@ -346,6 +386,7 @@ def build_account(
     plan = story.plan()
     if plan:
         first.append(plan)
+    first += prompt_sentences(story.of(AuditAction.PROMPT_CALLED))
     paragraphs = [" ".join(first)]
     middle = story.decisions() + story.applied()
     if middle:

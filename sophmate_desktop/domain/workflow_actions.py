@@ -58,7 +58,10 @@ ACTION_KEYS: dict[str, tuple[str, ...]] = {
 }
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 CUSTOM_ACTION_KEYS = ("with", "effect")
-CUSTOM_EFFECTS = tuple(k.value for k in EffectKind if k is not EffectKind.CUSTOMER_FACING)
+# `ai` covers prompt steps, reads at plan time: a plug-in's writes are another kind.
+CUSTOM_EFFECTS = tuple(
+    k.value for k in EffectKind if k not in (EffectKind.CUSTOMER_FACING, EffectKind.AI)
+)
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

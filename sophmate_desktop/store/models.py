@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from peewee import (
+    SQL,
     AutoField,
     BigIntegerField,
     BooleanField,
@@ -162,7 +163,8 @@ class Write(BaseModel):
     claimed_by = CharField(null=True, max_length=128)  # host:pid of the applying engine
     attempt = IntegerField(default=1)  # apply attempts so far, this one included
     next_attempt_at = DateTimeField(null=True)  # a retried write is not applied before
-    ai_drafted = BooleanField(default=False)  # its content came from a prompt step
+    # its content came from a prompt step (a database default too: see migration 0025)
+    ai_drafted = BooleanField(default=False, constraints=[SQL("DEFAULT FALSE")])
 
     class Meta:
         indexes = (

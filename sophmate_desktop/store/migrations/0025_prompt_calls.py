@@ -6,13 +6,13 @@ is customer-facing)."""
 from peewee import *
 
 
-class _JSON(TextField):
-    pass
-
-
 def up(migrator, db):
     migrator.migrate(
-        migrator.add_column('write', 'ai_drafted', BooleanField(default=False)),
+        # A default in the database too: bulk inserts that name their columns (the
+        # history fill, the spooled plans of older code) leave it out.
+        migrator.add_column(
+            'write', 'ai_drafted', BooleanField(default=False, constraints=[SQL('DEFAULT FALSE')])
+        ),
     )
 
     class PromptCall(Model):

@@ -13,6 +13,7 @@ from peewee import Database, fn
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.store import audit
 from sophmate_desktop.store.models import PromptCall, Run
+from sophmate_desktop.store.rows import PromptCallRow
 from sophmate_desktop.store.transitions.events import run_event
 
 _FIELDS = tuple(f for f in PromptCall._meta.sorted_field_names if f not in ("id", "run_id", "seq"))
@@ -81,5 +82,14 @@ def add_prompt_cost(run_id: int, cost: float) -> None:
         Run.update(cost=Run.cost + cost).where(Run.id == run_id).execute()
 
 
-def list_prompt_calls(run_id: int) -> list[PromptCall]:
-    return list(PromptCall.select().where(PromptCall.run_id == run_id).order_by(PromptCall.seq))
+def prompt_call_rows(run_id: int, limit: int = 10_000) -> list[PromptCallRow]:
+    """The run's calls in the order they were made (every attempt)."""
+    names = [f for f in PromptCall._meta.sorted_field_names if f != "id"]
+    query = (
+        PromptCall.select(*[getattr(PromptCall, n) for n in names])
+        .where(PromptCall.run_id == run_id)
+        .order_by(PromptCall.seq)
+        .limit(limit)
+        .dicts()
+    )
+    return [PromptCallRow(**row) for row in query]

@@ -335,35 +335,40 @@ MAX_PROMPT_LINES = 3
 
 
 def _call_words(details: dict[str, Any]) -> str:
-    """'asked gpt-x about row 3: 412 tokens, 0.0021' (or why it did not ask)."""
+    """'asked gpt-x about row 3: 412 tokens, 0.0021'."""
     record = details.get("record_number")
     about = f"row {record}" if record is not None else "the input"
-    model = details.get("model") or "the model"
-    status = details.get("status")
-    if status == "placeholder":
-        return f"planned with a placeholder answer about {about} (no prompt sent)"
     tokens = int(details.get("tokens_in") or 0) + int(details.get("tokens_out") or 0)
-    text = f"asked {model} about {about}: {tokens:,} tokens, {float(details.get('cost') or 0):.4f}"
-    if status == "failed":
-        text += " (failed)"
-    return text
+    text = f"asked {details.get('model') or 'the model'} about {about}: {tokens:,} tokens, "
+    text += f"{float(details.get('cost') or 0):.4f}"
+    return text + (" (failed)" if details.get("status") == "failed" else "")
 
 
 def prompt_sentences(calls: Sequence[AuditRow]) -> list[str]:
     """What the run's prompt steps asked, in a sentence or two."""
-    if not calls:
-        return []
     details = [ev.details or {} for ev in calls]
-    shown = "; ".join(_call_words(d) for d in details[:MAX_PROMPT_LINES])
-    if len(calls) <= MAX_PROMPT_LINES:
-        return [f"Its prompt steps {shown}."]
     asked = [d for d in details if d.get("status") != "placeholder"]
-    tokens = sum(int(d.get("tokens_in") or 0) + int(d.get("tokens_out") or 0) for d in asked)
-    cost = sum(float(d.get("cost") or 0) for d in asked)
-    return [
-        f"Its prompt steps made {plural(len(calls), 'call')} ({tokens:,} tokens, cost "
-        f"{cost:.4f}): {shown}; … and {len(calls) - MAX_PROMPT_LINES} more."
-    ]
+    out = []
+    if asked:
+        shown = "; ".join(_call_words(d) for d in asked[:MAX_PROMPT_LINES])
+        if len(asked) <= MAX_PROMPT_LINES:
+            out.append(f"Its prompt steps {shown}.")
+        else:
+            tokens = sum(
+                int(d.get("tokens_in") or 0) + int(d.get("tokens_out") or 0) for d in asked
+            )
+            cost = sum(float(d.get("cost") or 0) for d in asked)
+            out.append(
+                f"Its prompt steps made {plural(len(asked), 'call')} ({tokens:,} tokens, cost "
+                f"{cost:.4f}): {shown}; … and {len(asked) - MAX_PROMPT_LINES} more."
+            )
+    placeholders = len(details) - len(asked)
+    if placeholders:
+        out.append(
+            f"{plural(placeholders, 'placeholder answer')} stood in for the model: no prompt "
+            "was sent (the prompts it would send are on the run)."
+        )
+    return out
 
 
 def build_account(

@@ -171,6 +171,12 @@ class SwitchOps:
             )
         return names
 
+    def category_spending(self: Console, name: str) -> tuple[float, float]:
+        """What a category spent today and this month (UTC), as its budgets count it."""
+        from sophmate_desktop.store.transitions.budget import spending
+
+        return spending(name)
+
     def category_budget(self: Console, name: str) -> BudgetRow:
         cat = queries.get_category(name)
         return BudgetRow(cat.name, cat.budget_per_day, cat.budget_per_month)

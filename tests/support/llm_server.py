@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -233,8 +234,7 @@ def _messages_of(body: dict, anthropic: bool) -> list[dict]:
 def llm_server(port: int = 0, **settings: Any) -> Iterator[LlmServer]:
     """A running stand-in (its port chosen freely unless given); stopped on exit."""
     server = LlmServer(**settings)
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(server))
-    httpd.daemon_threads = True
+    httpd = _Server(("127.0.0.1", port), _handler(server))
     server.port = httpd.server_address[1]
     thread = threading.Thread(target=httpd.serve_forever, name="llm-server", daemon=True)
     thread.start()
@@ -242,8 +242,38 @@ def llm_server(port: int = 0, **settings: Any) -> Iterator[LlmServer]:
         yield server
     finally:
         httpd.shutdown()
-        httpd.server_close()
+        httpd.close_connections()  # clients keep connections alive: end their threads
+        httpd.server_close()  # joins the request threads
         thread.join(5)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request, client_address) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            still = list(self._open)
+        for sock in still:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 def main(argv: list[str] | None = None) -> int:

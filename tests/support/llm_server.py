@@ -194,6 +194,9 @@ def _decide(server: LlmServer, headers, body: dict, anthropic: bool, request_id:
 def _handler(server: LlmServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # The headers and the body go out in two writes: with Nagle on, a kept-alive
+        # connection waits for the client's delayed ACK (~40 ms per answer).
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             started = time.perf_counter()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.domain.run_account import cost_text
 
 PROG = "sophmate-desktop"
 MAX_CELL = 48
@@ -374,6 +375,10 @@ def _clip(text: str) -> str:
     return text if len(text) <= PROMPT_SHOWN_CHARS else text[:PROMPT_SHOWN_CHARS] + " …"
 
 
+def _indented(text: str) -> str:
+    return _clip(text.strip()).replace("\n", "\n            ")
+
+
 def prompt_lines(prompts: Sequence[Any]) -> list[str]:
     """Each call: what was asked of which model, the answer, tokens, latency, cost."""
     out = []
@@ -385,13 +390,13 @@ def prompt_lines(prompts: Sequence[Any]) -> list[str]:
         if c.status != "placeholder":
             head += (
                 f", {c.tokens_in}+{c.tokens_out} tokens, {c.latency_ms:.0f} ms, "
-                f"cost {c.cost:.4f}, request {c.request_id or '-'}"
+                f"cost {cost_text(c.cost)}, request {c.request_id or '-'}"
             )
         out.append(head)
         if c.system:
-            out.append("    system: " + _clip(c.system).replace("\n", "\n            "))
-        out.append("    prompt: " + _clip(c.prompt).replace("\n", "\n            "))
-        out.append("    answer: " + _clip(c.answer).replace("\n", "\n            "))
+            out.append("    system: " + _indented(c.system))
+        out.append("    prompt: " + _indented(c.prompt))
+        out.append("    answer: " + _indented(c.answer))
         if c.error:
             out.append(f"    error: {c.error}")
     return out

@@ -20,6 +20,7 @@ from sophmate_desktop.domain.run_account import (
     MODE_WORDS,
     STAGE_WORDS,
     RunAccount,
+    cost_text,
     human_size,
     parse_at,
     plural,
@@ -340,7 +341,7 @@ def _call_words(details: dict[str, Any]) -> str:
     about = f"row {record}" if record is not None else "the input"
     tokens = int(details.get("tokens_in") or 0) + int(details.get("tokens_out") or 0)
     text = f"asked {details.get('model') or 'the model'} about {about}: {tokens:,} tokens, "
-    text += f"{float(details.get('cost') or 0):.4f}"
+    text += cost_text(float(details.get("cost") or 0))
     return text + (" (failed)" if details.get("status") == "failed" else "")
 
 
@@ -360,7 +361,7 @@ def prompt_sentences(calls: Sequence[AuditRow]) -> list[str]:
             cost = sum(float(d.get("cost") or 0) for d in asked)
             out.append(
                 f"Its prompt steps made {plural(len(asked), 'call')} ({tokens:,} tokens, cost "
-                f"{cost:.4f}): {shown}; … and {len(asked) - MAX_PROMPT_LINES} more."
+                f"{cost_text(cost)}): {shown}; … and {len(asked) - MAX_PROMPT_LINES} more."
             )
     placeholders = len(details) - len(asked)
     if placeholders:

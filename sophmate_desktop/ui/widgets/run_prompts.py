@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sophmate_desktop.domain.run_account import cost_text
 from sophmate_desktop.store.rows import PromptCallRow
 from sophmate_desktop.ui.models.base import ROW_ROLE, Column, LazyTableModel
 from sophmate_desktop.ui.widgets.run_columns import GREY, RED, list_fetch, when
@@ -39,7 +40,7 @@ def prompt_columns() -> list[Column]:
         Column("Model", lambda c: f"{c.model} ({c.provider})"),
         Column("Tokens", lambda c: f"{c.tokens_in} + {c.tokens_out}", align_right=True),
         Column("Latency", lambda c: f"{c.latency_ms:.0f} ms", align_right=True),
-        Column("Cost", lambda c: f"{c.cost:.4f}", align_right=True),
+        Column("Cost", lambda c: cost_text(c.cost), align_right=True),
         Column("Request id", lambda c: c.request_id or ""),
         Column("At (UTC)", lambda c: when(c.at)),
     ]  # fmt: skip

@@ -17,11 +17,21 @@ from urllib.parse import urlsplit
 from sophmate_desktop.domain.errors import BadInput
 
 PROVIDERS = ("openai", "anthropic")  # openai: any OpenAI-compatible chat-completions API
-LLM_KEYS = ("provider", "base_url", "model", "price_in", "price_out", "timeout_s")
+LLM_KEYS = (
+    "provider",
+    "base_url",
+    "model",
+    "price_in",
+    "price_out",
+    "timeout_s",
+    "concurrency",
+)
 # A change of these is a provider change (the pause rule applies); a new price or
 # timeout is a plain, audited connection change.
 PROVIDER_KEYS = ("provider", "base_url", "model")
 DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_CONCURRENCY = 4  # calls of one for_each step in flight at once
+MAX_CONCURRENCY = 32
 ANSWER_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}")
 PLACEHOLDER = "[placeholder answer: a dry run sends no prompt (dry_run_prompts: false)]"
 
@@ -34,6 +44,7 @@ class LlmSettings:
     price_in: float  # per million input tokens
     price_out: float  # per million output tokens
     timeout_s: float
+    concurrency: int = DEFAULT_CONCURRENCY
 
     def cost(self, tokens_in: int, tokens_out: int) -> float:
         return (tokens_in * self.price_in + tokens_out * self.price_out) / 1_000_000
@@ -81,7 +92,17 @@ def llm_settings(settings: Mapping[str, Any], field: str = "settings") -> LlmSet
     timeout = settings.get("timeout_s", DEFAULT_TIMEOUT_S)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 600:
         raise BadInput(f"{field}.timeout_s: give more than 0 and at most 600 seconds")
+    concurrency = settings.get("concurrency", DEFAULT_CONCURRENCY)
+    if (
+        isinstance(concurrency, bool)
+        or not isinstance(concurrency, int)
+        or not 1 <= concurrency <= MAX_CONCURRENCY
+    ):
+        raise BadInput(
+            f"{field}.concurrency: give a whole number of calls from 1 to {MAX_CONCURRENCY}"
+        )
     return LlmSettings(
+        concurrency=concurrency,
         provider=provider,
         base_url=_base_url(settings, field, provider),
         model=model.strip(),

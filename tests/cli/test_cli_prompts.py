@@ -69,8 +69,11 @@ def test_runs_show_lists_each_call_with_tokens_cost_and_request_id(
 ) -> None:
     _connect(cli, monkeypatch, server.base_url)
     csv = _import(cli, tmp_path, extra="dry_run_prompts: true\n")
-    server.queue(
-        '{"category": "freight", "urgent": true}', '{"category": "office", "urgent": false}'
+    server.answer_by(
+        {
+            "INV-1 ": '{"category": "freight", "urgent": true}',
+            "INV-2 ": '{"category": "office", "urgent": false}',
+        }
     )
     result = cli("workflow", "run", "labels", "--dry-run", "--file", csv, "--timeout", "20")
     assert result.code == 0, (result.out, result.err)

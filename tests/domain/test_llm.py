@@ -67,6 +67,8 @@ def test_settings_default_to_openai_with_a_timeout_and_no_price() -> None:
         60.0,
     )
     assert llm_settings({"provider": "anthropic", "model": "claude-x"}).base_url is None
+    assert llm_settings(OLLAMA).concurrency == 4
+    assert llm_settings({**OLLAMA, "concurrency": 1}).concurrency == 1
 
 
 @pytest.mark.parametrize(
@@ -80,6 +82,8 @@ def test_settings_default_to_openai_with_a_timeout_and_no_price() -> None:
         ({**OLLAMA, "price_out": "cheap"}, "settings.price_out: give a price per million"),
         ({**OLLAMA, "timeout_s": 0}, "settings.timeout_s: give more than 0"),
         ({**OLLAMA, "temperature": 2}, "settings.temperature: unknown setting"),
+        ({**OLLAMA, "concurrency": 0}, "settings.concurrency: give a whole number of calls"),
+        ({**OLLAMA, "concurrency": 2.5}, "settings.concurrency: give a whole number of calls"),
     ],
 )
 def test_bad_settings_name_the_field(settings: dict, message: str) -> None:

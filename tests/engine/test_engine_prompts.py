@@ -43,7 +43,13 @@ def test_drafted_replies_wait_in_the_inbox_with_the_calls_on_the_run(
     engine = make_engine(sqlite_db, sconsole)
     _staged(sconsole, engine, tmp_path)
     server.received.clear()
-    server.queue("Dear Supplier 1, thanks.", "Dear Supplier 2, thanks.", "Dear Supplier 3.")
+    server.answer_by(
+        {
+            "Supplier 1 ": "Dear Supplier 1, thanks.",
+            "Supplier 2 ": "Dear Supplier 2, thanks.",
+            "Supplier 3 ": "Dear Supplier 3.",
+        }
+    )
     run_id = engine.run_now("drafts", invoices_csv(tmp_path / "in", 3))
     assert engine.wait_for_run(run_id, 30) == "awaiting_approval", sconsole.get_run(run_id).error
 
@@ -56,9 +62,9 @@ def test_drafted_replies_wait_in_the_inbox_with_the_calls_on_the_run(
     assert all(w.ai_drafted and w.customer_facing and w.status == "pending" for w in writes)
     calls = list(PromptCall.select().where(PromptCall.run_id == run_id).order_by(PromptCall.seq))
     assert [c.record_number for c in calls] == [1, 2, 3]
-    assert [c.request_id for c in calls] == [r.request_id for r in server.received]
+    assert sorted(c.request_id for c in calls) == sorted(r.request_id for r in server.received)
     assert "Supplier 2" in calls[1].prompt and calls[1].answer == "Dear Supplier 2, thanks."
-    first = server.received[0]
+    first = next(r for r in server.received if "Supplier 1 " in str(r.body))
     assert first.headers["authorization"] == "Bearer sk-test-drafting-llm"
     assert first.body["messages"][0] == {
         "role": "system",
@@ -83,9 +89,11 @@ def test_anthropic_connection_and_json_answers_feed_file_writes(
     engine = make_engine(sqlite_db, sconsole)
     out = _staged(sconsole, engine, tmp_path, steps=JSON_STEPS)
     server.received.clear()
-    server.queue(
-        '{"category": "freight", "urgent": true}',
-        '```json\n{"category": "office", "urgent": false}\n```',
+    server.answer_by(
+        {
+            "INV-1 ": '{"category": "freight", "urgent": true}',
+            "INV-2 ": '```json\n{"category": "office", "urgent": false}\n```',
+        }
     )
     run_id = engine.run_now("drafts", invoices_csv(tmp_path / "in", 2))
     assert engine.wait_for_run(run_id, 30) == "awaiting_approval", sconsole.get_run(run_id).error
@@ -133,7 +141,9 @@ def test_a_rate_limit_is_retried_per_retry_no_sooner_than_retry_after(
     assert "HTTP 429" in retry.reason and "retry after 1 s" in retry.reason
     assert retry.details["backoff_s"] == 1
     calls = list(PromptCall.select().where(PromptCall.run_id == run_id).order_by(PromptCall.seq))
-    assert [(c.attempt, c.status) for c in calls] == [
+    # The second row's call went out beside the refused one: paid for, so recorded.
+    assert sorted((c.attempt, c.status) for c in calls) == [
+        (1, "answered"),
         (1, "failed"),
         (2, "answered"),
         (2, "answered"),
@@ -259,5 +269,5 @@ def test_the_ai_switch_stops_a_run_in_flight_between_calls(
     sent = len(server.received)
     assert sent < 50
     recorded = PromptCall.select().where(PromptCall.run_id == run_id).count()
-    assert recorded >= sent - 1  # the call in progress when it stopped may go unrecorded
+    assert recorded >= sent - 4  # the calls in flight when it stopped (concurrency 4) may not be
     assert Run.get_by_id(run_id).cost > 0

@@ -10,8 +10,9 @@ The product talks to it through the real `openai` and `anthropic` clients. By ha
 
 serves until Ctrl+C (an Ollama-style base URL: http://127.0.0.1:11434/v1).
 
-What it answers: `answers` (a queue of texts, taken in order) when given, else the
-`answer(messages)` function, else a short reply that quotes the prompt's last line.
+What it answers: `answers` (a queue of texts, taken in order of arrival) when given,
+else the `answer(messages)` function (`answer_by` picks a reply by what the prompt
+says), else a short reply that quotes the prompt's last line.
 `fail(status, times=1, retry_after=None, message=...)` makes the next requests fail.
 """
 
@@ -101,6 +102,16 @@ class LlmServer:
         with self._lock:
             for _ in range(times):
                 self._failures.append(Failure(status, text, retry_after, delay_s))
+
+    def answer_by(self, replies: dict[str, str]) -> None:
+        """Answer with the reply whose key the prompt contains (calls of a for_each
+        step go out side by side, so their order of arrival is not the rows')."""
+
+        def answer(messages: list[dict]) -> str:
+            prompt = str(messages[-1].get("content", "")) if messages else ""
+            return next((v for k, v in replies.items() if k in prompt), default_answer(messages))
+
+        self.answer = answer
 
     def queue(self, *texts: str) -> None:
         with self._lock:

@@ -192,6 +192,8 @@ def plan_records(
     action = _step_action(step, path)
     name = RECORD_NAMES[step.for_each or "rows"]
     with_record = _record_contexts(ctx, name)
+    if BUILTINS.get(step.action) is action and hasattr(action, "plan_many"):
+        return _plan_many(action, step, with_record, records, first, path, name)
     drafted = _drafted(step)
     writes: list[PlannedWrite] = []
     for number, record in enumerate(records, start=first):
@@ -199,6 +201,27 @@ def plan_records(
         for w in _plan_once(action, step, sub, path, f" ({name} {number})", drafted):
             writes.append(_of_record(w, number))
     return writes
+
+
+def _plan_many(
+    action: Any,
+    step: StepSpec,
+    with_record: Callable[..., RecordContext],
+    records: Iterable[Any],
+    first: int,
+    path: str,
+    name: str,
+) -> list[PlannedWrite]:
+    """A built-in action that plans a step's records together (prompt: its calls go
+    out side by side); an error names the record it is about."""
+    subs = [with_record(r, n) for n, r in enumerate(records, start=first)]
+    try:
+        planned = action.plan_many(step, subs)
+    except SophmateError as exc:
+        number = getattr(exc, "record_number", None)
+        raise _located(exc, path, f" ({name} {number})" if number is not None else "")
+    pairs = zip(subs, planned, strict=True)
+    return [_of_record(w, sub.record_number or first) for sub, ws in pairs for w in ws]
 
 
 def _drafted(step: StepSpec) -> bool:

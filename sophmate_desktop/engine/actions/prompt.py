@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import re
-import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
 from sophmate_desktop.domain.clock import utcnow
@@ -34,6 +36,7 @@ from sophmate_desktop.engine.actions.llm_client import Answer, ProviderError, ch
 from sophmate_desktop.secrets import mask_known_values
 
 MAX_RECORDED_CHARS = 20_000  # of a prompt or an answer kept on the run
+WAIT_SLICE_S = 0.05
 NO_STAGING = "[placeholder answer: this connection has no staging settings]"
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n\s*```\s*$", re.S)
 
@@ -88,6 +91,27 @@ def _cut(text: str) -> str:
     return masked[:MAX_RECORDED_CHARS] + f"... ({len(masked) - MAX_RECORDED_CHARS} more chars)"
 
 
+@dataclass
+class _Ask:
+    """One prompt rendered and ready to send (or to answer with a placeholder)."""
+
+    ctx: PlanContext
+    settings: LlmSettings | None
+    system: str
+    prompt: str
+    call: dict[str, Any]
+
+
+def _wait(future: Future) -> Answer:
+    # Short waits: a pause (PlanGuard) or the time limit reaches this thread between
+    # them, however long the provider takes.
+    while True:
+        try:
+            return future.result(timeout=WAIT_SLICE_S)
+        except FutureTimeout:
+            continue
+
+
 class Prompt:
     name = "prompt"
     effect = EffectKind.AI
@@ -95,10 +119,51 @@ class Prompt:
     payload_is_json = True
 
     def plan(self, step: StepSpec, ctx: PlanContext) -> list[PlannedWrite]:
+        self.plan_many(step, [ctx])
+        return []
+
+    def plan_many(self, step: StepSpec, ctxs: list[PlanContext]) -> list[list[PlannedWrite]]:
+        """The records of a for_each step together: their calls go out side by side
+        (the connection's `concurrency`); answers are kept and recorded in order."""
+        asks = [self._prepare(step, ctx) for ctx in ctxs]
+        first = asks[0]
+        access = first.ctx.prompts
+        if first.settings is None or access is None or not access.live:
+            for ask in asks:
+                self._placeholder(step, ask)
+            return [[] for _ in ctxs]
+        if access.blocked:
+            raise Held(f"AI prompts are paused: {access.blocked}")
+        ref = (first.ctx.connections.get(step.connection or "") or {}).get("secret_ref")
+        key = access.api_key(ref) if ref else ""
+        settings = first.settings
+        workers = min(settings.concurrency, len(asks))
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="sophmate-prompt")
+        max_tokens = int(step.params["max_tokens"])
+        futures = [pool.submit(chat, settings, key, a.system, a.prompt, max_tokens) for a in asks]
+        kept = 0
+        try:
+            for ask, future in zip(asks, futures, strict=True):
+                self._answered(step, ask, future)
+                kept += 1
+        except ProviderError:
+            # The calls already sent were paid for: wait for them and record them.
+            for ask, future in zip(asks[kept + 1 :], futures[kept + 1 :], strict=True):
+                if not future.cancel():
+                    self._record_only(ask, future)
+            raise
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        return [[] for _ in ctxs]
+
+    def _prepare(self, step: StepSpec, ctx: PlanContext) -> _Ask:
         settings, _chosen = _settings(step, ctx)
         variables = ctx.template_context()
-        system = render_text(step.params.get("system") or "", variables, "system")
-        prompt = render_text(step.params.get("prompt") or "", variables, "prompt")
+        try:
+            system = render_text(step.params.get("system") or "", variables, "system")
+            prompt = render_text(step.params.get("prompt") or "", variables, "prompt")
+        except ActionError as exc:
+            raise _of_record(exc, ctx)
         call = {
             "step": 0,  # the executor sets the step's index
             "step_name": step.params.get("as"),
@@ -111,46 +176,24 @@ class Prompt:
             "attempt": ctx.prompts.attempt if ctx.prompts else 1,
             "at": utcnow(),
         }
-        access = ctx.prompts
-        if settings is None or access is None or not access.live:
-            why = PLACEHOLDER if settings is not None else NO_STAGING
-            entry = self._placeholder(step, why)
-            call.update(status="placeholder", answer=why)
-        else:
-            if access.blocked:
-                raise Held(f"AI prompts are paused: {access.blocked}")
-            entry = self._ask(step, ctx, settings, system, prompt, call)
-        ctx.prompt_calls.append(call)
-        self._keep(step, ctx, entry)
-        return []
+        return _Ask(ctx, settings, system, prompt, call)
 
-    def _ask(
-        self,
-        step: StepSpec,
-        ctx: PlanContext,
-        settings: LlmSettings,
-        system: str,
-        prompt: str,
-        call: dict,
-    ) -> dict[str, Any]:
-        assert ctx.prompts is not None
-        ref = (ctx.connections.get(step.connection or "") or {}).get("secret_ref")
-        key = ctx.prompts.api_key(ref) if ref else ""
-        started = time.perf_counter()
+    def _answered(self, step: StepSpec, ask: _Ask, future: Future) -> None:
         try:
-            answer: Answer = chat(settings, key, system, prompt, int(step.params["max_tokens"]))
+            answer = _wait(future)
         except ProviderError as exc:
-            call.update(
+            ask.call.update(
                 status="failed",
                 answer="",
                 error=_cut(str(exc)),
                 request_id=exc.request_id,
-                latency_ms=exc.latency_ms or (time.perf_counter() - started) * 1000,
+                latency_ms=exc.latency_ms,
             )
-            ctx.prompt_calls.append(call)
-            raise
-        cost = settings.cost(answer.tokens_in, answer.tokens_out)
-        call.update(
+            ask.ctx.prompt_calls.append(ask.call)
+            raise _of_record(exc, ask.ctx)
+        assert ask.settings is not None
+        cost = ask.settings.cost(answer.tokens_in, answer.tokens_out)
+        ask.call.update(
             status="answered",
             model=answer.model,
             answer=_cut(answer.text),
@@ -166,10 +209,11 @@ class Prompt:
             try:
                 parsed = _parse_json(answer.text, schema, answer.model, answer.request_id)
             except ProviderError as exc:
-                call.update(status="failed", error=_cut(str(exc)))
-                ctx.prompt_calls.append(call)
-                raise
-        return {
+                ask.call.update(status="failed", error=_cut(str(exc)))
+                ask.ctx.prompt_calls.append(ask.call)
+                raise _of_record(exc, ask.ctx)
+        ask.ctx.prompt_calls.append(ask.call)
+        entry = {
             "text": answer.text,
             "json": parsed,
             "model": answer.model,
@@ -177,10 +221,34 @@ class Prompt:
             "cost": cost,
             "placeholder": False,
         }
+        self._keep(step, ask.ctx, entry)
 
-    def _placeholder(self, step: StepSpec, why: str) -> dict[str, Any]:
+    def _record_only(self, ask: _Ask, future: Future) -> None:
+        """A call sent beside one that failed: its cost is recorded, its answer unused."""
+        try:
+            answer = future.result()
+        except ProviderError as exc:
+            ask.call.update(status="failed", answer="", error=_cut(str(exc)))
+        else:
+            assert ask.settings is not None
+            ask.call.update(
+                status="answered",
+                model=answer.model,
+                answer=_cut(answer.text),
+                tokens_in=answer.tokens_in,
+                tokens_out=answer.tokens_out,
+                latency_ms=answer.latency_ms,
+                cost=ask.settings.cost(answer.tokens_in, answer.tokens_out),
+                request_id=answer.request_id,
+            )
+        ask.ctx.prompt_calls.append(ask.call)
+
+    def _placeholder(self, step: StepSpec, ask: _Ask) -> None:
+        why = PLACEHOLDER if ask.settings is not None else NO_STAGING
+        ask.call.update(status="placeholder", answer=why)
+        ask.ctx.prompt_calls.append(ask.call)
         schema = step.params.get("json_schema")
-        return {
+        entry = {
             "text": why,
             "json": placeholder_json(schema) if schema is not None else None,
             "model": "none",
@@ -188,6 +256,7 @@ class Prompt:
             "cost": 0.0,
             "placeholder": True,
         }
+        self._keep(step, ask.ctx, entry)
 
     def _keep(self, step: StepSpec, ctx: PlanContext, entry: dict[str, Any]) -> None:
         name = step.params.get("as")
@@ -201,3 +270,11 @@ class Prompt:
 
     def apply(self, payload: dict[str, Any], ctx: ApplyContext) -> ApplyResult:
         raise ActionError("a prompt step plans no writes: there is nothing to apply")
+
+
+def _of_record(exc: ActionError, ctx: PlanContext) -> ActionError:
+    """`exc` saying which record it is about (plan_records adds it for one-by-one steps)."""
+    number = getattr(ctx, "record_number", None)
+    if number is not None:
+        exc.record_number = number  # type: ignore[attr-defined]
+    return exc

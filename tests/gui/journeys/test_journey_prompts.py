@@ -49,7 +49,12 @@ def test_a_drafted_supplier_reply_waits_marked_and_its_cost_counts(
         _staged_with_one_clean_run(console, window, tmp_path, provider)
 
         # Two invoices arrive; their replies are drafted by the provider.
-        provider.queue("Dear Supplier 1, invoice INV-0001 is received.", "Dear Supplier 2, thanks.")
+        provider.answer_by(
+            {
+                "Supplier 1 ": "Dear Supplier 1, invoice INV-0001 is received.",
+                "Supplier 2 ": "Dear Supplier 2, thanks.",
+            }
+        )
         (incoming / "march.csv").write_text(invoice_csv(2))
         page = window.page(nav.INBOX)
         go_to(qtbot, window, 2)
@@ -105,7 +110,9 @@ def _the_run_page_lists_each_call(qtbot, window, run_id: int, provider) -> None:
     panel.tabs.setCurrentIndex(3)
     view = panel.prompts_view
     calls = view.model.loaded_rows()
-    assert [c.request_id for c in calls] == [r.request_id for r in provider.received[-2:]]
+    assert sorted(c.request_id for c in calls) == sorted(
+        r.request_id for r in provider.received[-2:]
+    )
     assert view.model.index(0, 5).data() == "gpt-x (openai)"
     assert "Dear Supplier 1" in view.text.toPlainText()
     assert "INV-0001" in view.text.toPlainText()

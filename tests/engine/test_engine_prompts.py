@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sophmate_desktop.domain.errors import PolicyRefused
 from sophmate_desktop.store.models import AuditEvent, PromptCall, Run, Write
 from tests.support.engine import to_staging, wait_until
 from tests.support.llm_server import llm_server
@@ -247,6 +248,9 @@ def test_the_ai_switch_holds_a_run_that_reaches_a_prompt(
     assert server.received == []
     held = AuditEvent.get(AuditEvent.run == run_id, AuditEvent.action == "run.held")
     assert "provider incident" in held.reason
+    with pytest.raises(PolicyRefused) as refused:  # replaying now would only hold it again
+        sconsole.replay_held([run_id], "too soon")
+    assert "provider incident" in str(refused.value)
     sconsole.resume_effect("ai", "incident over")
     assert sconsole.replay_held([run_id], "incident over") == 1
     assert engine.wait_for_run(run_id, 30) == "awaiting_approval"

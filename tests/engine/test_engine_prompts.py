@@ -275,3 +275,22 @@ def test_the_ai_switch_stops_a_run_in_flight_between_calls(
     recorded = PromptCall.select().where(PromptCall.run_id == run_id).count()
     assert recorded >= sent - 4  # the calls in flight when it stopped (concurrency 4) may not be
     assert Run.get_by_id(run_id).cost > 0
+
+
+def test_staging_without_staging_llm_settings_sends_nothing_and_drafts_stay_previews(
+    sconsole, sqlite_db, make_engine, tmp_path: Path, server
+) -> None:
+    add_llm(sconsole, server.base_url, staging=False)
+    add_smtp(sconsole)
+    engine = make_engine(sqlite_db, sconsole)
+    _staged(sconsole, engine, tmp_path)
+    run_id = engine.run_now("drafts", invoices_csv(tmp_path / "in", 2))
+    assert engine.wait_for_run(run_id, 30) == "succeeded"
+    assert server.received == []
+    writes = list(Write.select().where(Write.run == run_id))
+    assert {(w.status, w.ai_drafted) for w in writes} == {("planned", True)}
+    assert all(w.payload["body"].startswith("[placeholder answer: this connection has no staging")
+               for w in writes)  # fmt: skip
+    assert {c.status for c in PromptCall.select().where(PromptCall.run_id == run_id)} == {
+        "placeholder"
+    }

@@ -128,6 +128,8 @@ def _plan_once(
         raise _located(ActionError(f"{type(exc).__name__}: {exc}"), path, suffix)
     if not isinstance(writes, list) or not all(isinstance(w, PlannedWrite) for w in writes):
         raise ActionError(f"{path}: action {step.action!r} did not return a list of writes")
+    # A draft of a placeholder answer (no provider was asked) is shown, never sent.
+    unsendable = drafted and _placeholder_answers(ctx)
     # A built-in action that builds its payloads of text, numbers and lists only
     # needs no proof per write (a plug-in's payload is checked).
     trusted = BUILTINS.get(step.action) is action and getattr(action, "payload_is_json", False)
@@ -143,12 +145,14 @@ def _plan_once(
             w.kind != step.action
             or (step.customer_facing and not w.customer_facing)
             or (drafted and not w.ai_drafted)
+            or (unsendable and w.sendable)
         ):
             w = replace(
                 w,
                 kind=step.action,
                 customer_facing=w.customer_facing or step.customer_facing,
                 ai_drafted=w.ai_drafted or drafted,
+                sendable=w.sendable and not unsendable,
             )
         checked.append(w)
     return checked
@@ -222,6 +226,15 @@ def _plan_many(
         raise _located(exc, path, f" ({name} {number})" if number is not None else "")
     pairs = zip(subs, planned, strict=True)
     return [_of_record(w, sub.record_number or first) for sub, ws in pairs for w in ws]
+
+
+def _placeholder_answers(ctx: PlanContext) -> bool:
+    """Whether an answer the templates of `ctx` see is a placeholder."""
+    number = getattr(ctx, "record_number", None)
+    seen = list(ctx.answers.values())
+    if number is not None and ctx.record_answers:
+        seen += (ctx.record_answers.get(number) or {}).values()
+    return any(entry.get("placeholder") for entry in seen)
 
 
 def _drafted(step: StepSpec) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.domain.run_account import cost_text
 
 PROG = "sophmate-desktop"
 MAX_CELL = 48
@@ -222,6 +223,7 @@ WRITE_COLUMNS = (
     col("target", width=36),
     col("summary", width=40),
     Column("customer", lambda r: r.customer_facing),
+    Column("ai", lambda r: getattr(r, "ai_drafted", False)),
     Column("status", lambda r: getattr(r, "status_text", r.status), 40),
     Column("error", lambda r: r.error, 40),
 )
@@ -365,6 +367,41 @@ def with_write_error(run: Any, writes: Iterable[Any]) -> Any:
     return run
 
 
+PROMPT_SHOWN_CHARS = 600
+
+
+def _clip(text: str) -> str:
+    text = text or ""
+    return text if len(text) <= PROMPT_SHOWN_CHARS else text[:PROMPT_SHOWN_CHARS] + " …"
+
+
+def _indented(text: str) -> str:
+    return _clip(text.strip()).replace("\n", "\n            ")
+
+
+def prompt_lines(prompts: Sequence[Any]) -> list[str]:
+    """Each call: what was asked of which model, the answer, tokens, latency, cost."""
+    out = []
+    for c in prompts:
+        head = (
+            f"  #{c.seq} step {c.step}{' (' + c.step_name + ')' if c.step_name else ''} "
+            f"about {c.about}, attempt {c.attempt}: {c.status}, {c.provider} {c.model}"
+        )
+        if c.status != "placeholder":
+            head += (
+                f", {c.tokens_in}+{c.tokens_out} tokens, {c.latency_ms:.0f} ms, "
+                f"cost {cost_text(c.cost)}, request {c.request_id or '-'}"
+            )
+        out.append(head)
+        if c.system:
+            out.append("    system: " + _indented(c.system))
+        out.append("    prompt: " + _indented(c.prompt))
+        out.append("    answer: " + _indented(c.answer))
+        if c.error:
+            out.append(f"    error: {c.error}")
+    return out
+
+
 def run_text(
     run: Any,
     writes: Sequence[Any],
@@ -372,9 +409,10 @@ def run_text(
     account: Any = None,
     owner: str | None = None,
     rollback: str | None = None,
+    prompts: Sequence[Any] = (),
 ) -> str:
     """`runs show`: the plain-language account (when given), then the run's fields,
-    its writes and its audit timeline."""
+    its writes, its prompt calls and its audit timeline."""
     parts = [account.text(), "", "Details:"] if account is not None else []
     parts += [
         fields(
@@ -402,6 +440,10 @@ def run_text(
         f"Writes ({len(writes)}):",
         table_or(writes, WRITE_COLUMNS, "  none"),
         "",
+    ]
+    if prompts:
+        parts += [f"Prompt calls ({len(prompts)}):", *prompt_lines(prompts), ""]
+    parts += [
         f"Timeline ({len(timeline)} audit events):",
     ]
     parts += [f"  {timeline_line(ev)}" for ev in timeline] or ["  none"]

@@ -19,12 +19,15 @@ def cmd_runs_show(c: Console, a: argparse.Namespace) -> str:
     run = fmt.with_write_error(details.run, writes)
     owner, rollback = _owner_and_rollback(c, run.workflow)
     if not a.json:
-        return fmt.run_text(run, writes, timeline, details.account, owner, rollback)
+        return fmt.run_text(
+            run, writes, timeline, details.account, owner, rollback, details.prompts
+        )
     return fmt.to_json(
         {
             "run": run.to_dict() | {"owner": owner, "rollback": rollback},
             "account": details.account.to_dict(),
             "writes": [w.to_dict() for w in writes],
+            "prompts": [p.to_dict() for p in details.prompts],
             "timeline": [e.to_dict() for e in timeline],
         }
     )

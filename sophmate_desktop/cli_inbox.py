@@ -102,6 +102,7 @@ def cmd_inbox_show(c: Console, a: argparse.Namespace) -> str:
             ("target", row.target),
             ("summary", row.summary),
             ("customer-facing", row.customer_facing),
+            ("AI-drafted", row.ai_drafted),
             ("status", row.status_text),
             ("created", row.created_at),
             ("decided", _decided(row)),

@@ -343,7 +343,7 @@ def _add_settings(sub: Any) -> None:
     secrets = listing(lambda c, a: c.list_secrets(), fmt.SECRET_COLUMNS, "No secrets.")
     _leaf(g, "list", secrets, "list secret names (never values)", json_flag=True)
 
-    g = _group(sub, "connection", "providers the actions use: SMTP, HTTP, commands")
+    g = _group(sub, "connection", "providers the actions use: SMTP, HTTP, commands, AI (llm)")
     connections = listing(
         lambda c, a: c.list_connections(), fmt.CONNECTION_COLUMNS, "No connections."
     )
@@ -351,7 +351,7 @@ def _add_settings(sub: Any) -> None:
     text = "create or change a connection (a change pauses the workflows that use it)"
     p = _leaf(g, "set", settings.cmd_connection_set, text, json_flag=True)
     p.add_argument("name", metavar="NAME")
-    p.add_argument("--kind", required=True, choices=["smtp", "http", "command"])
+    p.add_argument("--kind", required=True, choices=["smtp", "http", "command", "llm"])
     p.add_argument("--settings", required=True, type=fmt.json_object, metavar="JSON")
     p.add_argument("--staging-settings", type=fmt.json_object, metavar="JSON")
     p.add_argument("--secret-ref", metavar="NAME", help="the secret the connection uses")

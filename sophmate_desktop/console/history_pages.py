@@ -29,7 +29,8 @@ from sophmate_desktop.domain.run_account import RunAccount
 from sophmate_desktop.secrets import mask_known_values
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import AuditEvent, Category, Run, Workflow, Write
-from sophmate_desktop.store.rows import AuditRow, RunRow, WriteRow
+from sophmate_desktop.store.rows import AuditRow, PromptCallRow, RunRow, WriteRow
+from sophmate_desktop.store.transitions.prompt_calls import prompt_call_rows
 from sophmate_desktop.store.workflows import load_workflow, switch_states, workflow_block
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ class RunDetails:
     account: RunAccount
     writes: tuple[WriteRow, ...]
     timeline: tuple[AuditRow, ...]
+    prompts: tuple[PromptCallRow, ...] = ()  # the calls of its prompt steps
 
 
 RUN_SORT_KEYS: dict[str, Any] = {
@@ -124,7 +126,9 @@ class HistoryPageOps:
         run = queries.get_run_row(run_id)
         writes = tuple(self.run_writes(run_id))
         timeline = tuple(self.run_timeline(run_id))
-        return RunDetails(run, self._account(run, writes, timeline), writes, timeline)
+        prompts = tuple(prompt_call_rows(run_id))
+        account = self._account(run, writes, timeline)
+        return RunDetails(run, account, writes, timeline, prompts)
 
     def run_account(self: Console, run_id: int) -> RunAccount:
         """The run in plain language: what started it, what it planned, who decided

@@ -43,6 +43,7 @@ class InboxRow:
     comment: str | None
     error: str | None
     claimed_by: str | None = None  # the engine applying it
+    ai_drafted: bool = False  # its content came from a prompt step's answer
     approvals_given: int = 0
     approvals_needed: int = 1
     refusal: str | None = None  # why the current person may not approve it now
@@ -83,6 +84,7 @@ _ROW_FIELDS = (
     Write.comment,
     Write.error,
     Write.claimed_by,
+    Write.ai_drafted,
 )
 
 
@@ -127,6 +129,7 @@ _SORTS: dict[str, tuple[Any, bool, str]] = {
     "summary": (Write.summary, False, "summary"),
     "age": (Write.id, True, "id"),
     "customer_facing": (Write.customer_facing, False, "customer_facing"),
+    "ai_drafted": (Write.ai_drafted, False, "ai_drafted"),
     "status": (Write.status, False, "status"),
 }
 INBOX_SORT_KEYS = tuple(_SORTS)

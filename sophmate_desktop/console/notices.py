@@ -33,6 +33,7 @@ EFFECT_LABELS = {
     EffectKind.COMMAND.value: "commands",
     EffectKind.FILE.value: "file writes",
     EffectKind.CUSTOMER_FACING.value: "customer-facing",
+    EffectKind.AI.value: "AI prompts",
 }
 SORT_FIELDS = {
     "at": Notification.at,

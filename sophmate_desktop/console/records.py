@@ -9,6 +9,7 @@ from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.errors import BadInput, SecretsUnavailable
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.llm import changes_provider, llm_settings
 from sophmate_desktop.domain.names import POLICY_ACTOR, AuditAction, EventKind
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Connection, SecretRef, Setting, Workflow
@@ -19,7 +20,7 @@ from sophmate_desktop.store.transitions.outcomes import auto_pause_workflow
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
 
-CONNECTION_KINDS = ("smtp", "http", "command")
+CONNECTION_KINDS = ("smtp", "http", "command", "llm")
 SECRET_LIKE_KEYS = ("password", "passwd", "secret", "token", "api_key", "apikey")
 
 
@@ -122,6 +123,10 @@ class RecordOps:
         _check_no_inline_secrets(settings, "settings")
         if staging_settings is not None:
             _check_no_inline_secrets(staging_settings, "staging_settings")
+        if kind == "llm":  # checked now: a bad price or URL fails here, not in a run
+            llm_settings(settings, "settings")
+            if staging_settings:
+                llm_settings(staging_settings, "staging_settings")
         now = utcnow()
         new = {
             "kind": kind,
@@ -147,10 +152,14 @@ class RecordOps:
                 Connection.update(changed_at=now, changed_by=self.actor, **new).where(
                     Connection.id == conn.id
                 ).execute()
+                provider = changes_provider(old["kind"], kind, old, new)
                 self.audit(
-                    AuditAction.CONNECTION_CHANGED, subject=name, details={"changed": changed}
+                    AuditAction.CONNECTION_CHANGED,
+                    subject=name,
+                    details={"changed": changed, "provider_change": provider},
                 )
-                self._provider_changed(name, now)
+                if provider:  # an llm's new price or timeout changes no provider
+                    self._provider_changed(name, now)
         return queries.connection_row(Connection.get(Connection.name == name))
 
     def _provider_changed(self: Console, connection: str, now) -> None:

@@ -20,6 +20,7 @@ from sophmate_desktop.domain.run_account import (
     MODE_WORDS,
     STAGE_WORDS,
     RunAccount,
+    cost_text,
     human_size,
     parse_at,
     plural,
@@ -292,7 +293,12 @@ class _Story(Story):
                 state += f" by {w.decided_by}"
             elif w.status == "pending":
                 state = "waiting for approval"
-            extra = " (customer-facing)" if w.customer_facing else ""
+            marks = [
+                m
+                for m, on in (("customer-facing", w.customer_facing), ("AI-drafted", w.ai_drafted))
+                if on
+            ]
+            extra = f" ({', '.join(marks)})" if marks else ""
             lines.append(f"{w.kind} to {w.target}{extra}: {state}")
         if len(self.writes) > MAX_BULLETS:
             lines.append(f"… and {len(self.writes) - MAX_BULLETS} more")
@@ -326,6 +332,46 @@ def _headline(story: _Story) -> str:
     return text
 
 
+MAX_PROMPT_LINES = 3
+
+
+def _call_words(details: dict[str, Any]) -> str:
+    """'asked gpt-x about row 3: 412 tokens, 0.0021'."""
+    record = details.get("record_number")
+    about = f"row {record}" if record is not None else "the input"
+    tokens = int(details.get("tokens_in") or 0) + int(details.get("tokens_out") or 0)
+    text = f"asked {details.get('model') or 'the model'} about {about}: {tokens:,} tokens, "
+    text += cost_text(float(details.get("cost") or 0))
+    return text + (" (failed)" if details.get("status") == "failed" else "")
+
+
+def prompt_sentences(calls: Sequence[AuditRow]) -> list[str]:
+    """What the run's prompt steps asked, in a sentence or two."""
+    details = [ev.details or {} for ev in calls]
+    asked = [d for d in details if d.get("status") != "placeholder"]
+    out = []
+    if asked:
+        shown = "; ".join(_call_words(d) for d in asked[:MAX_PROMPT_LINES])
+        if len(asked) <= MAX_PROMPT_LINES:
+            out.append(f"Its prompt steps {shown}.")
+        else:
+            tokens = sum(
+                int(d.get("tokens_in") or 0) + int(d.get("tokens_out") or 0) for d in asked
+            )
+            cost = sum(float(d.get("cost") or 0) for d in asked)
+            out.append(
+                f"Its prompt steps made {plural(len(asked), 'call')} ({tokens:,} tokens, cost "
+                f"{cost_text(cost)}): {shown}; … and {len(asked) - MAX_PROMPT_LINES} more."
+            )
+    placeholders = len(details) - len(asked)
+    if placeholders:
+        out.append(
+            f"{plural(placeholders, 'placeholder answer')} stood in for the model: no prompt "
+            "was sent (the prompts it would send are on the run)."
+        )
+    return out
+
+
 def build_account(
     run: RunRow,
     writes: Sequence[WriteRow],
@@ -346,6 +392,7 @@ def build_account(
     plan = story.plan()
     if plan:
         first.append(plan)
+    first += prompt_sentences(story.of(AuditAction.PROMPT_CALLED))
     paragraphs = [" ".join(first)]
     middle = story.decisions() + story.applied()
     if middle:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.errors import BadInput, DatabaseError
+from sophmate_desktop.domain.llm import changes_provider
 from sophmate_desktop.store import sql
 from sophmate_desktop.store.database import (
     MIGRATIONS_DIR,
@@ -363,7 +364,21 @@ class SetupOps:
             before = {u.workflow: u.paused for u in self.connection_users(name)}
             row = self.save_connection(name, kind, settings, staging_settings, secret_ref)
             changed = old is not None and row.changed_at != old.changed_at
-            after = self.connection_users(name) if changed else []
+            provider = changed and changes_provider(
+                old.kind,
+                kind,
+                {
+                    "settings": old.settings,
+                    "staging_settings": old.staging_settings,
+                    "secret_ref": old.secret_ref,
+                },
+                {
+                    "settings": dict(settings),
+                    "staging_settings": staging_settings,
+                    "secret_ref": secret_ref,
+                },
+            )
+            after = self.connection_users(name) if provider else []
         return ConnectionSaved(
             row=row,
             created=old is None,

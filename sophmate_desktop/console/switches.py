@@ -171,6 +171,12 @@ class SwitchOps:
             )
         return names
 
+    def category_spending(self: Console, name: str) -> tuple[float, float]:
+        """What a category spent today and this month (UTC), as its budgets count it."""
+        from sophmate_desktop.store.transitions.budget import spending
+
+        return spending(name)
+
     def category_budget(self: Console, name: str) -> BudgetRow:
         cat = queries.get_category(name)
         return BudgetRow(cat.name, cat.budget_per_day, cat.budget_per_month)
@@ -276,6 +282,7 @@ class SwitchOps:
                 Workflow.name.alias("wf"),
                 Workflow.paused.alias("wf_paused"),
                 Workflow.paused_reason.alias("wf_reason"),
+                Workflow.definition.alias("wf_definition"),
             )
             .join(Workflow)
             .join(Category)
@@ -284,7 +291,10 @@ class SwitchOps:
         )
         blocked: dict[int, str] = {}
         for row in rows:
-            sw = policy.blocking_switch(switches, category=row.cat, effects=())
+            # A run that would ask an AI provider stays held while `ai` is paused.
+            steps = (row.wf_definition or {}).get("steps") or []
+            effects = [EffectKind.AI] if any(s.get("action") == "prompt" for s in steps) else []
+            sw = policy.blocking_switch(switches, category=row.cat, effects=effects)
             if sw is not None:
                 blocked[row.id] = policy.switch_refusal_text(sw)
             elif row.wf_paused:

@@ -25,7 +25,8 @@ from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Run, Workflow
-from sophmate_desktop.store.rows import RunRow, WorkflowRow, WriteRow
+from sophmate_desktop.store.rows import PromptCallRow, RunRow, WorkflowRow, WriteRow
+from sophmate_desktop.store.transitions.prompt_calls import prompt_call_rows
 
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
@@ -66,6 +67,7 @@ class WorkflowOverview(WorkflowRow):
 class DryRunResult:
     run: RunRow
     writes: tuple[WriteRow, ...]
+    prompts: tuple[PromptCallRow, ...] = ()  # what its prompt steps sent, or would send
 
 
 def next_stage(stage: str | Stage) -> Stage | None:
@@ -253,4 +255,6 @@ class WorkflowPageOps:
                 engine.stop()
                 for stop in unsubscribe:
                     stop()
-        return DryRunResult(self.get_run(run_id), tuple(self.run_writes(run_id)))
+        return DryRunResult(
+            self.get_run(run_id), tuple(self.run_writes(run_id)), tuple(prompt_call_rows(run_id))
+        )

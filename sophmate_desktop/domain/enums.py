@@ -51,6 +51,7 @@ class EffectKind(StrEnum):
     COMMAND = "command"
     FILE = "file"
     CUSTOMER_FACING = "customer_facing"
+    AI = "ai"  # prompt steps: every call to an AI provider (a read, at plan time)
 
 
 class ReviewKind(StrEnum):
@@ -93,6 +94,7 @@ BUILTIN_ACTION_EFFECTS: dict[str, EffectKind] = {
     "http_request": EffectKind.HTTP,
     "send_email": EffectKind.EMAIL,
     "run_command": EffectKind.COMMAND,
+    "prompt": EffectKind.AI,
 }
 
 # Write kinds whose apply can be checked and finished after a crash.

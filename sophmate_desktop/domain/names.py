@@ -28,6 +28,7 @@ class AuditAction(StrEnum):
     HELD_REPLAYED = "held.replayed"
     HELD_DISCARDED = "held.discarded"
     NOTICE_ACKNOWLEDGED = "notice.acknowledged"
+    PROMPT_CALLED = "prompt.called"
     REVIEW_DUE = "review.due"
     REVIEW_RECORDED = "review.recorded"
     RUN_QUEUED = "run.queued"

@@ -136,17 +136,21 @@ def approval_decision(
     customer_facing: bool,
     clean_approved_runs: int,
     gate_tightened: bool,
+    ai_drafted: bool = False,
 ) -> GateDecision:
     """Whether a write of a run in `mode` waits in the inbox, and why.
 
     `clean_approved_runs` counts runs approved and applied without failure;
     `gate_tightened` says a failed run or a change to the workflow or one of its
-    connections came after the gate was relaxed.
+    connections came after the gate was relaxed. A customer-facing write drafted by
+    an AI (`ai_drafted`) always waits: no override and no clean runs relax that.
     """
     if RunMode(mode) is RunMode.DRY_RUN:
         return GateDecision(True, "dry run: planned only")
     if approval is None:
         return GateDecision(True, "no approval gate declared")
+    if customer_facing and ai_drafted:
+        return GateDecision(True, "AI-drafted customer-facing output always needs approval")
     if customer_facing and not approval.customer_facing_override:
         return GateDecision(True, "customer-facing output always needs approval")
     try:

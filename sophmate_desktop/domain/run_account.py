@@ -67,6 +67,15 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
+def cost_text(cost: float | None) -> str:
+    """A call's cost: "0.0021", and a local model's fraction of that "0.0000081"."""
+    if not cost:
+        return "0"
+    if cost >= 0.0001:
+        return f"{cost:.4f}"
+    return f"{cost:.10f}".rstrip("0")
+
+
 def human_size(size: int | None) -> str | None:
     """Bytes as people read them: 950 B, 3.2 kB, 12.0 MB."""
     if size is None:

@@ -120,6 +120,7 @@ class WorkflowDefinition:
     # The engine (or pool of engines) that watches its folder, plans its runs and applies
     # its writes; None: any engine of the database (a single desktop).
     runs_on: str | None = None
+    dry_run_prompts: bool = False  # a dry run asks the provider (else: placeholder answers)
 
     @property
     def connections(self) -> tuple[str, ...]:
@@ -136,3 +137,35 @@ class WorkflowDefinition:
     @property
     def sends_customer_facing(self) -> bool:
         return any(s.customer_facing for s in self.steps)
+
+    @property
+    def prompts(self) -> bool:
+        """Whether a step asks an AI provider (its effect kind `ai`)."""
+        return any(s.action == "prompt" for s in self.steps)
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [t for item in value for t in _texts(item)]
+    if isinstance(value, dict):
+        return [t for item in value.values() for t in _texts(item)]
+    return []
+
+
+def step_reads_answers(step: StepSpec) -> bool:
+    """Whether the step's templates read `steps` (a prompt's answer): its writes are
+    then AI-drafted. A template that does not compile reads nothing here (planning
+    reports it)."""
+    from sophmate_desktop.domain.templates import TemplateError, referenced_names
+
+    for text in _texts(step.params):
+        if "steps" not in text:
+            continue
+        try:
+            if "steps" in referenced_names(text):
+                return True
+        except TemplateError:
+            continue
+    return False

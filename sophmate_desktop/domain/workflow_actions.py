@@ -12,6 +12,8 @@ from sophmate_desktop.domain.enums import (
     BUILTIN_ACTION_EFFECTS,
     EffectKind,
 )
+from sophmate_desktop.domain.llm import ANSWER_NAME
+from sophmate_desktop.domain.templates import TemplateError, referenced_secrets
 from sophmate_desktop.domain.workflow import (
     WorkflowDefinition,
 )
@@ -26,6 +28,7 @@ from sophmate_desktop.domain.workflow_fields import (
     choice_field,
     describe,
     index_path,
+    int_field,
     join_path,
     json_field,
     no_secret_in_argv,
@@ -35,6 +38,7 @@ from sophmate_desktop.domain.workflow_fields import (
     template_field,
     template_map_field,
     templates_field,
+    text_field,
 )
 from sophmate_desktop.domain.workflow_scope import (
     check_addresses,
@@ -50,10 +54,14 @@ ACTION_KEYS: dict[str, tuple[str, ...]] = {
     "http_request": ("method", "url", "path", "headers", "body", "json", "timeout_s"),
     "send_email": ("to", "cc", "subject", "body"),
     "run_command": ("argv", "timeout_s", "cwd", "env", "stdin"),
+    "prompt": ("system", "prompt", "max_tokens", "json_schema", "as"),
 }
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 CUSTOM_ACTION_KEYS = ("with", "effect")
-CUSTOM_EFFECTS = tuple(k.value for k in EffectKind if k is not EffectKind.CUSTOMER_FACING)
+# `ai` covers prompt steps, reads at plan time: a plug-in's writes are another kind.
+CUSTOM_EFFECTS = tuple(
+    k.value for k in EffectKind if k not in (EffectKind.CUSTOMER_FACING, EffectKind.AI)
+)
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -161,6 +169,52 @@ def _run_command(ctx: Ctx, m: dict, p: str) -> None:
     template_field(ctx, m, p, "stdin")
 
 
+def _prompt(ctx: Ctx, m: dict, p: str) -> None:
+    if not has_value(m, "connection"):
+        ctx.error(join_path(p, "connection"), "required: a prompt goes to an llm connection")
+    if m.get("customer_facing") is True:
+        ctx.error(
+            join_path(p, "customer_facing"),
+            "a prompt writes nothing: mark the step that sends its answer customer-facing",
+        )
+    for key in ("system", "prompt"):
+        text = template_field(ctx, m, p, key, required=key == "prompt", blank_ok=key == "system")
+        if text is not None and "secret" in text:
+            try:
+                secrets = referenced_secrets(text)
+            except TemplateError:
+                secrets = set()  # check_template has named it
+            if secrets:
+                ctx.error(
+                    join_path(p, key),
+                    f"a secret ({', '.join(sorted(secrets))}) may not be sent to an AI provider",
+                )
+    int_field(ctx, m, p, "max_tokens", 1, 200_000, 1024)
+    name = text_field(ctx, m, p, "as", what="answer name")
+    if name is not None and not ANSWER_NAME.fullmatch(name):
+        ctx.error(
+            join_path(p, "as"),
+            f"{short(name)} is not a valid answer name: lower-case letters, digits and _, "
+            "starting with a letter (later steps read it as steps.NAME)",
+        )
+    if has_value(m, "json_schema"):
+        _json_schema(ctx, m["json_schema"], join_path(p, "json_schema"))
+
+
+def _json_schema(ctx: Ctx, schema: object, path: str) -> None:
+    if schema is BAD:
+        return
+    if not isinstance(schema, dict):
+        ctx.error(path, f"expected a JSON Schema (a mapping), got {describe(schema)}")
+        return
+    import jsonschema  # only files with a json_schema pay for it
+
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(part) for part in exc.absolute_path)
+        ctx.error(path, f"not a valid JSON Schema{' at ' + where if where else ''}: {exc.message}")
+
 
 BUILTIN_CHECKS: dict[str, Callable[[Ctx, dict, str], None]] = {
     "write_file": _write_file,
@@ -169,6 +223,7 @@ BUILTIN_CHECKS: dict[str, Callable[[Ctx, dict, str], None]] = {
     "http_request": _http_request,
     "send_email": _send_email,
     "run_command": _run_command,
+    "prompt": _prompt,
 }
 
 

@@ -32,6 +32,8 @@ Top level
                engine's plan_timeout_s setting, 30)
   max_writes   1..10**9 or `none` (default 10000): writes one run may plan; a run
                over it fails before planning, with nothing stored
+  dry_run_prompts  true/false (default false): a dry run sends its prompts to the
+               provider; otherwise it plans with a marked placeholder answer
 
 trigger
   folder       a folder to watch (`~` is kept as written, expanded when watching)
@@ -73,6 +75,12 @@ steps: each step is a mapping with `action` (required) and the common keys
                 variable name to template); stdin (template: text written to the
                 command's standard input). A secret goes in env or stdin, never in
                 argv (every user can read a process's arguments): refused there
+  prompt        connection (an llm connection, required); prompt (template,
+                required) and system (template): sent at plan time, never a secret;
+                max_tokens 1..200000 (default 1024); json_schema (a JSON Schema: the
+                answer must parse and validate); as (a name: later steps read
+                steps.NAME.text and steps.NAME.json). Writes nothing itself; a
+                step whose templates read `steps` makes AI-drafted writes
   Any other action name (a slug not close to a built-in name) is a custom plug-in
   action; its keys are with (mapping; text leaves are templates) and effect
   (email|http|command|file: which kill switch covers it; default command).
@@ -348,8 +356,17 @@ def definition_to_dict(defn: WorkflowDefinition) -> dict[str, Any]:
         if value is not None:
             out[key] = value if isinstance(value, str | float) else _plain(value)
     out.update(_max_writes_entry(defn))
+    out.update(_optional_entries(defn))
+    return out
+
+
+def _optional_entries(defn: WorkflowDefinition) -> dict[str, Any]:
+    """The keys a definition leaves out while they say nothing."""
+    out: dict[str, Any] = {}
     if defn.runs_on is not None:
         out["runs_on"] = defn.runs_on
+    if defn.dry_run_prompts:
+        out["dry_run_prompts"] = True
     return out
 
 

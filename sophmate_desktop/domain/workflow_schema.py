@@ -33,6 +33,7 @@ from sophmate_desktop.domain.workflow import (
     StepSpec,
     TriggerSpec,
     WorkflowDefinition,
+    step_reads_answers,
 )
 from sophmate_desktop.domain.workflow_actions import (
     ACTION_KEYS,
@@ -69,6 +70,7 @@ TOP_LEVEL_KEYS = tuple(f.name for f in fields(WorkflowDefinition))
 PARAM_DEFAULTS: dict[str, dict[str, Any]] = {
     "http_request": {"method": "POST", "timeout_s": 30},
     "run_command": {"timeout_s": 60},
+    "prompt": {"max_tokens": 1024},
 }
 FOR_EACH = ("rows", "items")
 assert set(ACTION_KEYS) == set(BUILTIN_ACTION_EFFECTS)
@@ -293,7 +295,29 @@ def _steps(ctx: Ctx, doc: dict, reads: str | None) -> tuple[StepSpec, ...]:
     if not value:
         ctx.error("steps", "must list at least one step")
     steps = [_step(ctx, item, index_path("steps", i), reads) for i, item in enumerate(value)]
+    _check_answer_names(ctx, steps)
     return tuple(s for s in steps if s is not None)
+
+
+def _check_answer_names(ctx: Ctx, steps: list[StepSpec | None]) -> None:
+    """Each prompt's `as` names one answer; a step reads `steps` only after a prompt."""
+    seen: dict[str, int] = {}
+    for i, step in enumerate(steps):
+        if step is None:  # its errors are reported; what follows it is not judged
+            return
+        name = step.params.get("as") if step.action == "prompt" else None
+        if name is not None and name in seen:
+            ctx.error(
+                join_path(index_path("steps", i), "as"),
+                f"{name!r} already names the answer of steps[{seen[name]}]",
+            )
+        if step.action != "prompt" and not seen and step_reads_answers(step):
+            ctx.error(
+                index_path("steps", i),
+                "reads steps.NAME, but no earlier prompt step names its answer with `as`",
+            )
+        if name is not None:
+            seen.setdefault(name, i)
 
 
 # --- the document ---------------------------------------------------------------------
@@ -342,6 +366,7 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
     plan_timeout = number_field(ctx, doc, "", "plan_timeout_s", 0, 3600, None, above=True)
     max_writes = _max_writes(ctx, doc)
     runs_on = text_field(ctx, doc, "", "runs_on", pattern=ENGINE_NAME, what="engine or pool name")
+    dry_run_prompts = bool_field(ctx, doc, "", "dry_run_prompts", False)
     if ctx.errors:
         raise ctx.fail()
     return WorkflowDefinition(
@@ -362,4 +387,5 @@ def validate(ctx: Ctx, doc: Any) -> WorkflowDefinition:
         plan_timeout_s=float(plan_timeout) if plan_timeout is not None else None,
         max_writes=max_writes,
         runs_on=runs_on,
+        dry_run_prompts=dry_run_prompts,
     )

@@ -15,12 +15,13 @@ from peewee import Database
 
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
-from sophmate_desktop.domain.enums import BUILTIN_ACTION_EFFECTS, RunStatus
+from sophmate_desktop.domain.enums import BUILTIN_ACTION_EFFECTS, EffectKind, RunStatus
 from sophmate_desktop.domain.names import AuditAction, EventKind
 from sophmate_desktop.engine import plan_stream
 from sophmate_desktop.engine.actions import affected_records
 from sophmate_desktop.engine.actions.base import (
     Cancelled,
+    Held,
     PlanContext,
     TriggerFile,
 )
@@ -30,6 +31,12 @@ from sophmate_desktop.engine.handles import InFlight, InFlightTable, wait_reaped
 from sophmate_desktop.engine.inputs import check_max_writes, expected_writes, read_input
 from sophmate_desktop.engine.plan_guard import DEFAULT_PLAN_TIMEOUT_S, PlanGuard
 from sophmate_desktop.engine.plan_guard import guarded_plan_step as plan_step
+from sophmate_desktop.engine.prompt_runs import (
+    hold_run,
+    prompt_access,
+    provider_error,
+    record_calls,
+)
 from sophmate_desktop.engine.recording import DatabaseHealth, OutcomeRecorder
 from sophmate_desktop.engine.replan import (
     record_connection_state,
@@ -158,20 +165,33 @@ class Executor(WriteApplying):
     def _plan_guarded(
         self, run: Run, wf: LoadedWorkflow, item: InFlight, memo: BatchMemo
     ) -> Plan | None:
-        """The run's plan, or None when it ended otherwise (stopped, held, failed)."""
+        """The run's plan, or None when it ended otherwise (stopped, held, failed);
+        the prompt calls such a run made are recorded all the same."""
+        calls: list[dict] = []
+        if wf.definition.prompts:
+            item.effects = (EffectKind.AI,)  # the `ai` switch reaches it in flight
         try:
             self._check_plugins(wf, run.id)
             if plan_stream.streams(run, wf, self.stream_min_bytes):
                 self._plan_and_store_streamed(run, wf, item, memo.clean)
                 return None
-            return self._plan(run, wf, item, memo)
+            return self._plan(run, wf, item, memo, calls)
+        except Held as exc:
+            record_calls(self.db, run.id, wf, calls)
+            self._held(run.id, item, str(exc))
         except Cancelled:
+            record_calls(self.db, run.id, wf, calls)
             self._stopped(run.id, item)
         except PluginChanged:
             pass
         except Exception as exc:
+            record_calls(self.db, run.id, wf, calls)
             self._record_failure(run.id, exc, item, wf)
         return None
+
+    def _held(self, run_id: int, item: InFlight, reason: str) -> None:
+        if hold_run(self.db, run_id, None, reason):
+            self._publish(EventKind.RUN_HELD, run=run_id, workflow=item.workflow)
 
     def _store(self, ready: list[tuple[Plan, InFlight]]) -> None:
         """Record the plans in one transaction (one by one if that fails, so that one
@@ -201,9 +221,13 @@ class Executor(WriteApplying):
             self._enqueue_writes(auto)
 
     def _stopped(self, run_id: int, item: InFlight) -> None:
-        """Planning stopped: a shutdown queues the run again, a kill switch cancels it."""
+        """Planning stopped: a shutdown queues the run again, the `ai` switch holds it,
+        another kill switch cancels it."""
         if item.shutdown and requeue_stopped_run(self.db, run_id):
             self._publish(EventKind.RUN_QUEUED, run=run_id, workflow=item.workflow)
+            return
+        if item.hold and not item.shutdown:
+            self._held(run_id, item, item.reason or "AI prompts are paused")
             return
         cancel_run(self.db, run_id, item.reason or "stopped by a kill switch")
         self._publish(EventKind.RUN_CANCELLED, run=run_id, workflow=item.workflow)
@@ -239,7 +263,22 @@ class Executor(WriteApplying):
             "traceback": mask(traceback.format_exc())[-8000:],
             "exception": type(exc).__name__,
         }
-        outcome = fail_run(self.db, run_id, error, diagnostics)
+        provider = provider_error(exc)
+        if provider is not None:
+            diagnostics["provider"] = {
+                "status": provider.status,
+                "request_id": provider.request_id,
+                "retryable": provider.retryable,
+                "retry_after_s": provider.retry_after_s,
+            }
+        outcome = fail_run(
+            self.db,
+            run_id,
+            error,
+            diagnostics,
+            retryable=provider is None or provider.retryable,
+            not_before_s=(provider.retry_after_s or 0.0) if provider else 0.0,
+        )
         if outcome.final:
             self._publish(
                 EventKind.RUN_FAILED,
@@ -350,6 +389,7 @@ class Executor(WriteApplying):
                 run.trigger_hash or "",
             )
         settings, kinds, changed = connection_state(wf.definition.connections, run.mode)
+        prompts = prompt_access(self.db, run, wf, self._secrets.get)
         ctx = PlanContext(
             workflow=wf.definition,
             run_id=run.id,
@@ -360,23 +400,40 @@ class Executor(WriteApplying):
             connections=settings,
             connection_kinds=kinds,
             resolved_folders={} if folders is None else folders,
+            prompts=prompts,
         )
         return ctx, nbytes, changed
 
-    def _plan(self, run: Run, wf: LoadedWorkflow, item: InFlight, memo: BatchMemo) -> Plan:
+    def _plan(
+        self,
+        run: Run,
+        wf: LoadedWorkflow,
+        item: InFlight,
+        memo: BatchMemo,
+        calls: list[dict] | None = None,
+    ) -> Plan:
         ctx, nbytes, changed = self._plan_context(run, wf, folders=memo.folders)
+        if calls is not None:
+            ctx.prompt_calls = calls
         check_max_writes(wf.definition, expected_writes(wf.definition, ctx.input))
         planned = []
         for index, step in enumerate(wf.definition.steps):
             if item.cancelled.is_set():
                 raise Cancelled(item.reason)
-            planned.extend(plan_step(step, ctx, index))
+            made = len(ctx.prompt_calls)
+            try:
+                planned.extend(plan_step(step, ctx, index))
+            finally:
+                for call in ctx.prompt_calls[made:]:
+                    call["step"] = index
         if item.cancelled.is_set():
             raise Cancelled(item.reason)
         check_max_writes(wf.definition, len(planned))  # a step may make several
         record_connection_state(planned, changed)
         clean_runs = self._clean_runs(run, wf, memo.clean)
-        return Plan(run.id, wf, planned, nbytes, clean_runs, affected_records(planned))
+        return Plan(
+            run.id, wf, planned, nbytes, clean_runs, affected_records(planned), ctx.prompt_calls
+        )
 
     def stop_items(self, stopping: list[tuple[InFlight, str]]) -> None:
         """On the monitor: stop what a pause covers. Every command is killed before any

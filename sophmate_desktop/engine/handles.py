@@ -36,6 +36,7 @@ class InFlight:
     finish_done: threading.Event = field(default_factory=threading.Event)
     finished_by_monitor: bool = False
     shutdown: bool = False  # cancelled because the engine stops, not by a kill switch
+    hold: bool = False  # stopped by an effect switch (`ai`): the run is held, not cancelled
     started: float = field(default_factory=time.monotonic)  # the plan time limit counts from it
     # Told of each command started, to record it in the database (engine/lifeline.py).
     on_process: Callable[[InFlight, Any], None] | None = None

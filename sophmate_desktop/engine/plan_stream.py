@@ -54,6 +54,8 @@ def streams(run: Run, wf: LoadedWorkflow, min_bytes: int = STREAM_MIN_BYTES) -> 
         return False
     if any(s.action not in BUILTIN_ACTION_EFFECTS for s in defn.steps):
         return False
+    if defn.prompts:  # answers flow from step to step: planned whole
+        return False
     if _reads_whole_input(defn):
         return False
     try:

@@ -49,4 +49,9 @@ def replan_from_steps(
     position = payload["expect"]["position"]
     if position >= len(planned) or planned[position].kind != kind:
         raise ActionError("the run's plan changed: the write has no counterpart now")
+    if planned[position].ai_drafted:  # its text would be a placeholder, not an answer
+        raise ActionError(
+            "an AI-drafted write is not planned again without asking the provider: "
+            "run the workflow again for a new draft"
+        )
     return planned[position]

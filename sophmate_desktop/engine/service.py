@@ -39,6 +39,7 @@ from sophmate_desktop.engine.preview import (
     file_sha256_or_none,
     plan_preview,
 )
+from sophmate_desktop.engine.prompt_runs import blocks_by_effect
 from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue, target_key
 from sophmate_desktop.engine.recording import DB_FAULTS, DatabaseHealth, OutcomeRecorder
 from sophmate_desktop.engine.takeover import held_by_dead, take_over
@@ -439,9 +440,10 @@ class Engine(EngineWaiting):
         }
         stopping: list[tuple[InFlight, str]] = []
         for item in self.inflight.snapshot():
-            effects = item.effects if item.kind == "write" else ()
-            sw = policy.blocking_switch(switches, category=item.category, effects=effects)
+            # A run's only effect is `ai` while it plans prompt steps (engine/prompt_runs.py).
+            sw = policy.blocking_switch(switches, category=item.category, effects=item.effects)
             if sw is not None:
+                item.hold = item.kind == "run" and blocks_by_effect(sw)
                 stopping.append((item, policy.switch_refusal_text(sw)))
             elif item.workflow in paused_workflows:  # its runs and its writes alike
                 reason = f"workflow {item.workflow} is paused: {paused_workflows[item.workflow]}"

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from peewee import (
+    SQL,
     AutoField,
     BigIntegerField,
     BooleanField,
@@ -162,6 +163,8 @@ class Write(BaseModel):
     claimed_by = CharField(null=True, max_length=128)  # host:pid of the applying engine
     attempt = IntegerField(default=1)  # apply attempts so far, this one included
     next_attempt_at = DateTimeField(null=True)  # a retried write is not applied before
+    # its content came from a prompt step (a database default too: see migration 0025)
+    ai_drafted = BooleanField(default=False, constraints=[SQL("DEFAULT FALSE")])
 
     class Meta:
         indexes = (
@@ -169,6 +172,35 @@ class Write(BaseModel):
             (("run", "seq"), True),
             (("workflow", "status"), False),
         )
+
+
+class PromptCall(BaseModel):
+    """One call of a prompt step to an AI provider (or its dry-run placeholder)."""
+
+    run_id = IntegerField()
+    seq = IntegerField()
+    step = IntegerField()  # the step's index (from 0)
+    step_name = CharField(max_length=64, null=True)  # its `as`
+    record_number = IntegerField(null=True)  # with for_each: which record (from 1)
+    connection = CharField(max_length=64)
+    provider = CharField(max_length=16)  # openai | anthropic
+    model = CharField(max_length=128)
+    status = CharField(max_length=16)  # answered | placeholder | failed
+    system = TextField(default="")  # rendered, secrets masked
+    prompt = TextField(default="")
+    answer = TextField(default="")
+    tokens_in = IntegerField(default=0)
+    tokens_out = IntegerField(default=0)
+    latency_ms = DoubleField(default=0.0)
+    cost = DoubleField(default=0.0)
+    request_id = CharField(max_length=128, null=True)
+    error = TextField(null=True)
+    attempt = IntegerField(default=1)  # the run's attempt that made it
+    at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "prompt_call"
+        indexes = ((("run_id", "seq"), False),)
 
 
 class WriteApproval(BaseModel):
@@ -374,5 +406,6 @@ CORE_MODELS = [
     EngineProcess,
     ScheduleSlot,
     ScheduleState,
+    PromptCall,
 ]
 ALL_MODELS = [*CORE_MODELS, LedgerEntry]

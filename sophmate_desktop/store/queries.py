@@ -169,6 +169,7 @@ def write_row(w: Write, workflow: str) -> WriteRow:
         attempt=w.attempt,
         next_attempt_at=w.next_attempt_at,
         claimed_by=w.claimed_by,
+        ai_drafted=bool(w.ai_drafted),
     )
 
 

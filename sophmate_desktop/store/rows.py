@@ -105,6 +105,7 @@ class WriteRow(_Row):
     refusal: str | None = None  # why the listing person may not approve it now
     claimed_by: str | None = None  # the engine applying it
     recording: str | None = None  # "applied, recording...": its outcome waits to land
+    ai_drafted: bool = False  # its content came from a prompt step's answer
 
     @property
     def status_text(self) -> str:
@@ -187,3 +188,38 @@ class EngineRow(_Row):
     runs_held: int  # runs it is planning
     writes_held: int  # writes it is applying
     pools: str = ""  # the pools it belongs to, comma-separated
+
+
+@dataclass(frozen=True)
+class PromptCallRow(_Row):
+    """One call of a prompt step to an AI provider, as recorded on its run."""
+
+    run_id: int
+    seq: int
+    step: int
+    step_name: str | None
+    record_number: int | None
+    connection: str
+    provider: str
+    model: str
+    status: str  # answered | placeholder | failed
+    system: str
+    prompt: str
+    answer: str
+    tokens_in: int
+    tokens_out: int
+    latency_ms: float
+    cost: float
+    request_id: str | None
+    error: str | None
+    attempt: int
+    at: datetime
+
+    @property
+    def tokens(self) -> int:
+        return self.tokens_in + self.tokens_out
+
+    @property
+    def about(self) -> str:
+        """'row 3' (for_each) or 'the input'."""
+        return f"row {self.record_number}" if self.record_number is not None else "the input"

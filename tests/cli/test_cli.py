@@ -340,7 +340,14 @@ def test_held_replay_and_discard(cli: Cli) -> None:
 
 def test_effect_switches(cli: Cli) -> None:
     rows = cli("effect", "list", "--json").json()
-    assert {r["name"] for r in rows} == {"email", "http", "command", "file", "customer_facing"}
+    assert {r["name"] for r in rows} == {
+        "email",
+        "http",
+        "command",
+        "file",
+        "customer_facing",
+        "ai",
+    }
     result = cli("effect", "pause", "email", "--reason", "mail relay down")
     assert result.code == 0 and "effect email PAUSED by ana: mail relay down" in result.out
     email = next(line for line in cli("effect", "list").out.splitlines() if " email " in line)

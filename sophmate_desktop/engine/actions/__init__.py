@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from sophmate_desktop.domain.errors import SophmateError
-from sophmate_desktop.domain.workflow import StepSpec
+from sophmate_desktop.domain.workflow import StepSpec, step_reads_answers
 from sophmate_desktop.engine.actions._common import field_error
 from sophmate_desktop.engine.actions.base import (
     Action,
@@ -63,11 +63,15 @@ class RecordContext(PlanContext):
     """A PlanContext whose templates also see the current record (`row` or `item`)."""
 
     record: Mapping[str, Any] = field(default_factory=dict)
+    record_number: int | None = None
     # The step's template context without the record, built once for all its records
     # (the same dict every row would build; its values are shared by the rows).
     base: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def template_context(self, **extra: Any) -> dict[str, Any]:
+        own = self.record_answers.get(self.record_number) if self.record_answers else None
+        if own:  # this record's answers of for_each prompts beside the run's
+            extra = {"steps": {**self.answers, **own}, **extra}
         if self.base is not None:
             return {**self.base, **self.record, **extra}
         return super().template_context(**{**self.record, **extra})
@@ -79,10 +83,11 @@ def _record_contexts(ctx: PlanContext, name: str) -> Callable[[Any], RecordConte
     values = {f.name: getattr(ctx, f.name) for f in fields(PlanContext)}
     values["base"] = PlanContext.template_context(ctx)
 
-    def with_record(value: Any) -> RecordContext:
+    def with_record(value: Any, number: int | None = None) -> RecordContext:
         sub = RecordContext.__new__(RecordContext)
         sub.__dict__.update(values)
         sub.record = {name: value}
+        sub.record_number = number
         return sub
 
     return with_record
@@ -108,7 +113,12 @@ def _located(exc: BaseException, path: str, suffix: str = "") -> ActionError:
 
 
 def _plan_once(
-    action: Action, step: StepSpec, ctx: PlanContext, path: str, suffix: str
+    action: Action,
+    step: StepSpec,
+    ctx: PlanContext,
+    path: str,
+    suffix: str,
+    drafted: bool = False,
 ) -> list[PlannedWrite]:
     try:
         writes = action.plan(step, ctx)
@@ -118,6 +128,8 @@ def _plan_once(
         raise _located(ActionError(f"{type(exc).__name__}: {exc}"), path, suffix)
     if not isinstance(writes, list) or not all(isinstance(w, PlannedWrite) for w in writes):
         raise ActionError(f"{path}: action {step.action!r} did not return a list of writes")
+    # A draft of a placeholder answer (no provider was asked) is shown, never sent.
+    unsendable = drafted and _placeholder_answers(ctx)
     # A built-in action that builds its payloads of text, numbers and lists only
     # needs no proof per write (a plug-in's payload is checked).
     trusted = BUILTINS.get(step.action) is action and getattr(action, "payload_is_json", False)
@@ -128,10 +140,19 @@ def _plan_once(
                 json.dumps(w.payload)
             except (TypeError, ValueError) as exc:
                 raise ActionError(f"{path}: the payload of a write is not JSON: {exc}")
-        # The approval gate reads customer_facing; a step's flag always counts.
-        if w.kind != step.action or (step.customer_facing and not w.customer_facing):
+        # The approval gate reads customer_facing and ai_drafted; a step's flag counts.
+        if (
+            w.kind != step.action
+            or (step.customer_facing and not w.customer_facing)
+            or (drafted and not w.ai_drafted)
+            or (unsendable and w.sendable)
+        ):
             w = replace(
-                w, kind=step.action, customer_facing=w.customer_facing or step.customer_facing
+                w,
+                kind=step.action,
+                customer_facing=w.customer_facing or step.customer_facing,
+                ai_drafted=w.ai_drafted or drafted,
+                sendable=w.sendable and not unsendable,
             )
         checked.append(w)
     return checked
@@ -148,7 +169,7 @@ def plan_step(step: StepSpec, ctx: PlanContext, index: int) -> list[PlannedWrite
     """The writes step number `index` (from 0) wants to make; read-only."""
     path = f"steps[{index}]"
     if step.for_each is None:
-        return _plan_once(_step_action(step, path), step, ctx, path, "")
+        return _plan_once(_step_action(step, path), step, ctx, path, "", _drafted(step))
     name = RECORD_NAMES.get(step.for_each)
     if name is None:
         raise ActionError(f"{path}.for_each: expected rows or items, got {step.for_each!r}")
@@ -175,11 +196,50 @@ def plan_records(
     action = _step_action(step, path)
     name = RECORD_NAMES[step.for_each or "rows"]
     with_record = _record_contexts(ctx, name)
+    if BUILTINS.get(step.action) is action and hasattr(action, "plan_many"):
+        return _plan_many(action, step, with_record, records, first, path, name)
+    drafted = _drafted(step)
     writes: list[PlannedWrite] = []
     for number, record in enumerate(records, start=first):
-        for w in _plan_once(action, step, with_record(record), path, f" ({name} {number})"):
+        sub = with_record(record, number)
+        for w in _plan_once(action, step, sub, path, f" ({name} {number})", drafted):
             writes.append(_of_record(w, number))
     return writes
+
+
+def _plan_many(
+    action: Any,
+    step: StepSpec,
+    with_record: Callable[..., RecordContext],
+    records: Iterable[Any],
+    first: int,
+    path: str,
+    name: str,
+) -> list[PlannedWrite]:
+    """A built-in action that plans a step's records together (prompt: its calls go
+    out side by side); an error names the record it is about."""
+    subs = [with_record(r, n) for n, r in enumerate(records, start=first)]
+    try:
+        planned = action.plan_many(step, subs)
+    except SophmateError as exc:
+        number = getattr(exc, "record_number", None)
+        raise _located(exc, path, f" ({name} {number})" if number is not None else "")
+    pairs = zip(subs, planned, strict=True)
+    return [_of_record(w, sub.record_number or first) for sub, ws in pairs for w in ws]
+
+
+def _placeholder_answers(ctx: PlanContext) -> bool:
+    """Whether an answer the templates of `ctx` see is a placeholder."""
+    number = getattr(ctx, "record_number", None)
+    seen = list(ctx.answers.values())
+    if number is not None and ctx.record_answers:
+        seen += (ctx.record_answers.get(number) or {}).values()
+    return any(entry.get("placeholder") for entry in seen)
+
+
+def _drafted(step: StepSpec) -> bool:
+    """A step that reads a prompt's answer (`steps`) makes AI-drafted writes."""
+    return step.action != "prompt" and step_reads_answers(step)
 
 
 def _of_record(w: PlannedWrite, number: int) -> PlannedWrite:

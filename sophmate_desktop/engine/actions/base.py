@@ -36,6 +36,21 @@ class Cancelled(ActionError):
     """A kill switch stopped the work at a checkpoint."""
 
 
+class Held(ActionError):
+    """A prompt step was reached while the `ai` kill switch is paused: the run is held
+    (replayed or discarded later), not failed."""
+
+
+@dataclass
+class PromptAccess:
+    """How a run's prompt steps reach their providers (engine/actions/prompt.py)."""
+
+    live: bool  # False: placeholder answers (a dry run without dry_run_prompts)
+    api_key: Callable[[str], str]  # secret name -> value (keyring), read once per run
+    blocked: str | None = None  # the `ai` switch's refusal when it is paused
+    attempt: int = 1  # the run's attempt (recorded with each call)
+
+
 @dataclass(frozen=True)
 class TriggerFile:
     path: Path
@@ -59,6 +74,15 @@ class PlanContext:
     # Folders of targets resolved so far (engine/actions/paths.py): one plan resolves
     # each folder once, however many targets it has there.
     resolved_folders: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # Prompt steps: the answers so far by `as` name (`steps` in templates), a for_each
+    # prompt's by record number, the calls made (recorded with the plan), and how to
+    # reach a provider (None: a preview or a replan, which never calls one).
+    answers: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    record_answers: dict[int, dict[str, Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    prompt_calls: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
+    prompts: PromptAccess | None = field(default=None, repr=False, compare=False)
 
     def template_context(self, **extra: Any) -> dict[str, Any]:
         f = self.file
@@ -74,6 +98,7 @@ class PlanContext:
                 "paths": [str(p) for p in self.output_paths],
             },
             "input": self.input,
+            "steps": self.answers,
         }
         if f is not None:
             ctx["file"] = {
@@ -102,6 +127,7 @@ class PlannedWrite:
     record_number: int | None = None  # with for_each: which input record (from 1)
     sendable: bool = True  # False: stays planned (e.g. no staging settings for e-mail)
     cost: float = 0.0
+    ai_drafted: bool = False  # its content came from a prompt step's answer
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from sophmate_desktop.engine.actions.command import RunCommand
 from sophmate_desktop.engine.actions.email import SendEmail
 from sophmate_desktop.engine.actions.files import CopyFile, MoveFile, WriteFile
 from sophmate_desktop.engine.actions.http import HttpRequest
+from sophmate_desktop.engine.actions.prompt import Prompt
 from sophmate_desktop.engine.actions.undo_file import UndoFile
 
 GROUP = "sophmate_desktop.actions"
@@ -35,6 +36,7 @@ BUILTINS: dict[str, Action] = {
         HttpRequest(),
         SendEmail(),
         RunCommand(),
+        Prompt(),
         UndoFile(),
     )
 }

@@ -15,7 +15,7 @@ from peewee import Database, fn
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.names import POLICY_ACTOR, AuditAction
 from sophmate_desktop.store import audit
-from sophmate_desktop.store.models import Category, Run, Workflow
+from sophmate_desktop.store.models import Category, PromptCall, Run, Workflow
 from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.transitions.runs import hold_queued_runs
 
@@ -39,7 +39,9 @@ def period_start(period: str, now: dt.datetime) -> dt.datetime:
 
 
 def spent_since(category_id: int, since: dt.datetime) -> float:
-    """Cost reported by the category's runs started since `since`; dry runs spend nothing."""
+    """Cost reported by the category's runs started since `since`. A dry run writes
+    nothing, so its planned writes spend nothing; the prompts a dry run sent
+    (`dry_run_prompts: true`) were paid for, and count."""
     workflows = Workflow.select(Workflow.id).where(Workflow.category == category_id)
     total = (
         Run.select(fn.COALESCE(fn.SUM(Run.cost), 0.0))
@@ -50,7 +52,27 @@ def spent_since(category_id: int, since: dt.datetime) -> float:
         )
         .scalar()
     )
-    return float(total or 0.0)
+    dry_runs = Run.select(Run.id).where(
+        Run.workflow.in_(workflows), Run.started_at >= since, Run.mode == "dry_run"
+    )
+    prompts = (
+        PromptCall.select(fn.COALESCE(fn.SUM(PromptCall.cost), 0.0))
+        .where(PromptCall.run_id.in_(dry_runs), PromptCall.cost > 0)
+        .scalar()
+    )
+    return float(total or 0.0) + float(prompts or 0.0)
+
+
+def spending(category_name: str, now: dt.datetime | None = None) -> tuple[float, float]:
+    """What the category spent (today, this month), UTC, as its budgets count it."""
+    cat = Category.get_or_none(Category.name == category_name)
+    if cat is None:
+        return 0.0, 0.0
+    now = now or utcnow()
+    return (
+        spent_since(cat.id, period_start("day", now)),
+        spent_since(cat.id, period_start("month", now)),
+    )
 
 
 def budget_reason(spent: float, budget: float, period: str) -> str:

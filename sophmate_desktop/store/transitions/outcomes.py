@@ -42,17 +42,27 @@ class FailureOutcome:
     notified: int | None  # notification id (only after the last retry)
 
 
-def fail_run(db: Database, run_id: int, error: str, diagnostics: dict) -> FailureOutcome:
-    """A run failed: retry with backoff, or fail it for good and apply the pause rule."""
+def fail_run(
+    db: Database,
+    run_id: int,
+    error: str,
+    diagnostics: dict,
+    *,
+    retryable: bool = True,
+    not_before_s: float = 0.0,
+) -> FailureOutcome:
+    """A run failed: retry with backoff, or fail it for good and apply the pause rule.
+    `retryable` False: no retry helps (a provider refused the key); `not_before_s`: the
+    retry waits at least this long (a provider's retry-after)."""
     now = utcnow()
     with queued_transaction(db):
         run = Run.get_by_id(run_id)
         wf_model = Workflow.get_by_id(run.workflow_id)
         wf = load_workflow(wf_model)
         retry = wf.definition.retry
-        limit = retry.limit if retry else 0
+        limit = retry.limit if retry and retryable else 0
         if run.status == RunStatus.RUNNING and run.attempt <= limit:
-            backoff = retry.backoff_s if retry else 0
+            backoff = max(retry.backoff_s if retry else 0, not_before_s)
             retry_event = run_event(
                 AuditAction.RUN_RETRY_SCHEDULED,
                 run_id,

@@ -25,6 +25,7 @@ from sophmate_desktop.store.sql import RawInsert, id_list, queued_transaction
 from sophmate_desktop.store.transitions import gate
 from sophmate_desktop.store.transitions.budget import check_budget
 from sophmate_desktop.store.transitions.events import run_event
+from sophmate_desktop.store.transitions.prompt_calls import insert_prompt_calls, prompt_cost
 from sophmate_desktop.store.workflows import LoadedWorkflow, load_workflows_by_id
 
 _WRITE_INSERT = RawInsert(Write)
@@ -100,6 +101,7 @@ class PlannedWrite(Protocol):
     customer_facing: bool
     sendable: bool
     cost: float
+    ai_drafted: bool
 
 
 @dataclass
@@ -112,6 +114,7 @@ class Plan:
     bytes_read: int
     clean_runs: int
     affected: int = 0
+    calls: Sequence[dict] = ()  # prompt steps' calls (transitions/prompt_calls.py)
 
 
 @dataclass
@@ -145,12 +148,13 @@ def store_plans(db: Database, plans: Sequence[Plan]) -> dict[int, tuple[str, lis
                 continue
             decided.append(_decide(p, mode, Run.started_at.python_value(started), now))
         _insert_writes(db, [row for d in decided for row in d.rows])
-        _move_planned(db, decided, now)
+        prompt_costs = _insert_calls(db, decided)
+        _move_planned(db, decided, now, prompt_costs)
         for d in decided:
             out[d.plan.run_id] = (d.new.value, [])
             if d.counts["pending"]:
                 _notify_pending(d.plan.wf, d.plan.run_id, d.counts["pending"])
-            if any(pw.cost for pw in d.plan.planned):
+            if any(pw.cost for pw in d.plan.planned) or prompt_costs.get(d.plan.run_id):
                 check_budget(db, d.plan.wf.category, run_id=d.plan.run_id)
         approving = [d.plan.run_id for d in decided if d.counts["auto_approved"]]
         if approving:
@@ -176,6 +180,19 @@ def _decide(p: Plan, mode: str, started_at, now) -> _Decided:
     return _Decided(p, mode, started_at, rows, new, counts)
 
 
+def _insert_calls(db: Database, decided: list[_Decided]) -> dict[int, float]:
+    """The prompt calls of the runs with their events; {run id: what every recorded
+    call of the run cost, earlier attempts included}."""
+    costs: dict[int, float] = {}
+    for d in decided:
+        p = d.plan
+        if p.calls:
+            insert_prompt_calls(db, p.run_id, p.wf.name, p.wf.category, p.calls)
+        if p.calls or (p.wf.definition.prompts and p.wf.definition.retry):
+            costs[p.run_id] = prompt_cost(p.run_id)
+    return costs
+
+
 def _insert_writes(db: Database, rows: list[dict]) -> None:
     if not rows:
         return
@@ -187,7 +204,9 @@ def _insert_writes(db: Database, rows: list[dict]) -> None:
         cursor.close()
 
 
-def _move_planned(db: Database, decided: list[_Decided], now) -> None:
+def _move_planned(
+    db: Database, decided: list[_Decided], now, prompt_costs: dict[int, float]
+) -> None:
     """Each run to its planned status through the gate (one update per status), its
     figures in one statement, and the events of exactly the runs that moved."""
     figures = []
@@ -195,7 +214,7 @@ def _move_planned(db: Database, decided: list[_Decided], now) -> None:
         duration = None
         if d.new is RunStatus.SUCCEEDED:
             duration = _duration(d.started_at, now)
-        cost = sum(pw.cost for pw in d.plan.planned)
+        cost = sum(pw.cost for pw in d.plan.planned) + prompt_costs.get(d.plan.run_id, 0.0)
         figures.append(
             (d.plan.bytes_read, len(d.rows), d.plan.affected, cost, duration, d.plan.run_id)
         )
@@ -255,6 +274,7 @@ def _gate(
         mode=mode,
         approval=wf.definition.approval,
         customer_facing=pw.customer_facing,
+        ai_drafted=pw.ai_drafted,
         clean_approved_runs=clean_runs,
         gate_tightened=wf.gate_tightened_at is not None and clean_runs == 0,
     )
@@ -287,6 +307,7 @@ def _write_row(
         created_at=now,
         cost=pw.cost,
         comment=reason,
+        ai_drafted=pw.ai_drafted,
     )
 
 

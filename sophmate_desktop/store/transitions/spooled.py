@@ -100,7 +100,7 @@ class WriteRows:
 
     def __post_init__(self) -> None:
         # By what the gate reads of a write: its decision and the layout of its rows.
-        self._layouts: dict[tuple[bool, bool], _RowLayout] = {}
+        self._layouts: dict[tuple[bool, bool, bool], _RowLayout] = {}
 
     def rows(self, planned: list[PlannedWrite]) -> list[tuple]:
         out = []
@@ -109,7 +109,8 @@ class WriteRows:
         for n, pw in enumerate(planned):
             counts["writes"] += 1
             seq = counts["writes"]
-            gate_key = (pw.sendable, pw.customer_facing)  # all the gate reads of a write
+            # all the gate reads of a write (ai_drafted is a shared column of its layout)
+            gate_key = (pw.sendable, pw.customer_facing, pw.ai_drafted)
             layout = self._layouts.get(gate_key)
             if layout is None:
                 decision = _gate(self.mode, self.wf, pw, self.clean_runs)

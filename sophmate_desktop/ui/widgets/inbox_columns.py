@@ -11,6 +11,8 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.ui.models.base import Column
 
 CUSTOMER_BADGE = "customer"
+AI_BADGE = "AI-drafted"
+AI_COLOUR = QColor("#00695c")
 CUSTOMER_COLOUR = QColor("#b35900")
 INTERRUPTED_COLOUR = QColor("#c62828")
 APPLYING_COLOUR = QColor("#1565c0")
@@ -32,6 +34,17 @@ def age_text(created: datetime, now: datetime | None = None) -> str:
 
 def _badge(row: InboxRow) -> str:
     return CUSTOMER_BADGE if row.customer_facing else ""
+
+
+def _ai_tip(row: InboxRow) -> str:
+    if not row.ai_drafted:
+        return ""
+    if row.customer_facing:
+        return (
+            "Drafted by an AI prompt step and customer-facing: it always needs a "
+            "person's approval. Read it before it reaches anyone."
+        )
+    return "Drafted by an AI prompt step: its content came from a model's answer"
 
 
 def _status_colour(row: InboxRow) -> QColor | None:
@@ -100,6 +113,13 @@ def inbox_columns() -> list[Column]:
                 "Customer-facing: always needs a person's approval" if r.customer_facing else ""
             ),
             foreground=lambda r: CUSTOMER_COLOUR if r.customer_facing else None,
+        ),
+        Column(
+            "AI",
+            lambda r: AI_BADGE if r.ai_drafted else "",
+            "ai_drafted",
+            tooltip=_ai_tip,
+            foreground=lambda r: AI_COLOUR if r.ai_drafted else None,
         ),
         Column("Status", lambda r: r.status_text, "status", _status_tip, _status_colour),
         Column("Approvals", lambda r: r.approvals, None, _approvals_tip),

@@ -264,12 +264,19 @@ class InboxPreview(QWidget):
         self.customer_badge.setObjectName("customerBadge")
         self.customer_badge.setProperty("badge", "customer")
         self.customer_badge.setToolTip("Customer-facing: always needs a person's approval")
+        self.ai_badge = QLabel(self.tr("AI-drafted"))
+        self.ai_badge.setObjectName("aiBadge")
+        self.ai_badge.setProperty("badge", "ai")
+        self.ai_badge.setToolTip(
+            self.tr("Drafted by an AI prompt step: read it before it reaches anyone")
+        )
         self.open_run = QPushButton("&Open run")
         self.open_run.setObjectName("openRunButton")
         self.open_run.clicked.connect(self._open_run)
         heading = QHBoxLayout()
         heading.addWidget(self.title, 1)
         heading.addWidget(self.customer_badge)
+        heading.addWidget(self.ai_badge)
         heading.addWidget(self.open_run)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -284,6 +291,7 @@ class InboxPreview(QWidget):
         self.row = row
         self.open_run.setEnabled(row is not None)
         self.customer_badge.setVisible(row is not None and row.customer_facing)
+        self.ai_badge.setVisible(row is not None and row.ai_drafted)
         if row is None:
             self.title.setText("Select a write to see what it will do.")
             for label in (self.facts, self.decision, self.problem):
@@ -292,6 +300,7 @@ class InboxPreview(QWidget):
             self.text.clear()
             return
         badge = " · customer-facing" if row.customer_facing else ""
+        badge += " · AI-drafted" if row.ai_drafted else ""
         self.title.setText(row.summary or f"{row.kind} {row.target}")
         self.facts.setText(
             f"{row.kind} · {row.category} · workflow {row.workflow} · run {row.run_id} · "

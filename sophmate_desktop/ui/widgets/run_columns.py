@@ -50,7 +50,10 @@ def when(value: datetime | str | None) -> str:
 
 
 def cost_text(cost: float) -> str:
-    return f"{cost:,.2f}" if cost else ""
+    """Two decimals; a prompt's fraction of a cent keeps four, not "0.00"."""
+    if not cost:
+        return ""
+    return f"{cost:,.2f}" if cost >= 0.01 else f"{cost:.4f}"
 
 
 def run_columns() -> list[Column]:

@@ -39,6 +39,7 @@ from sophmate_desktop.ui.widgets.run_columns import (
     words,
     write_columns,
 )
+from sophmate_desktop.ui.widgets.run_prompts import PromptCallsView
 from sophmate_desktop.ui.widgets.tables import setup_rows
 from sophmate_desktop.ui.widgets.undo_control import UndoControl
 from sophmate_desktop.ui.widgets.workflow_switch import WorkflowSwitchControl
@@ -104,6 +105,8 @@ class RunPanel(QWidget):
         self.tabs.addTab(self.timeline_view, "&Timeline")
         self.tabs.addTab(self.writes_view, "&Writes")
         self.tabs.addTab(diagnostics, "&Diagnostics")
+        self.prompts_view = PromptCallsView(self)
+        self.tabs.addTab(self.prompts_view, self.tr("&Prompts"))
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.account_view)
@@ -235,6 +238,8 @@ class RunPanel(QWidget):
         self.timeline_view.resizeColumnsToContents()
         self.writes_view.resizeColumnsToContents()
         self._fill_diagnostics(details)
+        self.prompts_view.set_calls(details.prompts)
+        self.tabs.setTabText(3, self.tr("&Prompts ({0})").format(len(details.prompts)))
         paused = self.console.workflow_pause_state(run.workflow).paused
         self.pause_button.setText("Res&ume workflow…" if paused else "Pa&use workflow…")
         failed = run.status == "failed"

@@ -42,6 +42,11 @@ def money(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
+def spent_text(value: float) -> str:
+    """Two decimals; the fraction of a cent a few prompts cost keeps four."""
+    return f"{value:.2f}" if value >= 0.01 or not value else f"{value:.4f}"
+
+
 def parse_budget(text: str, field: str) -> float | None:
     """The number typed into `field` (empty: no budget); ValueError names the field."""
     text = text.strip()
@@ -142,7 +147,7 @@ class BudgetDialog(QDialog):
 
 
 class BudgetsSection(QGroupBox):
-    COLUMNS = ("Category", "Per day", "Per month", "State")
+    COLUMNS = ("Category", "Per day", "Per month", "State", "Spent today / month")
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__("Cost budgets", parent)
@@ -200,11 +205,19 @@ class BudgetsSection(QGroupBox):
             state = "running"
             if row.paused:
                 state = f"paused: {row.paused_reason}" if row.paused_reason else "paused"
-            values = (row.name, money(row.budget_per_day), money(row.budget_per_month), state)
+            today, month = self.services.console.category_spending(row.name)
+            spent = f"{spent_text(today)} / {spent_text(month)}"
+            values = (
+                row.name,
+                money(row.budget_per_day),
+                money(row.budget_per_month),
+                state,
+                spent,
+            )
             for j, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setToolTip(value)
-                if j in (1, 2):
+                if j in (1, 2, 4):
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )

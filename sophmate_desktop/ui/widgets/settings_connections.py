@@ -38,7 +38,7 @@ from sophmate_desktop.ui.widgets.settings_common import (
     section_table,
 )
 
-KINDS = ("smtp", "http", "command")
+KINDS = ("smtp", "http", "command", "llm")
 EXAMPLES = {
     "smtp": {
         "host": "smtp.example.com",
@@ -49,6 +49,24 @@ EXAMPLES = {
     },
     "http": {"base_url": "https://api.example.com/v1", "headers": {"Accept": "application/json"}},
     "command": {"env": {"LANG": "C.UTF-8"}},
+    # An AI provider: OpenAI-compatible (OpenAI, Azure OpenAI, Ollama, llama.cpp, vLLM,
+    # LM Studio) or Anthropic; prices per million input/output tokens.
+    "llm": {
+        "provider": "openai",
+        "base_url": "http://127.0.0.1:11434/v1",
+        "model": "llama3.2",
+        "price_in": 0.15,
+        "price_out": 0.6,
+        "timeout_s": 60,
+    },
+}
+KIND_HINTS = {
+    "llm": (
+        "Prompt steps ask this provider at plan time; the API key is the secret named "
+        "below. A new provider, base URL, model or key is a provider change (workflows "
+        "pause per their rule); a new price or timeout is not. Empty staging settings: "
+        "staging runs plan with placeholder answers."
+    ),
 }
 
 
@@ -100,6 +118,7 @@ class ConnectionDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.kind_hint)
         layout.addWidget(
             hint(
                 "Passwords and tokens never go into the settings: set them under Secrets "
@@ -135,6 +154,8 @@ class ConnectionDialog(QDialog):
         self.secret_combo.addItem("")
         self.secret_combo.addItems([s.name for s in self.services.console.list_secrets()])
         self.secret_combo.setCurrentText((row.secret_ref or "") if row else "")
+        self.kind_hint = hint("")
+        self.kind_hint.setObjectName("connectionKindHint")
         self.kind_combo.currentTextChanged.connect(self._kind_changed)
         self._kind_changed(self.kind_combo.currentText())
 
@@ -157,7 +178,9 @@ class ConnectionDialog(QDialog):
 
     def _kind_changed(self, kind: str) -> None:
         example = json.dumps(EXAMPLES.get(kind, {}))
-        self.settings_edit.setPlaceholderText(f"For example: {example}")
+        self.settings_edit.setPlaceholderText(self.tr("For example: {0}").format(example))
+        self.kind_hint.setText(self.tr(KIND_HINTS.get(kind, "")))
+        self.kind_hint.setVisible(kind in KIND_HINTS)
 
     def save(self) -> None:
         try:

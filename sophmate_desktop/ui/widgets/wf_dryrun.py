@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from sophmate_desktop.console.workflow_pages import DryRunResult
+from sophmate_desktop.domain.run_account import cost_text
 from sophmate_desktop.store.rows import WriteRow
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.widgets.run_prompts import call_text
 
 PREVIEW_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -163,12 +165,19 @@ class DryRunPanel(QGroupBox):
                 "\nHeld: a kill switch covering it is paused. The run waits; resuming "
                 "the switch replays or discards it."
             )
+        text += prompts_said(result.prompts)
         if run.error:
             text += f"\nError: {run.error}"
         self._status(text)
         self.status.setStyleSheet(_STATUS_STYLE.get(run.status, ""))
         self.writes.clear()
         self.preview.clear()
+        for c in result.prompts:  # what would leave the machine, first
+            about = f"{c.model} about {c.about}"
+            item = QTreeWidgetItem([f"p{c.seq}", "prompt", about, self.tr(c.status)])
+            item.setToolTip(2, about)
+            item.setData(0, PREVIEW_ROLE, call_text(c))
+            self.writes.addTopLevelItem(item)
         for w in result.writes:
             item = QTreeWidgetItem([str(w.seq), w.kind, w.target, w.summary])
             item.setToolTip(2, w.target)
@@ -205,6 +214,19 @@ class DryRunPanel(QGroupBox):
     def _open(self) -> None:
         if self.run_id is not None:
             self.open_run.emit(self.run_id)
+
+
+def prompts_said(prompts) -> str:
+    """"\n3 prompts: none sent (placeholder answers); select one to read it." and the like."""
+    if not prompts:
+        return ""
+    sent = sum(1 for c in prompts if c.status != "placeholder")
+    n = len(prompts)
+    what = f"{n} prompt{'s' if n != 1 else ''}"
+    if not sent:
+        return f"\n{what}: none sent (placeholder answers); select one to read what it would send."
+    cost = sum(c.cost for c in prompts)
+    return f"\n{what}: {sent} sent (dry_run_prompts), cost {cost_text(cost)}."
 
 
 def by_action(writes: list[WriteRow]) -> str:

@@ -14,7 +14,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -43,6 +42,7 @@ from sophmate_desktop.ui.widgets.wf_lifecycle import WorkflowLifecycle, explain
 from sophmate_desktop.ui.widgets.wf_preview import ChangePreviewer
 from sophmate_desktop.ui.widgets.wf_schedule import ScheduleStrip
 from sophmate_desktop.ui.widgets.workflow_switch import WorkflowSwitchControl
+from sophmate_desktop.ui.widgets.wrap_row import wrapping
 
 DRY_RUN_HEIGHT = 440  # the table and the dry-run panel, while a dry run is shown
 COLUMN_WIDTHS = (160, 100, 85, 65, 115, 120, 150, 160)
@@ -99,14 +99,15 @@ class WorkflowsPage(QWidget):
         services.events.event_received.connect(self._on_event)
         self._update_actions()
 
-    def _build_toolbar(self) -> QHBoxLayout:
+    def _build_toolbar(self) -> QWidget:
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("workflowSearch")
         self.search_edit.setPlaceholderText("Filter by name, category or owner (Ctrl+F)")
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setMinimumWidth(200)
         self.search_edit.textChanged.connect(self._search_changed)
-        toolbar = QHBoxLayout()
+        toolbar = QWidget()
+        row = wrapping(toolbar)
         self.buttons: dict[str, QPushButton] = {}
         for action, name, text in (
             (self.new_action, "newButton", "&New"),
@@ -120,9 +121,8 @@ class WorkflowsPage(QWidget):
             (self.last_run_action, "lastRunButton", "&Last run"),
         ):
             self.buttons[name] = self._button(action, name, text)
-            toolbar.addWidget(self.buttons[name])
-        toolbar.addStretch(1)
-        toolbar.addWidget(self.search_edit)
+            row.addWidget(self.buttons[name])
+        row.addWidget(self.search_edit)
         return toolbar
 
     def _build_table(self) -> None:
@@ -137,7 +137,7 @@ class WorkflowsPage(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.modelReset.connect(self._update_actions)
 
-    def _lay_out(self, toolbar: QHBoxLayout) -> None:
+    def _lay_out(self, toolbar: QWidget) -> None:
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.table)
         top.addWidget(self.dry_run_panel)
@@ -150,7 +150,7 @@ class WorkflowsPage(QWidget):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setSizes([260, 520])
         layout = QVBoxLayout(self)
-        layout.addLayout(toolbar)
+        layout.addWidget(toolbar)
         layout.addWidget(self.message)
         layout.addWidget(self.schedule)
         layout.addWidget(self.splitter, 1)

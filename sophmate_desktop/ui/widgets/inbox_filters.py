@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFocusEvent
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QWidget
 
 from sophmate_desktop.console.inbox_pages import InboxChoices, InboxFilters
 from sophmate_desktop.ui.widgets.filter_bar import ANY, add_labelled, filter_combo
+from sophmate_desktop.ui.widgets.wrap_row import wrapping
 
 
 class _ChoiceCombo(QComboBox):
@@ -50,8 +51,7 @@ class InboxFilterBar(QWidget):
         self.clear_button.clicked.connect(self.clear)
         self.count = QLabel()
         self.count.setObjectName("inboxCount")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout = wrapping(self)
         add_labelled(
             layout,
             [("Ca&tegory", self.category), ("&Workflow", self.workflow), ("&Kind", self.kind)],
@@ -59,7 +59,6 @@ class InboxFilterBar(QWidget):
         layout.addWidget(self.customer_facing)
         layout.addWidget(self.applied)
         layout.addWidget(self.clear_button)
-        layout.addStretch(1)
         layout.addWidget(self.count)
         self._filling = False
         self.choices_stale = True

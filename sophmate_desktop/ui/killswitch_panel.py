@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.domain.enums import SwitchScope
 from sophmate_desktop.domain.errors import DatabaseBusy
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.run_account import plural
 from sophmate_desktop.store.rows import SwitchRow
 from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
@@ -67,7 +68,7 @@ def _tooltip(row: SwitchRow) -> str:
         return "Pause every workflow now (Ctrl+Shift+P). Asks for a reason."
     if row.scope == SwitchScope.EFFECT.value:
         return f"All {what} is allowed. Click to pause every {what} effect."
-    count = f" ({row.workflows} workflows)" if row.workflows else ""
+    count = f" ({plural(row.workflows, 'workflow')})" if row.workflows else ""
     desc = f"\n{row.description}" if row.description else ""
     return f"Category {what}{count} is running. Click to pause it.{desc}{_budget_text(row)}"
 

@@ -268,7 +268,7 @@ class TrayController(QObject):
             if folded:
                 names += "\nPaused themselves: " + ", ".join(sorted(p.workflow for p in folded))
             self.show_message(
-                f"{len(failures)} runs failed",
+                _plural(len(failures), "{n} run failed", "{n} runs failed"),
                 names,
                 ("notifications", None),
                 "failure",

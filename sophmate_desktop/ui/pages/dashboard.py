@@ -129,10 +129,12 @@ class DashboardPage(QWidget):
         self._update_buttons()
 
     def _build_tiles(self) -> QHBoxLayout:
-        self.pending_tile = CountTile("pendingWrites", "writes await approval")
-        self.failed_tile = CountTile("failedRuns", "failed runs in 24 h")
-        self.held_tile = CountTile("heldRuns", "held runs")
-        self.paused_tile = CountTile("pausedSwitches", "switches paused")
+        self.pending_tile = CountTile(
+            "pendingWrites", "writes await approval", "write awaits approval"
+        )
+        self.failed_tile = CountTile("failedRuns", "failed runs in 24 h", "failed run in 24 h")
+        self.held_tile = CountTile("heldRuns", "held runs", "held run")
+        self.paused_tile = CountTile("pausedSwitches", "switches paused", "switch paused")
         self.pending_tile.clicked.connect(lambda: self.services.navigator.show_page(nav.INBOX))
         self.failed_tile.clicked.connect(lambda: self.services.navigator.show_page(nav.RUNS))
         self.held_tile.clicked.connect(self._show_held)

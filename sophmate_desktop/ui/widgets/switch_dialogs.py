@@ -67,6 +67,7 @@ class SwitchDialog(QDialog):
         self._add_held_choices(layout, held_runs)
         self._add_by_category(layout, by_category)
         self._add_error_and_buttons(layout, ok_text)
+        self._ok_text = ok_text
         self.reason_edit.textChanged.connect(self._update_ok)
         self._busy = False
         self._update_ok()
@@ -149,6 +150,8 @@ class SwitchDialog(QDialog):
     def _by_category_toggled(self, checked: bool) -> None:
         if self.held_box is not None:  # decided per category instead
             self.held_box.setEnabled(not checked)
+        # the button says what it does: only the global switch is lifted
+        self.ok_button.setText(self.tr("Resume category by category") if checked else self._ok_text)
         self._update_ok()
 
     def _update_ok(self, *_args) -> None:

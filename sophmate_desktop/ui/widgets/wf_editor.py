@@ -138,6 +138,11 @@ class WorkflowEditor(QWidget):
         return self._revision
 
     @property
+    def missing(self) -> list[str] | None:
+        """The checklist items the edited document misses (None: nothing to judge)."""
+        return self._missing
+
+    @property
     def dirty(self) -> bool:
         return self._dirty
 

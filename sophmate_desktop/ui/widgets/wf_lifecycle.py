@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QWidget
 from sophmate_desktop.console import Console
 from sophmate_desktop.console.workflow_pages import WorkflowOverview
 from sophmate_desktop.domain.errors import SophmateError
+from sophmate_desktop.store.rows import WorkflowRow
 from sophmate_desktop.ui.widgets.wf_columns import stage_text
 from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog, ReasonDialog
 
@@ -35,6 +36,38 @@ def explain(exc: BaseException | None) -> str:
         return str(exc) or type(exc).__name__
     log.error("workflows page: unexpected error", exc_info=exc)
     return f"unexpected error: {exc}"
+
+
+def save_note(
+    before: WorkflowRow | None, row: WorkflowRow, old_name: str | None, base_revision: int | None
+) -> str:
+    """What a save did, in words: the new revision, or none; a rename; someone else's
+    revision replaced meanwhile; a disable the save caused."""
+    if before is not None and before.revision == row.revision:
+        note = f"No changes: {row.name} stays at revision {row.revision}."
+    else:
+        note = f"Saved {row.name} as revision {row.revision}."
+    if old_name is not None and old_name != row.name:
+        note += f" That is a new workflow; {old_name} is unchanged."
+    if old_name == row.name and before is not None and before.revision != base_revision:
+        note += (
+            f" Meanwhile {before.updated_by} had saved revision {before.revision}; "
+            "yours replaced it (the audit trail keeps both)."
+        )
+    if before is not None and before.enabled and not row.enabled:
+        note += f" It was disabled: missing {', '.join(row.missing_checklist)}."
+    return note
+
+
+def unsaved_enable_text(name: str) -> str:
+    return (
+        f"Save your changes to {name} first (Ctrl+S): Enable checks and enables the "
+        "saved revision, not the edits in the form."
+    )
+
+
+def complete_unsaved_text(name: str) -> str:
+    return f"The checklist of {name} is complete in your changes: save them (Ctrl+S), then Enable."
 
 
 class WorkflowLifecycle(QObject):

@@ -151,8 +151,20 @@ class MainWindow(QMainWindow):
             refresh()
 
     def _show_run(self, run_id: int) -> None:
+        came_from = self.current_page_key()
         self.show_page(nav.RUNS)
-        self.pages[nav.RUNS].show_run(run_id)
+        if came_from == nav.RUNS:  # from the history, or one run's page to another's
+            self.pages[nav.RUNS].show_run(run_id, keep_back=True)
+        else:
+            back = (came_from, self.pages[came_from].title)
+            self.pages[nav.RUNS].show_run(run_id, came_from=back)
+
+    def go_to(self, key: str) -> None:
+        """A page's shortcut: the page, on its list (from a detail view too)."""
+        self.show_page(key)
+        show_list = getattr(self.pages[key], "show_list", None)
+        if show_list is not None:
+            show_list()
 
     def _show_workflow(self, name: str) -> None:
         self.show_page(nav.WORKFLOWS)
@@ -178,7 +190,7 @@ class MainWindow(QMainWindow):
         for number, (key, _cls) in enumerate(PAGES, start=1):
             action = QAction(self.pages[key].title, self)
             action.setShortcut(QKeySequence(f"Ctrl+{number}"))
-            action.triggered.connect(lambda _=False, k=key: self.show_page(k))
+            action.triggered.connect(lambda _=False, k=key: self.go_to(k))
             go_menu.addAction(action)
             self.addAction(action)  # shortcuts work even with the menu bar hidden
         automation = self.menuBar().addMenu("&Automation")

@@ -51,7 +51,8 @@ class RunsPage(QWidget):
         column.addWidget(self.table, 1)
 
         self.panel = RunPanel(services)
-        self.panel.back_requested.connect(self.show_history)
+        self.panel.back_requested.connect(self._back)
+        self._return_to: str | None = None  # the page a run was opened from
         self.panel.retried.connect(lambda _id: self._refresh_later.poke())
         self.stack = QStackedWidget()
         self.stack.addWidget(history)
@@ -103,11 +104,32 @@ class RunsPage(QWidget):
         if run_id is not None:
             self.show_run(run_id)
 
-    def show_run(self, run_id: int) -> None:
-        """Open a run's page (called by the main window for navigator.show_run)."""
+    def show_run(
+        self, run_id: int, came_from: tuple[str, str] | None = None, keep_back: bool = False
+    ) -> None:
+        """Open a run's page (called by the main window for navigator.show_run);
+        `came_from` (page key, title): where Back returns, else the run history;
+        `keep_back`: Back still returns where the previous run's page came from."""
+        if not keep_back:
+            self._return_to = came_from[0] if came_from else None
+            self.panel.set_back_target(came_from[1] if came_from else None)
         self.panel.show_run(run_id)
         self.stack.setCurrentWidget(self.panel)
         self.panel.account_view.setFocus()
+
+    def _back(self) -> None:
+        target, self._return_to = self._return_to, None
+        self.panel.set_back_target(None)
+        self.show_history()
+        if target is not None:
+            self.services.navigator.show_page(target)
+
+    def show_list(self) -> None:
+        """The page's shortcut (Go menu): its list, even from a run's page."""
+        self._return_to = None
+        self.panel.set_back_target(None)
+        if self.stack.currentWidget() is self.panel:
+            self.show_history()
 
     def show_history(self) -> None:
         run_id = self.panel.run_id

@@ -35,6 +35,7 @@ HUNK = QColor("#0550ae")
 NOTE = QColor("#7a5c00")
 
 NOT_SENT = "(previewed, not sent:"
+STAGING_NOTE = "(staging: sent through the staging server"
 STALE_NOTE = "changed since this preview"  # in the comment of a stale write's replacement
 
 
@@ -99,9 +100,10 @@ class _Writer:
 
 
 def _not_sent_note(out: _Writer, lines: list[str]) -> list[str]:
-    if lines and lines[0].startswith(NOT_SENT):
+    """The notes a plan puts first (not sent; sent to the staging server), as notes."""
+    while lines and lines[0].startswith((NOT_SENT, STAGING_NOTE)):
         out.styled(lines[0], "note")
-        return lines[1:]
+        lines = lines[1:]
     return lines
 
 
@@ -304,6 +306,17 @@ class InboxPreview(QWidget):
         self.problem.setText(f"Error: {row.error}" if row.error else "")
         self.problem.setVisible(bool(row.error))
         render_preview(self.text, row.kind, row.preview)
+
+    def show_note(self, title: str, body: str) -> None:
+        """Not one write: several selected, or none (inbox_overview.py words them)."""
+        self.row = None
+        self.open_run.setEnabled(False)
+        self.customer_badge.setVisible(False)
+        self.title.setText(title)
+        for label in (self.facts, self.decision, self.problem):
+            label.clear()
+            label.setVisible(False)
+        self.text.setPlainText(body)
 
     def _open_run(self) -> None:
         if self.row is not None:

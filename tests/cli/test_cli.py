@@ -196,10 +196,22 @@ def test_enable_refused_names_the_missing_items(any_cli: Cli) -> None:
     )
 
 
-def test_enable_and_disable(cli: Cli) -> None:
+def test_enable_and_disable(cli: Cli, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))  # the example watches ~/reports/outgoing
     cli("workflow", "import", REPORTS)
     result = cli("workflow", "enable", "report-archive")
+    assert result.code == 2
+    folder = tmp_path / "reports" / "outgoing"
+    assert result.err == (
+        f"error: report-archive: its watched folder {folder} does not exist; create it first "
+        "(or enable with --create-folder)\n"
+    )
+    assert cli("workflow", "list", "--json").json()[0]["enabled"] is False
+    result = cli("workflow", "enable", "report-archive", "--create-folder")
     assert result.code == 0 and "workflow report-archive enabled" in result.out
+    assert folder.is_dir()
+    enabled = cli("audit", "list", "--json").json()[0]
+    assert enabled["details"]["created_folder"] == str(folder)
     assert cli("workflow", "list", "--json").json()[0]["enabled"] is True
     result = cli("workflow", "disable", "report-archive", "--reason", "quarter end")
     assert result.code == 0 and "disabled" in result.out
@@ -763,7 +775,11 @@ def test_manual_run_of_a_paused_workflow_is_held_exit_3(cli: Cli) -> None:
     assert held["status"] == "held"
 
 
-def test_saving_a_revision_that_fails_the_checklist_says_it_disabled(cli: Cli, tmp_path) -> None:
+def test_saving_a_revision_that_fails_the_checklist_says_it_disabled(
+    cli: Cli, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "reports" / "outgoing").mkdir(parents=True)
     cli("workflow", "import", REPORTS)
     assert cli("workflow", "enable", "report-archive").code == 0
     lacking = tmp_path / "report-archive.yaml"

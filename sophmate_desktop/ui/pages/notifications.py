@@ -229,7 +229,7 @@ class NotificationsPage(QWidget):
         if row is None or row.id != self.deliveries.notice_id:
             self.deliveries.show_for(None if row is None else row.id)
         if row is None:
-            self.detail.setHtml("<p style='color:#666'>Select a notice to see its details.</p>")
+            self.detail.setHtml("<p style='color:#888'>Select a notice to see its details.</p>")
             return
         colour = {"error": PAUSED_RED, "warning": "#b35900"}.get(row.level, "#333333")
         facts = [f"{escape(KIND_WORDS.get(row.kind, row.kind))}", local_time(row.at)]
@@ -243,7 +243,7 @@ class NotificationsPage(QWidget):
         body = escape(row.body).replace("\n", "<br>")
         self.detail.setHtml(
             f"<h3 style='color:{colour}'>{escape(notice_title(row))}</h3>"
-            f"<p style='color:#555'>{' · '.join(facts)}</p><p>{body}</p>"
+            f"<p style='color:#888'>{' · '.join(facts)}</p><p>{body}</p>"
         )
 
     def show_message(self, text: str, error: bool = False) -> None:

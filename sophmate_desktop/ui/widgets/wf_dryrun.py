@@ -32,7 +32,7 @@ PREVIEW_ROLE = Qt.ItemDataRole.UserRole + 1
 _STATUS_STYLE = {
     "succeeded": "color: #2e7d32;",
     "failed": "color: #c62828;",
-    "busy": "color: #455a64;",
+    "busy": "",  # the palette's text colour: readable in any theme
     "held": "color: #b26a00;",
 }
 

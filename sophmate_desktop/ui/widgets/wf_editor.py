@@ -42,7 +42,7 @@ from sophmate_desktop.ui.widgets.wf_yaml import YamlView
 
 VALIDATE_MS = 300  # after the last key press
 FORM_TAB, YAML_TAB = 0, 1
-_TONES = {"error": ERROR_STYLE, "ok": "color: #2e7d32;", "info": "color: #455a64;"}
+_TONES = {"error": ERROR_STYLE, "ok": "color: #2e7d32;", "info": ""}
 
 
 class WorkflowEditor(QWidget):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from sophmate_desktop.ui.single_instance import SingleInstance, normalised_url
 from sophmate_desktop.ui.style import apply_style
 from sophmate_desktop.ui.tasks import TaskRunner
 from sophmate_desktop.ui.widgets.corrupt_database import CorruptDatabaseDialog, CorruptFacts
+
+log = logging.getLogger(__name__)
 
 # The models are bound to one database per process (store.models.database_proxy).
 # Opening the same URL again for a second window would rebind them under the first
@@ -219,6 +222,12 @@ def run_gui(db_url: str | None = None, actor: str | None = None) -> int:
     app.setOrganizationDomain("sophmate.io")
     app.setDesktopFileName("io.sophmate.Desktop")
     app.setQuitOnLastWindowClosed(False)
+    from sophmate_desktop.logs import setup_logging
+
+    try:
+        log.info("log file %s", setup_logging())
+    except OSError as exc:  # an unwritable log folder must not stop the window
+        print(f"warning: no log file: {exc}", file=sys.stderr)
     try:
         url = db_url or default_db_url()
     except SophmateError as exc:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.change_watch import ChangeWatcher
-from sophmate_desktop.ui.error_report import ErrorReporter
+from sophmate_desktop.ui.error_report import ErrorReporter, log_destination
 from sophmate_desktop.ui.killswitch_panel import KillSwitchPanel, PausedBanner
 from sophmate_desktop.ui.pages.audit import AuditPage
 from sophmate_desktop.ui.pages.dashboard import DashboardPage
@@ -193,10 +194,27 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, k=key: self.go_to(k))
             go_menu.addAction(action)
             self.addAction(action)  # shortcuts work even with the menu bar hidden
-        automation = self.menuBar().addMenu("&Automation")
+        automation = self.menuBar().addMenu(self.tr("&Automation"))
         automation.addAction(self.kill_switch_panel.pause_all_action)
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.open_log_action = help_menu.addAction(self.tr("Open &log"))
+        self.open_log_action.setObjectName("openLogAction")
+        self.open_log_action.triggered.connect(self.open_log)
+        self.open_log_folder_action = help_menu.addAction(self.tr("Open log &folder"))
+        self.open_log_folder_action.triggered.connect(lambda: self.open_log(folder=True))
         self.addAction(self.kill_switch_panel.pause_all_action)
         self.addAction(self.quit_action)
+
+    def open_log(self, folder: bool = False) -> bool:
+        """Help > Open log: the log file (or its folder) in the desktop's viewer."""
+        from sophmate_desktop.logs import log_folder
+
+        path = log_destination()
+        target = Path(path).parent if path and folder else Path(path) if path else log_folder()
+        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+        if not opened:
+            log.warning("could not open %s", target)
+        return opened
 
     def bring_to_front(self) -> None:
         self.show()

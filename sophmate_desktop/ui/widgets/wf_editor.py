@@ -38,6 +38,7 @@ from sophmate_desktop.ui.widgets.wf_document import (
     document_to_yaml,
 )
 from sophmate_desktop.ui.widgets.wf_form import ERROR_STYLE, WorkflowForm
+from sophmate_desktop.ui.widgets.wf_roundtrip import merge_into_yaml
 from sophmate_desktop.ui.widgets.wf_yaml import YamlView
 
 VALIDATE_MS = 300  # after the last key press
@@ -228,7 +229,9 @@ class WorkflowEditor(QWidget):
     def _tab_changed(self, index: int) -> None:
         if index == YAML_TAB and self._form_ahead:
             self._doc, _problems = self.form.document(self._doc)
-            self.yaml.set_text(document_to_yaml(self._doc))
+            # the text as written (comments, block scalars), with the form's changes
+            kept = merge_into_yaml(self.yaml.text(), self._doc)
+            self.yaml.set_text(kept if kept is not None else document_to_yaml(self._doc))
             self._form_ahead = False
         elif index == FORM_TAB and self._yaml_ahead:
             checked = check_text(self.yaml.text())

@@ -245,6 +245,10 @@ class KillSwitchPanel(QWidget):
         button.setText(text)
         button.setChecked(row.paused)
         button.setToolTip(_tooltip(row))
+        state = self.tr("paused") if row.paused else self.tr("running")
+        button.setAccessibleName(
+            self.tr("Kill switch {what}: {state}").format(what=label_of(row), state=state)
+        )
         button.setAccessibleDescription(_tooltip(row))
         set_paused_look(button, row.paused)
 
@@ -427,6 +431,8 @@ class PausedBanner(QLabel):
             self.hide()
             return
         self.setText("Paused: " + " · ".join(paused_summary(r) for r in self.paused))
+        self.setAccessibleName(self.tr("Paused"))
+        self.setAccessibleDescription(self.text())
         self.setToolTip(
             "\n".join(
                 f"{label_of(r)}: paused by {r.paused_by or 'unknown'}"

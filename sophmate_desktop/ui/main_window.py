@@ -70,9 +70,11 @@ class MainWindow(QMainWindow):
         self.error_reporter.install()
 
         self.kill_switch_panel = KillSwitchPanel(services, self)
+        self.kill_switch_panel.setAccessibleName(self.tr("Kill switches"))
         self.paused_banner = PausedBanner(services, self)
         self.page_list = QListWidget()
         self.page_list.setObjectName("pageList")
+        self.page_list.setAccessibleName(self.tr("Pages"))
         self.page_list.setFixedWidth(180)
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}

@@ -28,6 +28,7 @@ from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.single_instance import SingleInstance, normalised_url
 from sophmate_desktop.ui.style import apply_style
 from sophmate_desktop.ui.tasks import TaskRunner
+from sophmate_desktop.ui.translation import install_translator
 from sophmate_desktop.ui.widgets.corrupt_database import CorruptDatabaseDialog, CorruptFacts
 
 log = logging.getLogger(__name__)
@@ -215,6 +216,15 @@ def serve_later_launches(window: MainWindow, instance: SingleInstance) -> None:
     instance.listen()
 
 
+def _start_log() -> None:
+    from sophmate_desktop.logs import setup_logging
+
+    try:
+        log.info("log file %s", setup_logging())
+    except OSError as exc:  # an unwritable log folder must not stop the window
+        print(f"warning: no log file: {exc}", file=sys.stderr)
+
+
 def run_gui(db_url: str | None = None, actor: str | None = None) -> int:
     """Start the desktop application: one instance per database on this host."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -222,12 +232,7 @@ def run_gui(db_url: str | None = None, actor: str | None = None) -> int:
     app.setOrganizationDomain("sophmate.io")
     app.setDesktopFileName("io.sophmate.Desktop")
     app.setQuitOnLastWindowClosed(False)
-    from sophmate_desktop.logs import setup_logging
-
-    try:
-        log.info("log file %s", setup_logging())
-    except OSError as exc:  # an unwritable log folder must not stop the window
-        print(f"warning: no log file: {exc}", file=sys.stderr)
+    install_translator(app)  # the system's language, when a translation is shipped
     try:
         url = db_url or default_db_url()
     except SophmateError as exc:
@@ -249,6 +254,7 @@ def run_gui(db_url: str | None = None, actor: str | None = None) -> int:
     if not isinstance(window, MainWindow):
         instance.close()
         return window
+    _start_log()  # once the window is open: a launch that stops leaves nothing behind
     serve_later_launches(window, instance)
     window.quit_requested.connect(app.quit)
     window.show()

@@ -30,6 +30,7 @@ from sophmate_desktop.ui.pages.runs import RunsPage
 from sophmate_desktop.ui.pages.settings import SettingsPage
 from sophmate_desktop.ui.pages.welcome import WelcomePage
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.tray import TrayController
 from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog
 
@@ -118,7 +119,7 @@ class MainWindow(QMainWindow):
     def _add_page(self, key: str, page: QWidget, listed: bool = True) -> None:
         self.pages[key] = page
         self.stack.addWidget(page)
-        item = QListWidgetItem(page.title)
+        item = QListWidgetItem(translate("sophmate", page.title))
         item.setData(Qt.ItemDataRole.UserRole, key)
         self.page_list.addItem(item)
         item.setHidden(not listed)
@@ -180,18 +181,18 @@ class MainWindow(QMainWindow):
     # Actions -------------------------------------------------------------
 
     def _build_actions(self) -> None:
-        self.open_action = QAction("&Open SophMate Desktop", self)
+        self.open_action = QAction(translate("sophmate", "&Open SophMate Desktop"), self)
         self.open_action.triggered.connect(self.bring_to_front)
-        self.quit_action = QAction("&Quit", self)
+        self.quit_action = QAction(translate("sophmate", "&Quit"), self)
         # Not StandardKey.Quit: Windows and theme-less platforms bind nothing to it,
         # and the app tells people "Quit (Ctrl+Q)" (Cmd+Q on macOS).
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.quit)
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.menuBar().addMenu(translate("sophmate", "&File"))
         file_menu.addAction(self.quit_action)
-        go_menu = self.menuBar().addMenu("&Go")
+        go_menu = self.menuBar().addMenu(translate("sophmate", "&Go"))
         for number, (key, _cls) in enumerate(PAGES, start=1):
-            action = QAction(self.pages[key].title, self)
+            action = QAction(translate("sophmate", self.pages[key].title), self)
             action.setShortcut(QKeySequence(f"Ctrl+{number}"))
             action.triggered.connect(lambda _=False, k=key: self.go_to(k))
             go_menu.addAction(action)

@@ -28,6 +28,7 @@ from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.notice_deliveries import NoticeDeliveries
 from sophmate_desktop.ui.widgets.notice_table import (
     COUNT_IN_TITLE,
@@ -77,11 +78,11 @@ class NotificationsPage(QWidget):
         self.kind_filter.setObjectName("noticeKindFilter")
         for label, kinds in KIND_FILTERS:
             self.kind_filter.addItem(label, kinds)
-        show_label = QLabel("&Show:")
+        show_label = QLabel(translate("sophmate", "&Show:"))
         show_label.setBuddy(self.kind_filter)
-        self.unread_only = QCheckBox("&Unread only")
+        self.unread_only = QCheckBox(translate("sophmate", "&Unread only"))
         self.unread_only.setObjectName("noticeUnreadOnly")
-        self.mark_all_button = QPushButton("&Mark all read")
+        self.mark_all_button = QPushButton(translate("sophmate", "&Mark all read"))
         self.mark_all_button.setObjectName("markAllReadButton")
         return show_label
 
@@ -104,15 +105,17 @@ class NotificationsPage(QWidget):
         self.deliveries = NoticeDeliveries(self.services, self)
         self.comment_edit = QLineEdit()
         self.comment_edit.setObjectName("ackCommentEdit")
-        self.comment_edit.setPlaceholderText("Comment for the acknowledgement (optional)")
-        self.ack_button = QPushButton("&Acknowledge")
+        self.comment_edit.setPlaceholderText(
+            translate("sophmate", "Comment for the acknowledgement (optional)")
+        )
+        self.ack_button = QPushButton(translate("sophmate", "&Acknowledge"))
         self.ack_button.setObjectName("acknowledgeButton")
         self.ack_button.setToolTip(
             "Take this failure off the dashboard; recorded in the audit trail with your comment"
         )
-        self.open_run_button = QPushButton("Open &run")
+        self.open_run_button = QPushButton(translate("sophmate", "Open &run"))
         self.open_run_button.setObjectName("openRunButton")
-        self.open_inbox_button = QPushButton("Open &inbox")
+        self.open_inbox_button = QPushButton(translate("sophmate", "Open &inbox"))
         self.open_inbox_button.setObjectName("openInboxButton")
         self.message = QLabel()
         self.message.setObjectName("noticeMessage")

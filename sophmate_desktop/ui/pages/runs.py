@@ -19,6 +19,7 @@ from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import ID_ROLE, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.run_columns import run_columns
 from sophmate_desktop.ui.widgets.run_filters import RunFilterBar, RunFilters
 from sophmate_desktop.ui.widgets.run_panel import RunPanel
@@ -42,7 +43,7 @@ class RunsPage(QWidget):
         self.model = LazyTableModel(run_columns(), self._fetch, page_size=PAGE_SIZE, parent=self)
         self.table = history_table("runsTable", self.model, (60, 170, 130, 90, 80, 60, 70, 70, 150))
         self.table.activated.connect(self._open_index)
-        self.table.setToolTip("Enter or double-click opens the run's page")
+        self.table.setToolTip(translate("sophmate", "Enter or double-click opens the run's page"))
 
         history = QWidget()
         column = QVBoxLayout(history)

@@ -31,6 +31,7 @@ from sophmate_desktop.store.rows import WorkflowRow
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import LazyTableModel
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.page_message import PageMessage
 from sophmate_desktop.ui.widgets.tables import row_table, select_id, selected_data
 from sophmate_desktop.ui.widgets.wf_columns import WORKFLOW_COLUMNS, stage_text
@@ -104,7 +105,9 @@ class WorkflowsPage(QWidget):
     def _build_toolbar(self) -> QWidget:
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("workflowSearch")
-        self.search_edit.setPlaceholderText("Filter by name, category or owner (Ctrl+F)")
+        self.search_edit.setPlaceholderText(
+            translate("sophmate", "Filter by name, category or owner (Ctrl+F)")
+        )
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setMinimumWidth(200)
         self.search_edit.textChanged.connect(self._search_changed)

@@ -10,6 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from sophmate_desktop.ui.translation import translate
+
 ALERT_COLOUR = QColor("#c62828")
 
 
@@ -28,7 +30,7 @@ class CountTile(QPushButton):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMinimumHeight(92)
 
-        self.number = QLabel("–")
+        self.number = QLabel(translate("sophmate", "–"))
         self.number.setObjectName("tileNumber")
         big = QFont(self.font())
         big.setPointSizeF(max(big.pointSizeF(), 9.0) * 2.4)

@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QLayout, QPushButton, QWidget
 
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.audit_date_range import DateRangeFilter
 from sophmate_desktop.ui.widgets.wrap_row import labelled
 
@@ -80,7 +81,7 @@ class ComboFilterBar(QWidget):
         self._combos: list[QComboBox] = []
         self.dates = DateRangeFilter(f"{prefix}Date")
         self.dates.changed.connect(self._changed)
-        self.clear_button = QPushButton("C&lear filters")
+        self.clear_button = QPushButton(translate("sophmate", "C&lear filters"))
         self.clear_button.setObjectName(f"{prefix}ClearFilters")
         self.clear_button.clicked.connect(self.clear)
         self.clear_button.setEnabled(False)

@@ -25,6 +25,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextEdit, QVBoxLayout, QWidget
 
 from sophmate_desktop.store.rows import WriteRow
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.inbox_columns import age_text
 
 ADDED = QColor("#116329")
@@ -262,11 +263,13 @@ class InboxPreview(QWidget):
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         # A badge beside the title, not only words in the facts line: customer-facing
         # output is what an approver must not miss (the style sheet colours [badge]).
-        self.customer_badge = QLabel("customer-facing")
+        self.customer_badge = QLabel(translate("sophmate", "customer-facing"))
         self.customer_badge.setObjectName("customerBadge")
         self.customer_badge.setProperty("badge", "customer")
-        self.customer_badge.setToolTip("Customer-facing: always needs a person's approval")
-        self.open_run = QPushButton("&Open run")
+        self.customer_badge.setToolTip(
+            translate("sophmate", "Customer-facing: always needs a person's approval")
+        )
+        self.open_run = QPushButton(translate("sophmate", "&Open run"))
         self.open_run.setObjectName("openRunButton")
         self.open_run.clicked.connect(self._open_run)
         heading = QHBoxLayout()

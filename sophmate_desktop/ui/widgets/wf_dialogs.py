@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sophmate_desktop.ui.translation import translate
+
 YAML_FILTER = "Workflow files (*.yaml *.yml);;All files (*)"
 
 
@@ -63,7 +65,7 @@ class ReasonDialog(_ActionDialog):
 
     def __init__(self, title: str, text: str, ok_text: str, parent: QWidget | None = None) -> None:
         super().__init__(title, text, ok_text, 440, parent)
-        label = QLabel("&Reason (required; kept in the audit trail):")
+        label = QLabel(translate("sophmate", "&Reason (required; kept in the audit trail):"))
         self.reason_edit = QLineEdit()
         self.reason_edit.setObjectName("reasonEdit")
         label.setBuddy(self.reason_edit)

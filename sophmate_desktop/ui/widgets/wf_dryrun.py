@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.console.workflow_pages import DryRunResult
 from sophmate_desktop.store.rows import WriteRow
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 
 PREVIEW_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -115,12 +116,14 @@ class DryRunPanel(QGroupBox):
         self.preview.setObjectName("dryRunPreview")
         self.preview.setReadOnly(True)
         self.preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.preview.setPlaceholderText("Select a planned write to read its preview.")
-        self.open_button = QPushButton("&Open run")
+        self.preview.setPlaceholderText(
+            translate("sophmate", "Select a planned write to read its preview.")
+        )
+        self.open_button = QPushButton(translate("sophmate", "&Open run"))
         self.open_button.setObjectName("openDryRunButton")
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(self._open)
-        close = QPushButton("Close")
+        close = QPushButton(translate("sophmate", "Close"))
         close.setObjectName("closeDryRunButton")
         close.clicked.connect(self.hide)
         buttons = QHBoxLayout()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.domain.workflow_file import FieldError
 from sophmate_desktop.ui.debounce import Debouncer
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.wf_checklist import ChecklistView
 from sophmate_desktop.ui.widgets.wf_document import (
     Checked,
@@ -71,8 +72,8 @@ class WorkflowEditor(QWidget):
         self.yaml = YamlView()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("editorTabs")
-        self.tabs.addTab(self.form, "Fo&rm")
-        self.tabs.addTab(self.yaml, "&YAML")
+        self.tabs.addTab(self.form, translate("sophmate", "Fo&rm"))
+        self.tabs.addTab(self.yaml, translate("sophmate", "&YAML"))
         self.status = QLabel()
         self.status.setObjectName("editorStatus")
         self.status.setWordWrap(True)
@@ -96,20 +97,22 @@ class WorkflowEditor(QWidget):
         self._set_enabled(False)
 
     def _build_header(self) -> QHBoxLayout:
-        self.title = QLabel("Select a workflow, or press Ctrl+N for a new one")
+        self.title = QLabel(
+            translate("sophmate", "Select a workflow, or press Ctrl+N for a new one")
+        )
         self.title.setObjectName("editorTitle")
-        self.save_action = QAction("&Save", self)
+        self.save_action = QAction(translate("sophmate", "&Save"), self)
         self.save_action.setShortcut(QKeySequence.StandardKey.Save)
         self.save_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.save_action.setToolTip("Save a new revision (Ctrl+S)")
+        self.save_action.setToolTip(translate("sophmate", "Save a new revision (Ctrl+S)"))
         self.save_action.triggered.connect(self.save)
-        self.revert_action = QAction("Re&vert", self)
-        self.revert_action.setToolTip("Throw away unsaved changes")
+        self.revert_action = QAction(translate("sophmate", "Re&vert"), self)
+        self.revert_action.setToolTip(translate("sophmate", "Throw away unsaved changes"))
         self.revert_action.triggered.connect(self.revert)
         self.save_button = QToolButton()
         self.save_button.setObjectName("saveButton")
         self.save_button.setDefaultAction(self.save_action)
-        self.preview_action = QAction("&Preview change", self)
+        self.preview_action = QAction(translate("sophmate", "&Preview change"), self)
         self.preview_action.setToolTip(
             "Replay the last inputs on the saved and the edited definition and show what "
             "the edit changes (nothing is written)"

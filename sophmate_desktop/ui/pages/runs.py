@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex
 from PySide6.QtWidgets import (
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -22,6 +23,7 @@ from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.run_columns import run_columns
 from sophmate_desktop.ui.widgets.run_filters import RunFilterBar, RunFilters
+from sophmate_desktop.ui.widgets.run_grid import RunGrid
 from sophmate_desktop.ui.widgets.run_panel import RunPanel
 from sophmate_desktop.ui.widgets.tables import history_table, select_id, selected_data
 
@@ -45,11 +47,18 @@ class RunsPage(QWidget):
         self.table.activated.connect(self._open_index)
         self.table.setToolTip(translate("sophmate", "Enter or double-click opens the run's page"))
 
-        history = QWidget()
-        column = QVBoxLayout(history)
+        listing = QWidget()
+        column = QVBoxLayout(listing)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.filter_bar)
         column.addWidget(self.table, 1)
+        self.grid = RunGrid()
+        self.grid.run_clicked.connect(self.show_run)
+        history = self.views = QTabWidget()
+        history.setObjectName("runViews")
+        history.addTab(listing, translate("sophmate", "&History"))
+        history.addTab(self.grid, translate("sophmate", "&Grid: runs over time"))
+        history.currentChanged.connect(lambda _i: self._refresh_grid())
 
         self.panel = RunPanel(services)
         self.panel.back_requested.connect(self._back)
@@ -80,8 +89,13 @@ class RunsPage(QWidget):
         self.model.reload()
         if selected is not None:
             self.select_run(selected)
+        self._refresh_grid()
         if self.stack.currentWidget() is self.panel:
             self.panel.reload()
+
+    def _refresh_grid(self) -> None:
+        if self.views.currentWidget() is self.grid:
+            self.grid.show_rows(self.console.run_grid())
 
     def _filters_changed(self, filters: RunFilters) -> None:
         self._filters = filters

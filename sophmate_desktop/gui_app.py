@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from sophmate_desktop.cli_db import restore_recorded
 from sophmate_desktop.console import Console, default_actor
-from sophmate_desktop.domain.errors import DatabaseCorrupt, SophmateError
+from sophmate_desktop.domain.errors import DatabaseCorrupt, DatabaseUnreachable, SophmateError
 from sophmate_desktop.engine.service import Engine
 from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.store import backups, integrity
@@ -178,8 +178,45 @@ def open_window(
         if not ask or path is None:
             return exc.exit_code
         return _offer_restore(app, url, path, exc, actor, start_engine)
+    except DatabaseUnreachable as exc:
+        if ask is None:
+            ask = app.platformName() not in HEADLESS_PLATFORMS
+        if not ask:
+            return _cannot_start(app, exc)
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return _offer_other_database(app, url, exc, actor, start_engine)
     except SophmateError as exc:
         return _cannot_start(app, exc)
+
+
+def _offer_other_database(
+    app: QApplication, url: str, exc: DatabaseUnreachable, actor: str | None, start_engine: bool
+) -> MainWindow | int:
+    """Retry, the local database, or a corrected connection (remembered once it opens)."""
+    from sophmate_desktop.ui.widgets import unreachable_db as ud
+
+    while True:
+        dialog = ud.UnreachableDatabaseDialog(str(exc), parse_url(url).display)
+        dialog.exec()
+        if dialog.choice == ud.QUIT:
+            return exc.exit_code
+        target = url
+        if dialog.choice == ud.LOCAL:
+            target = f"sqlite:///{local_db_path()}"
+            if is_first_run(target) and not may_create_database(app, target):
+                continue
+        elif dialog.choice == ud.EDIT:
+            target = dialog.new_url
+        try:
+            window = create_window(target, actor=actor, start_engine=start_engine)
+        except DatabaseUnreachable as again:
+            exc, url = again, target
+            continue
+        except SophmateError as other:
+            return _cannot_start(app, other)
+        if dialog.choice == ud.EDIT and parse_url(target).kind == "postgresql":
+            window.services.console.remember_db_url(target)  # the next start opens it
+        return window
 
 
 def _offer_restore(

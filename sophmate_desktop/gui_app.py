@@ -264,6 +264,12 @@ def _start_log() -> None:
 
 def run_gui(db_url: str | None = None, actor: str | None = None) -> int:
     """Start the desktop application: one instance per database on this host."""
+    from sophmate_desktop.platform_check import xcb_problem
+
+    problem = xcb_problem() if QApplication.instance() is None else None
+    if problem:  # Qt would abort and name the wrong library
+        print(f"error: {problem}", file=sys.stderr, flush=True)
+        return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SophMate Desktop")
     app.setOrganizationDomain("sophmate.io")

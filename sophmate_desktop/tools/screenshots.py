@@ -27,6 +27,7 @@ PAGE_SHOTS = (
     "inbox",
     "workflows",
     "runs",
+    "runs-grid",
     "audit",
     "reviews",
     "notifications",
@@ -119,6 +120,14 @@ def _page_call(window, key: str, method: str, *args) -> Callable[[], None]:
     return show
 
 
+def _show_grid(window) -> None:
+    from sophmate_desktop.ui import navigator as nav
+
+    window.go_to(nav.RUNS)  # the runs' list, then its Grid tab
+    runs = window.page(nav.RUNS)
+    runs.views.setCurrentWidget(runs.grid)
+
+
 def _pick_records(console) -> dict[str, object]:
     writes = console.list_inbox(limit=1)
     runs = console.list_runs(limit=1000)
@@ -170,6 +179,7 @@ def take_screenshots(
                 "inbox": _page_call(window, nav.INBOX, "show_write", picked["write"]),
                 "workflows": _page_call(window, nav.WORKFLOWS, "show_workflow", picked["workflow"]),
                 "runs": _page_call(window, nav.RUNS, "show_run", picked["run"]),
+                "runs-grid": lambda: _show_grid(window),
             }
             for name in PAGE_SHOTS:
                 camera.shoot(name, calls.get(name) or (lambda k=name: window.show_page(k)))

@@ -12,10 +12,11 @@ from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidg
 
 from sophmate_desktop.console.run_grid import GRID_RUNS, GridCell, GridRow
 from sophmate_desktop.ui.translation import translate
+from sophmate_desktop.ui.widgets.path_elide import PathElideDelegate
 from sophmate_desktop.ui.widgets.run_columns import GREY, STATUS_COLOURS, when, words
 from sophmate_desktop.ui.widgets.tables import name_for_access
 
-CELL = 22  # px: a square per run
+CELL = 16  # px: a square per run (30 of them and the error fit a 1024 px window)
 RUN_ROLE = Qt.ItemDataRole.UserRole + 1
 RUNNING = QColor("#1565c0")
 
@@ -57,11 +58,14 @@ class RunGrid(QTableWidget):
              translate("sophmate", "Last failure")]
         )  # fmt: skip
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        self.setColumnWidth(0, 150)
+        self.setColumnWidth(0, 130)
+        self.verticalHeader().setDefaultSectionSize(CELL + 6)
         for column in range(1, GRID_RUNS + 1):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             self.setColumnWidth(column, CELL)
         header.setStretchLastSection(True)
+        self._elide = PathElideDelegate(self)  # the error's words stay, its paths shrink
+        self.setItemDelegateForColumn(GRID_RUNS + 1, self._elide)
         self.cellClicked.connect(self._clicked)
         self.cellActivated.connect(self._clicked)
         self.rows: list[GridRow] = []

@@ -22,6 +22,15 @@ statistics:
   its analysis limit (store.database.optimize), on a file without statistics.
 
 Goal: every read < 50 ms at every size, in every kind of statistics.
+
+    python -m bench.history --window [--cache DIR] [--pending 100000] [--json]
+
+opens the main window (offscreen, 1024x700, no engine) on the largest size with
+--pending writes waiting (added to a cached copy: pending writes of the runs that
+wait for approval) and times what a person waits for (bench/window.py): the window
+shown, the dashboard read, the first rows of the Inbox and of Runs, the runs grid,
+and the longest gap between main-thread ticks meanwhile. Goals: first rows < 300 ms,
+no main-thread gap > 100 ms.
 """
 
 from __future__ import annotations
@@ -245,9 +254,7 @@ def time_queries(path: Path, calls: dict[str, Any], stats: str, repeat: int) -> 
         return {name: median_ms(lambda c=call: c(console), repeat) for name, call in calls.items()}
 
 
-def measure(
-    cache: Path, runs: int, stat_kinds: list[str], repeat: int, quiet: bool
-) -> SizeFigures:
+def measure(cache: Path, runs: int, stat_kinds: list[str], repeat: int, quiet: bool) -> SizeFigures:
     from datetime import datetime
 
     from tests.support.history_queries import hot_queries
@@ -255,9 +262,7 @@ def measure(
     path, meta, cached = built(cache, runs, quiet)
     migrate_in_place(path)
     now = datetime.fromisoformat(meta["now"])
-    calls = hot_queries(
-        meta["production_workflow"], meta["staging_workflow"], runs // 2, now=now
-    )
+    calls = hot_queries(meta["production_workflow"], meta["staging_workflow"], runs // 2, now=now)
     figures = SizeFigures(
         runs=meta["runs"],
         writes=meta["writes"],
@@ -337,6 +342,92 @@ def _stats(text: str) -> list[str]:
     return kinds
 
 
+WINDOW_GOALS_MS = {
+    "inbox first rows": 300.0,
+    "runs first rows": 300.0,
+    "longest main-thread gap while opening": 100.0,
+}
+
+
+def with_pending(cache: Path, runs: int, pending: int, quiet: bool) -> Path:
+    """A copy of the `runs` file with `pending` more writes waiting (cached)."""
+    source, _meta, _cached = built(cache, runs, quiet)
+    path = cache / f"history-{runs}-v{FILL_VERSION}-pending{pending}.sqlite3"
+    if path.exists():
+        return path
+    partial = path.with_name(path.name + ".building")
+    log(f"adding {pending:,} pending writes in {path} ...", quiet)
+    with sqlite3.connect(source) as src, sqlite3.connect(partial) as dst:
+        src.backup(dst)
+    con = sqlite3.connect(partial)
+    try:
+        waiting = con.execute(
+            "SELECT r.id, r.workflow_id, c.name FROM run r JOIN workflow w ON w.id = r.workflow_id "
+            "JOIN category c ON c.id = w.category_id WHERE r.status = 'awaiting_approval'"
+        ).fetchall()
+        rows = []
+        now = time.strftime("%Y-%m-%d %H:%M:%S")
+        for i in range(pending):
+            run_id, wf_id, category = waiting[i % len(waiting)]
+            seq = 10 + i // len(waiting)
+            target = f"/tmp/history-out/pending/{i}.csv"
+            rows.append((run_id, wf_id, category, seq, "write_file", "file", target,
+                         f"write {target}", f"+++ {target}\n+x\n", '{"content":"x"}', False,
+                         "pending", f"pending-{i}", now, 0.0, 1))  # fmt: skip
+        with con:
+            con.executemany(
+                'INSERT INTO "write" (run_id, workflow_id, category, seq, kind, effect, target, '
+                "summary, preview, payload, customer_facing, status, idempotency_key, "
+                "created_at, cost, attempt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+    finally:
+        con.close()
+    os.replace(partial, path)
+    return path
+
+
+@dataclass
+class WindowFigures:
+    runs: int
+    pending_writes: int
+    ms: dict[str, float]
+
+    def checks(self) -> list[tuple[str, float, str, bool]]:
+        return [
+            (name, self.ms[name], f"< {goal:g} ms", self.ms[name] < goal)
+            for name, goal in WINDOW_GOALS_MS.items()
+        ]
+
+
+def window_table(f: WindowFigures) -> str:
+    lines = [
+        f"the window on {f.runs:,} runs and {f.pending_writes:,} more pending writes "
+        "(1024x700, offscreen, no engine)",
+        "",
+    ]
+    goals = {name: (target, ok) for name, _ms, target, ok in f.checks()}
+    for name, ms in f.ms.items():
+        target, ok = goals.get(name, ("", None))
+        verdict = "" if ok is None else ("PASS" if ok else "FAIL")
+        lines.append(f"{name:<42} {ms:>9.1f} ms  {target:>10}  {verdict}")
+    return "\n".join(lines)
+
+
+def window_main(cache: Path, runs: int, pending: int, as_json: bool) -> int:
+    from bench.trigger import inmemory_keyring
+    from bench.window import open_on
+
+    path = with_pending(cache, runs, pending, as_json)
+    migrate_in_place(path)
+    with inmemory_keyring(), tempfile.TemporaryDirectory(prefix="bench-window-") as t:
+        os.environ["XDG_CONFIG_HOME"] = str(Path(t) / "config")
+        os.environ["XDG_DATA_HOME"] = str(Path(t) / "data")
+        ms = open_on(f"sqlite:///{path}")
+    figures = WindowFigures(runs, pending, ms)
+    return report(figures, window_table, as_json, ("figure", "ms", "target", "pass"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.history", description=__doc__.split("\n")[0]
@@ -350,7 +441,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7, help="timed calls per read (median)")
     parser.add_argument("--stats", type=_stats, default=list(STATS), help="none,analyze,optimize")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--window", action="store_true", help="time the window opening on the largest size"
+    )
+    parser.add_argument(
+        "--pending", type=int, default=100_000, help="more pending writes for --window"
+    )
     args = parser.parse_args(argv)
+    if args.window:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        os.environ.setdefault(
+            "PYTHON_KEYRING_BACKEND", "tests.support.inmemory_keyring.InMemoryKeyring"
+        )
+        cache = args.cache or Path(tempfile.mkdtemp(prefix="bench-history-"))
+        cache.mkdir(parents=True, exist_ok=True)
+        return window_main(cache, max(args.sizes), args.pending, args.json)
     if args.repeat < 1:
         parser.error("--repeat: give 1 or more")
     if args.cache is not None and args.cache.exists() and not args.cache.is_dir():

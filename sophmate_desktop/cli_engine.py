@@ -139,7 +139,8 @@ def cmd_demo(c: Console, a: argparse.Namespace) -> str:
     from sophmate_desktop.console import Console
     from sophmate_desktop.console.demo import load_demo
 
-    root = Path(a.folder) if a.folder else data_dir_for(c) / "demo"
+    # beside the database it fills (a SQLite file), wherever that is
+    root = Path(a.folder) if a.folder else c.demo_folder()
     lead = Console(c.db, actor="demo-lead", secrets=c.secrets)
     approver = Console(c.db, actor="demo-approver", secrets=c.secrets)
     if getattr(a, "created", False):

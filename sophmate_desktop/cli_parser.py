@@ -134,6 +134,11 @@ def _add_workflow(sub: Any) -> None:
     text = "enable a workflow (refused until its production checklist holds)"
     p = _leaf(g, "enable", workflow.cmd_workflow_enable, text, json_flag=True)
     p.add_argument("name", metavar="NAME")
+    p.add_argument(
+        "--create-folder",
+        action="store_true",
+        help="create its watched folder when it does not exist (else enable is refused)",
+    )
     p = _leaf(g, "disable", workflow.cmd_workflow_disable, "disable a workflow", json_flag=True)
     p.add_argument("name", metavar="NAME")
     _reason(p, required=False)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sophmate_desktop import cli_format as fmt
 from sophmate_desktop.domain.errors import BadInput
+from sophmate_desktop.domain.run_account import plural
 from sophmate_desktop.store.busy import BusyWait
 
 if TYPE_CHECKING:
@@ -107,9 +108,9 @@ def cmd_held_replay(c: Console, a: argparse.Namespace) -> str:
     moved, left = c.replay_held_saying(_some_or_all(a.ids, a.all, "run ids"), a.reason)
     if a.json:
         return fmt.to_json({"replayed": moved, "left_held": left})
-    return "\n".join([f"{moved} held runs queued again", *left])
+    return "\n".join([f"{plural(moved, 'held run')} queued again", *left])
 
 
 def cmd_held_discard(c: Console, a: argparse.Namespace) -> str:
     moved = c.discard_held(_some_or_all(a.ids, a.all, "run ids"), a.reason)
-    return fmt.to_json({"discarded": moved}) if a.json else f"{moved} held runs discarded"
+    return fmt.to_json({"discarded": moved}) if a.json else f"{plural(moved, 'held run')} discarded"

@@ -79,7 +79,7 @@ def cmd_workflow_show(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_workflow_enable(c: Console, a: argparse.Namespace) -> str:
-    row = c.enable_workflow(a.name)
+    row = c.enable_workflow(a.name, create_folder=a.create_folder)
     return (
         fmt.to_json(row.to_dict()) if a.json else f"workflow {row.name} enabled (stage {row.stage})"
     )

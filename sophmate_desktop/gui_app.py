@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from sophmate_desktop.cli_db import restore_recorded
 from sophmate_desktop.console import Console, default_actor
-from sophmate_desktop.domain.errors import DatabaseCorrupt, SophmateError
+from sophmate_desktop.domain.errors import DatabaseCorrupt, DatabaseUnreachable, SophmateError
 from sophmate_desktop.engine.service import Engine
 from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.store import backups, integrity
@@ -27,7 +28,10 @@ from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.single_instance import SingleInstance, normalised_url
 from sophmate_desktop.ui.style import apply_style
 from sophmate_desktop.ui.tasks import TaskRunner
+from sophmate_desktop.ui.translation import install_translator
 from sophmate_desktop.ui.widgets.corrupt_database import CorruptDatabaseDialog, CorruptFacts
+
+log = logging.getLogger(__name__)
 
 # The models are bound to one database per process (store.models.database_proxy).
 # Opening the same URL again for a second window would rebind them under the first
@@ -174,8 +178,45 @@ def open_window(
         if not ask or path is None:
             return exc.exit_code
         return _offer_restore(app, url, path, exc, actor, start_engine)
+    except DatabaseUnreachable as exc:
+        if ask is None:
+            ask = app.platformName() not in HEADLESS_PLATFORMS
+        if not ask:
+            return _cannot_start(app, exc)
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return _offer_other_database(app, url, exc, actor, start_engine)
     except SophmateError as exc:
         return _cannot_start(app, exc)
+
+
+def _offer_other_database(
+    app: QApplication, url: str, exc: DatabaseUnreachable, actor: str | None, start_engine: bool
+) -> MainWindow | int:
+    """Retry, the local database, or a corrected connection (remembered once it opens)."""
+    from sophmate_desktop.ui.widgets import unreachable_db as ud
+
+    while True:
+        dialog = ud.UnreachableDatabaseDialog(str(exc), parse_url(url).display)
+        dialog.exec()
+        if dialog.choice == ud.QUIT:
+            return exc.exit_code
+        target = url
+        if dialog.choice == ud.LOCAL:
+            target = f"sqlite:///{local_db_path()}"
+            if is_first_run(target) and not may_create_database(app, target):
+                continue
+        elif dialog.choice == ud.EDIT:
+            target = dialog.new_url
+        try:
+            window = create_window(target, actor=actor, start_engine=start_engine)
+        except DatabaseUnreachable as again:
+            exc, url = again, target
+            continue
+        except SophmateError as other:
+            return _cannot_start(app, other)
+        if dialog.choice == ud.EDIT and parse_url(target).kind == "postgresql":
+            window.services.console.remember_db_url(target)  # the next start opens it
+        return window
 
 
 def _offer_restore(
@@ -212,13 +253,29 @@ def serve_later_launches(window: MainWindow, instance: SingleInstance) -> None:
     instance.listen()
 
 
+def _start_log() -> None:
+    from sophmate_desktop.logs import setup_logging
+
+    try:
+        log.info("log file %s", setup_logging())
+    except OSError as exc:  # an unwritable log folder must not stop the window
+        print(f"warning: no log file: {exc}", file=sys.stderr)
+
+
 def run_gui(db_url: str | None = None, actor: str | None = None) -> int:
     """Start the desktop application: one instance per database on this host."""
+    from sophmate_desktop.platform_check import xcb_problem
+
+    problem = xcb_problem() if QApplication.instance() is None else None
+    if problem:  # Qt would abort and name the wrong library
+        print(f"error: {problem}", file=sys.stderr, flush=True)
+        return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SophMate Desktop")
     app.setOrganizationDomain("sophmate.io")
     app.setDesktopFileName("io.sophmate.Desktop")
     app.setQuitOnLastWindowClosed(False)
+    install_translator(app)  # the system's language, when a translation is shipped
     try:
         url = db_url or default_db_url()
     except SophmateError as exc:
@@ -240,6 +297,7 @@ def run_gui(db_url: str | None = None, actor: str | None = None) -> int:
     if not isinstance(window, MainWindow):
         instance.close()
         return window
+    _start_log()  # once the window is open: a launch that stops leaves nothing behind
     serve_later_launches(window, instance)
     window.quit_requested.connect(app.quit)
     window.show()

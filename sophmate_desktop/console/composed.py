@@ -15,6 +15,7 @@ from sophmate_desktop.console.notice_delivery import NoticeDeliveryOps
 from sophmate_desktop.console.notices import NoticeOps
 from sophmate_desktop.console.records import RecordOps
 from sophmate_desktop.console.review_pages import ReviewPageOps
+from sophmate_desktop.console.run_grid import RunGridOps
 from sophmate_desktop.console.schedules import ScheduleOps
 from sophmate_desktop.console.setup import SetupOps
 from sophmate_desktop.console.switches import SwitchOps
@@ -44,5 +45,6 @@ class Console(
     DatabaseHealthOps,
     AuditTrailOps,
     ScheduleOps,
+    RunGridOps,
 ):
     """Every operation of the console (see console/__init__.py)."""

@@ -146,6 +146,8 @@ class DashboardOps:
                 escalations.append(esc)
             if wf.paused:
                 paused_workflows[cat_name] += 1
+                # a workflow's own kill switch is a switch too: the tile counts it
+                paused_names += (wf.name,)
 
         health = []
         for cat in categories:

@@ -16,7 +16,7 @@ from peewee import Expression
 
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.store import outcome_journal
-from sophmate_desktop.store.models import Workflow, Write
+from sophmate_desktop.store.models import Run, Workflow, Write
 from sophmate_desktop.store.queries import INBOX_STATUSES
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ class InboxRow:
     error: str | None
     claimed_by: str | None = None  # the engine applying it
     ai_drafted: bool = False  # its content came from a prompt step's answer
+    mode: str | None = None  # the run's stage: dry_run | staging | production
     approvals_given: int = 0
     approvals_needed: int = 1
     refusal: str | None = None  # why the current person may not approve it now
@@ -85,6 +86,7 @@ _ROW_FIELDS = (
     Write.error,
     Write.claimed_by,
     Write.ai_drafted,
+    Run.mode,
 )
 
 
@@ -148,6 +150,8 @@ def _base(
     query = Write.select(*fields)
     if join or f.workflow or any(getattr(field, "model", None) is Workflow for field in fields):
         query = query.join(Workflow, on=(Write.workflow == Workflow.id))
+    if any(getattr(field, "model", None) is Run for field in fields):
+        query = query.switch(Write).join(Run, on=(Write.run == Run.id))
     query = query.where(status)
     if f.category:
         query = query.where(Write.category == f.category)

@@ -265,7 +265,7 @@ class SwitchOps:
         def decided(moved: list[int]) -> Any:
             return self.event(
                 action,
-                subject=f"{len(moved)} held runs",
+                subject=plural(len(moved), "held run"),
                 reason=reason,
                 details={"runs": ids[:1000], "count": len(moved), "left_held": left},
             )

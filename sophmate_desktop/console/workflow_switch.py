@@ -14,6 +14,7 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import ReviewKind, RunStatus
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.names import POLICY_ACTOR, AuditAction
+from sophmate_desktop.domain.run_account import plural
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import AuditEvent, Run, Workflow, Write
 from sophmate_desktop.store.transitions import gate
@@ -62,7 +63,7 @@ class WorkflowSwitchResult:
                 )
             return f"workflow {self.name} is not paused: nothing to resume (nothing changed)"
         if self.paused:
-            held = f"; {self.held_runs} queued runs held" if self.held_runs else ""
+            held = f"; {plural(self.held_runs, 'queued run')} held" if self.held_runs else ""
             return f"workflow {self.name} paused{held}"
         return self._resumed_text()
 
@@ -70,12 +71,12 @@ class WorkflowSwitchResult:
         who = "it paused itself" if self.paused_itself else f"paused by {self.paused_by}"
         lines = [f"workflow {self.name} resumed ({who}: {self.paused_reason or 'no reason'})"]
         if self.replayed:
-            lines.append(f"{self.replayed} held runs queued again")
+            lines.append(f"{plural(self.replayed, 'held run')} queued again")
         if self.discarded:
-            lines.append(f"{self.discarded} held runs discarded")
+            lines.append(f"{plural(self.discarded, 'held run')} discarded")
         lines.extend(self.left_held)
         if self.held_runs and not self.left_held:
-            lines.append(f"{self.held_runs} held runs wait: replay or discard them")
+            lines.append(f"{plural(self.held_runs, 'held run')} waiting: replay or discard them")
         if self.review_due:
             lines.append(f"a {self.review_due} review is due: record it when done")
         return "\n".join(lines)

@@ -13,7 +13,7 @@ from sophmate_desktop.console.review_runs import chosen_runs, unreviewed_runs
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import ReviewKind, RunMode, Stage
-from sophmate_desktop.domain.errors import BadInput, Conflict, PolicyRefused
+from sophmate_desktop.domain.errors import BadInput, Conflict, FolderMissing, PolicyRefused
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.store import queries
@@ -67,6 +67,28 @@ def read_workflow_file(path: str | Path) -> bytes:
             f"(limit {MAX_WORKFLOW_FILE_BYTES})"
         )
     return p.read_bytes()
+
+
+def _watched_folder_ready(name: str, defn: WorkflowDefinition, create: bool) -> str | None:
+    """The folder made for `defn`'s trigger (None: none needed); FolderMissing when
+    it does not exist and may not be made."""
+    folder = defn.trigger.folder if defn.trigger is not None else None
+    if not folder:
+        return None
+    path = Path(folder).expanduser()
+    if path.is_dir():
+        return None
+    if not create:
+        raise FolderMissing(
+            f"{name}: its watched folder {path} does not exist; create it first "
+            "(or enable with --create-folder)",
+            str(path),
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"{name}: cannot create its watched folder {path}: {exc}") from exc
+    return str(path)
 
 
 class WorkflowOps:
@@ -169,7 +191,9 @@ class WorkflowOps:
     def get_definition(self: Console, name: str) -> WorkflowDefinition:
         return definition_of(queries.get_workflow(name))
 
-    def enable_workflow(self: Console, name: str) -> WorkflowRow:
+    def enable_workflow(self: Console, name: str, create_folder: bool = False) -> WorkflowRow:
+        """Let its trigger start runs. A watched folder that does not exist is refused
+        (FolderMissing names it), or made first with `create_folder`."""
         with self.transaction():
             wf = queries.get_workflow(name)
             defn = definition_of(wf)
@@ -177,12 +201,17 @@ class WorkflowOps:
             if refusal:
                 raise PolicyRefused(refusal)
             if not wf.enabled:
+                created = _watched_folder_ready(name, defn, create_folder)
+                details = {
+                    **(_leaves(defn) or {}),
+                    **({"created_folder": created} if created else {}),
+                }
                 event = self.event(
                     AuditAction.WORKFLOW_ENABLED,
                     subject=name,
                     category=defn.category,
                     workflow=name,
-                    details=_leaves(defn) or None,
+                    details=details or None,
                 )
                 gate.change_workflow(
                     self.db, wf.id, events=event, enabled=(False, True), updated_at=utcnow()

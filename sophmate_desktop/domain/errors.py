@@ -32,6 +32,14 @@ class BadInput(SophmateError):
     exit_code = 2
 
 
+class FolderMissing(BadInput):
+    """A workflow's watched folder does not exist: enabling it would only fail runs."""
+
+    def __init__(self, message: str, folder: str) -> None:
+        super().__init__(message)
+        self.folder = folder
+
+
 class NotFound(BadInput):
     """A named thing (workflow, write, run, category) does not exist (exit 2)."""
 

@@ -22,6 +22,7 @@ from sophmate_desktop.domain.errors import BadInput, SophmateError
 log = logging.getLogger(__name__)
 
 EVENT_KINDS = frozenset({"created", "modified", "moved", "closed"})
+ARRIVALS = frozenset({"created", "moved"})
 TEMP_FILE_PATTERN = ".*.sophmate-tmp*"  # our own atomic writes, never a trigger
 
 FileStamp = tuple[int, int]  # (size, mtime_ns)
@@ -66,6 +67,11 @@ class WatchSpec:
         if self.settle_ms < 0:
             raise BadInput(f"watch {self.key!r}: settle_ms must be >= 0")
         object.__setattr__(self, "_prefix", os.path.join(str(folder), ""))
+
+    @property
+    def arrivals_only(self) -> bool:
+        """It acts on nothing but a file's creation or arrival by rename, at once."""
+        return self.settle_ms == 0 and not self.settle_closed and self.events <= ARRIVALS
 
     def matches(self, path: Path) -> bool:
         """True for a file (not a directory) this spec would trigger on."""

@@ -200,9 +200,7 @@ class Engine(EngineWaiting):
         killed, their runs requeued, their writes resumed or interrupted."""
         instances.register(self.db, self.instance_id, *self.identity.labels())
         self._read_settings()
-        counts = take_over(self.db, self.instance_id, self.host)
-        instances.prune(self.db, instances.dead_instances(self.db, self.instance_id))
-        return counts
+        return take_over(self.db, self.instance_id, self.host, prune=True)
 
     def _read_settings(self) -> None:
         row = Setting.get_or_none(Setting.key == PLAN_TIMEOUT_SETTING)

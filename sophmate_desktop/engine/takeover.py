@@ -24,8 +24,9 @@ from sophmate_desktop.store.transitions.applying import replay_journal
 from sophmate_desktop.store.transitions.recovery import recover
 
 
-def take_over(db: Database, instance_id: str, host: str) -> dict[str, int]:
-    """What dead instances held, taken over by this one; the counts of what moved."""
+def take_over(db: Database, instance_id: str, host: str, prune: bool = False) -> dict[str, int]:
+    """What dead instances held, taken over by this one; the counts of what moved.
+    `prune` (at an engine's start): then forget the dead instances that hold nothing."""
     replayed = replay_journal(db, instances.judge(db, instance_id))
     dead = instances.dead_instances(db, instance_id)
     here = socket.gethostname()
@@ -46,6 +47,8 @@ def take_over(db: Database, instance_id: str, host: str) -> dict[str, int]:
     counts = recover(db, host, notes)
     counts["commands_killed"] = sum(1 for n in notes.values() if "was killed" in n)
     counts["outcomes_replayed"] = replayed
+    if prune:
+        instances.prune(db, instances.dead_instances(db, instance_id))
     return counts
 
 

@@ -59,15 +59,6 @@ class _GroupKey(NamedTuple):
     arrivals_only: bool = False
 
 
-def _arrivals_only(spec: WatchSpec) -> bool:
-    """True when the spec acts on nothing but a file's creation or arrival by rename."""
-    return (
-        spec.settle_ms == 0
-        and not spec.settle_closed
-        and not (spec.events - {"created", "moved"})
-    )
-
-
 class _Group:
     """Specs sharing one scheduled watch (same folder, recursion and observer)."""
 
@@ -170,7 +161,7 @@ class WatchManager:
         lean: dict[tuple[str, bool], bool] = {}
         for spec in new_specs.values():
             where = (str(spec.folder), spec.polling)
-            lean[where] = lean.get(where, True) and _arrivals_only(spec)
+            lean[where] = lean.get(where, True) and spec.arrivals_only
         routes: dict[_GroupKey, tuple[WatchSpec, ...]] = {}
         for spec in new_specs.values():
             folder = str(spec.folder)

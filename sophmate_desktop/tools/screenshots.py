@@ -1,9 +1,11 @@
 """Screenshots of every page on demo data, rendered offscreen.
 
-    python -m sophmate_desktop.tools.screenshots DIR
+    python -m sophmate_desktop.tools.screenshots DIR [--palette light|dark|both]
 
 Makes a temporary data folder, loads the demo there with the real engine, opens the
-main window on it (offscreen, 1280x820) and saves one PNG per page into DIR. Secrets
+main window on it (offscreen, 1024x700: the window of a 1024x768 laptop screen) and
+saves one PNG per page into DIR, in the light palette, and into DIR/dark in a dark
+one (the style sheet follows the palette). Secrets
 live in an in-memory keyring for the run: the tool never touches your real keyring,
 your data folder or your config.
 """
@@ -18,13 +20,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-WIDTH, HEIGHT = 1280, 820
+WIDTH, HEIGHT = 1024, 700
 ACTOR = "ana"  # the person at the window: neither the demo's lead nor its approver
 PAGE_SHOTS = (
     "dashboard",
     "inbox",
     "workflows",
     "runs",
+    "runs-grid",
     "audit",
     "reviews",
     "notifications",
@@ -117,6 +120,14 @@ def _page_call(window, key: str, method: str, *args) -> Callable[[], None]:
     return show
 
 
+def _show_grid(window) -> None:
+    from sophmate_desktop.ui import navigator as nav
+
+    window.go_to(nav.RUNS)  # the runs' list, then its Grid tab
+    runs = window.page(nav.RUNS)
+    runs.views.setCurrentWidget(runs.grid)
+
+
 def _pick_records(console) -> dict[str, object]:
     writes = console.list_inbox(limit=1)
     runs = console.list_runs(limit=1000)
@@ -130,8 +141,11 @@ def _pick_records(console) -> dict[str, object]:
     }
 
 
-def take_screenshots(out: Path, say: Callable[[str], None] = print) -> list[Path]:
-    """Render every page on fresh demo data into `out`; returns the PNGs written."""
+def take_screenshots(
+    out: Path, say: Callable[[str], None] = print, palette: str = "light"
+) -> list[Path]:
+    """Render every page on fresh demo data into `out` in the `palette` ("light": the
+    default palette, "dark"); returns the PNGs written."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sophmate-") as tmp_name:
         tmp = Path(tmp_name)
@@ -145,10 +159,12 @@ def take_screenshots(out: Path, say: Callable[[str], None] = print) -> list[Path
 
         from sophmate_desktop.app import create_window
         from sophmate_desktop.ui import navigator as nav
-        from sophmate_desktop.ui.style import apply_style
+        from sophmate_desktop.ui.style import apply_style, dark_palette
 
         app = QApplication.instance() or QApplication([sys.argv[0]])
-        apply_style(app)
+        from PySide6.QtGui import QPalette
+
+        apply_style(app, dark_palette() if palette == "dark" else QPalette())
         window = create_window(url, actor=ACTOR, start_engine=False)
         try:
             window.setFixedSize(WIDTH, HEIGHT)
@@ -163,6 +179,7 @@ def take_screenshots(out: Path, say: Callable[[str], None] = print) -> list[Path
                 "inbox": _page_call(window, nav.INBOX, "show_write", picked["write"]),
                 "workflows": _page_call(window, nav.WORKFLOWS, "show_workflow", picked["workflow"]),
                 "runs": _page_call(window, nav.RUNS, "show_run", picked["run"]),
+                "runs-grid": lambda: _show_grid(window),
             }
             for name in PAGE_SHOTS:
                 camera.shoot(name, calls.get(name) or (lambda k=name: window.show_page(k)))
@@ -180,13 +197,24 @@ def main(argv: list[str] | None = None) -> int:
         description="Render every page of SophMate Desktop on demo data into PNG files.",
     )
     parser.add_argument("out", metavar="DIR", help="folder for the PNG files")
+    parser.add_argument(
+        "--palette",
+        choices=("light", "dark", "both"),
+        default="both",
+        help="light shots in DIR, dark ones in DIR/dark (default: both)",
+    )
     args = parser.parse_args(argv)
-    saved = take_screenshots(Path(args.out))
-    missing = [name for name in SHOTS if Path(args.out, f"{name}.png") not in saved]
-    if missing:
-        print(f"error: not saved: {', '.join(missing)}", file=sys.stderr)
-        return 1
-    print(f"{len(saved)} screenshots in {args.out}")
+    wanted = ("light", "dark") if args.palette == "both" else (args.palette,)
+    total = 0
+    for palette in wanted:
+        out = Path(args.out) / ("dark" if palette == "dark" else "")
+        saved = take_screenshots(out, palette=palette)
+        missing = [name for name in SHOTS if out / f"{name}.png" not in saved]
+        if missing:
+            print(f"error: not saved ({palette}): {', '.join(missing)}", file=sys.stderr)
+            return 1
+        total += len(saved)
+    print(f"{total} screenshots in {args.out}")
     return 0
 
 

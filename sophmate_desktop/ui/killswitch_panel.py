@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.domain.enums import SwitchScope
 from sophmate_desktop.domain.errors import DatabaseBusy
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.run_account import plural
 from sophmate_desktop.store.rows import SwitchRow
 from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.busy_pause import BusyPause, first_try
 from sophmate_desktop.ui.widgets.switch_dialogs import SwitchDialog, pause_dialog, resume_dialog
 from sophmate_desktop.ui.widgets.switch_flow import flow_container
@@ -67,7 +69,7 @@ def _tooltip(row: SwitchRow) -> str:
         return "Pause every workflow now (Ctrl+Shift+P). Asks for a reason."
     if row.scope == SwitchScope.EFFECT.value:
         return f"All {what} is allowed. Click to pause every {what} effect."
-    count = f" ({row.workflows} workflows)" if row.workflows else ""
+    count = f" ({plural(row.workflows, 'workflow')})" if row.workflows else ""
     desc = f"\n{row.description}" if row.description else ""
     return f"Category {what}{count} is running. Click to pause it.{desc}{_budget_text(row)}"
 
@@ -91,26 +93,28 @@ class KillSwitchPanel(QWidget):
         self.buttons: dict[tuple[str, str], QPushButton] = {}
         self.dialog: SwitchDialog | None = None
 
-        self.pause_all_action = QAction("&Pause all…", self)
+        self.pause_all_action = QAction(translate("sophmate", "&Pause all…"), self)
         self.pause_all_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
         self.pause_all_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.pause_all_action.setToolTip("Pause every workflow now (Ctrl+Shift+P)")
+        self.pause_all_action.setToolTip(
+            translate("sophmate", "Pause every workflow now (Ctrl+Shift+P)")
+        )
         self.pause_all_action.triggered.connect(self.pause_all)
 
         self.switch_area, self.flow = flow_container()
         # Parented from the start: a parentless label that is shown becomes a window
         # of its own for a moment and takes the focus from the main window.
-        self.category_label = QLabel("<b>Categories</b>", self.switch_area)
-        self.effect_label = QLabel("<b>Effects</b>", self.switch_area)
+        self.category_label = QLabel(translate("sophmate", "<b>Categories</b>"), self.switch_area)
+        self.effect_label = QLabel(translate("sophmate", "<b>Effects</b>"), self.switch_area)
         self.effect_label.setContentsMargins(12, 0, 0, 0)
-        self.workflow_label = QLabel("<b>Workflows</b>", self.switch_area)
+        self.workflow_label = QLabel(translate("sophmate", "<b>Workflows</b>"), self.switch_area)
         self.workflow_label.setContentsMargins(12, 0, 0, 0)
         self.workflow_label.hide()
-        line_height = QPushButton("X").sizeHint().height()
+        line_height = QPushButton(translate("sophmate", "X")).sizeHint().height()
         for label in (self.category_label, self.effect_label, self.workflow_label):
             label.setMinimumHeight(line_height)  # centred on the buttons' line
             label.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
-        self.pause_all_button = QPushButton("Pause all…")
+        self.pause_all_button = QPushButton(translate("sophmate", "Pause all…"))
         self.pause_all_button.setObjectName("pauseAllButton")
         self.pause_all_button.setCheckable(True)
         self.pause_all_button.setToolTip(self.pause_all_action.toolTip())
@@ -244,6 +248,10 @@ class KillSwitchPanel(QWidget):
         button.setText(text)
         button.setChecked(row.paused)
         button.setToolTip(_tooltip(row))
+        state = self.tr("paused") if row.paused else self.tr("running")
+        button.setAccessibleName(
+            self.tr("Kill switch {what}: {state}").format(what=label_of(row), state=state)
+        )
         button.setAccessibleDescription(_tooltip(row))
         set_paused_look(button, row.paused)
 
@@ -426,6 +434,8 @@ class PausedBanner(QLabel):
             self.hide()
             return
         self.setText("Paused: " + " · ".join(paused_summary(r) for r in self.paused))
+        self.setAccessibleName(self.tr("Paused"))
+        self.setAccessibleDescription(self.text())
         self.setToolTip(
             "\n".join(
                 f"{label_of(r)}: paused by {r.paused_by or 'unknown'}"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.change_watch import ChangeWatcher
-from sophmate_desktop.ui.error_report import ErrorReporter
+from sophmate_desktop.ui.error_report import ErrorReporter, log_destination
 from sophmate_desktop.ui.killswitch_panel import KillSwitchPanel, PausedBanner
 from sophmate_desktop.ui.pages.audit import AuditPage
 from sophmate_desktop.ui.pages.dashboard import DashboardPage
@@ -29,6 +30,7 @@ from sophmate_desktop.ui.pages.runs import RunsPage
 from sophmate_desktop.ui.pages.settings import SettingsPage
 from sophmate_desktop.ui.pages.welcome import WelcomePage
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.tray import TrayController
 from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog
 
@@ -69,9 +71,11 @@ class MainWindow(QMainWindow):
         self.error_reporter.install()
 
         self.kill_switch_panel = KillSwitchPanel(services, self)
+        self.kill_switch_panel.setAccessibleName(self.tr("Kill switches"))
         self.paused_banner = PausedBanner(services, self)
         self.page_list = QListWidget()
         self.page_list.setObjectName("pageList")
+        self.page_list.setAccessibleName(self.tr("Pages"))
         self.page_list.setFixedWidth(180)
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
@@ -115,7 +119,7 @@ class MainWindow(QMainWindow):
     def _add_page(self, key: str, page: QWidget, listed: bool = True) -> None:
         self.pages[key] = page
         self.stack.addWidget(page)
-        item = QListWidgetItem(page.title)
+        item = QListWidgetItem(translate("sophmate", page.title))
         item.setData(Qt.ItemDataRole.UserRole, key)
         self.page_list.addItem(item)
         item.setHidden(not listed)
@@ -151,8 +155,20 @@ class MainWindow(QMainWindow):
             refresh()
 
     def _show_run(self, run_id: int) -> None:
+        came_from = self.current_page_key()
         self.show_page(nav.RUNS)
-        self.pages[nav.RUNS].show_run(run_id)
+        if came_from == nav.RUNS:  # from the history, or one run's page to another's
+            self.pages[nav.RUNS].show_run(run_id, keep_back=True)
+        else:
+            back = (came_from, self.pages[came_from].title)
+            self.pages[nav.RUNS].show_run(run_id, came_from=back)
+
+    def go_to(self, key: str) -> None:
+        """A page's shortcut: the page, on its list (from a detail view too)."""
+        self.show_page(key)
+        show_list = getattr(self.pages[key], "show_list", None)
+        if show_list is not None:
+            show_list()
 
     def _show_workflow(self, name: str) -> None:
         self.show_page(nav.WORKFLOWS)
@@ -165,26 +181,43 @@ class MainWindow(QMainWindow):
     # Actions -------------------------------------------------------------
 
     def _build_actions(self) -> None:
-        self.open_action = QAction("&Open SophMate Desktop", self)
+        self.open_action = QAction(translate("sophmate", "&Open SophMate Desktop"), self)
         self.open_action.triggered.connect(self.bring_to_front)
-        self.quit_action = QAction("&Quit", self)
+        self.quit_action = QAction(translate("sophmate", "&Quit"), self)
         # Not StandardKey.Quit: Windows and theme-less platforms bind nothing to it,
         # and the app tells people "Quit (Ctrl+Q)" (Cmd+Q on macOS).
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.quit)
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.menuBar().addMenu(translate("sophmate", "&File"))
         file_menu.addAction(self.quit_action)
-        go_menu = self.menuBar().addMenu("&Go")
+        go_menu = self.menuBar().addMenu(translate("sophmate", "&Go"))
         for number, (key, _cls) in enumerate(PAGES, start=1):
-            action = QAction(self.pages[key].title, self)
+            action = QAction(translate("sophmate", self.pages[key].title), self)
             action.setShortcut(QKeySequence(f"Ctrl+{number}"))
-            action.triggered.connect(lambda _=False, k=key: self.show_page(k))
+            action.triggered.connect(lambda _=False, k=key: self.go_to(k))
             go_menu.addAction(action)
             self.addAction(action)  # shortcuts work even with the menu bar hidden
-        automation = self.menuBar().addMenu("&Automation")
+        automation = self.menuBar().addMenu(self.tr("&Automation"))
         automation.addAction(self.kill_switch_panel.pause_all_action)
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.open_log_action = help_menu.addAction(self.tr("Open &log"))
+        self.open_log_action.setObjectName("openLogAction")
+        self.open_log_action.triggered.connect(self.open_log)
+        self.open_log_folder_action = help_menu.addAction(self.tr("Open log &folder"))
+        self.open_log_folder_action.triggered.connect(lambda: self.open_log(folder=True))
         self.addAction(self.kill_switch_panel.pause_all_action)
         self.addAction(self.quit_action)
+
+    def open_log(self, folder: bool = False) -> bool:
+        """Help > Open log: the log file (or its folder) in the desktop's viewer."""
+        from sophmate_desktop.logs import log_folder
+
+        path = log_destination()
+        target = Path(path).parent if path and folder else Path(path) if path else log_folder()
+        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+        if not opened:
+            log.warning("could not open %s", target)
+        return opened
 
     def bring_to_front(self) -> None:
         self.show()

@@ -38,6 +38,7 @@ from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.desktop_notifier import DesktopNotifier
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.notice_icons import STATE_WORDS, tray_icon
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class TrayController(QObject):
         self._started = utcnow()  # notices from before are history, not news
         self._since = self._started
 
-        self.inbox_action = QAction("&Inbox", self)
+        self.inbox_action = QAction(translate("sophmate", "&Inbox"), self)
         self.inbox_action.triggered.connect(lambda: self.open_target(("inbox", None)))
         self.menu = QMenu()
         self.menu.addAction(open_window)
@@ -268,7 +269,7 @@ class TrayController(QObject):
             if folded:
                 names += "\nPaused themselves: " + ", ".join(sorted(p.workflow for p in folded))
             self.show_message(
-                f"{len(failures)} runs failed",
+                _plural(len(failures), "{n} run failed", "{n} runs failed"),
                 names,
                 ("notifications", None),
                 "failure",

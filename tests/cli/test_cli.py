@@ -196,10 +196,22 @@ def test_enable_refused_names_the_missing_items(any_cli: Cli) -> None:
     )
 
 
-def test_enable_and_disable(cli: Cli) -> None:
+def test_enable_and_disable(cli: Cli, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))  # the example watches ~/reports/outgoing
     cli("workflow", "import", REPORTS)
     result = cli("workflow", "enable", "report-archive")
+    assert result.code == 2
+    folder = tmp_path / "reports" / "outgoing"
+    assert result.err == (
+        f"error: report-archive: its watched folder {folder} does not exist; create it first "
+        "(or enable with --create-folder)\n"
+    )
+    assert cli("workflow", "list", "--json").json()[0]["enabled"] is False
+    result = cli("workflow", "enable", "report-archive", "--create-folder")
     assert result.code == 0 and "workflow report-archive enabled" in result.out
+    assert folder.is_dir()
+    enabled = cli("audit", "list", "--json").json()[0]
+    assert enabled["details"]["created_folder"] == str(folder)
     assert cli("workflow", "list", "--json").json()[0]["enabled"] is True
     result = cli("workflow", "disable", "report-archive", "--reason", "quarter end")
     assert result.code == 0 and "disabled" in result.out
@@ -330,7 +342,7 @@ def test_held_replay_and_discard(cli: Cli) -> None:
     assert result.code == 2 and "not held runs: 999" in result.err
 
     result = cli("held", "replay", first, "--reason", "was a test file")
-    assert result.code == 0 and result.out.strip() == "1 held runs queued again"
+    assert result.code == 0 and result.out.strip() == "1 held run queued again"
     result = cli("held", "discard", "--all")
     assert result.code == 0 and result.out.strip() == "2 held runs discarded"
     statuses = {r["id"]: r["status"] for r in cli("runs", "list", "--json").json()}
@@ -708,14 +720,14 @@ def test_workflow_pause_and_resume(any_cli: Cli) -> None:
     any_cli("workflow", "import", REPORTS)
     run_id, _ = add_run(any_cli.url, "report-archive", status="queued")
     result = any_cli("workflow", "pause", "report-archive", "--reason", "wrong folder")
-    assert result.code == 0 and "workflow report-archive paused; 1 queued runs held" in result.out
+    assert result.code == 0 and "workflow report-archive paused; 1 queued run held" in result.out
     assert any_cli("workflow", "pause", "report-archive").code == 2  # --reason is required
     again = any_cli("workflow", "pause", "report-archive", "--reason", "again")
     assert again.code == 0 and "already paused by ana: wrong folder" in again.out
     result = any_cli("workflow", "resume", "report-archive", "--reason", "fixed", "--replay")
     assert result.code == 0, result.err
     assert "resumed (paused by ana: wrong folder)" in result.out
-    assert "1 held runs queued again" in result.out
+    assert "1 held run queued again" in result.out
     assert any_cli("runs", "show", run_id, "--json").json()["run"]["status"] == "queued"
     result = any_cli("workflow", "resume", "report-archive", "--reason", "twice", "--replay")
     assert result.code == 0 and "is not paused: nothing to resume" in result.out
@@ -743,7 +755,7 @@ def test_held_replay_leaves_a_paused_workflows_runs_held(cli: Cli) -> None:
     cli("category", "resume", "reporting", "--reason", "y")
     result = cli("held", "replay", "--all")
     assert result.code == 0, result.err
-    assert "1 held runs queued again" in result.out
+    assert "1 held run queued again" in result.out
     assert f"1 held run stays held ({mine}): workflow invoice-intake is paused" in result.out
     assert cli("runs", "show", other, "--json").json()["run"]["status"] == "queued"
 
@@ -770,7 +782,11 @@ def test_manual_run_of_a_paused_workflow_is_held_exit_3(cli: Cli) -> None:
     assert held["status"] == "held"
 
 
-def test_saving_a_revision_that_fails_the_checklist_says_it_disabled(cli: Cli, tmp_path) -> None:
+def test_saving_a_revision_that_fails_the_checklist_says_it_disabled(
+    cli: Cli, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "reports" / "outgoing").mkdir(parents=True)
     cli("workflow", "import", REPORTS)
     assert cli("workflow", "enable", "report-archive").code == 0
     lacking = tmp_path / "report-archive.yaml"

@@ -247,7 +247,9 @@ def test_workflow_run_with_json(cli: Cli, tmp_path: Path) -> None:
     assert [w["kind"] for w in data["writes"]] == ["copy_file", "write_file"]
 
 
-def test_workflow_verbs_with_json(any_cli: Cli) -> None:
+def test_workflow_verbs_with_json(any_cli: Cli, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "reports" / "outgoing").mkdir(parents=True)
     imported = any_cli("workflow", "import", REPORTS, "--json")
     assert imported.code == 0
     assert (imported.json()["name"], imported.json()["revision"]) == ("report-archive", 1)

@@ -240,3 +240,13 @@ def test_dashboard_queries_do_not_grow_with_runs(db, console) -> None:
         finished_at(db, run, utcnow() - (i % 14) * DAY)
         make_write(db, make_run(db, "wf-one"))
     assert _queries_for_dashboard(console) == few
+
+
+def test_paused_workflows_count_among_the_paused_switches(db, console) -> None:
+    console.import_workflow(workflow_yaml("wf-one"))
+    console.import_workflow(workflow_yaml("wf-two", "ops"))
+    console.pause_workflow("wf-two", "supplier changed its format")
+    console.pause_effect("email", reason="smtp outage")
+    data = console.dashboard()
+    assert data.paused_switches == 2
+    assert data.paused_names == ("email", "wf-two")

@@ -91,7 +91,7 @@ def test_resume_discards_or_keeps(db, console, two_workflows) -> None:
     console.pause_workflow("wf-fin", "x")
     kept = console.resume_workflow("wf-fin", "later", held="keep")
     assert (kept.held_runs, Run.get_by_id(run.id).status) == (1, "held")
-    assert "1 held runs wait" in kept.message()
+    assert "1 held run waiting" in kept.message()
     console.pause_workflow("wf-fin", "x")
     gone = console.resume_workflow("wf-fin", "not needed", held="discard")
     assert (gone.discarded, Run.get_by_id(run.id).status) == (1, "cancelled")

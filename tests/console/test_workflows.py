@@ -118,3 +118,19 @@ def test_replace_owner_is_a_new_revision(console) -> None:
     console.import_workflow(workflow_yaml())
     row = console.replace_owner("wf-one", "new-lead")
     assert (row.owner, row.revision) == ("new-lead", 2)
+
+
+def test_enable_refuses_a_missing_watched_folder_or_creates_it(console, tmp_path) -> None:
+    from sophmate_desktop.domain.errors import FolderMissing
+    from tests.support.factories import WATCHED
+
+    folder = tmp_path / "in" / "box"
+    console.import_workflow(workflow_yaml("wf-one").replace(str(WATCHED), str(folder)))
+    with pytest.raises(FolderMissing) as info:
+        console.enable_workflow("wf-one")
+    assert info.value.folder == str(folder) and info.value.exit_code == 2
+    assert console.get_workflow("wf-one").enabled is False
+    assert "workflow.enabled" not in {e.action for e in console.list_audit()}
+    assert console.enable_workflow("wf-one", create_folder=True).enabled is True
+    assert folder.is_dir()
+    assert console.list_audit(limit=1)[0].details["created_folder"] == str(folder)

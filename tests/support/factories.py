@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sophmate_desktop.domain.clock import utcnow
@@ -19,12 +20,15 @@ from sophmate_desktop.store.transitions.outcomes import record_final_failure
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
 
+# An empty folder that exists (enable refuses a watched folder that does not); nothing
+# is ever put there, so an engine watching it starts no run.
+WATCHED = Path(__file__).resolve().parent / "watched"
 MINIMAL_WORKFLOW = """\
 name: {name}
 category: {category}
 owner: {owner}
 description: A test workflow.
-trigger: {{folder: /tmp/in, patterns: ["*.txt"]}}
+trigger: {{folder: "{folder}", patterns: ["*.txt"]}}
 input: {{read: text, max_bytes: 100000}}
 output: {{paths: [/tmp/out], staging_paths: [/tmp/staging]}}
 steps:
@@ -40,7 +44,7 @@ rollback: Delete the written file.
 
 
 def workflow_yaml(name: str = "wf-one", category: str = "finance", owner: str = "ops-lead") -> str:
-    return MINIMAL_WORKFLOW.format(name=name, category=category, owner=owner)
+    return MINIMAL_WORKFLOW.format(name=name, category=category, owner=owner, folder=WATCHED)
 
 
 def make_run(

@@ -73,6 +73,13 @@ def _one_line(text: str, field: str) -> str:
     return text
 
 
+def _via(settings: Mapping[str, Any], conn: str | None) -> str:
+    host = settings.get("host") or "?"
+    port = settings.get("port")
+    where = f"{host}:{port}" if port else str(host)
+    return f"staging: sent through the staging server {where} of connection {conn!r}"
+
+
 class SendEmail:
     name = "send_email"
     effect = EffectKind.EMAIL
@@ -104,6 +111,8 @@ class SendEmail:
             lines.append(f"Cc: {', '.join(cc)}")
         lines.append(f"Subject: {subject}")
         preview = "\n".join(lines) + "\n\n" + body
+        if ctx.mode == "staging" and settings:  # the approver must see it is not the real one
+            preview = f"({_via(settings, conn)})\n" + preview
         if unsent:
             preview = f"(previewed, not sent: {unsent})\n" + preview
         return [

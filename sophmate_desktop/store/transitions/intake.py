@@ -300,3 +300,32 @@ def store_plan(
     status, ids of writes approved by the gate for applying)."""
     plan = Plan(run_id, wf, planned, bytes_read, clean_runs, affected)
     return store_plans(db, [plan])[run_id]
+
+
+def count_as_watched(db: Database, run_id: int) -> bool:
+    """Record a manual run of a file as that file version's run in its workflow's
+    ledger, so the watcher's reconciliation does not run the same version again (the
+    demo runs files that lie in the folders its enabled workflows watch). False when
+    the version had its run already or the file is gone."""
+    run = Run.get_by_id(run_id)
+    if not run.trigger_path:
+        return False
+    try:
+        st = Path(run.trigger_path).stat()
+    except OSError:
+        return False
+    with queued_transaction(db):
+        inserted = (
+            LedgerEntry.insert(
+                workflow=run.workflow_id,
+                path=run.trigger_path,
+                size=st.st_size,
+                mtime_ns=st.st_mtime_ns,
+                sha256=run.trigger_hash or "",
+                run_id=run_id,
+                at=utcnow(),
+            )
+            .on_conflict_ignore()
+            .execute()
+        )
+    return bool(inserted)

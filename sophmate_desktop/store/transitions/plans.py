@@ -17,6 +17,7 @@ from sophmate_desktop.domain import policy, states
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import EffectKind, RunStatus, WriteStatus
 from sophmate_desktop.domain.names import AuditAction
+from sophmate_desktop.domain.run_account import plural
 from sophmate_desktop.store import audit, sql
 from sophmate_desktop.store.audit import NewEvent
 from sophmate_desktop.store.models import Run, Workflow, Write
@@ -324,7 +325,7 @@ def _notify_pending(wf: LoadedWorkflow, run_id: int, pending: int) -> None:
     record_notification(
         "info",
         "writes_pending",
-        f"{total} writes await approval",
+        plural(total, "write awaits approval", "writes await approval"),
         f"Latest: {pending} from {wf.name} (run {run_id}).",
         group_key="writes_pending",
         replace_count=total,

@@ -28,6 +28,7 @@ from sophmate_desktop.store.rows import AuditRow
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import Column, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.audit_details import AuditDetails
 from sophmate_desktop.ui.widgets.audit_filters import AuditFilterBar, AuditFilters
 from sophmate_desktop.ui.widgets.run_columns import when
@@ -91,21 +92,25 @@ class AuditPage(QWidget):
 
         self.filter_bar = AuditFilterBar()
         self.filter_bar.filters_changed.connect(self._filters_changed)
-        self.verify_button = QPushButton("&Verify")
+        self.verify_button = QPushButton(translate("sophmate", "&Verify"))
         self.verify_button.setObjectName("verifyButton")
-        self.verify_button.setToolTip("Walk the hash chain and report the first broken event")
+        self.verify_button.setToolTip(
+            translate("sophmate", "Walk the hash chain and report the first broken event")
+        )
         self.verify_button.clicked.connect(self.verify)
         self.verify_result = QLabel()
         self.verify_result.setObjectName("verifyResult")
         self.verify_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.export_button = QPushButton("&Export…")
+        self.export_button = QPushButton(translate("sophmate", "&Export…"))
         self.export_button.setObjectName("exportButton")
-        self.export_button.setToolTip("Save the events that match the filters as JSON Lines or CSV")
+        self.export_button.setToolTip(
+            translate("sophmate", "Save the events that match the filters as JSON Lines or CSV")
+        )
         self.export_button.clicked.connect(self.choose_export_file)
         self.export_result = QLabel()
         self.export_result.setObjectName("exportResult")
         self.export_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.newer = QLabel("Newer events arrived: press F5 to show them.")
+        self.newer = QLabel(translate("sophmate", "Newer events arrived: press F5 to show them."))
         self.newer.setObjectName("auditNewer")
         self.newer.hide()
         actions = QHBoxLayout()

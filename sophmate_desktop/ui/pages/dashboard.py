@@ -28,6 +28,7 @@ from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.dash_chart import RunsPerDayChart
 from sophmate_desktop.ui.widgets.dash_schedules import UpcomingSchedules
 from sophmate_desktop.ui.widgets.dash_tables import (
@@ -129,10 +130,12 @@ class DashboardPage(QWidget):
         self._update_buttons()
 
     def _build_tiles(self) -> QHBoxLayout:
-        self.pending_tile = CountTile("pendingWrites", "writes await approval")
-        self.failed_tile = CountTile("failedRuns", "failed runs in 24 h")
-        self.held_tile = CountTile("heldRuns", "held runs")
-        self.paused_tile = CountTile("pausedSwitches", "switches paused")
+        self.pending_tile = CountTile(
+            "pendingWrites", "writes await approval", "write awaits approval"
+        )
+        self.failed_tile = CountTile("failedRuns", "failed runs in 24 h", "failed run in 24 h")
+        self.held_tile = CountTile("heldRuns", "held runs", "held run")
+        self.paused_tile = CountTile("pausedSwitches", "switches paused", "switch paused")
         self.pending_tile.clicked.connect(lambda: self.services.navigator.show_page(nav.INBOX))
         self.failed_tile.clicked.connect(lambda: self.services.navigator.show_page(nav.RUNS))
         self.held_tile.clicked.connect(self._show_held)
@@ -146,11 +149,13 @@ class DashboardPage(QWidget):
         self.failures = FailuresTable()
         self.failures.activated_row.connect(self._open_run_of)
         self.failures.itemSelectionChanged.connect(self._update_buttons)
-        self.acknowledge_button = QPushButton("&Acknowledge")
+        self.acknowledge_button = QPushButton(translate("sophmate", "&Acknowledge"))
         self.acknowledge_button.setObjectName("acknowledgeButton")
-        self.acknowledge_button.setToolTip("I have seen this failure and take it from here")
+        self.acknowledge_button.setToolTip(
+            translate("sophmate", "I have seen this failure and take it from here")
+        )
         self.acknowledge_button.clicked.connect(self.acknowledge_selected)
-        self.open_run_button = QPushButton("Open &run")
+        self.open_run_button = QPushButton(translate("sophmate", "Open &run"))
         self.open_run_button.setObjectName("openRunButton")
         self.open_run_button.clicked.connect(
             lambda: self._open_run_of(self.failures.selected_row())

@@ -11,6 +11,7 @@ leave the table and the next row is selected, so an approver can press A, A, A.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -46,6 +47,7 @@ from sophmate_desktop.ui.widgets.inbox_decisions import (
     resolved_message,
 )
 from sophmate_desktop.ui.widgets.inbox_filters import InboxFilterBar
+from sophmate_desktop.ui.widgets.inbox_overview import PreviewSync
 from sophmate_desktop.ui.widgets.inbox_preview import InboxPreview
 from sophmate_desktop.ui.widgets.inbox_table import InboxTable
 from sophmate_desktop.ui.widgets.inbox_undo import attach_inbox_undo
@@ -225,12 +227,14 @@ class InboxPage(QWidget):
         if self._after_decision is None:
             return
         self._after_decision = None
+        self._preview_sync.show()  # the current write as it is now
         self.decisions.set_busy(False)
         self.table.setFocus()
         self.decision_finished.emit()
 
     def _show_counts(self, shown: int, total: int) -> None:
         self.filter_bar.set_count(shown, total)
+        self._preview_sync.set_counts(shown, total)
         self.filter_bar.count.setToolTip("")
         self.filter_bar.choices_stale = True  # read when a person reaches for a filter
         self._title = f"Inbox ({total:,})" if total else "Inbox"  # like Notifications
@@ -273,6 +277,10 @@ class InboxPage(QWidget):
 
     # Selection -----------------------------------------------------------
 
+    @functools.cached_property
+    def _preview_sync(self) -> PreviewSync:
+        return PreviewSync(self)
+
     def selected_rows(self) -> list[InboxRow]:
         return [self.model.row_at(i) for i in self.table.selected_row_numbers()]
 
@@ -283,15 +291,10 @@ class InboxPage(QWidget):
         rows = self.selected_rows()
         pending = sum(1 for r in rows if r.status == "pending")
         self.decisions.set_selection(pending, sum(1 for r in rows if r.status == "interrupted"))
+        self._preview_sync.show()
 
-    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if not current.isValid():
-            self.preview.show_write(None)
-            return
-        try:
-            self.preview.show_write(self.console.get_write(self.model.row_at(current.row()).id))
-        except SophmateError:  # decided and gone meanwhile: the next refresh drops it
-            self.preview.show_write(None)
+    def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+        self._preview_sync.show()
 
     def _open_run_of(self, index: QModelIndex) -> None:
         if index.isValid():

@@ -28,6 +28,7 @@ from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.notice_deliveries import NoticeDeliveries
 from sophmate_desktop.ui.widgets.notice_table import (
     COUNT_IN_TITLE,
@@ -77,11 +78,11 @@ class NotificationsPage(QWidget):
         self.kind_filter.setObjectName("noticeKindFilter")
         for label, kinds in KIND_FILTERS:
             self.kind_filter.addItem(label, kinds)
-        show_label = QLabel("&Show:")
+        show_label = QLabel(translate("sophmate", "&Show:"))
         show_label.setBuddy(self.kind_filter)
-        self.unread_only = QCheckBox("&Unread only")
+        self.unread_only = QCheckBox(translate("sophmate", "&Unread only"))
         self.unread_only.setObjectName("noticeUnreadOnly")
-        self.mark_all_button = QPushButton("&Mark all read")
+        self.mark_all_button = QPushButton(translate("sophmate", "&Mark all read"))
         self.mark_all_button.setObjectName("markAllReadButton")
         return show_label
 
@@ -104,15 +105,17 @@ class NotificationsPage(QWidget):
         self.deliveries = NoticeDeliveries(self.services, self)
         self.comment_edit = QLineEdit()
         self.comment_edit.setObjectName("ackCommentEdit")
-        self.comment_edit.setPlaceholderText("Comment for the acknowledgement (optional)")
-        self.ack_button = QPushButton("&Acknowledge")
+        self.comment_edit.setPlaceholderText(
+            translate("sophmate", "Comment for the acknowledgement (optional)")
+        )
+        self.ack_button = QPushButton(translate("sophmate", "&Acknowledge"))
         self.ack_button.setObjectName("acknowledgeButton")
         self.ack_button.setToolTip(
             "Take this failure off the dashboard; recorded in the audit trail with your comment"
         )
-        self.open_run_button = QPushButton("Open &run")
+        self.open_run_button = QPushButton(translate("sophmate", "Open &run"))
         self.open_run_button.setObjectName("openRunButton")
-        self.open_inbox_button = QPushButton("Open &inbox")
+        self.open_inbox_button = QPushButton(translate("sophmate", "Open &inbox"))
         self.open_inbox_button.setObjectName("openInboxButton")
         self.message = QLabel()
         self.message.setObjectName("noticeMessage")
@@ -229,7 +232,7 @@ class NotificationsPage(QWidget):
         if row is None or row.id != self.deliveries.notice_id:
             self.deliveries.show_for(None if row is None else row.id)
         if row is None:
-            self.detail.setHtml("<p style='color:#666'>Select a notice to see its details.</p>")
+            self.detail.setHtml("<p style='color:#888'>Select a notice to see its details.</p>")
             return
         colour = {"error": PAUSED_RED, "warning": "#b35900"}.get(row.level, "#333333")
         facts = [f"{escape(KIND_WORDS.get(row.kind, row.kind))}", local_time(row.at)]
@@ -243,7 +246,7 @@ class NotificationsPage(QWidget):
         body = escape(row.body).replace("\n", "<br>")
         self.detail.setHtml(
             f"<h3 style='color:{colour}'>{escape(notice_title(row))}</h3>"
-            f"<p style='color:#555'>{' · '.join(facts)}</p><p>{body}</p>"
+            f"<p style='color:#888'>{' · '.join(facts)}</p><p>{body}</p>"
         )
 
     def show_message(self, text: str, error: bool = False) -> None:

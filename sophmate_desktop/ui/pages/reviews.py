@@ -30,6 +30,7 @@ from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import ID_ROLE, Column, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.review_dialog import KIND_LABELS, ReviewDialog, promotion_status
 from sophmate_desktop.ui.widgets.tables import select_id, selected_data, setup_rows
 from sophmate_desktop.ui.widgets.workflow_switch import WorkflowSwitchControl
@@ -181,17 +182,21 @@ class ReviewsPage(QWidget):
     def _build_buttons(self) -> QHBoxLayout:
         self.summary = QLabel("")
         self.summary.setObjectName("reviewsSummary")
-        self.review_button = QPushButton("&Review...")
+        self.review_button = QPushButton(translate("sophmate", "&Review..."))
         self.review_button.setObjectName("reviewButton")
-        self.review_button.setToolTip("Record a review of the selected workflow (Enter)")
+        self.review_button.setToolTip(
+            translate("sophmate", "Record a review of the selected workflow (Enter)")
+        )
         self.review_button.clicked.connect(lambda: self.review_selected())
-        self.open_button = QPushButton("Open &workflow")
+        self.open_button = QPushButton(translate("sophmate", "Open &workflow"))
         self.open_button.setObjectName("openWorkflowButton")
         self.open_button.clicked.connect(self.open_selected_workflow)
         # The selected workflow's own kill switch: pause it while reviewing, or resume it.
-        self.pause_button = QPushButton("Pa&use / resume...")
+        self.pause_button = QPushButton(translate("sophmate", "Pa&use / resume..."))
         self.pause_button.setObjectName("reviewPauseButton")
-        self.pause_button.setToolTip("Pause or resume the selected workflow (asks a reason)")
+        self.pause_button.setToolTip(
+            translate("sophmate", "Pause or resume the selected workflow (asks a reason)")
+        )
         self.pause_button.clicked.connect(self.toggle_pause_selected)
         self.workflow_switch = WorkflowSwitchControl(
             self.services.console, self.services.tasks, self

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex
 from PySide6.QtWidgets import (
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -19,8 +20,10 @@ from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import ID_ROLE, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.run_columns import run_columns
 from sophmate_desktop.ui.widgets.run_filters import RunFilterBar, RunFilters
+from sophmate_desktop.ui.widgets.run_grid import RunGrid
 from sophmate_desktop.ui.widgets.run_panel import RunPanel
 from sophmate_desktop.ui.widgets.tables import history_table, select_id, selected_data
 
@@ -42,16 +45,24 @@ class RunsPage(QWidget):
         self.model = LazyTableModel(run_columns(), self._fetch, page_size=PAGE_SIZE, parent=self)
         self.table = history_table("runsTable", self.model, (60, 170, 130, 90, 80, 60, 70, 70, 150))
         self.table.activated.connect(self._open_index)
-        self.table.setToolTip("Enter or double-click opens the run's page")
+        self.table.setToolTip(translate("sophmate", "Enter or double-click opens the run's page"))
 
-        history = QWidget()
-        column = QVBoxLayout(history)
+        listing = QWidget()
+        column = QVBoxLayout(listing)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.filter_bar)
         column.addWidget(self.table, 1)
+        self.grid = RunGrid()
+        self.grid.run_clicked.connect(self.show_run)
+        history = self.views = QTabWidget()
+        history.setObjectName("runViews")
+        history.addTab(listing, translate("sophmate", "&History"))
+        history.addTab(self.grid, translate("sophmate", "&Grid: runs over time"))
+        history.currentChanged.connect(lambda _i: self._refresh_grid())
 
         self.panel = RunPanel(services)
-        self.panel.back_requested.connect(self.show_history)
+        self.panel.back_requested.connect(self._back)
+        self._return_to: str | None = None  # the page a run was opened from
         self.panel.retried.connect(lambda _id: self._refresh_later.poke())
         self.stack = QStackedWidget()
         self.stack.addWidget(history)
@@ -78,8 +89,13 @@ class RunsPage(QWidget):
         self.model.reload()
         if selected is not None:
             self.select_run(selected)
+        self._refresh_grid()
         if self.stack.currentWidget() is self.panel:
             self.panel.reload()
+
+    def _refresh_grid(self) -> None:
+        if self.views.currentWidget() is self.grid:
+            self.grid.show_rows(self.console.run_grid())
 
     def _filters_changed(self, filters: RunFilters) -> None:
         self._filters = filters
@@ -103,11 +119,32 @@ class RunsPage(QWidget):
         if run_id is not None:
             self.show_run(run_id)
 
-    def show_run(self, run_id: int) -> None:
-        """Open a run's page (called by the main window for navigator.show_run)."""
+    def show_run(
+        self, run_id: int, came_from: tuple[str, str] | None = None, keep_back: bool = False
+    ) -> None:
+        """Open a run's page (called by the main window for navigator.show_run);
+        `came_from` (page key, title): where Back returns, else the run history;
+        `keep_back`: Back still returns where the previous run's page came from."""
+        if not keep_back:
+            self._return_to = came_from[0] if came_from else None
+            self.panel.set_back_target(came_from[1] if came_from else None)
         self.panel.show_run(run_id)
         self.stack.setCurrentWidget(self.panel)
         self.panel.account_view.setFocus()
+
+    def _back(self) -> None:
+        target, self._return_to = self._return_to, None
+        self.panel.set_back_target(None)
+        self.show_history()
+        if target is not None:
+            self.services.navigator.show_page(target)
+
+    def show_list(self) -> None:
+        """The page's shortcut (Go menu): its list, even from a run's page."""
+        self._return_to = None
+        self.panel.set_back_target(None)
+        if self.stack.currentWidget() is self.panel:
+            self.show_history()
 
     def show_history(self) -> None:
         run_id = self.panel.run_id

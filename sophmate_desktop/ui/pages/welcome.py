@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.page_layout import scroll_page
 from sophmate_desktop.ui.widgets.settings_common import KEYRING_FIX, MessageLabel, value_label
 from sophmate_desktop.ui.widgets.settings_common import heading as heading_label
@@ -75,16 +76,16 @@ class WelcomePage(QWidget):
         scroll_page(self, body)
 
     def _build_steps(self) -> QGroupBox:
-        self.examples_button = QPushButton("Load the &example workflows")
+        self.examples_button = QPushButton(translate("sophmate", "Load the &example workflows"))
         self.examples_button.setObjectName("loadExamplesButton")
         self.examples_button.clicked.connect(self.load_examples)
-        self.demo_button = QPushButton("Load the &demo")
+        self.demo_button = QPushButton(translate("sophmate", "Load the &demo"))
         self.demo_button.setObjectName("loadDemoButton")
         self.demo_button.clicked.connect(self.load_demo)
-        self.team_button = QPushButton("&Connect to a team database…")
+        self.team_button = QPushButton(translate("sophmate", "&Connect to a team database…"))
         self.team_button.setObjectName("connectTeamDatabaseButton")
         self.team_button.clicked.connect(self.open_team_dialog)
-        self.dashboard_button = QPushButton("Open the dash&board")
+        self.dashboard_button = QPushButton(translate("sophmate", "Open the dash&board"))
         self.dashboard_button.setObjectName("openDashboardButton")
         self.dashboard_button.clicked.connect(
             lambda: self.services.navigator.show_page(nav.DASHBOARD)
@@ -99,7 +100,7 @@ class WelcomePage(QWidget):
         dashboard_note = value_label("welcomeDashboardNote")
         dashboard_note.setText("Start from an empty database and write your own workflows.")
 
-        steps = QGroupBox("Get started")
+        steps = QGroupBox(translate("sophmate", "Get started"))
         grid = QGridLayout(steps)
         for row, (button, note) in enumerate(
             (

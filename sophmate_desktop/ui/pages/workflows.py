@@ -14,8 +14,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
@@ -33,16 +31,25 @@ from sophmate_desktop.store.rows import WorkflowRow
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import LazyTableModel
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
+from sophmate_desktop.ui.widgets.page_message import PageMessage
 from sophmate_desktop.ui.widgets.tables import row_table, select_id, selected_data
 from sophmate_desktop.ui.widgets.wf_columns import WORKFLOW_COLUMNS, stage_text
 from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog, file_dialog, input_file_dialog
 from sophmate_desktop.ui.widgets.wf_document import describe_error, new_workflow_document
 from sophmate_desktop.ui.widgets.wf_dryrun import DryRunner, DryRunPanel
 from sophmate_desktop.ui.widgets.wf_editor import WorkflowEditor
-from sophmate_desktop.ui.widgets.wf_lifecycle import WorkflowLifecycle, explain
+from sophmate_desktop.ui.widgets.wf_lifecycle import (
+    WorkflowLifecycle,
+    complete_unsaved_text,
+    explain,
+    save_note,
+    unsaved_enable_text,
+)
 from sophmate_desktop.ui.widgets.wf_preview import ChangePreviewer
 from sophmate_desktop.ui.widgets.wf_schedule import ScheduleStrip
 from sophmate_desktop.ui.widgets.workflow_switch import WorkflowSwitchControl
+from sophmate_desktop.ui.widgets.wrap_row import wrapping
 
 DRY_RUN_HEIGHT = 440  # the table and the dry-run panel, while a dry run is shown
 COLUMN_WIDTHS = (160, 100, 85, 65, 115, 120, 150, 160)
@@ -51,7 +58,6 @@ EMPTY_HINT = (
     "No workflows yet: create one with New (Ctrl+N) or import a workflow file with "
     "Import… (Ctrl+O)."
 )
-_TONES = {"error": "color: #c62828;", "ok": "color: #2e7d32;", "info": "color: #455a64;"}
 
 
 class WorkflowsPage(QWidget):
@@ -66,11 +72,7 @@ class WorkflowsPage(QWidget):
 
         toolbar = self._build_toolbar()
 
-        self.message = QLabel()
-        self.message.setObjectName("workflowMessage")
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message.hide()
+        self.message = PageMessage("workflowMessage")
 
         self._build_table()
 
@@ -81,13 +83,14 @@ class WorkflowsPage(QWidget):
         self.dry_runner.finished.connect(self._dry_run_finished)
         self._dry_run_name = ""
         self.lifecycle = WorkflowLifecycle(self.console, self)
-        self.lifecycle.said.connect(self.say)
+        self.lifecycle.said.connect(self._lifecycle_said)
         self.lifecycle.changed.connect(self.refresh)
         self.switch = WorkflowSwitchControl(self.console, services.tasks, self)
         self.switch.said.connect(self.say)
         self.switch.changed.connect(self.refresh)
         self.editor = WorkflowEditor()
         self.editor.save_requested.connect(self._save)
+        self.editor.validated.connect(self._edits_checked)
         self.addAction(self.editor.save_action)
         self.previewer = ChangePreviewer(self.console, services.tasks, self.editor, self)
         self.schedule = ScheduleStrip(services, self)
@@ -99,14 +102,17 @@ class WorkflowsPage(QWidget):
         services.events.event_received.connect(self._on_event)
         self._update_actions()
 
-    def _build_toolbar(self) -> QHBoxLayout:
+    def _build_toolbar(self) -> QWidget:
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("workflowSearch")
-        self.search_edit.setPlaceholderText("Filter by name, category or owner (Ctrl+F)")
+        self.search_edit.setPlaceholderText(
+            translate("sophmate", "Filter by name, category or owner (Ctrl+F)")
+        )
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setMinimumWidth(200)
         self.search_edit.textChanged.connect(self._search_changed)
-        toolbar = QHBoxLayout()
+        toolbar = QWidget()
+        row = wrapping(toolbar)
         self.buttons: dict[str, QPushButton] = {}
         for action, name, text in (
             (self.new_action, "newButton", "&New"),
@@ -120,9 +126,8 @@ class WorkflowsPage(QWidget):
             (self.last_run_action, "lastRunButton", "&Last run"),
         ):
             self.buttons[name] = self._button(action, name, text)
-            toolbar.addWidget(self.buttons[name])
-        toolbar.addStretch(1)
-        toolbar.addWidget(self.search_edit)
+            row.addWidget(self.buttons[name])
+        row.addWidget(self.search_edit)
         return toolbar
 
     def _build_table(self) -> None:
@@ -137,7 +142,7 @@ class WorkflowsPage(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.modelReset.connect(self._update_actions)
 
-    def _lay_out(self, toolbar: QHBoxLayout) -> None:
+    def _lay_out(self, toolbar: QWidget) -> None:
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.table)
         top.addWidget(self.dry_run_panel)
@@ -150,7 +155,7 @@ class WorkflowsPage(QWidget):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setSizes([260, 520])
         layout = QVBoxLayout(self)
-        layout.addLayout(toolbar)
+        layout.addWidget(toolbar)
         layout.addWidget(self.message)
         layout.addWidget(self.schedule)
         layout.addWidget(self.splitter, 1)
@@ -249,6 +254,7 @@ class WorkflowsPage(QWidget):
     def _selection_changed(self) -> None:
         self._update_actions()
         row = self.selected()
+        self.message.drop_unless_about(row.name if row is not None else None)
         if row is None or self.editor.dirty:
             return
         if row.name != self.editor.name or row.revision != self.editor.revision:
@@ -335,19 +341,7 @@ class WorkflowsPage(QWidget):
 
         def done(result: tuple[WorkflowRow | None, WorkflowRow]) -> None:
             before, row = result
-            if before is not None and before.revision == row.revision:
-                note = f"No changes: {row.name} stays at revision {row.revision}."
-            else:
-                note = f"Saved {row.name} as revision {row.revision}."
-            if old_name is not None and old_name != row.name:
-                note += f" That is a new workflow; {old_name} is unchanged."
-            if old_name == row.name and before is not None and before.revision != base_revision:
-                note += (
-                    f" Meanwhile {before.updated_by} had saved revision {before.revision}; "
-                    "yours replaced it (the audit trail keeps both)."
-                )
-            if before is not None and before.enabled and not row.enabled:
-                note += f" It was disabled: missing {', '.join(row.missing_checklist)}."
+            note = save_note(before, row, old_name, base_revision)
             self.editor.saved(row.name, row.revision, note)
             self.say(note, "ok")
             self.refresh()
@@ -423,8 +417,24 @@ class WorkflowsPage(QWidget):
     # Enable, disable, promote ---------------------------------------------------
 
     def enable_workflow(self) -> None:
-        if (row := self.selected()) is not None:
-            self.lifecycle.enable(row)
+        if (row := self.selected()) is None:
+            return
+        if self.editor.dirty and self.editor.name == row.name:
+            # Enable judges the saved revision: the form's edits would not count.
+            self.message.say(unsaved_enable_text(row.name), "error", about=row.name)
+            return
+        self.lifecycle.enable(row)
+
+    def _lifecycle_said(self, text: str, tone: str) -> None:
+        row = self.selected()
+        about = row.name if tone == "error" and row is not None else None
+        self.message.say(text, tone, about)
+
+    def _edits_checked(self, _errors) -> None:
+        """A refusal the edits have answered gives way to what is true now."""
+        name = self.editor.name
+        if self.message.about == name and name is not None and self.editor.missing == []:
+            self.message.say(complete_unsaved_text(name) if self.editor.dirty else "")
 
     def disable_workflow(self) -> None:
         if (row := self.selected()) is not None:
@@ -486,7 +496,4 @@ class WorkflowsPage(QWidget):
     # Messages ------------------------------------------------------------------
 
     def say(self, text: str, tone: str = "info") -> None:
-        self.message.setText(text)
-        self.message.setProperty("tone", tone)
-        self.message.setStyleSheet(_TONES[tone])
-        self.message.setVisible(bool(text))
+        self.message.say(text, tone)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import QCheckBox, QDateEdit, QHBoxLayout, QWidget
 
 from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.ui.translation import translate
 
 
 def _to_qdate(value: datetime) -> QDate:
@@ -28,8 +29,8 @@ class DateRangeFilter(QWidget):
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         today = _to_qdate(utcnow())
-        self.from_check = QCheckBox("&From")
-        self.to_check = QCheckBox("T&o")
+        self.from_check = QCheckBox(translate("sophmate", "&From"))
+        self.to_check = QCheckBox(translate("sophmate", "T&o"))
         self.from_edit = QDateEdit(today.addDays(-7))
         self.to_edit = QDateEdit(today)
         layout = QHBoxLayout(self)
@@ -43,7 +44,7 @@ class DateRangeFilter(QWidget):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
             edit.setEnabled(False)
-            edit.setToolTip("A day in UTC")
+            edit.setToolTip(translate("sophmate", "A day in UTC"))
             check.toggled.connect(edit.setEnabled)
             check.toggled.connect(self.changed)
             edit.dateChanged.connect(self._date_changed)

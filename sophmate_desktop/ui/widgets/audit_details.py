@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, 
 
 from sophmate_desktop.store.rows import AuditRow
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 
 
 class AuditDetails(QWidget):
@@ -14,15 +15,17 @@ class AuditDetails(QWidget):
         super().__init__(parent)
         self.services = services
         self.current: AuditRow | None = None
-        self.heading = QLabel("Select an event to see its details.")
+        self.heading = QLabel(translate("sophmate", "Select an event to see its details."))
         self.heading.setObjectName("auditDetailsHeading")
         self.text = QPlainTextEdit()
         self.text.setObjectName("auditDetails")
         self.text.setReadOnly(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.open_run_button = QPushButton("Open &run")
+        self.open_run_button = QPushButton(translate("sophmate", "Open &run"))
         self.open_run_button.setObjectName("openRunButton")
-        self.open_run_button.setToolTip("Show the run this event belongs to (Enter)")
+        self.open_run_button.setToolTip(
+            translate("sophmate", "Show the run this event belongs to (Enter)")
+        )
         self.open_run_button.clicked.connect(self.open_run)
         self.open_run_button.hide()
         layout = QVBoxLayout(self)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QWidget
 
 from sophmate_desktop.console.history_pages import HistoryChoices
 from sophmate_desktop.ui.widgets.filter_bar import (
@@ -19,6 +19,7 @@ from sophmate_desktop.ui.widgets.filter_bar import (
     filter_combo,
     set_combo_values,
 )
+from sophmate_desktop.ui.widgets.wrap_row import wrapping
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,7 @@ class AuditFilterBar(ComboFilterBar):
             combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
             combo.setToolTip(tip)
             combo.lineEdit().editingFinished.connect(self._changed)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        layout = QHBoxLayout()
-        dates_row = QHBoxLayout()
-        outer.addLayout(layout)
-        outer.addLayout(dates_row)
+        layout = wrapping(self)
         self._add_combos(
             layout,
             [
@@ -67,10 +63,8 @@ class AuditFilterBar(ComboFilterBar):
                 ("&Category", self.category),
             ],
         )
-        layout.addStretch(1)
-        dates_row.addWidget(self.dates)
-        dates_row.addWidget(self.clear_button)
-        dates_row.addStretch(1)
+        layout.addWidget(self.dates)
+        layout.addWidget(self.clear_button)
 
     def set_choices(self, choices: HistoryChoices) -> None:
         set_combo_values(self.workflow, choices.workflows)

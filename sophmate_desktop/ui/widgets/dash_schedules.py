@@ -20,6 +20,8 @@ class UpcomingSchedules(QListWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("upcomingSchedules")
+        self.setAccessibleName(self.tr("Next scheduled runs"))
+        self.setAccessibleDescription(self.tr("Enter opens the workflow"))
         self.setMaximumHeight(140)
         self.itemActivated.connect(self._activated)
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
 
 from sophmate_desktop.console.dashboard import CategoryHealth
 from sophmate_desktop.console.workflow_rules import Escalation, ReviewDueRow
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.tables import setup_rows
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -109,7 +110,7 @@ class DashTable(QTableWidget):
 class EscalationTable(DashTable):
     def __init__(self, parent=None) -> None:
         super().__init__("escalationTable", ["Workflow", "Stage", "Why"], parent=parent)
-        self.setToolTip("Double-click or Enter opens the workflow")
+        self.setToolTip(translate("sophmate", "Double-click or Enter opens the workflow"))
 
     def show_rows(self, rows: Sequence[Escalation]) -> None:
         def style(_c: int, row: Escalation, item: QTableWidgetItem) -> None:
@@ -125,7 +126,7 @@ class ReviewsDueTable(DashTable):
         super().__init__(
             "dashReviewsTable", ["Workflow", "Reason", "Due since (UTC)"], stretch=1, parent=parent
         )
-        self.setToolTip("Double-click or Enter opens the Reviews page")
+        self.setToolTip(translate("sophmate", "Double-click or Enter opens the Reviews page"))
 
     def show_rows(self, rows: Sequence[ReviewDueRow]) -> None:
         def style(_c: int, row: ReviewDueRow, item: QTableWidgetItem) -> None:
@@ -144,8 +145,10 @@ class CategoryHealthTable(DashTable):
             stretch=5,
             parent=parent,
         )
-        self.horizontalHeaderItem(1).setToolTip("Runs that finished in the last 24 hours")
-        self.horizontalHeaderItem(3).setToolTip("Writes awaiting approval")
+        self.horizontalHeaderItem(1).setToolTip(
+            translate("sophmate", "Runs that finished in the last 24 hours")
+        )
+        self.horizontalHeaderItem(3).setToolTip(translate("sophmate", "Writes awaiting approval"))
 
     def show_rows(self, rows: Sequence[CategoryHealth]) -> None:
         def cells(h: CategoryHealth) -> list[str]:
@@ -173,7 +176,7 @@ class CategoryHealthTable(DashTable):
 class FailuresTable(DashTable):
     def __init__(self, parent=None) -> None:
         super().__init__("failuresTable", ["When (UTC)", "Workflow", "What"], parent=parent)
-        self.setToolTip("Enter or double-click opens the run")
+        self.setToolTip(translate("sophmate", "Enter or double-click opens the run"))
 
     def show_rows(self, rows: Sequence[Any]) -> None:
         def cells(n: Any) -> list[str]:

@@ -9,9 +9,11 @@ from dataclasses import fields
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QBoxLayout, QComboBox, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QLayout, QPushButton, QWidget
 
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.audit_date_range import DateRangeFilter
+from sophmate_desktop.ui.widgets.wrap_row import labelled
 
 ANY = "Any"
 
@@ -59,13 +61,11 @@ def select_value(combo: QComboBox, value: str | None) -> None:
     combo.setCurrentIndex(index)
 
 
-def add_labelled(layout: QBoxLayout, pairs: Iterable[tuple[str, QComboBox]]) -> None:
-    """Each combo after its label ("&Workflow": Alt+W focuses the combo)."""
+def add_labelled(layout: QLayout, pairs: Iterable[tuple[str, QComboBox]]) -> None:
+    """Each combo after its label, the two kept on one line ("&Workflow": Alt+W
+    focuses the combo)."""
     for text, combo in pairs:
-        label = QLabel(text)
-        label.setBuddy(combo)
-        layout.addWidget(label)
-        layout.addWidget(combo)
+        layout.addWidget(labelled(text, combo))
 
 
 class ComboFilterBar(QWidget):
@@ -81,12 +81,12 @@ class ComboFilterBar(QWidget):
         self._combos: list[QComboBox] = []
         self.dates = DateRangeFilter(f"{prefix}Date")
         self.dates.changed.connect(self._changed)
-        self.clear_button = QPushButton("C&lear filters")
+        self.clear_button = QPushButton(translate("sophmate", "C&lear filters"))
         self.clear_button.setObjectName(f"{prefix}ClearFilters")
         self.clear_button.clicked.connect(self.clear)
         self.clear_button.setEnabled(False)
 
-    def _add_combos(self, layout: QBoxLayout, pairs: list[tuple[str, QComboBox]]) -> None:
+    def _add_combos(self, layout: QLayout, pairs: list[tuple[str, QComboBox]]) -> None:
         add_labelled(layout, pairs)
         for _text, combo in pairs:
             combo.currentIndexChanged.connect(self._changed)

@@ -77,6 +77,23 @@ def _refusal_tip(row: InboxRow) -> str:
     return f"You may not approve this write: {row.refusal}" if row.refusal else ""
 
 
+def _full_text(text: str, row: InboxRow) -> str:
+    """The whole text a cell may shorten, and why this person may not approve it."""
+    refusal = _refusal_tip(row)
+    return f"{text}\n\n{refusal}" if refusal else text
+
+
+STAGES = {"dry_run": "dry run", "staging": "staging", "production": "production"}
+
+
+def _stage_tip(row: InboxRow) -> str:
+    if row.mode == "staging":
+        return "A staging run: its writes go to the staging paths and staging servers"
+    if row.mode == "production":
+        return "A production run: its writes reach the real outputs"
+    return ""
+
+
 def _approvals_tip(row: InboxRow) -> str:
     if row.approvals_needed < 2:
         return ""
@@ -88,15 +105,9 @@ def inbox_columns() -> list[Column]:
         Column("Workflow", lambda r: r.workflow, "workflow", _refusal_tip, _muted),
         Column("Category", lambda r: r.category, "category", _refusal_tip, _muted),
         Column("Kind", lambda r: r.kind, "kind", _refusal_tip, _muted),
+        Column("Target", lambda r: r.target, "target", lambda r: _full_text(r.target, r), _muted),
         Column(
-            "Target", lambda r: r.target, "target", lambda r: _refusal_tip(r) or r.target, _muted
-        ),
-        Column(
-            "Summary",
-            lambda r: r.summary,
-            "summary",
-            lambda r: _refusal_tip(r) or r.summary,
-            _muted,
+            "Summary", lambda r: r.summary, "summary", lambda r: _full_text(r.summary, r), _muted
         ),
         Column(
             "Age",
@@ -123,6 +134,8 @@ def inbox_columns() -> list[Column]:
         ),
         Column("Status", lambda r: r.status_text, "status", _status_tip, _status_colour),
         Column("Approvals", lambda r: r.approvals, None, _approvals_tip),
+        Column("Run", lambda r: r.run_id, None, lambda r: f"Run {r.run_id}: Enter opens it"),
+        Column("Stage", lambda r: STAGES.get(r.mode or "", r.mode or ""), None, _stage_tip),
         Column(
             "You",
             lambda r: NOT_YOURS if r.refusal else "",
@@ -134,3 +147,4 @@ def inbox_columns() -> list[Column]:
 
 
 AGE_COLUMN = 5
+TARGET_COLUMN, SUMMARY_COLUMN = 3, 4

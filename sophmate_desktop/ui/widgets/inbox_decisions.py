@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from sophmate_desktop.domain.errors import SophmateError
+from sophmate_desktop.ui.translation import translate
 
 LEVEL_COLOURS = {"error": "#b3261e", "warning": "#8a5a00", "ok": "#1b5e20"}
 
@@ -130,9 +131,11 @@ class InboxDecisionBar(QWidget):
         self.message.setVisible(False)
         self.comment = QLineEdit()
         self.comment.setObjectName("commentEdit")
-        self.comment.setPlaceholderText("Comment for the decision (required to reject)")
+        self.comment.setPlaceholderText(
+            translate("sophmate", "Comment for the decision (required to reject)")
+        )
         self.comment.setClearButtonEnabled(True)
-        comment_label = QLabel("Co&mment")
+        comment_label = QLabel(translate("sophmate", "Co&mment"))
         comment_label.setBuddy(self.comment)
         self.approve = _button("Appro&ve", "approveButton", "Approve the selected writes (A)")
         self.reject = _button("&Reject", "rejectButton", "Reject the selected writes (R)")

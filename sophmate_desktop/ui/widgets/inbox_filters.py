@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFocusEvent
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QWidget
 
 from sophmate_desktop.console.inbox_pages import InboxChoices, InboxFilters
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.filter_bar import ANY, add_labelled, filter_combo
+from sophmate_desktop.ui.widgets.wrap_row import wrapping
 
 
 class _ChoiceCombo(QComboBox):
@@ -38,20 +40,21 @@ class InboxFilterBar(QWidget):
         self.category = self._combo("categoryFilter")
         self.workflow = self._combo("workflowFilter")
         self.kind = self._combo("kindFilter")
-        self.customer_facing = QCheckBox("C&ustomer-facing only")
+        self.customer_facing = QCheckBox(translate("sophmate", "C&ustomer-facing only"))
         self.customer_facing.setObjectName("customerFacingFilter")
         self.customer_facing.toggled.connect(self._changed)
-        self.applied = QCheckBox("Applied (to undo)")
+        self.applied = QCheckBox(translate("sophmate", "Applied (to undo)"))
         self.applied.setObjectName("appliedFilter")
-        self.applied.setToolTip("Show applied writes instead of waiting ones, to undo one")
+        self.applied.setToolTip(
+            translate("sophmate", "Show applied writes instead of waiting ones, to undo one")
+        )
         self.applied.toggled.connect(self._changed)
-        self.clear_button = QPushButton("C&lear filters")
+        self.clear_button = QPushButton(translate("sophmate", "C&lear filters"))
         self.clear_button.setObjectName("clearFiltersButton")
         self.clear_button.clicked.connect(self.clear)
         self.count = QLabel()
         self.count.setObjectName("inboxCount")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout = wrapping(self)
         add_labelled(
             layout,
             [("Ca&tegory", self.category), ("&Workflow", self.workflow), ("&Kind", self.kind)],
@@ -59,7 +62,6 @@ class InboxFilterBar(QWidget):
         layout.addWidget(self.customer_facing)
         layout.addWidget(self.applied)
         layout.addWidget(self.clear_button)
-        layout.addStretch(1)
         layout.addWidget(self.count)
         self._filling = False
         self.choices_stale = True

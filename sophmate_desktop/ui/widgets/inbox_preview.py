@@ -25,6 +25,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextEdit, QVBoxLayout, QWidget
 
 from sophmate_desktop.store.rows import WriteRow
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.inbox_columns import age_text
 
 ADDED = QColor("#116329")
@@ -35,6 +36,7 @@ HUNK = QColor("#0550ae")
 NOTE = QColor("#7a5c00")
 
 NOT_SENT = "(previewed, not sent:"
+STAGING_NOTE = "(staging: sent through the staging server"
 STALE_NOTE = "changed since this preview"  # in the comment of a stale write's replacement
 
 
@@ -99,9 +101,10 @@ class _Writer:
 
 
 def _not_sent_note(out: _Writer, lines: list[str]) -> list[str]:
-    if lines and lines[0].startswith(NOT_SENT):
+    """The notes a plan puts first (not sent; sent to the staging server), as notes."""
+    while lines and lines[0].startswith((NOT_SENT, STAGING_NOTE)):
         out.styled(lines[0], "note")
-        return lines[1:]
+        lines = lines[1:]
     return lines
 
 
@@ -260,17 +263,19 @@ class InboxPreview(QWidget):
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         # A badge beside the title, not only words in the facts line: customer-facing
         # output is what an approver must not miss (the style sheet colours [badge]).
-        self.customer_badge = QLabel("customer-facing")
+        self.customer_badge = QLabel(translate("sophmate", "customer-facing"))
         self.customer_badge.setObjectName("customerBadge")
         self.customer_badge.setProperty("badge", "customer")
-        self.customer_badge.setToolTip("Customer-facing: always needs a person's approval")
-        self.ai_badge = QLabel(self.tr("AI-drafted"))
+        self.customer_badge.setToolTip(
+            translate("sophmate", "Customer-facing: always needs a person's approval")
+        )
+        self.ai_badge = QLabel(translate("sophmate", "AI-drafted"))
         self.ai_badge.setObjectName("aiBadge")
         self.ai_badge.setProperty("badge", "ai")
         self.ai_badge.setToolTip(
-            self.tr("Drafted by an AI prompt step: read it before it reaches anyone")
+            translate("sophmate", "Drafted by an AI prompt step: read it before it reaches anyone")
         )
-        self.open_run = QPushButton("&Open run")
+        self.open_run = QPushButton(translate("sophmate", "&Open run"))
         self.open_run.setObjectName("openRunButton")
         self.open_run.clicked.connect(self._open_run)
         heading = QHBoxLayout()
@@ -313,6 +318,17 @@ class InboxPreview(QWidget):
         self.problem.setText(f"Error: {row.error}" if row.error else "")
         self.problem.setVisible(bool(row.error))
         render_preview(self.text, row.kind, row.preview)
+
+    def show_note(self, title: str, body: str) -> None:
+        """Not one write: several selected, or none (inbox_overview.py words them)."""
+        self.row = None
+        self.open_run.setEnabled(False)
+        self.customer_badge.setVisible(False)
+        self.title.setText(title)
+        for label in (self.facts, self.decision, self.problem):
+            label.clear()
+            label.setVisible(False)
+        self.text.setPlainText(body)
 
     def _open_run(self) -> None:
         if self.row is not None:

@@ -8,9 +8,14 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import QHeaderView, QTableView, QWidget
 
 from sophmate_desktop.ui.models.base import LazyTableModel
+from sophmate_desktop.ui.widgets.inbox_columns import SUMMARY_COLUMN, TARGET_COLUMN
+from sophmate_desktop.ui.widgets.path_elide import PathElideDelegate
 from sophmate_desktop.ui.widgets.tables import setup_rows
 
-COLUMN_WIDTHS = (160, 110, 110, 340, 0, 70, 85, 95)  # 0: the summary takes the rest
+# The summary gets room to be read (it and the target are shortened in the middle of
+# their paths, never in their words; the tooltip has the whole text); the last
+# column takes what is left.
+COLUMN_WIDTHS = (120, 85, 90, 180, 340, 55, 70, 80, 70, 50, 75, 60)
 
 
 class InboxTable(QTableView):
@@ -20,17 +25,18 @@ class InboxTable(QTableView):
         self.lazy_model = model
         setup_rows(self, "inboxTable", multi_select=True)
         self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # paths: keep both ends
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self._elide = PathElideDelegate(self)
+        for column in (TARGET_COLUMN, SUMMARY_COLUMN):
+            self.setItemDelegateForColumn(column, self._elide)
         rows = self.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.horizontalHeader()
         header.setHighlightSections(False)
         for section, width in enumerate(COLUMN_WIDTHS):
-            if width:
-                header.resizeSection(section, width)
-            else:
-                header.setSectionResizeMode(section, QHeaderView.ResizeMode.Stretch)
+            header.resizeSection(section, width)
+        header.setStretchLastSection(True)
 
     def select_rows(self, rows: Iterable[int], current: int | None) -> None:
         """Select whole rows (as contiguous ranges, fast for thousands) and set the current."""

@@ -8,13 +8,16 @@ from typing import Any
 from PySide6.QtWidgets import QPushButton
 
 from sophmate_desktop.domain.errors import SophmateError
+from sophmate_desktop.ui.translation import translate
 
 
 def attach_inbox_undo(page: Any) -> QPushButton:
     """Add Undo to `page`'s decision bar; enabled for one selected applied write."""
-    button = QPushButton("Und&o")
+    button = QPushButton(translate("sophmate", "Und&o"))
     button.setObjectName("inboxUndoButton")
-    button.setToolTip("Plan the undo of the selected applied write (it comes back here)")
+    button.setToolTip(
+        translate("sophmate", "Plan the undo of the selected applied write (it comes back here)")
+    )
     page.decisions.layout().itemAt(1).layout().insertWidget(0, button)
 
     def selected() -> list[Any]:

@@ -18,13 +18,13 @@ STATUS_COLOURS = {"sent": "#2e7d32", "failed": PAUSED_RED, "pending": "#b35900"}
 
 def delivery_html(deliveries: list) -> str:
     if not deliveries:
-        return "<p style='color:#666'>Not sent outside the window (tray and this list only).</p>"
+        return "<p style='color:#888'>Not sent outside the window (tray and this list only).</p>"
     items = []
     for d in deliveries:
         colour = STATUS_COLOURS.get(d.status, "#333333")
         word = "sending…" if d.status == "pending" and d.attempts == 0 else d.status
         tries = f", {d.attempts} attempt{'' if d.attempts == 1 else 's'}" if d.attempts else ""
-        why = f"<br><span style='color:#555'>{escape(d.last_error)}</span>" if d.last_error else ""
+        why = f"<br><span style='color:#888'>{escape(d.last_error)}</span>" if d.last_error else ""
         items.append(
             f"<li><b>{escape(d.target)}</b>: "
             f"<span style='color:{colour}'>{escape(word)}{tries}</span>{why}</li>"

@@ -26,6 +26,7 @@ from sophmate_desktop.console.review_pages import ReviewSummary
 from sophmate_desktop.domain.enums import ReviewKind
 from sophmate_desktop.domain.errors import SophmateError
 from sophmate_desktop.store.rows import ReviewRow
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.review_runs import ReviewRunList
 
 KIND_LABELS = {
@@ -121,8 +122,12 @@ class ReviewDialog(QDialog):
         form.addRow("Stage:", QLabel(s.stage.replace("_", " ")))
         self.owner_edit = QLineEdit(s.owner or "")
         self.owner_edit.setObjectName("reviewOwner")
-        self.owner_edit.setPlaceholderText("nobody: name the person who answers for it")
-        self.owner_edit.setToolTip("Change it to replace an owner who left (a new revision)")
+        self.owner_edit.setPlaceholderText(
+            translate("sophmate", "nobody: name the person who answers for it")
+        )
+        self.owner_edit.setToolTip(
+            translate("sophmate", "Change it to replace an owner who left (a new revision)")
+        )
         form.addRow("&Owner:", self.owner_edit)
         last = (
             f"{s.last_reviewed_at:%Y-%m-%d %H:%M} UTC by {s.last_reviewer or 'unknown'}"
@@ -135,7 +140,7 @@ class ReviewDialog(QDialog):
         form.addRow("Runs since then:", self.runs_label)
         self.month_label = QLabel(month_text(s))
         self.month_label.setObjectName("reviewMonth")
-        self.month_label.setToolTip("Runs that finished in the last 30 days")
+        self.month_label.setToolTip(translate("sophmate", "Runs that finished in the last 30 days"))
         form.addRow("Last 30 days:", self.month_label)
         self.promotion_label = QLabel(promotion_text(s))
         self.promotion_label.setObjectName("reviewPromotion")
@@ -157,7 +162,9 @@ class ReviewDialog(QDialog):
         form.addRow("&Kind:", self.kind_combo)
         self.notes = QPlainTextEdit()
         self.notes.setObjectName("reviewNotes")
-        self.notes.setPlaceholderText("What you checked and what you found (required)")
+        self.notes.setPlaceholderText(
+            translate("sophmate", "What you checked and what you found (required)")
+        )
         self.notes.setTabChangesFocus(True)
         form.addRow("&Notes:", self.notes)
         self.run_list = ReviewRunList(self.console.review_runs(self.workflow))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from sophmate_desktop.console.history_pages import HistoryChoices
 from sophmate_desktop.ui.widgets.filter_bar import (
@@ -15,6 +15,7 @@ from sophmate_desktop.ui.widgets.filter_bar import (
     set_combo_values,
 )
 from sophmate_desktop.ui.widgets.run_columns import words
+from sophmate_desktop.ui.widgets.wrap_row import wrapping
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,13 @@ class RunFilterBar(ComboFilterBar):
         self.workflow = filter_combo("runWorkflowFilter")
         self.status = filter_combo("runStatusFilter")
         self.mode = filter_combo("runModeFilter")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout = wrapping(self)
         self._add_combos(
             layout,
             [("&Workflow", self.workflow), ("&Status", self.status), ("&Mode", self.mode)],
         )
         layout.addWidget(self.dates)
         layout.addWidget(self.clear_button)
-        layout.addStretch(1)
 
     def set_choices(self, choices: HistoryChoices) -> None:
         set_combo_values(self.workflow, choices.workflows)

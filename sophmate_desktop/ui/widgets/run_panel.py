@@ -121,6 +121,12 @@ class RunPanel(QWidget):
         back.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         back.activated.connect(self.back_requested)
 
+    def set_back_target(self, title: str | None) -> None:
+        """Back leads to the page `title` the run was opened from (None: the runs)."""
+        where = title or self.tr("runs")
+        self.back_button.setText(self.tr("← &Back to {where}").format(where=where))
+        self.back_button.setToolTip(self.tr("Back to {where} (Esc)").format(where=where))
+
     def _build_top(self) -> QHBoxLayout:
         self.back_button = QPushButton("← &Back to runs")
         self.back_button.setObjectName("runBackButton")

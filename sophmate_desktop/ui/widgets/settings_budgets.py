@@ -28,6 +28,7 @@ from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.store.rows import SwitchRow
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.settings_common import (
     KeyActions,
     MessageLabel,
@@ -94,7 +95,7 @@ class BudgetDialog(QDialog):
         self.month_edit = QLineEdit(money(row.budget_per_month))
         self.month_edit.setObjectName("budgetPerMonthEdit")
         for edit in (self.day_edit, self.month_edit):
-            edit.setPlaceholderText("empty: no budget")
+            edit.setPlaceholderText(translate("sophmate", "empty: no budget"))
         self.day_error = MessageLabel("budgetPerDayError")
         self.month_error = MessageLabel("budgetPerMonthError")
         self.problem = MessageLabel("budgetProblem")
@@ -168,7 +169,7 @@ class BudgetsSection(QGroupBox):
             self.table,
             {Qt.Key.Key_Return: self.edit_selected, Qt.Key.Key_Enter: self.edit_selected},
         )
-        self.set_button = QPushButton("Set &budget…")
+        self.set_button = QPushButton(translate("sophmate", "Set &budget…"))
         self.set_button.setObjectName("setBudgetButton")
         self.set_button.clicked.connect(self.edit_selected)
         self.message = MessageLabel("budgetsMessage")

@@ -163,18 +163,28 @@ class ConnectionDialog(QDialog):
         self.impact = QLabel()
         self.impact.setObjectName("connectionImpact")
         self.impact.setWordWrap(True)
-        users = self.services.console.connection_users(row.name) if row else []
+        # A new connection's name may already be used by workflows: say so as it is typed.
+        self.name_edit.textChanged.connect(self._show_impact)
+        self._show_impact(self.name_edit.text())
+        self.problem = MessageLabel("connectionProblem")
+
+    def _show_impact(self, name: str) -> None:
+        name = name.strip()
+        users = self.services.console.connection_users(name) if name else []
         if users:
             names = ", ".join(
                 u.workflow + (" (pauses on a change)" if u.pauses_on_change else "") for u in users
             )
             self.impact.setText(
-                f"Used by {names}. Saving a change makes their provider-change review due, "
-                "pauses those whose pause rule says so, and tightens relaxed approval gates."
+                self.tr(
+                    "Used by {names}. Saving a change makes their provider-change review due, "
+                    "pauses those whose pause rule says so, and tightens relaxed approval gates."
+                ).format(names=names)
             )
+        elif name:
+            self.impact.setText(self.tr("No workflow uses {name} yet.").format(name=name))
         else:
-            self.impact.setText("No workflow uses this connection yet.")
-        self.problem = MessageLabel("connectionProblem")
+            self.impact.setText(self.tr("Workflows use a connection by its name."))
 
     def _kind_changed(self, kind: str) -> None:
         example = json.dumps(EXAMPLES.get(kind, {}))

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.settings_common import MessageLabel, ask, button_row, value_label
 from sophmate_desktop.ui.widgets.settings_team_db import TeamDatabaseDialog
 
@@ -37,13 +38,15 @@ class DatabaseSection(QGroupBox):
         form.addRow("Chosen by:", self.source_label)
         form.addRow("Next start:", self.next_label)
 
-        self.connect_button = QPushButton("&Connect to a team database…")
+        self.connect_button = QPushButton(translate("sophmate", "&Connect to a team database…"))
         self.connect_button.setObjectName("connectTeamDatabaseButton")
         self.connect_button.clicked.connect(self.open_team_dialog)
-        self.forget_button = QPushButton("Use the &local database again")
+        self.forget_button = QPushButton(translate("sophmate", "Use the &local database again"))
         self.forget_button.setObjectName("forgetTeamDatabaseButton")
         self.forget_button.clicked.connect(self.forget)
-        self.remove_button = QPushButton("Re&move the unused local database…")
+        self.remove_button = QPushButton(
+            translate("sophmate", "Re&move the unused local database…")
+        )
         self.remove_button.setObjectName("removeLocalDatabaseButton")
         self.remove_button.clicked.connect(self.confirm_remove_local)
         self.message = MessageLabel("databaseMessage")

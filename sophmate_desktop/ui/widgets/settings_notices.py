@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.settings_common import MessageLabel, button_row, hint
 
 NONE_LABEL = "(none: email: targets fail)"
@@ -17,9 +18,9 @@ class NoticesSection(QGroupBox):
         self.services = services
         self.connection_box = QComboBox()
         self.connection_box.setObjectName("noticeEmailConnection")
-        label = QLabel("&E-mail notices go through:")
+        label = QLabel(translate("sophmate", "&E-mail notices go through:"))
         label.setBuddy(self.connection_box)
-        self.save_button = QPushButton("&Save")
+        self.save_button = QPushButton(translate("sophmate", "&Save"))
         self.save_button.setObjectName("saveNoticeEmailButton")
         self.save_button.clicked.connect(self.save)
         self.message = MessageLabel("noticesMessage")

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.settings_common import (
     KEYRING_FIX,
     KeyActions,
@@ -45,7 +46,7 @@ class SecretDialog(QDialog):
         self.setMinimumWidth(440)
         self.name_edit = QLineEdit(name or "")
         self.name_edit.setObjectName("secretNameEdit")
-        self.name_edit.setPlaceholderText("e.g. status_api_token")
+        self.name_edit.setPlaceholderText(translate("sophmate", "e.g. status_api_token"))
         self.name_edit.setReadOnly(name is not None)
         self.value_edit = QLineEdit()
         self.value_edit.setObjectName("secretValueEdit")
@@ -124,13 +125,13 @@ class SecretsSection(QGroupBox):
             },
         )
 
-        self.set_button = QPushButton("&Set a secret…")
+        self.set_button = QPushButton(translate("sophmate", "&Set a secret…"))
         self.set_button.setObjectName("setSecretButton")
         self.set_button.clicked.connect(self.set_new)
-        self.replace_button = QPushButton("&Replace value…")
+        self.replace_button = QPushButton(translate("sophmate", "&Replace value…"))
         self.replace_button.setObjectName("replaceSecretButton")
         self.replace_button.clicked.connect(self.replace_selected)
-        self.delete_button = QPushButton("&Delete…")
+        self.delete_button = QPushButton(translate("sophmate", "&Delete…"))
         self.delete_button.setObjectName("deleteSecretButton")
         self.delete_button.clicked.connect(self.delete_selected)
         self.message = MessageLabel("secretsMessage")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.settings_common import MessageLabel, hint
 
 PLACEHOLDER = "postgresql://USER:PASSWORD@HOST:5432/DBNAME"
@@ -31,7 +32,7 @@ class TeamDatabaseDialog(QDialog):
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("teamDatabaseDialog")
-        self.setWindowTitle("Connect to a team database")
+        self.setWindowTitle(translate("sophmate", "Connect to a team database"))
         self.setMinimumWidth(560)
         self.services = services
         self._tested_url: str | None = None
@@ -47,17 +48,17 @@ class TeamDatabaseDialog(QDialog):
         self.url_edit.setObjectName("teamUrlEdit")
         self.url_edit.setPlaceholderText(PLACEHOLDER)
         self.url_edit.textChanged.connect(self._url_changed)
-        url_label = QLabel("Database &URL:")
+        url_label = QLabel(translate("sophmate", "Database &URL:"))
         url_label.setBuddy(self.url_edit)
         where = hint(
             f"The URL is saved in {info.config_file}, readable only by you. To keep the "
             "password out of that file, leave it out of the URL and put it in ~/.pgpass."
         )
 
-        self.test_button = QPushButton("&Test connection")
+        self.test_button = QPushButton(translate("sophmate", "&Test connection"))
         self.test_button.setObjectName("testConnectionButton")
         self.test_button.clicked.connect(self.test_connection)
-        self.use_button = QPushButton("U&se this database")
+        self.use_button = QPushButton(translate("sophmate", "U&se this database"))
         self.use_button.setObjectName("useTeamDatabaseButton")
         self.use_button.setEnabled(False)
         self.use_button.clicked.connect(self.remember)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.switch_text import PAUSED_RED, held_text
 
 PAUSE_EFFECT = (
@@ -56,7 +57,7 @@ class SwitchDialog(QDialog):
         text.setWordWrap(True)
         layout.addWidget(text)
 
-        reason_label = QLabel("&Reason (required; kept in the audit trail):")
+        reason_label = QLabel(translate("sophmate", "&Reason (required; kept in the audit trail):"))
         self.reason_edit = QLineEdit()
         self.reason_edit.setObjectName("reasonEdit")
         self.reason_edit.setPlaceholderText(example)
@@ -67,6 +68,7 @@ class SwitchDialog(QDialog):
         self._add_held_choices(layout, held_runs)
         self._add_by_category(layout, by_category)
         self._add_error_and_buttons(layout, ok_text)
+        self._ok_text = ok_text
         self.reason_edit.textChanged.connect(self._update_ok)
         self._busy = False
         self._update_ok()
@@ -92,12 +94,14 @@ class SwitchDialog(QDialog):
             self.held_group.buttonToggled.connect(self._update_ok)
             layout.addWidget(box)
         elif held_runs == 0:
-            layout.addWidget(QLabel("No runs are held."))
+            layout.addWidget(QLabel(translate("sophmate", "No runs are held.")))
 
     def _add_by_category(self, layout: QVBoxLayout, by_category: bool) -> None:
         self.by_category_check: QCheckBox | None = None
         if by_category:
-            check = self.by_category_check = QCheckBox("Resume &category by category")
+            check = self.by_category_check = QCheckBox(
+                translate("sophmate", "Resume &category by category")
+            )
             check.setObjectName("byCategoryCheck")
             check.toggled.connect(self._by_category_toggled)
             hint = QLabel(
@@ -149,6 +153,8 @@ class SwitchDialog(QDialog):
     def _by_category_toggled(self, checked: bool) -> None:
         if self.held_box is not None:  # decided per category instead
             self.held_box.setEnabled(not checked)
+        # the button says what it does: only the global switch is lifted
+        self.ok_button.setText(self.tr("Resume category by category") if checked else self._ok_text)
         self._update_ok()
 
     def _update_ok(self, *_args) -> None:

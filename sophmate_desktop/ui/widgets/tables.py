@@ -7,10 +7,42 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel, Qt
+from PySide6.QtCore import QAbstractItemModel, QCoreApplication, QItemSelectionModel, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from sophmate_desktop.ui.models.base import ROW_ROLE, LazyTableModel
+
+# What a screen reader announces for each table (by object name), and how to use it.
+ACCESSIBLE = {
+    "inboxTable": ("Writes waiting for approval", "A approves, R rejects; Enter opens the run"),
+    "runsTable": ("Run history", "Enter opens the run's page"),
+    "auditTable": ("Audit trail", "Select an event to read its details"),
+    "workflowTable": ("Workflows", "Enter opens the workflow in the editor"),
+    "noticeTable": ("Notifications", "Select a notice to read it"),
+    "reviewsTable": ("Reviews due", "Select a workflow, then record its review"),
+    "reviewEscalationsTable": ("Escalated workflows", "Why each needs a closer look"),
+    "runsAwaitingReviewTable": ("Runs awaiting review", "Runs a review would cover"),
+    "runTimelineTable": ("The run's timeline", "What happened to the run, in order"),
+    "runWritesTable": ("The run's writes", "Each write the run planned and its state"),
+    "escalationTable": ("Escalations", "Workflows that need a closer look"),
+    "dashReviewsTable": ("Reviews due", "Double-click opens the workflow"),
+    "categoryHealthTable": ("Categories", "Each category's runs, failures and held runs"),
+    "failuresTable": ("Failures not yet acknowledged", "Acknowledge or open the run"),
+    "secretsTable": ("Secrets", "Names only: the values stay in the keyring"),
+    "budgetsTable": ("Cost budgets", "Each category's budgets"),
+    "connectionsTable": ("Connections", "Edit opens a connection"),
+}
+
+
+def name_for_access(view: QAbstractItemView, object_name: str) -> None:
+    """The accessible name and description of a table (its object name spelt out
+    when it has no entry above)."""
+    name, description = ACCESSIBLE.get(object_name, (None, ""))
+    if name is None:
+        words = "".join(f" {c.lower()}" if c.isupper() else c for c in object_name)
+        name = words.strip().capitalize()
+    view.setAccessibleName(QCoreApplication.translate("tables", name))
+    view.setAccessibleDescription(QCoreApplication.translate("tables", description))
 
 
 def setup_rows(
@@ -23,6 +55,7 @@ def setup_rows(
 ) -> None:
     """Make `view` a read-only table of whole rows; `widths` are the first columns'."""
     view.setObjectName(object_name)
+    name_for_access(view, object_name)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     mode = QAbstractItemView.SelectionMode
     view.setSelectionMode(mode.ExtendedSelection if multi_select else mode.SingleSelection)

@@ -12,6 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from sophmate_desktop.domain.errors import SophmateError
+from sophmate_desktop.ui.translation import translate
 
 
 class UndoControl(QWidget):
@@ -23,15 +24,17 @@ class UndoControl(QWidget):
         self.console = console
         self._run_id: int | None = None
         self._write: Any = None
-        self.run_button = QPushButton("Und&o run")
+        self.run_button = QPushButton(translate("sophmate", "Und&o run"))
         self.run_button.setObjectName("undoRunButton")
         self.run_button.setToolTip(
             "Plan the undo of this run's applied file writes (they go to the inbox)"
         )
         self.run_button.clicked.connect(self.undo_run)
-        self.write_button = QPushButton("Undo &write")
+        self.write_button = QPushButton(translate("sophmate", "Undo &write"))
         self.write_button.setObjectName("undoWriteButton")
-        self.write_button.setToolTip("Plan the undo of the selected applied write")
+        self.write_button.setToolTip(
+            translate("sophmate", "Plan the undo of the selected applied write")
+        )
         self.write_button.clicked.connect(self.undo_write)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)

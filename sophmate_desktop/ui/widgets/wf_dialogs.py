@@ -3,6 +3,8 @@ nested event loop) and reports through a signal, so the page never blocks."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -13,6 +15,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from sophmate_desktop.ui.translation import translate
 
 YAML_FILTER = "Workflow files (*.yaml *.yml);;All files (*)"
 
@@ -61,7 +65,7 @@ class ReasonDialog(_ActionDialog):
 
     def __init__(self, title: str, text: str, ok_text: str, parent: QWidget | None = None) -> None:
         super().__init__(title, text, ok_text, 440, parent)
-        label = QLabel("&Reason (required; kept in the audit trail):")
+        label = QLabel(translate("sophmate", "&Reason (required; kept in the audit trail):"))
         self.reason_edit = QLineEdit()
         self.reason_edit.setObjectName("reasonEdit")
         label.setBuddy(self.reason_edit)
@@ -86,18 +90,33 @@ class ReasonDialog(_ActionDialog):
         self.submitted.emit(reason)
 
 
+_last_folder: dict[str, str] = {}  # per kind of file: the folder of the last one chosen
+
+
+def last_folder(kind: str) -> str:
+    """Where the next dialog for `kind` files opens: the last one's folder, else home."""
+    return _last_folder.get(kind) or str(Path.home())
+
+
+def _remember(dialog: QFileDialog, kind: str) -> None:
+    dialog.setDirectory(last_folder(kind))
+    dialog.fileSelected.connect(lambda path: _last_folder.__setitem__(kind, str(Path(path).parent)))
+
+
 def file_dialog(parent: QWidget, title: str, *, save: bool, default_name: str = "") -> QFileDialog:
-    """A workflow-file dialog; the caller connects `fileSelected` and calls `open()`."""
+    """A workflow-file dialog on `*.yaml` files in the folder of the last one chosen;
+    the caller connects `fileSelected` and calls `open()`."""
     dialog = QFileDialog(parent, title)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.setNameFilter(YAML_FILTER)
+    _remember(dialog, "workflow")
     if save:
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
         dialog.setDefaultSuffix("yaml")
         if default_name:
-            dialog.selectFile(default_name)
+            dialog.selectFile(str(Path(last_folder("workflow")) / Path(default_name).name))
     else:
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
@@ -111,4 +130,5 @@ def input_file_dialog(parent: QWidget, title: str) -> QFileDialog:
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
     dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+    _remember(dialog, "input")
     return dialog

@@ -27,6 +27,7 @@ from sophmate_desktop.console.workflow_pages import DryRunResult
 from sophmate_desktop.domain.run_account import cost_text
 from sophmate_desktop.store.rows import WriteRow
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.run_prompts import call_text
 
 PREVIEW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -34,7 +35,7 @@ PREVIEW_ROLE = Qt.ItemDataRole.UserRole + 1
 _STATUS_STYLE = {
     "succeeded": "color: #2e7d32;",
     "failed": "color: #c62828;",
-    "busy": "color: #455a64;",
+    "busy": "",  # the palette's text colour: readable in any theme
     "held": "color: #b26a00;",
 }
 
@@ -117,12 +118,14 @@ class DryRunPanel(QGroupBox):
         self.preview.setObjectName("dryRunPreview")
         self.preview.setReadOnly(True)
         self.preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.preview.setPlaceholderText("Select a planned write to read its preview.")
-        self.open_button = QPushButton("&Open run")
+        self.preview.setPlaceholderText(
+            translate("sophmate", "Select a planned write to read its preview.")
+        )
+        self.open_button = QPushButton(translate("sophmate", "&Open run"))
         self.open_button.setObjectName("openDryRunButton")
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(self._open)
-        close = QPushButton("Close")
+        close = QPushButton(translate("sophmate", "Close"))
         close.setObjectName("closeDryRunButton")
         close.clicked.connect(self.hide)
         buttons = QHBoxLayout()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.domain.workflow_file import FieldError
 from sophmate_desktop.ui.debounce import Debouncer
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.wf_checklist import ChecklistView
 from sophmate_desktop.ui.widgets.wf_document import (
     Checked,
@@ -38,11 +39,12 @@ from sophmate_desktop.ui.widgets.wf_document import (
     document_to_yaml,
 )
 from sophmate_desktop.ui.widgets.wf_form import ERROR_STYLE, WorkflowForm
+from sophmate_desktop.ui.widgets.wf_roundtrip import merge_into_yaml
 from sophmate_desktop.ui.widgets.wf_yaml import YamlView
 
 VALIDATE_MS = 300  # after the last key press
 FORM_TAB, YAML_TAB = 0, 1
-_TONES = {"error": ERROR_STYLE, "ok": "color: #2e7d32;", "info": "color: #455a64;"}
+_TONES = {"error": ERROR_STYLE, "ok": "color: #2e7d32;", "info": ""}
 
 
 class WorkflowEditor(QWidget):
@@ -70,8 +72,8 @@ class WorkflowEditor(QWidget):
         self.yaml = YamlView()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("editorTabs")
-        self.tabs.addTab(self.form, "Fo&rm")
-        self.tabs.addTab(self.yaml, "&YAML")
+        self.tabs.addTab(self.form, translate("sophmate", "Fo&rm"))
+        self.tabs.addTab(self.yaml, translate("sophmate", "&YAML"))
         self.status = QLabel()
         self.status.setObjectName("editorStatus")
         self.status.setWordWrap(True)
@@ -95,20 +97,22 @@ class WorkflowEditor(QWidget):
         self._set_enabled(False)
 
     def _build_header(self) -> QHBoxLayout:
-        self.title = QLabel("Select a workflow, or press Ctrl+N for a new one")
+        self.title = QLabel(
+            translate("sophmate", "Select a workflow, or press Ctrl+N for a new one")
+        )
         self.title.setObjectName("editorTitle")
-        self.save_action = QAction("&Save", self)
+        self.save_action = QAction(translate("sophmate", "&Save"), self)
         self.save_action.setShortcut(QKeySequence.StandardKey.Save)
         self.save_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.save_action.setToolTip("Save a new revision (Ctrl+S)")
+        self.save_action.setToolTip(translate("sophmate", "Save a new revision (Ctrl+S)"))
         self.save_action.triggered.connect(self.save)
-        self.revert_action = QAction("Re&vert", self)
-        self.revert_action.setToolTip("Throw away unsaved changes")
+        self.revert_action = QAction(translate("sophmate", "Re&vert"), self)
+        self.revert_action.setToolTip(translate("sophmate", "Throw away unsaved changes"))
         self.revert_action.triggered.connect(self.revert)
         self.save_button = QToolButton()
         self.save_button.setObjectName("saveButton")
         self.save_button.setDefaultAction(self.save_action)
-        self.preview_action = QAction("&Preview change", self)
+        self.preview_action = QAction(translate("sophmate", "&Preview change"), self)
         self.preview_action.setToolTip(
             "Replay the last inputs on the saved and the edited definition and show what "
             "the edit changes (nothing is written)"
@@ -136,6 +140,11 @@ class WorkflowEditor(QWidget):
     @property
     def revision(self) -> int | None:
         return self._revision
+
+    @property
+    def missing(self) -> list[str] | None:
+        """The checklist items the edited document misses (None: nothing to judge)."""
+        return self._missing
 
     @property
     def dirty(self) -> bool:
@@ -223,7 +232,9 @@ class WorkflowEditor(QWidget):
     def _tab_changed(self, index: int) -> None:
         if index == YAML_TAB and self._form_ahead:
             self._doc, _problems = self.form.document(self._doc)
-            self.yaml.set_text(document_to_yaml(self._doc))
+            # the text as written (comments, block scalars), with the form's changes
+            kept = merge_into_yaml(self.yaml.text(), self._doc)
+            self.yaml.set_text(kept if kept is not None else document_to_yaml(self._doc))
             self._form_ahead = False
         elif index == FORM_TAB and self._yaml_ahead:
             checked = check_text(self.yaml.text())

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.domain.enums import ApprovalMode, InputRead, TriggerEvent
 from sophmate_desktop.domain.workflow_file import FieldError
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.wf_document import (
     field_key,
     join_list,
@@ -180,7 +181,9 @@ class WorkflowForm(QScrollArea):
         outer.addLayout(form)
         if section in SECTIONS:
             box.setCheckable(True)
-            box.setToolTip("Untick to leave this section out of the workflow")
+            box.setToolTip(
+                translate("sophmate", "Untick to leave this section out of the workflow")
+            )
             box.toggled.connect(self.changed)
         self.groups[section] = box
         for name, label, kind in _FIELDS[section]:
@@ -231,7 +234,7 @@ class WorkflowForm(QScrollArea):
         return widget
 
     def _steps_group(self) -> QGroupBox:
-        box = QGroupBox("Steps (a YAML list)")
+        box = QGroupBox(translate("sophmate", "Steps (a YAML list)"))
         box.setObjectName("stepsGroup")
         layout = QVBoxLayout(box)
         self.steps_edit = QPlainTextEdit()
@@ -247,13 +250,15 @@ class WorkflowForm(QScrollArea):
         return box
 
     def _rollback_group(self) -> QGroupBox:
-        box = QGroupBox("Rollback path")
+        box = QGroupBox(translate("sophmate", "Rollback path"))
         box.setObjectName("rollbackGroup")
         layout = QVBoxLayout(box)
         self.rollback_edit = QPlainTextEdit()
         self.rollback_edit.setObjectName("field_rollback")
         self.rollback_edit.setFixedHeight(54)
-        self.rollback_edit.setPlaceholderText("How to undo what this workflow did")
+        self.rollback_edit.setPlaceholderText(
+            translate("sophmate", "How to undo what this workflow did")
+        )
         self.rollback_edit.textChanged.connect(self.changed)
         self.fields["rollback"] = self.rollback_edit
         self.groups["rollback"] = box

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QWidget
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.console.workflow_pages import WorkflowOverview
-from sophmate_desktop.domain.errors import SophmateError
+from sophmate_desktop.domain.errors import FolderMissing, SophmateError
+from sophmate_desktop.store.rows import WorkflowRow
 from sophmate_desktop.ui.widgets.wf_columns import stage_text
 from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog, ReasonDialog
 
@@ -37,6 +38,38 @@ def explain(exc: BaseException | None) -> str:
     return f"unexpected error: {exc}"
 
 
+def save_note(
+    before: WorkflowRow | None, row: WorkflowRow, old_name: str | None, base_revision: int | None
+) -> str:
+    """What a save did, in words: the new revision, or none; a rename; someone else's
+    revision replaced meanwhile; a disable the save caused."""
+    if before is not None and before.revision == row.revision:
+        note = f"No changes: {row.name} stays at revision {row.revision}."
+    else:
+        note = f"Saved {row.name} as revision {row.revision}."
+    if old_name is not None and old_name != row.name:
+        note += f" That is a new workflow; {old_name} is unchanged."
+    if old_name == row.name and before is not None and before.revision != base_revision:
+        note += (
+            f" Meanwhile {before.updated_by} had saved revision {before.revision}; "
+            "yours replaced it (the audit trail keeps both)."
+        )
+    if before is not None and before.enabled and not row.enabled:
+        note += f" It was disabled: missing {', '.join(row.missing_checklist)}."
+    return note
+
+
+def unsaved_enable_text(name: str) -> str:
+    return (
+        f"Save your changes to {name} first (Ctrl+S): Enable checks and enables the "
+        "saved revision, not the edits in the form."
+    )
+
+
+def complete_unsaved_text(name: str) -> str:
+    return f"The checklist of {name} is complete in your changes: save them (Ctrl+S), then Enable."
+
+
 class WorkflowLifecycle(QObject):
     said = Signal(str, str)  # text, tone ("ok" | "error" | "info")
     changed = Signal()
@@ -45,10 +78,37 @@ class WorkflowLifecycle(QObject):
         super().__init__(parent)
         self.console = console
         self._window = parent
+        self.folder_dialog: ConfirmDialog | None = None
 
-    def enable(self, row: WorkflowOverview) -> None:
-        if self._call(lambda: self.console.enable_workflow(row.name)):
-            self.said.emit(f"{row.name} is enabled: its trigger starts runs.", "ok")
+    def enable(self, row: WorkflowOverview, create_folder: bool = False) -> None:
+        try:
+            self.console.enable_workflow(row.name, create_folder=create_folder)
+        except FolderMissing as exc:  # ask, rather than enable a trigger that cannot fire
+            self.said.emit(explain(exc), "error")
+            self._offer_folder(row, exc.folder)
+            return
+        except SophmateError as exc:
+            self.said.emit(explain(exc), "error")
+            return
+        finally:
+            self.changed.emit()
+        made = " Its watched folder was created." if create_folder else ""
+        self.said.emit(f"{row.name} is enabled: its trigger starts runs.{made}", "ok")
+
+    def _offer_folder(self, row: WorkflowOverview, folder: str) -> None:
+        dialog = ConfirmDialog(
+            self.tr("Watched folder missing"),
+            self.tr(
+                "{name} watches {folder}, which does not exist: no file could ever start "
+                "a run. Create the folder and enable {name}?"
+            ).format(name=row.name, folder=folder),
+            self.tr("Create folder and enable"),
+            self._window,
+        )
+        dialog.setObjectName("createFolderDialog")
+        dialog.accepted.connect(lambda: self.enable(row, create_folder=True))
+        dialog.open()
+        self.folder_dialog = dialog
 
     def disable(self, row: WorkflowOverview) -> None:
         dialog = ReasonDialog(

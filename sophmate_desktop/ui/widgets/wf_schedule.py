@@ -8,6 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 
 
 class ScheduleStrip(QWidget):
@@ -19,9 +20,11 @@ class ScheduleStrip(QWidget):
         self.name = ""
         self.label = QLabel()
         self.label.setObjectName("scheduleLabel")
-        self.run_now_button = QPushButton("Run &now")
+        self.run_now_button = QPushButton(translate("sophmate", "Run &now"))
         self.run_now_button.setObjectName("runNowButton")
-        self.run_now_button.setToolTip("Start a run of this workflow now, outside its schedule")
+        self.run_now_button.setToolTip(
+            translate("sophmate", "Start a run of this workflow now, outside its schedule")
+        )
         self.run_now_button.clicked.connect(self.run_now)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

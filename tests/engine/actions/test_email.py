@@ -169,3 +169,17 @@ def test_a_recipient_that_is_not_an_address_is_refused(make_plan_ctx, mailbox):
     )
     with pytest.raises(ActionError, match=r"^steps\[0\]\.to: 'nobody' is not an e-mail address"):
         plan_step(_email_step(), ctx, 0)
+
+
+def test_a_staging_email_says_it_goes_to_the_staging_server(make_plan_ctx, mailbox):
+    ctx = make_plan_ctx(
+        mode="staging", input=ROWS, connections={"supplier-smtp": _settings(mailbox)}
+    )
+    writes = plan_step(_email_step(), ctx, 0)
+    assert [w.sendable for w in writes] == [True, True]
+    assert writes[0].preview.startswith(
+        f"(staging: sent through the staging server 127.0.0.1:{mailbox.port} of connection "
+        "'supplier-smtp')\nFrom: "
+    )
+    production = make_plan_ctx(input=ROWS, connections={"supplier-smtp": _settings(mailbox)})
+    assert plan_step(_email_step(), production, 0)[0].preview.startswith("From: ")

@@ -74,6 +74,7 @@ def history(sqlite_url: str, mail: SmtpServer, user_dirs: Path) -> str:
         lead.record_review("invoice-intake", "first_run", "Dry run read through.")
         with write_transaction(db):
             Workflow.update(stage="production").where(Workflow.name == "invoice-intake").execute()
+        (user_dirs / "invoices" / "incoming").mkdir(parents=True)  # its watched folder
         lead.enable_workflow("invoice-intake")
         # status-webhook, retrying nothing, so two bad files are two final failures.
         lead.import_workflow(
@@ -85,7 +86,6 @@ def history(sqlite_url: str, mail: SmtpServer, user_dirs: Path) -> str:
         lead.import_workflow(example("nightly-cleanup").replace("owner: ops-lead\n", ""))
     finally:
         db.close()
-    (user_dirs / "invoices" / "incoming").mkdir(parents=True)
     return sqlite_url
 
 

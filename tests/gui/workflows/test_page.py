@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QLabel
 
 from sophmate_desktop.domain.workflow_file import parse_workflow_yaml
 from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog, ReasonDialog
@@ -95,10 +95,7 @@ def test_promote_is_refused_until_five_reviewed_staging_runs(qtbot, page, consol
         make_run(db, "wf-one", mode="staging", status="succeeded", reviewed=True)
     click(qtbot, page, "promoteButton")
     dialog = find_dialog(ConfirmDialog)
-    assert (
-        "from staging to production"
-        in dialog.findChild(type(page.message), "dialogExplanation").text()
-    )
+    assert "from staging to production" in dialog.findChild(QLabel, "dialogExplanation").text()
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
 
     assert console.get_workflow("wf-one").stage == "production"

@@ -28,7 +28,7 @@ def test_pause_then_resume_with_replay(qtbot, page, console, db, find_dialog):
     wf = console.get_workflow("wf-one")
     assert (wf.paused, wf.paused_reason) == (True, "wrong input folder")
     assert console.get_run(run.id).status == "held"
-    assert "wf-one paused; 1 queued runs held" in page.message.text()
+    assert "wf-one paused; 1 queued run held" in page.message.text()
     qtbot.waitUntil(lambda: button(page, "pauseButton").text() == "Res&ume…", timeout=3000)
 
     click(qtbot, page, "pauseButton")
@@ -42,7 +42,7 @@ def test_pause_then_resume_with_replay(qtbot, page, console, db, find_dialog):
     click_choice(qtbot, dialog.held_buttons["replay"])
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not console.get_workflow("wf-one").paused, timeout=3000)
-    qtbot.waitUntil(lambda: "1 held runs queued again" in page.message.text(), timeout=3000)
+    qtbot.waitUntil(lambda: "1 held run queued again" in page.message.text(), timeout=3000)
     assert console.get_run(run.id).status == "queued"
 
 

@@ -1,0 +1,99 @@
+"""What the inbox's preview pane says when it does not show one write: several
+selected (how many, of which kinds, to which targets) or none waiting (why, and
+what to do)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from PySide6.QtCore import QCoreApplication
+
+from sophmate_desktop.console.inbox_pages import InboxRow
+from sophmate_desktop.domain.run_account import plural
+
+LISTED = 25  # targets listed; the rest are counted
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("InboxPreview", text)
+
+
+def selection_text(rows: Sequence[InboxRow]) -> tuple[str, str]:
+    """(title, body) for several selected writes."""
+    kinds = Counter(r.kind for r in rows)
+    statuses = Counter(r.status for r in rows)
+    title = _tr("{count} selected: {kinds}").format(
+        count=plural(len(rows), "write"),
+        kinds=", ".join(f"{n:,} {kind}" for kind, n in kinds.most_common()),
+    )
+    lines = [", ".join(f"{n:,} {status}" for status, n in statuses.most_common())]
+    customer = sum(r.customer_facing for r in rows)
+    if customer:
+        lines.append(_tr("{n} customer-facing").format(n=plural(customer, "write")))
+    lines.append("")
+    for row in rows[:LISTED]:
+        lines.append(f"{row.kind:<14} {row.target}   (run {row.run_id}, {row.workflow})")
+    if len(rows) > LISTED:
+        lines.append(_tr("… and {n} more").format(n=f"{len(rows) - LISTED:,}"))
+    return title, "\n".join(lines)
+
+
+def empty_text(total: int, filtered: bool, applied: bool) -> tuple[str, str]:
+    """(title, body) when the table shows no write."""
+    if filtered and total:
+        return (
+            _tr("No write matches the filters"),
+            _tr("{n} in the inbox, none of them of this choice. Clear filters (Alt+L) to "
+                "see them all.").format(n=plural(total, "write waits", "writes wait")),
+        )  # fmt: skip
+    if applied:
+        return _tr("No applied write to undo"), _tr("Nothing has been applied yet.")
+    return (
+        _tr("Nothing waits for approval"),
+        _tr(
+            "Writes appear here when a run plans them and its workflow's approval gate holds "
+            "them: dry runs, staging and production runs all ask first unless the gate says "
+            "otherwise.\n\nTo get some: enable a workflow on the Workflows page and drop a file "
+            'into its watched folder, or use "Dry run on a file…" there. Interrupted writes '
+            "(an apply the engine could not finish) wait here too."
+        ),
+    )
+
+
+class PreviewSync:
+    """Keeps the inbox's preview on what the table shows: the current write (re-read,
+    so a decision's outcome shows), the selection when several rows are selected,
+    or why nothing is there."""
+
+    def __init__(self, page) -> None:  # an InboxPage (not imported: it imports this)
+        self.page = page
+        self.counts = (0, 0)  # (shown, total)
+
+    def set_counts(self, shown: int, total: int) -> None:
+        self.counts = (shown, total)
+        if not shown:
+            self.show()
+
+    def show(self) -> None:
+        page = self.page
+        rows = page.selected_rows()
+        if len(rows) > 1:
+            page.preview.show_note(*selection_text(rows))
+            return
+        index = page.table.selectionModel().currentIndex()
+        if not index.isValid() and rows:
+            index = page.model.index(page.table.selected_row_numbers()[0], 0)
+        if not index.isValid():
+            if page.model.rowCount() == 0:
+                filters = page.filter_bar.filters()
+                page.preview.show_note(*empty_text(self.counts[1], filters.active, filters.applied))
+            else:
+                page.preview.show_write(None)
+            return
+        from sophmate_desktop.domain.errors import SophmateError
+
+        try:
+            page.preview.show_write(page.console.get_write(page.model.row_at(index.row()).id))
+        except SophmateError:  # decided and gone meanwhile: the next refresh drops it
+            page.preview.show_write(None)

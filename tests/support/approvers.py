@@ -43,10 +43,18 @@ def approve_at_once(
     """Each actor approves `write_id` from its own process at once; their results
     ({"ok", "status", "message"}), in the order of `actors`."""
     go = folder / "go"
+    return _together(APPROVER, actors, go, lambda a: [db_url, a, str(write_id), str(go)], 60)
+
+
+def _together(
+    script: str, actors: Sequence[str], go: Path, argv_of, timeout: float
+) -> list[dict]:
+    """One process per actor running `script`, all let go at once once each is ready;
+    the last line each printed, parsed as JSON, in the order of `actors`."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", APPROVER, db_url, actor, str(write_id), str(go)],
+            [sys.executable, "-c", script, *argv_of(actor)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -56,7 +64,7 @@ def approve_at_once(
     ]
     _wait_for(lambda: all(Path(f"{go}.{a}.ready").exists() for a in actors))
     go.write_text("go")
-    outputs = [p.communicate(timeout=60) for p in procs]
+    outputs = [p.communicate(timeout=timeout) for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
     return [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
 
@@ -91,20 +99,9 @@ def approve_in_bulk_at_once(
     """Each actor approves all of `ids`, shuffled its own way, `per_call` ids per call,
     from its own process, all starting together: their {"decided", "errors"}."""
     go = folder / "go-bulk"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     id_text = ",".join(str(i) for i in ids)
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", BULK_APPROVER, db_url, a, id_text, str(per_call), str(go)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for a in actors
-    ]
-    _wait_for(lambda: all(Path(f"{go}.{a}.ready").exists() for a in actors))
-    go.write_text("go")
-    outputs = [p.communicate(timeout=300) for p in procs]
-    assert all(p.returncode == 0 for p in procs), outputs
-    return [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+
+    def argv(actor: str) -> list[str]:
+        return [db_url, actor, id_text, str(per_call), str(go)]
+
+    return _together(BULK_APPROVER, actors, go, argv, 300)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.common import report
-from bench.killswitch import ExitWatch
+from bench.killswitch import STEP, WORKFLOW, ExitWatch
 from bench.trigger import inmemory_keyring, log, summary
 from sophmate_desktop.console import Console
 from sophmate_desktop.engine.service import Engine
@@ -48,27 +48,6 @@ DECISIONS_BEFORE = 1905.0  # decisions/s with 4 approvers, 100 ids per call (iss
 APPROVERS = ("ana", "bob", "cy", "dee")
 KEYRING = "tests.support.inmemory_keyring.InMemoryKeyring"
 
-WORKFLOW = """\
-name: {name}
-category: {category}
-owner: bench-owner
-description: Commands that sleep, to be killed by a pause on another desktop.
-trigger: {{manual: true}}
-input: {{read: none}}
-output: {{paths: ["{out}"], staging_paths: ["{out}"]}}
-steps:
-{steps}
-approval: {{mode: always}}
-retry: {{limit: 0, backoff_s: 1}}
-notify: {{on_failure: [tray]}}
-pause: {{consecutive_failures: 100}}
-rollback: Nothing to undo; the commands only sleep.
-"""
-STEP = """\
-  - action: run_command
-    argv: {argv}
-    timeout_s: 120
-"""
 
 
 @dataclass

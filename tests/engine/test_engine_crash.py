@@ -4,14 +4,13 @@ commands never run twice, the cut-short command waits in the inbox as interrupte
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
 from sophmate_desktop.store.models import Write
 from tests.support.engine import to_staging, wait_until, workflow_doc
+from tests.support.engine_processes import engine_process
 
 COUNT = "import sys, time; open(sys.argv[1], 'a').write('ran\\n'); time.sleep(5)"
 
@@ -28,23 +27,6 @@ def steps(counters: Path) -> str:
     argv: {json.dumps(argv)}
     timeout_s: 60
 """
-
-
-def engine_process(url: str, tmp_path: Path, n: int) -> subprocess.Popen:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "PYTHONPATH": str(REPO),
-        "PYTHON_KEYRING_BACKEND": "tests.support.inmemory_keyring.InMemoryKeyring",
-    }
-    log = tmp_path / f"engine-{n}.log"
-    return subprocess.Popen(
-        [sys.executable, "-m", "sophmate_desktop", "--db", url, "engine", "--log-file", str(log)],
-        cwd=str(REPO),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
 
 
 def test_kill_9_while_applying_then_recover(sqlite_db, sqlite_url, sconsole, make_engine, tmp_path):

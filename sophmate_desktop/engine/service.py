@@ -478,7 +478,7 @@ class Engine(EngineWaiting):
             .where(
                 Write.status == WriteStatus.APPROVED.value,
                 Write.next_attempt_at.is_null() | (Write.next_attempt_at <= utcnow()),
-                Write.workflow.not_in(list(elsewhere)) if elsewhere else True,
+                sql.workflow_not_in(Write.workflow, elsewhere),
             )
             .order_by(Write.id)
             .limit(1000)

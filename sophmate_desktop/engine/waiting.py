@@ -12,6 +12,7 @@ from peewee import Database
 
 from sophmate_desktop.domain.enums import RunStatus
 from sophmate_desktop.store.models import Run
+from sophmate_desktop.store.sql import workflow_not_in
 
 if TYPE_CHECKING:
     from sophmate_desktop.engine.queues import RunQueue, WriteQueue
@@ -64,11 +65,11 @@ class EngineWaiting:
         runs of workflows bound to another engine are that engine's)."""
         deadline = time.monotonic() + timeout
         while True:
-            elsewhere = list(self.triggers.served_elsewhere())
+            elsewhere = self.triggers.served_elsewhere()
             waiting = Run.select().where(
                 Run.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]),
                 Run.next_attempt_at.is_null(),
-                Run.workflow.not_in(elsewhere) if elsewhere else True,
+                workflow_not_in(Run.workflow, elsewhere),
             )
             if self.is_idle() and not waiting.exists():
                 return

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from peewee import (
@@ -137,6 +137,12 @@ class RawInsert:
         """Insert one row without asking for its id; False when a conflict was ignored."""
         cursor.execute(self._statement(db, False), self.values(row))
         return cursor.rowcount == 1
+
+
+def workflow_not_in(field: Any, workflow_ids: Collection[int]) -> Any:
+    """`field NOT IN (ids)`, or no condition at all for no ids: the runs and writes of
+    workflows bound to other engines, left out of what an engine takes."""
+    return field.not_in(list(workflow_ids)) if workflow_ids else SQL("1 = 1")
 
 
 def id_list(db: Database, ids: Sequence[int]) -> SQL:

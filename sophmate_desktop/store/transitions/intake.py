@@ -257,7 +257,7 @@ def next_queued(db: Database, limit: int = 50, skip: Collection[int] = ()) -> li
         .where(
             Run.status == RunStatus.QUEUED.value,
             (Run.next_attempt_at.is_null()) | (Run.next_attempt_at <= now),
-            Run.workflow.not_in(list(skip)) if skip else True,
+            sql.workflow_not_in(Run.workflow, skip),
         )
         .order_by(Run.id)
         .limit(limit)

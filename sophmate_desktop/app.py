@@ -13,12 +13,13 @@ if TYPE_CHECKING:
 
 
 def create_window(
-    db_url: str | None = None, actor: str | None = None, start_engine: bool = True
+    db_url: str | None = None, actor: str | None = None, start_engine: bool = True, **options
 ) -> MainWindow:
-    """The main window on `db_url` (engine started unless told not to), no event loop."""
+    """The main window on `db_url` (engine started unless told not to), no event loop;
+    `options` as gui_app.create_window takes them."""
     from sophmate_desktop.gui_app import create_window as build
 
-    return build(db_url, actor=actor, start_engine=start_engine)
+    return build(db_url, actor=actor, start_engine=start_engine, **options)
 
 
 def _run_window(args: argparse.Namespace) -> int:

@@ -22,8 +22,11 @@ from sophmate_desktop.store.database import (
     parse_url,
 )
 from sophmate_desktop.ui.bridge import EventBridge
+from sophmate_desktop.ui.database_check import DatabaseCheck
 from sophmate_desktop.ui.main_window import MainWindow
 from sophmate_desktop.ui.navigator import Navigator
+from sophmate_desktop.ui.preferences import Preferences
+from sophmate_desktop.ui.preferences import default_path as preferences_path
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.single_instance import SingleInstance, normalised_url
 from sophmate_desktop.ui.style import apply_style
@@ -41,11 +44,11 @@ log = logging.getLogger(__name__)
 _shared: dict[str, list] = {}
 
 
-def _acquire_database(url: str) -> tuple[str, Database]:
+def _acquire_database(url: str, check_later_above: int) -> tuple[str, Database]:
     key = normalised_url(url)
     entry = _shared.get(key)
     if entry is None:
-        entry = _shared[key] = [open_database(url), 0]
+        entry = _shared[key] = [open_database(url, check_later_above=check_later_above), 0]
     entry[1] += 1
     return key, entry[0]
 
@@ -65,24 +68,51 @@ def is_first_run(db_url: str) -> bool:
 
 
 def create_window(
-    db_url: str | None = None, actor: str | None = None, start_engine: bool = True
+    db_url: str | None = None,
+    actor: str | None = None,
+    start_engine: bool = True,
+    *,
+    check_in_background_above: int = integrity.CHECK_IN_BACKGROUND_BYTES,
 ) -> MainWindow:
     """The main window on `db_url`, its engine started when asked; no event loop.
 
+    A SQLite file of at least `check_in_background_above` bytes is quick-checked in the
+    background: the window shows at once, changes (and the engine) wait for the check.
     Call `window.shutdown()` (or Quit) to stop the engine and background tasks.
     """
     url = db_url or default_db_url()
     first_run = is_first_run(url)
-    key, db = _acquire_database(url)
+    key, db = _acquire_database(url, check_in_background_above)
     try:
+        pending = getattr(db, "pending_check", None)
+        if pending is not None and pending.error is not None:
+            raise pending.error  # another window's check found it corrupt
         window = _build(db, actor, start_engine, first_run)
     except BaseException:
         _release_database(key)
         raise
     window.shut_down.connect(lambda: _release_database(key))
-    if window.services.engine is not None:
-        window.services.engine.start()
+    _start_after_check(db, window)
     return window
+
+
+def _start_after_check(db: Database, window: MainWindow) -> None:
+    """Start the engine now, or once the quick check the database opened without has
+    passed (it runs in the background: seconds on a big history)."""
+    engine = window.services.engine
+    pending = getattr(db, "pending_check", None)
+    if pending is None or pending.done:
+        if engine is not None:
+            engine.start()
+        return
+    check = DatabaseCheck(pending, window)
+    window.database_check = check
+
+    def start_engine() -> None:
+        if engine is not None and not window.is_shut_down:
+            engine.start()
+
+    check.start(then=start_engine)
 
 
 def _build(db: Database, actor: str | None, start_engine: bool, first_run: bool) -> MainWindow:
@@ -101,6 +131,7 @@ def _build(db: Database, actor: str | None, start_engine: bool, first_run: bool)
         tasks=TaskRunner(console),
         navigator=Navigator(),
         engine=engine,
+        preferences=Preferences(preferences_path()),
     )
     window = MainWindow(services, first_run=first_run)
     bridge.setParent(window)

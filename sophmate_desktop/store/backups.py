@@ -70,12 +70,20 @@ def sqlite_uri(path: Path, **params: str) -> str:
     return f"file:{quote(str(path))}" + (f"?{query}" if query else "")
 
 
-def quick_check(path: Path | str, *, uri: bool = False) -> list[str]:
-    """The problems `PRAGMA quick_check` finds (an empty list: the file is sound)."""
+def quick_check(
+    path: Path | str,
+    *,
+    uri: bool = False,
+    connected: Callable[[sqlite3.Connection], None] | None = None,
+) -> list[str]:
+    """The problems `PRAGMA quick_check` finds (an empty list: the file is sound).
+    `connected` is handed the connection first (so another thread may interrupt it)."""
     try:
-        conn = sqlite3.connect(str(path), uri=uri, timeout=5.0)
+        conn = sqlite3.connect(str(path), uri=uri, timeout=5.0, check_same_thread=False)
     except sqlite3.Error as exc:
         return [str(exc)]
+    if connected is not None:
+        connected(conn)
     try:
         rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
     except sqlite3.DatabaseError as exc:

@@ -149,13 +149,18 @@ def is_sqlite(db: Database) -> bool:
 
 
 def write_transaction(db: Database) -> contextlib.AbstractContextManager:
-    """A transaction that may read then write: IMMEDIATE on SQLite (see FIELD-NOTES)."""
+    """A transaction that may read then write: IMMEDIATE on SQLite (see FIELD-NOTES).
+    On a file opened with its check for later, it first waits for that check."""
     if is_sqlite(db):
+        pending = getattr(db, "pending_check", None)
+        if pending is not None:
+            pending.ensure()  # raises DatabaseCorrupt for a file that failed it
+            db.pending_check = None
         return db.atomic("IMMEDIATE")
     return db.atomic()
 
 
-def _connect_sqlite(target: DatabaseUrl, create: bool) -> SqliteDatabase:
+def _connect_sqlite(target: DatabaseUrl, create: bool, later_above: int | None) -> SqliteDatabase:
     path = target.path
     assert path is not None
     if path.is_dir():
@@ -180,6 +185,7 @@ def _connect_sqlite(target: DatabaseUrl, create: bool) -> SqliteDatabase:
         integrity.check_once(uri, path)
         db = SqliteDatabase(uri, uri=True, pragmas=pragmas, timeout=BUSY_TIMEOUT_S)
     db.read_only = params is not None
+    db.pending_check = None
     try:
         db.connect(reuse_if_open=True)
     except Exception as exc:
@@ -187,8 +193,15 @@ def _connect_sqlite(target: DatabaseUrl, create: bool) -> SqliteDatabase:
             f"cannot open SQLite database {path}: {exc}"
         )
     if params is None:
-        integrity.check_once(sqlite_uri(path), path)
+        _check_or_defer(db, path, later_above)
     return db
+
+
+def _check_or_defer(db: SqliteDatabase, path: Path, later_above: int | None) -> None:
+    if later_above is not None and path.stat().st_size >= later_above:
+        db.pending_check = integrity.check_later(sqlite_uri(path), path)
+    else:
+        integrity.check_once(sqlite_uri(path), path)
 
 
 def _connect_postgres(target: DatabaseUrl) -> PostgresqlDatabase:
@@ -295,12 +308,21 @@ def _seed(db: Database) -> None:
             Setting.insert(key=key, value=value).on_conflict_ignore().execute()
 
 
-def open_database(url: str | None = None, *, create: bool = True) -> Database:
-    """Open (and create, migrate and seed) the database at `url`; bind the models."""
+def open_database(
+    url: str | None = None, *, create: bool = True, check_later_above: int | None = None
+) -> Database:
+    """Open (and create, migrate and seed) the database at `url`; bind the models.
+
+    `check_later_above` (bytes): a SQLite file at least this big whose schema is current
+    opens without its quick check (seconds on a big history), which is left in
+    `db.pending_check` for the caller to run in the background; writes wait for it.
+    A smaller file, or one to migrate, is checked before it opens."""
     target = parse_url(default_db_url() if url is None else url)
     if target.kind == "sqlite":
-        db = _connect_sqlite(target, create)
+        db = _connect_sqlite(target, create, check_later_above)
         sqlite_path = target.path
+        if db.pending_check is not None and not _sqlite_schema_current(db):
+            _check_now(db)
     else:
         db = _connect_postgres(target)
         sqlite_path = None
@@ -319,6 +341,15 @@ def open_database(url: str | None = None, *, create: bool = True) -> Database:
         db.close()
         raise integrity.fault_of(exc, sqlite_path) or exc
     return db
+
+
+def _check_now(db: Database) -> None:
+    try:
+        db.pending_check.ensure()
+    except DatabaseError:
+        db.close()
+        raise
+    db.pending_check = None
 
 
 def optimize(db: Database) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import peewee
@@ -152,6 +154,10 @@ def fault_of(
 
 # Opening: read-only, and checked once ------------------------------------------
 
+# The window checks a file this big in the background: quick_check reads about 100 MB
+# in 0.07 s from the page cache, so below this a person never waits for it.
+CHECK_IN_BACKGROUND_BYTES = 64 * 1024 * 1024
+
 # (path, inode, size, mtime) of each file checked by this process: a file changed since
 # (even rewritten in place) is checked again; an unchanged one is not re-read.
 _checked: set[tuple] = set()
@@ -181,19 +187,103 @@ def read_only_params(path: Path) -> dict[str, str] | None:
     return {"mode": "ro", "immutable": "1"}
 
 
-def check_once(uri: str, path: Path) -> None:
-    """`PRAGMA quick_check` unless this process checked the file as it is now."""
+def _unchecked_key(path: Path) -> tuple | None:
+    """The file's state when this process has not checked it as it is now, else None."""
     try:
         st = path.stat()
     except OSError:
-        return
+        return None
     if st.st_size == 0:
-        return
+        return None
     key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
-    if key in _checked:
+    return None if key in _checked else key
+
+
+def check_once(uri: str, path: Path) -> None:
+    """`PRAGMA quick_check` unless this process checked the file as it is now."""
+    key = _unchecked_key(path)
+    if key is None:
         return
     check_on_open(uri, path)
     _checked.add(key)
+
+
+class PendingCheck:
+    """The quick check of a file that opened without it (the window: on a big history
+    it takes seconds). Writes wait for it (`ensure`, called by `write_transaction`);
+    reads do not. `run_in_thread` runs it in the background, `cancel` stops it there."""
+
+    def __init__(self, uri: str, path: Path, key: tuple) -> None:
+        self.uri, self.path, self._key = uri, path, key
+        self.error: DatabaseCorrupt | None = None
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+        self._done = False
+        self._cancelled = False
+        self._conn: sqlite3.Connection | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def ensure(self) -> None:
+        """Check now unless it was done (waiting for a check in progress); raise
+        DatabaseCorrupt when the file failed it."""
+        if not self._done:
+            with self._lock:
+                if not self._done:
+                    self._check()
+        if self.error is not None:
+            raise self.error
+
+    def _check(self) -> None:
+        start = time.perf_counter()
+        problems = backups.quick_check(self.uri, uri=True, connected=self._connected)
+        self._conn = None
+        if self._cancelled:  # interrupted: neither passed nor failed; a write checks again
+            self._cancelled = False
+            return
+        self.seconds = time.perf_counter() - start
+        if problems:
+            self.error = corrupt(self.path, _short(problems))
+        else:
+            _checked.add(self._key)
+        self._done = True
+
+    def _connected(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def run_in_thread(self, finished: Callable[[DatabaseCorrupt | None], None]) -> None:
+        """Check on a thread of its own; `finished(error or None)` is called there once
+        the check passed or failed (not when cancelled)."""
+
+        def work() -> None:
+            try:
+                self.ensure()
+            except DatabaseCorrupt:
+                pass
+            if self._done:
+                finished(self.error)
+
+        self._thread = threading.Thread(target=work, name="sophmate-quick-check", daemon=True)
+        self._thread.start()
+
+    def cancel(self, timeout: float = 5.0) -> None:
+        """Interrupt a check running in the background and wait for its thread."""
+        if self._thread is None:
+            return
+        conn = self._conn
+        if conn is not None and not self._done:
+            self._cancelled = True
+            conn.interrupt()
+        self._thread.join(timeout)
+
+
+def check_later(uri: str, path: Path) -> PendingCheck | None:
+    """A PendingCheck of the file, or None when this process checked it as it is now."""
+    key = _unchecked_key(path)
+    return None if key is None else PendingCheck(uri, path, key)
 
 
 def refuse_pending(db: peewee.Database, path: Path | None, pending: list[str]) -> None:

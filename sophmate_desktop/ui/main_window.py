@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.quit_dialog: ConfirmDialog | None = None
         self._quit_requested = False
         self._shut_down = False
+        self.database_check = None  # the background quick check, when one runs (gui_app)
         self.setWindowTitle(f"SophMate Desktop — {services.console.actor}")
         self.resize(1280, 820)
         # For the window's lifetime only: shutdown() puts the previous hooks back.
@@ -290,11 +291,17 @@ class MainWindow(QMainWindow):
             self._quit_requested = True
             self.quit_requested.emit()
 
+    @property
+    def is_shut_down(self) -> bool:
+        return self._shut_down
+
     def shutdown(self) -> None:
         """Stop the engine, wait for background tasks, detach from events. Idempotent."""
         if self._shut_down:
             return
         self._shut_down = True
+        if self.database_check is not None:
+            self.database_check.stop()
         self.change_watcher.stop()
         self.tray.close()
         engine = self.services.engine

@@ -18,6 +18,7 @@ from peewee import fn
 
 from sophmate_desktop.store.models import AuditEvent, Notification, Run, Write
 from tests.support.engine import to_staging, wait_until, workflow_doc
+from tests.support.groups import INOTIFY_QUEUE
 
 
 def run_count(name: str | None = None) -> int:
@@ -345,6 +346,7 @@ def create_files_elsewhere(folder: Path, n: int) -> None:
     subprocess.run([sys.executable, "-c", script, str(folder), str(n)], check=True, timeout=60)
 
 
+@pytest.mark.xdist_group(INOTIFY_QUEUE)
 @pytest.mark.slow
 def test_5000_files_at_once_give_5000_runs(
     sqlite_db, sconsole, make_engine, watched_folder, tmp_path
@@ -359,6 +361,7 @@ def test_5000_files_at_once_give_5000_runs(
     assert Run.select().where(Run.status != "succeeded").count() == 0
 
 
+@pytest.mark.xdist_group(INOTIFY_QUEUE)
 @pytest.mark.slow
 def test_inotify_overflow_loses_and_doubles_nothing(
     sqlite_db, sconsole, make_engine, watched_folder, tmp_path, caplog

@@ -17,6 +17,7 @@ import pytest
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.store.models import AuditEvent, LedgerEntry, Notification, Run, Write
 from tests.support.engine import wait_until, workflow_doc
+from tests.support.groups import INOTIFY_QUEUE
 
 BAD_NAME = b"bad\xff.txt"
 
@@ -263,6 +264,7 @@ for i in range(n):
 """
 
 
+@pytest.mark.xdist_group(INOTIFY_QUEUE)
 @pytest.mark.slow
 def test_overflow_with_an_undecodable_name_loses_no_good_file(
     sqlite_db, sconsole, make_engine, watched_folder, tmp_path, caplog

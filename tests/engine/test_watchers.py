@@ -18,6 +18,7 @@ import pytest
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.engine.scan import scan_folder
 from sophmate_desktop.engine.watchers import WatchManager, WatchSpec
+from tests.support.groups import INOTIFY_QUEUE
 
 WAIT = 10.0  # generous upper bound for anything that should happen
 
@@ -243,6 +244,7 @@ def test_file_gone_before_settling_is_dropped(make_manager, watched_folder: Path
     assert reports_until(col, sentinel) == [("w", sentinel)]
 
 
+@pytest.mark.xdist_group(INOTIFY_QUEUE)
 @pytest.mark.parametrize("settle_ms", [0, 200])
 def test_burst_of_5000_files_all_reported(make_manager, tmp_path: Path, settle_ms: int) -> None:
     folder = tmp_path / f"burst{settle_ms}"
@@ -405,6 +407,7 @@ def _found_by_event_or_scan(
     return by_event, by_scan
 
 
+@pytest.mark.xdist_group(INOTIFY_QUEUE)
 def test_real_inotify_overflow_asks_for_a_rescan(make_manager, tmp_path: Path) -> None:
     limit = Path("/proc/sys/fs/inotify/max_queued_events")
     if not limit.exists() or not os.access(limit, os.W_OK):

@@ -13,6 +13,13 @@ from sophmate_desktop.ui.bridge import EventBridge
 from sophmate_desktop.ui.navigator import Navigator
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.tasks import TaskRunner
+from tests.support.gui import isolate_user_dirs
+
+
+@pytest.fixture(autouse=True)
+def user_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> None:
+    """The window's remembered folders and settings go below the test's folder."""
+    isolate_user_dirs(monkeypatch, tmp_path_factory.mktemp("user"))
 
 
 @pytest.fixture(autouse=True)

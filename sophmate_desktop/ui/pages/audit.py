@@ -233,7 +233,10 @@ class AuditPage(QWidget):
         dialog.filterSelected.connect(
             lambda name: dialog.setDefaultSuffix(EXPORT_FILTERS.get(name, "jsonl"))
         )
+        prefs = self.services.preferences
+        dialog.setDirectory(prefs.last_folder("export"))
         dialog.selectFile("audit-export.jsonl")
+        dialog.fileSelected.connect(lambda path: prefs.remember_file("export", path))
         dialog.fileSelected.connect(lambda path: self.export_to(path, dialog.selectedNameFilter()))
         dialog.finished.connect(dialog.deleteLater)
         self.export_dialog = dialog

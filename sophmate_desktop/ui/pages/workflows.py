@@ -66,14 +66,12 @@ class WorkflowsPage(QWidget):
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
+        self.prefs = services.preferences
         self.console = services.console
         self._search = ""
         self._build_actions()
-
         toolbar = self._build_toolbar()
-
         self.message = PageMessage("workflowMessage")
-
         self._build_table()
 
         self.dry_run_panel = DryRunPanel()
@@ -352,7 +350,7 @@ class WorkflowsPage(QWidget):
     # Import and export -----------------------------------------------------------
 
     def import_workflow(self) -> None:
-        dialog = file_dialog(self, "Import a workflow file", save=False)
+        dialog = file_dialog(self, "Import a workflow file", self.prefs, save=False)
         dialog.fileSelected.connect(self._import_file)
         dialog.open()
 
@@ -399,8 +397,8 @@ class WorkflowsPage(QWidget):
         row = self.selected()
         if row is None:
             return
-        default = str(Path.home() / f"{row.name}.yaml")
-        dialog = file_dialog(self, f"Export {row.name}", save=True, default_name=default)
+        name = f"{row.name}.yaml"
+        dialog = file_dialog(self, f"Export {row.name}", self.prefs, save=True, default_name=name)
         dialog.fileSelected.connect(lambda path: self._export_to(row.name, path))
         dialog.open()
 
@@ -467,7 +465,8 @@ class WorkflowsPage(QWidget):
         row = self.selected()
         if row is None:
             return
-        dialog = input_file_dialog(self, f"Dry run of {row.name}: choose the trigger file")
+        title = f"Dry run of {row.name}: choose the trigger file"
+        dialog = input_file_dialog(self, title, self.prefs)
         dialog.fileSelected.connect(lambda path: self.start_dry_run(row.name, path))
         dialog.open()
 

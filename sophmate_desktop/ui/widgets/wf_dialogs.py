@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sophmate_desktop.ui.preferences import Preferences
 from sophmate_desktop.ui.translation import translate
 
 YAML_FILTER = "Workflow files (*.yaml *.yml);;All files (*)"
@@ -90,45 +91,40 @@ class ReasonDialog(_ActionDialog):
         self.submitted.emit(reason)
 
 
-_last_folder: dict[str, str] = {}  # per kind of file: the folder of the last one chosen
+def _remember(dialog: QFileDialog, kind: str, preferences: Preferences) -> None:
+    dialog.setDirectory(preferences.last_folder(kind))
+    dialog.fileSelected.connect(lambda path: preferences.remember_file(kind, path))
 
 
-def last_folder(kind: str) -> str:
-    """Where the next dialog for `kind` files opens: the last one's folder, else home."""
-    return _last_folder.get(kind) or str(Path.home())
-
-
-def _remember(dialog: QFileDialog, kind: str) -> None:
-    dialog.setDirectory(last_folder(kind))
-    dialog.fileSelected.connect(lambda path: _last_folder.__setitem__(kind, str(Path(path).parent)))
-
-
-def file_dialog(parent: QWidget, title: str, *, save: bool, default_name: str = "") -> QFileDialog:
-    """A workflow-file dialog on `*.yaml` files in the folder of the last one chosen;
-    the caller connects `fileSelected` and calls `open()`."""
+def file_dialog(
+    parent: QWidget, title: str, preferences: Preferences, *, save: bool, default_name: str = ""
+) -> QFileDialog:
+    """A workflow-file dialog on `*.yaml` files in the folder of the last one chosen
+    (remembered across starts); the caller connects `fileSelected` and calls `open()`."""
     dialog = QFileDialog(parent, title)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.setNameFilter(YAML_FILTER)
-    _remember(dialog, "workflow")
+    _remember(dialog, "workflow", preferences)
     if save:
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
         dialog.setDefaultSuffix("yaml")
         if default_name:
-            dialog.selectFile(str(Path(last_folder("workflow")) / Path(default_name).name))
+            folder = Path(preferences.last_folder("workflow"))
+            dialog.selectFile(str(folder / Path(default_name).name))
     else:
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
     return dialog
 
 
-def input_file_dialog(parent: QWidget, title: str) -> QFileDialog:
+def input_file_dialog(parent: QWidget, title: str, preferences: Preferences) -> QFileDialog:
     """Any existing file (the trigger file of a dry run)."""
     dialog = QFileDialog(parent, title)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
     dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-    _remember(dialog, "input")
+    _remember(dialog, "input", preferences)
     return dialog

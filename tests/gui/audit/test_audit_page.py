@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -127,6 +128,9 @@ def test_export_writes_the_filtered_events_to_the_chosen_file(qtbot, page, trail
         ("bo", "write.rejected"),
     ]
     assert page.export_result.text() == f"Exported 2 events to {target}"
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)  # opens where it saved
+    assert Path(page.export_dialog.directory().absolutePath()) == tmp_path
+    page.export_dialog.reject()
     jsonl = tmp_path / "all.jsonl"
     page.filter_bar.clear()
     with qtbot.waitSignal(page.export_finished, timeout=10_000):

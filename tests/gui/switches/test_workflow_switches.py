@@ -51,8 +51,11 @@ def test_resuming_a_self_paused_workflow_from_the_panel_records_its_review(
     dialog = control.dialog
     check = dialog.review_check
     qtbot.mouseClick(check, Qt.MouseButton.LeftButton, pos=QPoint(8, check.height() // 2))
+    assert check.isChecked()
     submit(qtbot, dialog, "fixed the feed")
-    qtbot.waitUntil(lambda: not services.console.get_workflow("wf-rep").paused, timeout=3000)
+    # The dialog closes once the resume and the review it records are both done.
+    qtbot.waitUntil(lambda: control.dialog is None, timeout=3000)
+    assert not services.console.get_workflow("wf-rep").paused
     [review] = AuditEvent.select().where(AuditEvent.action == "review.recorded")
     assert (review.actor, review.workflow) == ("ana", "wf-rep")
     [resumed] = AuditEvent.select().where(AuditEvent.action == "workflow.resumed")

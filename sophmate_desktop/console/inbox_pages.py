@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from peewee import Expression
 
 from sophmate_desktop.domain.errors import BadInput
-from sophmate_desktop.store import outcome_journal
+from sophmate_desktop.store import instances, outcome_journal
 from sophmate_desktop.store.models import Run, Workflow, Write
 from sophmate_desktop.store.queries import INBOX_STATUSES
+from sophmate_desktop.store.rows import status_text
 
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
@@ -49,16 +50,12 @@ class InboxRow:
     approvals_needed: int = 1
     refusal: str | None = None  # why the current person may not approve it now
     recording: str | None = None  # "applied, recording...": its outcome waits to land
+    applying_since: datetime | None = None  # when its engine took it (applying only)
+    engine_down: bool = False  # the engine applying it stopped answering
 
     @property
     def status_text(self) -> str:
-        """The status as shown: an applying write names its engine, or what the engine
-        knows of it while the database has not taken its outcome yet."""
-        if self.recording:
-            return self.recording
-        if self.status == "applying":
-            return f"applying on {self.claimed_by or 'an engine'}"
-        return self.status
+        return status_text(self)
 
     @property
     def approvals(self) -> str:
@@ -195,13 +192,21 @@ def _after(expr: Any, desc: bool, value: Any, write_id: int) -> Expression:
 
 
 def with_recording(db: Any, rows: list[InboxRow]) -> list[InboxRow]:
-    """Applying rows whose outcome waits in the engine's journal say so."""
-    if not any(row.status == "applying" for row in rows):
+    """Applying rows say since when, whether their engine is down, and whether their
+    outcome waits in the engine's journal."""
+    applying = [(row.id, row.run_id, row.claimed_by) for row in rows if row.status == "applying"]
+    if not applying:
         return rows
     waiting = outcome_journal.recording(db)
+    facts = instances.applying_facts(db, applying)
     return [
-        replace(row, recording=waiting[row.id])
-        if row.status == "applying" and row.id in waiting
+        replace(
+            row,
+            recording=waiting.get(row.id),
+            applying_since=facts[row.id][0],
+            engine_down=facts[row.id][1],
+        )
+        if row.id in facts
         else row
         for row in rows
     ]

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from peewee import Database, fn
 
 from sophmate_desktop.domain.clock import utcnow
-from sophmate_desktop.store.models import EngineInstance, EngineProcess, Run, Write
+from sophmate_desktop.domain.names import AuditAction
+from sophmate_desktop.store.models import AuditEvent, EngineInstance, EngineProcess, Run, Write
 from sophmate_desktop.store.rows import EngineRow
 
 LEASE_S = 30.0  # an engine of another host silent this long is dead (its work is taken over)
@@ -207,3 +208,40 @@ def instance_rows(db: Database) -> list[EngineRow]:
             )
         )
     return rows
+
+
+def applying_facts(
+    db: Database, writes: list[tuple[int, int, str | None]]
+) -> dict[int, tuple[dt.datetime | None, bool]]:
+    """For applying writes (id, run, claimed_by): since when each is applying (its
+    `write.applying` event) and whether the engine holding it is down."""
+    if not writes:
+        return {}
+    subjects = {f"write {wid}": wid for wid, _run, _c in writes}
+    since: dict[int, dt.datetime] = {}
+    events = (
+        AuditEvent.select(AuditEvent.subject, fn.MAX(AuditEvent.at))
+        .where(
+            AuditEvent.run.in_(sorted({run for _w, run, _c in writes})),
+            AuditEvent.action == AuditAction.WRITE_APPLYING.value,
+            AuditEvent.subject.in_(list(subjects)),
+        )
+        .group_by(AuditEvent.subject)
+        .tuples()
+    )
+    for subject, at in events:
+        at_time = dt.datetime.fromisoformat(at)
+        if at_time.tzinfo is not None:  # the audit's ISO text carries its offset
+            at_time = at_time.astimezone(dt.UTC).replace(tzinfo=None)
+        since[subjects[subject]] = at_time
+    holders = {(c or "").partition("#")[2] for _w, _r, c in writes} - {""}
+    now = utcnow()
+    down = {
+        row.id
+        for row in EngineInstance.select().where(EngineInstance.id.in_(sorted(holders)))
+        if is_dead(row, None, now)
+    }
+    return {
+        wid: (since.get(wid), (claimer or "").partition("#")[2] in down)
+        for wid, _run, claimer in writes
+    }

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sophmate_desktop.domain.clock import age_text
+
 
 class _Row:
     def to_dict(self) -> dict[str, Any]:
@@ -106,16 +108,26 @@ class WriteRow(_Row):
     claimed_by: str | None = None  # the engine applying it
     recording: str | None = None  # "applied, recording...": its outcome waits to land
     ai_drafted: bool = False  # its content came from a prompt step's answer
+    applying_since: datetime | None = None  # when its engine took it (applying only)
+    engine_down: bool = False  # the engine applying it stopped answering
 
     @property
     def status_text(self) -> str:
-        """The status as shown: an applying write names its engine, or what the engine
-        knows of it while the database has not taken its outcome yet."""
-        if self.recording:
-            return self.recording
-        if self.status == "applying":
-            return f"applying on {self.claimed_by or 'an engine'}"
-        return self.status
+        return status_text(self)
+
+
+def status_text(row: Any) -> str:
+    """A write's status as shown: an applying write names its engine, says whether that
+    engine is down and for how long it has applied, or what the engine knows of it
+    while the database has not taken its outcome yet."""
+    if row.recording:
+        return row.recording
+    if row.status != "applying":
+        return row.status
+    text = f"applying on {row.claimed_by or 'an engine'}"
+    if row.engine_down:
+        text += " (engine down)"
+    return text + (f" for {age_text(row.applying_since)}" if row.applying_since else "")
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from PySide6.QtGui import QColor
 
 from sophmate_desktop.console.inbox_pages import InboxRow
-from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.domain.clock import age_text
 from sophmate_desktop.ui.models.base import Column
 
 CUSTOMER_BADGE = "customer"
@@ -18,18 +16,6 @@ INTERRUPTED_COLOUR = QColor("#c62828")
 APPLYING_COLOUR = QColor("#1565c0")
 MUTED_COLOUR = QColor("#8a8a8a")  # a write this person may not approve
 NOT_YOURS = "not yours"
-
-
-def age_text(created: datetime, now: datetime | None = None) -> str:
-    """'< 1 min', '3 min', '2 h', '4 d': how long a write has waited."""
-    seconds = max(0.0, ((now or utcnow()) - created).total_seconds())
-    if seconds < 60:
-        return "< 1 min"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h"
-    return f"{int(seconds // 86400)} d"
 
 
 def _badge(row: InboxRow) -> str:
@@ -60,7 +46,12 @@ def _status_tip(row: InboxRow) -> str:
             "and keeps trying to record it: the database does not take it now."
         )
     if row.status == "applying":
-        return f"Being applied by the engine {row.claimed_by}; waiting {age_text(row.created_at)}"
+        since = row.applying_since or row.created_at
+        down = " It has stopped answering: another engine of its pool takes it over."
+        return (
+            f"Being applied by the engine {row.claimed_by} for {age_text(since)}."
+            + (down if row.engine_down else "")
+        )
     if row.status == "interrupted":
         return (
             "Interrupted while applying: the app cannot tell whether it took effect. "

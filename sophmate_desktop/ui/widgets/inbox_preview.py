@@ -24,9 +24,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextEdit, QVBoxLayout, QWidget
 
+from sophmate_desktop.domain.clock import age_text
 from sophmate_desktop.store.rows import WriteRow
 from sophmate_desktop.ui.translation import translate
-from sophmate_desktop.ui.widgets.inbox_columns import age_text
 
 ADDED = QColor("#116329")
 ADDED_BG = QColor("#dafbe1")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sophmate_desktop.ui.widgets.inbox_columns import age_text
+from sophmate_desktop.domain.clock import age_text
 
 
 def test_age_text():

@@ -11,7 +11,7 @@ import contextlib
 import functools
 import getpass
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from peewee import Database
@@ -21,6 +21,7 @@ from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.store import audit, audit_key
+from sophmate_desktop.store.change_listener import ChangeListener
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import AuditHead, Notification, Setting
 
@@ -126,6 +127,12 @@ class ConsoleCore:
         head = AuditHead.get_or_none(AuditHead.id == 1)
         last_notice = Notification.select(Notification.id).order_by(Notification.id.desc()).first()
         return (head.last_id if head else 0, last_notice.id if last_notice else 0)
+
+    def change_listener(self, on_change: Callable[[str | None], None]) -> ChangeListener | None:
+        """On PostgreSQL, a listener that calls `on_change` (on its own thread) at every
+        commit that changes state, whoever made it (store/change_listener.py); None on
+        SQLite, where the marker's tick is what there is."""
+        return ChangeListener.for_db(self.db, on_change)
 
     @property
     def four_eyes_enabled(self) -> bool:

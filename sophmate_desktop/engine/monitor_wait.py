@@ -14,7 +14,7 @@ idle engine's CPU). Where the folder cannot be watched the monitor falls back to
 polling (`FOLLOW_S`).
 
 On PostgreSQL the database announces each commit that matters (LISTEN/NOTIFY,
-engine/change_listener.py): a notification is a hint as well, busy or idle, so that a
+store/change_listener.py): a notification is a hint as well, busy or idle, so that a
 pause from another desktop reaches this engine's running commands at once.
 """
 
@@ -38,8 +38,8 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
-from sophmate_desktop.engine.change_listener import ChangeListener
 from sophmate_desktop.store import sql
+from sophmate_desktop.store.change_listener import ChangeListener
 
 log = logging.getLogger(__name__)
 

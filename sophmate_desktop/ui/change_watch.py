@@ -3,7 +3,10 @@ colleague on the team database) and tells the pages through the event bridge.
 
 Every tick reads `console.change_marker()` in the background (ui/background_read.py);
 a tick that comes while the previous read still runs is skipped, so a slow database
-never piles reads up. The first failure of a streak is reported (logged and shown),
+never piles reads up. On PostgreSQL the database's own notifications (LISTEN, see
+store/change_listener.py) ask for a read at once, and the tick is only the fallback
+(every LISTENING_TICK_MS); a notification during a read asks for one more after it.
+The first failure of a streak is reported (logged and shown),
 the repeats only logged quietly until the marker can be read again.
 """
 
@@ -24,8 +27,12 @@ log = logging.getLogger(__name__)
 Marker = tuple[int, int]
 
 
+LISTENING_TICK_MS = 10_000  # the fallback tick while notifications arrive
+
+
 class ChangeWatcher(QObject):
     checked = Signal(bool)  # a read ended: True when it found a change
+    _notified = Signal()  # from the listening thread
 
     def __init__(
         self,
@@ -47,16 +54,43 @@ class ChangeWatcher(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.check)
+        self._again = False  # a notification came while a read ran
+        self._notified.connect(self._wake)
+        self._listener = None
 
     def start(self) -> None:
         self._active = True
         self._marker = None
+        self._listener = self._tasks.console.change_listener(lambda _table: self._notified.emit())
+        if self._listener is not None:
+            self._timer.setInterval(max(self._timer.interval(), LISTENING_TICK_MS))
+            self._listener.start()
         self.check()
         self._timer.start()
 
     def stop(self) -> None:
         self._active = False
         self._timer.stop()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None and self._listener.connected.is_set()
+
+    def _wake(self) -> None:
+        if not self._active:
+            return
+        if self._reader.loading:
+            self._again = True
+            return
+        self.check()
+
+    def _read_again(self) -> None:
+        if self._again and self._active:
+            self._again = False
+            self.check()
 
     @property
     def running(self) -> bool:
@@ -86,6 +120,7 @@ class ChangeWatcher(QObject):
         if changed:
             self._bridge.event_received.emit(Event(EventKind.DB_CHANGED, {}))
         self.checked.emit(changed)
+        self._read_again()
 
     def _failed(self, error: BaseException) -> None:
         if not self._active:
@@ -96,3 +131,4 @@ class ChangeWatcher(QObject):
             self._failing = True  # a database hiccup must not stop the watch, nor flood
             self._tasks.report("could not read the change marker", error)
         self.checked.emit(False)
+        self._read_again()

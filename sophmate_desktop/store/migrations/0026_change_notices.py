@@ -3,7 +3,7 @@ changed (issue 13, item 5): statement triggers on the tables of switches, workfl
 runs and writes send `NOTIFY sophmate_changes` with the table's name. A notification
 is delivered at commit (never for a rolled-back change), once per table and
 transaction however many rows changed, and whoever wrote the change (this app, a
-script, psql). Listeners treat it as a hint to look again (engine/change_listener.py);
+script, psql). Listeners treat it as a hint to look again (store/change_listener.py);
 their ticks remain as the fallback. SQLite has no such thing: nothing to do there.
 """
 

@@ -18,7 +18,7 @@ from peewee import Database
 from sophmate_desktop.domain.enums import IDEMPOTENT_WRITE_KINDS, RunStatus, WriteStatus
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.store import instances
-from sophmate_desktop.store.models import Run, Workflow, Write
+from sophmate_desktop.store.models import EngineInstance, Run, Workflow, Write
 from sophmate_desktop.store.notifications import record_notification
 from sophmate_desktop.store.sql import queued_transaction
 from sophmate_desktop.store.transitions import gate
@@ -41,15 +41,38 @@ def recover(
             if dead(run.claimed_by) and _requeue(db, run):
                 counts["runs_requeued"] += 1
         applying = list(Write.select().where(Write.status == WriteStatus.APPLYING.value))
+        here = _claimed_on_this_host(applying)
         for w in applying:
             if dead(w.claimed_by):
                 counts[resume_or_interrupt(db, w, (notes or {}).get(w.id))] += 1
-                temp_targets.append(_target_path(w))
+                if w.id in here:  # another desktop's path is not this disk's to clean
+                    temp_targets.append(_target_path(w))
         live = {_target_path(w) for w in applying if not dead(w.claimed_by)}
     counts["temp_files_removed"] = remove_temp_files(
         [t for t in temp_targets if t and t not in live]
     )
     return counts
+
+
+def _claimed_on_this_host(writes: list[Write]) -> set[int]:
+    """The writes whose claiming engine instance ran on this host."""
+    ids = {(w.claimed_by or "").partition("#")[2] for w in writes} - {""}
+    hosts = dict(
+        EngineInstance.select(EngineInstance.id, EngineInstance.host)
+        .where(EngineInstance.id.in_(sorted(ids) or [""]))
+        .tuples()
+    )
+    here = socket.gethostname()
+    return {
+        w.id
+        for w in writes
+        if hosts.get((w.claimed_by or "").partition("#")[2], _token_host(w.claimed_by)) == here
+    }
+
+
+def _token_host(token: str | None) -> str:
+    # A token from before instance ids: "host:pid".
+    return (token or "").partition("#")[0].rpartition(":")[0]
 
 
 # atomic_write/atomic_copy (engine/actions/paths.py) write `.NAME.<12 hex>.sophmate-tmp`

@@ -76,6 +76,16 @@ def sqlite_db(sqlite_url: str):
 
 
 @pytest.fixture
+def pg_db(pg_url: str):
+    """The test PostgreSQL database, opened (its schema reset by `pg_url`)."""
+    from sophmate_desktop.store.database import open_database
+
+    database = open_database(pg_url)
+    yield database
+    database.close()
+
+
+@pytest.fixture
 def make_console(db):
     """Consoles for several people on the same database."""
     from sophmate_desktop.console import Console

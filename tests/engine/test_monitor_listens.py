@@ -16,13 +16,6 @@ pytestmark = pytest.mark.postgres
 WAIT = 10.0  # far below the engine's 60 s tick: only a notification can be this fast
 
 
-@pytest.fixture
-def pg_db(pg_url):
-    db = open_database(pg_url)
-    yield db
-    db.close()
-
-
 def test_a_pause_from_another_console_kills_a_command_on_a_slow_ticking_engine(
     pg_db, make_engine, tmp_path
 ):

@@ -67,8 +67,10 @@ def make_window(qtbot, sqlite_url: str):
 
     windows = []
 
-    def make(actor: str = "ana", start_engine: bool = False, url: str | None = None):
-        window = create_window(url or sqlite_url, actor=actor, start_engine=start_engine)
+    def make(actor: str = "ana", start_engine: bool = False, url: str | None = None, **options):
+        window = create_window(
+            url or sqlite_url, actor=actor, start_engine=start_engine, **options
+        )
         qtbot.addWidget(window)
         windows.append(window)
         return window

@@ -9,41 +9,21 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from sophmate_desktop.app import create_window
-from sophmate_desktop.console import Console
-from sophmate_desktop.store.database import open_database
 from sophmate_desktop.store.models import Switch
-from tests.support.db_faults import corrupt_middle, grow
-from tests.support.factories import workflow_yaml
+from tests.support.db_faults import corrupt_middle, grown_file
 
 
 @pytest.fixture
 def path(tmp_path: Path) -> Path:
-    path = tmp_path / "sm.sqlite3"
-    db = open_database(f"sqlite:///{path}")
-    Console(db, actor="lead").import_workflow(workflow_yaml("wf-fin", "finance"))
-    grow(db)
-    db.close()
-    path.touch()  # a file state this process has not checked
-    return path
+    return grown_file(tmp_path / "sm.sqlite3")
 
 
 @pytest.fixture
-def open_big(qtbot):
+def open_big(make_window):
     """The window with every file treated as big (checked in the background)."""
-    windows = []
-
-    def make(path: Path):
-        window = create_window(
-            f"sqlite:///{path}", actor="ana", start_engine=True, check_in_background_above=0
-        )
-        qtbot.addWidget(window)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.shutdown()
+    return lambda path: make_window(
+        url=f"sqlite:///{path}", start_engine=True, check_in_background_above=0
+    )
 
 
 def test_the_engine_starts_once_the_background_check_passed(qtbot, open_big, path) -> None:

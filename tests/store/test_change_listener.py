@@ -10,18 +10,10 @@ import psycopg
 import pytest
 
 from sophmate_desktop.store.change_listener import ChangeListener
-from sophmate_desktop.store.database import open_database
 
 pytestmark = pytest.mark.postgres
 
 WAIT = 10.0  # far below the engine's 60 s tick: only a notification can be this fast
-
-
-@pytest.fixture
-def pg_db(pg_url):
-    db = open_database(pg_url)
-    yield db
-    db.close()
 
 
 @pytest.fixture

@@ -14,19 +14,12 @@ from sophmate_desktop.console import Console
 from sophmate_desktop.domain.errors import DatabaseCorrupt
 from sophmate_desktop.store.database import open_database
 from sophmate_desktop.store.models import Switch, Workflow
-from tests.support.db_faults import corrupt_middle, grow
-from tests.support.factories import workflow_yaml
+from tests.support.db_faults import corrupt_middle, grown_file
 
 
 @pytest.fixture
 def path(tmp_path: Path) -> Path:
-    path = tmp_path / "sm.sqlite3"
-    db = open_database(f"sqlite:///{path}")
-    Console(db, actor="lead").import_workflow(workflow_yaml("wf-fin", "finance"))
-    grow(db)
-    db.close()
-    path.touch()  # a new file state: this process has not checked it as it is now
-    return path
+    return grown_file(tmp_path / "sm.sqlite3")
 
 
 def test_a_file_over_the_size_opens_with_its_check_pending(path: Path) -> None:

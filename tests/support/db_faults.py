@@ -85,3 +85,18 @@ def read_only(path: Path) -> Iterator[None]:
         yield
     finally:
         os.chmod(path, mode)
+
+
+def grown_file(path: Path) -> Path:
+    """A SQLite file with a workflow and enough pages (grow), in a state of the file this
+    process has not quick-checked yet (touched after closing)."""
+    from sophmate_desktop.console import Console
+    from sophmate_desktop.store.database import open_database
+    from tests.support.factories import workflow_yaml
+
+    db = open_database(f"sqlite:///{path}")
+    Console(db, actor="lead").import_workflow(workflow_yaml("wf-fin", "finance"))
+    grow(db)
+    db.close()
+    path.touch()
+    return path

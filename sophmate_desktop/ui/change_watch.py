@@ -129,6 +129,6 @@ class ChangeWatcher(QObject):
             log.debug("still cannot read the change marker: %s", error)
         else:
             self._failing = True  # a database hiccup must not stop the watch, nor flood
-            self._tasks.report("could not read the change marker", error)
+            self._tasks.report(self.tr("could not read the change marker"), error)
         self.checked.emit(False)
         self._read_again()

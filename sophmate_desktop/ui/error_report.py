@@ -18,12 +18,14 @@ from types import TracebackType
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
+
+from sophmate_desktop.ui.translation import translate
 
 log = logging.getLogger(__name__)
 
-TITLE = "SophMate Desktop — error"
+TITLE = QT_TRANSLATE_NOOP("sophmate", "SophMate Desktop — error")
 
 
 def log_destination() -> str | None:
@@ -38,8 +40,10 @@ def log_destination() -> str | None:
 def where_the_log_is() -> str:
     path = log_destination()
     if path:
-        return f"The details are in the log file: {path}"
-    return "The details went to the log on standard error (no log file is set up)."
+        return translate("sophmate", "The details are in the log file: {path}").format(path=path)
+    return translate(
+        "sophmate", "The details went to the log on standard error (no log file is set up)."
+    )
 
 
 def _summary(error: BaseException) -> str:
@@ -139,11 +143,15 @@ class ErrorReporter(QObject):
             self._later.append(summary)
             self._details.append(details)
         box = self._box
-        box.setText(f"Something went wrong: {self._first}")
+        box.setText(self.tr("Something went wrong: {first}").format(first=self._first))
         more = ""
         if self._later:
             n = len(self._later)
-            more = f"{n} more error{'s' if n > 1 else ''} since; the latest: {self._later[-1]}\n\n"
+            more = (
+                self.tr("%n more error since; the latest: {latest}", "", n)
+                if n == 1
+                else self.tr("%n more errors since; the latest: {latest}", "", n)
+            ).format(latest=self._later[-1]) + "\n\n"
         box.setInformativeText(more + where_the_log_is())
         box.setDetailedText("\n".join(self._details))
         if not box.isVisible():
@@ -158,7 +166,11 @@ class ErrorReporter(QObject):
 
     def _new_box(self) -> QMessageBox:
         box = QMessageBox(
-            QMessageBox.Icon.Critical, TITLE, "", QMessageBox.StandardButton.Close, self._window
+            QMessageBox.Icon.Critical,
+            translate("sophmate", TITLE),
+            "",
+            QMessageBox.StandardButton.Close,
+            self._window,
         )
         box.setObjectName("errorDialog")
         # Not modal: the person keeps working (and a test is never blocked by it).

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.domain.enums import SwitchScope
 from sophmate_desktop.domain.errors import DatabaseBusy
 from sophmate_desktop.domain.events import Event
-from sophmate_desktop.domain.run_account import plural
 from sophmate_desktop.store.rows import SwitchRow
 from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.debounce import Debouncer
@@ -42,6 +41,7 @@ from sophmate_desktop.ui.widgets.switch_text import (
     local_time,
     paused_summary,
     set_paused_look,
+    switch_tooltip,
     who_when_why,
 )
 from sophmate_desktop.ui.widgets.workflow_switch import WorkflowSwitchControl
@@ -53,34 +53,6 @@ WORKFLOW_SCOPE = "workflow"
 def _all_rows(console) -> list[SwitchRow]:
     """Every switch, then each paused workflow (its own switch, scope "workflow")."""
     return console.list_switches() + console.paused_workflow_rows()
-
-
-def _tooltip(row: SwitchRow) -> str:
-    what = label_of(row)
-    if row.paused:
-        lines = [f"{what} is paused {who_when_why(row)}."]
-        if row.paused_at:
-            lines.append(f"Since {row.paused_at:%Y-%m-%d %H:%M} UTC.")
-        if row.held_runs:
-            lines.append(f"{held_text(row.held_runs).capitalize()} waiting.")
-        lines.append("Click to resume.")
-        return "\n".join(lines)
-    if row.scope == SwitchScope.GLOBAL.value:
-        return "Pause every workflow now (Ctrl+Shift+P). Asks for a reason."
-    if row.scope == SwitchScope.EFFECT.value:
-        return f"All {what} is allowed. Click to pause every {what} effect."
-    count = f" ({plural(row.workflows, 'workflow')})" if row.workflows else ""
-    desc = f"\n{row.description}" if row.description else ""
-    return f"Category {what}{count} is running. Click to pause it.{desc}{_budget_text(row)}"
-
-
-def _budget_text(row: SwitchRow) -> str:
-    budgets = [
-        f"{amount:.2f} per {period}"
-        for amount, period in ((row.budget_per_day, "day"), (row.budget_per_month, "month"))
-        if amount is not None
-    ]
-    return f"\nCost budget: {', '.join(budgets)}; it pauses itself when spent." if budgets else ""
 
 
 class KillSwitchPanel(QWidget):
@@ -183,7 +155,7 @@ class KillSwitchPanel(QWidget):
             self._show_rows(rows)
 
     def _read_failed(self, error: BaseException) -> None:
-        self.show_message(f"Could not read the kill switches: {error}")
+        self.show_message(self.tr("Could not read the kill switches: {error}").format(error=error))
 
     def _show_rows(self, rows: list[SwitchRow]) -> None:
         self.rows = {(r.scope, r.name): r for r in rows}
@@ -236,23 +208,25 @@ class KillSwitchPanel(QWidget):
         if button is None:
             return
         if key == GLOBAL_KEY:
-            text = "Resume all…" if row.paused else "Pause all…"
+            text = self.tr("Resume all…") if row.paused else self.tr("Pause all…")
             self.pause_all_action.setText(
-                "&Pause all… (everything is paused)" if row.paused else "&Pause all…"
+                self.tr("&Pause all… (everything is paused)")
+                if row.paused
+                else self.tr("&Pause all…")
             )
         else:
             text = row.name if row.scope == WORKFLOW_SCOPE else label_of(row)
             if row.paused:
                 held = f", {held_text(row.held_runs)}" if row.held_runs else ""
-                text = f"{text} — paused{held}"
+                text = self.tr("{switch} — paused{held}").format(switch=text, held=held)
         button.setText(text)
         button.setChecked(row.paused)
-        button.setToolTip(_tooltip(row))
+        button.setToolTip(switch_tooltip(row))
         state = self.tr("paused") if row.paused else self.tr("running")
         button.setAccessibleName(
             self.tr("Kill switch {what}: {state}").format(what=label_of(row), state=state)
         )
-        button.setAccessibleDescription(_tooltip(row))
+        button.setAccessibleDescription(switch_tooltip(row))
         set_paused_look(button, row.paused)
 
     def show_message(self, text: str) -> None:
@@ -288,7 +262,9 @@ class KillSwitchPanel(QWidget):
         self.refresh()  # as in _clicked: decide on the current state
         row = self.rows.get(GLOBAL_KEY)
         if row is not None and row.paused:
-            self.show_message(f"Everything is already paused {who_when_why(row)}.")
+            self.show_message(
+                self.tr("Everything is already paused {who}.").format(who=who_when_why(row))
+            )
             return
         self.ask_pause(GLOBAL_KEY)
 
@@ -365,7 +341,7 @@ class KillSwitchPanel(QWidget):
         self.refresh()
 
     def _gave_up(self, exc: BaseException) -> None:
-        self.show_message(f"The pause was NOT recorded: {exc}")
+        self.show_message(self.tr("The pause was NOT recorded: {exc}").format(exc=exc))
 
     def _resume(self, dialog: SwitchDialog, key: tuple[str, str], reason: str, held: str) -> None:
         console = self.services.console
@@ -433,13 +409,19 @@ class PausedBanner(QLabel):
             self.clear()
             self.hide()
             return
-        self.setText("Paused: " + " · ".join(paused_summary(r) for r in self.paused))
+        summary = " · ".join(paused_summary(r) for r in self.paused)
+        self.setText(self.tr("Paused: {summary}").format(summary=summary))
         self.setAccessibleName(self.tr("Paused"))
         self.setAccessibleDescription(self.text())
+        line = self.tr("{switch}: paused by {actor} at {when} — {reason}")
         self.setToolTip(
             "\n".join(
-                f"{label_of(r)}: paused by {r.paused_by or 'unknown'}"
-                f" at {local_time(r.paused_at)} — {r.paused_reason or 'no reason given'}"
+                line.format(
+                    switch=label_of(r),
+                    actor=r.paused_by or self.tr("unknown"),
+                    when=local_time(r.paused_at),
+                    reason=r.paused_reason or self.tr("no reason given"),
+                )
                 for r in self.paused
             )
         )

@@ -64,7 +64,9 @@ class MainWindow(QMainWindow):
         self._quit_requested = False
         self._shut_down = False
         self.database_check = None  # the background quick check, when one runs (gui_app)
-        self.setWindowTitle(f"SophMate Desktop — {services.console.actor}")
+        self.setWindowTitle(
+            self.tr("SophMate Desktop — {actor}").format(actor=services.console.actor)
+        )
         self.resize(1280, 820)
         # For the window's lifetime only: shutdown() puts the previous hooks back.
         self.error_reporter = ErrorReporter(self)
@@ -161,7 +163,7 @@ class MainWindow(QMainWindow):
         if came_from == nav.RUNS:  # from the history, or one run's page to another's
             self.pages[nav.RUNS].show_run(run_id, keep_back=True)
         else:
-            back = (came_from, self.pages[came_from].title)
+            back = (came_from, translate("sophmate", self.pages[came_from].title))
             self.pages[nav.RUNS].show_run(run_id, came_from=back)
 
     def go_to(self, key: str) -> None:
@@ -268,11 +270,13 @@ class MainWindow(QMainWindow):
             return
         self.bring_to_front()
         dialog = self.quit_dialog = ConfirmDialog(
-            "Quit with work in flight",
-            f"Quit now? {in_flight}. Quitting stops the engine: what is in flight is "
-            "stopped, and a running command is killed: its write waits in the Inbox as "
-            "interrupted, for you to mark it applied or retry it.",
-            "Quit anyway",
+            self.tr("Quit with work in flight"),
+            self.tr(
+                "Quit now? {in_flight}. Quitting stops the engine: what is in flight is "
+                "stopped, and a running command is killed: its write waits in the Inbox "
+                "as interrupted, for you to mark it applied or retry it."
+            ).format(in_flight=in_flight),
+            self.tr("Quit anyway"),
             self,
         )
         dialog.setObjectName("quitDialog")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTranslator
 
 from sophmate_desktop import resources
 
@@ -41,3 +41,14 @@ def translate(context: str, text: str, disambiguation: str | None = None, n: int
     """QCoreApplication.translate under the name pyside6-lupdate looks for: the UI's
     modules wrap their strings as translate("sophmate", "...")."""
     return QCoreApplication.translate(context, text, disambiguation, n)
+
+
+class Plural(QObject):
+    """The context of counted texts outside a widget: lupdate marks `X.tr(text, "", n)`
+    as a plural (numerus) message, a translate() call it does not. A count reads
+
+        Plural.tr("%n held run", "", n) if n == 1 else Plural.tr("%n held runs", "", n)
+
+    so the English source text is right without an English .qm, and a translator
+    gives each of the two messages all the forms of their language (Qt picks the
+    form by n); widgets do the same with self.tr."""

@@ -77,10 +77,6 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return one.format(n=n) if n == 1 else many.format(n=n)
-
-
 class TrayController(QObject):
     pending_batch_ms = 2000
     tray_check_ms = 5000  # how often to look for a tray that was not there
@@ -166,9 +162,11 @@ class TrayController(QObject):
             return
         self._said_keeps_running = True
         self.show_message(
-            "SophMate Desktop keeps running",
-            "The engine keeps watching and running workflows. Quit from this icon's "
-            "menu to stop it.",
+            self.tr("SophMate Desktop keeps running"),
+            self.tr(
+                "The engine keeps watching and running workflows. Quit from this icon's "
+                "menu to stop it."
+            ),
             ("notifications", None),
         )
 
@@ -219,22 +217,23 @@ class TrayController(QObject):
         self.state = status.state
         self.icon = tray_icon(self.state)
         n = status.pending_writes
-        self.inbox_action.setText(f"&Inbox ({n})" if n else "&Inbox")
-        lines = [f"SophMate Desktop — {STATE_WORDS[self.state].lower()}"]
-        if status.unacknowledged_failures:
+        self.inbox_action.setText(self.tr("&Inbox ({n})").format(n=n) if n else self.tr("&Inbox"))
+        state = translate("sophmate", STATE_WORDS[self.state]).lower()
+        lines = [self.tr("SophMate Desktop — {state}").format(state=state)]
+        failures = status.unacknowledged_failures
+        if failures:
             lines.append(
-                _plural(
-                    status.unacknowledged_failures,
-                    "{n} failed run to acknowledge",
-                    "{n} failed runs to acknowledge",
-                )
+                self.tr("%n failed run to acknowledge", "", failures)
+                if failures == 1
+                else self.tr("%n failed runs to acknowledge", "", failures)
             )
         if status.paused:
-            lines.append("Paused: " + ", ".join(status.paused))
+            lines.append(self.tr("Paused: {names}").format(names=", ".join(status.paused)))
         if status.paused_workflows:
-            lines.append("Workflows paused: " + ", ".join(status.paused_workflows))
+            names = ", ".join(status.paused_workflows)
+            lines.append(self.tr("Workflows paused: {names}").format(names=names))
         if n:
-            lines.append(_plural(n, "{n} write awaits approval", "{n} writes await approval"))
+            lines.append(self._writes_await(n))
         self.tooltip = "\n".join(lines)
         if self.tray is not None:
             self.tray.setIcon(self.icon)
@@ -261,15 +260,19 @@ class TrayController(QObject):
         if len(failures) == 1:
             [f] = failures
             target = ("run", f.run) if f.run is not None else ("notifications", None)
-            title = f"{f.title}; it paused itself" if folded else f.title
+            title = (
+                self.tr("{title}; it paused itself").format(title=f.title) if folded else f.title
+            )
             body = "\n".join([_first_line(f.body), *(p.title for p in folded)]).strip()
             self.show_message(title, body, target, "failure")
         elif failures:
             names = ", ".join(sorted({f.workflow or "?" for f in failures}))
             if folded:
-                names += "\nPaused themselves: " + ", ".join(sorted(p.workflow for p in folded))
+                paused = ", ".join(sorted(p.workflow for p in folded))
+                names += self.tr("\nPaused themselves: {names}").format(names=paused)
+            n = len(failures)
             self.show_message(
-                _plural(len(failures), "{n} run failed", "{n} runs failed"),
+                self.tr("%n run failed", "", n) if n == 1 else self.tr("%n runs failed", "", n),
                 names,
                 ("notifications", None),
                 "failure",
@@ -291,11 +294,16 @@ class TrayController(QObject):
         n = status.pending_writes
         if n and not self._closed:
             self.show_message(
-                _plural(n, "{n} write awaits approval", "{n} writes await approval"),
-                "Open the inbox to review them.",
+                self._writes_await(n),
+                self.tr("Open the inbox to review them."),
                 ("inbox", None),
                 "info",
             )
+
+    def _writes_await(self, n: int) -> str:
+        if n == 1:
+            return self.tr("%n write awaits approval", "", n)
+        return self.tr("%n writes await approval", "", n)
 
     def show_message(self, title: str, body: str, target: Target, level: str = "info") -> None:
         """Show (or, with no tray, only record) a message; a click opens `target`."""

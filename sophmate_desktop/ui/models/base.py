@@ -20,6 +20,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from sophmate_desktop.ui.translation import translate
+
 # Item roles shared by every table (module constants, as Picard does).
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the frozen row dataclass
 ID_ROLE = Qt.ItemDataRole.UserRole + 2  # the row's primary key
@@ -72,7 +74,7 @@ class LazyTableModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self._columns[section].title
+            return translate("sophmate", self._columns[section].title)
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):

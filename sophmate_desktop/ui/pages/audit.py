@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QItemSelection, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -43,15 +43,23 @@ def audit_columns() -> list[Column]:
         return " ".join((text or "").split())
 
     return [
-        Column("#", lambda e: e.id, "id", align_right=True),
-        Column("At (UTC)", lambda e: when(e.at), "id"),
-        Column("Actor", lambda e: e.actor),
-        Column("Action", lambda e: e.action),
-        Column("Subject", lambda e: e.subject, tooltip=lambda e: e.subject),
-        Column("Category", lambda e: e.category or ""),
-        Column("Workflow", lambda e: e.workflow or ""),
-        Column("Run", lambda e: e.run or "", align_right=True),
-        Column("Reason", lambda e: flat(e.reason), tooltip=lambda e: e.reason or ""),
+        Column(QT_TRANSLATE_NOOP("sophmate", "#"), lambda e: e.id, "id", align_right=True),
+        Column(QT_TRANSLATE_NOOP("sophmate", "At (UTC)"), lambda e: when(e.at), "id"),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Actor"), lambda e: e.actor),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Action"), lambda e: e.action),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Subject"),
+            lambda e: e.subject,
+            tooltip=lambda e: e.subject,
+        ),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Category"), lambda e: e.category or ""),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Workflow"), lambda e: e.workflow or ""),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Run"), lambda e: e.run or "", align_right=True),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Reason"),
+            lambda e: flat(e.reason),
+            tooltip=lambda e: e.reason or "",
+        ),
     ]
 
 
@@ -79,7 +87,7 @@ class KeysetFetch:
 
 
 class AuditPage(QWidget):
-    title = "Audit"
+    title = QT_TRANSLATE_NOOP("sophmate", "Audit")
     verify_finished = Signal(bool)  # the result is shown
     export_finished = Signal(bool)
 
@@ -198,32 +206,36 @@ class AuditPage(QWidget):
         if not self.verify_button.isEnabled():
             return
         self.verify_button.setEnabled(False)
-        self._say(self.verify_result, "Verifying the chain…", None)
+        self._say(self.verify_result, self.tr("Verifying the chain…"), None)
         self.services.tasks.run(self.console.verify_audit, self._verified, self._verify_failed)
 
     def _verified(self, result: Any) -> None:
         self.verify_button.setEnabled(True)
         if result.ok:
-            text = f"Chain intact: {result.checked:,} events"
+            text = self.tr("Chain intact: {n} events").format(n=f"{result.checked:,}")
             if result.checkpoint:
-                text += f", agrees with the checkpoint of {result.checkpoint['at']}"
+                text += self.tr(", agrees with the checkpoint of {at}").format(
+                    at=result.checkpoint["at"]
+                )
             self._say(self.verify_result, text, "ok")
         else:
             found = "\n".join(f"{f.kind}: {f.text}" for f in result.findings)
-            self._say(self.verify_result, f"NOT intact:\n{found}", "failed")
+            self._say(
+                self.verify_result, self.tr("NOT intact:\n{found}").format(found=found), "failed"
+            )
         self.verify_result.setToolTip("\n".join(result.notes))
         self.verify_finished.emit(result.ok)
 
     def _verify_failed(self, exc: BaseException) -> None:
         self.verify_button.setEnabled(True)
-        self._say(self.verify_result, f"Could not verify: {exc}", "failed")
+        self._say(self.verify_result, self.tr("Could not verify: {exc}").format(exc=exc), "failed")
         self.verify_finished.emit(False)
 
     # Export ----------------------------------------------------------------
 
     def choose_export_file(self) -> None:
         """Ask where to save (a non-blocking dialog); the export starts on accept."""
-        dialog = QFileDialog(self, "Export audit events")
+        dialog = QFileDialog(self, self.tr("Export audit events"))
         dialog.setObjectName("auditExportDialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
@@ -248,7 +260,9 @@ class AuditPage(QWidget):
             fmt = EXPORT_FILTERS[name_filter]
         filters = self._filters.as_kwargs()
         self.export_button.setEnabled(False)
-        self._say(self.export_result, f"Exporting to {Path(path).name}…", None)
+        self._say(
+            self.export_result, self.tr("Exporting to {name}…").format(name=Path(path).name), None
+        )
         self.services.tasks.run(
             lambda: self.console.export_audit_file(path, fmt, **filters),
             lambda count: self._exported(path, count),
@@ -257,12 +271,16 @@ class AuditPage(QWidget):
 
     def _exported(self, path: str, count: int) -> None:
         self.export_button.setEnabled(True)
-        self._say(self.export_result, f"Exported {count:,} events to {path}", "ok")
+        self._say(
+            self.export_result,
+            self.tr("Exported {count:,} events to {path}").format(count=count, path=path),
+            "ok",
+        )
         self.export_finished.emit(True)
 
     def _export_failed(self, exc: BaseException) -> None:
         self.export_button.setEnabled(True)
-        self._say(self.export_result, f"Export failed: {exc}", "failed")
+        self._say(self.export_result, self.tr("Export failed: {exc}").format(exc=exc), "failed")
         self.export_finished.emit(False)
 
     @staticmethod

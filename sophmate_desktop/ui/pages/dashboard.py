@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
@@ -54,10 +54,6 @@ def concerns_dashboard(kind: str) -> bool:
     return kind in _EXACT or kind.startswith(_PREFIXES) or kind.endswith(_SUFFIXES)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 def _section(title: str, *widgets: QWidget) -> QGroupBox:
     box = QGroupBox(title)
     layout = QVBoxLayout(box)
@@ -68,7 +64,7 @@ def _section(title: str, *widgets: QWidget) -> QGroupBox:
 
 
 class DashboardPage(QWidget):
-    title = "Dashboard"
+    title = QT_TRANSLATE_NOOP("sophmate", "Dashboard")
     refreshed = Signal()  # the page shows fresh figures (tests wait on it)
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
@@ -104,15 +100,15 @@ class DashboardPage(QWidget):
         self.schedules = UpcomingSchedules()
         self.schedules.activated_workflow.connect(self.services.navigator.show_workflow)
 
-        self.escalations_box = _section("Escalations", self.escalations)
-        self.reviews_box = _section("Reviews due", self.reviews)
+        self.escalations_box = _section(self.tr("Escalations"), self.escalations)
+        self.reviews_box = _section(self.tr("Reviews due"), self.reviews)
         grid = QGridLayout()
         grid.addWidget(self.escalations_box, 0, 0)
-        grid.addWidget(_section("Runs per day", self.chart), 0, 1)
+        grid.addWidget(_section(self.tr("Runs per day"), self.chart), 0, 1)
         grid.addWidget(self.reviews_box, 1, 0)
-        grid.addWidget(_section("Categories", self.health), 1, 1)
+        grid.addWidget(_section(self.tr("Categories"), self.health), 1, 1)
         grid.addWidget(failures_box, 2, 0, 1, 2)
-        grid.addWidget(_section("Next scheduled runs", self.schedules), 3, 0, 1, 2)
+        grid.addWidget(_section(self.tr("Next scheduled runs"), self.schedules), 3, 0, 1, 2)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         for row, stretch in enumerate((3, 2, 2)):
@@ -130,12 +126,15 @@ class DashboardPage(QWidget):
         self._update_buttons()
 
     def _build_tiles(self) -> QHBoxLayout:
+        tr = self.tr
         self.pending_tile = CountTile(
-            "pendingWrites", "writes await approval", "write awaits approval"
+            "pendingWrites", tr("writes await approval"), tr("write awaits approval")
         )
-        self.failed_tile = CountTile("failedRuns", "failed runs in 24 h", "failed run in 24 h")
-        self.held_tile = CountTile("heldRuns", "held runs", "held run")
-        self.paused_tile = CountTile("pausedSwitches", "switches paused", "switch paused")
+        self.failed_tile = CountTile(
+            "failedRuns", tr("failed runs in 24 h"), tr("failed run in 24 h")
+        )
+        self.held_tile = CountTile("heldRuns", tr("held runs"), tr("held run"))
+        self.paused_tile = CountTile("pausedSwitches", tr("switches paused"), tr("switch paused"))
         self.pending_tile.clicked.connect(lambda: self.services.navigator.show_page(nav.INBOX))
         self.failed_tile.clicked.connect(lambda: self.services.navigator.show_page(nav.RUNS))
         self.held_tile.clicked.connect(self._show_held)
@@ -167,7 +166,7 @@ class DashboardPage(QWidget):
         self.failure_message = QLabel("")
         self.failure_message.setObjectName("failureMessage")
         self.failure_message.setWordWrap(True)
-        failures_box = _section("Failures not yet acknowledged", self.failures)
+        failures_box = _section(self.tr("Failures not yet acknowledged"), self.failures)
         failures_box.layout().addLayout(buttons)
         failures_box.layout().addWidget(self.failure_message)
         self.failures_box = failures_box
@@ -196,7 +195,7 @@ class DashboardPage(QWidget):
         self.refreshed.emit()
 
     def _load_failed(self, error: BaseException) -> None:
-        self.status.setText(f"Could not read the dashboard: {error}")
+        self.status.setText(self.tr("Could not read the dashboard: {error}").format(error=error))
 
     def _on_event(self, event: Event) -> None:
         if not concerns_dashboard(event.kind):
@@ -214,36 +213,44 @@ class DashboardPage(QWidget):
     # Showing --------------------------------------------------------------------
 
     def _show(self, data: DashboardData, failures: list[Any] | None) -> None:
+        n = data.interrupted_writes
         interrupted = (
-            f"+ {_plural(data.interrupted_writes, 'interrupted write')} to check"
-            if data.interrupted_writes
+            self.tr("+ %n interrupted write to check", "", n)
+            if n == 1
+            else self.tr("+ %n interrupted writes to check", "", n)
+            if n
             else ""
         )
         self.pending_tile.set_count(data.pending_writes, interrupted, alert=False)
         self.failed_tile.set_count(data.failed_runs_24h, alert=data.failed_runs_24h > 0)
         self.held_tile.set_count(
             data.held_runs,
-            "replay or discard them when resuming" if data.held_runs else "",
+            self.tr("replay or discard them when resuming") if data.held_runs else "",
             alert=data.held_runs > 0,
         )
         self.paused_tile.set_count(
             data.paused_switches,
-            ", ".join("everything" if n == "all" else n for n in data.paused_names),
+            ", ".join(self.tr("everything") if n == "all" else n for n in data.paused_names),
             alert=data.paused_switches > 0,
         )
         self.escalations.show_rows(data.escalations)
-        self.escalations_box.setTitle(f"Escalations ({len(data.escalations)})")
+        self.escalations_box.setTitle(self.tr("Escalations ({n})").format(n=len(data.escalations)))
         self.reviews.show_rows(data.reviews)
         overdue = sum(r.overdue for r in data.reviews)
+        due = len(data.reviews)
         self.reviews_box.setTitle(
-            f"Reviews due ({len(data.reviews)}" + (f", {overdue} overdue)" if overdue else ")")
+            self.tr("Reviews due ({n}, {overdue} overdue)").format(n=due, overdue=overdue)
+            if overdue
+            else self.tr("Reviews due ({n})").format(n=due)
         )
         self.health.show_rows(data.categories)
         self.chart.set_days(data.runs_per_day)
         self.failures_box.setVisible(failures is not None)
         if failures is not None:
             self.failures.show_rows(failures)
-            self.failures_box.setTitle(f"Failures not yet acknowledged ({len(failures)})")
+            self.failures_box.setTitle(
+                self.tr("Failures not yet acknowledged ({n})").format(n=len(failures))
+            )
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -262,7 +269,7 @@ class DashboardPage(QWidget):
         except SophmateError as exc:  # e.g. someone else acknowledged it first
             self.failure_message.setText(str(exc))
         else:
-            self.failure_message.setText(f"Acknowledged: {row.title}")
+            self.failure_message.setText(self.tr("Acknowledged: {title}").format(title=row.title))
         self.refresh()
 
     def _open_run_of(self, row: Any) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,20 +37,21 @@ from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import LazyTableModel
 from sophmate_desktop.ui.models.inbox_snapshot import InboxQuery, InboxSnapshot, read_inbox
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.inbox_columns import AGE_COLUMN, inbox_columns
-from sophmate_desktop.ui.widgets.inbox_decisions import (
-    InboxDecisionBar,
-    confirm_box,
-    decided_message,
-    plural,
-    resolve_each,
-    resolved_message,
-)
+from sophmate_desktop.ui.widgets.inbox_decisions import InboxDecisionBar, confirm_box, resolve_each
 from sophmate_desktop.ui.widgets.inbox_filters import InboxFilterBar
 from sophmate_desktop.ui.widgets.inbox_overview import PreviewSync
 from sophmate_desktop.ui.widgets.inbox_preview import InboxPreview
 from sophmate_desktop.ui.widgets.inbox_table import InboxTable
 from sophmate_desktop.ui.widgets.inbox_undo import attach_inbox_undo
+from sophmate_desktop.ui.widgets.inbox_words import (
+    decided_message,
+    decision_texts,
+    gone_text,
+    resolve_texts,
+    resolved_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def concerns_inbox(kind: str) -> bool:
 
 
 class InboxPage(QWidget):
-    title = "Inbox"
+    title = QT_TRANSLATE_NOOP("sophmate", "Inbox")
     title_changed = Signal(str)
     decision_finished = Signal()  # a decision's outcome is shown and the table reloaded
     refreshed = Signal()  # a background refresh is shown
@@ -219,7 +220,7 @@ class InboxPage(QWidget):
         self._decision_shown()
 
     def _refresh_failed(self, error: BaseException) -> None:
-        self.filter_bar.count.setText("Could not read the inbox")
+        self.filter_bar.count.setText(self.tr("Could not read the inbox"))
         self.filter_bar.count.setToolTip(str(error) or type(error).__name__)
         self._decision_shown()
 
@@ -237,7 +238,8 @@ class InboxPage(QWidget):
         self._preview_sync.set_counts(shown, total)
         self.filter_bar.count.setToolTip("")
         self.filter_bar.choices_stale = True  # read when a person reaches for a filter
-        self._title = f"Inbox ({total:,})" if total else "Inbox"  # like Notifications
+        title = translate("sophmate", self.title)  # with the count, like Notifications
+        self._title = f"{title} ({total:,})" if total else title
         self._emit_title()
 
     def _load_choices(self) -> None:
@@ -356,8 +358,7 @@ class InboxPage(QWidget):
             return
         self.table.select_rows([], None)
         self.preview.show_write(row)
-        by = f" by {row.decided_by}" if row.decided_by else ""
-        self.decisions.set_message(f"Write {write_id} no longer waits: it is {row.status}{by}.")
+        self.decisions.set_message(gone_text(write_id, row.status, row.decided_by))
 
     # Decisions -----------------------------------------------------------
 
@@ -376,32 +377,26 @@ class InboxPage(QWidget):
             return
         pending = [r.id for r in self.selected_rows() if r.status == "pending"]
         if not pending:
-            self.decisions.set_message("Select a pending write first.", "warning")
+            self.decisions.set_message(self.tr("Select a pending write first."), "warning")
             return
         comment = self.decisions.comment.text().strip() or None
         if verb == "reject" and not comment:
             self.decisions.set_message(
-                "Rejecting needs a comment that says why: type it in the comment field.",
+                self.tr("Rejecting needs a comment that says why: type it in the comment field."),
                 "warning",
             )
             self.decisions.comment.setFocus()
             return
         call = self.console.approve if verb == "approve" else self.console.reject
+        busy, question, detail = decision_texts(verb, len(pending), comment)
 
         def start() -> None:
-            self._run(
-                f"{'Approving' if verb == 'approve' else 'Rejecting'} {plural(len(pending))}…",
-                lambda: call(pending, comment),
-                self._decided,
-            )
+            self._run(busy, lambda: call(pending, comment), self._decided)
 
         if len(pending) == 1:
             start()
             return
-        detail = f"Comment: “{comment}”" if comment else "No comment."
-        if verb == "approve":
-            detail += " The engine applies approved writes at once."
-        self._confirm(f"{verb.capitalize()} {plural(len(pending))}?", detail, start)
+        self._confirm(question, detail, start)
 
     def mark_selected_applied(self) -> None:
         self._resolve("mark applied", self.console.mark_applied)
@@ -420,15 +415,15 @@ class InboxPage(QWidget):
         if not ids:
             return
         comment = self.decisions.comment.text().strip() or None
+        busy, question = resolve_texts(verb, len(ids))
 
         def start() -> None:
-            busy = f"{verb.capitalize()}: {plural(len(ids))}…"
             self._run(busy, lambda: resolve_each(ids, call, comment), self._resolved)
 
         if len(ids) == 1:
             start()
         else:
-            self._confirm(f"{verb.capitalize()} {plural(len(ids))}?", "", start)
+            self._confirm(question, "", start)
 
     def _confirm(self, question: str, detail: str, then: Callable[[], None]) -> None:
         """A window-modal question that states the count; `then` runs on yes."""

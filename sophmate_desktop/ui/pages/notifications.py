@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from html import escape
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,8 +33,8 @@ from sophmate_desktop.ui.widgets.notice_deliveries import NoticeDeliveries
 from sophmate_desktop.ui.widgets.notice_table import (
     COUNT_IN_TITLE,
     KIND_FILTERS,
-    KIND_WORDS,
     NoticeTableModel,
+    kind_words,
     notice_state,
     notice_title,
 )
@@ -47,7 +47,7 @@ EVENT_KINDS = frozenset({EventKind.NOTIFICATION, EventKind.DB_CHANGED})
 
 
 class NotificationsPage(QWidget):
-    title = "Notifications"
+    title = QT_TRANSLATE_NOOP("sophmate", "Notifications")
     title_changed = Signal(str)
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
@@ -77,7 +77,7 @@ class NotificationsPage(QWidget):
         self.kind_filter = QComboBox()
         self.kind_filter.setObjectName("noticeKindFilter")
         for label, kinds in KIND_FILTERS:
-            self.kind_filter.addItem(label, kinds)
+            self.kind_filter.addItem(translate("sophmate", label), kinds)
         show_label = QLabel(translate("sophmate", "&Show:"))
         show_label.setBuddy(self.kind_filter)
         self.unread_only = QCheckBox(translate("sophmate", "&Unread only"))
@@ -111,7 +111,9 @@ class NotificationsPage(QWidget):
         self.ack_button = QPushButton(translate("sophmate", "&Acknowledge"))
         self.ack_button.setObjectName("acknowledgeButton")
         self.ack_button.setToolTip(
-            "Take this failure off the dashboard; recorded in the audit trail with your comment"
+            self.tr(
+                "Take this failure off the dashboard; recorded in the audit trail with your comment"
+            )
         )
         self.open_run_button = QPushButton(translate("sophmate", "Open &run"))
         self.open_run_button.setObjectName("openRunButton")
@@ -201,7 +203,8 @@ class NotificationsPage(QWidget):
 
     def _show_unread(self, unread: int) -> None:
         self.unread = unread
-        self.title_changed.emit(f"{self.title} ({self.unread})" if self.unread else self.title)
+        title = translate("sophmate", self.title)
+        self.title_changed.emit(f"{title} ({self.unread})" if self.unread else title)
 
     def selected(self) -> NoticeRow | None:
         return selected_data(self.table)
@@ -219,7 +222,9 @@ class NotificationsPage(QWidget):
             try:
                 self.services.console.mark_notices_read([row.id])
             except Exception as exc:
-                self.show_message(f"Could not mark it read: {exc}", error=True)
+                self.show_message(
+                    self.tr("Could not mark it read: {exc}").format(exc=exc), error=True
+                )
                 return
             self.model.mark_read_here([row.id])
             self._show_selected(replace(row, read=True))
@@ -232,10 +237,12 @@ class NotificationsPage(QWidget):
         if row is None or row.id != self.deliveries.notice_id:
             self.deliveries.show_for(None if row is None else row.id)
         if row is None:
-            self.detail.setHtml("<p style='color:#888'>Select a notice to see its details.</p>")
+            self.detail.setHtml(
+                self.tr("<p style='color:#888'>Select a notice to see its details.</p>")
+            )
             return
         colour = {"error": PAUSED_RED, "warning": "#b35900"}.get(row.level, "#333333")
-        facts = [f"{escape(KIND_WORDS.get(row.kind, row.kind))}", local_time(row.at)]
+        facts = [escape(kind_words(row)), local_time(row.at)]
         if row.workflow:
             facts.append(f"workflow {escape(row.workflow)}")
         if row.run is not None:
@@ -268,16 +275,22 @@ class NotificationsPage(QWidget):
             return
         self.comment_edit.clear()
         self.refresh()
-        self.show_message(f"Acknowledged: {row.title}.")
+        self.show_message(self.tr("Acknowledged: {title}.").format(title=row.title))
 
     def mark_all_read(self) -> None:
         try:
             changed = self.services.console.mark_notices_read()
         except Exception as exc:
-            self.show_message(f"Could not mark the notices read: {exc}", error=True)
+            self.show_message(
+                self.tr("Could not mark the notices read: {exc}").format(exc=exc), error=True
+            )
             return
         self.refresh()
-        self.show_message(f"Marked {changed} read." if changed else "Nothing was unread.")
+        self.show_message(
+            self.tr("Marked {changed} read.").format(changed=changed)
+            if changed
+            else self.tr("Nothing was unread.")
+        )
 
     def open_run(self) -> None:
         row = self.selected()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -31,7 +31,7 @@ from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import ID_ROLE, Column, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.translation import translate
-from sophmate_desktop.ui.widgets.review_dialog import KIND_LABELS, ReviewDialog, promotion_status
+from sophmate_desktop.ui.widgets.review_dialog import ReviewDialog, kind_label, promotion_status
 from sophmate_desktop.ui.widgets.tables import select_id, selected_data, setup_rows
 from sophmate_desktop.ui.widgets.workflow_switch import WorkflowSwitchControl
 
@@ -49,13 +49,38 @@ def _overdue_colour(row: ReviewDueRow) -> QColor | None:
 
 
 DUE_COLUMNS = [
-    Column("Workflow", lambda r: r.workflow, "workflow", foreground=_overdue_colour),
-    Column("Review", lambda r: KIND_LABELS.get(r.kind, r.kind), "kind", foreground=_overdue_colour),
-    Column("Due since (UTC)", lambda r: _minute(r.due_since), "due", foreground=_overdue_colour),
-    Column("Owner", lambda r: r.owner or "— none —", "owner", foreground=_overdue_colour),
-    Column("Stage", lambda r: r.stage.replace("_", " "), "stage", foreground=_overdue_colour),
     Column(
-        "Reason",
+        QT_TRANSLATE_NOOP("sophmate", "Workflow"),
+        lambda r: r.workflow,
+        "workflow",
+        foreground=_overdue_colour,
+    ),
+    Column(
+        QT_TRANSLATE_NOOP("sophmate", "Review"),
+        lambda r: kind_label(r.kind),
+        "kind",
+        foreground=_overdue_colour,
+    ),
+    Column(
+        QT_TRANSLATE_NOOP("sophmate", "Due since (UTC)"),
+        lambda r: _minute(r.due_since),
+        "due",
+        foreground=_overdue_colour,
+    ),
+    Column(
+        QT_TRANSLATE_NOOP("sophmate", "Owner"),
+        lambda r: r.owner or "— none —",
+        "owner",
+        foreground=_overdue_colour,
+    ),
+    Column(
+        QT_TRANSLATE_NOOP("sophmate", "Stage"),
+        lambda r: r.stage.replace("_", " "),
+        "stage",
+        foreground=_overdue_colour,
+    ),
+    Column(
+        QT_TRANSLATE_NOOP("sophmate", "Reason"),
         lambda r: r.reason,
         None,
         tooltip=lambda r: r.reason,
@@ -64,17 +89,21 @@ DUE_COLUMNS = [
 ]
 DUE_SORT_COLUMN = 2
 ESCALATION_COLUMNS = [
-    Column("Workflow", lambda e: e.workflow),
-    Column("Owner", lambda e: e.owner or "— none —"),
-    Column("Stage", lambda e: e.stage.replace("_", " ")),
-    Column("Why escalated", lambda e: "; ".join(e.reasons), tooltip=lambda e: "\n".join(e.reasons)),
+    Column(QT_TRANSLATE_NOOP("sophmate", "Workflow"), lambda e: e.workflow),
+    Column(QT_TRANSLATE_NOOP("sophmate", "Owner"), lambda e: e.owner or "— none —"),
+    Column(QT_TRANSLATE_NOOP("sophmate", "Stage"), lambda e: e.stage.replace("_", " ")),
+    Column(
+        QT_TRANSLATE_NOOP("sophmate", "Why escalated"),
+        lambda e: "; ".join(e.reasons),
+        tooltip=lambda e: "\n".join(e.reasons),
+    ),
 ]
 RUNS_COLUMNS = [
-    Column("Workflow", lambda r: r.workflow),
-    Column("Stage", lambda r: r.stage.replace("_", " ")),
-    Column("Succeeded", lambda r: r.succeeded, align_right=True),
-    Column("Failed", lambda r: r.failed, align_right=True),
-    Column("Promotion counts", lambda r: r.progress),
+    Column(QT_TRANSLATE_NOOP("sophmate", "Workflow"), lambda r: r.workflow),
+    Column(QT_TRANSLATE_NOOP("sophmate", "Stage"), lambda r: r.stage.replace("_", " ")),
+    Column(QT_TRANSLATE_NOOP("sophmate", "Succeeded"), lambda r: r.succeeded, align_right=True),
+    Column(QT_TRANSLATE_NOOP("sophmate", "Failed"), lambda r: r.failed, align_right=True),
+    Column(QT_TRANSLATE_NOOP("sophmate", "Promotion counts"), lambda r: r.progress),
 ]
 _DUE_SORT = {
     "workflow": lambda r: r.workflow,
@@ -117,7 +146,7 @@ class _Table(QTableView):
 
 
 class ReviewsPage(QWidget):
-    title = "Reviews"
+    title = QT_TRANSLATE_NOOP("sophmate", "Reviews")
     title_changed = Signal(str)
     refreshed = Signal()
 
@@ -138,8 +167,10 @@ class ReviewsPage(QWidget):
         self.escalation_title.setObjectName("escalationsTitle")
         self.escalation_title.setWordWrap(True)
         runs_title = QLabel(
-            "Runs awaiting review before promotion (a review marks them reviewed; "
-            "promotion counts reviewed successful runs)"
+            self.tr(
+                "Runs awaiting review before promotion (a review marks them reviewed; "
+                "promotion counts reviewed successful runs)"
+            )
         )
         runs_title.setWordWrap(True)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -238,20 +269,24 @@ class ReviewsPage(QWidget):
         for view in self.tables:
             view.resizeColumnsToContents()
         overdue = sum(r.overdue for r in due)
-        self.summary.setText(
-            f"{len(due)} review{'s' * (len(due) != 1)} due"
-            + (f", {overdue} overdue" if overdue else "")
-        )
+        n = len(due)
+        summary = self.tr("%n review due", "", n) if n == 1 else self.tr("%n reviews due", "", n)
+        if overdue:
+            summary += self.tr(", {overdue} overdue").format(overdue=overdue)
+        self.summary.setText(summary)
         self.escalation_title.setText(
-            f"Escalated workflows ({len(escalated)}): writing production data, sending "
-            "customer-facing output, repeated failures, no owner, paused, review overdue"
+            self.tr(
+                "Escalated workflows ({n}): writing production data, sending customer-facing "
+                "output, repeated failures, no owner, paused, review overdue"
+            ).format(n=len(escalated))
         )
-        self.title_changed.emit(f"{self.title} ({len(due)})" if due else self.title)
+        title = translate("sophmate", self.title)
+        self.title_changed.emit(f"{title} ({len(due)})" if due else title)
         self._update_buttons()
         self.refreshed.emit()
 
     def _load_failed(self, error: BaseException) -> None:
-        self.status.setText(f"Could not read the reviews: {error}")
+        self.status.setText(self.tr("Could not read the reviews: {error}").format(error=error))
 
     def _on_event(self, event: Event) -> None:
         kind = event.kind
@@ -311,8 +346,11 @@ class ReviewsPage(QWidget):
     def _recorded(self, review: ReviewRow) -> None:
         summary = self.services.console.review_summary(review.workflow)
         self.status.setText(
-            f"Review of {review.workflow} recorded ({KIND_LABELS.get(review.kind, review.kind)}). "
-            f"Promotion: {promotion_status(summary)}."
+            self.tr("Review of {workflow} recorded ({kind}). Promotion: {promotion}.").format(
+                workflow=review.workflow,
+                kind=kind_label(review.kind),
+                promotion=promotion_status(summary),
+            )
         )
         self.refresh()
 

@@ -7,7 +7,7 @@ returns to the history with that run selected.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QModelIndex
 from PySide6.QtWidgets import (
     QStackedWidget,
     QTabWidget,
@@ -32,7 +32,7 @@ REFRESH_PREFIXES = ("run.", "runs.", "write.", "writes.", "held.", EventKind.DB_
 
 
 class RunsPage(QWidget):
-    title = "Runs"
+    title = QT_TRANSLATE_NOOP("sophmate", "Runs")
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGroupBox,
@@ -15,6 +16,7 @@ from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import AuditAction, EventKind
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.page_layout import scroll_page
 from sophmate_desktop.ui.widgets.settings_budgets import BudgetsSection
 from sophmate_desktop.ui.widgets.settings_common import MessageLabel, heading, hint
@@ -41,28 +43,33 @@ REFRESH_KINDS = frozenset(
 )
 
 FOUR_EYES_MODES = (
-    ("auto", "A&uto: on for a team database, off on a single desktop"),
-    ("on", "Always o&n"),
-    ("off", "&Off: anyone may approve any write"),
+    (
+        "auto",
+        QT_TRANSLATE_NOOP("sophmate", "A&uto: on for a team database, off on a single desktop"),
+    ),
+    ("on", QT_TRANSLATE_NOOP("sophmate", "Always o&n")),
+    ("off", QT_TRANSLATE_NOOP("sophmate", "&Off: anyone may approve any write")),
 )
 FOUR_EYES_VALUES = {"auto": "auto", "on": True, "off": False}
 
 
 class FourEyesSection(QGroupBox):
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
-        super().__init__("Four eyes", parent)
+        super().__init__(self.tr("Four eyes"), parent)
         self.setObjectName("fourEyesSection")
         self.services = services
         explain = hint(
-            "With four eyes on, the person who last changed a workflow may not approve "
-            "its writes: someone else has to. Changing this setting is audited."
+            self.tr(
+                "With four eyes on, the person who last changed a workflow may not approve "
+                "its writes: someone else has to. Changing this setting is audited."
+            )
         )
         self.group = QButtonGroup(self)
         self.buttons: dict[str, QRadioButton] = {}
         layout = QVBoxLayout(self)
         layout.addWidget(explain)
         for mode, text in FOUR_EYES_MODES:
-            button = QRadioButton(text)
+            button = QRadioButton(translate("sophmate", text))
             button.setObjectName(f"fourEyes_{mode}")
             self.group.addButton(button)
             self.buttons[mode] = button
@@ -78,8 +85,11 @@ class FourEyesSection(QGroupBox):
     def refresh(self) -> None:
         console = self.services.console
         self.buttons[console.four_eyes_mode()].setChecked(True)
-        state = "on" if console.four_eyes_enabled else "off"
-        self.effective.setText(f"Four eyes is {state} for this database now.")
+        self.effective.setText(
+            self.tr("Four eyes is on for this database now.")
+            if console.four_eyes_enabled
+            else self.tr("Four eyes is off for this database now.")
+        )
 
     def choose(self, mode: str) -> None:
         console = self.services.console
@@ -90,12 +100,14 @@ class FourEyesSection(QGroupBox):
         except Exception as exc:
             self.message.show_exception(exc)
         else:
-            self.message.show_ok(f"Four eyes set to {mode} (recorded in the audit trail).")
+            self.message.show_ok(
+                self.tr("Four eyes set to {mode} (recorded in the audit trail).").format(mode=mode)
+            )
         self.refresh()
 
 
 class SettingsPage(QWidget):
-    title = "Settings"
+    title = QT_TRANSLATE_NOOP("sophmate", "Settings")
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,7 +130,7 @@ class SettingsPage(QWidget):
             self.budgets,
         )
 
-        title = heading("Settings")
+        title = heading(self.tr("Settings"))
         body = QWidget()
         column = QVBoxLayout(body)
         for section in self.sections:

@@ -10,7 +10,7 @@ unused and can be removed from Settings → Database.
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
@@ -26,7 +26,7 @@ from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.page_layout import scroll_page
-from sophmate_desktop.ui.widgets.settings_common import KEYRING_FIX, MessageLabel, value_label
+from sophmate_desktop.ui.widgets.settings_common import MessageLabel, keyring_fix, value_label
 from sophmate_desktop.ui.widgets.settings_common import heading as heading_label
 from sophmate_desktop.ui.widgets.settings_team_db import TeamDatabaseDialog
 
@@ -38,7 +38,7 @@ class _Progress(QObject):
 
 
 class WelcomePage(QWidget):
-    title = "Welcome"
+    title = QT_TRANSLATE_NOOP("sophmate", "Welcome")
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,20 +49,22 @@ class WelcomePage(QWidget):
         self._progress = _Progress(self)
         self._progress.line.connect(self._demo_line)
 
-        heading = heading_label("Welcome to SophMate Desktop")
+        heading = heading_label(self.tr("Welcome to SophMate Desktop"))
         intro = QLabel(
-            "Turn repeatable tasks into automation safely: every workflow runs read-only "
-            "first, then in staging, then in production; writes wait for a person's "
-            "approval; whole categories can be stopped at once; every step is audited."
+            self.tr(
+                "Turn repeatable tasks into automation safely: every workflow runs read-only "
+                "first, then in staging, then in production; writes wait for a person's "
+                "approval; whole categories can be stopped at once; every step is audited."
+            )
         )
         intro.setWordWrap(True)
 
         self.data_label = value_label("welcomeData")
         self.keyring_label = MessageLabel("welcomeKeyring")
         self.user_label = value_label("welcomeUser")
-        data_box = self._box("Where your data lives", self.data_label)
-        keyring_box = self._box("Secrets", self.keyring_label)
-        user_box = self._box("Who you are", self.user_label)
+        data_box = self._box(self.tr("Where your data lives"), self.data_label)
+        keyring_box = self._box(self.tr("Secrets"), self.keyring_label)
+        user_box = self._box(self.tr("Who you are"), self.user_label)
 
         steps = self._build_steps()
 
@@ -94,11 +96,15 @@ class WelcomePage(QWidget):
         self.demo_note = value_label("welcomeDemoNote")
         team_note = value_label("welcomeTeamNote")
         team_note.setText(
-            "Your team shares one PostgreSQL database: test its URL, and SophMate Desktop "
-            "opens it from the next start on."
+            self.tr(
+                "Your team shares one PostgreSQL database: test its URL, and SophMate Desktop "
+                "opens it from the next start on."
+            )
         )
         dashboard_note = value_label("welcomeDashboardNote")
-        dashboard_note.setText("Start from an empty database and write your own workflows.")
+        dashboard_note.setText(
+            self.tr("Start from an empty database and write your own workflows.")
+        )
 
         steps = QGroupBox(translate("sophmate", "Get started"))
         grid = QGridLayout(steps)
@@ -143,37 +149,49 @@ class WelcomePage(QWidget):
         demo = console.demo_folder()
         if info.team:
             self.data_label.setText(
-                f"In the team database {info.url}, shared with your colleagues. "
-                f"The demo's sample files would go to {demo} on this computer."
+                self.tr(
+                    "In the team database {url}, shared with your colleagues. "
+                    "The demo's sample files would go to {demo} on this computer."
+                ).format(url=info.url, demo=demo)
             )
         else:
             self.data_label.setText(
-                f"In the local database {info.path} (folder {info.path.parent}). "
-                "SophMate Desktop created this file because no database existed there; it "
-                "created nothing anywhere else. If your team shares a database, connect to "
-                "it below instead: the local file then stays unused and, while it holds "
-                "nothing, you can remove it in Settings → Database."
+                self.tr(
+                    "In the local database {path} (folder {folder}). "
+                    "SophMate Desktop created this file because no database existed there; it "
+                    "created nothing anywhere else. If your team shares a database, connect to "
+                    "it below instead: the local file then stays unused and, while it holds "
+                    "nothing, you can remove it in Settings → Database."
+                ).format(path=info.path, folder=info.path.parent)
             )
         who = console.identity()
         how = (
-            "your operating-system user"
+            self.tr("your operating-system user")
             if who.from_os
-            else f"the --actor option (your operating-system user is {who.os_user})"
+            else self.tr("the --actor option (your operating-system user is {user})").format(
+                user=who.os_user
+            )
         )
         self.user_label.setText(
-            f"You are working as {who.actor}, from {how}. Every change is audited under "
-            "this name; to act under another name, start SophMate Desktop with --actor NAME."
+            self.tr(
+                "You are working as {actor}, from {how}. Every change is audited under this "
+                "name; to act under another name, start SophMate Desktop with --actor NAME."
+            ).format(actor=who.actor, how=how)
         )
         self.examples_note.setText(
-            "Four example workflows (invoice intake, report archive, status webhook, nightly "
-            "cleanup), imported in the dry-run stage and disabled: nothing runs or writes "
-            "until you review, promote and enable them."
+            self.tr(
+                "Four example workflows (invoice intake, report archive, status webhook, "
+                "nightly cleanup), imported in the dry-run stage and disabled: nothing runs "
+                "or writes until you review, promote and enable them."
+            )
         )
         self.demo_note.setText(
-            "The example workflows run by the real engine on sample files it writes to "
-            f"{demo}: dry runs, staging runs, pending writes, a failed run and held runs."
+            self.tr(
+                "The example workflows run by the real engine on sample files it writes to "
+                "{demo}: dry runs, staging runs, pending writes, a failed run and held runs."
+            ).format(demo=demo)
         )
-        self.keyring_label.show_info("Checking the keyring…")
+        self.keyring_label.show_info(self.tr("Checking the keyring…"))
         self.services.tasks.run(console.secrets_status, self._keyring_read, self._keyring_failed)
 
     def _keyring_read(self, status) -> None:
@@ -181,10 +199,14 @@ class WelcomePage(QWidget):
             return
         self.keyring_label.show_keyring(
             status,
-            f"The keyring works. {status.message} Passwords and tokens are kept "
-            "there, by name, never in the database.",
-            f"The keyring is not usable, so secrets (passwords, API tokens) cannot be "
-            f"stored yet; everything else works. {status.message} {KEYRING_FIX}",
+            self.tr(
+                "The keyring works. {message} Passwords and tokens are kept "
+                "there, by name, never in the database."
+            ).format(message=status.message),
+            self.tr(
+                "The keyring is not usable, so secrets (passwords, API tokens) cannot be "
+                "stored yet; everything else works. {message} {fix}"
+            ).format(message=status.message, fix=keyring_fix()),
         )
 
     def _keyring_failed(self, exc: BaseException) -> None:
@@ -203,7 +225,7 @@ class WelcomePage(QWidget):
         if self._busy:
             return
         self._set_busy(True)
-        self.status.show_info("Importing the example workflows…")
+        self.status.show_info(self.tr("Importing the example workflows…"))
         self.services.tasks.run(
             self.services.console.import_example_workflows, self._examples_done, self._failed
         )
@@ -216,10 +238,16 @@ class WelcomePage(QWidget):
         kept = [r.name for r in results if not r.imported]
         parts = []
         if new:
-            parts.append(f"Imported {len(new)} example workflows: {', '.join(new)}.")
+            parts.append(
+                self.tr("Imported {n} example workflows: {names}.").format(
+                    n=len(new), names=", ".join(new)
+                )
+            )
         if kept:
-            parts.append(f"Already there, left as they are: {', '.join(kept)}.")
-        parts.append("Open Workflows (Ctrl+3) to review them.")
+            parts.append(
+                self.tr("Already there, left as they are: {names}.").format(names=", ".join(kept))
+            )
+        parts.append(self.tr("Open Workflows (Ctrl+3) to review them."))
         self.status.show_ok(" ".join(parts))
 
     def load_demo(self) -> None:
@@ -228,7 +256,7 @@ class WelcomePage(QWidget):
         self._set_busy(True)
         self.demo_log.clear()
         self.demo_log.show()
-        self.status.show_info("Loading the demo: the engine runs the example workflows…")
+        self.status.show_info(self.tr("Loading the demo: the engine runs the example workflows…"))
         console, progress = self.services.console, self._progress
         self.services.tasks.run(
             lambda: console.load_demo(progress.line.emit), self._demo_done, self._failed
@@ -243,8 +271,10 @@ class WelcomePage(QWidget):
         self._set_busy(False)
         summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
         self.status.show_ok(
-            f"Demo loaded: {summary}. The Inbox (Ctrl+2) has writes waiting for approval; "
-            "the kill-switch panel shows the maintenance category paused."
+            self.tr(
+                "Demo loaded: {summary}. The Inbox (Ctrl+2) has writes waiting for approval; "
+                "the kill-switch panel shows the maintenance category paused."
+            ).format(summary=summary)
         )
 
     def _failed(self, exc: BaseException) -> None:
@@ -260,6 +290,8 @@ class WelcomePage(QWidget):
 
     def _team_remembered(self, url: str) -> None:
         self.status.show_ok(
-            f"From the next start SophMate Desktop opens {url}. Quit (Ctrl+Q) and start it "
-            "again to switch."
+            self.tr(
+                "From the next start SophMate Desktop opens {url}. Quit (Ctrl+Q) and start it "
+                "again to switch."
+            ).format(url=url)
         )

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
@@ -34,9 +33,10 @@ from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.page_message import PageMessage
 from sophmate_desktop.ui.widgets.tables import row_table, select_id, selected_data
+from sophmate_desktop.ui.widgets.wf_actions import action_button, build_actions
 from sophmate_desktop.ui.widgets.wf_columns import WORKFLOW_COLUMNS, stage_text
 from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog, file_dialog, input_file_dialog
-from sophmate_desktop.ui.widgets.wf_document import describe_error, new_workflow_document
+from sophmate_desktop.ui.widgets.wf_document import new_workflow_document
 from sophmate_desktop.ui.widgets.wf_dryrun import DryRunner, DryRunPanel
 from sophmate_desktop.ui.widgets.wf_editor import WorkflowEditor
 from sophmate_desktop.ui.widgets.wf_lifecycle import (
@@ -46,6 +46,14 @@ from sophmate_desktop.ui.widgets.wf_lifecycle import (
     save_note,
     unsaved_enable_text,
 )
+from sophmate_desktop.ui.widgets.wf_messages import (
+    export_error_text,
+    exported_text,
+    import_error_text,
+    imported_text,
+    invalid_file_text,
+    not_imported_note,
+)
 from sophmate_desktop.ui.widgets.wf_preview import ChangePreviewer
 from sophmate_desktop.ui.widgets.wf_schedule import ScheduleStrip
 from sophmate_desktop.ui.widgets.workflow_switch import WorkflowSwitchControl
@@ -54,14 +62,15 @@ from sophmate_desktop.ui.widgets.wrap_row import wrapping
 DRY_RUN_HEIGHT = 440  # the table and the dry-run panel, while a dry run is shown
 COLUMN_WIDTHS = (160, 100, 85, 65, 115, 120, 150, 160)
 REFRESH_ON = ("workflow.", "run.", "runs.", "review.", "category.", "write.", EventKind.DB_CHANGED)
-EMPTY_HINT = (
+EMPTY_HINT = QT_TRANSLATE_NOOP(
+    "sophmate",
     "No workflows yet: create one with New (Ctrl+N) or import a workflow file with "
-    "Import… (Ctrl+O)."
+    "Import… (Ctrl+O).",
 )
 
 
 class WorkflowsPage(QWidget):
-    title = "Workflows"
+    title = QT_TRANSLATE_NOOP("sophmate", "Workflows")
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,7 +78,7 @@ class WorkflowsPage(QWidget):
         self.prefs = services.preferences
         self.console = services.console
         self._search = ""
-        self._build_actions()
+        build_actions(self)
         toolbar = self._build_toolbar()
         self.message = PageMessage("workflowMessage")
         self._build_table()
@@ -113,17 +122,17 @@ class WorkflowsPage(QWidget):
         row = wrapping(toolbar)
         self.buttons: dict[str, QPushButton] = {}
         for action, name, text in (
-            (self.new_action, "newButton", "&New"),
-            (self.import_action, "importButton", "&Import…"),
-            (self.export_action, "exportButton", "E&xport…"),
-            (self.enable_action, "enableButton", "&Enable"),
-            (self.disable_action, "disableButton", "Disa&ble…"),
-            (self.pause_action, "pauseButton", "Pa&use…"),
-            (self.promote_action, "promoteButton", "&Promote…"),
-            (self.dry_run_action, "dryRunButton", "&Dry run on a file…"),
-            (self.last_run_action, "lastRunButton", "&Last run"),
+            (self.new_action, "newButton", self.tr("&New")),
+            (self.import_action, "importButton", self.tr("&Import…")),
+            (self.export_action, "exportButton", self.tr("E&xport…")),
+            (self.enable_action, "enableButton", self.tr("&Enable")),
+            (self.disable_action, "disableButton", self.tr("Disa&ble…")),
+            (self.pause_action, "pauseButton", self.tr("Pa&use…")),
+            (self.promote_action, "promoteButton", self.tr("&Promote…")),
+            (self.dry_run_action, "dryRunButton", self.tr("&Dry run on a file…")),
+            (self.last_run_action, "lastRunButton", self.tr("&Last run")),
         ):
-            self.buttons[name] = self._button(action, name, text)
+            self.buttons[name] = action_button(action, name, text)
             row.addWidget(self.buttons[name])
         row.addWidget(self.search_edit)
         return toolbar
@@ -160,57 +169,6 @@ class WorkflowsPage(QWidget):
 
     # Building ----------------------------------------------------------------
 
-    def _action(self, text: str, tip: str, slot, shortcut: str | None = None) -> QAction:
-        action = QAction(text, self)
-        action.setToolTip(tip)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        self.new_action = self._action("New", "A new workflow", self.new_workflow, "Ctrl+N")
-        self.import_action = self._action(
-            "Import…", "Import a workflow file", self.import_workflow, "Ctrl+O"
-        )
-        self.export_action = self._action(
-            "Export…", "Save the workflow as a YAML file", self.export_workflow, "Ctrl+E"
-        )
-        self.enable_action = self._action(
-            "Enable", "Let its trigger start runs", self.enable_workflow, "Ctrl+Shift+E"
-        )
-        self.disable_action = self._action(
-            "Disable…", "Stop its trigger (asks a reason)", self.disable_workflow, "Ctrl+Shift+D"
-        )
-        self.pause_action = self._action(
-            "Pause…", "Its own kill switch: pause or resume it (asks a reason)", self.toggle_pause
-        )
-        self.promote_action = self._action(
-            "Promote…", "Move it to the next stage", self.promote_workflow, "Ctrl+Shift+U"
-        )
-        self.dry_run_action = self._action(
-            "Dry run on a file…", "Plan a run on a file; nothing is written", self.dry_run
-        )
-        self.last_run_action = self._action(
-            "Last run",
-            "Open its newest run: what happened, in plain words",
-            self.open_last_run,
-            "Ctrl+L",
-        )
-        self._action("Filter", "", self._focus_search, "Ctrl+F")
-
-    def _button(self, action: QAction, name: str, text: str) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName(name)
-        shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        button.setToolTip(f"{action.toolTip()} ({shortcut})" if shortcut else action.toolTip())
-        button.clicked.connect(action.trigger)
-        action.enabledChanged.connect(button.setEnabled)
-        button.setEnabled(action.isEnabled())
-        return button
-
     # Table -------------------------------------------------------------------
 
     def _fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool):
@@ -238,8 +196,8 @@ class WorkflowsPage(QWidget):
             self._select(current.name)
         empty = self.model.rowCount() == 0 and not self._search
         if empty and self.message.isHidden():
-            self.say(EMPTY_HINT, "info")
-        elif not empty and self.message.text() == EMPTY_HINT:
+            self.say(translate("sophmate", EMPTY_HINT), "info")
+        elif not empty and self.message.text() == translate("sophmate", EMPTY_HINT):
             self.say("")
 
     def _on_event(self, event: Event) -> None:
@@ -268,11 +226,12 @@ class WorkflowsPage(QWidget):
         self.disable_action.setEnabled(row is not None and row.enabled)
         self.promote_action.setEnabled(row is not None and row.next_stage is not None)
         self.pause_action.setEnabled(row is not None)
-        self.buttons["pauseButton"].setText("Res&ume…" if row and row.paused else "Pa&use…")
+        self.buttons["pauseButton"].setText(
+            self.tr("Res&ume…") if row and row.paused else self.tr("Pa&use…")
+        )
         if row is not None and row.next_stage is not None:
-            self.buttons["promoteButton"].setToolTip(
-                f"Promote to {stage_text(row.next_stage)} (Ctrl+Shift+U)"
-            )
+            tip = self.tr("Promote to {stage} (Ctrl+Shift+U)")
+            self.buttons["promoteButton"].setToolTip(tip.format(stage=stage_text(row.next_stage)))
 
     # Showing a workflow in the editor ------------------------------------------
 
@@ -281,7 +240,7 @@ class WorkflowsPage(QWidget):
         if self.search_edit.text():
             self.search_edit.clear()
         if not self._select(name):
-            self.say(f"There is no workflow named {name}.", "error")
+            self.say(self.tr("There is no workflow named {name}.").format(name=name), "error")
             return
         row = self.selected()
         if row is not None:
@@ -304,11 +263,11 @@ class WorkflowsPage(QWidget):
         self.editor.load(name, revision, doc)
 
     def _confirm_discard(self, then) -> None:
-        what = self.editor.name or "the new workflow"
+        what = self.editor.name or self.tr("the new workflow")
         dialog = ConfirmDialog(
-            "Unsaved changes",
-            f"Your changes to {what} are not saved. Discard them?",
-            "Discard changes",
+            self.tr("Unsaved changes"),
+            self.tr("Your changes to {what} are not saved. Discard them?").format(what=what),
+            self.tr("Discard changes"),
             self,
         )
         dialog.accepted.connect(then)
@@ -350,46 +309,33 @@ class WorkflowsPage(QWidget):
     # Import and export -----------------------------------------------------------
 
     def import_workflow(self) -> None:
-        dialog = file_dialog(self, "Import a workflow file", self.prefs, save=False)
+        dialog = file_dialog(self, self.tr("Import a workflow file"), self.prefs, save=False)
         dialog.fileSelected.connect(self._import_file)
         dialog.open()
 
     def _import_file(self, path: str) -> None:
         self.import_action.setEnabled(False)
-        self.say(f"Importing {Path(path).name}…", "info")
+        self.say(self.tr("Importing {name}…").format(name=Path(path).name), "info")
 
         def done(row: WorkflowRow) -> None:
             self.import_action.setEnabled(True)
-            missing = (
-                f" The checklist still misses {', '.join(row.missing_checklist)}."
-                if row.missing_checklist
-                else ""
-            )
-            self.say(f"Imported {row.name} (revision {row.revision}).{missing}", "ok")
+            self.say(imported_text(row), "ok")
             self.refresh()
             self.show_workflow(row.name)
 
         def failed(exc: BaseException) -> None:
             self.import_action.setEnabled(True)
             if not isinstance(exc, WorkflowFileError):
-                self.say(f"Cannot import {path}: {explain(exc)}", "error")
+                self.say(import_error_text(path, explain(exc)), "error")
                 return
-            lines = "\n".join(describe_error(e) for e in exc.errors)
-            count = len(exc.errors)
-            self.say(
-                f"Cannot import {Path(path).name}: {count} problem{'s' if count > 1 else ''}\n"
-                f"{lines}",
-                "error",
-            )
+            self.say(invalid_file_text(path, exc.errors), "error")
             if not self.editor.dirty:
                 try:
                     text = Path(path).read_text(encoding="utf-8-sig")
                 except (OSError, UnicodeError):
                     return
                 self.table.clearSelection()
-                self.editor.start_from_text(
-                    text, f"{Path(path).name} was not imported: fix it here, then save."
-                )
+                self.editor.start_from_text(text, not_imported_note(path))
 
         self.services.tasks.run(lambda: self.console.import_workflow(Path(path)), done, failed)
 
@@ -398,7 +344,8 @@ class WorkflowsPage(QWidget):
         if row is None:
             return
         name = f"{row.name}.yaml"
-        dialog = file_dialog(self, f"Export {row.name}", self.prefs, save=True, default_name=name)
+        title = self.tr("Export {name}").format(name=row.name)
+        dialog = file_dialog(self, title, self.prefs, save=True, default_name=name)
         dialog.fileSelected.connect(lambda path: self._export_to(row.name, path))
         dialog.open()
 
@@ -408,8 +355,8 @@ class WorkflowsPage(QWidget):
 
         self.services.tasks.run(
             work,
-            lambda _: self.say(f"Exported {name} to {path}.", "ok"),
-            lambda exc: self.say(f"Cannot export {name}: {explain(exc)}", "error"),
+            lambda _: self.say(exported_text(name, path), "ok"),
+            lambda exc: self.say(export_error_text(name, explain(exc)), "error"),
         )
 
     # Enable, disable, promote ---------------------------------------------------
@@ -455,7 +402,7 @@ class WorkflowsPage(QWidget):
             self.say(str(exc), "error")
             return
         if run_id is None:
-            self.say(f"{row.name} has not run yet.", "info")
+            self.say(self.tr("{name} has not run yet.").format(name=row.name), "info")
             return
         self.services.navigator.show_run(run_id)
 
@@ -465,7 +412,7 @@ class WorkflowsPage(QWidget):
         row = self.selected()
         if row is None:
             return
-        title = f"Dry run of {row.name}: choose the trigger file"
+        title = self.tr("Dry run of {name}: choose the trigger file").format(name=row.name)
         dialog = input_file_dialog(self, title, self.prefs)
         dialog.fileSelected.connect(lambda path: self.start_dry_run(row.name, path))
         dialog.open()
@@ -475,7 +422,7 @@ class WorkflowsPage(QWidget):
         self.dry_run_action.setEnabled(False)
         note = ""
         if self.editor.dirty and self.editor.name == name:
-            note = " It uses the saved revision, not your unsaved changes."
+            note = self.tr(" It uses the saved revision, not your unsaved changes.")
         self.dry_run_panel.set_busy(name, Path(path).name, note)
         top, bottom = self.splitter.sizes()
         if top < DRY_RUN_HEIGHT < top + bottom:  # room for the planned writes and a preview

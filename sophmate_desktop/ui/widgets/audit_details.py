@@ -37,14 +37,16 @@ class AuditDetails(QWidget):
     def show_event(self, event: AuditRow | None) -> None:
         self.current = event
         if event is None:
-            self.heading.setText("Select an event to see its details.")
+            self.heading.setText(self.tr("Select an event to see its details."))
             self.text.clear()
             self.open_run_button.hide()
             return
-        self.heading.setText(f"Event {event.id}: {event.action}")
+        self.heading.setText(
+            self.tr("Event {id}: {action}").format(id=event.id, action=event.action)
+        )
         self.text.setPlainText(self.services.console.audit_event_text(event))
         if event.run is not None:
-            self.open_run_button.setText(f"Open &run {event.run}")
+            self.open_run_button.setText(self.tr("Open &run {run}").format(run=event.run))
             self.open_run_button.show()
         else:
             self.open_run_button.hide()

@@ -12,6 +12,7 @@ from datetime import datetime
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from sophmate_desktop.console.history_pages import HistoryChoices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.filter_bar import (
     ANY,
     ComboFilterBar,
@@ -34,7 +35,7 @@ class AuditFilters(FilterValues):
 
 def _typed_value(combo: QComboBox) -> str | None:
     text = combo.currentText().strip()
-    return None if text in ("", ANY) else text
+    return None if text in ("", ANY, translate("sophmate", ANY)) else text
 
 
 class AuditFilterBar(ComboFilterBar):
@@ -46,8 +47,8 @@ class AuditFilterBar(ComboFilterBar):
         self.action = filter_combo("auditActionFilter")
         self.category = filter_combo("auditCategoryFilter")
         for combo, tip in (
-            (self.actor, "Who acted: a person, engine or policy (type or choose)"),
-            (self.action, 'e.g. write.approved, or "write.*" for every write action'),
+            (self.actor, self.tr("Who acted: a person, engine or policy (type or choose)")),
+            (self.action, self.tr('e.g. write.approved, or "write.*" for every write action')),
         ):
             combo.setEditable(True)
             combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -57,10 +58,10 @@ class AuditFilterBar(ComboFilterBar):
         self._add_combos(
             layout,
             [
-                ("&Workflow", self.workflow),
-                ("Ac&tor", self.actor),
-                ("&Action", self.action),
-                ("&Category", self.category),
+                (self.tr("&Workflow"), self.workflow),
+                (self.tr("Ac&tor"), self.actor),
+                (self.tr("&Action"), self.action),
+                (self.tr("&Category"), self.category),
             ],
         )
         layout.addWidget(self.dates)

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from sophmate_desktop.store.busy import BusyWait
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.switch_dialogs import SwitchDialog
 
 FIRST_TRY_S = 0.3  # the main thread waits this long for the lock, then hands over
@@ -28,10 +29,11 @@ def first_try() -> BusyWait:
 
 
 def waiting_text(seconds: float) -> str:
-    return (
-        f"Waiting for the database (locked by another process)… {seconds:.0f} s. "
-        "The pause is recorded as soon as it is free; Cancel gives up (nothing recorded)."
-    )
+    return translate(
+        "sophmate",
+        "Waiting for the database (locked by another process)… {seconds} s. "
+        "The pause is recorded as soon as it is free; Cancel gives up (nothing recorded).",
+    ).format(seconds=f"{seconds:.0f}")
 
 
 class BusyPause(QObject):
@@ -74,7 +76,9 @@ class BusyPause(QObject):
 
         def not_recorded(exc: BaseException) -> None:
             if shiboken6.isValid(dialog) and dialog.isVisible():  # not cancelled: say why
-                dialog.show_error(f"The pause was NOT recorded: {exc}")
+                dialog.show_error(
+                    translate("sophmate", "The pause was NOT recorded: {exc}").format(exc=exc)
+                )
             failed(exc)
 
         self.services.tasks.run(

@@ -22,20 +22,24 @@ class CorruptFacts:
 
 class CorruptDatabaseDialog(QMessageBox):
     def __init__(self, facts: CorruptFacts, parent: QWidget | None = None) -> None:
-        title = "SophMate Desktop: the database is corrupt"
+        title = self.tr("SophMate Desktop: the database is corrupt")
         super().__init__(QMessageBox.Icon.Critical, title, "", parent=parent)
         self.setObjectName("corruptDatabase")
         self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setText(f"The database {facts.db_path} is corrupt: it cannot be used as it is.")
+        self.setText(
+            self.tr("The database {db_path} is corrupt: it cannot be used as it is.").format(
+                db_path=facts.db_path
+            )
+        )
         if facts.backup:
-            what = (
-                f"Newest verified backup: {facts.backup} (taken {facts.backup_taken}).\n\n"
+            what = self.tr(
+                "Newest verified backup: {backup} (taken {taken}).\n\n"
                 "Restore puts that backup in place (what changed since it was taken is "
                 "not in it); the corrupt file is kept beside it as NAME.corrupt-TIME. "
                 "Or quit and restore from a terminal:"
-            )
+            ).format(backup=facts.backup, taken=facts.backup_taken)
         else:
-            what = (
+            what = self.tr(
                 "There is no verified backup of it. Keep a copy of the file, then restore "
                 "a backup you have from a terminal:"
             )
@@ -50,10 +54,10 @@ class CorruptDatabaseDialog(QMessageBox):
         self.restore_button = None
         if facts.backup:
             self.restore_button = self.addButton(
-                "&Restore the newest backup", QMessageBox.ButtonRole.AcceptRole
+                self.tr("&Restore the newest backup"), QMessageBox.ButtonRole.AcceptRole
             )
             self.restore_button.setObjectName("restoreBackup")
-        self.quit_button = self.addButton("&Quit", QMessageBox.ButtonRole.RejectRole)
+        self.quit_button = self.addButton(self.tr("&Quit"), QMessageBox.ButtonRole.RejectRole)
         self.quit_button.setObjectName("quitCorrupt")
         self.setDefaultButton(self.quit_button)  # restoring drops changes: never by Enter
         self.setEscapeButton(self.quit_button)

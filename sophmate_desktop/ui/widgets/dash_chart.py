@@ -5,15 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QHelpEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from sophmate_desktop.console.dashboard import DayCount
+from sophmate_desktop.ui.translation import translate
 
 SUCCEEDED_COLOUR = QColor("#2e7d32")
 FAILED_COLOUR = QColor("#c62828")
-TITLE = "Runs per day, last 14 days (UTC)"
+TITLE = QT_TRANSLATE_NOOP("sophmate", "Runs per day, last 14 days (UTC)")
 
 
 def nice_step(maximum: int, ticks: int = 4) -> int:
@@ -43,9 +44,11 @@ class RunsPerDayChart(QWidget):
         self._days = list(days)
         total_ok = sum(d.succeeded for d in self._days)
         total_failed = sum(d.failed for d in self._days)
-        self.setAccessibleName(TITLE)
+        self.setAccessibleName(translate("sophmate", TITLE))
         self.setAccessibleDescription(
-            f"{total_ok} succeeded and {total_failed} failed runs over {len(self._days)} days"
+            self.tr("{total_ok} succeeded and {total_failed} failed runs over {n} days").format(
+                total_ok=total_ok, total_failed=total_failed, n=len(self._days)
+            )
         )
         self.update()
 
@@ -106,7 +109,7 @@ class RunsPerDayChart(QWidget):
         plot = self.plot_rect()
 
         painter.setPen(text)
-        painter.drawText(QPointF(4, fm.ascent() + 2), TITLE)
+        painter.drawText(QPointF(4, fm.ascent() + 2), translate("sophmate", TITLE))
         self._paint_legend(painter, fm, text)
 
         top = self._top()
@@ -136,7 +139,7 @@ class RunsPerDayChart(QWidget):
         if not any(d.succeeded or d.failed for d in self._days):
             painter.setPen(text)
             painter.drawText(
-                plot, Qt.AlignmentFlag.AlignCenter, "No finished runs in the last 14 days"
+                plot, Qt.AlignmentFlag.AlignCenter, self.tr("No finished runs in the last 14 days")
             )
         painter.end()
 
@@ -151,7 +154,10 @@ class RunsPerDayChart(QWidget):
         x = self.width() - 8
         y = fm.height() + 6
         box = fm.ascent() - 2
-        for label, colour in (("Failed", FAILED_COLOUR), ("Succeeded", SUCCEEDED_COLOUR)):
+        for label, colour in (
+            (self.tr("Failed"), FAILED_COLOUR),
+            (self.tr("Succeeded"), SUCCEEDED_COLOUR),
+        ):
             x -= fm.horizontalAdvance(label)
             painter.setPen(text)
             painter.drawText(QPointF(x, y + fm.ascent() - 1), label)

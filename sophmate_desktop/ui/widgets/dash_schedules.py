@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from sophmate_desktop.console.schedules import ScheduleInfo
+from sophmate_desktop.ui.translation import translate
 
-EMPTY = "No scheduled workflow is enabled."
+EMPTY = QT_TRANSLATE_NOOP("sophmate", "No scheduled workflow is enabled.")
 
 
 class UpcomingSchedules(QListWidget):
@@ -28,14 +29,18 @@ class UpcomingSchedules(QListWidget):
     def show_rows(self, rows: Sequence[ScheduleInfo]) -> None:
         self.clear()
         if not rows:
-            item = QListWidgetItem(EMPTY)
+            item = QListWidgetItem(translate("sophmate", EMPTY))
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.addItem(item)
             return
         for info in rows:
             item = QListWidgetItem(f"{info.next_text()}  {info.workflow}: {info.reading}")
             item.setData(Qt.ItemDataRole.UserRole, info.workflow)
-            item.setToolTip(f"{info.expression} (catch_up {info.catch_up}); open it to run now")
+            item.setToolTip(
+                self.tr("{expression} (catch_up {catch_up}); open it to run now").format(
+                    expression=info.expression, catch_up=info.catch_up
+                )
+            )
             self.addItem(item)
 
     def _activated(self, item: QListWidgetItem) -> None:

@@ -109,7 +109,15 @@ class DashTable(QTableWidget):
 
 class EscalationTable(DashTable):
     def __init__(self, parent=None) -> None:
-        super().__init__("escalationTable", ["Workflow", "Stage", "Why"], parent=parent)
+        super().__init__(
+            "escalationTable",
+            [
+                translate("sophmate", "Workflow"),
+                translate("sophmate", "Stage"),
+                translate("sophmate", "Why"),
+            ],
+            parent=parent,
+        )
         self.setToolTip(translate("sophmate", "Double-click or Enter opens the workflow"))
 
     def show_rows(self, rows: Sequence[Escalation]) -> None:
@@ -124,7 +132,14 @@ class EscalationTable(DashTable):
 class ReviewsDueTable(DashTable):
     def __init__(self, parent=None) -> None:
         super().__init__(
-            "dashReviewsTable", ["Workflow", "Reason", "Due since (UTC)"], stretch=1, parent=parent
+            "dashReviewsTable",
+            [
+                translate("sophmate", "Workflow"),
+                translate("sophmate", "Reason"),
+                translate("sophmate", "Due since (UTC)"),
+            ],
+            stretch=1,
+            parent=parent,
         )
         self.setToolTip(translate("sophmate", "Double-click or Enter opens the Reviews page"))
 
@@ -141,7 +156,14 @@ class CategoryHealthTable(DashTable):
     def __init__(self, parent=None) -> None:
         super().__init__(
             "categoryHealthTable",
-            ["Category", "Runs 24 h", "Failed 24 h", "Pending", "Held", "State"],
+            [
+                translate("sophmate", "Category"),
+                translate("sophmate", "Runs 24 h"),
+                translate("sophmate", "Failed 24 h"),
+                translate("sophmate", "Pending"),
+                translate("sophmate", "Held"),
+                translate("sophmate", "State"),
+            ],
             stretch=5,
             parent=parent,
         )
@@ -152,7 +174,9 @@ class CategoryHealthTable(DashTable):
 
     def show_rows(self, rows: Sequence[CategoryHealth]) -> None:
         def cells(h: CategoryHealth) -> list[str]:
-            state = "paused" if h.paused else h.note if h.health != "green" else "ok"
+            state = (
+                self.tr("paused") if h.paused else h.note if h.health != "green" else self.tr("ok")
+            )
             return [
                 h.category,
                 str(h.runs_24h),
@@ -175,7 +199,15 @@ class CategoryHealthTable(DashTable):
 
 class FailuresTable(DashTable):
     def __init__(self, parent=None) -> None:
-        super().__init__("failuresTable", ["When (UTC)", "Workflow", "What"], parent=parent)
+        super().__init__(
+            "failuresTable",
+            [
+                translate("sophmate", "When (UTC)"),
+                translate("sophmate", "Workflow"),
+                translate("sophmate", "What"),
+            ],
+            parent=parent,
+        )
         self.setToolTip(translate("sophmate", "Enter or double-click opens the run"))
 
     def show_rows(self, rows: Sequence[Any]) -> None:

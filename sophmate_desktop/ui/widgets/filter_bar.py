@@ -8,14 +8,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import fields
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Signal
 from PySide6.QtWidgets import QComboBox, QLayout, QPushButton, QWidget
 
 from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.audit_date_range import DateRangeFilter
 from sophmate_desktop.ui.widgets.wrap_row import labelled
 
-ANY = "Any"
+ANY = QT_TRANSLATE_NOOP("sophmate", "Any")  # translated where shown
 
 
 class FilterValues:
@@ -32,7 +32,7 @@ def filter_combo(name: str, combo: QComboBox | None = None) -> QComboBox:
     combo.setObjectName(name)
     combo.setMinimumContentsLength(12)
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.addItem(ANY, None)
+    combo.addItem(translate("sophmate", ANY), None)
     return combo
 
 

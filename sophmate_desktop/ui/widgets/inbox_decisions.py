@@ -24,57 +24,6 @@ from sophmate_desktop.ui.translation import translate
 LEVEL_COLOURS = {"error": "#b3261e", "warning": "#8a5a00", "ok": "#1b5e20"}
 
 
-def plural(n: int, noun: str = "write") -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
-def decided_message(results: Sequence[Any]) -> tuple[str, str]:
-    """(text, level) after approving or rejecting: what was done, what was refused."""
-    ok = [r for r in results if r.ok]
-    stale = [r for r in results if not r.ok and r.status == "stale"]
-    refused = [r for r in results if not r.ok and r.status != "stale"]
-    verb = "approved" if not ok or ok[0].status == "approved" else "rejected"
-    if stale:
-        return _with_stale(results, ok, stale, refused, verb)
-    if not refused:
-        text = f"Write {ok[0].write_id} {verb}." if len(ok) == 1 else f"{len(ok):,} writes {verb}."
-        return text, "ok"
-    if len(results) == 1:
-        return refused[0].message, "error"
-    more = f" (and {len(refused) - 1:,} more)" if len(refused) > 1 else ""
-    return (
-        f"{len(ok):,} of {plural(len(results))} done; {len(refused):,} refused: "
-        f"{refused[0].message}{more}",
-        "error",
-    )
-
-
-def _with_stale(results, ok, stale, refused, verb: str) -> tuple[str, str]:
-    """Stale writes are counted apart: not refused, replaced by a new preview."""
-    if len(results) == 1:
-        return stale[0].message, "warning"
-    text = f"{len(ok):,} of {plural(len(results))} {verb}; {len(stale):,} stale "
-    text += "(the file or connection changed since the preview: approve the new preview)"
-    if refused:
-        more = f" (and {len(refused) - 1:,} more)" if len(refused) > 1 else ""
-        text += f"; {len(refused):,} refused: {refused[0].message}{more}"
-    return text + ".", ("error" if refused else "warning")
-
-
-def resolved_message(
-    outcome: Sequence[tuple[int, str | None]], waits: Sequence[str] = ()
-) -> tuple[str, str]:
-    """(text, level) after marking interrupted writes applied or retrying them;
-    `waits`: why retried writes wait (their workflow is paused) instead of applying."""
-    errors = [message for _wid, message in outcome if message]
-    if errors:
-        return errors[0], "error"
-    text = f"{plural(len(outcome))} resolved."
-    for why in dict.fromkeys(waits):
-        text += f" It waits for the resume: {why}."
-    return text, "ok"
-
-
 def resolve_each(
     ids: Sequence[int], call: Callable[[int, str | None], Any], comment: str | None
 ) -> tuple[list[tuple[int, str | None]], list[str]]:
@@ -98,7 +47,9 @@ def confirm_box(
     parent: QWidget, question: str, detail: str, closed: Callable[[bool], None]
 ) -> QMessageBox:
     """Open a window-modal question; `closed(True)` when the person said yes."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Confirm", question, parent=parent)
+    box = QMessageBox(
+        QMessageBox.Icon.Question, translate("sophmate", "Confirm"), question, parent=parent
+    )
     box.setObjectName("confirmDecision")
     box.setInformativeText(detail)
     yes = box.addButton(question.rstrip("?"), QMessageBox.ButtonRole.AcceptRole)
@@ -137,15 +88,21 @@ class InboxDecisionBar(QWidget):
         self.comment.setClearButtonEnabled(True)
         comment_label = QLabel(translate("sophmate", "Co&mment"))
         comment_label.setBuddy(self.comment)
-        self.approve = _button("Appro&ve", "approveButton", "Approve the selected writes (A)")
-        self.reject = _button("&Reject", "rejectButton", "Reject the selected writes (R)")
+        self.approve = _button(
+            self.tr("Appro&ve"), "approveButton", self.tr("Approve the selected writes (A)")
+        )
+        self.reject = _button(
+            self.tr("&Reject"), "rejectButton", self.tr("Reject the selected writes (R)")
+        )
         self.mark_applied = _button(
-            "Mark applie&d",
+            self.tr("Mark applie&d"),
             "markAppliedButton",
-            "You checked that this interrupted write took effect: record it as applied",
+            self.tr("You checked that this interrupted write took effect: record it as applied"),
         )
         self.retry = _button(
-            "Retr&y", "retryButton", "Apply this interrupted write again (it may happen twice)"
+            self.tr("Retr&y"),
+            "retryButton",
+            self.tr("Apply this interrupted write again (it may happen twice)"),
         )
         self.busy = QProgressBar()
         self.busy.setObjectName("inboxBusy")

@@ -57,7 +57,11 @@ class InboxFilterBar(QWidget):
         layout = wrapping(self)
         add_labelled(
             layout,
-            [("Ca&tegory", self.category), ("&Workflow", self.workflow), ("&Kind", self.kind)],
+            [
+                (self.tr("Ca&tegory"), self.category),
+                (self.tr("&Workflow"), self.workflow),
+                (self.tr("&Kind"), self.kind),
+            ],
         )
         layout.addWidget(self.customer_facing)
         layout.addWidget(self.applied)
@@ -101,7 +105,7 @@ class InboxFilterBar(QWidget):
                 present = [combo.itemData(i) for i in range(1, combo.count())]
                 if present != wanted:
                     combo.clear()
-                    combo.addItem(ANY, None)
+                    combo.addItem(translate("sophmate", ANY), None)
                     for value in wanted:
                         combo.addItem(value, value)
                     combo.setCurrentIndex(max(0, combo.findData(chosen)) if chosen else 0)
@@ -134,9 +138,11 @@ class InboxFilterBar(QWidget):
 
     def set_count(self, shown: int, total: int) -> None:
         if shown == total:
-            self.count.setText(f"{total:,} waiting")
+            self.count.setText(self.tr("{total:,} waiting").format(total=total))
         else:
-            self.count.setText(f"{shown:,} of {total:,} waiting")
+            self.count.setText(
+                self.tr("{shown:,} of {total:,} waiting").format(shown=shown, total=total)
+            )
 
     def _changed(self, *_args) -> None:
         if self._filling:

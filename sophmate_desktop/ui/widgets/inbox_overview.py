@@ -7,56 +7,69 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from PySide6.QtCore import QCoreApplication
-
 from sophmate_desktop.console.inbox_pages import InboxRow
-from sophmate_desktop.domain.run_account import plural
+from sophmate_desktop.ui.translation import Plural, translate
 
 LISTED = 25  # targets listed; the rest are counted
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("InboxPreview", text)
+def _writes(n: int) -> str:
+    return Plural.tr("%n write", "", n) if n == 1 else Plural.tr("%n writes", "", n)
 
 
 def selection_text(rows: Sequence[InboxRow]) -> tuple[str, str]:
     """(title, body) for several selected writes."""
     kinds = Counter(r.kind for r in rows)
     statuses = Counter(r.status for r in rows)
-    title = _tr("{count} selected: {kinds}").format(
-        count=plural(len(rows), "write"),
+    title = translate("sophmate", "{count} selected: {kinds}").format(
+        count=_writes(len(rows)),
         kinds=", ".join(f"{n:,} {kind}" for kind, n in kinds.most_common()),
     )
     lines = [", ".join(f"{n:,} {status}" for status, n in statuses.most_common())]
     customer = sum(r.customer_facing for r in rows)
     if customer:
-        lines.append(_tr("{n} customer-facing").format(n=plural(customer, "write")))
+        lines.append(translate("sophmate", "{n} customer-facing").format(n=_writes(customer)))
     lines.append("")
     for row in rows[:LISTED]:
-        lines.append(f"{row.kind:<14} {row.target}   (run {row.run_id}, {row.workflow})")
+        lines.append(
+            translate("sophmate", "{kind} {target}   (run {run}, {workflow})").format(
+                kind=f"{row.kind:<14}", target=row.target, run=row.run_id, workflow=row.workflow
+            )
+        )
     if len(rows) > LISTED:
-        lines.append(_tr("… and {n} more").format(n=f"{len(rows) - LISTED:,}"))
+        lines.append(translate("sophmate", "… and {n} more").format(n=f"{len(rows) - LISTED:,}"))
     return title, "\n".join(lines)
 
 
 def empty_text(total: int, filtered: bool, applied: bool) -> tuple[str, str]:
     """(title, body) when the table shows no write."""
     if filtered and total:
+        waiting = (
+            Plural.tr("%n write waits", "", total)
+            if total == 1
+            else Plural.tr("%n writes wait", "", total)
+        )
         return (
-            _tr("No write matches the filters"),
-            _tr("{n} in the inbox, none of them of this choice. Clear filters (Alt+L) to "
-                "see them all.").format(n=plural(total, "write waits", "writes wait")),
-        )  # fmt: skip
+            translate("sophmate", "No write matches the filters"),
+            translate(
+                "sophmate",
+                "{n} in the inbox, none of them of this choice. Clear filters (Alt+L) to "
+                "see them all.",
+            ).format(n=waiting),
+        )
     if applied:
-        return _tr("No applied write to undo"), _tr("Nothing has been applied yet.")
+        return translate("sophmate", "No applied write to undo"), translate(
+            "sophmate", "Nothing has been applied yet."
+        )
     return (
-        _tr("Nothing waits for approval"),
-        _tr(
+        translate("sophmate", "Nothing waits for approval"),
+        translate(
+            "sophmate",
             "Writes appear here when a run plans them and its workflow's approval gate holds "
             "them: dry runs, staging and production runs all ask first unless the gate says "
             "otherwise.\n\nTo get some: enable a workflow on the Workflows page and drop a file "
             'into its watched folder, or use "Dry run on a file…" there. Interrupted writes '
-            "(an apply the engine could not finish) wait here too."
+            "(an apply the engine could not finish) wait here too.",
         ),
     )
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextEdit, QVBox
 
 from sophmate_desktop.domain.clock import age_text
 from sophmate_desktop.store.rows import WriteRow
-from sophmate_desktop.ui.translation import translate
+from sophmate_desktop.ui.translation import Plural, translate
 
 ADDED = QColor("#116329")
 ADDED_BG = QColor("#dafbe1")
@@ -117,7 +117,9 @@ def _render_file(out: _Writer, preview: str) -> None:
             out.styled(line, diff_line_style(line))
     elif lines[0].startswith("new file: "):
         out.styled(lines[0], "header")
-        out.styled("@@ new file, " + _count(len(lines) - 1, "line") + " @@", "hunk")
+        n = len(lines) - 1
+        count = Plural.tr("%n line", "", n) if n == 1 else Plural.tr("%n lines", "", n)
+        out.styled(translate("sophmate", "@@ new file, {count} @@").format(count=count), "hunk")
         for line in lines[1:]:
             out.styled("+" + line, "added")
     else:  # unchanged, or too large to show a diff
@@ -174,10 +176,6 @@ def _render_command(out: _Writer, preview: str) -> None:
         out.line(line)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def render_preview(edit: QTextEdit, kind: str, preview: str) -> None:
     """Fill `edit` with the preview of a write of `kind`."""
     out = _Writer(edit)
@@ -200,21 +198,22 @@ def decision_text(row: WriteRow) -> str:
     write that replaces a stale one, why it is there."""
     if not row.decided_by or row.decided_at is None:
         if row.status == "pending" and row.comment and STALE_NOTE in row.comment:
-            return f"New preview: {row.comment}."
+            return translate("sophmate", "New preview: {comment}.").format(comment=row.comment)
         return ""
-    verb = {
-        "rejected": "Rejected",
-        "interrupted": "Approved",
-        "applied": "Approved",
-        "applying": "Approved",
-        "failed": "Approved",
-        "stale": "Approved",
-    }.get(row.status, row.status.capitalize())
-    text = f"{verb} by {row.decided_by} on {row.decided_at:%Y-%m-%d %H:%M} UTC"
+    when = f"{row.decided_at:%Y-%m-%d %H:%M}"
+    if row.status == "rejected":
+        text = translate("sophmate", "Rejected by {who} on {when} UTC")
+    elif row.status in ("interrupted", "applied", "applying", "failed", "stale"):
+        text = translate("sophmate", "Approved by {who} on {when} UTC")
+    else:
+        text = translate("sophmate", "{status} by {who} on {when} UTC")
+    text = text.format(status=row.status.capitalize(), who=row.decided_by, when=when)
     if row.comment:
-        text += f": “{row.comment}”"
+        text += translate("sophmate", ": “{comment}”").format(comment=row.comment)
     if row.applied_at is not None:
-        text += f"; applied {row.applied_at:%Y-%m-%d %H:%M} UTC"
+        text += translate("sophmate", "; applied {when} UTC").format(
+            when=f"{row.applied_at:%Y-%m-%d %H:%M}"
+        )
     return text
 
 
@@ -223,9 +222,13 @@ def approval_text(row: WriteRow) -> str:
     looking may not approve it (before they press A)."""
     parts = []
     if row.approvals_needed > 1 and row.status == "pending":
-        parts.append(f"{row.approvals_given} of {row.approvals_needed} approvals")
+        parts.append(
+            translate("sophmate", "{given} of {needed} approvals").format(
+                given=row.approvals_given, needed=row.approvals_needed
+            )
+        )
     if row.refusal:
-        parts.append(f"You may not approve it: {row.refusal}")
+        parts.append(translate("sophmate", "You may not approve it: {why}").format(why=row.refusal))
     return " · ".join(parts)
 
 
@@ -298,7 +301,7 @@ class InboxPreview(QWidget):
         self.customer_badge.setVisible(row is not None and row.customer_facing)
         self.ai_badge.setVisible(row is not None and row.ai_drafted)
         if row is None:
-            self.title.setText("Select a write to see what it will do.")
+            self.title.setText(self.tr("Select a write to see what it will do."))
             for label in (self.facts, self.decision, self.problem):
                 label.clear()
                 label.setVisible(False)
@@ -308,14 +311,25 @@ class InboxPreview(QWidget):
         badge += " · AI-drafted" if row.ai_drafted else ""
         self.title.setText(row.summary or f"{row.kind} {row.target}")
         self.facts.setText(
-            f"{row.kind} · {row.category} · workflow {row.workflow} · run {row.run_id} · "
-            f"write {row.id} · {row.status} · waiting {age_text(row.created_at)}{badge}"
+            self.tr(
+                "{kind} · {category} · workflow {workflow} · run {run_id} · write {id} · "
+                "{status} · waiting {age}{badge}"
+            ).format(
+                kind=row.kind,
+                category=row.category,
+                workflow=row.workflow,
+                run_id=row.run_id,
+                id=row.id,
+                status=row.status,
+                age=age_text(row.created_at),
+                badge=badge,
+            )
         )
         self.facts.setVisible(True)
         decided = " · ".join(t for t in (decision_text(row), approval_text(row)) if t)
         self.decision.setText(decided)
         self.decision.setVisible(bool(decided))
-        self.problem.setText(f"Error: {row.error}" if row.error else "")
+        self.problem.setText(self.tr("Error: {error}").format(error=row.error) if row.error else "")
         self.problem.setVisible(bool(row.error))
         render_preview(self.text, row.kind, row.preview)
 

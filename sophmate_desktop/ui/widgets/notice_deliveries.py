@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import Plural, translate
 from sophmate_desktop.ui.widgets.switch_text import PAUSED_RED
 
 PENDING_REREAD_MS = 1000
@@ -18,18 +19,30 @@ STATUS_COLOURS = {"sent": "#2e7d32", "failed": PAUSED_RED, "pending": "#b35900"}
 
 def delivery_html(deliveries: list) -> str:
     if not deliveries:
-        return "<p style='color:#888'>Not sent outside the window (tray and this list only).</p>"
+        return translate(
+            "sophmate",
+            "<p style='color:#888'>Not sent outside the window (tray and this list only).</p>",
+        )
     items = []
     for d in deliveries:
         colour = STATUS_COLOURS.get(d.status, "#333333")
-        word = "sending…" if d.status == "pending" and d.attempts == 0 else d.status
-        tries = f", {d.attempts} attempt{'' if d.attempts == 1 else 's'}" if d.attempts else ""
+        word = (
+            translate("sophmate", "sending…")
+            if d.status == "pending" and d.attempts == 0
+            else d.status
+        )
+        n = d.attempts
+        tries = (
+            (Plural.tr(", %n attempt", "", n) if n == 1 else Plural.tr(", %n attempts", "", n))
+            if n
+            else ""
+        )
         why = f"<br><span style='color:#888'>{escape(d.last_error)}</span>" if d.last_error else ""
         items.append(
             f"<li><b>{escape(d.target)}</b>: "
             f"<span style='color:{colour}'>{escape(word)}{tries}</span>{why}</li>"
         )
-    return "<p><b>Told</b></p><ul>" + "".join(items) + "</ul>"
+    return translate("sophmate", "<p><b>Told</b></p>") + "<ul>" + "".join(items) + "</ul>"
 
 
 class NoticeDeliveries(QLabel):
@@ -72,5 +85,7 @@ class NoticeDeliveries(QLabel):
 
     def _failed(self, error: BaseException) -> None:
         self.setText(
-            f"<p style='color:{PAUSED_RED}'>Could not read the deliveries: {escape(str(error))}</p>"
+            self.tr(
+                "<p style='color:{PAUSED_RED}'>Could not read the deliveries: {error}</p>"
+            ).format(PAUSED_RED=PAUSED_RED, error=escape(str(error)))
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QBuffer, QByteArray, QIODevice, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QImageReader, QPainter, QPen, QPixmap
 
 TRAY_STATES = ("ok", "pending", "paused", "failure")
@@ -15,11 +15,11 @@ STATE_COLOURS = {
     "paused": "#6b6b6b",
     "failure": "#c62828",
 }
-STATE_WORDS = {
-    "ok": "All running normally",
-    "pending": "Writes await approval",
-    "paused": "Paused",
-    "failure": "A run failed",
+STATE_WORDS = {  # marked for lupdate here, translated where shown
+    "ok": QT_TRANSLATE_NOOP("sophmate", "All running normally"),
+    "pending": QT_TRANSLATE_NOOP("sophmate", "Writes await approval"),
+    "paused": QT_TRANSLATE_NOOP("sophmate", "Paused"),
+    "failure": QT_TRANSLATE_NOOP("sophmate", "A run failed"),
 }
 
 

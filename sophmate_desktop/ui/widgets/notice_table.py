@@ -4,29 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtGui import QColor, QFont
 
 from sophmate_desktop.console.notices import FAILURE_KINDS, NoticeRow
 from sophmate_desktop.ui.models.base import AnyIndex, Column, LazyTableModel
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.switch_text import local_time
 
 LEVEL_COLOURS = {"error": QColor("#c62828"), "warning": QColor("#b35900")}
 KIND_WORDS = {
-    "run_failed": "run failed",
-    "watch_problem": "not watching",
-    "auto_paused": "paused itself",
-    "writes_pending": "writes pending",
-    "write_interrupted": "write interrupted",
-    "escalation": "escalation",
+    "run_failed": QT_TRANSLATE_NOOP("sophmate", "run failed"),
+    "watch_problem": QT_TRANSLATE_NOOP("sophmate", "not watching"),
+    "auto_paused": QT_TRANSLATE_NOOP("sophmate", "paused itself"),
+    "writes_pending": QT_TRANSLATE_NOOP("sophmate", "writes pending"),
+    "write_interrupted": QT_TRANSLATE_NOOP("sophmate", "write interrupted"),
+    "escalation": QT_TRANSLATE_NOOP("sophmate", "escalation"),
 }
+
+
+def kind_words(row: NoticeRow) -> str:
+    """A notice's kind in words ("run failed"); an unknown kind as it is stored."""
+    words = KIND_WORDS.get(row.kind)
+    return translate("sophmate", words) if words else row.kind
+
+
 COUNT_IN_TITLE = frozenset({"writes_pending"})
 # What the "Show" filter offers: label -> notice kinds (None: every kind).
 KIND_FILTERS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
-    ("All notices", None),
-    ("Failures", FAILURE_KINDS),
-    ("Automatic pauses", ("auto_paused",)),
-    ("Writes awaiting approval", ("writes_pending", "write_interrupted")),
+    (QT_TRANSLATE_NOOP("sophmate", "All notices"), None),
+    (QT_TRANSLATE_NOOP("sophmate", "Failures"), FAILURE_KINDS),
+    (QT_TRANSLATE_NOOP("sophmate", "Automatic pauses"), ("auto_paused",)),
+    (
+        QT_TRANSLATE_NOOP("sophmate", "Writes awaiting approval"),
+        ("writes_pending", "write_interrupted"),
+    ),
 )
 
 
@@ -51,13 +63,31 @@ def _level_colour(row: NoticeRow) -> QColor | None:
 
 
 COLUMNS = (
-    Column("When", lambda r: local_time(r.at), "at", lambda r: f"{r.at:%Y-%m-%d %H:%M:%S} UTC"),
-    Column("Level", lambda r: r.level, "level", foreground=_level_colour),
-    Column("Kind", lambda r: KIND_WORDS.get(r.kind, r.kind), "kind"),
-    Column("Notice", notice_title, "title", lambda r: r.body, _level_colour),
-    Column("Workflow", lambda r: r.workflow or "", "workflow"),
-    Column("Run", lambda r: "" if r.run is None else f"#{r.run}", "run", align_right=True),
-    Column("State", notice_state, "acknowledged"),
+    Column(
+        QT_TRANSLATE_NOOP("sophmate", "When"),
+        lambda r: local_time(r.at),
+        "at",
+        lambda r: f"{r.at:%Y-%m-%d %H:%M:%S} UTC",
+    ),
+    Column(
+        QT_TRANSLATE_NOOP("sophmate", "Level"), lambda r: r.level, "level", foreground=_level_colour
+    ),
+    Column(QT_TRANSLATE_NOOP("sophmate", "Kind"), kind_words, "kind"),
+    Column(
+        QT_TRANSLATE_NOOP("sophmate", "Notice"),
+        notice_title,
+        "title",
+        lambda r: r.body,
+        _level_colour,
+    ),
+    Column(QT_TRANSLATE_NOOP("sophmate", "Workflow"), lambda r: r.workflow or "", "workflow"),
+    Column(
+        QT_TRANSLATE_NOOP("sophmate", "Run"),
+        lambda r: "" if r.run is None else f"#{r.run}",
+        "run",
+        align_right=True,
+    ),
+    Column(QT_TRANSLATE_NOOP("sophmate", "State"), notice_state, "acknowledged"),
 )
 
 

@@ -21,9 +21,9 @@ class ReviewRunList(QListWidget):
     def __init__(self, runs: Sequence[ReviewRunRow], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("reviewRunList")
-        self.setAccessibleName("Runs this review covers")
+        self.setAccessibleName(self.tr("Runs this review covers"))
         self.setToolTip(
-            "Tick the runs you read through; promotion counts the successful ones reviewed"
+            self.tr("Tick the runs you read through; promotion counts the successful ones reviewed")
         )
         for run in runs:
             item = QListWidgetItem(run_line(run))

@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtGui import QColor
 
 from sophmate_desktop.domain.run_account import human_duration
 from sophmate_desktop.ui.models.base import Column, Fetch
+from sophmate_desktop.ui.translation import translate
 
 RED, AMBER, GREEN, GREY = QColor("#c62828"), QColor("#b26a00"), QColor("#2e7d32"), QColor("#78909c")
 STATUS_COLOURS = {
@@ -29,11 +31,37 @@ STATUS_COLOURS = {
     "planned": GREY,
     "stale": GREY,
 }
-STATUS_WORDS = {"awaiting_approval": "awaiting approval", "dry_run": "dry run"}
+# A run's or a write's status (and a run's mode) in words; marked for lupdate here,
+# translated in words().
+STATUS_WORDS = {
+    "queued": QT_TRANSLATE_NOOP("sophmate", "queued"),
+    "running": QT_TRANSLATE_NOOP("sophmate", "running"),
+    "awaiting_approval": QT_TRANSLATE_NOOP("sophmate", "awaiting approval"),
+    "applying": QT_TRANSLATE_NOOP("sophmate", "applying"),
+    "succeeded": QT_TRANSLATE_NOOP("sophmate", "succeeded"),
+    "failed": QT_TRANSLATE_NOOP("sophmate", "failed"),
+    "rejected": QT_TRANSLATE_NOOP("sophmate", "rejected"),
+    "cancelled": QT_TRANSLATE_NOOP("sophmate", "cancelled"),
+    "held": QT_TRANSLATE_NOOP("sophmate", "held"),
+    "planned": QT_TRANSLATE_NOOP("sophmate", "planned"),
+    "pending": QT_TRANSLATE_NOOP("sophmate", "pending"),
+    "approved": QT_TRANSLATE_NOOP("sophmate", "approved"),
+    "applied": QT_TRANSLATE_NOOP("sophmate", "applied"),
+    "expired": QT_TRANSLATE_NOOP("sophmate", "expired"),
+    "interrupted": QT_TRANSLATE_NOOP("sophmate", "interrupted"),
+    "stale": QT_TRANSLATE_NOOP("sophmate", "stale"),
+    "dry_run": QT_TRANSLATE_NOOP("sophmate", "dry run"),
+    "staging": QT_TRANSLATE_NOOP("sophmate", "staging"),
+    "production": QT_TRANSLATE_NOOP("sophmate", "production"),
+    "planning": QT_TRANSLATE_NOOP("sophmate", "planning"),
+}
 
 
 def words(value: str | None) -> str:
-    return "" if value is None else STATUS_WORDS.get(value, value.replace("_", " "))
+    if value is None:
+        return ""
+    known = STATUS_WORDS.get(value)
+    return translate("sophmate", known) if known else value.replace("_", " ")
 
 
 def status_colour(row: Any) -> QColor | None:
@@ -58,20 +86,49 @@ def cost_text(cost: float) -> str:
 
 def run_columns() -> list[Column]:
     return [
-        Column("Run", lambda r: r.id, "id", align_right=True),
-        Column("Workflow", lambda r: r.workflow, "workflow"),
-        Column("Status", lambda r: words(r.status), "status", foreground=status_colour,
-               tooltip=lambda r: r.error or ""),
-        Column("Mode", lambda r: words(r.mode), "mode"),
-        Column("Duration", lambda r: human_duration(r.duration_ms) or "", "duration",
-               align_right=True),
-        Column("Writes", lambda r: r.writes, "writes", align_right=True),
-        Column("Records", lambda r: r.affected_records, "records", align_right=True),
-        Column("Cost", lambda r: cost_text(r.cost), "cost", align_right=True),
-        Column("Started (UTC)", lambda r: when(r.started_at or r.queued_at), "started"),
-        Column("Trigger", lambda r: r.trigger_path or r.trigger_kind, None,
-               tooltip=lambda r: f"{r.trigger_kind} {r.trigger_path or ''}".strip()),
-    ]  # fmt: skip
+        Column(QT_TRANSLATE_NOOP("sophmate", "Run"), lambda r: r.id, "id", align_right=True),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Workflow"), lambda r: r.workflow, "workflow"),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Status"),
+            lambda r: words(r.status),
+            "status",
+            foreground=status_colour,
+            tooltip=lambda r: r.error or "",
+        ),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Mode"), lambda r: words(r.mode), "mode"),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Duration"),
+            lambda r: human_duration(r.duration_ms) or "",
+            "duration",
+            align_right=True,
+        ),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Writes"), lambda r: r.writes, "writes", align_right=True
+        ),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Records"),
+            lambda r: r.affected_records,
+            "records",
+            align_right=True,
+        ),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Cost"),
+            lambda r: cost_text(r.cost),
+            "cost",
+            align_right=True,
+        ),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Started (UTC)"),
+            lambda r: when(r.started_at or r.queued_at),
+            "started",
+        ),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Trigger"),
+            lambda r: r.trigger_path or r.trigger_kind,
+            None,
+            tooltip=lambda r: f"{r.trigger_kind} {r.trigger_path or ''}".strip(),
+        ),
+    ]
 
 
 def write_columns() -> list[Column]:
@@ -79,25 +136,39 @@ def write_columns() -> list[Column]:
         return f"{w.decided_by} {when(w.decided_at)}" if w.decided_by else ""
 
     return [
-        Column("#", lambda w: w.seq, align_right=True),
-        Column("Status", lambda w: words(w.status), foreground=status_colour,
-               tooltip=lambda w: w.error or w.comment or ""),
-        Column("Kind", lambda w: w.kind),
-        Column("Target", lambda w: w.target, tooltip=lambda w: w.target),
-        Column("Summary", lambda w: w.summary, tooltip=lambda w: w.summary),
-        Column("Decided", decided, tooltip=lambda w: w.comment or ""),
-        Column("Applied (UTC)", lambda w: when(w.applied_at)),
-    ]  # fmt: skip
+        Column(QT_TRANSLATE_NOOP("sophmate", "#"), lambda w: w.seq, align_right=True),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Status"),
+            lambda w: words(w.status),
+            foreground=status_colour,
+            tooltip=lambda w: w.error or w.comment or "",
+        ),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Kind"), lambda w: w.kind),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Target"), lambda w: w.target, tooltip=lambda w: w.target
+        ),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Summary"),
+            lambda w: w.summary,
+            tooltip=lambda w: w.summary,
+        ),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Decided"), decided, tooltip=lambda w: w.comment or ""
+        ),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Applied (UTC)"), lambda w: when(w.applied_at)),
+    ]
 
 
 def timeline_columns() -> list[Column]:
     return [
-        Column("At (UTC)", lambda e: when(e.at)),
-        Column("Actor", lambda e: e.actor),
-        Column("Action", lambda e: e.action),
-        Column("Subject", lambda e: e.subject),
+        Column(QT_TRANSLATE_NOOP("sophmate", "At (UTC)"), lambda e: when(e.at)),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Actor"), lambda e: e.actor),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Action"), lambda e: e.action),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Subject"), lambda e: e.subject),
         Column(
-            "Reason", lambda e: " ".join((e.reason or "").split()), tooltip=lambda e: e.reason or ""
+            QT_TRANSLATE_NOOP("sophmate", "Reason"),
+            lambda e: " ".join((e.reason or "").split()),
+            tooltip=lambda e: e.reason or "",
         ),
     ]
 

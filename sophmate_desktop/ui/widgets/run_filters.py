@@ -37,7 +37,11 @@ class RunFilterBar(ComboFilterBar):
         layout = wrapping(self)
         self._add_combos(
             layout,
-            [("&Workflow", self.workflow), ("&Status", self.status), ("&Mode", self.mode)],
+            [
+                (self.tr("&Workflow"), self.workflow),
+                (self.tr("&Status"), self.status),
+                (self.tr("&Mode"), self.mode),
+            ],
         )
         layout.addWidget(self.dates)
         layout.addWidget(self.clear_button)

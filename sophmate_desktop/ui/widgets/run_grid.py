@@ -28,7 +28,11 @@ def cell_colour(status: str) -> QColor:
 
 
 def cell_tip(cell: GridCell) -> str:
-    lines = [f"Run {cell.run_id} · {words(cell.status)} · {words(cell.mode)} · {when(cell.at)} UTC"]
+    lines = [
+        translate("sophmate", "Run {id} · {status} · {mode} · {when} UTC").format(
+            id=cell.run_id, status=words(cell.status), mode=words(cell.mode), when=when(cell.at)
+        )
+    ]
     if cell.error:
         lines.append(cell.error)
     lines.append(translate("sophmate", "Click to open the run"))

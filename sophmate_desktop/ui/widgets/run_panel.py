@@ -102,9 +102,9 @@ class RunPanel(QWidget):
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("runTabs")
-        self.tabs.addTab(self.timeline_view, "&Timeline")
-        self.tabs.addTab(self.writes_view, "&Writes")
-        self.tabs.addTab(diagnostics, "&Diagnostics")
+        self.tabs.addTab(self.timeline_view, self.tr("&Timeline"))
+        self.tabs.addTab(self.writes_view, self.tr("&Writes"))
+        self.tabs.addTab(diagnostics, self.tr("&Diagnostics"))
         self.prompts_view = PromptCallsView(self)
         self.tabs.addTab(self.prompts_view, self.tr("&Prompts"))
 
@@ -128,9 +128,9 @@ class RunPanel(QWidget):
         self.back_button.setToolTip(self.tr("Back to {where} (Esc)").format(where=where))
 
     def _build_top(self) -> QHBoxLayout:
-        self.back_button = QPushButton("← &Back to runs")
+        self.back_button = QPushButton(self.tr("← &Back to runs"))
         self.back_button.setObjectName("runBackButton")
-        self.back_button.setToolTip("Back to the run history (Esc)")
+        self.back_button.setToolTip(self.tr("Back to the run history (Esc)"))
         self.back_button.clicked.connect(self.back_requested)
         self.title = QLabel()
         self.title.setObjectName("runTitle")
@@ -138,17 +138,17 @@ class RunPanel(QWidget):
         self.mode_badge = QLabel()
         self.retry_reason = QLineEdit()
         self.retry_reason.setObjectName("retryReasonEdit")
-        self.retry_reason.setPlaceholderText("Why retry? (recorded in the audit)")
+        self.retry_reason.setPlaceholderText(self.tr("Why retry? (recorded in the audit)"))
         self.retry_reason.setMinimumWidth(240)
         self.retry_reason.returnPressed.connect(self.retry)
-        self.retry_button = QPushButton("&Retry")
+        self.retry_button = QPushButton(self.tr("&Retry"))
         self.retry_button.setObjectName("retryButton")
-        self.retry_button.setToolTip("Queue a new attempt of this run's trigger")
+        self.retry_button.setToolTip(self.tr("Queue a new attempt of this run's trigger"))
         self.retry_button.clicked.connect(self.retry)
         # The workflow's own kill switch, next to what its run did.
-        self.pause_button = QPushButton("Pa&use workflow…")
+        self.pause_button = QPushButton(self.tr("Pa&use workflow…"))
         self.pause_button.setObjectName("runPauseButton")
-        self.pause_button.setToolTip("Pause or resume this run's workflow (asks a reason)")
+        self.pause_button.setToolTip(self.tr("Pause or resume this run's workflow (asks a reason)"))
         self.pause_button.clicked.connect(self._toggle_pause)
         self.workflow_switch = WorkflowSwitchControl(self.console, self.services.tasks, self)
         self.workflow_switch.said.connect(lambda text, _tone: self._say(text))
@@ -174,7 +174,7 @@ class RunPanel(QWidget):
         self.writes_view = _table("runWritesTable")
         self.writes_view.setModel(self.writes_model)
         self.writes_view.setToolTip(
-            "Double-click or Enter on a pending write opens it in the inbox"
+            self.tr("Double-click or Enter on a pending write opens it in the inbox")
         )
         self.writes_view.activated.connect(self._write_activated)
         self.writes_view.selectionModel().currentRowChanged.connect(
@@ -188,8 +188,8 @@ class RunPanel(QWidget):
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.stderr_box = _mono("stderrBox")
         self.traceback_box = _mono("tracebackBox")
-        self.stderr_title = QLabel("Error output (end):")
-        self.traceback_title = QLabel("Traceback:")
+        self.stderr_title = QLabel(self.tr("Error output (end):"))
+        self.traceback_title = QLabel(self.tr("Traceback:"))
         diagnostics = QWidget()
         column = QVBoxLayout(diagnostics)
         for widget in (
@@ -216,7 +216,7 @@ class RunPanel(QWidget):
             details = self.console.run_details(run_id)
         except SophmateError as exc:
             self.details = None
-            self.title.setText(f"Run {run_id}")
+            self.title.setText(self.tr("Run {run_id}").format(run_id=run_id))
             self.account_view.setPlainText(str(exc))
             self.retry_button.setEnabled(False)
             return
@@ -229,7 +229,11 @@ class RunPanel(QWidget):
 
     def _fill(self, details: RunDetails) -> None:
         run = details.run
-        self.title.setText(f"<b>Run {run.id}</b> · {html.escape(run.workflow)}")
+        self.title.setText(
+            self.tr("<b>Run {id}</b> · {workflow}").format(
+                id=run.id, workflow=html.escape(run.workflow)
+            )
+        )
         for badge, value in ((self.status_badge, run.status), (self.mode_badge, run.mode)):
             badge.setText(words(value))
             badge.setProperty("badge", _badge(value))
@@ -240,14 +244,16 @@ class RunPanel(QWidget):
         self.timeline_model.fetch_all()
         self.writes_model.set_fetch(list_fetch(details.writes))
         self.writes_model.fetch_all()
-        self.tabs.setTabText(1, f"&Writes ({len(details.writes)})")
+        self.tabs.setTabText(1, self.tr("&Writes ({n})").format(n=len(details.writes)))
         self.timeline_view.resizeColumnsToContents()
         self.writes_view.resizeColumnsToContents()
         self._fill_diagnostics(details)
         self.prompts_view.set_calls(details.prompts)
         self.tabs.setTabText(3, self.tr("&Prompts ({0})").format(len(details.prompts)))
         paused = self.console.workflow_pause_state(run.workflow).paused
-        self.pause_button.setText("Res&ume workflow…" if paused else "Pa&use workflow…")
+        self.pause_button.setText(
+            self.tr("Res&ume workflow…") if paused else self.tr("Pa&use workflow…")
+        )
         failed = run.status == "failed"
         self.retry_button.setEnabled(failed)
         self.retry_reason.setEnabled(failed)
@@ -257,13 +263,22 @@ class RunPanel(QWidget):
     def _fill_diagnostics(self, details: RunDetails) -> None:
         run = details.run
         failed = [w for w in details.writes if w.status == "failed"]
-        lines = [f"Write {w.seq} ({w.kind} to {w.target}) failed: {w.error}" for w in failed]
+        failed_line = self.tr("Write {seq} ({kind} to {target}) failed: {error}")
+        lines = [
+            failed_line.format(seq=w.seq, kind=w.kind, target=w.target, error=w.error)
+            for w in failed
+        ]
         if run.error:
             # With a failed write, run.error is what an earlier (retried) attempt hit.
-            lines.append(f"{'Earlier attempt' if failed else 'Error'}: {run.error}")
+            line = self.tr("Earlier attempt: {error}") if failed else self.tr("Error: {error}")
+            lines.append(line.format(error=run.error))
         if run.finished_at:
-            lines.append(f"Finished {when(run.finished_at)} UTC, attempt {run.attempt}.")
-        self.error_label.setText("\n".join(lines) or "No error recorded.")
+            lines.append(
+                self.tr("Finished {when} UTC, attempt {attempt}.").format(
+                    when=when(run.finished_at), attempt=run.attempt
+                )
+            )
+        self.error_label.setText("\n".join(lines) or self.tr("No error recorded."))
         tail = stderr_of(run.diagnostics, [w.error or "" for w in failed])
         self.stderr_box.setPlainText(tail or "")
         trace = (run.diagnostics or {}).get("traceback") or ""
@@ -272,7 +287,8 @@ class RunPanel(QWidget):
             widget.setVisible(bool(tail))
         for widget in (self.traceback_title, self.traceback_box):
             widget.setVisible(bool(trace))
-        self.tabs.setTabText(2, "&Diagnostics" + (" ⚠" if lines and run.status == "failed" else ""))
+        warn = " ⚠" if lines and run.status == "failed" else ""
+        self.tabs.setTabText(2, self.tr("&Diagnostics") + warn)
 
     # Actions ---------------------------------------------------------------
 
@@ -294,10 +310,11 @@ class RunPanel(QWidget):
             self._say(html.escape(str(exc)), error=True)
             return
         self.retry_reason.clear()
-        state = "held until the pause ends" if row.status == "held" else "queued"
+        state = self.tr("held until the pause ends") if row.status == "held" else self.tr("queued")
         self._say(
-            f'Run {row.id} {state}: a new attempt of run {old}. <a href="run:{row.id}">Open run '
-            f"{row.id}</a>"
+            self.tr(
+                'Run {id} {state}: a new attempt of run {old}. <a href="run:{id}">Open run {id}</a>'
+            ).format(id=row.id, state=state, old=old)
         )
         self.reload()
         self.retried.emit(row.id)
@@ -320,7 +337,11 @@ class RunPanel(QWidget):
         if write.status in INBOX_WRITE_STATUSES:
             self.services.navigator.show_write(write.id)
         else:
-            self._say(f"Write {write.seq} is {words(write.status)}: it is not in the inbox.")
+            self._say(
+                self.tr("Write {seq} is {words}: it is not in the inbox.").format(
+                    seq=write.seq, words=words(write.status)
+                )
+            )
 
 
 def _badge(status: str) -> str:

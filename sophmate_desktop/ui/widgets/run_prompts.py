@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.domain.run_account import cost_text
 from sophmate_desktop.store.rows import PromptCallRow
 from sophmate_desktop.ui.models.base import ROW_ROLE, Column, LazyTableModel
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.run_columns import GREY, RED, list_fetch, when
 from sophmate_desktop.ui.widgets.tables import setup_rows
 
@@ -32,27 +33,43 @@ def _colour(c: PromptCallRow) -> QColor | None:
 
 def prompt_columns() -> list[Column]:
     return [
-        Column("#", lambda c: c.seq, align_right=True),
-        Column("Step", lambda c: c.step_name or f"steps[{c.step}]"),
-        Column("About", lambda c: c.about),
-        Column("Attempt", lambda c: c.attempt, align_right=True),
-        Column("Status", lambda c: c.status, foreground=_colour, tooltip=lambda c: c.error or ""),
-        Column("Model", lambda c: f"{c.model} ({c.provider})"),
-        Column("Tokens", lambda c: f"{c.tokens_in} + {c.tokens_out}", align_right=True),
-        Column("Latency", lambda c: f"{c.latency_ms:.0f} ms", align_right=True),
-        Column("Cost", lambda c: cost_text(c.cost), align_right=True),
-        Column("Request id", lambda c: c.request_id or ""),
-        Column("At (UTC)", lambda c: when(c.at)),
-    ]  # fmt: skip
+        Column(QT_TRANSLATE_NOOP("sophmate", "#"), lambda c: c.seq, align_right=True),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Step"), lambda c: c.step_name or f"steps[{c.step}]"),
+        Column(QT_TRANSLATE_NOOP("sophmate", "About"), lambda c: c.about),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Attempt"), lambda c: c.attempt, align_right=True),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Status"),
+            lambda c: c.status,
+            foreground=_colour,
+            tooltip=lambda c: c.error or "",
+        ),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Model"), lambda c: f"{c.model} ({c.provider})"),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Tokens"),
+            lambda c: f"{c.tokens_in} + {c.tokens_out}",
+            align_right=True,
+        ),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Latency"),
+            lambda c: f"{c.latency_ms:.0f} ms",
+            align_right=True,
+        ),
+        Column(
+            QT_TRANSLATE_NOOP("sophmate", "Cost"), lambda c: cost_text(c.cost), align_right=True
+        ),
+        Column(QT_TRANSLATE_NOOP("sophmate", "Request id"), lambda c: c.request_id or ""),
+        Column(QT_TRANSLATE_NOOP("sophmate", "At (UTC)"), lambda c: when(c.at)),
+    ]
 
 
 def call_text(c: PromptCallRow) -> str:
     parts = []
     if c.system:
-        parts += ["System:", c.system, ""]
-    parts += ["Prompt:", c.prompt, "", "Answer:", c.answer or "(none)"]
+        parts += [translate("sophmate", "System:"), c.system, ""]
+    parts += [translate("sophmate", "Prompt:"), c.prompt, ""]
+    parts += [translate("sophmate", "Answer:"), c.answer or translate("sophmate", "(none)")]
     if c.error:
-        parts += ["", "Error:", c.error]
+        parts += ["", translate("sophmate", "Error:"), c.error]
     return "\n".join(parts)
 
 

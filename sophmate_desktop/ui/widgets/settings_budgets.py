@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -57,25 +57,40 @@ def parse_budget(text: str, field: str) -> float | None:
         number = float(text)
     except ValueError:
         raise ValueError(
-            f"{field}: {text!r} is not a number; type e.g. 12.50, or leave it empty for none"
+            translate(
+                "sophmate",
+                "{field}: {text} is not a number; type e.g. 12.50, or leave it empty for none",
+            ).format(field=field, text=repr(text))
         ) from None
     if not math.isfinite(number) or number < 0:
-        raise ValueError(f"{field}: a budget is 0 or more (got {text})")
+        raise ValueError(
+            translate("sophmate", "{field}: a budget is 0 or more (got {text})").format(
+                field=field, text=text
+            )
+        )
     return number
 
 
 def budget_outcome(row: BudgetRow) -> str:
     """What setting the budget means, in one sentence."""
     if row.paused_now:
-        return f"{row.name} is paused now: {row.paused_now}"
+        return translate("sophmate", "{name} is paused now: {why}").format(
+            name=row.name, why=row.paused_now
+        )
     limits = [
-        f"{row.per_day:.2f} a day" if row.per_day is not None else "",
-        f"{row.per_month:.2f} a month" if row.per_month is not None else "",
+        translate("sophmate", "{amount} a day").format(amount=f"{row.per_day:.2f}")
+        if row.per_day is not None
+        else "",
+        translate("sophmate", "{amount} a month").format(amount=f"{row.per_month:.2f}")
+        if row.per_month is not None
+        else "",
     ]
     limits = [text for text in limits if text]
     if not limits:
-        return f"{row.name} has no cost budget now."
-    return f"{row.name} pauses itself after {' or '.join(limits)}."
+        return translate("sophmate", "{name} has no cost budget now.").format(name=row.name)
+    return translate("sophmate", "{name} pauses itself after {limits}.").format(
+        name=row.name, limits=translate("sophmate", " or ").join(limits)
+    )
 
 
 class BudgetDialog(QDialog):
@@ -84,7 +99,7 @@ class BudgetDialog(QDialog):
     def __init__(self, services: UiServices, row: SwitchRow, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("budgetDialog")
-        self.setWindowTitle(f"Cost budget of {row.name}")
+        self.setWindowTitle(self.tr("Cost budget of {name}").format(name=row.name))
         self.setMinimumWidth(460)
         self.services = services
         self.category = row.name
@@ -101,9 +116,9 @@ class BudgetDialog(QDialog):
         self.problem = MessageLabel("budgetProblem")
 
         form = QFormLayout()
-        form.addRow("Per &day:", self.day_edit)
+        form.addRow(self.tr("Per &day:"), self.day_edit)
         form.addRow("", self.day_error)
-        form.addRow("Per &month:", self.month_edit)
+        form.addRow(self.tr("Per &month:"), self.month_edit)
         form.addRow("", self.month_error)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -113,8 +128,10 @@ class BudgetDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(
             hint(
-                f"When the costs of {row.name} reach a budget, the category pauses itself "
-                "until someone resumes it. Changing a budget is audited."
+                self.tr(
+                    "When the costs of {name} reach a budget, the category pauses itself "
+                    "until someone resumes it. Changing a budget is audited."
+                ).format(name=row.name)
             )
         )
         layout.addLayout(form)
@@ -126,8 +143,8 @@ class BudgetDialog(QDialog):
         values: list[float | None] = []
         valid = True
         for edit, error, field in (
-            (self.day_edit, self.day_error, "Per day"),
-            (self.month_edit, self.month_error, "Per month"),
+            (self.day_edit, self.day_error, self.tr("Per day")),
+            (self.month_edit, self.month_error, self.tr("Per month")),
         ):
             try:
                 values.append(parse_budget(edit.text(), field))
@@ -148,10 +165,16 @@ class BudgetDialog(QDialog):
 
 
 class BudgetsSection(QGroupBox):
-    COLUMNS = ("Category", "Per day", "Per month", "State", "Spent today / month")
+    COLUMNS = (
+        QT_TRANSLATE_NOOP("sophmate", "Category"),
+        QT_TRANSLATE_NOOP("sophmate", "Per day"),
+        QT_TRANSLATE_NOOP("sophmate", "Per month"),
+        QT_TRANSLATE_NOOP("sophmate", "State"),
+        QT_TRANSLATE_NOOP("sophmate", "Spent today / month"),
+    )
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
-        super().__init__("Cost budgets", parent)
+        super().__init__(self.tr("Cost budgets"), parent)
         self.setObjectName("budgetsSection")
         self.services = services
         self.dialog: BudgetDialog | None = None
@@ -177,8 +200,10 @@ class BudgetsSection(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(
             hint(
-                "What a category may spend per day and per month (empty: no budget). "
-                "A spent budget pauses the category's workflows until someone resumes it."
+                self.tr(
+                    "What a category may spend per day and per month (empty: no budget). "
+                    "A spent budget pauses the category's workflows until someone resumes it."
+                )
             )
         )
         layout.addWidget(self.table)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QObject, Qt
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -20,15 +20,22 @@ from PySide6.QtWidgets import (
 )
 
 from sophmate_desktop.domain.errors import SecretsUnavailable, SophmateError
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.tables import setup_rows
 
-KEYRING_FIX = (
+_KEYRING_FIX = QT_TRANSLATE_NOOP(
+    "sophmate",
     "How to fix: install and unlock a Secret Service for your desktop session — "
     "GNOME Keyring (package gnome-keyring) or KWallet — then start SophMate Desktop again. "
     "On a test machine only, you may install keyrings.alt and start with "
     "SOPHMATE_ALLOW_INSECURE_KEYRING=1: secrets are then kept in a file that is not "
-    "securely encrypted."
+    "securely encrypted.",
 )
+
+
+def keyring_fix() -> str:
+    """How to make the keyring usable, in the window's language."""
+    return translate("sophmate", _KEYRING_FIX)
 
 
 # A message's colour by level, used until the application style sheet has its own
@@ -59,10 +66,12 @@ def explain(exc: BaseException) -> str:
     """An error in words a person can act on."""
     if isinstance(exc, SecretsUnavailable):
         text = str(exc)
-        return text if "Secret Service" in text else f"{text}. {KEYRING_FIX}"
+        return text if "Secret Service" in text else f"{text}. {keyring_fix()}"
     if isinstance(exc, SophmateError):
         return str(exc)
-    return f"Unexpected error ({type(exc).__name__}): {exc}"
+    return translate("sophmate", "Unexpected error ({kind}): {error}").format(
+        kind=type(exc).__name__, error=exc
+    )
 
 
 def hint(text: str) -> QLabel:
@@ -161,8 +170,10 @@ class MessageLabel(QLabel):
         allowed works but is a warning; an unusable one an error."""
         if status.usable and status.insecure:
             self.show_warning(
-                f"Secrets are NOT protected: {status.message} Anyone who can read your "
-                f"files can read them. {KEYRING_FIX}"
+                self.tr(
+                    "Secrets are NOT protected: {message} Anyone who can read your "
+                    "files can read them. {fix}"
+                ).format(message=status.message, fix=keyring_fix())
             )
         elif status.usable:
             self.show_ok(ok_text)
@@ -198,7 +209,7 @@ class KeyActions(QObject):
 def section_table(object_name: str, columns: Sequence[str]) -> QTableWidget:
     """A settings section's short table of whole, read-only rows."""
     table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(list(columns))
+    table.setHorizontalHeaderLabels([translate("sophmate", c) for c in columns])
     setup_rows(table, object_name, alternating=False)
     table.setMinimumHeight(120)
     table.setMaximumHeight(220)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.store.rows import ConnectionRow
 from sophmate_desktop.ui.services import UiServices
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.settings_common import (
     KeyActions,
     MessageLabel,
@@ -60,12 +61,13 @@ EXAMPLES = {
         "timeout_s": 60,
     },
 }
-KIND_HINTS = {
-    "llm": (
+KIND_HINTS = {  # marked for lupdate here, translated where shown
+    "llm": QT_TRANSLATE_NOOP(
+        "sophmate",
         "Prompt steps ask this provider at plan time; the API key is the secret named "
         "below. A new provider, base URL, model or key is a provider change (workflows "
         "pause per their rule); a new price or timeout is not. Empty staging settings: "
-        "staging runs plan with placeholder answers."
+        "staging runs plan with placeholder answers.",
     ),
 }
 
@@ -77,14 +79,23 @@ def _json_text(value: dict[str, Any] | None) -> str:
 def _parse(text: str, field: str, *, required: bool) -> dict[str, Any] | None:
     if not text.strip():
         if required:
-            raise ValueError(f"{field}: enter the settings as a JSON object, e.g. {{}}")
+            raise ValueError(
+                translate("sophmate", "{field}: enter the settings as a JSON object, e.g. {{}}")
+                .format(field=field)
+            )  # fmt: skip
         return None
     try:
         value = json.loads(text)
     except ValueError as exc:
-        raise ValueError(f"{field}: not valid JSON ({exc})") from None
+        raise ValueError(
+            translate("sophmate", "{field}: not valid JSON ({error})").format(
+                field=field, error=exc
+            )
+        ) from None
     if not isinstance(value, dict):
-        raise ValueError(f"{field}: must be a JSON object {{...}}")
+        raise ValueError(
+            translate("sophmate", "{field}: must be a JSON object {{...}}").format(field=field)
+        )
     return value
 
 
@@ -96,7 +107,9 @@ class ConnectionDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("connectionDialog")
-        self.setWindowTitle(f"Connection {row.name}" if row else "New connection")
+        self.setWindowTitle(
+            self.tr("Connection {name}").format(name=row.name) if row else self.tr("New connection")
+        )
         self.setMinimumSize(560, 560)
         self.services = services
         self.saved = None
@@ -106,11 +119,11 @@ class ConnectionDialog(QDialog):
         self._build_impact(row)
 
         form = QFormLayout()
-        form.addRow("&Name:", self.name_edit)
-        form.addRow("&Kind:", self.kind_combo)
-        form.addRow("Settings (&JSON):", self.settings_edit)
-        form.addRow("Sta&ging settings (JSON):", self.staging_edit)
-        form.addRow("Se&cret (by name):", self.secret_combo)
+        form.addRow(self.tr("&Name:"), self.name_edit)
+        form.addRow(self.tr("&Kind:"), self.kind_combo)
+        form.addRow(self.tr("Settings (&JSON):"), self.settings_edit)
+        form.addRow(self.tr("Sta&ging settings (JSON):"), self.staging_edit)
+        form.addRow(self.tr("Se&cret (by name):"), self.secret_combo)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -121,8 +134,10 @@ class ConnectionDialog(QDialog):
         layout.addWidget(self.kind_hint)
         layout.addWidget(
             hint(
-                "Passwords and tokens never go into the settings: set them under Secrets "
-                "and name the secret here."
+                self.tr(
+                    "Passwords and tokens never go into the settings: set them under Secrets "
+                    "and name the secret here."
+                )
             )
         )
         layout.addWidget(self.impact)
@@ -144,7 +159,7 @@ class ConnectionDialog(QDialog):
         self.staging_edit = QPlainTextEdit(_json_text(row.staging_settings) if row else "")
         self.staging_edit.setObjectName("connectionStagingEdit")
         self.staging_edit.setPlaceholderText(
-            "Empty: no staging provider — in staging, e-mail and HTTP writes stay planned."
+            self.tr("Empty: no staging provider — in staging, e-mail and HTTP writes stay planned.")
         )
         for edit in (self.settings_edit, self.staging_edit):
             edit.setTabChangesFocus(True)
@@ -173,7 +188,8 @@ class ConnectionDialog(QDialog):
         users = self.services.console.connection_users(name) if name else []
         if users:
             names = ", ".join(
-                u.workflow + (" (pauses on a change)" if u.pauses_on_change else "") for u in users
+                u.workflow + (self.tr(" (pauses on a change)") if u.pauses_on_change else "")
+                for u in users
             )
             self.impact.setText(
                 self.tr(
@@ -189,13 +205,15 @@ class ConnectionDialog(QDialog):
     def _kind_changed(self, kind: str) -> None:
         example = json.dumps(EXAMPLES.get(kind, {}))
         self.settings_edit.setPlaceholderText(self.tr("For example: {0}").format(example))
-        self.kind_hint.setText(self.tr(KIND_HINTS.get(kind, "")))
+        self.kind_hint.setText(translate("sophmate", KIND_HINTS.get(kind, "")))
         self.kind_hint.setVisible(kind in KIND_HINTS)
 
     def save(self) -> None:
         try:
-            settings = _parse(self.settings_edit.toPlainText(), "settings", required=True)
-            staging = _parse(self.staging_edit.toPlainText(), "staging settings", required=False)
+            settings = _parse(self.settings_edit.toPlainText(), self.tr("settings"), required=True)
+            staging = _parse(
+                self.staging_edit.toPlainText(), self.tr("staging settings"), required=False
+            )
         except ValueError as exc:
             self.problem.show_error(str(exc))
             return
@@ -203,7 +221,11 @@ class ConnectionDialog(QDialog):
         if not self.name_edit.isReadOnly() and any(
             c.name == name for c in self.services.console.list_connections()
         ):
-            self.problem.show_error(f"name: a connection {name!r} exists already; edit that one")
+            self.problem.show_error(
+                self.tr("name: a connection {name!r} exists already; edit that one").format(
+                    name=name
+                )
+            )
             return
         try:
             self.saved = self.services.console.save_connection_reporting(
@@ -220,10 +242,18 @@ class ConnectionDialog(QDialog):
 
 
 class ConnectionsSection(QGroupBox):
-    COLUMNS = ("Name", "Kind", "Settings", "Staging", "Secret", "Used by", "Changed")
+    COLUMNS = (
+        QT_TRANSLATE_NOOP("sophmate", "Name"),
+        QT_TRANSLATE_NOOP("sophmate", "Kind"),
+        QT_TRANSLATE_NOOP("sophmate", "Settings"),
+        QT_TRANSLATE_NOOP("sophmate", "Staging"),
+        QT_TRANSLATE_NOOP("sophmate", "Secret"),
+        QT_TRANSLATE_NOOP("sophmate", "Used by"),
+        QT_TRANSLATE_NOOP("sophmate", "Changed"),
+    )
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
-        super().__init__("Connections", parent)
+        super().__init__(self.tr("Connections"), parent)
         self.setObjectName("connectionsSection")
         self.services = services
         self.dialog: ConnectionDialog | None = None
@@ -240,18 +270,20 @@ class ConnectionsSection(QGroupBox):
             {Qt.Key.Key_Return: self.edit_selected, Qt.Key.Key_Enter: self.edit_selected},
         )
 
-        self.new_button = QPushButton("Ne&w connection…")
+        self.new_button = QPushButton(self.tr("Ne&w connection…"))
         self.new_button.setObjectName("newConnectionButton")
         self.new_button.clicked.connect(self.new_connection)
-        self.edit_button = QPushButton("&Edit…")
+        self.edit_button = QPushButton(self.tr("&Edit…"))
         self.edit_button.setObjectName("editConnectionButton")
         self.edit_button.clicked.connect(self.edit_selected)
         self.message = MessageLabel("connectionsMessage")
         layout = QVBoxLayout(self)
         layout.addWidget(
             hint(
-                "The SMTP servers, HTTP endpoints and command environments that actions "
-                "use. Staging settings point staging runs at a test mailbox or a staging URL."
+                self.tr(
+                    "The SMTP servers, HTTP endpoints and command environments that actions "
+                    "use. Staging settings point staging runs at a test mailbox or a staging URL."
+                )
             )
         )
         layout.addWidget(self.table)
@@ -314,17 +346,18 @@ class ConnectionsSection(QGroupBox):
         dialog.deleteLater()
         name = result.row.name
         if result.created:
-            text = f"Created connection {name}."
+            text = self.tr("Created connection {name}.").format(name=name)
         elif not result.changed:
-            text = f"Connection {name} is unchanged: nothing saved."
+            text = self.tr("Connection {name} is unchanged: nothing saved.").format(name=name)
         else:
-            text = f"Saved connection {name}."
+            text = self.tr("Saved connection {name}.").format(name=name)
             if result.reviews_due:
-                text += f" Review now due for: {', '.join(result.reviews_due)}."
-            if result.paused:
-                text += (
-                    f" Paused until someone resumes them: {', '.join(result.paused)}"
-                    " (see Workflows)."
+                text += self.tr(" Review now due for: {names}.").format(
+                    names=", ".join(result.reviews_due)
                 )
+            if result.paused:
+                text += self.tr(
+                    " Paused until someone resumes them: {names} (see Workflows)."
+                ).format(names=", ".join(result.paused))
         self.message.show_ok(text)
         self.refresh()

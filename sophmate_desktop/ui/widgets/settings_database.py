@@ -20,7 +20,7 @@ from sophmate_desktop.ui.widgets.settings_team_db import TeamDatabaseDialog
 
 class DatabaseSection(QGroupBox):
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
-        super().__init__("Database", parent)
+        super().__init__(self.tr("Database"), parent)
         self.setObjectName("databaseSection")
         self.services = services
         self.dialog: TeamDatabaseDialog | None = None
@@ -32,11 +32,11 @@ class DatabaseSection(QGroupBox):
         self.source_label = value_label("databaseSource")
         self.next_label = value_label("databaseNextStart")
         form = QFormLayout()
-        form.addRow("Database:", self.url_label)
-        form.addRow("Kind:", self.kind_label)
-        form.addRow("Schema version:", self.schema_label)
-        form.addRow("Chosen by:", self.source_label)
-        form.addRow("Next start:", self.next_label)
+        form.addRow(self.tr("Database:"), self.url_label)
+        form.addRow(self.tr("Kind:"), self.kind_label)
+        form.addRow(self.tr("Schema version:"), self.schema_label)
+        form.addRow(self.tr("Chosen by:"), self.source_label)
+        form.addRow(self.tr("Next start:"), self.next_label)
 
         self.connect_button = QPushButton(translate("sophmate", "&Connect to a team database…"))
         self.connect_button.setObjectName("connectTeamDatabaseButton")
@@ -59,21 +59,31 @@ class DatabaseSection(QGroupBox):
         info = self.services.console.database_info()
         self.url_label.setText(info.url if info.team else str(info.path))
         if info.team:
-            self.kind_label.setText("Team database (PostgreSQL), shared with your colleagues")
+            self.kind_label.setText(
+                self.tr("Team database (PostgreSQL), shared with your colleagues")
+            )
         else:
-            self.kind_label.setText("Local SQLite file, on this computer only")
+            self.kind_label.setText(self.tr("Local SQLite file, on this computer only"))
         self.schema_label.setText(info.schema_version)
         self.source_label.setText(info.source)
         if info.env_overrides:
-            nxt = "SOPHMATE_DB from the environment (it wins over everything else)"
+            nxt = self.tr("SOPHMATE_DB from the environment (it wins over everything else)")
         elif info.remembered_url:
-            nxt = f"{info.remembered_url} (remembered in {info.config_file})"
+            nxt = self.tr("{url} (remembered in {file})").format(
+                url=info.remembered_url, file=info.config_file
+            )
         else:
-            nxt = f"the local database {info.local_path}, unless --db names another"
+            nxt = self.tr("the local database {path}, unless --db names another").format(
+                path=info.local_path
+            )
         self.next_label.setText(nxt)
         self.forget_button.setVisible(info.remembered_url is not None)
         self.remove_button.setVisible(info.unused_local)
-        self.remove_button.setToolTip(f"{info.local_path} holds nothing and is not in use")
+        self.remove_button.setToolTip(
+            self.tr("{local_path} holds nothing and is not in use").format(
+                local_path=info.local_path
+            )
+        )
 
     def open_team_dialog(self) -> None:
         self.dialog = TeamDatabaseDialog(self.services, self)
@@ -87,8 +97,10 @@ class DatabaseSection(QGroupBox):
             self.message.show_exception(exc)
             return
         self.message.show_ok(
-            "The team database is forgotten: from the next start SophMate Desktop opens "
-            "the local database again."
+            self.tr(
+                "The team database is forgotten: from the next start SophMate Desktop opens "
+                "the local database again."
+            )
         )
         self.refresh()
 
@@ -97,10 +109,12 @@ class DatabaseSection(QGroupBox):
         self.confirm = ask(
             self,
             "removeLocalDatabaseConfirm",
-            "Remove the unused local database",
-            f"Remove {info.local_path}? It holds nothing (no audit event was ever recorded "
-            "in it) and this window does not use it.",
-            "&Remove",
+            self.tr("Remove the unused local database"),
+            self.tr(
+                "Remove {local_path}? It holds nothing (no audit event was ever recorded "
+                "in it) and this window does not use it."
+            ).format(local_path=info.local_path),
+            self.tr("&Remove"),
             self.remove_local,
         )
 
@@ -110,13 +124,13 @@ class DatabaseSection(QGroupBox):
         except Exception as exc:
             self.message.show_exception(exc)
             return
-        self.message.show_ok(f"Removed {path}.")
+        self.message.show_ok(self.tr("Removed {path}.").format(path=path))
         self.refresh()
 
 
 class IdentitySection(QGroupBox):
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
-        super().__init__("Identity", parent)
+        super().__init__(self.tr("Identity"), parent)
         self.setObjectName("identitySection")
         self.services = services
         self.actor_label = value_label("identityActor")
@@ -127,13 +141,17 @@ class IdentitySection(QGroupBox):
 
     def refresh(self) -> None:
         who = self.services.console.identity()
-        self.actor_label.setText(f"You act as {who.actor}.")
+        self.actor_label.setText(self.tr("You act as {actor}.").format(actor=who.actor))
         origin = (
-            f"your operating-system user ({who.os_user})"
+            self.tr("your operating-system user ({user})").format(user=who.os_user)
             if who.from_os
-            else f"the --actor option (your operating-system user is {who.os_user})"
+            else self.tr("the --actor option (your operating-system user is {user})").format(
+                user=who.os_user
+            )
         )
         self.how_label.setText(
-            f"Taken from {origin}. Every change you make is audited under this name. "
-            "To act under another name, start SophMate Desktop with --actor NAME."
+            self.tr(
+                "Taken from {origin}. Every change you make is audited under this name. "
+                "To act under another name, start SophMate Desktop with --actor NAME."
+            ).format(origin=origin)
         )

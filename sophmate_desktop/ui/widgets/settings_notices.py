@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.settings_common import MessageLabel, button_row, hint
 
-NONE_LABEL = "(none: email: targets fail)"
+NONE_LABEL = QT_TRANSLATE_NOOP("sophmate", "(none: email: targets fail)")
 
 
 class NoticesSection(QGroupBox):
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
-        super().__init__("Notices", parent)
+        super().__init__(self.tr("Notices"), parent)
         self.setObjectName("noticesSection")
         self.services = services
         self.connection_box = QComboBox()
@@ -27,10 +28,12 @@ class NoticesSection(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(
             hint(
-                "Failure notices reach people through the workflow's notify.on_failure: "
-                "email:ADDRESS goes through the SMTP connection chosen here; apprise URLs "
-                "(ntfy://, slack://, json://...) go straight out. Each notice shows whether "
-                "it was sent, and why not."
+                self.tr(
+                    "Failure notices reach people through the workflow's notify.on_failure: "
+                    "email:ADDRESS goes through the SMTP connection chosen here; apprise URLs "
+                    "(ntfy://, slack://, json://...) go straight out. Each notice shows whether "
+                    "it was sent, and why not."
+                )
             )
         )
         layout.addWidget(label)
@@ -43,7 +46,7 @@ class NoticesSection(QGroupBox):
         names = [c.name for c in console.list_connections() if c.kind == "smtp"]
         current = console.notify_email_connection()
         self.connection_box.clear()
-        self.connection_box.addItem(NONE_LABEL, None)
+        self.connection_box.addItem(translate("sophmate", NONE_LABEL), None)
         for name in names:
             self.connection_box.addItem(name, name)
         index = self.connection_box.findData(current) if current else 0
@@ -57,5 +60,7 @@ class NoticesSection(QGroupBox):
             self.message.show_exception(exc)
             return
         self.message.show_ok(
-            f"E-mail notices go through {name}." if name else "No connection for e-mail notices."
+            self.tr("E-mail notices go through {name}.").format(name=name)
+            if name
+            else self.tr("No connection for e-mail notices.")
         )

@@ -8,7 +8,7 @@ Keyring calls run off the GUI thread (a locked keyring can hang).
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.settings_common import (
-    KEYRING_FIX,
     KeyActions,
     MessageLabel,
     ask,
     button_row,
     hint,
+    keyring_fix,
     section_table,
 )
 
@@ -42,7 +42,11 @@ class SecretDialog(QDialog):
     def __init__(self, name: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("secretDialog")
-        self.setWindowTitle(f"Replace the value of {name}" if name else "Set a secret")
+        self.setWindowTitle(
+            self.tr("Replace the value of {name}").format(name=name)
+            if name
+            else self.tr("Set a secret")
+        )
         self.setMinimumWidth(440)
         self.name_edit = QLineEdit(name or "")
         self.name_edit.setObjectName("secretNameEdit")
@@ -59,20 +63,24 @@ class SecretDialog(QDialog):
             edit.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
             edit.setDragEnabled(False)
         note = hint(
-            "The value goes to your OS keyring only. It is never shown again, never "
-            "stored in the database and never written to the audit trail."
+            self.tr(
+                "The value goes to your OS keyring only. It is never shown again, never "
+                "stored in the database and never written to the audit trail."
+            )
         )
         self.problem = MessageLabel("secretDialogProblem")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Store in keyring")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(
+            self.tr("&Store in keyring")
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout()
-        form.addRow("&Name:", self.name_edit)
-        form.addRow("&Value:", self.value_edit)
-        form.addRow("Re&peat value:", self.repeat_edit)
+        form.addRow(self.tr("&Name:"), self.name_edit)
+        form.addRow(self.tr("&Value:"), self.value_edit)
+        form.addRow(self.tr("Re&peat value:"), self.repeat_edit)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(note)
@@ -87,7 +95,7 @@ class SecretDialog(QDialog):
         value, repeat = self.value_edit.text(), self.repeat_edit.text()
         ok = bool(self.name_edit.text().strip()) and bool(value) and value == repeat
         if repeat and value != repeat:
-            self.problem.show_error("The two values differ.")
+            self.problem.show_error(self.tr("The two values differ."))
         else:
             self.problem.clear_message()
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
@@ -101,10 +109,15 @@ class SecretDialog(QDialog):
 
 
 class SecretsSection(QGroupBox):
-    COLUMNS = ("Name", "Last set", "By", "Used by connection")
+    COLUMNS = (
+        QT_TRANSLATE_NOOP("sophmate", "Name"),
+        QT_TRANSLATE_NOOP("sophmate", "Last set"),
+        QT_TRANSLATE_NOOP("sophmate", "By"),
+        QT_TRANSLATE_NOOP("sophmate", "Used by connection"),
+    )
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
-        super().__init__("Secrets by name", parent)
+        super().__init__(self.tr("Secrets by name"), parent)
         self.setObjectName("secretsSection")
         self.services = services
         self.dialog: SecretDialog | None = None
@@ -139,8 +152,10 @@ class SecretsSection(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(
             hint(
-                "Workflows and connections refer to secrets by name; the values live in "
-                "your OS keyring (service “sophmate-desktop”) and are never shown here."
+                self.tr(
+                    "Workflows and connections refer to secrets by name; the values live in "
+                    "your OS keyring (service “sophmate-desktop”) and are never shown here."
+                )
             )
         )
         layout.addWidget(self.status)
@@ -177,7 +192,7 @@ class SecretsSection(QGroupBox):
     def _status_read(self, status) -> None:
         if not shiboken6.isValid(self):
             return
-        self.status.show_keyring(status, status.message, f"{status.message} {KEYRING_FIX}")
+        self.status.show_keyring(status, status.message, f"{status.message} {keyring_fix()}")
 
     def _status_failed(self, exc: BaseException) -> None:
         if shiboken6.isValid(self):
@@ -224,7 +239,7 @@ class SecretsSection(QGroupBox):
         console = self.services.console
         self._run(
             lambda: console.set_secret(name, value),
-            f"Stored {name} in the keyring.",
+            self.tr("Stored {name} in the keyring.").format(name=name),
         )
 
     def delete_selected(self) -> None:
@@ -233,27 +248,32 @@ class SecretsSection(QGroupBox):
             return
         users = self.table.item(self.table.currentRow(), 3)
         used = users.text() if users and users.text() != "—" else ""
-        text = f"Delete the secret {name} from the keyring?"
+        text = self.tr("Delete the secret {name} from the keyring?").format(name=name)
         if used:
-            text += f" The connection {used} refers to it and will fail until it is set again."
+            text += self.tr(
+                " The connection {used} refers to it and will fail until it is set again."
+            ).format(used=used)
         self.confirm = ask(
             self,
             "deleteSecretConfirm",
-            "Delete secret",
+            self.tr("Delete secret"),
             text,
-            "&Delete",
+            self.tr("&Delete"),
             lambda: self._delete(name),
             QMessageBox.Icon.Warning,
         )
 
     def _delete(self, name: str) -> None:
         console = self.services.console
-        self._run(lambda: console.delete_secret(name), f"Deleted {name} from the keyring.")
+        self._run(
+            lambda: console.delete_secret(name),
+            self.tr("Deleted {name} from the keyring.").format(name=name),
+        )
 
     def _run(self, work, done_text: str) -> None:
         self._busy = True
         self._update_buttons()
-        self.message.show_info("Talking to the keyring…")
+        self.message.show_info(self.tr("Talking to the keyring…"))
 
         def ok(_result) -> None:
             if shiboken6.isValid(self):

@@ -39,9 +39,11 @@ class TeamDatabaseDialog(QDialog):
         info = services.console.database_info()
 
         intro = QLabel(
-            "A team shares one PostgreSQL database: the same inbox, kill switches and "
-            "audit trail on every desktop. Enter its URL and test it; SophMate Desktop "
-            "opens it from the next start on."
+            self.tr(
+                "A team shares one PostgreSQL database: the same inbox, kill switches and "
+                "audit trail on every desktop. Enter its URL and test it; SophMate Desktop "
+                "opens it from the next start on."
+            )
         )
         intro.setWordWrap(True)
         self.url_edit = QLineEdit()
@@ -51,8 +53,11 @@ class TeamDatabaseDialog(QDialog):
         url_label = QLabel(translate("sophmate", "Database &URL:"))
         url_label.setBuddy(self.url_edit)
         where = hint(
-            f"The URL is saved in {info.config_file}, readable only by you. To keep the "
-            "password out of that file, leave it out of the URL and put it in ~/.pgpass."
+            self.tr(
+                "The URL is saved in {config_file}, readable only by you. To keep the "
+                "password out of that file, leave it out of the URL and put it in "
+                "~/.pgpass."
+            ).format(config_file=info.config_file)
         )
 
         self.test_button = QPushButton(translate("sophmate", "&Test connection"))
@@ -98,7 +103,7 @@ class TeamDatabaseDialog(QDialog):
         self.test_button.setEnabled(False)
         self.use_button.setEnabled(False)
         self.busy.show()
-        self.result.show_info("Connecting…")
+        self.result.show_info(self.tr("Connecting…"))
         self.services.tasks.run(
             lambda: console.test_database_url(url),
             lambda check: self._tested(url, check),
@@ -110,7 +115,7 @@ class TeamDatabaseDialog(QDialog):
             return
         self.busy.hide()
         self._tested_url = url
-        self.result.show_ok(check.message + " Press “Use this database” to switch to it.")
+        self.result.show_ok(check.message + self.tr(" Press “Use this database” to switch to it."))
         self._url_changed(self.url_edit.text())
 
     def _test_failed(self, url: str, exc: BaseException) -> None:
@@ -131,17 +136,23 @@ class TeamDatabaseDialog(QDialog):
             return
         info = console.database_info()
         lines = [
-            f"Saved in {path}. Quit SophMate Desktop (Ctrl+Q) and start it again: "
-            f"it will open {info.remembered_url}."
+            self.tr(
+                "Saved in {path}. Quit SophMate Desktop (Ctrl+Q) and start it again: "
+                "it will open {url}."
+            ).format(path=path, url=info.remembered_url)
         ]
         if info.env_overrides:
             lines.append(
-                "Note: SOPHMATE_DB is set in your environment and still wins; unset it first."
+                self.tr(
+                    "Note: SOPHMATE_DB is set in your environment and still wins; unset it first."
+                )
             )
         if info.path is not None and info.path == info.local_path:
             lines.append(
-                f"The local database at {info.path} is then no longer used; while it holds "
-                "nothing you can remove it in Settings → Database."
+                self.tr(
+                    "The local database at {path} is then no longer used; while it holds "
+                    "nothing you can remove it in Settings → Database."
+                ).format(path=info.path)
             )
         self.result.show_ok(" ".join(lines))
         self.use_button.setEnabled(False)

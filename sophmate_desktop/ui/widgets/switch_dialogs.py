@@ -8,7 +8,7 @@ shown in the dialog, where the person is looking, and nothing is lost.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.switch_text import PAUSED_RED, held_text
 
-PAUSE_EFFECT = (
+PAUSE_EFFECT = QT_TRANSLATE_NOOP(
+    "sophmate",
     "No new run starts, runs in flight stop at their next checkpoint (a running "
     "command is killed) and no write is applied until it is resumed. Files that "
-    "arrive meanwhile are kept as held runs."
+    "arrive meanwhile are kept as held runs.",
 )
 
 
@@ -44,7 +45,7 @@ class SwitchDialog(QDialog):
         parent: QWidget | None = None,
         *,
         held_runs: int | None = None,
-        example: str = "e.g. hosting incident",
+        example: str | None = None,
         by_category: bool = False,
     ) -> None:
         super().__init__(parent)
@@ -60,7 +61,7 @@ class SwitchDialog(QDialog):
         reason_label = QLabel(translate("sophmate", "&Reason (required; kept in the audit trail):"))
         self.reason_edit = QLineEdit()
         self.reason_edit.setObjectName("reasonEdit")
-        self.reason_edit.setPlaceholderText(example)
+        self.reason_edit.setPlaceholderText(example or self.tr("e.g. hosting incident"))
         reason_label.setBuddy(self.reason_edit)
         layout.addWidget(reason_label)
         layout.addWidget(self.reason_edit)
@@ -78,13 +79,25 @@ class SwitchDialog(QDialog):
         self.held_buttons: dict[str, QRadioButton] = {}
         self.held_box: QGroupBox | None = None
         if held_runs:
-            box = self.held_box = QGroupBox(f"{held_text(held_runs).capitalize()} waiting")
+            box = self.held_box = QGroupBox(
+                self.tr("{held} waiting").format(held=held_text(held_runs).capitalize())
+            )
             box_layout = QVBoxLayout(box)
-            noun = "it" if held_runs == 1 else f"all {held_runs}"
+            one = held_runs == 1
             for choice, words in (
-                ("replay", f"Re&play {noun} now"),
-                ("discard", f"&Discard {noun} (they will not run)"),
-                ("keep", "&Keep them held and decide later"),
+                (
+                    "replay",
+                    self.tr("Re&play it now")
+                    if one
+                    else self.tr("Re&play all {n} now").format(n=held_runs),
+                ),
+                (
+                    "discard",
+                    self.tr("&Discard it (they will not run)")
+                    if one
+                    else self.tr("&Discard all {n} (they will not run)").format(n=held_runs),
+                ),
+                ("keep", self.tr("&Keep them held and decide later")),
             ):
                 button = QRadioButton(words)
                 button.setObjectName(f"{choice}Held")
@@ -105,8 +118,10 @@ class SwitchDialog(QDialog):
             check.setObjectName("byCategoryCheck")
             check.toggled.connect(self._by_category_toggled)
             hint = QLabel(
-                "Every category stays paused, with its held runs, until you resume it; "
-                "you choose to replay or discard its held runs there."
+                self.tr(
+                    "Every category stays paused, with its held runs, until you resume it; "
+                    "you choose to replay or discard its held runs there."
+                )
             )
             hint.setObjectName("hint")
             hint.setWordWrap(True)
@@ -187,10 +202,13 @@ class SwitchDialog(QDialog):
 
 def pause_dialog(label: str, parent: QWidget | None = None) -> SwitchDialog:
     what = "everything" if label == "everything" else label
+    title = translate("sophmate", "Pause {what}").format(what=what)
     dialog = SwitchDialog(
-        f"Pause {what}",
-        f"Pause {what}? {PAUSE_EFFECT}",
-        f"Pause {what}" if len(what) < 24 else "Pause",
+        title,
+        translate("sophmate", "Pause {what}? {effect}").format(
+            what=what, effect=translate("sophmate", PAUSE_EFFECT)
+        ),
+        title if len(what) < 24 else translate("sophmate", "Pause"),
         parent,
     )
     dialog.setObjectName("pauseDialog")
@@ -207,13 +225,16 @@ def resume_dialog(
 ) -> SwitchDialog:
     """`held_runs` None: this switch holds no runs (an effect switch), so no choice.
     `by_category` (resuming everything): offer to resume one category at a time."""
+    title = translate("sophmate", "Resume {what}").format(what=label)
     dialog = SwitchDialog(
-        f"Resume {label}",
-        f"Resume {label}? It was paused {paused_text}.",
-        f"Resume {label}" if len(label) < 24 else "Resume",
+        title,
+        translate("sophmate", "Resume {what}? It was paused {when}.").format(
+            what=label, when=paused_text
+        ),
+        title if len(label) < 24 else translate("sophmate", "Resume"),
         parent,
         held_runs=held_runs,
-        example="e.g. incident over, provider confirmed",
+        example=translate("sophmate", "e.g. incident over, provider confirmed"),
         by_category=by_category,
     )
     dialog.setObjectName("resumeDialog")

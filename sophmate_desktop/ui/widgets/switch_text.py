@@ -8,8 +8,10 @@ from PySide6.QtWidgets import QWidget
 
 from sophmate_desktop.console.notices import switch_label
 from sophmate_desktop.domain.clock import utcnow
+from sophmate_desktop.domain.enums import SwitchScope
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.store.rows import SwitchRow
+from sophmate_desktop.ui.translation import Plural, translate
 
 PAUSED_RED = "#c62828"
 PAUSED_BORDER = "#8e0000"
@@ -56,7 +58,7 @@ def who_when_why(row: SwitchRow) -> str:
     """ "by ana 12:03: audit in progress"."""
     parts = []
     if row.paused_by:
-        parts.append(f"by {row.paused_by}")
+        parts.append(translate("sophmate", "by {actor}").format(actor=row.paused_by))
     if row.paused_at:
         parts.append(local_time(row.paused_at))
     text = " ".join(parts)
@@ -72,7 +74,65 @@ def paused_summary(row: SwitchRow) -> str:
 
 
 def held_text(count: int) -> str:
-    return f"{count} held run" if count == 1 else f"{count} held runs"
+    return (
+        Plural.tr("%n held run", "", count) if count == 1 else Plural.tr("%n held runs", "", count)
+    )
+
+
+def switch_tooltip(row: SwitchRow) -> str:
+    """What a switch button says on hover: its state, and what a click does."""
+    what = label_of(row)
+    if row.paused:
+        lines = [
+            translate("sophmate", "{what} is paused {who}.").format(
+                what=what, who=who_when_why(row)
+            )
+        ]
+        if row.paused_at:
+            lines.append(
+                translate("sophmate", "Since {when} UTC.").format(
+                    when=f"{row.paused_at:%Y-%m-%d %H:%M}"
+                )
+            )
+        if row.held_runs:
+            held = held_text(row.held_runs).capitalize()
+            lines.append(translate("sophmate", "{held} waiting.").format(held=held))
+        lines.append(translate("sophmate", "Click to resume."))
+        return "\n".join(lines)
+    if row.scope == SwitchScope.GLOBAL.value:
+        return translate("sophmate", "Pause every workflow now (Ctrl+Shift+P). Asks for a reason.")
+    if row.scope == SwitchScope.EFFECT.value:
+        return translate(
+            "sophmate", "All {what} is allowed. Click to pause every {what} effect."
+        ).format(what=what)
+    n = row.workflows
+    workflows = Plural.tr("%n workflow", "", n) if n == 1 else Plural.tr("%n workflows", "", n)
+    count = f" ({workflows})" if n else ""
+    desc = f"\n{row.description}" if row.description else ""
+    return (
+        translate("sophmate", "Category {what}{count} is running. Click to pause it.").format(
+            what=what, count=count
+        )
+        + desc
+        + _budget_text(row)
+    )
+
+
+def _budget_text(row: SwitchRow) -> str:
+    per = {
+        "day": translate("sophmate", "{amount} per day"),
+        "month": translate("sophmate", "{amount} per month"),
+    }
+    budgets = [
+        per[period].format(amount=f"{amount:.2f}")
+        for amount, period in ((row.budget_per_day, "day"), (row.budget_per_month, "month"))
+        if amount is not None
+    ]
+    if not budgets:
+        return ""
+    return translate("sophmate", "\nCost budget: {budgets}; it pauses itself when spent.").format(
+        budgets=", ".join(budgets)
+    )
 
 
 def set_paused_look(widget: QWidget, paused: bool, inline_style: str = PAUSED_BUTTON_STYLE) -> None:

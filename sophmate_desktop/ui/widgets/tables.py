@@ -7,30 +7,87 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QCoreApplication, QItemSelectionModel, Qt
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractItemModel,
+    QCoreApplication,
+    QItemSelectionModel,
+    Qt,
+)
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from sophmate_desktop.ui.models.base import ROW_ROLE, LazyTableModel
 
 # What a screen reader announces for each table (by object name), and how to use it.
 ACCESSIBLE = {
-    "inboxTable": ("Writes waiting for approval", "A approves, R rejects; Enter opens the run"),
-    "runsTable": ("Run history", "Enter opens the run's page"),
-    "auditTable": ("Audit trail", "Select an event to read its details"),
-    "workflowTable": ("Workflows", "Enter opens the workflow in the editor"),
-    "noticeTable": ("Notifications", "Select a notice to read it"),
-    "reviewsTable": ("Reviews due", "Select a workflow, then record its review"),
-    "reviewEscalationsTable": ("Escalated workflows", "Why each needs a closer look"),
-    "runsAwaitingReviewTable": ("Runs awaiting review", "Runs a review would cover"),
-    "runTimelineTable": ("The run's timeline", "What happened to the run, in order"),
-    "runWritesTable": ("The run's writes", "Each write the run planned and its state"),
-    "escalationTable": ("Escalations", "Workflows that need a closer look"),
-    "dashReviewsTable": ("Reviews due", "Double-click opens the workflow"),
-    "categoryHealthTable": ("Categories", "Each category's runs, failures and held runs"),
-    "failuresTable": ("Failures not yet acknowledged", "Acknowledge or open the run"),
-    "secretsTable": ("Secrets", "Names only: the values stay in the keyring"),
-    "budgetsTable": ("Cost budgets", "Each category's budgets"),
-    "connectionsTable": ("Connections", "Edit opens a connection"),
+    "inboxTable": (
+        QT_TRANSLATE_NOOP("tables", "Writes waiting for approval"),
+        QT_TRANSLATE_NOOP("tables", "A approves, R rejects; Enter opens the run"),
+    ),
+    "runsTable": (
+        QT_TRANSLATE_NOOP("tables", "Run history"),
+        QT_TRANSLATE_NOOP("tables", "Enter opens the run's page"),
+    ),
+    "auditTable": (
+        QT_TRANSLATE_NOOP("tables", "Audit trail"),
+        QT_TRANSLATE_NOOP("tables", "Select an event to read its details"),
+    ),
+    "workflowTable": (
+        QT_TRANSLATE_NOOP("tables", "Workflows"),
+        QT_TRANSLATE_NOOP("tables", "Enter opens the workflow in the editor"),
+    ),
+    "noticeTable": (
+        QT_TRANSLATE_NOOP("tables", "Notifications"),
+        QT_TRANSLATE_NOOP("tables", "Select a notice to read it"),
+    ),
+    "reviewsTable": (
+        QT_TRANSLATE_NOOP("tables", "Reviews due"),
+        QT_TRANSLATE_NOOP("tables", "Select a workflow, then record its review"),
+    ),
+    "reviewEscalationsTable": (
+        QT_TRANSLATE_NOOP("tables", "Escalated workflows"),
+        QT_TRANSLATE_NOOP("tables", "Why each needs a closer look"),
+    ),
+    "runsAwaitingReviewTable": (
+        QT_TRANSLATE_NOOP("tables", "Runs awaiting review"),
+        QT_TRANSLATE_NOOP("tables", "Runs a review would cover"),
+    ),
+    "runTimelineTable": (
+        QT_TRANSLATE_NOOP("tables", "The run's timeline"),
+        QT_TRANSLATE_NOOP("tables", "What happened to the run, in order"),
+    ),
+    "runWritesTable": (
+        QT_TRANSLATE_NOOP("tables", "The run's writes"),
+        QT_TRANSLATE_NOOP("tables", "Each write the run planned and its state"),
+    ),
+    "escalationTable": (
+        QT_TRANSLATE_NOOP("tables", "Escalations"),
+        QT_TRANSLATE_NOOP("tables", "Workflows that need a closer look"),
+    ),
+    "dashReviewsTable": (
+        QT_TRANSLATE_NOOP("tables", "Reviews due"),
+        QT_TRANSLATE_NOOP("tables", "Double-click opens the workflow"),
+    ),
+    "categoryHealthTable": (
+        QT_TRANSLATE_NOOP("tables", "Categories"),
+        QT_TRANSLATE_NOOP("tables", "Each category's runs, failures and held runs"),
+    ),
+    "failuresTable": (
+        QT_TRANSLATE_NOOP("tables", "Failures not yet acknowledged"),
+        QT_TRANSLATE_NOOP("tables", "Acknowledge or open the run"),
+    ),
+    "secretsTable": (
+        QT_TRANSLATE_NOOP("tables", "Secrets"),
+        QT_TRANSLATE_NOOP("tables", "Names only: the values stay in the keyring"),
+    ),
+    "budgetsTable": (
+        QT_TRANSLATE_NOOP("tables", "Cost budgets"),
+        QT_TRANSLATE_NOOP("tables", "Each category's budgets"),
+    ),
+    "connectionsTable": (
+        QT_TRANSLATE_NOOP("tables", "Connections"),
+        QT_TRANSLATE_NOOP("tables", "Edit opens a connection"),
+    ),
 }
 
 

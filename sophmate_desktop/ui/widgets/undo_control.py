@@ -27,7 +27,7 @@ class UndoControl(QWidget):
         self.run_button = QPushButton(translate("sophmate", "Und&o run"))
         self.run_button.setObjectName("undoRunButton")
         self.run_button.setToolTip(
-            "Plan the undo of this run's applied file writes (they go to the inbox)"
+            self.tr("Plan the undo of this run's applied file writes (they go to the inbox)")
         )
         self.run_button.clicked.connect(self.undo_run)
         self.write_button = QPushButton(translate("sophmate", "Undo &write"))
@@ -68,6 +68,6 @@ class UndoControl(QWidget):
             self.said.emit(html.escape(str(exc)), True)
             return
         lines = [html.escape(line.strip()) for line in result.describe().splitlines()]
-        link = f'<a href="run:{result.run.id}">Open run {result.run.id}</a>'
+        link = self.tr('<a href="run:{id}">Open run {id}</a>').format(id=result.run.id)
         self.said.emit("<br>".join([*lines, link]), False)
         self.planned.emit(result.run.id)

@@ -42,7 +42,7 @@ class UnreachableDatabaseDialog(QDialog):
         layout.addWidget(text)
         self.url_edit = QLineEdit()
         self.url_edit.setObjectName("teamUrlEdit")
-        self.url_edit.setPlaceholderText("postgresql://user:password@host:5432/sophmate")
+        self.url_edit.setPlaceholderText(self.tr("postgresql://user:password@host:5432/sophmate"))
         self.url_edit.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
         self.url_edit.hide()
         layout.addWidget(self.url_edit)

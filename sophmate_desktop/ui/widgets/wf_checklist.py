@@ -13,7 +13,7 @@ UNKNOWN_STYLE = "color: #78909c;"
 
 class ChecklistView(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Production checklist", parent)
+        super().__init__(self.tr("Production checklist"), parent)
         self.setObjectName("productionChecklist")
         layout = QVBoxLayout(self)
         self.labels: dict[str, QLabel] = {}
@@ -40,7 +40,7 @@ class ChecklistView(QGroupBox):
                 continue
             present = item not in missing
             label.setText(f"{'✓' if present else '✗'}  {item}")
-            label.setToolTip("" if present else f"missing: {item}")
+            label.setToolTip("" if present else self.tr("missing: {item}").format(item=item))
             label.setProperty("present", present)
             label.setStyleSheet(PRESENT_STYLE if present else MISSING_STYLE)
         if missing is None:
@@ -48,11 +48,20 @@ class ChecklistView(QGroupBox):
         elif missing:
             count = len(missing)
             self.summary.setText(
-                f"{count} item{'s' if count > 1 else ''} missing: it cannot be enabled "
-                "or promoted to production yet."
+                self.tr(
+                    "%n item missing: it cannot be enabled or promoted to production yet.",
+                    "",
+                    count,
+                )
+                if count == 1
+                else self.tr(
+                    "%n items missing: it cannot be enabled or promoted to production yet.",
+                    "",
+                    count,
+                )
             )
         else:
-            self.summary.setText("Complete: it may be enabled.")
+            self.summary.setText(self.tr("Complete: it may be enabled."))
 
     def state(self) -> dict[str, bool | None]:
         """item -> present (True), missing (False) or unknown (None)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from sophmate_desktop.ui.preferences import Preferences
 from sophmate_desktop.ui.translation import translate
 
-YAML_FILTER = "Workflow files (*.yaml *.yml);;All files (*)"
+YAML_FILTER = QT_TRANSLATE_NOOP("sophmate", "Workflow files (*.yaml *.yml);;All files (*)")
 
 
 class _ActionDialog(QDialog):
@@ -104,7 +104,7 @@ def file_dialog(
     dialog = QFileDialog(parent, title)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.setNameFilter(YAML_FILTER)
+    dialog.setNameFilter(translate("sophmate", YAML_FILTER))
     _remember(dialog, "workflow", preferences)
     if save:
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)

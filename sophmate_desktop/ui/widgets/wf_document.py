@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.workflow import (
@@ -34,6 +35,7 @@ from sophmate_desktop.domain.workflow_file import (
     parse_workflow_yaml,
 )
 from sophmate_desktop.domain.workflow_schema import TOP_LEVEL_KEYS
+from sophmate_desktop.ui.translation import translate
 
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
@@ -51,10 +53,16 @@ CHECKLIST_FIELDS = {
     "pause rule": "pause",
     "rollback path": "rollback",
 }
-_TEXT_WARNINGS = {
-    "owner": "owner: not set; the production checklist needs an owner (a person or a team)",
-    "rollback path": "rollback: not set; the production checklist needs a rollback path "
-    "(how to undo what the workflow did)",
+_TEXT_WARNINGS = {  # marked for lupdate here, translated where shown
+    "owner": QT_TRANSLATE_NOOP(
+        "sophmate",
+        "owner: not set; the production checklist needs an owner (a person or a team)",
+    ),
+    "rollback path": QT_TRANSLATE_NOOP(
+        "sophmate",
+        "rollback: not set; the production checklist needs a rollback path "
+        "(how to undo what the workflow did)",
+    ),
 }
 
 
@@ -199,7 +207,7 @@ def checklist_missing(doc: dict[str, Any] | None) -> list[str] | None:
 def checklist_warnings(missing: list[str] | None) -> list[FieldError]:
     """Missing text items shown at their form fields (owner, rollback)."""
     return [
-        FieldError(CHECKLIST_FIELDS[item], _TEXT_WARNINGS[item])
+        FieldError(CHECKLIST_FIELDS[item], translate("sophmate", _TEXT_WARNINGS[item]))
         for item in missing or ()
         if item in _TEXT_WARNINGS
     ]
@@ -207,7 +215,9 @@ def checklist_warnings(missing: list[str] | None) -> list[FieldError]:
 
 def describe_error(error: FieldError) -> str:
     """One line for a list of errors: `line 7: steps[0].to: required field is missing`."""
-    where = f"line {error.line}: " if error.line is not None else ""
+    where = (
+        translate("sophmate", "line {n}: ").format(n=error.line) if error.line is not None else ""
+    )
     field = "" if error.path == DOCUMENT else f"{error.path}: "
     return f"{where}{field}{error.message}"
 

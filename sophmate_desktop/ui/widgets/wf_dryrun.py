@@ -27,7 +27,7 @@ from sophmate_desktop.console.workflow_pages import DryRunResult
 from sophmate_desktop.domain.run_account import cost_text
 from sophmate_desktop.store.rows import WriteRow
 from sophmate_desktop.ui.services import UiServices
-from sophmate_desktop.ui.translation import translate
+from sophmate_desktop.ui.translation import Plural, translate
 from sophmate_desktop.ui.widgets.run_prompts import call_text
 
 PREVIEW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -98,7 +98,7 @@ class DryRunPanel(QGroupBox):
     open_run = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Dry run", parent)
+        super().__init__(self.tr("Dry run"), parent)
         self.setObjectName("dryRunPanel")
         self.run_id: int | None = None
         self.status = QLabel()
@@ -107,7 +107,7 @@ class DryRunPanel(QGroupBox):
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.writes = QTreeWidget()
         self.writes.setObjectName("dryRunWrites")
-        self.writes.setHeaderLabels(["#", "Action", "Target", "Summary"])
+        self.writes.setHeaderLabels(["#", self.tr("Action"), self.tr("Target"), self.tr("Summary")])
         self.writes.setRootIsDecorated(False)
         self.writes.setAlternatingRowColors(True)
         self.writes.setColumnWidth(0, 32)
@@ -148,7 +148,9 @@ class DryRunPanel(QGroupBox):
         self.preview.clear()
         self.open_button.setEnabled(False)
         self._status(
-            f"Dry run of {workflow} on {file_name}… (plans only; nothing is written){note}"
+            self.tr(
+                "Dry run of {workflow} on {file}… (plans only; nothing is written){note}"
+            ).format(workflow=workflow, file=file_name, note=note)
         )
         self.status.setStyleSheet(_STATUS_STYLE["busy"])
         self.show()
@@ -157,20 +159,35 @@ class DryRunPanel(QGroupBox):
         run = result.run
         self.run_id = run.id
         planned = [w for w in result.writes if w.status == "planned"]
-        records = f", {run.affected_records} affected records" if run.affected_records else ""
-        text = (
-            f"Run {run.id} of {run.workflow} on {_file_name(run.trigger_path)}: {run.status} "
-            f"(dry run) — {len(planned)} planned write{'s' if len(planned) != 1 else ''}"
-            f"{by_action(planned)}{records}. Nothing was written."
+        records = (
+            self.tr(", {n} affected records").format(n=run.affected_records)
+            if run.affected_records
+            else ""
+        )
+        n = len(planned)
+        writes = (
+            self.tr("%n planned write", "", n) if n == 1 else self.tr("%n planned writes", "", n)
+        )
+        text = self.tr(
+            "Run {id} of {workflow} on {file}: {status} (dry run) — {writes}{by_action}{records}. "
+            "Nothing was written."
+        ).format(
+            id=run.id,
+            workflow=run.workflow,
+            file=_file_name(run.trigger_path),
+            status=run.status,
+            writes=writes,
+            by_action=by_action(planned),
+            records=records,
         )
         if run.status == "held":
-            text += (
+            text += self.tr(
                 "\nHeld: a kill switch covering it is paused. The run waits; resuming "
                 "the switch replays or discards it."
             )
         text += prompts_said(result.prompts)
         if run.error:
-            text += f"\nError: {run.error}"
+            text += self.tr("\nError: {error}").format(error=run.error)
         self._status(text)
         self.status.setStyleSheet(_STATUS_STYLE.get(run.status, ""))
         self.writes.clear()
@@ -193,7 +210,11 @@ class DryRunPanel(QGroupBox):
         self.show()
 
     def show_error(self, workflow: str, message: str) -> None:
-        self._status(f"Dry run of {workflow} did not run: {message}")
+        self._status(
+            self.tr("Dry run of {workflow} did not run: {message}").format(
+                workflow=workflow, message=message
+            )
+        )
         self.status.setStyleSheet(_STATUS_STYLE["failed"])
         self.open_button.setEnabled(self.run_id is not None)
         self.show()
@@ -220,16 +241,21 @@ class DryRunPanel(QGroupBox):
 
 
 def prompts_said(prompts) -> str:
-    """"\n3 prompts: none sent (placeholder answers); select one to read it." and the like."""
+    """ "\n3 prompts: none sent (placeholder answers); select one to read it." and the like."""
     if not prompts:
         return ""
     sent = sum(1 for c in prompts if c.status != "placeholder")
     n = len(prompts)
-    what = f"{n} prompt{'s' if n != 1 else ''}"
+    what = Plural.tr("%n prompt", "", n) if n == 1 else Plural.tr("%n prompts", "", n)
     if not sent:
-        return f"\n{what}: none sent (placeholder answers); select one to read what it would send."
+        return translate(
+            "sophmate",
+            "\n{what}: none sent (placeholder answers); select one to read what it would send.",
+        ).format(what=what)
     cost = sum(c.cost for c in prompts)
-    return f"\n{what}: {sent} sent (dry_run_prompts), cost {cost_text(cost)}."
+    return translate("sophmate", "\n{what}: {sent} sent (dry_run_prompts), cost {cost}.").format(
+        what=what, sent=sent, cost=cost_text(cost)
+    )
 
 
 def by_action(writes: list[WriteRow]) -> str:
@@ -242,5 +268,5 @@ def by_action(writes: list[WriteRow]) -> str:
 
 def _file_name(path: str | None) -> str:
     if not path:
-        return "no file"
+        return translate("sophmate", "no file")
     return path.replace("\\", "/").rsplit("/", 1)[-1]

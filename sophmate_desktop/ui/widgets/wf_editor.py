@@ -114,8 +114,10 @@ class WorkflowEditor(QWidget):
         self.save_button.setDefaultAction(self.save_action)
         self.preview_action = QAction(translate("sophmate", "&Preview change"), self)
         self.preview_action.setToolTip(
-            "Replay the last inputs on the saved and the edited definition and show what "
-            "the edit changes (nothing is written)"
+            self.tr(
+                "Replay the last inputs on the saved and the edited definition and show what "
+                "the edit changes (nothing is written)"
+            )
         )
         self.preview_action.triggered.connect(self.preview)
         self.preview_button = QToolButton()
@@ -162,7 +164,7 @@ class WorkflowEditor(QWidget):
         self._name = self._revision = self._saved_doc = None
         self._show(doc, FORM_TAB)
         self._set_dirty(True)
-        self._say("A new workflow: fill it in, then save it (Ctrl+S).", "info")
+        self._say(self.tr("A new workflow: fill it in, then save it (Ctrl+S)."), "info")
 
     def start_from_text(self, text: str, note: str) -> None:
         """An unsaved workflow from YAML text (a file that could not be imported)."""
@@ -182,11 +184,11 @@ class WorkflowEditor(QWidget):
         self._name, self._revision = name, revision
         self._saved_doc = dict(self._doc)
         self._set_dirty(False)
-        self._say(note or f"Saved revision {revision}.", "ok")
+        self._say(note or self.tr("Saved revision {revision}.").format(revision=revision), "ok")
 
     def save_failed(self, message: str) -> None:
         self.save_action.setEnabled(True)
-        self._say(f"Not saved: {message}", "error")
+        self._say(self.tr("Not saved: {message}").format(message=message), "error")
 
     def close_workflow(self) -> None:
         self._name = self._revision = self._saved_doc = None
@@ -198,7 +200,7 @@ class WorkflowEditor(QWidget):
         self._set_dirty(False)
         self._set_enabled(False)
         self.checklist.set_missing(None)
-        self.title.setText("Select a workflow, or press Ctrl+N for a new one")
+        self.title.setText(self.tr("Select a workflow, or press Ctrl+N for a new one"))
 
     # Editing -----------------------------------------------------------------
 
@@ -244,7 +246,12 @@ class WorkflowEditor(QWidget):
                 self.tabs.setCurrentIndex(YAML_TAB)
                 self.tabs.blockSignals(False)
                 first = next((describe_error(e) for e in checked.errors), "")
-                self._say(f"Fix the YAML first; the form shows YAML that parses. {first}", "error")
+                self._say(
+                    self.tr("Fix the YAML first; the form shows YAML that parses. {first}").format(
+                        first=first
+                    ),
+                    "error",
+                )
                 self.yaml.show_errors(list(checked.errors))
                 return
             self._doc = checked.document
@@ -275,10 +282,13 @@ class WorkflowEditor(QWidget):
         if errors:
             count = len(errors)
             self._say(
-                f"{count} problem{'s' if count > 1 else ''}: {describe_error(errors[0])}", "error"
+                self.tr("{problems}: {error}").format(
+                    problems=self._problems(count), error=describe_error(errors[0])
+                ),
+                "error",
             )
         elif self.status.property("tone") == "error" and self._dirty:
-            self._say("No problems.", "ok")
+            self._say(self.tr("No problems."), "ok")
         self.validated.emit(tuple(errors))
         return tuple(errors)
 
@@ -289,13 +299,15 @@ class WorkflowEditor(QWidget):
         if errors or self.last_check.definition is None:
             count = len(errors)
             self._say(
-                f"Not saved: fix the {count} problem{'s' if count != 1 else ''} first "
-                f"({describe_error(errors[0]) if errors else 'nothing to save'}).",
+                self.tr("Not saved: fix the {problems} first ({error}).").format(
+                    problems=self._problems(count),
+                    error=describe_error(errors[0]) if errors else self.tr("nothing to save"),
+                ),
                 "error",
             )
             return
         self.save_action.setEnabled(False)  # until the page reports back
-        self._say("Saving…", "info")
+        self._say(self.tr("Saving…"), "info")
         self.save_requested.emit(self.last_check.definition)
 
     def preview(self) -> None:
@@ -304,11 +316,14 @@ class WorkflowEditor(QWidget):
             return
         errors = self.validate_now()
         if errors or self.last_check.definition is None:
-            first = describe_error(errors[0]) if errors else "nothing to preview"
-            self._say(f"Not previewed: fix the problems first ({first}).", "error")
+            first = describe_error(errors[0]) if errors else self.tr("nothing to preview")
+            self._say(
+                self.tr("Not previewed: fix the problems first ({first}).").format(first=first),
+                "error",
+            )
             return
         self.preview_action.setEnabled(False)  # until the preview reports back
-        self._say("Previewing the change on the last inputs…", "info")
+        self._say(self.tr("Previewing the change on the last inputs…"), "info")
         self.preview_requested.emit(self.last_check.definition)
 
     def preview_finished(self, message: str, tone: str) -> None:
@@ -330,12 +345,19 @@ class WorkflowEditor(QWidget):
             self.save_action.setEnabled(True)
             self.preview_action.setEnabled(self._name is not None)
         if self._name is None:
-            self.title.setText("New workflow (not saved)")
+            self.title.setText(self.tr("New workflow (not saved)"))
         else:
-            suffix = " — unsaved changes" if dirty else ""
-            self.title.setText(f"{self._name} · revision {self._revision}{suffix}")
+            suffix = self.tr(" — unsaved changes") if dirty else ""
+            self.title.setText(
+                self.tr("{name} · revision {revision}{suffix}").format(
+                    name=self._name, revision=self._revision, suffix=suffix
+                )
+            )
         if changed:
             self.dirty_changed.emit(dirty)
+
+    def _problems(self, n: int) -> str:
+        return self.tr("%n problem", "", n) if n == 1 else self.tr("%n problems", "", n)
 
     def _say(self, text: str, tone: str) -> None:
         self.status.setText(text)

@@ -14,7 +14,7 @@ import copy
 from typing import Any
 
 import yaml
-from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSignalBlocker, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -51,59 +51,59 @@ SECTIONS = ("trigger", "input", "output", "approval", "retry", "notify", "pause"
 # (key in its section, label, kind) per section; kinds: text, number, list, bool, choice
 _FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "": (
-        ("name", "Na&me", "text"),
-        ("category", "&Category", "text"),
-        ("owner", "&Owner", "text"),
-        ("description", "Descrip&tion", "multiline"),
+        ("name", QT_TRANSLATE_NOOP("sophmate", "Na&me"), "text"),
+        ("category", QT_TRANSLATE_NOOP("sophmate", "&Category"), "text"),
+        ("owner", QT_TRANSLATE_NOOP("sophmate", "&Owner"), "text"),
+        ("description", QT_TRANSLATE_NOOP("sophmate", "Descrip&tion"), "multiline"),
     ),
     "trigger": (
-        ("folder", "Folder", "text"),
-        ("patterns", "Patterns", "list"),
-        ("ignore", "Ignore", "list"),
-        ("events", "Events", "events"),
-        ("settle_ms", "Settle time (ms)", "number"),
-        ("interval_s", "Interval (s)", "number"),
-        ("cron", "Cron schedule", "text"),
-        ("timezone", "Time zone", "text"),
-        ("catch_up", "Catch up (latest, none, all)", "text"),
-        ("recursive", "Include subfolders", "bool"),
-        ("polling", "Poll (network share)", "bool"),
-        ("manual", "Manual runs", "bool"),
+        ("folder", QT_TRANSLATE_NOOP("sophmate", "Folder"), "text"),
+        ("patterns", QT_TRANSLATE_NOOP("sophmate", "Patterns"), "list"),
+        ("ignore", QT_TRANSLATE_NOOP("sophmate", "Ignore"), "list"),
+        ("events", QT_TRANSLATE_NOOP("sophmate", "Events"), "events"),
+        ("settle_ms", QT_TRANSLATE_NOOP("sophmate", "Settle time (ms)"), "number"),
+        ("interval_s", QT_TRANSLATE_NOOP("sophmate", "Interval (s)"), "number"),
+        ("cron", QT_TRANSLATE_NOOP("sophmate", "Cron schedule"), "text"),
+        ("timezone", QT_TRANSLATE_NOOP("sophmate", "Time zone"), "text"),
+        ("catch_up", QT_TRANSLATE_NOOP("sophmate", "Catch up (latest, none, all)"), "text"),
+        ("recursive", QT_TRANSLATE_NOOP("sophmate", "Include subfolders"), "bool"),
+        ("polling", QT_TRANSLATE_NOOP("sophmate", "Poll (network share)"), "bool"),
+        ("manual", QT_TRANSLATE_NOOP("sophmate", "Manual runs"), "bool"),
     ),
     "input": (
-        ("read", "Read as", "read"),
-        ("max_bytes", "Max bytes", "number"),
-        ("encoding", "Encoding", "text"),
+        ("read", QT_TRANSLATE_NOOP("sophmate", "Read as"), "read"),
+        ("max_bytes", QT_TRANSLATE_NOOP("sophmate", "Max bytes"), "number"),
+        ("encoding", QT_TRANSLATE_NOOP("sophmate", "Encoding"), "text"),
     ),
     "output": (
-        ("paths", "Paths", "list"),
-        ("staging_paths", "Staging paths", "list"),
+        ("paths", QT_TRANSLATE_NOOP("sophmate", "Paths"), "list"),
+        ("staging_paths", QT_TRANSLATE_NOOP("sophmate", "Staging paths"), "list"),
     ),
     "approval": (
-        ("mode", "Mode", "approval"),
-        ("reviewed_runs", "Reviewed runs", "number"),
+        ("mode", QT_TRANSLATE_NOOP("sophmate", "Mode"), "approval"),
+        ("reviewed_runs", QT_TRANSLATE_NOOP("sophmate", "Reviewed runs"), "number"),
     ),
-    "graduation": (("staging_runs", "Staging runs", "number"),),
+    "graduation": (("staging_runs", QT_TRANSLATE_NOOP("sophmate", "Staging runs"), "number"),),
     "retry": (
-        ("limit", "Retry limit", "number"),
-        ("backoff_s", "Backoff (s)", "number"),
+        ("limit", QT_TRANSLATE_NOOP("sophmate", "Retry limit"), "number"),
+        ("backoff_s", QT_TRANSLATE_NOOP("sophmate", "Backoff (s)"), "number"),
     ),
-    "notify": (("on_failure", "On failure", "list"),),
+    "notify": (("on_failure", QT_TRANSLATE_NOOP("sophmate", "On failure"), "list"),),
     "pause": (
-        ("consecutive_failures", "After failures", "number"),
-        ("on_provider_change", "On provider change", "bool"),
-        ("on_plugin_update", "On plug-in update", "bool"),
+        ("consecutive_failures", QT_TRANSLATE_NOOP("sophmate", "After failures"), "number"),
+        ("on_provider_change", QT_TRANSLATE_NOOP("sophmate", "On provider change"), "bool"),
+        ("on_plugin_update", QT_TRANSLATE_NOOP("sophmate", "On plug-in update"), "bool"),
     ),
 }
 _TITLES = {  # no mnemonics: Alt+letter on a checkable group would untick it
-    "trigger": "Trigger",
-    "input": "Input scope",
-    "output": "Output",
-    "approval": "Approval gate",
-    "graduation": "Graduation",
-    "retry": "Retry",
-    "notify": "Notification",
-    "pause": "Pause rule",
+    "trigger": QT_TRANSLATE_NOOP("sophmate", "Trigger"),
+    "input": QT_TRANSLATE_NOOP("sophmate", "Input scope"),
+    "output": QT_TRANSLATE_NOOP("sophmate", "Output"),
+    "approval": QT_TRANSLATE_NOOP("sophmate", "Approval gate"),
+    "graduation": QT_TRANSLATE_NOOP("sophmate", "Graduation"),
+    "retry": QT_TRANSLATE_NOOP("sophmate", "Retry"),
+    "notify": QT_TRANSLATE_NOOP("sophmate", "Notification"),
+    "pause": QT_TRANSLATE_NOOP("sophmate", "Pause rule"),
 }
 _HINTS = {
     "trigger.patterns": "*.csv, *.txt",
@@ -144,13 +144,13 @@ class WorkflowForm(QScrollArea):
         grid.addLayout(right, 0, 1)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
-        left.addWidget(self._group("", "Workflow"))
+        left.addWidget(self._group("", self.tr("Workflow")))
         for section in ("trigger", "input", "output"):
-            left.addWidget(self._group(section, _TITLES[section]))
+            left.addWidget(self._group(section, translate("sophmate", _TITLES[section])))
         left.addStretch(1)
         right.addWidget(self._steps_group())
         for section in ("approval", "graduation", "retry", "notify", "pause"):
-            right.addWidget(self._group(section, _TITLES[section]))
+            right.addWidget(self._group(section, translate("sophmate", _TITLES[section])))
         right.addWidget(self._rollback_group())
         right.addStretch(1)
         self.note = QLabel()
@@ -195,7 +195,7 @@ class WorkflowForm(QScrollArea):
             column.setSpacing(2)
             column.addWidget(widget)
             column.addWidget(self._error_label(key))
-            caption = QLabel(label)
+            caption = QLabel(translate("sophmate", label))
             caption.setBuddy(widget)
             form.addRow(caption, holder)
         return box
@@ -241,7 +241,9 @@ class WorkflowForm(QScrollArea):
         self.steps_edit.setObjectName("field_steps")
         self.steps_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.steps_edit.setMinimumHeight(150)
-        self.steps_edit.setPlaceholderText('- action: copy_file\n  to: "{{ output.path }}/..."')
+        self.steps_edit.setPlaceholderText(
+            self.tr('- action: copy_file\n  to: "{{ output.path }}/..."')
+        )
         self.steps_edit.textChanged.connect(self.changed)
         self.fields["steps"] = self.steps_edit
         self.groups["steps"] = box
@@ -332,9 +334,14 @@ class WorkflowForm(QScrollArea):
                 doc["steps"] = yaml.safe_load(steps_text)
             except yaml.YAMLError as exc:
                 mark_ = getattr(exc, "problem_mark", None)
-                where = f" (line {mark_.line + 1} of the steps)" if mark_ is not None else ""
+                where = (
+                    translate("sophmate", " (line {line} of the steps)").format(line=mark_.line + 1)
+                    if mark_ is not None
+                    else ""
+                )
                 problem = getattr(exc, "problem", None) or str(exc)
-                problems.append(FieldError("steps", f"YAML syntax error: {problem}{where}"))
+                text = translate("sophmate", "YAML syntax error: {problem}{where}")
+                problems.append(FieldError("steps", text.format(problem=problem, where=where)))
         rollback = self.rollback_edit.toPlainText()
         if rollback.strip():
             doc["rollback"] = rollback

@@ -10,23 +10,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.console.workflow_pages import WorkflowOverview
 from sophmate_desktop.domain.errors import FolderMissing, SophmateError
 from sophmate_desktop.store.rows import WorkflowRow
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.wf_columns import stage_text
 from sophmate_desktop.ui.widgets.wf_dialogs import ConfirmDialog, ReasonDialog
 
 log = logging.getLogger(__name__)
 
-STAGE_EFFECT = {
-    "staging": "In staging its file writes go to its staging paths, and e-mail and HTTP "
-    "use the staging settings of their connections.",
-    "production": "In production it writes to its real outputs; writes still wait for "
-    "approval as its approval gate says.",
+STAGE_EFFECT = {  # marked for lupdate here, translated where shown
+    "staging": QT_TRANSLATE_NOOP(
+        "sophmate",
+        "In staging its file writes go to its staging paths, and e-mail and HTTP "
+        "use the staging settings of their connections.",
+    ),
+    "production": QT_TRANSLATE_NOOP(
+        "sophmate",
+        "In production it writes to its real outputs; writes still wait for "
+        "approval as its approval gate says.",
+    ),
 }
 
 
@@ -35,7 +42,7 @@ def explain(exc: BaseException | None) -> str:
     if isinstance(exc, SophmateError | OSError | TimeoutError):
         return str(exc) or type(exc).__name__
     log.error("workflows page: unexpected error", exc_info=exc)
-    return f"unexpected error: {exc}"
+    return translate("sophmate", "unexpected error: {error}").format(error=exc)
 
 
 def save_note(
@@ -44,30 +51,40 @@ def save_note(
     """What a save did, in words: the new revision, or none; a rename; someone else's
     revision replaced meanwhile; a disable the save caused."""
     if before is not None and before.revision == row.revision:
-        note = f"No changes: {row.name} stays at revision {row.revision}."
+        note = translate("sophmate", "No changes: {name} stays at revision {revision}.")
     else:
-        note = f"Saved {row.name} as revision {row.revision}."
+        note = translate("sophmate", "Saved {name} as revision {revision}.")
+    note = note.format(name=row.name, revision=row.revision)
     if old_name is not None and old_name != row.name:
-        note += f" That is a new workflow; {old_name} is unchanged."
-    if old_name == row.name and before is not None and before.revision != base_revision:
-        note += (
-            f" Meanwhile {before.updated_by} had saved revision {before.revision}; "
-            "yours replaced it (the audit trail keeps both)."
+        note += translate("sophmate", " That is a new workflow; {old} is unchanged.").format(
+            old=old_name
         )
+    if old_name == row.name and before is not None and before.revision != base_revision:
+        note += translate(
+            "sophmate",
+            " Meanwhile {who} had saved revision {revision}; "
+            "yours replaced it (the audit trail keeps both).",
+        ).format(who=before.updated_by, revision=before.revision)
     if before is not None and before.enabled and not row.enabled:
-        note += f" It was disabled: missing {', '.join(row.missing_checklist)}."
+        note += translate("sophmate", " It was disabled: missing {items}.").format(
+            items=", ".join(row.missing_checklist)
+        )
     return note
 
 
 def unsaved_enable_text(name: str) -> str:
-    return (
-        f"Save your changes to {name} first (Ctrl+S): Enable checks and enables the "
-        "saved revision, not the edits in the form."
-    )
+    return translate(
+        "sophmate",
+        "Save your changes to {name} first (Ctrl+S): Enable checks and enables the "
+        "saved revision, not the edits in the form.",
+    ).format(name=name)
 
 
 def complete_unsaved_text(name: str) -> str:
-    return f"The checklist of {name} is complete in your changes: save them (Ctrl+S), then Enable."
+    return translate(
+        "sophmate",
+        "The checklist of {name} is complete in your changes: save them (Ctrl+S), then Enable.",
+    ).format(name=name)
 
 
 class WorkflowLifecycle(QObject):
@@ -92,8 +109,13 @@ class WorkflowLifecycle(QObject):
             return
         finally:
             self.changed.emit()
-        made = " Its watched folder was created." if create_folder else ""
-        self.said.emit(f"{row.name} is enabled: its trigger starts runs.{made}", "ok")
+        made = self.tr(" Its watched folder was created.") if create_folder else ""
+        self.said.emit(
+            self.tr("{name} is enabled: its trigger starts runs.{made}").format(
+                name=row.name, made=made
+            ),
+            "ok",
+        )
 
     def _offer_folder(self, row: WorkflowOverview, folder: str) -> None:
         dialog = ConfirmDialog(
@@ -112,10 +134,12 @@ class WorkflowLifecycle(QObject):
 
     def disable(self, row: WorkflowOverview) -> None:
         dialog = ReasonDialog(
-            f"Disable {row.name}",
-            f"{row.name} stops starting runs from its trigger. Runs already started "
-            "finish; pending writes stay in the inbox.",
-            "Disable",
+            self.tr("Disable {name}").format(name=row.name),
+            self.tr(
+                "{name} stops starting runs from its trigger. Runs already started "
+                "finish; pending writes stay in the inbox."
+            ).format(name=row.name),
+            self.tr("Disable"),
             self._window,
         )
         dialog.submitted.connect(lambda reason: self._disable(row.name, reason))
@@ -123,13 +147,17 @@ class WorkflowLifecycle(QObject):
 
     def _disable(self, name: str, reason: str) -> None:
         if self._call(lambda: self.console.disable_workflow(name, reason)):
-            self.said.emit(f"{name} is disabled: {reason}", "ok")
+            self.said.emit(
+                self.tr("{name} is disabled: {reason}").format(name=name, reason=reason), "ok"
+            )
 
     def promote(self, row: WorkflowOverview) -> None:
         """Check graduation first: a refusal says what is missing, without a dialog."""
         target = row.next_stage
         if target is None:
-            self.said.emit(f"{row.name} is already in production.", "info")
+            self.said.emit(
+                self.tr("{name} is already in production.").format(name=row.name), "info"
+            )
             return
         try:
             refusal = self.console.graduation_status(row.name, target)
@@ -139,11 +167,16 @@ class WorkflowLifecycle(QObject):
         if refusal:
             self.said.emit(f"{row.name}: {refusal}", "error")
             return
+        effect = STAGE_EFFECT.get(target.value)
         dialog = ConfirmDialog(
-            f"Promote {row.name}",
-            f"Promote {row.name} from {stage_text(row.stage)} to {stage_text(target)}? "
-            f"{STAGE_EFFECT.get(target.value, '')}",
-            f"Promote to {stage_text(target)}",
+            self.tr("Promote {name}").format(name=row.name),
+            self.tr("Promote {name} from {stage} to {target}? {effect}").format(
+                name=row.name,
+                stage=stage_text(row.stage),
+                target=stage_text(target),
+                effect=translate("sophmate", effect) if effect else "",
+            ),
+            self.tr("Promote to {target}").format(target=stage_text(target)),
             self._window,
         )
         dialog.accepted.connect(lambda: self._promote(row.name, target.value))
@@ -151,7 +184,10 @@ class WorkflowLifecycle(QObject):
 
     def _promote(self, name: str, target: str) -> None:
         if self._call(lambda: self.console.promote(name, target)):
-            self.said.emit(f"{name} is now in {stage_text(target)}.", "ok")
+            self.said.emit(
+                self.tr("{name} is now in {stage}.").format(name=name, stage=stage_text(target)),
+                "ok",
+            )
 
     def _call(self, fn: Callable[[], object]) -> bool:
         """A quick console call; a refusal is said. True when it succeeded."""

@@ -22,6 +22,7 @@ from sophmate_desktop.console import Console
 from sophmate_desktop.console.change_preview import ChangePreview, InputPreview
 from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.ui.tasks import TaskRunner
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.wf_editor import WorkflowEditor
 from sophmate_desktop.ui.widgets.wf_lifecycle import explain
 
@@ -30,12 +31,18 @@ INPUT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 def diff_text(item: InputPreview) -> str:
     if not item.available:
-        return f"{item.path} is {item.summary()}: it was not replayed."
+        return translate("sophmate", "{path} is {state}: it was not replayed.").format(
+            path=item.path, state=item.summary()
+        )
     parts = [item.reason] if item.reason else []
     for change in item.changes:
         parts.append(f"{change.change}: {change.kind} {change.target}\n{change.diff}")
     if not parts:
-        parts.append(f"No change: the {item.unchanged} planned writes stay the same.")
+        parts.append(
+            translate("sophmate", "No change: the {n} planned writes stay the same.").format(
+                n=item.unchanged
+            )
+        )
     return "\n".join(parts)
 
 
@@ -43,20 +50,30 @@ class ChangePreviewDialog(QDialog):
     def __init__(self, result: ChangePreview, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("changePreviewDialog")
-        self.setWindowTitle(f"Preview change: {result.workflow}")
+        self.setWindowTitle(self.tr("Preview change: {workflow}").format(workflow=result.workflow))
         totals = result.totals()
         self.summary = QLabel(
-            f"The edited definition against revision {result.revision} on the last "
-            f"{totals['inputs']} inputs ({totals['unavailable']} unavailable): "
-            f"{totals['added']} writes added, {totals['removed']} removed, "
-            f"{totals['changed']} changed. Nothing was written."
+            self.tr(
+                "The edited definition against revision {revision} on the last {inputs} "
+                "inputs ({unavailable} unavailable): {added} writes added, {removed} "
+                "removed, {changed} changed. Nothing was written."
+            ).format(
+                revision=result.revision,
+                inputs=totals["inputs"],
+                unavailable=totals["unavailable"],
+                added=totals["added"],
+                removed=totals["removed"],
+                changed=totals["changed"],
+            )
             if result.inputs
-            else "No recorded inputs with a trigger file to replay. Nothing was written."
+            else self.tr("No recorded inputs with a trigger file to replay. Nothing was written.")
         )
         self.summary.setWordWrap(True)
         self.inputs = QTreeWidget()
         self.inputs.setObjectName("previewInputs")
-        self.inputs.setHeaderLabels(["Run", "Input file", "What changes"])
+        self.inputs.setHeaderLabels(
+            [self.tr("Run"), self.tr("Input file"), self.tr("What changes")]
+        )
         self.inputs.setRootIsDecorated(False)
         for item in result.inputs:
             row = QTreeWidgetItem([str(item.run_id), item.path, item.summary()])
@@ -107,13 +124,17 @@ class ChangePreviewer(QObject):
         self.tasks.run(
             lambda: self.console.preview_change(defn),
             self._done,
-            lambda exc: self.editor.preview_finished(f"Not previewed: {explain(exc)}", "error"),
+            lambda exc: self.editor.preview_finished(
+                self.tr("Not previewed: {error}").format(error=explain(exc)), "error"
+            ),
         )
 
     def _done(self, result: ChangePreview) -> None:
         totals = result.totals()
         self.editor.preview_finished(
-            f"Previewed on {totals['inputs']} inputs: {totals['changed_inputs']} would change.",
+            self.tr("Previewed on {inputs} inputs: {changed} would change.").format(
+                inputs=totals["inputs"], changed=totals["changed_inputs"]
+            ),
             "ok",
         )
         if self.dialog is not None:

@@ -45,20 +45,28 @@ class ScheduleStrip(QWidget):
             self.hide()
             return
         self.name = name or ""
-        state = "" if info.enabled else " (not enabled: it does not run by itself)"
-        self.label.setText(f"Schedule: {info.reading}. Next run: {info.next_text()}{state}")
+        state = "" if info.enabled else self.tr(" (not enabled: it does not run by itself)")
+        self.label.setText(
+            self.tr("Schedule: {reading}. Next run: {next_text}{state}").format(
+                reading=info.reading, next_text=info.next_text(), state=state
+            )
+        )
         self.run_now_button.setEnabled(self.services.engine is not None)
         self.show()
 
     def run_now(self) -> None:
         engine, name = self.services.engine, self.name
         if engine is None or not name:
-            self.said.emit("No engine runs in this window: use `workflow run NAME`.", "error")
+            self.said.emit(
+                self.tr("No engine runs in this window: use `workflow run NAME`."), "error"
+            )
             return
         actor = self.services.console.actor
         self.services.tasks.run(
             lambda: engine.run_now(name, actor=actor),
-            lambda run_id: self.said.emit(f"Run {run_id} of {name} started.", "ok"),
+            lambda run_id: self.said.emit(
+                self.tr("Run {run_id} of {name} started.").format(run_id=run_id, name=name), "ok"
+            ),
             lambda exc: self.said.emit(str(exc), "error"),
             report=False,
         )

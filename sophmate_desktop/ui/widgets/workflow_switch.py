@@ -7,41 +7,70 @@ review due, the dialog offers to record it with the resume (notes: the reason).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Signal
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from sophmate_desktop.console import Console
 from sophmate_desktop.console.workflow_switch import WorkflowSwitchResult
+from sophmate_desktop.ui.translation import translate
 from sophmate_desktop.ui.widgets.switch_dialogs import SwitchDialog, pause_dialog, resume_dialog
 from sophmate_desktop.ui.widgets.switch_text import local_time
 
+# Marked for lupdate here, translated where shown (_words).
 CAUSE_TEXT = {
-    "consecutive_failures": "its runs failed too many times in a row",
-    "provider_change": "a connection it uses changed",
-    "plugin_update": "a plug-in it uses was updated",
+    "consecutive_failures": QT_TRANSLATE_NOOP(
+        "sophmate", "its runs failed too many times in a row"
+    ),
+    "provider_change": QT_TRANSLATE_NOOP("sophmate", "a connection it uses changed"),
+    "plugin_update": QT_TRANSLATE_NOOP("sophmate", "a plug-in it uses was updated"),
 }
-REVIEW_TEXT = {"after_failure": "after-failure", "provider_change": "provider-change"}
+REVIEW_TEXT = {
+    "after_failure": QT_TRANSLATE_NOOP("sophmate", "after-failure"),
+    "provider_change": QT_TRANSLATE_NOOP("sophmate", "provider-change"),
+}
+
+
+def _words(table: dict[str, str], key: str, default: str) -> str:
+    return translate("sophmate", table[key]) if key in table else default
 
 
 def paused_text(state: WorkflowSwitchResult) -> str:
     """ "by ana 12:03: wrong folder", or for an automatic pause why it paused itself."""
-    when = f" at {local_time(state.paused_at)}" if state.paused_at else ""
-    reason = state.paused_reason or "no reason given"
+    when = (
+        translate("sophmate", " at {time}").format(time=local_time(state.paused_at))
+        if state.paused_at
+        else ""
+    )
+    reason = state.paused_reason or translate("sophmate", "no reason given")
     if state.paused_itself:
-        cause = CAUSE_TEXT.get(state.cause or "", "a pause rule applied")
-        return f"by itself{when}, because {cause}: {reason}"
-    return f"by {state.paused_by or 'unknown'}{when}: {reason}"
+        cause = _words(CAUSE_TEXT, state.cause or "", translate("sophmate", "a pause rule applied"))
+        return translate("sophmate", "by itself{when}, because {cause}: {reason}").format(
+            when=when, cause=cause, reason=reason
+        )
+    who = state.paused_by or translate("sophmate", "unknown")
+    return translate("sophmate", "by {who}{when}: {reason}").format(
+        who=who, when=when, reason=reason
+    )
 
 
 def workflow_resume_dialog(state: WorkflowSwitchResult, parent: QWidget | None) -> SwitchDialog:
-    dialog = resume_dialog(f"workflow {state.name}", state.held_runs, paused_text(state), parent)
+    label = translate("sophmate", "workflow {name}").format(name=state.name)
+    dialog = resume_dialog(label, state.held_runs, paused_text(state), parent)
     dialog.setObjectName("workflowResumeDialog")
     dialog.review_check = None  # type: ignore[attr-defined]
     if state.review_due:
-        words = REVIEW_TEXT.get(state.review_due, state.review_due)
-        check = QCheckBox(f"Record the {words} review now (notes: the reason)")
+        words = _words(REVIEW_TEXT, state.review_due, state.review_due)
+        check = QCheckBox(
+            translate("sophmate", "Record the {words} review now (notes: the reason)").format(
+                words=words
+            )
+        )
         check.setObjectName("recordReviewCheck")
-        check.setToolTip(f"Its pause made a {words} review due; this records it as yours.")
+        check.setToolTip(
+            translate(
+                "sophmate", "Its pause made a {words} review due; this records it as yours."
+            ).format(words=words)
+        )
         layout = dialog.layout()
         layout.insertWidget(layout.indexOf(dialog.error_label), check)
         dialog.review_check = check  # type: ignore[attr-defined]
@@ -71,7 +100,8 @@ class WorkflowSwitchControl(QObject):
         return self.ask_resume(state) if state.paused else self.ask_pause(name)
 
     def ask_pause(self, name: str) -> SwitchDialog:
-        dialog = pause_dialog(f"workflow {name}", self._window.window())
+        label = self.tr("workflow {name}").format(name=name)
+        dialog = pause_dialog(label, self._window.window())
         dialog.setObjectName("workflowPauseDialog")
         dialog.submitted.connect(lambda reason, _held: self._pause(dialog, name, reason))
         return self._open(dialog)
@@ -118,7 +148,8 @@ class WorkflowSwitchControl(QObject):
             text = result.message()
             if record and result.changed and result.review_due:
                 console.record_review(name, result.review_due, notes=reason)
-                text += f"\n{REVIEW_TEXT.get(result.review_due, result.review_due)} review recorded"
+                kind = _words(REVIEW_TEXT, result.review_due, result.review_due)
+                text += translate("sophmate", "\n{kind} review recorded").format(kind=kind)
             return text
 
         def done(text: str) -> None:

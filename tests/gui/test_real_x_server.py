@@ -1,6 +1,7 @@
-"""The window on a real X server (Xvfb, Qt's xcb platform) as a new user starts it on
-a 1024x768 screen: the platform check passes, the demo's window opens, every page fits
-and "Pause all" stays on screen; in a separate process, as `sophmate-desktop` runs."""
+"""The window on a real X server (Xvfb, Qt's xcb platform, a window manager and a
+system tray) as a new user starts it on a 1024x768 screen: the platform check passes,
+the demo's window opens, every page fits, "Pause all" stays on screen and the tray
+icon is there; in a separate process, as `sophmate-desktop` runs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.xserver import xvfb, xvfb_missing
+from tests.support.xserver import desktop, xvfb, xvfb_missing
 
 SHOW = r"""
 import json, sys
@@ -47,7 +48,14 @@ def look():
     window.grab().save(sys.argv[2])
     window.shutdown()
     app.quit()
-QTimer.singleShot(500, look)
+def wait_for_tray(tries=[0]):
+    tries[0] += 1
+    if window.tray.look_for_tray() or tries[0] > 50:  # the tray host may start after us
+        out["tray"] = window.tray.tray is not None and window.tray.tray.isVisible()
+        look()
+    else:
+        QTimer.singleShot(100, wait_for_tray)
+QTimer.singleShot(500, wait_for_tray)
 app.exec()
 print(json.dumps(out))
 """
@@ -76,7 +84,7 @@ def test_the_demo_window_opens_on_a_real_x_server_and_fits(tmp_path: Path) -> No
     )
     assert demo.returncode == 0, demo.stderr
     shot = tmp_path / "window.png"
-    with xvfb(1024, 768) as display:
+    with xvfb(1024, 768) as display, desktop(display):
         shown = subprocess.run(
             [sys.executable, "-c", SHOW, url, str(shot)],
             env=env | {"DISPLAY": display}, capture_output=True, text=True, timeout=120,
@@ -87,5 +95,6 @@ def test_the_demo_window_opens_on_a_real_x_server_and_fits(tmp_path: Path) -> No
     assert result["platform"] == "xcb"
     assert result["size"] == [1024, 700]
     assert result["pause_all_visible"]
+    assert result["tray"]  # the tray icon shows in the desktop's tray
     assert result["pages"] and all(result["pages"].values()), result["pages"]
     assert shot.stat().st_size > 10_000  # a real picture of the window

@@ -11,7 +11,28 @@ from collections.abc import Iterator
 
 
 def xvfb_missing() -> str | None:
-    return None if shutil.which("Xvfb") else "Xvfb is not installed (apt-get install xvfb)"
+    missing = [name for name in ("Xvfb", "openbox", "trayer") if not shutil.which(name)]
+    if missing:
+        return f"{', '.join(missing)} not installed (apt-get install xvfb openbox trayer)"
+    return None
+
+
+@contextlib.contextmanager
+def desktop(display: str) -> Iterator[None]:
+    """A window manager (openbox) and a system tray (trayer) on `display`, as a
+    desktop session has them."""
+    env = os.environ | {"DISPLAY": display}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+    procs = [
+        subprocess.Popen(["openbox"], **quiet),
+        subprocess.Popen(["trayer", "--edge", "bottom", "--height", "24"], **quiet),
+    ]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
 
 
 @contextlib.contextmanager

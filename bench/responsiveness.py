@@ -152,7 +152,9 @@ def _keyring_threads_gone() -> None:
 
 def keyring_trial() -> tuple[float, float]:
     import keyring
-    from sophmate_desktop.engine.secrets import SecretStore, SecretsUnavailable
+
+    from sophmate_desktop.domain.errors import SecretsUnavailable
+    from sophmate_desktop.secrets import SecretStore
 
     backend = _blocking_keyring()
     previous = keyring.get_keyring()

@@ -31,7 +31,7 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.secret_forms import mask_forms
 
-# The same rule as the keyring store (engine/secrets.py).
+# The same rule as the keyring store (secrets.py).
 SECRET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
 SECRET_TOKEN = re.compile(r"\$\{secret:(" + _NAME + r")\}")

@@ -228,7 +228,7 @@ class InboxPage(QWidget):
         if self._after_decision is None:
             return
         self._after_decision = None
-        self._preview_sync.show()  # the current write as it is now
+        self._preview_sync.show(again=True)  # the current write as it is now
         self.decisions.set_busy(False)
         self.table.setFocus()
         self.decision_finished.emit()

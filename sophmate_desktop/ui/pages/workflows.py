@@ -201,7 +201,15 @@ class WorkflowsPage(QWidget):
             self.say("")
 
     def _on_event(self, event: Event) -> None:
-        if event.kind.startswith(REFRESH_ON):
+        if event.kind.startswith(REFRESH_ON):  # hidden: re-read once shown (showEvent)
+            self._missed = not self.isVisible()
+            if not self._missed:
+                self._refresh_later.poke()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if getattr(self, "_missed", False):
+            self._missed = False
             self._refresh_later.poke()
 
     def _select(self, name: str) -> bool:

@@ -82,15 +82,21 @@ class PreviewSync:
     def __init__(self, page) -> None:  # an InboxPage (not imported: it imports this)
         self.page = page
         self.counts = (0, 0)  # (shown, total)
+        self._shown: InboxRow | None = None  # the table row the preview was read for
 
     def set_counts(self, shown: int, total: int) -> None:
         self.counts = (shown, total)
         if not shown:
             self.show()
 
-    def show(self) -> None:
+    def show(self, *, again: bool = False) -> None:
+        """`again`: re-read the current write even when its row is unchanged (after a
+        decision). Otherwise a refresh that left the current row as it was (the table
+        re-reads at every change: 1,000 applies elsewhere) does not re-read it."""
         page = self.page
         rows = page.selected_rows()
+        if len(rows) != 1:
+            self._shown = None
         if len(rows) > 1:
             page.preview.show_note(*selection_text(rows))
             return
@@ -103,10 +109,16 @@ class PreviewSync:
                 page.preview.show_note(*empty_text(self.counts[1], filters.active, filters.applied))
             else:
                 page.preview.show_write(None)
+            self._shown = None
             return
         from sophmate_desktop.domain.errors import SophmateError
 
+        current = page.model.row_at(index.row())
+        if not again and current == self._shown and page.preview.row is not None:
+            return
+        self._shown = current
         try:
-            page.preview.show_write(page.console.get_write(page.model.row_at(index.row()).id))
+            page.preview.show_write(page.console.get_write(current.id))
         except SophmateError:  # decided and gone meanwhile: the next refresh drops it
+            self._shown = None
             page.preview.show_write(None)

@@ -276,3 +276,15 @@ def test_a_dry_run_in_a_paused_category_is_held_and_says_why(qtbot, page, consol
     assert console.get_run(page.dry_run_panel.run_id).status == "held"
     assert "Held: a kill switch covering it is paused" in page.dry_run_panel.status_text()
     assert console.run_writes(page.dry_run_panel.run_id) == []
+
+
+def test_a_hidden_page_reads_what_changed_once_it_is_shown_again(qtbot, page, console):
+    page.hide()
+    console.import_workflow(workflow_yaml("wf-late"))  # its event comes while hidden
+    assert not page._refresh_later.pending  # a hidden page does not re-read
+    assert all(page.model.row_at(i).name != "wf-late" for i in range(page.model.rowCount()))
+    page.show()
+    qtbot.waitUntil(
+        lambda: any(page.model.row_at(i).name == "wf-late" for i in range(page.model.rowCount())),
+        timeout=5000,
+    )

@@ -152,6 +152,14 @@ class Prompt:
                 if not future.cancel():
                     self._record_only(ask, future)
             raise
+        except BaseException:
+            # Stopped by a pause or the time limit: the answers already back were paid
+            # for and are recorded; the calls still out are not waited for.
+            for ask, future in zip(asks[kept:], futures[kept:], strict=True):
+                back = future.done() and not future.cancelled()
+                if back and not any(c is ask.call for c in ask.ctx.prompt_calls):
+                    self._record_only(ask, future)
+            raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         return [[] for _ in ctxs]

@@ -63,10 +63,34 @@ class _Armed:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+class _TakenBack(BaseException):
+    """Raised by a planning thread in itself to take back a stop it no longer needs."""
+
+
 def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc is not None else None
     )
+
+
+def _take_back_stop() -> None:
+    """Withdraw a stop sent to this thread and not yet delivered (or already delivered).
+
+    `PyThreadState_SetAsyncExc(id, NULL)` would withdraw it but leaves the
+    interpreter's pending-exception flag set (CPython 3.11): the eval breaker then
+    trips at every check for the rest of the process, which slows every thread and
+    makes code under `sys.setprofile` (a profiler, a debugger, a test) loop forever at
+    its next function entry. Replacing the stop by an exception this thread catches at
+    once clears the flag on delivery."""
+    me = threading.get_ident()
+    deadline = time.monotonic() + 0.05
+    try:
+        _raise_in(me, _TakenBack)
+        while time.monotonic() < deadline:
+            pass
+    except _TakenBack:
+        return
+    _raise_in(me, None)  # never delivered: withdrawn, leaving the flag (the lesser harm)
 
 
 class PlanGuard:
@@ -123,7 +147,7 @@ class PlanGuard:
             with entry.lock:
                 fired = entry.fired is not None
             if fired:
-                _raise_in(entry.thread_id, None)  # withdraw it if not delivered yet
+                _take_back_stop()
         return fired
 
     def _why(self, entry: _Armed) -> BaseException:

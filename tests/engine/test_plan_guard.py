@@ -3,6 +3,8 @@ time limit and by the engine's stop, from outside the rendering thread."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -110,3 +112,58 @@ def test_plan_timeout_in_the_file_is_checked(sconsole, tmp_path, value):
     doc = workflow_doc("bad", None, tmp_path, read="none") + f"plan_timeout_s: {value}\n"
     with pytest.raises(BadInput, match="plan_timeout_s"):
         sconsole.import_workflow(doc)
+
+
+STOP_THEN_PROFILE = """\
+import sys, threading, time
+from types import SimpleNamespace
+from sophmate_desktop.engine.actions.base import Cancelled
+from sophmate_desktop.engine.handles import InFlight, InFlightTable
+from sophmate_desktop.engine.plan_guard import PlanGuard
+
+table = InFlightTable()
+item = table.add(InFlight("run", 1, "w", "c", ()))
+guard = PlanGuard(table, lambda ctx: 30.0)
+outcome = []
+
+def spin():
+    while True:
+        pass
+
+def plan():
+    try:
+        guard.armed(SimpleNamespace(run_id=1), spin)
+    except Cancelled:
+        outcome.append("cancelled")
+
+thread = threading.Thread(target=plan)
+thread.start()
+while guard.rendering() == 0:
+    time.sleep(0.001)
+item.reason = "paused"
+item.cancelled.set()
+assert guard.stop(item)
+thread.join(10)
+assert outcome == ["cancelled"], outcome
+
+def entered():
+    return 1
+
+sys.setprofile(lambda *args: None)
+entered()
+sys.setprofile(None)
+print("finished")
+"""
+
+
+def test_a_stopped_plan_leaves_the_interpreter_as_it_was(tmp_path):
+    """A stop that was delivered is taken back without leaving CPython's pending-
+    exception flag set: with it set, the next function entered under sys.setprofile
+    (a profiler, a debugger) never returned."""
+    script = tmp_path / "stop_then_profile.py"
+    script.write_text(STOP_THEN_PROFILE)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "finished"

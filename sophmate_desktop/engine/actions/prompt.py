@@ -135,10 +135,13 @@ class Prompt:
         if access.blocked:
             raise Held(f"AI prompts are paused: {access.blocked}")
         ref = (first.ctx.connections.get(step.connection or "") or {}).get("secret_ref")
-        key = access.api_key(ref) if ref else ""
-        settings = first.settings
-        workers = min(settings.concurrency, len(asks))
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="sophmate-prompt")
+        self._send_all(step, asks, access.api_key(ref) if ref else "")
+        return [[] for _ in ctxs]
+
+    def _send_all(self, step: StepSpec, asks: list[_Ask], key: str) -> None:
+        settings = asks[0].settings
+        assert settings is not None
+        pool = ThreadPoolExecutor(min(settings.concurrency, len(asks)), "sophmate-prompt")
         max_tokens = int(step.params["max_tokens"])
         futures = [pool.submit(chat, settings, key, a.system, a.prompt, max_tokens) for a in asks]
         kept = 0
@@ -162,7 +165,6 @@ class Prompt:
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
-        return [[] for _ in ctxs]
 
     def _prepare(self, step: StepSpec, ctx: PlanContext) -> _Ask:
         settings, _chosen = _settings(step, ctx)

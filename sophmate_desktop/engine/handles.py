@@ -85,8 +85,13 @@ class InFlight:
             return self.finisher == who
 
     def end_finish(self, finished: bool) -> None:
-        """The monitor is done with this item: `finished` if it recorded the end."""
+        """The monitor is done with this item: `finished` if it recorded the end. If it
+        did not, the end is the thread's from now on: a later pass of the monitor over
+        the same pause must not take it again (it did, and both announced the write)."""
         self.finished_by_monitor = finished
+        if not finished:
+            with self.lock:
+                self.finisher = "thread"
         self.finish_done.set()
 
 

@@ -11,6 +11,7 @@ from sophmate_desktop.domain.errors import BadInput, SecretsUnavailable
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.llm import changes_provider, llm_settings
 from sophmate_desktop.domain.names import POLICY_ACTOR, AuditAction, EventKind
+from sophmate_desktop.domain.roles import Role
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Connection, SecretRef, Setting, Workflow
 from sophmate_desktop.store.notifications import record_notification
@@ -240,6 +241,7 @@ class RecordOps:
     def set_four_eyes(self: Console, value: bool | str) -> None:
         if value not in (True, False, "auto"):
             raise BadInput("four_eyes: use on, off or auto")
+        self.require_role(Role.ADMINISTRATOR, "changing settings")
         with self.transaction():
             old = self.setting("four_eyes", "auto")
             Setting.insert(key="four_eyes", value=value).on_conflict(

@@ -99,6 +99,9 @@ class SwitchOps:
         reason = _require_reason(reason)
         if held == "by_category" and (paused or scope is not SwitchScope.GLOBAL):
             raise BadInput("held: by_category applies only to resuming everything")
+        verb = "pausing" if paused else "resuming"
+        what = "everything" if scope is SwitchScope.GLOBAL else f"{scope.value} {name}"
+        self.require_switch(f"{verb} {what}", pausing=paused)
         now = utcnow()
         fields = {
             "paused": paused,

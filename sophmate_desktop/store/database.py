@@ -11,10 +11,11 @@ that cannot be written opens read-only (store/integrity.py).
 from __future__ import annotations
 
 import contextlib
+import getpass
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -204,6 +205,25 @@ def _check_or_defer(db: SqliteDatabase, path: Path, later_above: int | None) -> 
         integrity.check_once(sqlite_uri(path), path)
 
 
+# Where a PostgreSQL login's password comes from when the URL has none (the keyring,
+# installed by the command line and the window): None leaves it to libpq.
+_password_lookup: Callable[[str], str | None] | None = None
+
+
+def use_password_lookup(lookup: Callable[[str], str | None] | None) -> None:
+    global _password_lookup
+    _password_lookup = lookup
+
+
+def _password_of(target: DatabaseUrl) -> str | None:
+    if target.password is not None or _password_lookup is None:
+        return target.password
+    if os.environ.get("PGPASSWORD"):
+        return None  # libpq's own variable wins over the keyring
+    login = target.user or os.environ.get("PGUSER") or getpass.getuser()
+    return _password_lookup(login)
+
+
 def _connect_postgres(target: DatabaseUrl) -> PostgresqlDatabase:
     try:
         import psycopg  # noqa: F401
@@ -216,7 +236,7 @@ def _connect_postgres(target: DatabaseUrl) -> PostgresqlDatabase:
         host=target.host,
         port=target.port,
         user=target.user,
-        password=target.password,
+        password=_password_of(target),
         connect_timeout=5,
         prefer_psycopg3=True,
     )

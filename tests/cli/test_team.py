@@ -1,0 +1,300 @@
+"""A team on PostgreSQL (issue 13, items 1-2): who acts is the login, and the roles hold
+at the command line (exit 3) and at the database itself (psql on one's own login).
+
+Every login is made by `team user add` (or as a DBA would, `PgTeam.create`), with its
+password in the keyring, and connects with a URL that names no password."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from sophmate_desktop import app
+from sophmate_desktop.store.database import open_database
+from sophmate_desktop.store.models import AuditEvent, TeamMember, Write
+from tests.support.cli import REPORTS, Cli, add_run, os_user
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def owner(pg_team, capsys) -> Cli:
+    """The schema owner (it may create roles), after `init` and `team init`."""
+    cli = Cli(pg_team.admin_url, capsys)
+    assert cli("init").code == 0
+    done = cli("team", "init")
+    assert done.code == 0, done.err
+    return cli
+
+
+def add(owner: Cli, pg_team, who: str, role: str) -> tuple[str, Cli]:
+    login = pg_team.login(who)
+    pg_team.keep_password(login)
+    done = owner("team", "user", "add", login, "--role", role, "--password-from-keyring")
+    assert done.code == 0, done.err
+    return login, Cli(pg_team.url(login), owner.capsys)
+
+
+def events(action: str) -> list[AuditEvent]:
+    return list(AuditEvent.select().where(AuditEvent.action == action).order_by(AuditEvent.id))
+
+
+def reopen(url: str):
+    return open_database(url)
+
+
+def test_team_init_is_idempotent_and_makes_the_owner_administrator(owner, pg_team) -> None:
+    again = owner("team", "init")
+    assert again.code == 0, again.err
+    assert "brought up to date" in again.out
+    listed = owner("team", "user", "list", "--json").json()
+    assert [(m["login"], m["role"]) for m in listed] == [("sophmate", "administrator")]
+    db = reopen(pg_team.admin_url)
+    try:
+        [init] = events("team.initialized")  # once, however often it runs
+        assert init.actor == "sophmate"
+        assert init.details == {"group": f"{pg_team.database}_team", "administrator": "sophmate"}
+    finally:
+        db.close()
+
+
+def test_team_init_refuses_a_login_that_may_not_create_roles(owner, pg_team) -> None:
+    login, lead = add(owner, pg_team, "lead", "administrator")
+    before = owner("audit", "list", "--json").json()
+    done = lead("team", "init")
+    assert done.code == 2
+    assert f"the login {login} may not create roles (CREATEROLE)" in done.err
+    assert owner("audit", "list", "--json").json() == before  # nothing half-written
+
+
+def test_team_init_on_sqlite_says_a_team_needs_postgresql(sqlite_url, capsys) -> None:
+    cli = Cli(sqlite_url, capsys)
+    assert cli("init").code == 0
+    done = cli("team", "init")
+    assert done.code == 2
+    assert "this database is SQLite" in done.err
+
+
+def test_user_add_set_role_and_remove_are_audited_and_each_has_a_way_out(owner, pg_team) -> None:
+    login, ana = add(owner, pg_team, "ana", "approver")
+    assert ana("inbox", "list").code == 0  # her password came from the keyring
+    assert owner("team", "user", "set-role", login, "operator").code == 0
+    assert owner("team", "user", "set-role", login, "operator").code == 0  # no change
+    listed = {m["login"]: m["role"] for m in owner("team", "user", "list", "--json").json()}
+    assert listed == {"sophmate": "administrator", login: "operator"}
+    removed = owner("team", "user", "remove", login)
+    assert removed.code == 0, removed.err
+    assert login not in owner("team", "user", "list").out
+    gone = ana("inbox", "list")  # out of the team: no privileges left on its tables
+    assert gone.code != 0
+    db = reopen(pg_team.admin_url)
+    try:
+        trail = [
+            (e.action, e.subject, e.actor, e.details)
+            for e in AuditEvent.select().where(AuditEvent.action.startswith("team.member"))
+            | AuditEvent.select().where(AuditEvent.action == "team.role_changed")
+        ]
+        assert sorted(trail) == sorted(
+            [
+                (
+                    "team.member_added",
+                    login,
+                    "sophmate",
+                    {"role": "approver", "login_created": True, "password": "set"},
+                ),
+                ("team.role_changed", login, "sophmate", {"from": "approver", "to": "operator"}),
+                ("team.member_removed", login, "sophmate", {"role": "operator"}),
+            ]
+        )
+    finally:
+        db.close()
+    back = owner("team", "user", "add", login, "--role", "viewer")  # the login exists
+    assert back.code == 0, back.err
+
+
+def test_user_add_says_what_is_missing(owner, pg_team) -> None:
+    new = pg_team.login("nopw")
+    done = owner("team", "user", "add", new, "--role", "viewer")
+    assert done.code == 2
+    assert "give --password-from-keyring, or --no-password" in done.err
+    done = owner("team", "user", "add", new, "--role", "chief")
+    assert done.code == 2
+    assert "--role" in done.err
+    done = owner("team", "user", "add", new, "--role", "viewer", "--password-from-keyring")
+    assert done.code == 2
+    assert f"no secret 'db-login-{new}' in this keyring" in done.err
+    done = owner("team", "user", "add", "Bad Name", "--role", "viewer", "--no-password")
+    assert done.code == 2
+    assert "login 'Bad Name'" in done.err
+    assert [m["login"] for m in owner("team", "user", "list", "--json").json()] == ["sophmate"]
+
+
+def test_the_last_administrator_stays(owner, pg_team) -> None:
+    done = owner("team", "user", "set-role", "sophmate", "viewer")
+    assert done.code == 3
+    assert "last administrator" in done.err
+    assert owner("team", "user", "remove", "sophmate").code == 3
+
+
+def test_a_non_administrator_cannot_grant_neither_here_nor_in_psql(owner, pg_team) -> None:
+    ana, ana_cli = add(owner, pg_team, "ana", "approver")
+    bo, _ = add(owner, pg_team, "bo", "viewer")
+    done = ana_cli("team", "user", "set-role", bo, "administrator")
+    assert done.code == 3
+    assert f"changing roles needs the administrator role; {ana} is an approver" in done.err
+    with pg_team.connect(ana) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="administrator role"):
+            conn.execute("SELECT sophmate_set_role(%s, 'administrator')", (bo,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE team_member SET role = 'administrator' WHERE login = %s", (bo,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO team_member VALUES (%s, 'administrator', %s, now())", (ana, ana)
+            )
+    db = reopen(pg_team.admin_url)
+    try:
+        assert TeamMember.get_by_id(bo).role == "viewer"
+        assert events("team.role_changed") == []
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def pending(owner, pg_team) -> tuple[int, str]:
+    """A pending write of report-archive, which the lead (an administrator) imported."""
+    lead, lead_cli = add(owner, pg_team, "lead", "administrator")
+    assert lead_cli("workflow", "import", REPORTS).code == 0
+    _, [write_id] = add_run(pg_team.admin_url, "report-archive", writes=1)
+    return write_id, lead
+
+
+def test_a_login_without_the_approver_role_cannot_approve(owner, pg_team, pending) -> None:
+    write_id, _ = pending
+    bo, bo_cli = add(owner, pg_team, "bo", "operator")
+    done = bo_cli("inbox", "approve", write_id)
+    assert done.code == 3
+    assert f"approving writes needs the approver role; {bo} is an operator" in done.err
+    assert bo_cli("inbox", "reject", write_id, "--comment", "no").code == 3
+    with pg_team.connect(bo) as conn:  # psql on her own login: the database refuses
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="approver role"):
+            conn.execute(
+                "UPDATE \"write\" SET status = 'approved', decided_by = %s WHERE id = %s",
+                (bo, write_id),
+            )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="approver role"):
+            conn.execute(
+                "INSERT INTO write_approval (write, approver, at) VALUES (%s, %s, now())",
+                (write_id, bo),
+            )
+    db = reopen(pg_team.admin_url)
+    try:
+        assert Write.get_by_id(write_id).status == "pending"
+    finally:
+        db.close()
+
+
+def test_four_eyes_holds_at_the_database(owner, pg_team, pending) -> None:
+    write_id, lead = pending  # the lead changed report-archive last
+    lead_cli = Cli(pg_team.url(lead), owner.capsys)
+    done = lead_cli("inbox", "approve", write_id)
+    assert done.code == 3
+    assert "four-eyes rule" in done.err
+    with pg_team.connect(lead) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="four-eyes rule"):
+            conn.execute(
+                "UPDATE \"write\" SET status = 'approved', decided_by = %s WHERE id = %s",
+                (lead, write_id),
+            )
+    ana, ana_cli = add(owner, pg_team, "ana", "approver")
+    with pg_team.connect(ana) as conn:  # nor in another's name
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="decided by"):
+            conn.execute(
+                "UPDATE \"write\" SET status = 'approved', decided_by = 'bo' WHERE id = %s",
+                (write_id,),
+            )
+    done = ana_cli("inbox", "approve", write_id, "--json")
+    assert done.code == 0, done.err
+    db = reopen(pg_team.admin_url)
+    try:
+        assert Write.get_by_id(write_id).decided_by == ana
+        [approved] = events("write.approved")
+        assert approved.actor == ana
+    finally:
+        db.close()
+    assert owner("audit", "verify").code == 0
+
+
+def test_the_actor_of_every_audit_row_is_the_login(owner, pg_team) -> None:
+    ana, ana_cli = add(owner, pg_team, "ana", "operator")
+    assert ana_cli("workflow", "import", REPORTS).code == 0
+    assert ana_cli("category", "pause", "reporting", "--reason", "checking").code == 0
+    db = reopen(pg_team.admin_url)
+    try:
+        mine = AuditEvent.select().where(AuditEvent.action.in_(["workflow.imported", "category.paused"]))
+        assert {e.actor for e in mine} == {ana}
+        (session_user,) = db.execute_sql("SELECT session_user").fetchone()
+        assert session_user == "sophmate"
+    finally:
+        db.close()
+    with pg_team.connect(ana) as conn:  # an event in another's name is refused
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="must name"):
+            conn.execute(
+                "INSERT INTO audit_event (at, actor, action, subject, details, prev_hash, hash) "
+                "VALUES ('x', 'sophmate', 'category.resumed', 'reporting', '{}', 'x', 'x')"
+            )
+    assert owner("audit", "verify").code == 0
+
+
+def test_actor_is_refused_on_postgresql(owner, pg_team) -> None:
+    code = app.main(["--db", pg_team.admin_url, "--actor", "bob", "inbox", "list"])
+    captured = owner.capsys.readouterr()
+    assert code == 2
+    assert "--actor: refused on PostgreSQL" in captured.err
+    assert "(sophmate)" in captured.err
+
+
+def test_actor_on_sqlite_is_audited_as_name_by_os_user(sqlite_url, capsys) -> None:
+    def run(*args: str) -> tuple[int, str, str]:
+        with os_user("alice"):
+            code = app.main(["--db", sqlite_url, *args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    assert run("init")[0] == 0
+    assert run("settings", "four-eyes", "on")[0] == 0
+    assert run("--actor", "nightly-script", "workflow", "import", str(REPORTS))[0] == 0
+    code, out, _ = run("audit", "list", "--action", "workflow.imported")
+    assert code == 0
+    assert "as nightly-script by alice" in out
+    _, [write_id] = add_run(sqlite_url, "report-archive", writes=1)
+    # another name does not get past four eyes: alice changed it, as whoever
+    code, _, err = run("--actor", "bob", "inbox", "approve", str(write_id))
+    assert code == 3
+    assert "four-eyes rule" in err
+
+
+def test_pausing_and_resuming_follow_the_roles(owner, pg_team) -> None:
+    lead, lead_cli = add(owner, pg_team, "lead", "administrator")
+    assert lead_cli("workflow", "import", REPORTS).code == 0
+    bo, bo_cli = add(owner, pg_team, "bo", "operator")
+    vi, vi_cli = add(owner, pg_team, "vi", "viewer")
+    done = bo_cli("workflow", "pause", "report-archive", "--reason", "odd output")
+    assert done.code == 3
+    assert "its owner is reporting-team" in done.err
+    assert vi_cli("category", "pause", "reporting", "--reason", "x").code == 3
+    assert bo_cli("category", "pause", "reporting", "--reason", "incident").code == 0
+    done = bo_cli("category", "resume", "reporting", "--reason", "over")
+    assert done.code == 3
+    assert f"needs the administrator role; {bo} is an operator" in done.err
+    with pg_team.connect(bo) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="administrator role"):
+            conn.execute("UPDATE category SET paused = false WHERE name = 'reporting'")
+    assert lead_cli("category", "resume", "reporting", "--reason", "over").code == 0
+    # the owner of a workflow pauses it, and (an operator) resumes it
+    db = reopen(pg_team.admin_url)
+    try:
+        db.execute_sql("UPDATE workflow SET owner = %s WHERE name = 'report-archive'", (bo,))
+    finally:
+        db.close()
+    assert bo_cli("workflow", "pause", "report-archive", "--reason", "mine").code == 0
+    assert bo_cli("workflow", "resume", "report-archive", "--reason", "fixed").code == 0

@@ -16,6 +16,8 @@ from tests.support.cli import REPORTS, Cli, add_run, os_user
 
 pytestmark = pytest.mark.postgres
 
+APPROVE = "UPDATE \"write\" SET status = 'approved', decided_by = %s WHERE id = %s"
+
 
 @pytest.fixture
 def owner(pg_team, capsys) -> Cli:
@@ -33,6 +35,17 @@ def add(owner: Cli, pg_team, who: str, role: str) -> tuple[str, Cli]:
     done = owner("team", "user", "add", login, "--role", role, "--password-from-keyring")
     assert done.code == 0, done.err
     return login, Cli(pg_team.url(login), owner.capsys)
+
+
+def refused_in_psql(
+    pg_team, login: str, statement: str, params: tuple = (), match: str | None = None
+) -> None:
+    """psql on `login`'s own connection: the database refuses `statement`."""
+    with (
+        pg_team.connect(login) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match=match),
+    ):
+        conn.execute(statement, params)
 
 
 def events(action: str) -> list[AuditEvent]:
@@ -142,15 +155,12 @@ def test_a_non_administrator_cannot_grant_neither_here_nor_in_psql(owner, pg_tea
     done = ana_cli("team", "user", "set-role", bo, "administrator")
     assert done.code == 3
     assert f"changing roles needs the administrator role; {ana} is an approver" in done.err
-    with pg_team.connect(ana) as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="administrator role"):
-            conn.execute("SELECT sophmate_set_role(%s, 'administrator')", (bo,))
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("UPDATE team_member SET role = 'administrator' WHERE login = %s", (bo,))
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute(
-                "INSERT INTO team_member VALUES (%s, 'administrator', %s, now())", (ana, ana)
-            )
+    grant = "SELECT sophmate_set_role(%s, 'administrator')"
+    refused_in_psql(pg_team, ana, grant, (bo,), "administrator role")
+    update = "UPDATE team_member SET role = 'administrator' WHERE login = %s"
+    refused_in_psql(pg_team, ana, update, (bo,), "permission denied")
+    insert = "INSERT INTO team_member VALUES (%s, 'administrator', %s, now())"
+    refused_in_psql(pg_team, ana, insert, (ana, ana), "permission denied")
     db = reopen(pg_team.admin_url)
     try:
         assert TeamMember.get_by_id(bo).role == "viewer"
@@ -175,17 +185,12 @@ def test_a_login_without_the_approver_role_cannot_approve(owner, pg_team, pendin
     assert done.code == 3
     assert f"approving writes needs the approver role; {bo} is an operator" in done.err
     assert bo_cli("inbox", "reject", write_id, "--comment", "no").code == 3
-    with pg_team.connect(bo) as conn:  # psql on her own login: the database refuses
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="approver role"):
-            conn.execute(
-                "UPDATE \"write\" SET status = 'approved', decided_by = %s WHERE id = %s",
-                (bo, write_id),
-            )
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="approver role"):
-            conn.execute(
-                "INSERT INTO write_approval (write, approver, at) VALUES (%s, %s, now())",
-                (write_id, bo),
-            )
+    # psql on her own login: the database refuses
+    refused_in_psql(pg_team, bo, APPROVE, (bo, write_id), "approver role")
+    reject = "UPDATE \"write\" SET status = 'rejected', decided_by = %s WHERE id = %s"
+    refused_in_psql(pg_team, bo, reject, (bo, write_id), "approver role")
+    partial = "INSERT INTO write_approval (write, approver, at) VALUES (%s, %s, now())"
+    refused_in_psql(pg_team, bo, partial, (write_id, bo), "approver role")
     db = reopen(pg_team.admin_url)
     try:
         assert Write.get_by_id(write_id).status == "pending"
@@ -199,19 +204,10 @@ def test_four_eyes_holds_at_the_database(owner, pg_team, pending) -> None:
     done = lead_cli("inbox", "approve", write_id)
     assert done.code == 3
     assert "four-eyes rule" in done.err
-    with pg_team.connect(lead) as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="four-eyes rule"):
-            conn.execute(
-                "UPDATE \"write\" SET status = 'approved', decided_by = %s WHERE id = %s",
-                (lead, write_id),
-            )
+    refused_in_psql(pg_team, lead, APPROVE, (lead, write_id), "four-eyes rule")
     ana, ana_cli = add(owner, pg_team, "ana", "approver")
-    with pg_team.connect(ana) as conn:  # nor in another's name
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="decided by"):
-            conn.execute(
-                "UPDATE \"write\" SET status = 'approved', decided_by = 'bo' WHERE id = %s",
-                (write_id,),
-            )
+    # nor in another's name
+    refused_in_psql(pg_team, ana, APPROVE, ("bo", write_id), "decided by")
     done = ana_cli("inbox", "approve", write_id, "--json")
     assert done.code == 0, done.err
     db = reopen(pg_team.admin_url)
@@ -230,18 +226,18 @@ def test_the_actor_of_every_audit_row_is_the_login(owner, pg_team) -> None:
     assert ana_cli("category", "pause", "reporting", "--reason", "checking").code == 0
     db = reopen(pg_team.admin_url)
     try:
-        mine = AuditEvent.select().where(AuditEvent.action.in_(["workflow.imported", "category.paused"]))
+        actions = ["workflow.imported", "category.paused"]
+        mine = AuditEvent.select().where(AuditEvent.action.in_(actions))
         assert {e.actor for e in mine} == {ana}
         (session_user,) = db.execute_sql("SELECT session_user").fetchone()
         assert session_user == "sophmate"
     finally:
         db.close()
-    with pg_team.connect(ana) as conn:  # an event in another's name is refused
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="must name"):
-            conn.execute(
-                "INSERT INTO audit_event (at, actor, action, subject, details, prev_hash, hash) "
-                "VALUES ('x', 'sophmate', 'category.resumed', 'reporting', '{}', 'x', 'x')"
-            )
+    forged = (  # an event in another's name
+        "INSERT INTO audit_event (at, actor, action, subject, details, prev_hash, hash) "
+        "VALUES ('x', 'sophmate', 'category.resumed', 'reporting', '{}', 'x', 'x')"
+    )
+    refused_in_psql(pg_team, ana, forged, (), "must name")
     assert owner("audit", "verify").code == 0
 
 
@@ -274,10 +270,10 @@ def test_actor_on_sqlite_is_audited_as_name_by_os_user(sqlite_url, capsys) -> No
 
 
 def test_pausing_and_resuming_follow_the_roles(owner, pg_team) -> None:
-    lead, lead_cli = add(owner, pg_team, "lead", "administrator")
+    _, lead_cli = add(owner, pg_team, "lead", "administrator")
     assert lead_cli("workflow", "import", REPORTS).code == 0
     bo, bo_cli = add(owner, pg_team, "bo", "operator")
-    vi, vi_cli = add(owner, pg_team, "vi", "viewer")
+    _, vi_cli = add(owner, pg_team, "vi", "viewer")
     done = bo_cli("workflow", "pause", "report-archive", "--reason", "odd output")
     assert done.code == 3
     assert "its owner is reporting-team" in done.err
@@ -286,9 +282,8 @@ def test_pausing_and_resuming_follow_the_roles(owner, pg_team) -> None:
     done = bo_cli("category", "resume", "reporting", "--reason", "over")
     assert done.code == 3
     assert f"needs the administrator role; {bo} is an operator" in done.err
-    with pg_team.connect(bo) as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="administrator role"):
-            conn.execute("UPDATE category SET paused = false WHERE name = 'reporting'")
+    resume = "UPDATE category SET paused = false WHERE name = 'reporting'"
+    refused_in_psql(pg_team, bo, resume, (), "administrator role")
     assert lead_cli("category", "resume", "reporting", "--reason", "over").code == 0
     # the owner of a workflow pauses it, and (an operator) resumes it
     db = reopen(pg_team.admin_url)

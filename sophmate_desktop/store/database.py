@@ -25,7 +25,7 @@ from peewee import Database, PostgresqlDatabase, SqliteDatabase
 from sophmate_desktop import __version__
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import EffectKind, SwitchScope
-from sophmate_desktop.domain.errors import DatabaseError, DatabaseUnreachable
+from sophmate_desktop.domain.errors import DatabaseError, DatabaseUnreachable, PolicyRefused
 from sophmate_desktop.store import integrity
 from sophmate_desktop.store.backups import online_copy, sqlite_uri
 from sophmate_desktop.store.models import (
@@ -271,10 +271,31 @@ def _sqlite_schema_current(db: Database) -> bool:
     return applied == files
 
 
+_NO_ACCESS = (
+    "the login {login} may not read this database's tables: it is not in the team "
+    "(an administrator adds it with `team user add {login} --role ROLE`)"
+)
+
+
+def _check_access(db: Database) -> None:
+    """On PostgreSQL, a login outside the team is told so, not shown a failed migration."""
+    row = db.execute_sql(
+        "SELECT session_user, has_schema_privilege(n.oid, 'USAGE') "
+        "AND has_table_privilege(c.oid, 'SELECT') FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relname = %s",
+        (SCHEMA_TABLE,),
+    ).fetchone()
+    if row is not None and not row[1]:
+        raise PolicyRefused(_NO_ACCESS.format(login=row[0]))
+
+
 def migrate(db: Database, *, sqlite_path: Path | None = None) -> list[str]:
     """Apply pending migrations; refuse a schema newer than this code."""
     if _sqlite_schema_current(db):
         return []
+    if not is_sqlite(db):
+        _check_access(db)
     from playhouse.migrations import Runner
 
     runner = Runner(db, directory=str(MIGRATIONS_DIR), table_name=SCHEMA_TABLE)

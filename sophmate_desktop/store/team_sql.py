@@ -113,6 +113,29 @@ BEGIN
         'an operator); % is %', who, coalesce(r, 'not in the team') USING ERRCODE = '42501';
 END $$;
 
+-- At commit: a decision moved by this transaction has its audit event, appended by this
+-- transaction (a visible row whose transaction is still in progress is ours), so a
+-- decision made with psql cannot leave the chain out.
+CREATE OR REPLACE FUNCTION public.sophmate_decision_audited() RETURNS trigger
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+DECLARE
+    now_xid bigint := pg_current_xact_id()::text::bigint;
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM public.audit_event a
+        WHERE a.run = NEW.run_id AND a.subject = 'write ' || NEW.id
+          AND a.action = 'write.' || NEW.status AND a.actor = session_user
+          AND a.xmin::text::bigint <= now_xid % 4294967296
+          AND pg_xact_status(
+                ((now_xid / 4294967296) * 4294967296 + a.xmin::text::bigint)::text::xid8
+              ) = 'in progress'
+    ) THEN
+        RAISE EXCEPTION 'write % was % without its audit event in the same transaction',
+            NEW.id, NEW.status USING ERRCODE = '42501';
+    END IF;
+    RETURN NULL;
+END $$;
+
 CREATE OR REPLACE FUNCTION public.sophmate_guard_audit() RETURNS trigger
 LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 BEGIN
@@ -223,6 +246,14 @@ def install(db: Database) -> None:
             f"CREATE TRIGGER {name} {when} ON public.{table} "
             f"FOR EACH ROW EXECUTE FUNCTION public.{function}()"
         )
+    db.execute_sql('DROP TRIGGER IF EXISTS sophmate_decision_audited ON public."write"')
+    db.execute_sql(
+        "CREATE CONSTRAINT TRIGGER sophmate_decision_audited "
+        'AFTER UPDATE OF status ON public."write" '
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+        "WHEN (OLD.status = 'pending' AND NEW.status IN ('approved', 'rejected')) "
+        "EXECUTE FUNCTION public.sophmate_decision_audited()"
+    )
     _run(db, _MEMBERS.replace("{team_literal}", _literal(team)))
     for signature in _MEMBER_FUNCTIONS:
         db.execute_sql(f"REVOKE ALL ON FUNCTION public.{signature} FROM PUBLIC")

@@ -99,7 +99,8 @@ def test_user_add_set_role_and_remove_are_audited_and_each_has_a_way_out(owner, 
     assert removed.code == 0, removed.err
     assert login not in owner("team", "user", "list").out
     gone = ana("inbox", "list")  # out of the team: no privileges left on its tables
-    assert gone.code != 0
+    assert gone.code == 3
+    assert f"the login {login} may not read this database's tables" in gone.err
     db = reopen(pg_team.admin_url)
     try:
         trail = [
@@ -208,6 +209,8 @@ def test_four_eyes_holds_at_the_database(owner, pg_team, pending) -> None:
     ana, ana_cli = add(owner, pg_team, "ana", "approver")
     # nor in another's name
     refused_in_psql(pg_team, ana, APPROVE, ("bo", write_id), "decided by")
+    # nor, as an approver, without the audit event (the chain would miss the decision)
+    refused_in_psql(pg_team, ana, APPROVE, (ana, write_id), "without its audit event")
     done = ana_cli("inbox", "approve", write_id, "--json")
     assert done.code == 0, done.err
     db = reopen(pg_team.admin_url)

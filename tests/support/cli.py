@@ -58,9 +58,16 @@ class Cli:
         self.url = url
         self.capsys = capsys
 
+    def who(self, actor: str) -> str:
+        """The name the program records for `actor`."""
+        return actor
+
+    def url_of(self, actor: str) -> str:
+        return self.url
+
     def __call__(self, *args: object, actor: str = "ana") -> Result:
         self.capsys.readouterr()
-        argv = ["--db", self.url, *map(str, args)]
+        argv = ["--db", self.url_of(actor), *map(str, args)]
         sqlite = not self.url.startswith("postgresql")
         with os_user(actor) if sqlite else contextlib.nullcontext():
             code = app.main(argv)

@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 
 from sophmate_desktop.secrets import DB_LOGIN_SECRET, SERVICE
+from tests.support.cli import Cli
 from tests.support.postgres import PG_URL, reset_pg_schema
 
 
@@ -86,3 +87,33 @@ class PgTeam:
                     )
                 )
                 conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(group)))
+
+
+class TeamCli(Cli):
+    """`Cli` on PostgreSQL, where who acts is the login: each actor is a login of its
+    own (this test's prefix + the name, an administrator of the team), so that four
+    eyes and "decided by" tell people apart as on SQLite. `url` stays the owner's."""
+
+    def __init__(self, pg_team: PgTeam, capsys) -> None:
+        super().__init__(pg_team.admin_url, capsys)
+        self.pg_team = pg_team
+        self.logins: dict[str, str] = {}
+        owner = Cli(pg_team.admin_url, capsys)
+        for step in (("init",), ("team", "init")):
+            done = owner(*step)
+            assert done.code == 0, done.err
+        self.owner = owner
+
+    def who(self, actor: str) -> str:
+        if actor not in self.logins:
+            login = self.pg_team.login(actor)
+            self.pg_team.keep_password(login)
+            added = self.owner(
+                "team", "user", "add", login, "--role", "administrator", "--password-from-keyring"
+            )
+            assert added.code == 0, added.err
+            self.logins[actor] = login
+        return self.logins[actor]
+
+    def url_of(self, actor: str) -> str:
+        return self.pg_team.url(self.who(actor))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.errors import BadInput, DatabaseError
 from sophmate_desktop.domain.llm import changes_provider
-from sophmate_desktop.store import sql
+from sophmate_desktop.store import sql, team
 from sophmate_desktop.store.database import (
     MIGRATIONS_DIR,
     SCHEMA_TABLE,
@@ -62,6 +62,8 @@ class DatabaseInfo:
 class Identity:
     actor: str
     os_user: str
+    login: str | None = None  # PostgreSQL: the login, who acts there
+    role: str | None = None  # in a team: this person's role (None: outside it)
 
     @property
     def from_os(self) -> bool:
@@ -210,7 +212,11 @@ class SetupOps:
             os_user = getpass.getuser()
         except Exception:
             os_user = "unknown"
-        return Identity(self.actor, os_user)
+        login = team.session_login(self.db)
+        if login is None:
+            return Identity(self.actor, os_user)
+        role = self.role()
+        return Identity(self.actor, os_user, login, role.value if role else None)
 
     def four_eyes_mode(self: Console) -> str:
         """ "auto", "on" or "off", as stored."""

@@ -296,3 +296,23 @@ def test_pausing_and_resuming_follow_the_roles(owner, pg_team) -> None:
         db.close()
     assert bo_cli("workflow", "pause", "report-archive", "--reason", "mine").code == 0
     assert bo_cli("workflow", "resume", "report-archive", "--reason", "fixed").code == 0
+
+
+def test_the_engines_login_applies_approved_writes_but_never_decides(
+    owner, pg_team, pending
+) -> None:
+    write_id, _ = pending
+    engine, engine_cli = add(owner, pg_team, "engine", "engine")
+    done = engine_cli("inbox", "approve", write_id)
+    assert done.code == 3
+    assert f"approving writes needs the approver role; {engine} is an engine" in done.err
+    refused_in_psql(pg_team, engine, APPROVE, (engine, write_id), "approver role")
+    _, ana_cli = add(owner, pg_team, "ana", "approver")
+    assert ana_cli("inbox", "approve", write_id).code == 0
+    with pg_team.connect(engine) as conn:  # what an engine does next: it may
+        claimed = conn.execute(
+            "UPDATE \"write\" SET status = 'applying', claimed_by = 'e:1' "
+            "WHERE id = %s AND status = 'approved' RETURNING id",
+            (write_id,),
+        ).fetchall()
+    assert claimed == [(write_id,)]

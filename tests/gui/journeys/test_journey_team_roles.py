@@ -89,6 +89,11 @@ def test_three_logins_each_do_what_their_role_allows(qtbot, make_window, pg_team
     bo = make_window(None, start_engine=True, url=pg_team.url(logins["bo"]))
     console = bo.services.console
     assert console.actor == logins["bo"]
+    identity = bo.page(nav.SETTINGS).identity  # Settings says who he is, and his role
+    identity.refresh()
+    assert identity.actor_label.text() == f"You act as {logins['bo']}."
+    assert "Taken from your database login" in identity.how_label.text()
+    assert "Your role: operator." in identity.how_label.text()
     console.import_workflow(
         intake_workflow(folders["incoming"], folders["accounting"], folders["staging"])
     )

@@ -316,3 +316,25 @@ def test_the_engines_login_applies_approved_writes_but_never_decides(
             (write_id,),
         ).fetchall()
     assert claimed == [(write_id,)]
+
+
+def test_a_viewer_reads_and_an_operator_does_not_change_settings(owner, pg_team) -> None:
+    _, lead_cli = add(owner, pg_team, "lead", "administrator")
+    assert lead_cli("workflow", "import", REPORTS).code == 0
+    vi, vi_cli = add(owner, pg_team, "vi", "viewer")
+    assert vi_cli("workflow", "list").code == 0
+    assert vi_cli("inbox", "list").code == 0
+    assert vi_cli("audit", "list").code == 0
+    for args, needs in (
+        (("workflow", "import", REPORTS), "changing workflows needs the operator"),
+        (("workflow", "run", "report-archive"), "running workflows needs the operator"),
+        (("workflow", "enable", "report-archive"), "enabling workflows needs the operator"),
+    ):
+        done = vi_cli(*args)
+        assert done.code == 3, args
+        assert f"{needs} role; {vi} is a viewer" in done.err
+    bo, bo_cli = add(owner, pg_team, "bo", "operator")
+    done = bo_cli("settings", "four-eyes", "off")
+    assert done.code == 3
+    assert f"changing settings needs the administrator role; {bo} is an operator" in done.err
+    assert lead_cli("settings", "four-eyes", "on").code == 0

@@ -113,25 +113,47 @@ BEGIN
         'an operator); % is %', who, coalesce(r, 'not in the team') USING ERRCODE = '42501';
 END $$;
 
--- At commit: a decision moved by this transaction has its audit event, appended by this
--- transaction (a visible row whose transaction is still in progress is ours), so a
--- decision made with psql cannot leave the chain out.
+-- A row this transaction wrote: visible, and its transaction still in progress (the
+-- uncommitted rows of others are not visible); xmin is 32 bits, put in this epoch.
+CREATE OR REPLACE FUNCTION public.sophmate_written_now(row_xmin xid) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
+    SELECT row_xmin::text::bigint <= now_xid % 4294967296
+       AND pg_xact_status(((now_xid / 4294967296) * 4294967296
+                           + row_xmin::text::bigint)::text::xid8) = 'in progress'
+    FROM (SELECT pg_current_xact_id()::text::bigint AS now_xid) AS x
+$$;
+
+-- At commit: a decision or a role change made by this transaction has its audit event,
+-- appended by this transaction, so psql cannot leave the chain out.
 CREATE OR REPLACE FUNCTION public.sophmate_decision_audited() RETURNS trigger
 LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
-DECLARE
-    now_xid bigint := pg_current_xact_id()::text::bigint;
 BEGIN
     IF NOT EXISTS (
         SELECT 1 FROM public.audit_event a
         WHERE a.run = NEW.run_id AND a.subject = 'write ' || NEW.id
           AND a.action = 'write.' || NEW.status AND a.actor = session_user
-          AND a.xmin::text::bigint <= now_xid % 4294967296
-          AND pg_xact_status(
-                ((now_xid / 4294967296) * 4294967296 + a.xmin::text::bigint)::text::xid8
-              ) = 'in progress'
+          AND public.sophmate_written_now(a.xmin)
     ) THEN
         RAISE EXCEPTION 'write % was % without its audit event in the same transaction',
             NEW.id, NEW.status USING ERRCODE = '42501';
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION public.sophmate_role_change_audited() RETURNS trigger
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+DECLARE
+    who text := CASE WHEN TG_OP = 'DELETE' THEN OLD.login ELSE NEW.login END;
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM public.audit_event a
+        WHERE a.action IN ('team.initialized', 'team.member_added', 'team.role_changed',
+                           'team.member_removed')
+          AND (a.subject = who OR a.action = 'team.initialized')
+          AND a.actor = session_user AND public.sophmate_written_now(a.xmin)
+    ) THEN
+        RAISE EXCEPTION 'the role of % was changed without its audit event in the same '
+            'transaction', who USING ERRCODE = '42501';
     END IF;
     RETURN NULL;
 END $$;
@@ -253,6 +275,13 @@ def install(db: Database) -> None:
         "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
         "WHEN (OLD.status = 'pending' AND NEW.status IN ('approved', 'rejected')) "
         "EXECUTE FUNCTION public.sophmate_decision_audited()"
+    )
+    db.execute_sql("DROP TRIGGER IF EXISTS sophmate_role_change_audited ON public.team_member")
+    db.execute_sql(
+        "CREATE CONSTRAINT TRIGGER sophmate_role_change_audited "
+        "AFTER INSERT OR UPDATE OR DELETE ON public.team_member "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+        "EXECUTE FUNCTION public.sophmate_role_change_audited()"
     )
     _run(db, _MEMBERS.replace("{team_literal}", _literal(team)))
     for signature in _MEMBER_FUNCTIONS:

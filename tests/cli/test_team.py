@@ -162,6 +162,9 @@ def test_a_non_administrator_cannot_grant_neither_here_nor_in_psql(owner, pg_tea
     refused_in_psql(pg_team, ana, update, (bo,), "permission denied")
     insert = "INSERT INTO team_member VALUES (%s, 'administrator', %s, now())"
     refused_in_psql(pg_team, ana, insert, (ana, ana), "permission denied")
+    # an administrator with psql cannot leave the audit trail out of a role change
+    lead, _ = add(owner, pg_team, "lead", "administrator")
+    refused_in_psql(pg_team, lead, grant, (bo,), "without its audit event")
     db = reopen(pg_team.admin_url)
     try:
         assert TeamMember.get_by_id(bo).role == "viewer"

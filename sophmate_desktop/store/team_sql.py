@@ -130,7 +130,7 @@ LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 BEGIN
     IF NOT EXISTS (
         SELECT 1 FROM public.audit_event a
-        WHERE a.run = NEW.run_id AND a.subject = 'write ' || NEW.id
+        WHERE a.subject = 'write ' || NEW.id AND a.action IN ('write.approved', 'write.rejected')
           AND a.action = 'write.' || NEW.status AND a.actor = session_user
           AND public.sophmate_written_now(a.xmin)
     ) THEN

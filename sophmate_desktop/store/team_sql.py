@@ -248,6 +248,10 @@ _MEMBER_FUNCTIONS = (
 )
 
 
+# The only tables the program deletes rows from; no login deletes from the others.
+_DELETED_FROM = ("engine_instance", "engine_process", "schedule_state", "secret_ref", "setting")
+
+
 def team_role_name(db: Database) -> str:
     """The group role of this database's team."""
     return f"{db.database}_team"[:63]
@@ -299,17 +303,21 @@ def _grant(db: Database, team: str) -> None:
     statements = [
         sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(db.database), role),
         sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role),
-        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(
-            role
-        ),
+        sql.SQL("REVOKE DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public FROM {}").format(role),
+        sql.SQL("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {}").format(role),
         sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {}").format(role),
         sql.SQL("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.team_member FROM {}").format(
             role
         ),
+        # the trail is appended to, never edited: verify finds what a login could not do
+        sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON public.audit_event FROM {}").format(role),
+        sql.SQL("GRANT DELETE ON {} TO {}").format(
+            sql.SQL(", ").join(sql.Identifier("public", t) for t in _DELETED_FROM), role
+        ),
         # tables of a later migration, made by this login: `team init` again narrows them
         sql.SQL(
             "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
-            "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}"
+            "GRANT SELECT, INSERT, UPDATE ON TABLES TO {}"
         ).format(role),
         sql.SQL(
             "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {}"

@@ -244,6 +244,14 @@ def test_the_actor_of_every_audit_row_is_the_login(owner, pg_team) -> None:
         "VALUES ('x', 'sophmate', 'category.resumed', 'reporting', '{}', 'x', 'x')"
     )
     refused_in_psql(pg_team, ana, forged, (), "must name")
+    # the trail is appended to, never edited or cut; writes are never deleted
+    for statement in (
+        "UPDATE audit_event SET reason = 'x'",
+        "DELETE FROM audit_event",
+        'DELETE FROM "write"',
+        "TRUNCATE workflow CASCADE",
+    ):
+        refused_in_psql(pg_team, ana, statement, (), "permission denied")
     assert owner("audit", "verify").code == 0
 
 

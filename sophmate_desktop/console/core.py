@@ -41,11 +41,10 @@ ACTOR_ON_POSTGRES = (
 )
 
 
-def actor_of(db: Database, actor: str | None) -> str:
+def actor_of(db: Database, actor: str | None, login: str | None) -> str:
     """Who acts: on PostgreSQL the login (`session_user`); a name passed in is refused
     there once the team is set up (before, it is one shared login's label). On SQLite
     the name passed (the command line made it "as NAME by OS-USER"), else the OS user."""
-    login = team.session_login(db)
     if login is None:
         return (actor or default_actor()).strip() or "unknown"
     if actor and actor.strip() != login and team.has_team(db):
@@ -60,7 +59,8 @@ class ConsoleCore:
         self, db: Database, *, actor: str | None = None, secrets: SecretStore | None = None
     ) -> None:
         self.db = db
-        self.actor = actor_of(db, actor)
+        self.login = team.session_login(db)  # None on SQLite
+        self.actor = actor_of(db, actor, self.login)
         self.secrets = secrets or SecretStore()
         self.events = Listeners()
         attach_audit_key(db, self.secrets)
@@ -162,8 +162,7 @@ class ConsoleCore:
 
     def role(self) -> Role | None:
         """This person's role (administrator where no team is set up; None outside it)."""
-        login = team.session_login(self.db)
-        return Role.ADMINISTRATOR if login is None else team.role_of(self.db, login)
+        return Role.ADMINISTRATOR if self.login is None else team.role_of(self.db, self.login)
 
     def role_refusal(self, needed: Role, what: str) -> str | None:
         """Why this person may not do `what`, which needs `needed`; None: they may."""

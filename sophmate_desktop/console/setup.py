@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.errors import BadInput, DatabaseError
 from sophmate_desktop.domain.llm import changes_provider
-from sophmate_desktop.store import sql, team
+from sophmate_desktop.store import sql
 from sophmate_desktop.store.database import (
     MIGRATIONS_DIR,
     SCHEMA_TABLE,
@@ -212,11 +212,10 @@ class SetupOps:
             os_user = getpass.getuser()
         except Exception:
             os_user = "unknown"
-        login = team.session_login(self.db)
-        if login is None:
+        if self.login is None:
             return Identity(self.actor, os_user)
         role = self.role()
-        return Identity(self.actor, os_user, login, role.value if role else None)
+        return Identity(self.actor, os_user, self.login, role.value if role else None)
 
     def four_eyes_mode(self: Console) -> str:
         """ "auto", "on" or "off", as stored."""

@@ -21,13 +21,22 @@ from pathlib import Path
 import keyring
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from sophmate_desktop.domain.errors import PolicyRefused
 from sophmate_desktop.secrets import DB_LOGIN_SECRET, SERVICE
 from sophmate_desktop.ui import navigator as nav
+from sophmate_desktop.ui.widgets.switch_dialogs import SwitchDialog
 from tests.support.cli import Cli
 from tests.support.engine import to_staging
-from tests.support.journeys.j3 import WAIT_MS, drop_file, go_to, intake_workflow, pause_switch
+from tests.support.journeys.j3 import (
+    WAIT_MS,
+    activate,
+    drop_file,
+    go_to,
+    intake_workflow,
+    pause_switch,
+)
 from tests.support.paths import REPO
 
 pytestmark = pytest.mark.postgres
@@ -49,6 +58,18 @@ class Desktop:
             text=True,
             timeout=120,
         )
+
+
+def _resume_from_the_panel(qtbot, window, category: str, reason: str):
+    """Click the paused switch, type the reason, press Enter; the dialog, still open."""
+    activate(qtbot, window)
+    panel = window.kill_switch_panel
+    qtbot.mouseClick(panel.switch_button("category", category), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), SwitchDialog))
+    dialog = QApplication.activeModalWidget()
+    qtbot.keyClicks(dialog.reason_edit, reason)
+    qtbot.keyClick(dialog.reason_edit, Qt.Key.Key_Return)
+    return dialog
 
 
 def _pgpass(path: Path, logins: list[str], pg_team) -> Path:
@@ -123,8 +144,13 @@ def test_three_logins_each_do_what_their_role_allows(qtbot, make_window, pg_team
     # An incident: Bo pauses the category (an operator may), but may not resume it.
     pause_switch(qtbot, bo, "category", "finance", "hosting incident")
     qtbot.waitUntil(lambda: bo.paused_banner.isVisible(), timeout=WAIT_MS)
-    with pytest.raises(PolicyRefused, match="resuming category finance needs the administrator"):
-        console.resume_category("finance", "over")
+    dialog = _resume_from_the_panel(qtbot, bo, "finance", "over")
+    needs = f"resuming category finance needs the administrator role; {logins['bo']} is an"
+    qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=WAIT_MS)
+    assert dialog.error_label.text().startswith(needs)
+    dialog.reject()
+    with pytest.raises(PolicyRefused, match="needs the administrator role"):
+        console.resume_category("finance", "over")  # the same refusal, whatever asks
     resumed = lea("category", "resume", "finance", "--reason", "incident over")
     assert resumed.returncode == 0, resumed.stderr
     qtbot.waitUntil(lambda: not bo.paused_banner.isVisible(), timeout=WAIT_MS)

@@ -349,3 +349,38 @@ def test_a_viewer_reads_and_an_operator_does_not_change_settings(owner, pg_team)
     assert done.code == 3
     assert f"changing settings needs the administrator role; {bo} is an operator" in done.err
     assert lead_cli("settings", "four-eyes", "on").code == 0
+
+
+def test_a_console_that_checks_no_roles_is_still_refused_by_the_database(
+    owner, pg_team, pending, monkeypatch
+) -> None:
+    """As an older program that knows nothing of roles would be: the database says no,
+    and the command line says what it said, as a refusal (exit 3)."""
+    from sophmate_desktop.console.core import ConsoleCore
+
+    write_id, _ = pending
+    bo, bo_cli = add(owner, pg_team, "bo", "operator")
+    monkeypatch.setattr(ConsoleCore, "require_role", lambda *a, **k: None)
+    done = bo_cli("inbox", "approve", write_id)
+    assert done.code == 3
+    assert "refused: the database refused: deciding writes needs the approver role" in done.err
+    assert bo in done.err
+    monkeypatch.setattr(ConsoleCore, "require_switch", lambda *a, **k: None)
+    assert bo_cli("category", "pause", "reporting", "--reason", "incident").code == 0
+    done = bo_cli("category", "resume", "reporting", "--reason", "over")
+    assert done.code == 3
+    assert "the database refused: resuming this needs the administrator role" in done.err
+
+
+def test_a_login_for_peer_or_gss_gets_no_password(owner, pg_team) -> None:
+    login = pg_team.login("gss")
+    done = owner("team", "user", "add", login, "--role", "viewer", "--no-password")
+    assert done.code == 0, done.err
+    db = reopen(pg_team.admin_url)
+    try:
+        [added] = events("team.member_added")
+        assert added.details == {"role": "viewer", "login_created": True, "password": "none"}
+    finally:
+        db.close()
+    with pytest.raises(psycopg.OperationalError, match="password"):
+        psycopg.connect(pg_team.url(login), password="anything", connect_timeout=3)

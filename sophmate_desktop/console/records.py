@@ -115,6 +115,7 @@ class RecordOps:
         secret_ref: str | None = None,
     ) -> ConnectionRow:
         """Create or change a provider; a change pauses the workflows that use it."""
+        self.require_role(Role.ADMINISTRATOR, "changing connections")
         if kind not in CONNECTION_KINDS:
             raise BadInput(
                 f"kind: unknown connection kind {kind!r} (use {', '.join(CONNECTION_KINDS)})"
@@ -227,6 +228,7 @@ class RecordOps:
             raise BadInput("plan_timeout_s: give a number of seconds")
         if not 0 < seconds <= 3600:
             raise BadInput("plan_timeout_s: give more than 0 and at most 3600 seconds")
+        self.require_role(Role.ADMINISTRATOR, "changing settings")
         with self.transaction():
             old = self.setting("plan_timeout_s")
             Setting.insert(key="plan_timeout_s", value=seconds).on_conflict(

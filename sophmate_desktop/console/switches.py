@@ -12,6 +12,7 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import EffectKind, RunStatus, SwitchScope
 from sophmate_desktop.domain.errors import BadInput, NotFound, PolicyRefused
 from sophmate_desktop.domain.names import AuditAction
+from sophmate_desktop.domain.roles import Role
 from sophmate_desktop.domain.run_account import plural
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Run, Switch, Workflow
@@ -191,6 +192,7 @@ class SwitchOps:
         budget pauses the category (engine/budget.py) when the next cost is stored."""
         day = _budget_value("--per-day", per_day)
         month = _budget_value("--per-month", per_month)
+        self.require_role(Role.ADMINISTRATOR, "changing settings")
         with self.transaction():
             cat = queries.get_category(name)
             before = {"per_day": cat.budget_per_day, "per_month": cat.budget_per_month}

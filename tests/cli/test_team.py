@@ -348,7 +348,13 @@ def test_a_viewer_reads_and_an_operator_does_not_change_settings(owner, pg_team)
     done = bo_cli("settings", "four-eyes", "off")
     assert done.code == 3
     assert f"changing settings needs the administrator role; {bo} is an operator" in done.err
+    for args in (("settings", "plan-timeout", "10"), ("category", "budget", "reporting",
+                 "--per-day", "5"), ("audit", "checkpoint-mirror", "/tmp")):  # fmt: skip
+        done = bo_cli(*args)
+        assert done.code == 3, args
+        assert "changing settings needs the administrator role" in done.err
     assert lead_cli("settings", "four-eyes", "on").code == 0
+    assert lead_cli("settings", "plan-timeout", "10").code == 0
 
 
 def test_a_console_that_checks_no_roles_is_still_refused_by_the_database(

@@ -107,8 +107,15 @@ def _import_store_without_postgres_drivers() -> None:
 
 def _open(args: argparse.Namespace) -> Database:
     """The database the command names; `args.created` tells whether it was made now."""
-    from sophmate_desktop.store.database import default_db_url, open_database, parse_url
+    from sophmate_desktop.secrets import db_login_password
+    from sophmate_desktop.store.database import (
+        default_db_url,
+        open_database,
+        parse_url,
+        use_password_lookup,
+    )
 
+    use_password_lookup(db_login_password)  # a login's password kept in the keyring
     url = default_db_url() if args.db is None else args.db
     target = parse_url(url)
     missing = target.kind == "sqlite" and target.path is not None and not target.path.exists()
@@ -150,13 +157,17 @@ def main(
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version or a usage error
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    if _sqlite_named(args):
+        _import_store_without_postgres_drivers()
+    refused = _actor_refusal(args)
+    if refused:
+        err("error", refused)
+        return ExitCode.BAD_INPUT
     if args.command is None:
         if no_command is not None:
             return no_command(args)
         parser.print_help()
         return 0
-    if _sqlite_named(args):
-        _import_store_without_postgres_drivers()
     if not getattr(args, "opens", True):  # `db` commands open the file themselves
         return _run(lambda: args.func(args), _sqlite_path(args))
     alone = getattr(args, "alone_if", None)  # (argument, handler): given it, no database
@@ -179,6 +190,29 @@ def main(
 
         optimize(db)
         db.close()
+
+
+def _actor_refusal(args: argparse.Namespace) -> str | None:
+    """--actor: on SQLite it becomes "as NAME by OS-USER" (args.actor); on PostgreSQL,
+    where the login is who acts, the message refusing it."""
+    if args.actor is None:
+        return None
+    from sophmate_desktop.console.core import default_actor
+    from sophmate_desktop.domain.roles import on_behalf
+    from sophmate_desktop.store.database import default_db_url, parse_url
+
+    try:
+        target = parse_url(default_db_url() if args.db is None else args.db)
+    except SophmateError:
+        return None  # the command reports the bad URL itself
+    if target.kind == "sqlite":
+        args.actor = on_behalf(args.actor, default_actor())
+        return None
+    return (
+        f"--actor: refused on PostgreSQL, where who acts is your database login"
+        f"{f' ({target.user})' if target.user else ''}; to act as another person, connect "
+        "with their own login (--db postgresql://LOGIN@HOST/DB)"
+    )
 
 
 def _console_class(args: argparse.Namespace) -> type:

@@ -89,8 +89,10 @@ def cmd_engine(c: Console, a: argparse.Namespace) -> str:
 
 
 def cmd_workflow_run(c: Console, a: argparse.Namespace) -> tuple[str, int]:
+    from sophmate_desktop.domain.roles import Role
     from sophmate_desktop.engine.service import Engine
 
+    c.require_role(Role.OPERATOR, "running workflows")
     engine = Engine(c.db, secrets=c.secrets, watch=False, workers=1)
     c.events.subscribe(engine.wake)
     engine.start()

@@ -261,7 +261,7 @@ ESCALATION_COLUMNS = (
 AUDIT_COLUMNS = (
     col("id"),
     Column("at", lambda r: iso_minute(r.at)),
-    col("actor", width=20),
+    col("actor", width=32),
     col("action", width=28),
     col("subject", width=32),
     Column("workflow", lambda r: r.workflow, 24),

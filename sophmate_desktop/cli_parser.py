@@ -14,7 +14,7 @@ import importlib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sophmate_desktop import __version__, cli_engine
+from sophmate_desktop import __version__, cli_engine, cli_team
 from sophmate_desktop import cli_format as fmt
 from sophmate_desktop.domain.enums import EffectKind, ReviewKind, Stage
 
@@ -385,6 +385,10 @@ def _add_engine(sub: Any) -> None:
     cli_engine.add_commands(sub, _leaf)
 
 
+def _add_team(sub: Any) -> None:
+    cli_team.add_commands(sub, _leaf)
+
+
 def _add_db_files(sub: Any) -> None:
     _add_db(sub, _leaf)
 
@@ -402,6 +406,7 @@ BUILDERS: tuple[tuple[Callable[[Any], None], tuple[str, ...]], ...] = (
     (_add_audit, ("audit",)),
     (_add_settings, ("init", "secret", "connection", "settings")),
     (_add_engine, ("engines", "engine", "demo")),
+    (_add_team, ("team",)),
     (_add_db_files, ("db",)),
 )
 _GLOBAL_WITH_VALUE = ("--db", "--actor")
@@ -443,7 +448,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "(default: $SOPHMATE_DB, else SQLite in the user data folder)",
     )
     parser.add_argument(
-        "--actor", type=fmt.actor, metavar="NAME", help="who acts (default: the OS user)"
+        "--actor",
+        type=fmt.actor,
+        metavar="NAME",
+        help="SQLite: act as NAME, audited as 'as NAME by OS-USER' (default: the OS user); "
+        "refused on PostgreSQL, where the login acts",
     )
     parser.add_argument("--version", action="version", version=f"{fmt.PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")

@@ -13,13 +13,14 @@ from sophmate_desktop.cli_db import restore_recorded
 from sophmate_desktop.console import Console, default_actor
 from sophmate_desktop.domain.errors import DatabaseCorrupt, DatabaseUnreachable, SophmateError
 from sophmate_desktop.engine.service import Engine
-from sophmate_desktop.secrets import SecretStore
+from sophmate_desktop.secrets import SecretStore, db_login_password
 from sophmate_desktop.store import backups, integrity
 from sophmate_desktop.store.database import (
     default_db_url,
     local_db_path,
     open_database,
     parse_url,
+    use_password_lookup,
 )
 from sophmate_desktop.ui.bridge import EventBridge
 from sophmate_desktop.ui.database_check import DatabaseCheck
@@ -48,6 +49,7 @@ def _acquire_database(url: str, check_later_above: int) -> tuple[str, Database]:
     key = normalised_url(url)
     entry = _shared.get(key)
     if entry is None:
+        use_password_lookup(db_login_password)  # a login's password kept in the keyring
         entry = _shared[key] = [open_database(url, check_later_above=check_later_above), 0]
     entry[1] += 1
     return key, entry[0]

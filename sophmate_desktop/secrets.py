@@ -422,6 +422,24 @@ def _check_name(name: object) -> None:
         )
 
 
+# --- database logins ------------------------------------------------------------------
+
+DB_LOGIN_SECRET = "db-login-{login}"  # the password of a PostgreSQL login, by name
+
+
+def db_login_password(login: str) -> str | None:
+    """The keyring's password for the PostgreSQL login `login` (secret db-login-LOGIN),
+    or None: not there, or no usable keyring; then libpq goes on to ~/.pgpass, peer or
+    GSS authentication, so this is never an error."""
+    name = DB_LOGIN_SECRET.format(login=login)
+    if not _NAME_RE.fullmatch(name):
+        return None
+    try:
+        return SecretStore(timeout_s=3.0).get(name)
+    except (SecretsUnavailable, BadInput):
+        return None
+
+
 # --- the audit key --------------------------------------------------------------------
 
 AUDIT_SERVICE = SERVICE + ".audit"

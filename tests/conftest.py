@@ -106,3 +106,14 @@ def watched_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "watched"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture
+def pg_team(pg_url: str):
+    """Logins with roles on the test PostgreSQL database, dropped at teardown
+    (tests/support/team.py)."""
+    from tests.support.team import PgTeam
+
+    team = PgTeam(pg_url)
+    yield team
+    team.drop()

@@ -17,6 +17,7 @@ from sophmate_desktop.domain import policy
 from sophmate_desktop.domain.enums import WriteStatus
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.names import AuditAction
+from sophmate_desktop.domain.roles import Role
 from sophmate_desktop.store import approvals, audit
 from sophmate_desktop.store.models import Setting, Workflow
 from sophmate_desktop.store.rows import DecisionResult
@@ -75,6 +76,7 @@ class ApprovalOps:
         several = [i for i, n in needed.items() if n > 1]
         given = approvals.given_by(self.db, several) if several else {}
         switches = switch_states(self.db)
+        no_role = self.role_refusal(Role.APPROVER, "approving writes")
         memo: dict[tuple, str | None] = {}
         out: dict[int, ApprovalState] = {}
         for r in rows:
@@ -86,7 +88,7 @@ class ApprovalOps:
             if r.status == WriteStatus.PENDING:
                 key = (r.workflow, r.category, r.effect, bool(r.customer_facing), tuple(by))
                 if key not in memo:
-                    found = self._approval_refusal(r, wf, switches, four_eyes, by)
+                    found = no_role or self._approval_refusal(r, wf, switches, four_eyes, by)
                     memo[key] = _short(found) if found else None
                 refusal = memo[key]
             if needed[r.id] > 1 or refusal is not None:
@@ -129,6 +131,7 @@ class ApprovalOps:
     def set_customer_facing_approvers(self: Console, value: int) -> None:
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10:
             raise BadInput("customer_facing_approvers: use a whole number from 1 to 10")
+        self.require_role(Role.ADMINISTRATOR, "changing settings")
         with self.transaction():
             old = self.setting(CUSTOMER_FACING_APPROVERS, 1)
             Setting.insert(key=CUSTOMER_FACING_APPROVERS, value=value).on_conflict(

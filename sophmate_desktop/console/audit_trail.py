@@ -10,6 +10,7 @@ from peewee import Database
 
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.names import AuditAction
+from sophmate_desktop.domain.roles import Role
 from sophmate_desktop.secrets import SecretStore, audit_key
 from sophmate_desktop.store import audit, checkpoints, queries
 from sophmate_desktop.store import audit_key as keys
@@ -103,6 +104,7 @@ class AuditTrailOps:
     def set_checkpoint_mirror(self: Console, target: str | None) -> None:
         """A second place for the checkpoints: a folder (another disk) or an http(s) URL
         that receives a POST of each one; None or "" stops it (audited)."""
+        self.require_role(Role.ADMINISTRATOR, "changing settings")
         target = (target or "").strip() or None
         if target and not target.startswith(("http://", "https://")):
             folder = Path(target).expanduser()

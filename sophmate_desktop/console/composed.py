@@ -19,6 +19,7 @@ from sophmate_desktop.console.run_grid import RunGridOps
 from sophmate_desktop.console.schedules import ScheduleOps
 from sophmate_desktop.console.setup import SetupOps
 from sophmate_desktop.console.switches import SwitchOps
+from sophmate_desktop.console.team import TeamOps
 from sophmate_desktop.console.undo import UndoOps
 from sophmate_desktop.console.workflow_pages import WorkflowPageOps
 from sophmate_desktop.console.workflow_switch import WorkflowSwitchOps
@@ -46,5 +47,6 @@ class Console(
     AuditTrailOps,
     ScheduleOps,
     RunGridOps,
+    TeamOps,
 ):
     """Every operation of the console (see console/__init__.py)."""

@@ -17,10 +17,12 @@ from typing import Any
 from peewee import Database
 
 from sophmate_desktop.console.audit_trail import AuditTrailOps, attach_audit_key
+from sophmate_desktop.domain.errors import BadInput, PolicyRefused
 from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.domain.names import AuditAction
+from sophmate_desktop.domain.roles import Role, allows, role_refusal, switch_needs
 from sophmate_desktop.secrets import SecretStore
-from sophmate_desktop.store import audit, audit_key
+from sophmate_desktop.store import audit, audit_key, team
 from sophmate_desktop.store.change_listener import ChangeListener
 from sophmate_desktop.store.database import write_transaction
 from sophmate_desktop.store.models import AuditHead, Notification, Setting
@@ -33,6 +35,23 @@ def default_actor() -> str:
         return "unknown"
 
 
+ACTOR_ON_POSTGRES = (
+    "--actor: refused on PostgreSQL, where who acts is the database login ({login}); "
+    "to act as another person, connect with their own login (--db postgresql://LOGIN@...)"
+)
+
+
+def actor_of(db: Database, actor: str | None, login: str | None) -> str:
+    """Who acts: on PostgreSQL the login (`session_user`); a name passed in is refused
+    there once the team is set up (before, it is one shared login's label). On SQLite
+    the name passed (the command line made it "as NAME by OS-USER"), else the OS user."""
+    if login is None:
+        return (actor or default_actor()).strip() or "unknown"
+    if actor and actor.strip() != login and team.has_team(db):
+        raise BadInput(ACTOR_ON_POSTGRES.format(login=login))
+    return (actor or login).strip() or login
+
+
 class ConsoleCore:
     """What every console has; its operations come in groups (the `...Ops` classes)."""
 
@@ -40,7 +59,8 @@ class ConsoleCore:
         self, db: Database, *, actor: str | None = None, secrets: SecretStore | None = None
     ) -> None:
         self.db = db
-        self.actor = (actor or default_actor()).strip() or "unknown"
+        self.login = team.session_login(db)  # None on SQLite
+        self.actor = actor_of(db, actor, self.login)
         self.secrets = secrets or SecretStore()
         self.events = Listeners()
         attach_audit_key(db, self.secrets)
@@ -65,8 +85,14 @@ class ConsoleCore:
         if outer:
             self._pending_events = []
             audit_key.prime(self.db)  # a keyring call, never inside the transaction
-        with write_transaction(self.db):
-            yield
+        try:
+            with write_transaction(self.db):
+                yield
+        except Exception as exc:
+            refused = team.database_refusal(exc)  # the database's guard said no
+            if refused is None:
+                raise
+            raise refused from exc
         if outer:
             self._checkpoint_after_commit()
             events, self._pending_events = self._pending_events, []
@@ -133,6 +159,32 @@ class ConsoleCore:
         commit that changes state, whoever made it (store/change_listener.py); None on
         SQLite, where the marker's tick is what there is."""
         return ChangeListener.for_db(self.db, on_change)
+
+    def role(self) -> Role | None:
+        """This person's role (administrator where no team is set up; None outside it)."""
+        return Role.ADMINISTRATOR if self.login is None else team.role_of(self.db, self.login)
+
+    def role_refusal(self, needed: Role, what: str) -> str | None:
+        """Why this person may not do `what`, which needs `needed`; None: they may."""
+        role = self.role()
+        return None if allows(role, needed) else role_refusal(self.actor, role, needed, what)
+
+    def require_role(self, needed: Role, what: str) -> None:
+        refusal = self.role_refusal(needed, what)
+        if refusal:
+            raise PolicyRefused(refusal)
+
+    def require_switch(self, what: str, *, pausing: bool, owner: str | None = None) -> None:
+        """Refuse a pause or resume this person's role does not allow; `owner`: of the
+        workflow switched (None: a category, an effect or everything)."""
+        role = self.role()
+        owns = bool(owner) and owner.strip().casefold() == self.actor.casefold()
+        needed = switch_needs(role, pausing=pausing, workflow=owner is not None, owns=owns)
+        if needed is not None:
+            text = role_refusal(self.actor, role, needed, what)
+            if owner is not None:
+                text += f" (or to own it: its owner is {owner or 'nobody'})"
+            raise PolicyRefused(text)
 
     @property
     def four_eyes_enabled(self) -> bool:

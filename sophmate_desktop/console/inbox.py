@@ -14,6 +14,7 @@ from sophmate_desktop.domain.enums import WriteStatus
 from sophmate_desktop.domain.errors import BadInput, Conflict, PolicyRefused
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import AuditAction, EventKind
+from sophmate_desktop.domain.roles import Role
 from sophmate_desktop.store import approvals, audit, queries
 from sophmate_desktop.store.database import is_sqlite
 from sophmate_desktop.store.models import Category, Switch, Workflow, Write
@@ -123,6 +124,8 @@ class InboxOps(ApprovalOps):
     ) -> list[DecisionResult]:
         results: dict[int, DecisionResult] = {}
         verb = "approved" if new is WriteStatus.APPROVED else "rejected"
+        deciding = "approving" if new is WriteStatus.APPROVED else "rejecting"
+        self.require_role(Role.APPROVER, f"{deciding} writes")
         with self.transaction():
             writes = self._lock_writes(ids)
             self._lock_switches()
@@ -260,6 +263,8 @@ class InboxOps(ApprovalOps):
     def _resolve_interrupted(
         self: Console, write_id: int, new: WriteStatus, comment: str | None
     ) -> WriteRow:
+        what = "marking writes applied" if new is WriteStatus.APPLIED else "retrying writes"
+        self.require_role(Role.APPROVER, what)
         with self.transaction():
             w = self._lock_writes([write_id]).get(write_id)
             if w is None:

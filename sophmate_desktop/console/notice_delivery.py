@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sophmate_desktop.domain.errors import BadInput, NotFound
 from sophmate_desktop.domain.names import AuditAction
+from sophmate_desktop.domain.roles import Role
 from sophmate_desktop.store.models import Connection, Setting
 from sophmate_desktop.store.notice_outbox import Delivery, deliveries_of
 
@@ -47,6 +48,7 @@ class NoticeDeliveryOps:
 
     def set_notify_email_connection(self: Console, name: str | None) -> None:
         """The SMTP connection `email:` notice targets go through (None: none)."""
+        self.require_role(Role.ADMINISTRATOR, "changing settings")
         name = (name or "").strip() or None
         with self.transaction():
             if name is not None:

@@ -11,6 +11,7 @@ from sophmate_desktop.domain.errors import BadInput, SecretsUnavailable
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.llm import changes_provider, llm_settings
 from sophmate_desktop.domain.names import POLICY_ACTOR, AuditAction, EventKind
+from sophmate_desktop.domain.roles import Role
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Connection, SecretRef, Setting, Workflow
 from sophmate_desktop.store.notifications import record_notification
@@ -114,6 +115,7 @@ class RecordOps:
         secret_ref: str | None = None,
     ) -> ConnectionRow:
         """Create or change a provider; a change pauses the workflows that use it."""
+        self.require_role(Role.ADMINISTRATOR, "changing connections")
         if kind not in CONNECTION_KINDS:
             raise BadInput(
                 f"kind: unknown connection kind {kind!r} (use {', '.join(CONNECTION_KINDS)})"
@@ -226,6 +228,7 @@ class RecordOps:
             raise BadInput("plan_timeout_s: give a number of seconds")
         if not 0 < seconds <= 3600:
             raise BadInput("plan_timeout_s: give more than 0 and at most 3600 seconds")
+        self.require_role(Role.ADMINISTRATOR, "changing settings")
         with self.transaction():
             old = self.setting("plan_timeout_s")
             Setting.insert(key="plan_timeout_s", value=seconds).on_conflict(
@@ -240,6 +243,7 @@ class RecordOps:
     def set_four_eyes(self: Console, value: bool | str) -> None:
         if value not in (True, False, "auto"):
             raise BadInput("four_eyes: use on, off or auto")
+        self.require_role(Role.ADMINISTRATOR, "changing settings")
         with self.transaction():
             old = self.setting("four_eyes", "auto")
             Setting.insert(key="four_eyes", value=value).on_conflict(

@@ -62,6 +62,8 @@ class DatabaseInfo:
 class Identity:
     actor: str
     os_user: str
+    login: str | None = None  # PostgreSQL: the login, who acts there
+    role: str | None = None  # in a team: this person's role (None: outside it)
 
     @property
     def from_os(self) -> bool:
@@ -210,7 +212,10 @@ class SetupOps:
             os_user = getpass.getuser()
         except Exception:
             os_user = "unknown"
-        return Identity(self.actor, os_user)
+        if self.login is None:
+            return Identity(self.actor, os_user)
+        role = self.role()
+        return Identity(self.actor, os_user, self.login, role.value if role else None)
 
     def four_eyes_mode(self: Console) -> str:
         """ "auto", "on" or "off", as stored."""

@@ -12,6 +12,7 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import EffectKind, RunStatus, SwitchScope
 from sophmate_desktop.domain.errors import BadInput, NotFound, PolicyRefused
 from sophmate_desktop.domain.names import AuditAction
+from sophmate_desktop.domain.roles import Role
 from sophmate_desktop.domain.run_account import plural
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Run, Switch, Workflow
@@ -99,6 +100,9 @@ class SwitchOps:
         reason = _require_reason(reason)
         if held == "by_category" and (paused or scope is not SwitchScope.GLOBAL):
             raise BadInput("held: by_category applies only to resuming everything")
+        verb = "pausing" if paused else "resuming"
+        what = "everything" if scope is SwitchScope.GLOBAL else f"{scope.value} {name}"
+        self.require_switch(f"{verb} {what}", pausing=paused)
         now = utcnow()
         fields = {
             "paused": paused,
@@ -188,6 +192,7 @@ class SwitchOps:
         budget pauses the category (engine/budget.py) when the next cost is stored."""
         day = _budget_value("--per-day", per_day)
         month = _budget_value("--per-month", per_month)
+        self.require_role(Role.ADMINISTRATOR, "changing settings")
         with self.transaction():
             cat = queries.get_category(name)
             before = {"per_day": cat.budget_per_day, "per_month": cat.budget_per_month}

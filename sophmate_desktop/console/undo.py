@@ -17,6 +17,7 @@ from sophmate_desktop.domain.enums import EffectKind, RunStatus, WriteStatus
 from sophmate_desktop.domain.errors import BadInput, NotFound, PolicyRefused
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import AuditAction, EventKind
+from sophmate_desktop.domain.roles import Role
 from sophmate_desktop.store import audit, queries
 from sophmate_desktop.store.models import Run, Setting, Workflow, Write
 from sophmate_desktop.store.rows import RunRow
@@ -203,6 +204,7 @@ class UndoOps:
         """How long previous file contents are kept for undo (cleaned at engine start)."""
         if not isinstance(days, int) or days < 1:
             raise BadInput("undo_retention_days: give a whole number of days, at least 1")
+        self.require_role(Role.ADMINISTRATOR, "changing settings")
         with self.transaction():
             old = self.setting("undo_retention_days")
             Setting.insert(key="undo_retention_days", value=days).on_conflict(

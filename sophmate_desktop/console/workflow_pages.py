@@ -22,6 +22,7 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import RunStatus, Stage
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.events import Event
+from sophmate_desktop.domain.roles import Role
 from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Run, Workflow
@@ -237,6 +238,7 @@ class WorkflowPageOps:
         from sophmate_desktop.engine.service import Engine
 
         queries.get_workflow(name)
+        self.require_role(Role.OPERATOR, "running workflows")
         own = engine is None
         unsubscribe: list[Callable[[], None]] = []
         if engine is None:

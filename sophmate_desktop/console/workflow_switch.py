@@ -164,6 +164,7 @@ class WorkflowSwitchOps:
         now = utcnow()
         with self.transaction():
             wf = queries.get_workflow(name)
+            self.require_switch(f"pausing workflow {wf.name}", pausing=True, owner=wf.owner or "")
             if wf.paused:
                 return self.workflow_pause_state(name)
             held = hold_queued_runs(
@@ -200,6 +201,7 @@ class WorkflowSwitchOps:
             raise BadInput(f"held: keep, replay or discard, not {held!r}")
         with self.transaction():
             wf = queries.get_workflow(name)
+            self.require_switch(f"resuming workflow {wf.name}", pausing=False, owner=wf.owner or "")
             before = self.workflow_pause_state(name)
             if not wf.paused:
                 return before

@@ -15,6 +15,7 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import ReviewKind, RunMode, Stage
 from sophmate_desktop.domain.errors import BadInput, Conflict, FolderMissing, PolicyRefused
 from sophmate_desktop.domain.names import AuditAction
+from sophmate_desktop.domain.roles import Role
 from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.store import queries
 from sophmate_desktop.store.models import Category, Review, Run, Workflow
@@ -106,6 +107,7 @@ class WorkflowOps:
         return self.save_definition(defn)
 
     def save_definition(self: Console, defn: WorkflowDefinition) -> WorkflowRow:
+        self.require_role(Role.OPERATOR, "changing workflows")
         document = _files().definition_to_dict(defn)
         now = utcnow()
         with self.transaction():
@@ -194,6 +196,7 @@ class WorkflowOps:
     def enable_workflow(self: Console, name: str, create_folder: bool = False) -> WorkflowRow:
         """Let its trigger start runs. A watched folder that does not exist is refused
         (FolderMissing names it), or made first with `create_folder`."""
+        self.require_role(Role.OPERATOR, "enabling workflows")
         with self.transaction():
             wf = queries.get_workflow(name)
             defn = definition_of(wf)
@@ -220,6 +223,7 @@ class WorkflowOps:
         return self.get_workflow(name)
 
     def disable_workflow(self: Console, name: str, reason: str | None = None) -> WorkflowRow:
+        self.require_role(Role.OPERATOR, "disabling workflows")
         with self.transaction():
             wf = queries.get_workflow(name)
             if wf.enabled:
@@ -257,6 +261,7 @@ class WorkflowOps:
             target = Stage(to)
         except ValueError:
             raise BadInput(f"--to: unknown stage {to!r} (use dry_run, staging or production)")
+        self.require_role(Role.OPERATOR, "promoting workflows")
         with self.transaction():
             wf = queries.get_workflow(name)
             refusal = self.graduation_status(name, target)

@@ -19,6 +19,7 @@ from sophmate_desktop.domain.enums import (
     SwitchScope,
 )
 from sophmate_desktop.domain.errors import IllegalTransition
+from sophmate_desktop.domain.roles import person_of
 from sophmate_desktop.domain.states import check_stage
 from sophmate_desktop.domain.workflow import ApprovalSpec, PauseSpec, WorkflowDefinition
 
@@ -176,7 +177,8 @@ def approval_decision(
 
 
 def _person(name: str | None) -> str:
-    return (name or "").strip().casefold()
+    # "as NAME by alice" (--actor on one desktop) is alice: --actor never gets past four eyes
+    return person_of(name).casefold()
 
 
 def four_eyes_refusal(

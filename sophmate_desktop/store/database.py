@@ -11,10 +11,11 @@ that cannot be written opens read-only (store/integrity.py).
 from __future__ import annotations
 
 import contextlib
+import getpass
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -24,7 +25,7 @@ from peewee import Database, PostgresqlDatabase, SqliteDatabase
 from sophmate_desktop import __version__
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import EffectKind, SwitchScope
-from sophmate_desktop.domain.errors import DatabaseError, DatabaseUnreachable
+from sophmate_desktop.domain.errors import DatabaseError, DatabaseUnreachable, PolicyRefused
 from sophmate_desktop.store import integrity
 from sophmate_desktop.store.backups import online_copy, sqlite_uri
 from sophmate_desktop.store.models import (
@@ -204,6 +205,25 @@ def _check_or_defer(db: SqliteDatabase, path: Path, later_above: int | None) -> 
         integrity.check_once(sqlite_uri(path), path)
 
 
+# Where a PostgreSQL login's password comes from when the URL has none (the keyring,
+# installed by the command line and the window): None leaves it to libpq.
+_password_lookup: Callable[[str], str | None] | None = None
+
+
+def use_password_lookup(lookup: Callable[[str], str | None] | None) -> None:
+    global _password_lookup
+    _password_lookup = lookup
+
+
+def _password_of(target: DatabaseUrl) -> str | None:
+    if target.password is not None or _password_lookup is None:
+        return target.password
+    if os.environ.get("PGPASSWORD"):
+        return None  # libpq's own variable wins over the keyring
+    login = target.user or os.environ.get("PGUSER") or getpass.getuser()
+    return _password_lookup(login)
+
+
 def _connect_postgres(target: DatabaseUrl) -> PostgresqlDatabase:
     try:
         import psycopg  # noqa: F401
@@ -216,7 +236,7 @@ def _connect_postgres(target: DatabaseUrl) -> PostgresqlDatabase:
         host=target.host,
         port=target.port,
         user=target.user,
-        password=target.password,
+        password=_password_of(target),
         connect_timeout=5,
         prefer_psycopg3=True,
     )
@@ -251,10 +271,31 @@ def _sqlite_schema_current(db: Database) -> bool:
     return applied == files
 
 
+_NO_ACCESS = (
+    "the login {login} may not read this database's tables: it is not in the team "
+    "(an administrator adds it with `team user add {login} --role ROLE`)"
+)
+
+
+def _check_access(db: Database) -> None:
+    """On PostgreSQL, a login outside the team is told so, not shown a failed migration."""
+    row = db.execute_sql(
+        "SELECT session_user, has_schema_privilege(n.oid, 'USAGE') "
+        "AND has_table_privilege(c.oid, 'SELECT') FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relname = %s",
+        (SCHEMA_TABLE,),
+    ).fetchone()
+    if row is not None and not row[1]:
+        raise PolicyRefused(_NO_ACCESS.format(login=row[0]))
+
+
 def migrate(db: Database, *, sqlite_path: Path | None = None) -> list[str]:
     """Apply pending migrations; refuse a schema newer than this code."""
     if _sqlite_schema_current(db):
         return []
+    if not is_sqlite(db):
+        _check_access(db)
     from playhouse.migrations import Runner
 
     runner = Runner(db, directory=str(MIGRATIONS_DIR), table_name=SCHEMA_TABLE)

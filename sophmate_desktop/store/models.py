@@ -304,6 +304,18 @@ class Setting(BaseModel):
     value = JSONField()
 
 
+class TeamMember(BaseModel):
+    """A login's role on this database (domain/roles.py)."""
+
+    login = CharField(primary_key=True, max_length=63)
+    role = CharField(max_length=16)
+    changed_by = CharField()
+    changed_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "team_member"
+
+
 class SecretRef(BaseModel):
     """Names of secrets kept in the keyring; never their values."""
 
@@ -407,5 +419,6 @@ CORE_MODELS = [
     ScheduleSlot,
     ScheduleState,
     PromptCall,
+    TeamMember,
 ]
 ALL_MODELS = [*CORE_MODELS, LedgerEntry]

@@ -21,6 +21,11 @@ def cli(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> Cli:
 
 
 @pytest.fixture
-def any_cli(db_url: str, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """The same, on SQLite and on the real PostgreSQL."""
+def any_cli(db_url: str, capsys: pytest.CaptureFixture[str], request) -> Cli:
+    """The same, on SQLite and on the real PostgreSQL (a login per actor there, as a
+    team has: tests/support/team.py; `any_cli.who(actor)` is the name recorded)."""
+    if db_url.startswith("postgresql"):
+        from tests.support.team import TeamCli
+
+        return TeamCli(request.getfixturevalue("pg_team"), capsys)
     return _initialised(db_url, capsys)

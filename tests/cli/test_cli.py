@@ -230,7 +230,8 @@ def test_promote_refused_then_allowed_after_a_reviewed_dry_run(any_cli: Cli) -> 
     add_run(any_cli.url, "report-archive", status="succeeded", mode="dry_run")
     result = any_cli("review", "report-archive", "--kind", "first_run", "--notes", "looks right")
     assert result.code == 0
-    assert result.out.strip() == "first_run review of report-archive recorded by ana"
+    ana = any_cli.who("ana")
+    assert result.out.strip() == f"first_run review of report-archive recorded by {ana}"
     result = any_cli("workflow", "promote", "report-archive", "--to", "staging")
     assert result.code == 0 and "now in staging" in result.out
     show = any_cli("workflow", "show", "report-archive").out
@@ -404,7 +405,7 @@ def test_bulk_approve_prints_a_line_per_write(any_cli: Cli) -> None:
     assert result.out.splitlines() == [f"ok: write {i} approved" for i in ids]
     rows = any_cli("inbox", "list", "--all", "--json").json()
     assert {r["status"] for r in rows} == {"approved"}
-    assert {r["decided_by"] for r in rows} == {"ana"}
+    assert {r["decided_by"] for r in rows} == {any_cli.who("ana")}
     assert {r["comment"] for r in rows} == {"totals checked"}
 
 
@@ -416,7 +417,7 @@ def test_bulk_approve_reports_refusals_and_unknown_ids(any_cli: Cli) -> None:
     assert result.code == 3  # the highest among failures: already decided (3), unknown (2)
     assert result.out.strip() == f"ok: write {ids[1]} approved"
     assert result.err.splitlines() == [
-        f"refused: write {ids[0]} is already approved by ana",
+        f"refused: write {ids[0]} is already approved by {any_cli.who('ana')}",
         "error: no write with id 9999",
     ]
     _, more = add_run(any_cli.url, "invoice-intake", writes=1)
@@ -431,7 +432,7 @@ def test_approving_a_paused_categorys_write_is_refused(any_cli: Cli) -> None:
     result = any_cli("inbox", "approve", ids[0])
     assert result.code == 3
     assert result.err.startswith(f"refused: write {ids[0]} cannot be approved: category finance")
-    assert "paused by bob" in result.err and "bank incident" in result.err
+    assert f"paused by {any_cli.who('bob')}" in result.err and "bank incident" in result.err
     assert result.out == ""
     assert any_cli("inbox", "list", "--json").json()[0]["status"] == "pending"
 
@@ -723,10 +724,11 @@ def test_workflow_pause_and_resume(any_cli: Cli) -> None:
     assert result.code == 0 and "workflow report-archive paused; 1 queued run held" in result.out
     assert any_cli("workflow", "pause", "report-archive").code == 2  # --reason is required
     again = any_cli("workflow", "pause", "report-archive", "--reason", "again")
-    assert again.code == 0 and "already paused by ana: wrong folder" in again.out
+    ana = any_cli.who("ana")
+    assert again.code == 0 and f"already paused by {ana}: wrong folder" in again.out
     result = any_cli("workflow", "resume", "report-archive", "--reason", "fixed", "--replay")
     assert result.code == 0, result.err
-    assert "resumed (paused by ana: wrong folder)" in result.out
+    assert f"resumed (paused by {ana}: wrong folder)" in result.out
     assert "1 held run queued again" in result.out
     assert any_cli("runs", "show", run_id, "--json").json()["run"]["status"] == "queued"
     result = any_cli("workflow", "resume", "report-archive", "--reason", "twice", "--replay")

@@ -16,7 +16,7 @@ from tests.support.factories import make_run, make_write, workflow_yaml
 def test_engines_lists_each_instance_with_its_state_and_what_it_holds(any_cli):
     assert any_cli("engines").out.strip() == "No engine has run on this database yet."
     db = open_database(any_cli.url)  # the CLI opens its own each call: closed before it runs
-    Console(db, actor="lead").import_workflow(workflow_yaml("wf-one"))
+    Console(db).import_workflow(workflow_yaml("wf-one"))
     run = make_run(db, "wf-one", status="running")
     write = make_write(db, run, status="applying")
     with write_transaction(db):

@@ -260,7 +260,7 @@ def test_workflow_verbs_with_json(any_cli: Cli, tmp_path, monkeypatch) -> None:
     assert (review["workflow"], review["kind"], review["reviewer"]) == (
         "report-archive",
         "first_run",
-        "ana",
+        any_cli.who("ana"),
     )
     promoted = any_cli("workflow", "promote", "report-archive", "--to", "staging", "--json")
     assert promoted.code == 0 and promoted.json()["stage"] == "staging"

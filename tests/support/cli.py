@@ -3,7 +3,10 @@ import, and the records the engine would create for a run (`add_run`)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,16 +33,44 @@ class Result:
         return json.loads(self.out)
 
 
+@contextlib.contextmanager
+def os_user(name: str) -> Iterator[None]:
+    """The OS user the program sees (getpass reads LOGNAME first): another person at
+    the same desktop, without --actor (which would be audited "as NAME by USER")."""
+    saved = {k: os.environ.get(k) for k in ("LOGNAME", "USER")}
+    os.environ.update(LOGNAME=name, USER=name)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 class Cli:
-    """`cli("inbox", "list", actor="bob")` runs app.main on one database."""
+    """`cli("inbox", "list", actor="bob")` runs app.main on one database: on SQLite as
+    the OS user `actor`; on PostgreSQL as the URL's login (who acts there; --actor is
+    refused), so `actor` is not used."""
 
     def __init__(self, url: str, capsys: pytest.CaptureFixture[str]) -> None:
         self.url = url
         self.capsys = capsys
 
+    def who(self, actor: str) -> str:
+        """The name the program records for `actor`."""
+        return actor
+
+    def url_of(self, actor: str) -> str:
+        return self.url
+
     def __call__(self, *args: object, actor: str = "ana") -> Result:
         self.capsys.readouterr()
-        code = app.main(["--db", self.url, "--actor", actor, *map(str, args)])
+        argv = ["--db", self.url_of(actor), *map(str, args)]
+        sqlite = not self.url.startswith("postgresql")
+        with os_user(actor) if sqlite else contextlib.nullcontext():
+            code = app.main(argv)
         captured = self.capsys.readouterr()
         assert "Traceback" not in captured.err
         return Result(code, captured.out, captured.err)

@@ -142,6 +142,16 @@ class IdentitySection(QGroupBox):
     def refresh(self) -> None:
         who = self.services.console.identity()
         self.actor_label.setText(self.tr("You act as {actor}.").format(actor=who.actor))
+        if who.login is not None:
+            role = who.role or self.tr("none: you are not in the team")
+            self.how_label.setText(
+                self.tr(
+                    "Taken from your database login. Every change you make is audited under "
+                    "it. Your role: {role}. To act as another person, connect with their "
+                    "own login."
+                ).format(role=role)
+            )
+            return
         origin = (
             self.tr("your operating-system user ({user})").format(user=who.os_user)
             if who.from_os

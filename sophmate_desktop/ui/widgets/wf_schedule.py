@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
+from sophmate_desktop.domain.roles import Role
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.translation import translate
 
@@ -61,9 +62,14 @@ class ScheduleStrip(QWidget):
                 self.tr("No engine runs in this window: use `workflow run NAME`."), "error"
             )
             return
-        actor = self.services.console.actor
+        console = self.services.console
+
+        def start() -> int:
+            console.require_role(Role.OPERATOR, "running workflows")
+            return engine.run_now(name, actor=console.actor)
+
         self.services.tasks.run(
-            lambda: engine.run_now(name, actor=actor),
+            start,
             lambda run_id: self.said.emit(
                 self.tr("Run {run_id} of {name} started.").format(run_id=run_id, name=name), "ok"
             ),

@@ -197,9 +197,9 @@ def _actor_refusal(args: argparse.Namespace) -> str | None:
     where the login is who acts, the message refusing it."""
     if args.actor is None:
         return None
-    from sophmate_desktop.console.core import default_actor
+    from sophmate_desktop.console.core import ACTOR_ON_POSTGRES, default_actor
     from sophmate_desktop.domain.roles import on_behalf
-    from sophmate_desktop.store.database import default_db_url, parse_url
+    from sophmate_desktop.store.database import default_db_url, login_of, parse_url
 
     try:
         target = parse_url(default_db_url() if args.db is None else args.db)
@@ -208,11 +208,7 @@ def _actor_refusal(args: argparse.Namespace) -> str | None:
     if target.kind == "sqlite":
         args.actor = on_behalf(args.actor, default_actor())
         return None
-    return (
-        f"--actor: refused on PostgreSQL, where who acts is your database login"
-        f"{f' ({target.user})' if target.user else ''}; to act as another person, connect "
-        "with their own login (--db postgresql://LOGIN@HOST/DB)"
-    )
+    return ACTOR_ON_POSTGRES.format(login=login_of(target))
 
 
 def _console_class(args: argparse.Namespace) -> type:

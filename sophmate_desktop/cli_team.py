@@ -14,11 +14,6 @@ from sophmate_desktop.secrets import DB_LOGIN_SECRET, SecretMissing
 if TYPE_CHECKING:
     from sophmate_desktop.console import Console
 
-# The keyring entry (service sophmate-desktop) of a login's database password: what
-# `team user add --password-from-keyring` reads, and what the program connects with
-# when a PostgreSQL URL names a login but no password (store/database.py).
-PASSWORD_SECRET = DB_LOGIN_SECRET
-
 MEMBER_COLUMNS = (
     fmt.col("login"),
     fmt.col("role"),
@@ -42,7 +37,7 @@ def cmd_team_init(c: Console, a: argparse.Namespace) -> str:
 
 
 def _password_from_keyring(c: Console, login: str) -> str:
-    name = PASSWORD_SECRET.format(login=login)
+    name = DB_LOGIN_SECRET.format(login=login)
     try:
         return c.secrets.get(name)
     except SecretMissing:
@@ -103,7 +98,7 @@ def add_commands(sub: Any, leaf: Any) -> None:
     how.add_argument(
         "--password-from-keyring",
         action="store_true",
-        help=f"a new login's password: the secret {PASSWORD_SECRET.format(login='NAME')}",
+        help=f"a new login's password: the secret {DB_LOGIN_SECRET.format(login='NAME')}",
     )
     how.add_argument(
         "--no-password", action="store_true", help="a new login without one (peer or GSS)"

@@ -424,7 +424,9 @@ def _check_name(name: object) -> None:
 
 # --- database logins ------------------------------------------------------------------
 
-DB_LOGIN_SECRET = "db-login-{login}"  # the password of a PostgreSQL login, by name
+# The password of a PostgreSQL login, by name: what the program connects with when a
+# URL names no password, and what `team user add --password-from-keyring` reads.
+DB_LOGIN_SECRET = "db-login-{login}"
 
 
 def db_login_password(login: str) -> str | None:

@@ -215,13 +215,17 @@ def use_password_lookup(lookup: Callable[[str], str | None] | None) -> None:
     _password_lookup = lookup
 
 
+def login_of(target: DatabaseUrl) -> str:
+    """The login a PostgreSQL URL connects as: its user, else libpq's default."""
+    return target.user or os.environ.get("PGUSER") or getpass.getuser()
+
+
 def _password_of(target: DatabaseUrl) -> str | None:
     if target.password is not None or _password_lookup is None:
         return target.password
     if os.environ.get("PGPASSWORD"):
         return None  # libpq's own variable wins over the keyring
-    login = target.user or os.environ.get("PGUSER") or getpass.getuser()
-    return _password_lookup(login)
+    return _password_lookup(login_of(target))
 
 
 def _connect_postgres(target: DatabaseUrl) -> PostgresqlDatabase:

@@ -78,6 +78,7 @@ class WorkflowsPage(QWidget):
         self.prefs = services.preferences
         self.console = services.console
         self._search = ""
+        self._missed = False  # an event came while hidden: re-read when shown
         build_actions(self)
         toolbar = self._build_toolbar()
         self.message = PageMessage("workflowMessage")
@@ -208,7 +209,7 @@ class WorkflowsPage(QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if getattr(self, "_missed", False):
+        if self._missed:
             self._missed = False
             self._refresh_later.poke()
 

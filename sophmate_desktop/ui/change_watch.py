@@ -118,7 +118,7 @@ class ChangeWatcher(QObject):
         changed = marker != self._marker
         self._marker = marker
         if changed:
-            self._bridge.event_received.emit(Event(EventKind.DB_CHANGED, {}))
+            self._bridge.publish(Event(EventKind.DB_CHANGED, {}))
         self.checked.emit(changed)
         self._read_again()
 

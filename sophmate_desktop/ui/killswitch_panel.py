@@ -26,6 +26,7 @@ from sophmate_desktop.domain.errors import DatabaseBusy
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.store.rows import SwitchRow
 from sophmate_desktop.ui.background_read import BackgroundRead
+from sophmate_desktop.ui.bridge import BatchedEvents
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.translation import translate
@@ -55,7 +56,7 @@ def _all_rows(console) -> list[SwitchRow]:
     return console.list_switches() + console.paused_workflow_rows()
 
 
-class KillSwitchPanel(QWidget):
+class KillSwitchPanel(BatchedEvents, QWidget):
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("killSwitchPanel")
@@ -122,7 +123,7 @@ class KillSwitchPanel(QWidget):
             self, services.tasks, lambda: None, self._read_in_background, self._read_failed
         )
         self._refresh_later = Debouncer(self, self.refresh_in_background)
-        services.events.event_received.connect(self._on_event)
+        services.events.listen(self)
         self.refresh()
 
     # Showing -------------------------------------------------------------
@@ -364,7 +365,7 @@ class KillSwitchPanel(QWidget):
         self.services.tasks.run(work, done, lambda exc: dialog.show_error(str(exc)))
 
 
-class PausedBanner(QLabel):
+class PausedBanner(BatchedEvents, QLabel):
     """Across the window: "Paused: finance (by ana 12:03: audit in progress) · …"."""
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
@@ -379,7 +380,7 @@ class PausedBanner(QLabel):
             self, services.tasks, self._read, self._show, lambda _error: None
         )  # on failure the panel reports database trouble; keep what we showed
         self._refresh_later = Debouncer(self, self.refresh)
-        services.events.event_received.connect(self._on_event)
+        services.events.listen(self)
         self.hide()
         self.refresh()
 

@@ -35,6 +35,7 @@ from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.background_read import BackgroundRead
+from sophmate_desktop.ui.bridge import BatchedEvents
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.desktop_notifier import DesktopNotifier
 from sophmate_desktop.ui.services import UiServices
@@ -77,7 +78,7 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
-class TrayController(QObject):
+class TrayController(BatchedEvents, QObject):
     pending_batch_ms = 2000
     tray_check_ms = 5000  # how often to look for a tray that was not there
 
@@ -137,7 +138,7 @@ class TrayController(QObject):
             self._pending_read,
             self._failed,
         )
-        services.events.event_received.connect(self._on_event)
+        services.events.listen(self)
         self.refresh()
 
     def _install_tray(self) -> None:
@@ -355,7 +356,7 @@ class TrayController(QObject):
         self._refresh_later.cancel()
         self._pending_batch.stop()
         try:
-            self.services.events.event_received.disconnect(self._on_event)
+            self.services.events.events_received.disconnect(self._on_events)
         except (RuntimeError, TypeError):
             pass
         if self.tray is not None:

@@ -19,6 +19,9 @@ class InboxQuery:
     descending: bool
     filters: InboxFilters
     limit: int  # rows to read from the top; 0: only the counts (the page is hidden)
+    # Read because something changed elsewhere (the engine applying, another desktop):
+    # the preview of a write that moved follows in the background.
+    from_events: bool = False
 
     @property
     def order(self) -> tuple[str | None, bool, InboxFilters]:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.store.rows import AuditRow
+from sophmate_desktop.ui.bridge import BatchedEvents
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import Column, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
@@ -86,7 +87,7 @@ class KeysetFetch:
         return rows
 
 
-class AuditPage(QWidget):
+class AuditPage(BatchedEvents, QWidget):
     title = QT_TRANSLATE_NOOP("sophmate", "Audit")
     verify_finished = Signal(bool)  # the result is shown
     export_finished = Signal(bool)
@@ -155,7 +156,7 @@ class AuditPage(QWidget):
         reload.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         reload.activated.connect(self.refresh)
         self._events_later = Debouncer(self, self._events_arrived)
-        services.events.event_received.connect(self._on_event)
+        services.events.listen(self)
 
     # Reading ---------------------------------------------------------------
 

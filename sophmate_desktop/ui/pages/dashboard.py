@@ -26,6 +26,7 @@ from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.background_read import BackgroundRead
+from sophmate_desktop.ui.bridge import BatchedEvents
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.translation import translate
@@ -63,7 +64,7 @@ def _section(title: str, *widgets: QWidget) -> QGroupBox:
     return box
 
 
-class DashboardPage(QWidget):
+class DashboardPage(BatchedEvents, QWidget):
     title = QT_TRANSLATE_NOOP("sophmate", "Dashboard")
     refreshed = Signal()  # the page shows fresh figures (tests wait on it)
 
@@ -78,7 +79,7 @@ class DashboardPage(QWidget):
         )
         self._debounce = Debouncer(self, self.refresh)
         self._build()
-        services.events.event_received.connect(self._on_event)
+        services.events.listen(self)
 
     # Layout -----------------------------------------------------------------
 

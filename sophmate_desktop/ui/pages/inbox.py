@@ -33,6 +33,7 @@ from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.background_read import BackgroundRead
+from sophmate_desktop.ui.bridge import BatchedEvents
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import LazyTableModel
 from sophmate_desktop.ui.models.inbox_snapshot import InboxQuery, InboxSnapshot, read_inbox
@@ -75,7 +76,7 @@ def concerns_inbox(kind: str) -> bool:
     return kind.startswith(REFRESH_PREFIXES)
 
 
-class InboxPage(QWidget):
+class InboxPage(BatchedEvents, QWidget):
     title = QT_TRANSLATE_NOOP("sophmate", "Inbox")
     title_changed = Signal(str)
     decision_finished = Signal()  # a decision's outcome is shown and the table reloaded
@@ -139,7 +140,7 @@ class InboxPage(QWidget):
         services.navigator.page_requested.connect(self._requested)
 
         self._debounce = Debouncer(self, self._refresh_from_events)
-        services.events.event_received.connect(self._on_event)
+        services.events.listen(self)
 
         # Sorting by the age column (oldest first) loads the first page.
         self.table.horizontalHeader().setSortIndicator(AGE_COLUMN, Qt.SortOrder.DescendingOrder)
@@ -174,7 +175,7 @@ class InboxPage(QWidget):
         key = columns[section].sort_key if 0 <= section < len(columns) else None
         return key, header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
 
-    def refresh(self) -> None:
+    def refresh(self, *, from_events: bool = False) -> None:
         """Re-read the inbox in the background; the selection and the scroll position
         stay when the rows arrive (`refreshed`)."""
         key, descending = self._sort()
@@ -183,7 +184,7 @@ class InboxPage(QWidget):
         # the view scrolls (re-reading 100,000 loaded rows on each event doubled memory).
         wanted = max(scroll + self.table.visible_rows(), 1)
         limit = -(-wanted // PAGE_SIZE) * PAGE_SIZE  # whole pages
-        self._request(InboxQuery(key, descending, self._filters, limit))
+        self._request(InboxQuery(key, descending, self._filters, limit, from_events))
 
     def _refresh_counts(self) -> None:
         """Re-read only the counts and the title (the rows wait until the page is shown)."""
@@ -214,7 +215,8 @@ class InboxPage(QWidget):
                 self.table.current_id(),
                 self.table.first_selected_row(),
             )
-            self._show_rows(snapshot, set(keep), current, fallback)
+            with self._preview_sync.refreshing(query.from_events):
+                self._show_rows(snapshot, set(keep), current, fallback)
         self._show_counts(snapshot.shown, snapshot.total)
         self.refreshed.emit()
         self._decision_shown()
@@ -488,6 +490,6 @@ class InboxPage(QWidget):
         if self.busy:
             return  # the decision's own reload follows
         if self.isVisible():
-            self.refresh()
+            self.refresh(from_events=True)
         else:
             self._refresh_counts()

@@ -26,6 +26,7 @@ from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.ui import navigator as nav
 from sophmate_desktop.ui.background_read import BackgroundRead
+from sophmate_desktop.ui.bridge import BatchedEvents
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.translation import translate
@@ -46,7 +47,7 @@ EVENT_PREFIXES = ("notice", "run.", "workflow.", "write.")
 EVENT_KINDS = frozenset({EventKind.NOTIFICATION, EventKind.DB_CHANGED})
 
 
-class NotificationsPage(QWidget):
+class NotificationsPage(BatchedEvents, QWidget):
     title = QT_TRANSLATE_NOOP("sophmate", "Notifications")
     title_changed = Signal(str)
 
@@ -69,7 +70,7 @@ class NotificationsPage(QWidget):
             self._show_unread,
             lambda _error: None,
         )
-        services.events.event_received.connect(self._on_event)
+        services.events.listen(self)
         self._show_selected(None)
         self.update_title()  # sent once the window has connected title_changed
 

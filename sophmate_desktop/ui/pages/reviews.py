@@ -27,6 +27,7 @@ from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.store.rows import ReviewRow
 from sophmate_desktop.ui.background_read import BackgroundRead
+from sophmate_desktop.ui.bridge import BatchedEvents
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import ID_ROLE, Column, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
@@ -145,7 +146,7 @@ class _Table(QTableView):
         super().keyPressEvent(event)
 
 
-class ReviewsPage(QWidget):
+class ReviewsPage(BatchedEvents, QWidget):
     title = QT_TRANSLATE_NOOP("sophmate", "Reviews")
     title_changed = Signal(str)
     refreshed = Signal()
@@ -186,7 +187,7 @@ class ReviewsPage(QWidget):
         layout.addWidget(split, 1)
         self._last_view: _Table = self.due_table
         self._update_buttons()
-        services.events.event_received.connect(self._on_event)
+        services.events.listen(self)
         self.refresh()  # the side bar shows "Reviews (N)" before the page is opened
 
     def _build_tables(self) -> None:

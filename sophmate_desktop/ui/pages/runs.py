@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import EventKind
+from sophmate_desktop.ui.bridge import BatchedEvents
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import ID_ROLE, LazyTableModel
 from sophmate_desktop.ui.services import UiServices
@@ -31,7 +32,7 @@ PAGE_SIZE = 200
 REFRESH_PREFIXES = ("run.", "runs.", "write.", "writes.", "held.", EventKind.DB_CHANGED)
 
 
-class RunsPage(QWidget):
+class RunsPage(BatchedEvents, QWidget):
     title = QT_TRANSLATE_NOOP("sophmate", "Runs")
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
@@ -72,7 +73,7 @@ class RunsPage(QWidget):
         layout.addWidget(self.stack)
 
         self._refresh_later = Debouncer(self, self.refresh)
-        services.events.event_received.connect(self._on_event)
+        services.events.listen(self)
 
     # Reading ---------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import AuditAction, EventKind
+from sophmate_desktop.ui.bridge import BatchedEvents
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.translation import translate
@@ -106,7 +107,7 @@ class FourEyesSection(QGroupBox):
         self.refresh()
 
 
-class SettingsPage(QWidget):
+class SettingsPage(BatchedEvents, QWidget):
     title = QT_TRANSLATE_NOOP("sophmate", "Settings")
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
@@ -139,7 +140,7 @@ class SettingsPage(QWidget):
         scroll_page(self, body, title)
 
         self._refresh_later = Debouncer(self, self.refresh)
-        services.events.event_received.connect(self._on_event)
+        services.events.listen(self)
 
     def _on_event(self, event: Event) -> None:
         if event.kind in REFRESH_KINDS and self.isVisible():

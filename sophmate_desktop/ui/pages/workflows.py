@@ -27,6 +27,7 @@ from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.domain.workflow import WorkflowDefinition
 from sophmate_desktop.domain.workflow_file import WorkflowFileError, definition_to_dict
 from sophmate_desktop.store.rows import WorkflowRow
+from sophmate_desktop.ui.bridge import BatchedEvents
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.models.base import LazyTableModel
 from sophmate_desktop.ui.services import UiServices
@@ -69,7 +70,7 @@ EMPTY_HINT = QT_TRANSLATE_NOOP(
 )
 
 
-class WorkflowsPage(QWidget):
+class WorkflowsPage(BatchedEvents, QWidget):
     title = QT_TRANSLATE_NOOP("sophmate", "Workflows")
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
@@ -107,7 +108,7 @@ class WorkflowsPage(QWidget):
         self._lay_out(toolbar)
 
         self._refresh_later = Debouncer(self, self.refresh)
-        services.events.event_received.connect(self._on_event)
+        services.events.listen(self)
         self._update_actions()
 
     def _build_toolbar(self) -> QWidget:

@@ -5,7 +5,8 @@ what to do)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from sophmate_desktop.console.inbox_pages import InboxRow
 from sophmate_desktop.ui.translation import Plural, translate
@@ -83,6 +84,21 @@ class PreviewSync:
         self.page = page
         self.counts = (0, 0)  # (shown, total)
         self._shown: InboxRow | None = None  # the table row the preview was read for
+        self._reads = 0  # the latest read asked for wins: an older answer is dropped
+        self._in_background = False
+        self._reader = None  # a BackgroundRead, made when first needed
+
+    @contextmanager
+    def refreshing(self, from_events: bool) -> Iterator[None]:
+        """While the table takes in a refresh that changes elsewhere asked for, a write
+        to preview is read in the background: its ~10 statements on the main thread,
+        each waiting for the GIL while the engine applies, stalled the window for up to
+        90 ms (bench.window). A person's own refresh still shows it at once."""
+        self._in_background = from_events
+        try:
+            yield
+        finally:
+            self._in_background = False
 
     def set_counts(self, shown: int, total: int) -> None:
         self.counts = (shown, total)
@@ -117,8 +133,50 @@ class PreviewSync:
         if not again and current == self._shown and page.preview.row is not None:
             return
         self._shown = current
+        self._reads += 1
+        if self._in_background:
+            self._read_in_background(current)
+            return
         try:
             page.preview.show_write(page.console.get_write(current.id))
         except SophmateError:  # decided and gone meanwhile: the next refresh drops it
             self._shown = None
             page.preview.show_write(None)
+
+    def _read_in_background(self, current: InboxRow) -> None:
+        from sophmate_desktop.domain.errors import SophmateError
+        from sophmate_desktop.ui.background_read import BackgroundRead
+
+        page = self.page
+        if self._reader is None:
+            self._reader = BackgroundRead(
+                page, page.services.tasks, lambda: None, self._read, self._read_failed
+            )
+        shown = page.preview.row
+        if shown is None or shown.id != current.id:  # the same write stays until read anew
+            page.preview.show_note(
+                translate("sophmate", "{kind} {target}").format(
+                    kind=current.kind, target=current.target
+                ),
+                translate("sophmate", "Reading write {id}…").format(id=current.id),
+            )
+        console, read = page.console, self._reads
+
+        def get() -> tuple[int, object]:
+            try:
+                return read, console.get_write(current.id)
+            except SophmateError:
+                return read, None
+
+        self._reader.request(get)
+
+    def _read(self, result: tuple[int, object]) -> None:
+        read, row = result
+        if read != self._reads:
+            return  # asked again since (another row, a decision): that answer shows
+        if row is None:
+            self._shown = None
+        self.page.preview.show_write(row)
+
+    def _read_failed(self, _error: BaseException) -> None:
+        self._shown = None  # read again at the next change

@@ -26,6 +26,7 @@ from sophmate_desktop.console.switches import BudgetRow
 from sophmate_desktop.domain.events import Event
 from sophmate_desktop.domain.names import EventKind
 from sophmate_desktop.store.rows import SwitchRow
+from sophmate_desktop.ui.bridge import BatchedEvents
 from sophmate_desktop.ui.debounce import Debouncer
 from sophmate_desktop.ui.services import UiServices
 from sophmate_desktop.ui.translation import translate
@@ -164,7 +165,7 @@ class BudgetDialog(QDialog):
         self.accept()
 
 
-class BudgetsSection(QGroupBox):
+class BudgetsSection(BatchedEvents, QGroupBox):
     COLUMNS = (
         QT_TRANSLATE_NOOP("sophmate", "Category"),
         QT_TRANSLATE_NOOP("sophmate", "Per day"),
@@ -212,7 +213,7 @@ class BudgetsSection(QGroupBox):
         self._update_buttons()
 
         self._refresh_later = Debouncer(self, self.refresh)
-        services.events.event_received.connect(self._on_event)
+        services.events.listen(self)
 
     def _on_event(self, event: Event) -> None:
         concerns = event.kind.startswith("category.") or event.kind in (

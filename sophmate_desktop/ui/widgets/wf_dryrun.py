@@ -60,7 +60,7 @@ class DryRunner(QObject):
     def start(self, name: str, path: str | Path) -> None:
         self.busy = True
         console, engine = self.services.console, self.services.engine
-        listen = self.services.events.event_received.emit
+        listen = self.services.events.publish
 
         def work() -> DryRunResult:
             return console.dry_run_file(name, path, engine=engine, listen=listen)

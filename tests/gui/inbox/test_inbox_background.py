@@ -35,7 +35,7 @@ def test_an_event_refreshes_off_the_main_thread_and_keeps_the_selection(
     monkeypatch.setattr(services.console, "inbox_count", counts)
     extra = make_write(gui_db, make_run(gui_db, "hooks"), target="/srv/new.txt")
     with qtbot.waitSignal(page.refreshed, timeout=5000):
-        services.events.event_received.emit(Event("db.changed", {}))
+        services.events.publish(Event("db.changed", {}))
         assert extra.id not in [r.id for r in page.model.loaded_rows()]  # not yet read
     assert extra.id in [r.id for r in page.model.loaded_rows()]
     assert page.selected_ids() == [keep]
@@ -76,3 +76,21 @@ def test_a_refresh_that_fails_says_so_and_is_reported(
     assert [str(e) for e in reported] == ["database disk image is malformed"]
     assert "database disk image is malformed" in caplog.text
     assert shown_ids(page)  # the rows shown before stay
+
+
+def test_when_a_change_elsewhere_moves_the_current_write_its_preview_is_read_off_the_main_thread(
+    seeded, make_page, gui_db, qtbot, services, monkeypatch
+):
+    page = make_page()
+    first = seeded.ids["hooks"][0]
+    select_ids(page, [first])
+    assert page.preview.row.id == first  # a person's own selection: read at once
+    reads = ThreadSpy(services.console.get_write)
+    monkeypatch.setattr(services.console, "get_write", reads)
+    seeded.lead.reject([first], comment="not needed")  # another person, elsewhere
+    with qtbot.waitSignal(page.refreshed, timeout=5000):
+        services.events.publish(Event("db.changed", {}))
+    current = page.model.row_at(page.table.currentIndex().row())
+    assert current.id != first
+    qtbot.waitUntil(lambda: page.preview.row is not None and page.preview.row.id == current.id)
+    assert reads.threads and threading.main_thread().name not in reads.threads

@@ -50,7 +50,7 @@ def test_filters_are_filled_from_the_inbox_and_filter_in_sql(
     seeded.lead.import_workflow(workflow_yaml("payroll", "hr"))
     late = make_write(gui_db, make_run(gui_db, "payroll"), target="/srv/pay.csv")
     with qtbot.waitSignal(page.title_changed, timeout=2000):
-        services.events.event_received.emit(Event("db.changed", {}))
+        services.events.publish(Event("db.changed", {}))
     qtbot.mouseClick(bar.clear_button, Qt.MouseButton.LeftButton)
     choose(bar.workflow, "payroll")
     assert shown_ids(page) == [late.id]
@@ -127,7 +127,7 @@ def test_events_refresh_the_rows_and_the_title(seeded, make_page, gui_db, qtbot,
     # a write another process made shows up on the change watcher's "db.changed"
     extra = make_write(gui_db, make_run(gui_db, "hooks"), target="/srv/new.txt")
     with qtbot.waitSignal(page.title_changed, timeout=2000) as title:
-        services.events.event_received.emit(Event("db.changed", {}))
+        services.events.publish(Event("db.changed", {}))
     assert title.args == ["Inbox (6)"]
     assert extra.id in shown_ids(page)
 
@@ -137,11 +137,11 @@ def test_a_burst_of_events_gives_one_refresh(seeded, make_page, qtbot, services)
     titles = []
     page.title_changed.connect(titles.append)
     for _ in range(50):
-        services.events.event_received.emit(Event("write.finished", {}))
+        services.events.publish(Event("write.finished", {}))
     qtbot.waitUntil(lambda: bool(titles), timeout=2000)
     qtbot.wait(300)  # no second refresh follows (a quiet period, not a wait for a result)
     assert titles == ["Inbox (6)"]
-    services.events.event_received.emit(Event("review.recorded", {}))
+    services.events.publish(Event("review.recorded", {}))
     assert not page._debounce.pending
 
 

@@ -148,7 +148,7 @@ def test_new_runs_appear_when_events_arrive(qtbot, page, runs, services) -> None
     page.refresh()
     services.console.retry_run(runs.failed)  # as from the CLI in this process
     qtbot.waitUntil(lambda: len(page.model.loaded_rows()) == 4)
-    services.events.event_received.emit(Event("db.changed", {}))  # another process
+    services.events.publish(Event("db.changed", {}))  # another process
     qtbot.waitUntil(lambda: not page._refresh_later.pending)
     assert len(shown_ids(page)) == 4
 

@@ -44,7 +44,7 @@ from sophmate_desktop.engine.replan import (
 from sophmate_desktop.engine.write_apply import WriteApplying, mask
 from sophmate_desktop.secrets import SecretStore
 from sophmate_desktop.store import queries
-from sophmate_desktop.store.models import Run, Workflow
+from sophmate_desktop.store.models import Workflow
 from sophmate_desktop.store.sql import queued_transaction
 from sophmate_desktop.store.transitions.events import run_event
 from sophmate_desktop.store.transitions.killed import finish_killed
@@ -53,7 +53,13 @@ from sophmate_desktop.store.transitions.outcomes import (
     cancel_run,
     fail_run,
 )
-from sophmate_desktop.store.transitions.plans import Plan, claim_many, load_runs, store_plans
+from sophmate_desktop.store.transitions.plans import (
+    ClaimedRun,
+    Plan,
+    claim_many,
+    load_runs,
+    store_plans,
+)
 from sophmate_desktop.store.transitions.recovery import requeue_stopped_run
 from sophmate_desktop.store.transitions.runs import hold_running_run
 from sophmate_desktop.store.transitions.spooled import store_spooled_plan
@@ -163,7 +169,7 @@ class Executor(WriteApplying):
                 self._inflight.remove(item)
 
     def _plan_guarded(
-        self, run: Run, wf: LoadedWorkflow, item: InFlight, memo: BatchMemo
+        self, run: ClaimedRun, wf: LoadedWorkflow, item: InFlight, memo: BatchMemo
     ) -> Plan | None:
         """The run's plan, or None when it ended otherwise (stopped, held, failed);
         the prompt calls such a run made are recorded all the same."""
@@ -232,14 +238,14 @@ class Executor(WriteApplying):
         cancel_run(self.db, run_id, item.reason or "stopped by a kill switch")
         self._publish(EventKind.RUN_CANCELLED, run=run_id, workflow=item.workflow)
 
-    def _claim_runs(self, run_ids: list[int]) -> list[tuple[Run, LoadedWorkflow, InFlight]]:
+    def _claim_runs(self, run_ids: list[int]) -> list[tuple[ClaimedRun, LoadedWorkflow, InFlight]]:
         """Claim the runs in one transaction, put each in flight and announce it; a run
         another worker or host has is left out."""
         if not run_ids:
             return []
         added: dict[int, InFlight] = {}
 
-        def in_flight(run: Run, loaded: LoadedWorkflow) -> None:
+        def in_flight(run: ClaimedRun, loaded: LoadedWorkflow) -> None:
             added[run.id] = self._inflight.add(
                 InFlight("run", run.id, loaded.name, loaded.category, ())
             )
@@ -341,7 +347,7 @@ class Executor(WriteApplying):
             raise PluginChanged(wf.name)
 
     def _plan_and_store_streamed(
-        self, run: Run, wf: LoadedWorkflow, item: InFlight, clean: dict[int, int]
+        self, run: ClaimedRun, wf: LoadedWorkflow, item: InFlight, clean: dict[int, int]
     ) -> None:
         """A run over a big input: planned in batches and stored on its own, in one
         transaction, once whole (engine/plan_stream.py)."""
@@ -359,7 +365,7 @@ class Executor(WriteApplying):
         if approved:
             self._enqueue_writes(approved)
 
-    def _clean_runs(self, run: Run, wf: LoadedWorkflow, clean: dict[int, int]) -> int:
+    def _clean_runs(self, run: ClaimedRun, wf: LoadedWorkflow, clean: dict[int, int]) -> int:
         # Only the approval gate of a staged run reads it: a dry run plans, never applies.
         # Counted once per workflow in a batch: a batch's runs are decided together.
         if run.mode == "dry_run":
@@ -370,7 +376,7 @@ class Executor(WriteApplying):
 
     def _plan_context(
         self,
-        run: Run,
+        run: ClaimedRun,
         wf: LoadedWorkflow,
         read: bool = True,
         folders: dict[str, str] | None = None,
@@ -406,7 +412,7 @@ class Executor(WriteApplying):
 
     def _plan(
         self,
-        run: Run,
+        run: ClaimedRun,
         wf: LoadedWorkflow,
         item: InFlight,
         memo: BatchMemo,

@@ -34,7 +34,7 @@ from sophmate_desktop.engine.handles import InFlight
 from sophmate_desktop.engine.inputs import CsvBatches, check_max_writes
 from sophmate_desktop.engine.plan_guard import PlanGuard
 from sophmate_desktop.engine.replan import record_connection_state
-from sophmate_desktop.store.models import Run
+from sophmate_desktop.store.transitions.plans import ClaimedRun
 from sophmate_desktop.store.transitions.spooled import PlanSpool, SpooledPlan, WriteRows
 from sophmate_desktop.store.workflows import LoadedWorkflow
 
@@ -42,7 +42,7 @@ STREAM_MIN_BYTES = 1 << 20  # smaller inputs are planned whole, with the runs of
 BATCH_ROWS = 2_000
 
 
-def streams(run: Run, wf: LoadedWorkflow, min_bytes: int = STREAM_MIN_BYTES) -> bool:
+def streams(run: ClaimedRun, wf: LoadedWorkflow, min_bytes: int = STREAM_MIN_BYTES) -> bool:
     """Whether `run` is planned in batches (see the module's text)."""
     defn = wf.definition
     spec = defn.input

@@ -16,17 +16,17 @@ from sophmate_desktop.domain.enums import EffectKind, SwitchScope
 from sophmate_desktop.domain.names import AuditAction
 from sophmate_desktop.engine.actions.base import PromptAccess
 from sophmate_desktop.engine.actions.llm_client import ProviderError
-from sophmate_desktop.store.models import Run
 from sophmate_desktop.store.sql import queued_transaction
 from sophmate_desktop.store.transitions.budget import check_budget
 from sophmate_desktop.store.transitions.events import run_event
+from sophmate_desktop.store.transitions.plans import ClaimedRun
 from sophmate_desktop.store.transitions.prompt_calls import add_prompt_cost, insert_prompt_calls
 from sophmate_desktop.store.transitions.runs import hold_running_run
 from sophmate_desktop.store.workflows import LoadedWorkflow, switch_states
 
 
 def prompt_access(
-    db: Database, run: Run, wf: LoadedWorkflow, secret: Callable[[str], str]
+    db: Database, run: ClaimedRun, wf: LoadedWorkflow, secret: Callable[[str], str]
 ) -> PromptAccess | None:
     """None for a workflow without prompt steps."""
     defn = wf.definition

@@ -24,6 +24,7 @@ from sophmate_desktop.store.schedules import Slot, claim_slot, link_run
 from sophmate_desktop.store.sql import RawInsert, queued_transaction
 from sophmate_desktop.store.transitions.events import run_event
 from sophmate_desktop.store.transitions.plans import (
+    ClaimedRun,
     Plan,
     PlannedWrite,
     _duration,
@@ -235,7 +236,7 @@ def claim(
     run_id: int,
     claimer: str,
     on_claimed: Callable[[LoadedWorkflow], None] | None = None,
-) -> tuple[Run, LoadedWorkflow] | None:
+) -> tuple[ClaimedRun, LoadedWorkflow] | None:
     """queued -> running for a worker: the run and its workflow, or None if it is not
     queued now (taken by another worker or engine, or its backoff has not ended).
     `on_claimed` runs before the commit (see record_batch's `on_started`)."""

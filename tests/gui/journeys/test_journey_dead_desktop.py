@@ -97,7 +97,7 @@ def test_bens_laptop_dies_mid_apply_and_the_team_server_finishes_his_work(
             # ... and the request waits in Ana's inbox as interrupted, for a person.
             qtbot.waitUntil(lambda: shown_ids(page) == [scene.request], timeout=WAIT_MS)
             qtbot.waitUntil(lambda: _statuses(page)[scene.request] == "interrupted")
-            # held nothing any more (an engine's start forgets a crashed one that holds nothing)
+            # it holds nothing now (an engine's start forgets a crashed one holding nothing)
             assert _engine(lead, "ben-laptop") in {None, ("down", 0, 0)}
 
             _ana_marks_it_applied(qtbot, page, scene)

@@ -79,23 +79,22 @@ def take_over(
 
 
 def held_by_dead(db: Database, instance_id: str, serves: Serves | None = None) -> bool:
-    """Whether a dead instance still holds a run or a write this engine serves (one
-    cheap query first)."""
-    skip = not_served(db, serves)
-    claimers = {
-        c
-        for (c,) in Run.select(Run.claimed_by)
-        .where(Run.status == "running", sql.workflow_not_in(Run.workflow, skip))
-        .distinct()
-        .tuples()
-    } | {
-        c
-        for (c,) in Write.select(Write.claimed_by)
-        .where(Write.status == "applying", sql.workflow_not_in(Write.workflow, skip))
-        .distinct()
-        .tuples()
-    }
-    if not claimers:
+    """Whether a dead instance still holds a run or a write this engine serves (cheap
+    queries first: the workflows' bindings are read only when a dead engine holds some)."""
+
+    def claimers(skip: frozenset[int]) -> set[str | None]:
+        runs = Run.select(Run.claimed_by).where(
+            Run.status == "running", sql.workflow_not_in(Run.workflow, skip)
+        )
+        writes = Write.select(Write.claimed_by).where(
+            Write.status == "applying", sql.workflow_not_in(Write.workflow, skip)
+        )
+        return {c for (c,) in runs.distinct().tuples()} | {c for (c,) in writes.distinct().tuples()}
+
+    held = claimers(frozenset())
+    if not held:
         return False
     dead = instances.judge(db, instance_id)
-    return any(dead(c) for c in claimers)
+    if not any(dead(c) for c in held):
+        return False
+    return any(dead(c) for c in claimers(not_served(db, serves)))

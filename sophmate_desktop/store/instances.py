@@ -168,9 +168,12 @@ def next_lease_end(db: Database, me: str | None = None) -> float | None:
 
 
 def prune(db: Database, dead: set[str]) -> int:
-    """Rows of dead instances that hold no process any more, stopped a while ago or
-    never stopped (crashed: recovery took their work)."""
+    """Rows of dead instances that hold no process, run or write any more, stopped a
+    while ago or never stopped (crashed: recovery took their work). One that still
+    holds work no living engine serves (bound to its name) is kept: without its row
+    its claims could not be judged, and its engine's next start could not take them."""
     busy = {p.instance for p in EngineProcess.select(EngineProcess.instance).distinct()}
+    busy |= set(_holders())
     old = utcnow() - KEEP_STOPPED
     gone = [
         row.id
@@ -213,8 +216,8 @@ def processes_of(db: Database, instances: set[str]) -> list[EngineProcess]:
     )
 
 
-def instance_rows(db: Database) -> list[EngineRow]:
-    """Every known engine instance, newest first, with what it holds now."""
+def _holders() -> dict[str, list[int]]:
+    """By instance id: [runs running, writes applying] its claims hold."""
     held: dict[str, list[int]] = {}
     for model, status, slot in ((Run, "running", 0), (Write, "applying", 1)):
         query = (
@@ -225,7 +228,14 @@ def instance_rows(db: Database) -> list[EngineRow]:
         )
         for claimer, count in query:
             key = (claimer or "").partition("#")[2]
-            held.setdefault(key, [0, 0])[slot] += count
+            if key:
+                held.setdefault(key, [0, 0])[slot] += count
+    return held
+
+
+def instance_rows(db: Database) -> list[EngineRow]:
+    """Every known engine instance, newest first, with what it holds now."""
+    held = _holders()
     now = utcnow()
     rows = []
     for row in EngineInstance.select().order_by(EngineInstance.started_at.desc()):

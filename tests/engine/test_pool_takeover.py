@@ -172,6 +172,11 @@ def test_work_bound_to_a_dead_engine_name_waits_shown_until_that_engine_comes_ba
             rows = {r.id: r for r in lead.inbox_rows(0, 50)}
             assert all(rows[w].status == "applying" and rows[w].engine_down for w in scene.writes)
             assert all(rows[w].claimed_by.startswith("ben-laptop:") for w in scene.writes)
+            # A desktop that starts meanwhile (its start forgets dead engines that hold
+            # nothing) keeps ben's row: his claims are still judged by it.
+            make_engine(db, lead, watch=False, identity=EngineIdentity.of("cy-desk"))
+            assert _engines(lead)["ben-laptop"] == ("down", 0, 3)
+            assert scene.statuses() == ["applying"] * 3
 
             # Ben's laptop comes back: its engine takes its own work over at its start.
             again = desktop(pg_url, tmp_path, 3, "ben-laptop", LEASE_S, pools=())

@@ -1,7 +1,7 @@
 """Benchmark of a team on one PostgreSQL database (issue 13).
 
     python -m bench.team --db postgresql://USER:PASSWORD@HOST/SCRATCH_DB
-        [--trials N] [--engines 2,4] [--writes N] [--quick] [--json]
+        [--trials N] [--engines 2,4] [--writes N] [--takeovers N] [--quick] [--json]
 
 THE DATABASE IS EMPTIED (its public schema is dropped): give it a scratch database.
 Default: $SOPHMATE_TEST_PG_URL, the tests' database.
@@ -17,6 +17,10 @@ Default: $SOPHMATE_TEST_PG_URL, the tests' database.
    all of them (each in its own shuffled order, 100 ids per call) at once: decisions
    per second over the wall time, and the errors they saw (the goal: 0; before
    ordered locking, one of four ended in `deadlock detected`).
+3. Takeover (bench/team_takeover.py): two engines of the `team-server` pool, each a
+   process on a host of its own with a 5 s lease; one is killed (-9) mid-apply; the
+   seconds from the kill until the other has taken its writes over (files resumed,
+   the request interrupted) and applied the files again, against lease + 5 s.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import team_takeover
 from bench.common import report
 from bench.killswitch import STEP, WORKFLOW, ExitWatch
 from bench.trigger import inmemory_keyring, log, summary
@@ -65,6 +70,7 @@ class Figures:
     decisions_per_s: float
     decision_errors: int
     decided_once: bool
+    takeover: team_takeover.Takeover
 
     def checks(self) -> list[tuple[str, str, str, bool]]:
         out = []
@@ -75,7 +81,7 @@ class Figures:
         out.append(("decision errors, 4 approvers", str(self.decision_errors), "0",
                     self.decision_errors == 0))  # fmt: skip
         out.append(("each write decided once", str(self.decided_once), "True", self.decided_once))
-        return out
+        return out + team_takeover.checks(self.takeover)
 
 
 def _env() -> dict[str, str]:
@@ -209,7 +215,9 @@ def decisions(url: str, root: Path, writes: int) -> tuple[float, int, bool]:
         db.close()
 
 
-def run(url: str, trials: int, engine_counts: list[int], writes: int) -> Figures:
+def run(
+    url: str, trials: int, engine_counts: list[int], writes: int, takeovers: int
+) -> Figures:
     props = []
     with tempfile.TemporaryDirectory() as tmp, inmemory_keyring():
         for k in engine_counts:
@@ -224,7 +232,9 @@ def run(url: str, trials: int, engine_counts: list[int], writes: int) -> Figures
             props.append(prop)
         log(f"decisions: 4 approvers over {writes:,} writes")
         rate, errors, once = decisions(url, Path(tmp), writes)
-    return Figures(props, writes, rate, errors, once)
+        log(f"takeover: 2 pool engines, {takeovers} kills mid-apply")
+        taken = team_takeover.run(url, Path(tmp), takeovers, _reset)
+    return Figures(props, writes, rate, errors, once, taken)
 
 
 def table(f: Figures) -> str:
@@ -241,9 +251,10 @@ def table(f: Figures) -> str:
         f"(before: {DECISIONS_BEFORE:,.0f}/s), errors {f.decision_errors}, "
         f"each decided once: {f.decided_once}"
     )
-    lines += ["", f"{'goal':<46} {'measured':>12} {'target':>10}  result"]
+    lines.append(team_takeover.line(f.takeover))
+    lines += ["", f"{'goal':<52} {'measured':>12} {'target':>10}  result"]
     for name, got, target, ok in f.checks():
-        lines.append(f"{name:<46} {got:>12} {target:>10}  {'PASS' if ok else 'FAIL'}")
+        lines.append(f"{name:<52} {got:>12} {target:>10}  {'PASS' if ok else 'FAIL'}")
     return "\n".join(lines)
 
 
@@ -254,17 +265,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trials", type=int, default=20, help="pause trials per engine count (20)")
     p.add_argument("--engines", default="2,4", help="engine counts (2,4)")
     p.add_argument("--writes", type=int, default=10_000, help="writes to decide (10,000)")
-    p.add_argument("--quick", action="store_true", help="3 trials, 2 engines, 1,000 writes")
+    p.add_argument("--takeovers", type=int, default=5, help="engines killed mid-apply (5)")
+    p.add_argument("--quick", action="store_true",
+                   help="3 trials, 2 engines, 1,000 writes, 2 takeovers")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     a = p.parse_args(argv)
     if not a.db or not a.db.startswith("postgresql://"):
         print("error: --db must name a scratch PostgreSQL database", file=sys.stderr)
         return 2
     counts = [int(n) for n in a.engines.split(",")]
-    trials, writes = (3, 1000) if a.quick else (a.trials, a.writes)
+    trials, writes, takeovers = (3, 1000, 2) if a.quick else (a.trials, a.writes, a.takeovers)
     if a.quick:
         counts = [2]
-    figures = run(a.db, trials, counts, writes)
+    figures = run(a.db, trials, counts, writes, takeovers)
     return report(figures, table, a.json, ("goal", "measured", "target", "pass"))
 
 

@@ -55,17 +55,23 @@ def cmd_engine(c: Console, a: argparse.Namespace) -> str:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    from sophmate_desktop.engine.binding import EngineIdentity
+    from sophmate_desktop.engine.binding import EngineIdentity, engine_lease
     from sophmate_desktop.engine.service import Engine
 
     if a.appliers < 1 or a.workers < 1:
         raise BadInput("--workers and --appliers take a whole number of at least 1")
     identity = EngineIdentity.of(a.engine_name, a.pool or ())
+    lease_s = engine_lease(a.lease)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     engine = Engine(
-        c.db, secrets=c.secrets, workers=a.workers, appliers=a.appliers, identity=identity
+        c.db,
+        secrets=c.secrets,
+        workers=a.workers,
+        appliers=a.appliers,
+        identity=identity,
+        lease_s=lease_s,
     )
     c.events.subscribe(engine.wake)
     engine.events.subscribe(_say_problems)
@@ -215,6 +221,14 @@ def add_commands(sub: Any, leaf: Any) -> None:
         metavar="NAME",
         help="a pool this engine belongs to (repeat for several; default: "
         "$SOPHMATE_ENGINE_POOLS, comma-separated)",
+    )
+    p.add_argument(
+        "--lease",
+        type=float,
+        metavar="S",
+        help="after S seconds without a heartbeat from this engine, an engine of its "
+        "pool on another host takes its work over (default: $SOPHMATE_ENGINE_LEASE_S, "
+        "else 30; at least 3). The engine heartbeats every min(10, S/3) seconds",
     )
     p = leaf(sub, "demo", cmd_demo, "fill the database with example data, run by the engine")
     p.add_argument(

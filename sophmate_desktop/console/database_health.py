@@ -33,6 +33,6 @@ class DatabaseHealthOps:
 
     def engines(self: Console) -> list[EngineRow]:
         """Every engine known to this database: up, down (its work is taken over by a
-        living engine at its next heartbeat) or stopped, with the runs and writes it
-        holds now."""
+        living engine that serves it, within a tick of its lease's end) or stopped,
+        with the runs and writes it holds now."""
         return instances.instance_rows(self.db)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sophmate_desktop.domain.errors import BadInput
 from sophmate_desktop.domain.workflow_fields import ENGINE_NAME, ENGINE_NAME_RULE
+from sophmate_desktop.store import instances
 
 NAME_ENV = "SOPHMATE_ENGINE_NAME"
 POOLS_ENV = "SOPHMATE_ENGINE_POOLS"  # comma-separated
+LEASE_ENV = "SOPHMATE_ENGINE_LEASE_S"
 
 
 def _checked(name: str, what: str) -> str:
@@ -27,7 +28,7 @@ def _checked(name: str, what: str) -> str:
 
 def host_engine_name() -> str:
     """The host's name as an engine name (characters a name may not hold become '-')."""
-    return re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname()).strip("-._")[:64] or "engine"
+    return re.sub(r"[^A-Za-z0-9._-]", "-", instances.this_host()).strip("-._")[:64] or "engine"
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,22 @@ class EngineIdentity:
     def labels(self) -> tuple[str, str]:
         """(name, pools comma-separated) as the engine's instance row keeps them."""
         return self.name, ",".join(sorted(self.pools))
+
+
+def engine_lease(seconds: float | None = None) -> float:
+    """The lease this engine declares (how long it may be silent before another host's
+    engine takes its work over): the argument, else $SOPHMATE_ENGINE_LEASE_S, else 30 s;
+    BadInput below instances.MIN_LEASE_S or not a number."""
+    if seconds is None:
+        text = os.environ.get(LEASE_ENV, "").strip()
+        if not text:
+            return instances.LEASE_S
+        try:
+            seconds = float(text)
+        except ValueError:
+            raise BadInput(f"{LEASE_ENV} {text!r} is not a number of seconds") from None
+    if not seconds >= instances.MIN_LEASE_S or seconds == float("inf"):
+        raise BadInput(
+            f"the engine's lease ({seconds:g} s) must be at least {instances.MIN_LEASE_S:g} seconds"
+        )
+    return float(seconds)

@@ -26,7 +26,7 @@ from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.domain.enums import WriteStatus
 from sophmate_desktop.domain.events import Event, Listeners
 from sophmate_desktop.domain.names import EventKind
-from sophmate_desktop.engine.binding import EngineIdentity
+from sophmate_desktop.engine.binding import EngineIdentity, engine_lease
 from sophmate_desktop.engine.execution import Executor
 from sophmate_desktop.engine.handles import SHUTDOWN_REASON, InFlight, InFlightTable
 from sophmate_desktop.engine.lifeline import Lifeline
@@ -42,7 +42,8 @@ from sophmate_desktop.engine.preview import (
 from sophmate_desktop.engine.prompt_runs import blocks_by_effect
 from sophmate_desktop.engine.queues import STOP, RunQueue, WriteQueue, target_key
 from sophmate_desktop.engine.recording import DB_FAULTS, DatabaseHealth, OutcomeRecorder
-from sophmate_desktop.engine.takeover import held_by_dead, take_over
+from sophmate_desktop.engine.sweep import Sweep
+from sophmate_desktop.engine.takeover import take_over
 from sophmate_desktop.engine.triggers import Triggers
 from sophmate_desktop.engine.waiting import EngineWaiting
 from sophmate_desktop.secrets import SecretStore
@@ -76,7 +77,6 @@ NOTICE_EVENTS = frozenset(
 # each). bench.burst, 10,000 dry runs: 32 -> 1,765/s, 64 -> 1,980/s, 128 -> 2,095/s,
 # 256 -> 2,230/s, 512 -> 2,289/s; fewer transactions and turns at the write lock.
 WORKER_BATCH = 256
-HEARTBEAT_S = 10.0  # the instance's heartbeat, the setting re-read, ended commands forgotten
 STOP_PLANS_S = 2.0  # at shutdown, plans still running after this are requeued from stop()
 
 
@@ -96,13 +96,25 @@ class Engine(EngineWaiting):
         apply_batch: int = 64,
         clock: Callable[[], dt.datetime] | None = None,  # schedules' clock (naive UTC)
         identity: EngineIdentity | None = None,  # its name and pools (engine/binding.py)
+        lease_s: float | None = None,  # silent this long: dead (default $SOPHMATE_ENGINE_LEASE_S)
     ) -> None:
         self.db = db
         self.identity = identity or EngineIdentity.of()
+        self.lease_s = engine_lease(lease_s)
         # This start of the engine: claims name it (name:pid#id); see store/instances.py.
         self.instance_id = instances.new_instance_id()
         self.host = instances.claim_token(self.instance_id, self.identity.name)
         self.lifeline = Lifeline(db, self.instance_id)
+        self._sweep = Sweep(
+            db,
+            instance_id=self.instance_id,
+            host=self.host,
+            identity=self.identity,
+            lease_s=self.lease_s,
+            lifeline=self.lifeline,
+            read_settings=self._read_settings,
+            took_over=self.wake,  # the requeued runs and resumed writes: look now
+        )
         self.secrets = secrets or SecretStore()
         store = self.secrets
         audit_key.use_key_loader(
@@ -198,9 +210,10 @@ class Engine(EngineWaiting):
     def _recover(self) -> dict[str, int]:
         """Take over what dead engine instances left: their commands' process groups
         killed, their runs requeued, their writes resumed or interrupted."""
-        instances.register(self.db, self.instance_id, *self.identity.labels())
+        instances.register(self.db, self.instance_id, *self.identity.labels(), self.lease_s)
         self._read_settings()
-        return take_over(self.db, self.instance_id, self.host, prune=True)
+        serves = self.identity.serves
+        return take_over(self.db, self.instance_id, self.host, prune=True, serves=serves)
 
     def _read_settings(self) -> None:
         row = Setting.get_or_none(Setting.key == PLAN_TIMEOUT_SETTING)
@@ -358,15 +371,12 @@ class Engine(EngineWaiting):
     def _monitor_loop(self) -> None:
         last_version: int | None = None
         last_full = 0.0
-        last_beat = time.monotonic()
         retry_due: float | None = None
         woken = True
         audit_key.prime(self.db)
         while not self._stop.is_set():
             self.executor.guard.enforce_deadlines()
-            if time.monotonic() - last_beat >= HEARTBEAT_S:
-                last_beat = time.monotonic()
-                self._heartbeat()
+            self._sweep.tick()  # the heartbeat, and dead engines' work (engine/sweep.py)
             try:
                 version = sql.data_version(self.db)
                 now = time.monotonic()
@@ -395,18 +405,6 @@ class Engine(EngineWaiting):
                 if retry_due is not None:  # look again a tick later, not at once
                     retry_due = max(retry_due, time.monotonic() + self.tick_s)
             woken = self._waits.wait(retry_due, last_version)
-
-    def _heartbeat(self) -> None:
-        try:
-            instances.heartbeat(self.db, self.instance_id)
-            self.lifeline.sweep()
-            self._read_settings()
-            if held_by_dead(self.db, self.instance_id):  # an engine died while we run
-                counts = take_over(self.db, self.instance_id, self.host)
-                log.warning("took over from engines that stopped answering: %s", counts)
-                self._waits.ask()  # the requeued runs and resumed writes: look now
-        except Exception:
-            log.exception("engine heartbeat failed")
 
     def _busy(self) -> bool:
         return bool(

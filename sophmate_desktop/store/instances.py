@@ -1,10 +1,15 @@
 """Engine instances and the command processes they started.
 
 Every engine start is a row (a random id, host, pid and the pid's start time from
-/proc/PID/stat); its claims read `host:pid#id`. An instance is dead when it stopped,
-when its pid is gone, when the pid now belongs to a process started at another time
-(a reused pid), or, for another host, when its heartbeat is older than the lease.
-Claims in the old `host:pid` form are judged by the pid alone.
+/proc/PID/stat, and its lease); its claims read `name:pid#id`. An instance is dead when
+it stopped, when its pid is gone, when the pid now belongs to a process started at
+another time (a reused pid), or, for another host, when its heartbeat is older than
+the lease it declared. Claims in the old `host:pid` form are judged by the pid alone.
+
+The host is the machine's name unless $SOPHMATE_ENGINE_HOST names it: engines that
+share a machine's name without sharing its processes (containers, two desktops
+simulated on one machine) must be judged by their lease, not by a pid that is not
+theirs to look up.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from sophmate_desktop.store.models import AuditEvent, EngineInstance, EngineProc
 from sophmate_desktop.store.rows import EngineRow
 
 LEASE_S = 30.0  # an engine of another host silent this long is dead (its work is taken over)
+MIN_LEASE_S = 3.0  # a shorter lease would call an engine dead for one slow heartbeat
+HOST_ENV = "SOPHMATE_ENGINE_HOST"
 KEEP_STOPPED = dt.timedelta(days=7)
 
 
@@ -30,8 +37,19 @@ def new_instance_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
+def this_host() -> str:
+    """The host an engine says it runs on: $SOPHMATE_ENGINE_HOST, else the machine's name."""
+    return os.environ.get(HOST_ENV, "").strip() or socket.gethostname()
+
+
 def claim_token(instance_id: str, name: str | None = None) -> str:
-    return f"{name or socket.gethostname()}:{os.getpid()}#{instance_id}"
+    return f"{name or this_host()}:{os.getpid()}#{instance_id}"
+
+
+def lease_of(row: EngineInstance) -> float:
+    """How long the instance may be silent before it is dead (rows from before leases
+    were declared: the default)."""
+    return float(row.lease_s) if row.lease_s else LEASE_S
 
 
 def pid_start_time(pid: int) -> int | None:
@@ -60,12 +78,16 @@ def pid_alive(pid: int) -> bool:
 
 
 def register(
-    db: Database, instance_id: str, name: str | None = None, pools: str | None = None
+    db: Database,
+    instance_id: str,
+    name: str | None = None,
+    pools: str | None = None,
+    lease_s: float = LEASE_S,
 ) -> None:
     now = utcnow()
     pid = os.getpid()
     row = dict(
-        host=socket.gethostname(),
+        host=this_host(),
         pid=pid,
         pid_start=pid_start_time(pid),
         started_at=now,
@@ -73,6 +95,7 @@ def register(
         stopped_at=None,
         name=name,
         pools=pools or None,
+        lease_s=lease_s,
     )
     with db.atomic():
         if not EngineInstance.update(**row).where(EngineInstance.id == instance_id).execute():
@@ -92,9 +115,9 @@ def is_dead(row: EngineInstance, me: str | None = None, now: dt.datetime | None 
         return False
     if row.stopped_at is not None:
         return True
-    if row.host != socket.gethostname():
+    if row.host != this_host():
         age = ((now or utcnow()) - row.heartbeat_at).total_seconds()
-        return age > LEASE_S
+        return age > lease_of(row)
     if not pid_alive(row.pid):
         return True
     start = pid_start_time(row.pid)
@@ -111,7 +134,7 @@ def judge(db: Database, me: str | None) -> Callable[[str | None], bool]:
     """`dead(claimed_by)`: whether the engine that made a claim is gone."""
     dead = dead_instances(db, me)
     known = {row.id for row in EngineInstance.select(EngineInstance.id)}
-    hostname = socket.gethostname()
+    hostname = this_host()
 
     def is_gone(claimer: str | None) -> bool:
         if not claimer:
@@ -127,10 +150,30 @@ def judge(db: Database, me: str | None) -> Callable[[str | None], bool]:
     return is_gone
 
 
+def next_lease_end(db: Database, me: str | None = None) -> float | None:
+    """Seconds until the soonest lease of a living engine of another host ends, None
+    when no lease is running: when to look again for work to take over, rather than at
+    this engine's next heartbeat. Leases that ended already are not counted (that look
+    was made when they ended, or at this engine's start)."""
+    now = utcnow()
+    here = this_host()
+    ends = [
+        left
+        for row in EngineInstance.select().where(EngineInstance.stopped_at.is_null())
+        if row.id != me
+        and row.host != here
+        and (left := (row.heartbeat_at - now).total_seconds() + lease_of(row)) > 0
+    ]
+    return min(ends) if ends else None
+
+
 def prune(db: Database, dead: set[str]) -> int:
-    """Rows of dead instances that hold no process any more, stopped a while ago or
-    never stopped (crashed: recovery took their work)."""
+    """Rows of dead instances that hold no process, run or write any more, stopped a
+    while ago or never stopped (crashed: recovery took their work). One that still
+    holds work no living engine serves (bound to its name) is kept: without its row
+    its claims could not be judged, and its engine's next start could not take them."""
     busy = {p.instance for p in EngineProcess.select(EngineProcess.instance).distinct()}
+    busy |= set(_holders())
     old = utcnow() - KEEP_STOPPED
     gone = [
         row.id
@@ -173,8 +216,8 @@ def processes_of(db: Database, instances: set[str]) -> list[EngineProcess]:
     )
 
 
-def instance_rows(db: Database) -> list[EngineRow]:
-    """Every known engine instance, newest first, with what it holds now."""
+def _holders() -> dict[str, list[int]]:
+    """By instance id: [runs running, writes applying] its claims hold."""
     held: dict[str, list[int]] = {}
     for model, status, slot in ((Run, "running", 0), (Write, "applying", 1)):
         query = (
@@ -185,7 +228,14 @@ def instance_rows(db: Database) -> list[EngineRow]:
         )
         for claimer, count in query:
             key = (claimer or "").partition("#")[2]
-            held.setdefault(key, [0, 0])[slot] += count
+            if key:
+                held.setdefault(key, [0, 0])[slot] += count
+    return held
+
+
+def instance_rows(db: Database) -> list[EngineRow]:
+    """Every known engine instance, newest first, with what it holds now."""
+    held = _holders()
     now = utcnow()
     rows = []
     for row in EngineInstance.select().order_by(EngineInstance.started_at.desc()):

@@ -352,6 +352,7 @@ class EngineInstance(BaseModel):
     stopped_at = DateTimeField(null=True)
     name = CharField(max_length=64, null=True)  # the engine's name (the host's by default)
     pools = CharField(max_length=1024, null=True)  # the pools it belongs to, comma-separated
+    lease_s = DoubleField(null=True)  # silent this long (another host's judge): dead
 
     class Meta:
         table_name = "engine_instance"

@@ -36,3 +36,13 @@ def test_engines_lists_each_instance_with_its_state_and_what_it_holds(any_cli):
     }
     table = any_cli("engines").out
     assert "down" in table and "stopped" in table and "elsewhere" in table
+
+
+def test_engine_says_its_lease_option_and_refuses_a_lease_too_short(cli):
+    shown = cli("engine", "--help")
+    assert shown.code == 0
+    text = " ".join(shown.out.split())
+    assert "--lease S" in text and "$SOPHMATE_ENGINE_LEASE_S" in text and "else 30" in text
+    refused = cli("engine", "--lease", "1", "--log-file", os.devnull)
+    assert refused.code == 2
+    assert "must be at least 3 seconds" in refused.err

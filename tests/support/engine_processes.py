@@ -12,12 +12,16 @@ from pathlib import Path
 from tests.support.paths import REPO
 
 
-def engine_process(url: str, tmp_path: Path, n: int, *args: str) -> subprocess.Popen:
+def engine_process(
+    url: str, tmp_path: Path, n: int, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """`env`: more environment (SOPHMATE_ENGINE_HOST: a desktop of its own)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
         "PYTHONPATH": str(REPO),
         "PYTHON_KEYRING_BACKEND": "tests.support.inmemory_keyring.InMemoryKeyring",
+        **(env or {}),
     }
     log = tmp_path / f"engine-{n}.log"
     cmd = [sys.executable, "-m", "sophmate_desktop", "--db", url, "engine", "--log-file", str(log)]

@@ -9,38 +9,48 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from peewee import Database
 
 from sophmate_desktop.domain.enums import IDEMPOTENT_WRITE_KINDS, RunStatus, WriteStatus
 from sophmate_desktop.domain.names import AuditAction
-from sophmate_desktop.store import instances
+from sophmate_desktop.store import instances, sql
 from sophmate_desktop.store.models import EngineInstance, Run, Workflow, Write
 from sophmate_desktop.store.notifications import record_notification
-from sophmate_desktop.store.sql import queued_transaction
 from sophmate_desktop.store.transitions import gate
 from sophmate_desktop.store.transitions.events import run_event, write_event
 
 
 def recover(
-    db: Database, host: str, notes: Mapping[int, str] | None = None
+    db: Database,
+    host: str,
+    notes: Mapping[int, str] | None = None,
+    skip: Collection[int] = (),
 ) -> dict[str, int]:
     """After a crash: requeue runs cut short while planning; finish idempotent writes,
     mark the others interrupted; remove their temporary files. Only records claimed by
     an engine instance that is dead (`host` is this engine's claim token). `notes`:
-    by write id, what was done to its command (named in the reason)."""
+    by write id, what was done to its command (named in the reason). `skip`: the
+    workflows another engine or pool serves (left to them)."""
     counts = {"runs_requeued": 0, "writes_resumed": 0, "writes_interrupted": 0}
     me = host.partition("#")[2] or None
     dead = instances.judge(db, me)
     temp_targets: list[str] = []
-    with queued_transaction(db):
-        for run in Run.select().where(Run.status == RunStatus.RUNNING.value):
+    with sql.queued_transaction(db):
+        running = Run.select().where(
+            Run.status == RunStatus.RUNNING.value, sql.workflow_not_in(Run.workflow, skip)
+        )
+        for run in running:
             if dead(run.claimed_by) and _requeue(db, run):
                 counts["runs_requeued"] += 1
-        applying = list(Write.select().where(Write.status == WriteStatus.APPLYING.value))
+        applying = list(
+            Write.select().where(
+                Write.status == WriteStatus.APPLYING.value,
+                sql.workflow_not_in(Write.workflow, skip),
+            )
+        )
         here = _claimed_on_this_host(applying)
         for w in applying:
             if dead(w.claimed_by):
@@ -62,7 +72,7 @@ def _claimed_on_this_host(writes: list[Write]) -> set[int]:
         .where(EngineInstance.id.in_(sorted(ids) or [""]))
         .tuples()
     )
-    here = socket.gethostname()
+    here = instances.this_host()
     return {
         w.id
         for w in writes
@@ -102,7 +112,7 @@ def remove_temp_files(targets: list[str]) -> int:
 def requeue_stopped_run(db: Database, run_id: int) -> bool:
     """The engine is shutting down while planning this run: back to the queue, for the
     next engine to plan (never failed, never left running)."""
-    with queued_transaction(db):
+    with sql.queued_transaction(db):
         run = Run.get_by_id(run_id)
         return run.status == RunStatus.RUNNING and _requeue(db, run)
 
@@ -146,7 +156,7 @@ def resume_or_interrupt(db: Database, w: Write, note: str | None = None) -> str:
 
 
 def host_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{instances.this_host()}:{os.getpid()}"
 
 
 def _notify_interrupted(w: Write, workflow: str, check: str) -> None:

@@ -92,6 +92,15 @@ def _watched_folder_ready(name: str, defn: WorkflowDefinition, create: bool) -> 
     return str(path)
 
 
+def _turns_off_customer_approval(defn: WorkflowDefinition, wf: Workflow | None) -> bool:
+    """Whether saving `defn` newly lets customer-facing writes pass the approval gate
+    (`approval.customer_facing_override`): an administrator's decision (DESIGN 10)."""
+    if defn.approval is None or not defn.approval.customer_facing_override:
+        return False
+    before = ((wf.definition or {}).get("approval") or {}) if wf is not None else {}
+    return not before.get("customer_facing_override", False)
+
+
 class WorkflowOps:
     def _ensure_category(self: Console, name: str) -> Category:
         cat = Category.get_or_none(Category.name == name)
@@ -113,6 +122,10 @@ class WorkflowOps:
         with self.transaction():
             cat = self._ensure_category(defn.category)
             wf = Workflow.get_or_none(Workflow.name == defn.name)
+            if _turns_off_customer_approval(defn, wf):
+                self.require_role(
+                    Role.ADMINISTRATOR, "turning off the approval of customer-facing writes"
+                )
             missing = policy.missing_checklist_items(defn)
             if wf is None:
                 wf = Workflow.create(

@@ -26,6 +26,8 @@ from __future__ import annotations
 from peewee import Database
 from psycopg import sql
 
+from sophmate_desktop.store import team_edit_sql
+
 # SQLSTATE 42501 insufficient_privilege: store.team turns it into a refusal (exit 3).
 _GUARD_WRITE = """
 CREATE OR REPLACE FUNCTION public.sophmate_role_of(who text) RETURNS text
@@ -266,11 +268,14 @@ def install(db: Database) -> None:
         _run(db, sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(team)))
     _grant(db, team)
     _run(db, _GUARD_WRITE)
-    for name, table, when, function in _TRIGGERS:
+    _run(db, team_edit_sql.GUARDS)
+    triggers = [(*row, None) for row in _TRIGGERS] + list(team_edit_sql.TRIGGERS)
+    for name, table, when, function, condition in triggers:
         db.execute_sql(f"DROP TRIGGER IF EXISTS {name} ON public.{table}")
+        only = f"WHEN ({condition}) " if condition else ""
         db.execute_sql(
             f"CREATE TRIGGER {name} {when} ON public.{table} "
-            f"FOR EACH ROW EXECUTE FUNCTION public.{function}()"
+            f"FOR EACH ROW {only}EXECUTE FUNCTION public.{function}()"
         )
     db.execute_sql('DROP TRIGGER IF EXISTS sophmate_decision_audited ON public."write"')
     db.execute_sql(

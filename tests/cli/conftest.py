@@ -29,3 +29,13 @@ def any_cli(db_url: str, capsys: pytest.CaptureFixture[str], request) -> Cli:
 
         return TeamCli(request.getfixturevalue("pg_team"), capsys)
     return _initialised(db_url, capsys)
+
+
+@pytest.fixture
+def owner(pg_team, capsys) -> Cli:
+    """The schema owner (it may create roles), after `init` and `team init`."""
+    cli = Cli(pg_team.admin_url, capsys)
+    assert cli("init").code == 0
+    done = cli("team", "init")
+    assert done.code == 0, done.err
+    return cli

@@ -13,39 +13,11 @@ from sophmate_desktop import app
 from sophmate_desktop.store.database import open_database
 from sophmate_desktop.store.models import AuditEvent, TeamMember, Write
 from tests.support.cli import REPORTS, Cli, add_run, os_user
+from tests.support.team import add, refused_in_psql
 
 pytestmark = pytest.mark.postgres
 
 APPROVE = "UPDATE \"write\" SET status = 'approved', decided_by = %s WHERE id = %s"
-
-
-@pytest.fixture
-def owner(pg_team, capsys) -> Cli:
-    """The schema owner (it may create roles), after `init` and `team init`."""
-    cli = Cli(pg_team.admin_url, capsys)
-    assert cli("init").code == 0
-    done = cli("team", "init")
-    assert done.code == 0, done.err
-    return cli
-
-
-def add(owner: Cli, pg_team, who: str, role: str) -> tuple[str, Cli]:
-    login = pg_team.login(who)
-    pg_team.keep_password(login)
-    done = owner("team", "user", "add", login, "--role", role, "--password-from-keyring")
-    assert done.code == 0, done.err
-    return login, Cli(pg_team.url(login), owner.capsys)
-
-
-def refused_in_psql(
-    pg_team, login: str, statement: str, params: tuple = (), match: str | None = None
-) -> None:
-    """psql on `login`'s own connection: the database refuses `statement`."""
-    with (
-        pg_team.connect(login) as conn,
-        pytest.raises(psycopg.errors.InsufficientPrivilege, match=match),
-    ):
-        conn.execute(statement, params)
 
 
 def events(action: str) -> list[AuditEvent]:
@@ -302,7 +274,10 @@ def test_pausing_and_resuming_follow_the_roles(owner, pg_team) -> None:
     # the owner of a workflow pauses it, and (an operator) resumes it
     db = reopen(pg_team.admin_url)
     try:
-        db.execute_sql("UPDATE workflow SET owner = %s WHERE name = 'report-archive'", (bo,))
+        db.execute_sql(
+            "UPDATE workflow SET owner = %s, updated_by = current_user WHERE name = %s",
+            (bo, "report-archive"),
+        )
     finally:
         db.close()
     assert bo_cli("workflow", "pause", "report-archive", "--reason", "mine").code == 0

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import keyring
 import psycopg
+import pytest
 from psycopg import sql
 
 from sophmate_desktop.secrets import DB_LOGIN_SECRET, SERVICE
@@ -117,3 +118,22 @@ class TeamCli(Cli):
 
     def url_of(self, actor: str) -> str:
         return self.pg_team.url(self.who(actor))
+
+
+def add(owner: Cli, pg_team, who: str, role: str) -> tuple[str, Cli]:
+    login = pg_team.login(who)
+    pg_team.keep_password(login)
+    done = owner("team", "user", "add", login, "--role", role, "--password-from-keyring")
+    assert done.code == 0, done.err
+    return login, Cli(pg_team.url(login), owner.capsys)
+
+
+def refused_in_psql(
+    pg_team, login: str, statement: str, params: tuple = (), match: str | None = None
+) -> None:
+    """psql on `login`'s own connection: the database refuses `statement`."""
+    with (
+        pg_team.connect(login) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match=match),
+    ):
+        conn.execute(statement, params)

@@ -6,6 +6,7 @@ refuses, whoever sends the statement, psql included,
   changed it last);
 - turning off the approval of customer-facing writes (`customer_facing_override`) by
   anyone but an administrator;
+- a manual run started by a login below operator;
 - a new write that skips the inbox: a write is created planned or pending, or approved
   by the approval gate only where the gate may let it pass (never for a dry run, a
   gate that is `always`, a customer-facing write without the override or one drafted
@@ -89,6 +90,18 @@ BEGIN
         NEW.seq, NEW.run_id USING ERRCODE = '42501';
 END $$;
 
+CREATE OR REPLACE FUNCTION public.sophmate_guard_manual_run() RETURNS trigger
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+DECLARE
+    r text := public.sophmate_role_of(session_user);
+BEGIN
+    IF r IS NULL OR r NOT IN ('operator', 'approver', 'administrator') THEN
+        RAISE EXCEPTION 'running workflows needs the operator role; % is %', session_user,
+            coalesce(r, 'not in the team') USING ERRCODE = '42501';
+    END IF;
+    RETURN NEW;
+END $$;
+
 CREATE OR REPLACE FUNCTION public.sophmate_approvers_needed(write_id integer) RETURNS integer
 LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
     SELECT greatest(
@@ -130,6 +143,15 @@ TRIGGERS = (
         None,
     ),
     ("sophmate_guard_new_write", '"write"', "BEFORE INSERT", "sophmate_guard_new_write", None),
+    # a file's or a schedule's run is the engine's (whoever's desktop runs it); a person's
+    # run (manual, and its retry or replay) is an operator's
+    (
+        "sophmate_guard_manual_run",
+        "run",
+        "BEFORE INSERT",
+        "sophmate_guard_manual_run",
+        "NEW.trigger_kind = 'manual'",
+    ),
     (
         "sophmate_guard_approvers",
         '"write"',

@@ -44,7 +44,16 @@ def test_a_viewer_cannot_change_a_workflow_in_psql_nor_an_operator_in_anothers_n
         "'{approval,reviewed_runs}', '1')::text WHERE name = 'report-archive'",
     ):
         refused_in_psql(pg_team, vi, statement, (), "changing workflows needs the operator role")
+    manual_run = (
+        "INSERT INTO run (workflow_id, revision, trigger_kind, mode, status, attempt, "
+        "queued_at, bytes_read, bytes_written, actions, affected_records, cost, created_by) "
+        "SELECT id, revision, 'manual', 'dry_run', 'queued', 1, now(), 0, 0, 0, 0, 0, "
+        "current_user FROM workflow WHERE name = 'report-archive'"
+    )
+    refused_in_psql(pg_team, vi, manual_run, (), "running workflows needs the operator role")
     bo, _ = add(owner, pg_team, "bo", "operator")
+    with pg_team.connect(bo) as conn:
+        conn.execute(manual_run)
     # four eyes reads who changed a workflow last: nobody may write another's name there
     refused_in_psql(
         pg_team,

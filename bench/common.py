@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -20,3 +21,12 @@ def report(
     else:
         print(table(figures))
     return 0 if all(check[-1] for check in checks) else 1
+
+
+def wait_for(ok: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `ok` every 10 ms (a benchmark's own wait, outside what it times)."""
+    deadline = time.monotonic() + timeout
+    while not ok():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.01)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import team_takeover
-from bench.common import report
+from bench.common import report, wait_for
 from bench.killswitch import STEP, WORKFLOW, ExitWatch
 from bench.trigger import inmemory_keyring, log, summary
 from sophmate_desktop.console import Console
@@ -124,19 +124,11 @@ class Team:
             subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             for _ in range(engines)
         ]
-        self._wait(lambda: self._instances() >= engines, 60, "the engines to start")
+        wait_for(lambda: self._instances() >= engines, 60, "the engines to start")
 
     def _instances(self) -> int:
         sql = 'SELECT count(*) FROM "engine_instance" WHERE "stopped_at" IS NULL'
         return self.db.execute_sql(sql).fetchone()[0]
-
-    @staticmethod
-    def _wait(ok, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not ok():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out waiting for {what}")
-            time.sleep(0.01)
 
     def trial(self, into: Propagation) -> None:
         [rec] = record_batch(
@@ -148,7 +140,7 @@ class Team:
             ids[:] = [w.id for w in Write.select(Write.id).where(Write.run == rec.run_id)]
             return len(ids) == self.commands
 
-        self._wait(planned, 30, "the run's writes")
+        wait_for(planned, 30, "the run's writes")
         self.approver.approve(ids)
         rows: list[EngineProcess] = []
 
@@ -156,7 +148,7 @@ class Team:
             rows[:] = list(EngineProcess.select().where(EngineProcess.write.in_(ids)))
             return len(rows) == self.commands
 
-        self._wait(running, 30, "every command to run")
+        wait_for(running, 30, "every command to run")
         exits = ExitWatch([type("P", (), {"pid": r.pid})() for r in rows])
         try:
             self.approver.pause_category(CATEGORY, "bench")
@@ -167,7 +159,7 @@ class Team:
         finally:
             exits.close()
         into.engines_running_commands.append(len({r.instance for r in rows}))
-        self._wait(lambda: not Write.select().where(Write.status == "applying").exists(), 30,
+        wait_for(lambda: not Write.select().where(Write.status == "applying").exists(), 30,
                    "no write applying")  # fmt: skip
         self.approver.resume_category(CATEGORY, "bench done")
 
@@ -202,7 +194,7 @@ def decisions(url: str, root: Path, writes: int) -> tuple[float, int, bool]:
             )
             for a in APPROVERS
         ]
-        Team._wait(lambda: all(Path(f"{go}.{a}.ready").exists() for a in APPROVERS), 60,
+        wait_for(lambda: all(Path(f"{go}.{a}.ready").exists() for a in APPROVERS), 60,
                    "the approvers")  # fmt: skip
         t0 = time.perf_counter()
         go.write_text("go")

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.common import wait_for
 from sophmate_desktop.console import Console
 from sophmate_desktop.store.database import open_database
 from sophmate_desktop.store.models import Write
@@ -37,14 +38,6 @@ class Takeover:
         return self.lease_s + MARGIN_S
 
 
-def _wait(ok, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not ok():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
 def trial(url: str, root: Path, into: Takeover, reset) -> None:
     from tests.support.engine_processes import stop_engine
     from tests.support.holding_server import holding_server
@@ -62,9 +55,9 @@ def trial(url: str, root: Path, into: Takeover, reset) -> None:
             try:
                 if not server.wait_for(1, 60):
                     raise TimeoutError("the desktop engine never sent its request")
-                _wait(lambda: scene.statuses() == ["applying"] * 3, 30, "the batch applying")
+                wait_for(lambda: scene.statuses() == ["applying"] * 3, 30, "the batch applying")
                 team = desktop(url, root, 2, "team-server-1", into.lease_s)
-                _wait(lambda: engine_up("team-server-1"), 60, "the team server's engine")
+                wait_for(lambda: engine_up("team-server-1"), 60, "the team server's engine")
                 ben.send_signal(signal.SIGKILL)
                 t0 = time.monotonic()
                 ben.wait(10)
@@ -74,10 +67,10 @@ def trial(url: str, root: Path, into: Takeover, reset) -> None:
                 def taken_over() -> bool:
                     return "applying" not in scene.statuses()
 
-                _wait(taken_over, goal, "the takeover")
+                wait_for(taken_over, goal, "the takeover")
                 into.takeover_s.append(time.monotonic() - t0)
                 files = scene.files
-                _wait(lambda: all(Write.get_by_id(w).status == "applied" for w in files), goal,
+                wait_for(lambda: all(Write.get_by_id(w).status == "applied" for w in files), goal,
                       "the file writes applied")  # fmt: skip
                 into.applied_s.append(time.monotonic() - t0)
                 once = all(scene.count("write.applied", w) == 1 for w in files)

@@ -16,6 +16,7 @@ from sophmate_desktop import app
 from sophmate_desktop.domain.clock import utcnow
 from sophmate_desktop.store.database import open_database
 from sophmate_desktop.store.models import Run, Workflow, Write
+from tests.support.factories import created_as
 from tests.support.paths import EXAMPLES
 
 INVOICE = EXAMPLES / "invoice-intake.yaml"  # lacks notify and rollback
@@ -111,6 +112,7 @@ def add_run(
                 duration_ms=1200 if finished else None,
                 reviewed_at=now if reviewed else None,
             )
+            created = created_as(write_status)
             ids = [
                 Write.create(
                     run=run,
@@ -124,11 +126,13 @@ def add_run(
                     preview=preview or f"To: supplier{seq}@example.test\n\nInvoice {seq} received.",
                     error=write_error,
                     customer_facing=customer_facing,
-                    status=write_status,
+                    status=created,
                     idempotency_key=f"run{run.id}-{seq}",
                 ).id
                 for seq in range(1, writes + 1)
             ]
+            if created != write_status:  # as the engine moved it
+                Write.update(status=write_status).where(Write.id.in_(ids)).execute()
         return run.id, ids
     finally:
         db.close()

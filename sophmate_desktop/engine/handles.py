@@ -78,7 +78,12 @@ class InFlight:
         )
 
     def take_finish(self, who: str) -> bool:
-        """The first to ask records this item's end; True if that is `who`."""
+        """The first to ask records this item's end; True if that is `who` and its end
+        is not decided yet (a second monitor pass over a pause the first one recorded
+        must not take it: it found nothing to record, handed the end to the thread, and
+        the write was announced twice)."""
+        if who == "monitor" and self.finish_done.is_set():
+            return False
         with self.lock:
             if self.finisher is None:
                 self.finisher = who

@@ -35,3 +35,14 @@ def test_a_write_the_monitor_recorded_stays_the_monitors():
     item.end_finish(True)
     assert item.finished_by_monitor
     assert not item.take_finish("thread")
+
+
+def test_a_second_monitor_pass_leaves_a_write_the_first_recorded():
+    # The first pass recorded and announced it; a second pass over the same pause found
+    # it still in flight. Taking it again recorded nothing, handed the end to the thread,
+    # and the thread announced the write a second time (CI, test_engine_fast_paths).
+    item = _write()
+    assert item.take_finish("monitor")
+    item.end_finish(True)
+    assert not item.take_finish("monitor")
+    assert item.finished_by_monitor and item.finisher == "monitor"

@@ -30,7 +30,6 @@ CREATE OR REPLACE FUNCTION public.sophmate_guard_workflow_edit() RETURNS trigger
 LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
     who text := session_user;
-    r text := public.sophmate_role_of(session_user);
     was_override boolean := false;
     authored boolean := true;  -- what it is changed (enabling and promoting are not)
 BEGIN
@@ -45,19 +44,15 @@ BEGIN
         END IF;
         was_override := public.sophmate_override_of(OLD.definition);
     END IF;
-    IF r IS NULL OR r NOT IN ('operator', 'approver', 'administrator') THEN
-        RAISE EXCEPTION 'changing workflows needs the operator role; % is %', who,
-            coalesce(r, 'not in the team') USING ERRCODE = '42501';
-    END IF;
+    PERFORM public.sophmate_require_role('operator', 'changing workflows');
     -- four eyes reads who changed a workflow last: a change names its author
     IF authored AND NEW.updated_by IS DISTINCT FROM who THEN
         RAISE EXCEPTION 'a change to workflow % by % must be recorded as made by %',
             NEW.name, who, who USING ERRCODE = '42501';
     END IF;
-    IF public.sophmate_override_of(NEW.definition) AND NOT was_override
-       AND r <> 'administrator' THEN
-        RAISE EXCEPTION 'turning off the approval of customer-facing writes needs the '
-            'administrator role; % is %', who, r USING ERRCODE = '42501';
+    IF public.sophmate_override_of(NEW.definition) AND NOT was_override THEN
+        PERFORM public.sophmate_require_role(
+            'administrator', 'turning off the approval of customer-facing writes');
     END IF;
     RETURN NEW;
 END $$;
@@ -92,13 +87,8 @@ END $$;
 
 CREATE OR REPLACE FUNCTION public.sophmate_guard_manual_run() RETURNS trigger
 LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
-DECLARE
-    r text := public.sophmate_role_of(session_user);
 BEGIN
-    IF r IS NULL OR r NOT IN ('operator', 'approver', 'administrator') THEN
-        RAISE EXCEPTION 'running workflows needs the operator role; % is %', session_user,
-            coalesce(r, 'not in the team') USING ERRCODE = '42501';
-    END IF;
+    PERFORM public.sophmate_require_role('operator', 'running workflows');
     RETURN NEW;
 END $$;
 

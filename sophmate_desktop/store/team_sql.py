@@ -35,11 +35,25 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT role FROM public.team_member WHERE login = who
 $$;
 
+-- The login's role when it is `needed` or above (viewer < operator < approver <
+-- administrator; the engine's is none of these), else the refusal naming what and who.
+CREATE OR REPLACE FUNCTION public.sophmate_require_role(needed text, what text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = public, pg_temp AS $$
+DECLARE
+    ladder text[] := ARRAY['viewer', 'operator', 'approver', 'administrator'];
+    r text := public.sophmate_role_of(session_user);
+BEGIN
+    IF coalesce(array_position(ladder, r), 0) < array_position(ladder, needed) THEN
+        RAISE EXCEPTION '% needs the % role; % is %', what, needed, session_user,
+            coalesce(r, 'not in the team') USING ERRCODE = '42501';
+    END IF;
+    RETURN r;
+END $$;
+
 CREATE OR REPLACE FUNCTION public.sophmate_guard_write() RETURNS trigger
 LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
     who text := session_user;
-    r text := public.sophmate_role_of(session_user);
     four_eyes text;
 BEGIN
     IF NEW.status = OLD.status THEN
@@ -50,10 +64,7 @@ BEGIN
     THEN
         RETURN NEW;  -- the engine's moves (applying, applied, failed...)
     END IF;
-    IF r IS NULL OR r NOT IN ('approver', 'administrator') THEN
-        RAISE EXCEPTION 'deciding writes needs the approver role; % is %', who,
-            coalesce(r, 'not in the team') USING ERRCODE = '42501';
-    END IF;
+    PERFORM public.sophmate_require_role('approver', 'deciding writes');
     IF NEW.decided_by IS DISTINCT FROM who THEN
         RAISE EXCEPTION 'a decision by % must be recorded as decided by %', who, who
             USING ERRCODE = '42501';
@@ -75,12 +86,8 @@ CREATE OR REPLACE FUNCTION public.sophmate_guard_approval() RETURNS trigger
 LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
     who text := session_user;
-    r text := public.sophmate_role_of(session_user);
 BEGIN
-    IF r IS NULL OR r NOT IN ('approver', 'administrator') THEN
-        RAISE EXCEPTION 'approving writes needs the approver role; % is %', who,
-            coalesce(r, 'not in the team') USING ERRCODE = '42501';
-    END IF;
+    PERFORM public.sophmate_require_role('approver', 'approving writes');
     IF NEW.approver IS DISTINCT FROM who THEN
         RAISE EXCEPTION 'an approval by % must name %', who, who USING ERRCODE = '42501';
     END IF;
@@ -185,12 +192,8 @@ _TRIGGERS = (
 _MEMBERS = """
 CREATE OR REPLACE FUNCTION public.sophmate_require_admin() RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE r text := public.sophmate_role_of(session_user);
 BEGIN
-    IF r IS DISTINCT FROM 'administrator' THEN
-        RAISE EXCEPTION 'changing roles needs the administrator role; % is %', session_user,
-            coalesce(r, 'not in the team') USING ERRCODE = '42501';
-    END IF;
+    PERFORM public.sophmate_require_role('administrator', 'changing roles');
 END $$;
 
 CREATE OR REPLACE FUNCTION public.sophmate_keep_an_admin(leaving text) RETURNS void

@@ -31,6 +31,8 @@ WRITES = 200
 LOCKER = """\
 import sqlite3, sys, time
 con = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)
+con.execute("SELECT 1 FROM write LIMIT 1").fetchall()
+print("ready", flush=True)
 deadline = time.monotonic() + 60
 while not con.execute("SELECT 1 FROM write WHERE status = 'applying' LIMIT 1").fetchone():
     if time.monotonic() > deadline:
@@ -98,8 +100,11 @@ def _one(lock_s: float) -> tuple[int, int, int, int, bool]:
             text=True,
         )
         try:
+            # approved only once the locker watches: started after, it came too late now
+            # and then (the engine had applied and recorded the writes it first saw)
+            assert locker.stdout is not None and locker.stdout.readline().strip() == "ready"
             assert all(r.ok for r in console.approve(ids))
-            assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+            assert locker.stdout.readline().strip() == "locked"
             deadline = time.monotonic() + lock_s + 30
             while locker.poll() is None and time.monotonic() < deadline:
                 # reads still work under a writer's lock (WAL)

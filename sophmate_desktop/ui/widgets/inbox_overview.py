@@ -9,6 +9,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from sophmate_desktop.console.inbox_pages import InboxRow
+from sophmate_desktop.domain.errors import SophmateError
+from sophmate_desktop.ui.background_read import BackgroundRead
 from sophmate_desktop.ui.translation import Plural, translate
 
 LISTED = 25  # targets listed; the rest are counted
@@ -86,7 +88,9 @@ class PreviewSync:
         self._shown: InboxRow | None = None  # the table row the preview was read for
         self._reads = 0  # the latest read asked for wins: an older answer is dropped
         self._in_background = False
-        self._reader = None  # a BackgroundRead, made when first needed
+        self._reader = BackgroundRead(
+            page, page.services.tasks, lambda: None, self._read, self._read_failed
+        )
 
     @contextmanager
     def refreshing(self, from_events: bool) -> Iterator[None]:
@@ -127,8 +131,6 @@ class PreviewSync:
                 page.preview.show_write(None)
             self._shown = None
             return
-        from sophmate_desktop.domain.errors import SophmateError
-
         current = page.model.row_at(index.row())
         if not again and current == self._shown and page.preview.row is not None:
             return
@@ -137,21 +139,10 @@ class PreviewSync:
         if self._in_background:
             self._read_in_background(current)
             return
-        try:
-            page.preview.show_write(page.console.get_write(current.id))
-        except SophmateError:  # decided and gone meanwhile: the next refresh drops it
-            self._shown = None
-            page.preview.show_write(None)
+        self._show_read(_write_or_none(page.console, current.id))
 
     def _read_in_background(self, current: InboxRow) -> None:
-        from sophmate_desktop.domain.errors import SophmateError
-        from sophmate_desktop.ui.background_read import BackgroundRead
-
         page = self.page
-        if self._reader is None:
-            self._reader = BackgroundRead(
-                page, page.services.tasks, lambda: None, self._read, self._read_failed
-            )
         shown = page.preview.row
         if shown is None or shown.id != current.id:  # the same write stays until read anew
             page.preview.show_note(
@@ -161,22 +152,26 @@ class PreviewSync:
                 translate("sophmate", "Reading write {id}…").format(id=current.id),
             )
         console, read = page.console, self._reads
-
-        def get() -> tuple[int, object]:
-            try:
-                return read, console.get_write(current.id)
-            except SophmateError:
-                return read, None
-
-        self._reader.request(get)
+        self._reader.request(lambda: (read, _write_or_none(console, current.id)))
 
     def _read(self, result: tuple[int, object]) -> None:
         read, row = result
-        if read != self._reads:
-            return  # asked again since (another row, a decision): that answer shows
+        if read == self._reads:  # else asked again since (another row, a decision)
+            self._show_read(row)
+
+    def _show_read(self, row) -> None:
         if row is None:
             self._shown = None
         self.page.preview.show_write(row)
 
     def _read_failed(self, _error: BaseException) -> None:
         self._shown = None  # read again at the next change
+
+
+def _write_or_none(console, write_id: int):
+    """The write's preview row; None when it was decided and gone meanwhile (the next
+    refresh drops its table row)."""
+    try:
+        return console.get_write(write_id)
+    except SophmateError:
+        return None
